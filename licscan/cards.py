@@ -15,6 +15,14 @@ _PART = r"[A-Za-z0-9](?:[A-Za-z0-9._-]{0,94}[A-Za-z0-9])?"
 _REPO_ID = re.compile(rf"^{_PART}/{_PART}$")
 _FRONT_MATTER = re.compile(r"\A\ufeff?---[ \t]*\r?\n(.*?)(?:\r?\n)?^(?:---|\.\.\.)[ \t]*$", re.S | re.M)
 _HUB_URL_PREFIX = re.compile(r"^(?:https?://)?(?:www\.)?(?:huggingface\.co|hf\.co)/(?:models/)?", re.I)
+# First path segments of Hub URLs that are site sections, not namespaces ("hf.co/datasets/org/name").
+HUB_SECTIONS = frozenset(
+    {
+        "datasets", "spaces", "docs", "blog", "collections", "papers", "settings", "organizations",
+        "join", "login", "pricing", "api", "tasks", "learn", "chat", "new", "posts", "search",
+        "enterprise", "terms-of-service", "privacy", "changelog", "inference-endpoints", "resolve",
+    }
+)
 
 MAX_CARD_BYTES = 1_000_000
 
@@ -35,6 +43,8 @@ def normalize_repo_id(value: str) -> str | None:
     stripped = _HUB_URL_PREFIX.sub("", text)
     if stripped != text:
         parts = stripped.split("/")
+        if parts[0].lower() in HUB_SECTIONS:
+            return None
         stripped = "/".join(parts[:2]) if len(parts) >= 2 else stripped
         stripped = stripped.split("?")[0].split("#")[0].split(":")[0]
     return stripped if is_repo_id(stripped) else None

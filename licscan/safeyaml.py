@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any
+import contextlib
+from typing import Any, Iterator
 
 import yaml
 
@@ -27,8 +28,9 @@ class _BoundedLoader(yaml.SafeLoader):
         return super().compose_node(parent, index)
 
 
-def load(text: str | bytes, *, what: str = "YAML document") -> Any:
-    """Parse one YAML document; raise ParseError with a short reason on anything bad."""
+@contextlib.contextmanager
+def _loader(text: str | bytes, what: str) -> Iterator[_BoundedLoader]:
+    """A bounded loader over text; every YAML failure leaves as a ParseError naming `what`."""
     if isinstance(text, bytes):
         try:
             text = text.decode("utf-8")
@@ -36,8 +38,9 @@ def load(text: str | bytes, *, what: str = "YAML document") -> Any:
             raise ParseError(f"{what} is not UTF-8 (byte {exc.start})") from None
     if len(text) > MAX_YAML_BYTES:
         raise ParseError(f"{what} is larger than {MAX_YAML_BYTES} bytes")
+    loader = _BoundedLoader(text)
     try:
-        return yaml.load(text, Loader=_BoundedLoader)  # noqa: S506 - a SafeLoader subclass
+        yield loader
     except ParseError:
         raise
     except yaml.YAMLError as exc:
@@ -47,29 +50,35 @@ def load(text: str | bytes, *, what: str = "YAML document") -> Any:
         raise ParseError(f"{what} is not valid YAML{where}: {problem}") from None
     except RecursionError:
         raise ParseError(f"{what} nests too deeply") from None
+    finally:
+        loader.dispose()
 
 
-def load_all(text: str, *, what: str = "YAML stream") -> list[Any]:
+def load(text: str | bytes, *, what: str = "YAML document") -> Any:
+    """Parse one YAML document; raise ParseError with a short reason on anything bad."""
+    with _loader(text, what) as loader:
+        return loader.get_single_data()
+
+
+def load_all(text: str | bytes, *, what: str = "YAML stream") -> list[Any]:
     """Parse every document of a multi-document YAML stream (e.g. Kubernetes manifests)."""
-    if len(text) > MAX_YAML_BYTES:
-        raise ParseError(f"{what} is larger than {MAX_YAML_BYTES} bytes")
-    try:
-        loader = _BoundedLoader(text)
-        try:
-            docs = []
-            while loader.check_data():
-                docs.append(loader.get_data())
-            return docs
-        finally:
-            loader.dispose()
-    except ParseError:
-        raise
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" at line {mark.line + 1}" if mark is not None else ""
-        raise ParseError(f"{what} is not valid YAML{where}: {getattr(exc, 'problem', None) or exc}") from None
-    except RecursionError:
-        raise ParseError(f"{what} nests too deeply") from None
+    with _loader(text, what) as loader:
+        documents = []
+        while loader.check_data():
+            documents.append(loader.get_data())
+        return documents
+
+
+def compose_all(text: str | bytes, *, what: str = "YAML stream") -> list[Any]:
+    """The node trees of a YAML stream, with line positions, nothing constructed, aliases bounded.
+
+    Nodes have `.id` ("scalar", "sequence", "mapping"), `.value` and `.start_mark.line` (0-based).
+    """
+    with _loader(text, what) as loader:
+        nodes = []
+        while loader.check_node():
+            nodes.append(loader.get_node())
+        return nodes
 
 
 def dump(data: Any) -> str:

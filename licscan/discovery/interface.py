@@ -1,0 +1,56 @@
+"""The contract every discovery source implements, and the values it receives and returns."""
+
+from __future__ import annotations
+
+import pathlib
+from dataclasses import dataclass, field
+from typing import Protocol, runtime_checkable
+
+from licscan.model import DiscoverySettings, LocalModel, Occurrence, Skipped
+
+
+@dataclass(frozen=True)
+class ProjectFile:
+    """One project file, read once by the walker and shared by every source that wants it."""
+
+    relpath: str  # POSIX, relative to the project root
+    abspath: pathlib.Path
+    data: bytes
+    # Context rather than file content: the project root (to tell local folders from Hub ids)
+    # and the settings (config keys), so that scan() keeps a one-argument signature.
+    root: pathlib.Path = field(default_factory=pathlib.Path)
+    settings: DiscoverySettings = field(default_factory=DiscoverySettings)
+
+
+@dataclass(frozen=True)
+class SourceOutput:
+    """What one source found in one file (or, for a project-level source, in the project)."""
+
+    occurrences: tuple[Occurrence, ...] = ()
+    local_models: tuple[LocalModel, ...] = ()
+    skipped: tuple[Skipped, ...] = ()
+
+
+@runtime_checkable
+class DiscoverySource(Protocol):
+    """A per-file source: claims files by name, then reads the bytes the walker hands it."""
+
+    name: str
+
+    def wants(self, relpath: str) -> bool:
+        """Whether this source reads the file, decided from its name alone (no I/O)."""
+        ...
+
+    def scan(self, file: ProjectFile) -> SourceOutput:
+        """Everything the file names; bad content becomes Skipped entries, never an exception."""
+        ...
+
+
+@runtime_checkable
+class ProjectSource(Protocol):
+    """A project-level source that reads settings rather than one file (e.g. the declared list)."""
+
+    name: str
+
+    def run(self, root: pathlib.Path, settings: DiscoverySettings) -> SourceOutput:
+        ...

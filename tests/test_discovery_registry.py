@@ -1,0 +1,85 @@
+"""The source registry: every registered source has a unique name and finds something in a file made for it."""
+
+from __future__ import annotations
+
+import ast
+import pathlib
+
+import licscan.discovery as discovery
+from licscan.discovery import PROJECT_SOURCES, SOURCES, discover
+from licscan.discovery.interface import DiscoverySource, ProjectFile, ProjectSource
+from licscan.model import DiscoverySettings
+
+# One realistic file per registered source; a new source without a sample fails the test below.
+SAMPLES = {
+    "python": ("app/infer.py", b'from transformers import AutoModel\nAutoModel.from_pretrained("org/py-model")\n'),
+    "config-file": ("configs/axolotl.yaml", b"base_model: org/yaml-model\n"),
+    "model-dir": ("adapter/adapter_config.json", b'{"base_model_name_or_path": "org/base-model"}'),
+}
+
+
+def test_every_source_has_a_unique_name_and_follows_the_protocol():
+    names = [source.name for source in SOURCES] + [source.name for source in PROJECT_SOURCES]
+    assert len(names) == len(set(names))
+    assert all(isinstance(source, DiscoverySource) for source in SOURCES)
+    assert all(isinstance(source, ProjectSource) for source in PROJECT_SOURCES)
+
+
+def test_every_source_finds_something_in_a_file_made_for_it(tmp_path):
+    settings = DiscoverySettings()
+    for source in SOURCES:
+        assert source.name in SAMPLES, f"add a sample file for the {source.name!r} source"
+        relpath, data = SAMPLES[source.name]
+        assert source.wants(relpath)
+        path = tmp_path / relpath
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(data)
+        output = source.scan(ProjectFile(relpath, path, data, tmp_path, settings))
+        assert output.occurrences or output.local_models, source.name
+        assert not output.skipped
+        assert all(o.source == source.name for o in output.occurrences)
+
+
+def test_sources_do_not_claim_unrelated_files():
+    for source in SOURCES:
+        for relpath in ("logo.png", "model.safetensors", "notes.txt", "Makefile"):
+            assert not source.wants(relpath), (source.name, relpath)
+
+
+def test_project_sources_run_on_settings(tmp_path):
+    settings = DiscoverySettings(declared_models=("org/declared",))
+    for source in PROJECT_SOURCES:
+        output = source.run(tmp_path, settings)
+        assert output.occurrences, source.name
+
+
+def test_all_sources_together(tmp_path):
+    for relpath, data in SAMPLES.values():
+        path = tmp_path / relpath
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(data)
+    result = discover(tmp_path, DiscoverySettings(declared_models=("org/declared",)))
+    assert {(o.ref.repo_id, o.source) for o in result.occurrences} == {
+        ("org/py-model", "python"),
+        ("org/yaml-model", "config-file"),
+        ("org/declared", "declared"),
+    }
+    assert [m.key for m in result.local_models] == ["local:adapter"]
+    assert result.files_scanned == 3
+
+
+def test_discovery_imports_only_shared_modules():
+    # The stage may use model, errors, cards and safeyaml; nothing from the other stages or config.
+    allowed = {"licscan.model", "licscan.errors", "licscan.cards", "licscan", "licscan.safeyaml"}
+    package = pathlib.Path(discovery.__file__).parent
+    for module in package.glob("*.py"):
+        tree = ast.parse(module.read_text(encoding="utf-8"))
+        assert ast.get_docstring(tree), f"{module.name} needs a one-line docstring"
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom) and node.level == 0 and (node.module or "").startswith("licscan"):
+                assert node.module in allowed, (module.name, node.module)
+            if isinstance(node, ast.Import):
+                for alias in node.names:
+                    assert not alias.name.startswith("licscan.") or alias.name in allowed, (module.name, alias.name)
+                    assert alias.name != "yaml", f"{module.name}: use licscan.safeyaml"
+                    assert alias.name != "pathspec" or module.name == "walk.py", module.name
