@@ -355,6 +355,7 @@ class EffectiveTerms:
     obligations: tuple[Obligation, ...] = ()
     territory_exclusions: tuple[str, ...] = ()
     origin_countries: tuple[str, ...] = ()
+    spdx_expression: str | None = None  # every identified licence, conjunctive
 
 
 @dataclass(frozen=True)
@@ -438,3 +439,22 @@ class ResolutionSettings:
     max_retries: int = 3
     freshness_seconds: int = 0  # reuse cached repo heads younger than this without asking the Hub
     workers: int = 8
+
+
+@dataclass(frozen=True)
+class EvaluationSettings:
+    rules_dirs: tuple[str, ...]  # shipped rules first, then the user's (later ones override)
+    policy: str = "default"  # a policy name in rules/policies, or a path to a policy file
+
+
+@dataclass(frozen=True)
+class Rule:
+    """A check licscan reports findings under; ids are stable across releases."""
+
+    id: str
+    name: str
+    kind: FindingKind
+    severity: Severity
+    title: str
+    rationale: str
+    help: str

@@ -1,0 +1,183 @@
+"""Scan configuration: [tool.licscan] in pyproject.toml or .licscan.yaml, environment, command-line overrides."""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any, Mapping
+
+from licscan import safeyaml
+from licscan.errors import ConfigError, ParseError
+from licscan.model import DiscoverySettings, EvaluationSettings, ResolutionSettings
+
+_PACKAGE_DIR = Path(__file__).resolve().parent
+_KNOWN_KEYS = {
+    "models", "exclude", "mirror", "policy", "rules_dirs", "max_depth", "timeout", "workers",
+    "freshness_seconds", "db_url", "config_keys", "max_file_bytes",
+}
+_TRUE = {"1", "true", "yes", "on"}
+
+
+def data_dir(name: str) -> Path:
+    """A shipped data directory ('rules' or 'reports'): inside the wheel, or at the top of a checkout."""
+    for candidate in (_PACKAGE_DIR / "_data" / name, _PACKAGE_DIR.parent / name):
+        if candidate.is_dir():
+            return candidate
+    raise ConfigError(f"licscan's {name}/ directory is missing from this installation")
+
+
+def default_db_url() -> str:
+    import platformdirs  # only the commands that open the cache pay for it
+
+    cache = Path(platformdirs.user_cache_dir("licscan", appauthor=False))
+    return f"sqlite:///{cache / 'licscan.db'}"
+
+
+@dataclass(frozen=True)
+class ScanConfig:
+    root: Path
+    config_file: str | None = None
+    models: tuple[str, ...] = ()
+    exclude: tuple[str, ...] = ()
+    mirror: str | None = None
+    policy: str = "default"
+    rules_dirs: tuple[str, ...] = ()
+    max_depth: int = 32
+    timeout: float = 10.0
+    workers: int = 8
+    freshness_seconds: int = 0
+    db_url: str | None = None
+    config_keys: tuple[str, ...] = ()
+    max_file_bytes: int = 2_000_000
+    endpoint: str | None = None
+    offline: bool = False
+    extra: Mapping[str, Any] = field(default_factory=dict)
+
+    def discovery(self) -> DiscoverySettings:
+        defaults = DiscoverySettings()
+        return DiscoverySettings(
+            config_keys=tuple(dict.fromkeys(defaults.config_keys + self.config_keys)),
+            exclude=self.exclude,
+            max_file_bytes=self.max_file_bytes,
+            declared_models=self.models,
+            declared_in=self.config_file,
+        )
+
+    def resolution(self) -> ResolutionSettings:
+        return ResolutionSettings(
+            endpoint=self.endpoint,
+            offline=self.offline,
+            mirror=self.mirror,
+            db_url=self.db_url,
+            max_depth=self.max_depth,
+            timeout=self.timeout,
+            workers=self.workers,
+            freshness_seconds=self.freshness_seconds,
+        )
+
+    def evaluation(self) -> EvaluationSettings:
+        return EvaluationSettings(rules_dirs=(str(data_dir("rules")), *self.rules_dirs), policy=self.policy)
+
+
+def _read_file_settings(root: Path) -> tuple[dict[str, Any], str | None]:
+    yaml_file = root / ".licscan.yaml"
+    if yaml_file.is_file():
+        try:
+            data = safeyaml.load(yaml_file.read_bytes(), what=".licscan.yaml")
+        except ParseError as exc:
+            raise ConfigError(str(exc), file=".licscan.yaml") from None
+        if data is None:
+            return {}, ".licscan.yaml"
+        if not isinstance(data, Mapping):
+            raise ConfigError("must be a mapping of settings", file=".licscan.yaml")
+        return dict(data), ".licscan.yaml"
+    pyproject = root / "pyproject.toml"
+    if pyproject.is_file():
+        try:
+            data = tomllib.loads(pyproject.read_text(encoding="utf-8"))
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+            raise ConfigError(f"is not valid TOML: {exc}", file="pyproject.toml") from None
+        section = data.get("tool", {}).get("licscan")
+        if section is not None:
+            if not isinstance(section, Mapping):
+                raise ConfigError("[tool.licscan] must be a table", file="pyproject.toml")
+            return dict(section), "pyproject.toml"
+    return {}, None
+
+
+def _strings(data: Mapping[str, Any], key: str, file: str | None) -> tuple[str, ...]:
+    value = data.get(key, ())
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, (list, tuple)) or not all(isinstance(item, str) for item in value):
+        raise ConfigError("must be a list of strings", file=file, key=key)
+    return tuple(value)
+
+
+def _number(data: Mapping[str, Any], key: str, file: str | None, default: float, kind: type) -> Any:
+    value = data.get(key, default)
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
+        raise ConfigError("must be a non-negative number", file=file, key=key)
+    return kind(value)
+
+
+def load_config(root: Path, **overrides: Any) -> ScanConfig:
+    """The scan configuration for a project: file settings, then environment, then overrides (CLI)."""
+    root = root.resolve()
+    if not root.exists():
+        raise ConfigError(f"{root} does not exist")
+    data, file = _read_file_settings(root if root.is_dir() else root.parent)
+    unknown = set(data) - _KNOWN_KEYS
+    if unknown:
+        raise ConfigError(f"unknown settings {sorted(unknown)} (known: {', '.join(sorted(_KNOWN_KEYS))})", file=file)
+    base = root if root.is_dir() else root.parent
+
+    def project_path(value: str | None, key: str) -> str | None:
+        if value is None:
+            return None
+        if not isinstance(value, str):
+            raise ConfigError("must be a path", file=file, key=key)
+        path = Path(value).expanduser()
+        return str(path if path.is_absolute() else (base / path))
+
+    policy = data.get("policy", "default")
+    if not isinstance(policy, str):
+        raise ConfigError("must be a policy name or a path", file=file, key="policy")
+    if policy.endswith((".yaml", ".yml")):
+        policy = project_path(policy, "policy") or policy
+    config = ScanConfig(
+        root=root,
+        config_file=file,
+        models=_strings(data, "models", file),
+        exclude=_strings(data, "exclude", file),
+        mirror=project_path(data.get("mirror"), "mirror"),
+        policy=policy,
+        rules_dirs=tuple(project_path(item, "rules_dirs") or item for item in _strings(data, "rules_dirs", file)),
+        max_depth=_number(data, "max_depth", file, 32, int),
+        timeout=_number(data, "timeout", file, 10.0, float),
+        workers=max(1, _number(data, "workers", file, 8, int)),
+        freshness_seconds=_number(data, "freshness_seconds", file, 0, int),
+        db_url=data.get("db_url") if isinstance(data.get("db_url"), str) else None,
+        config_keys=_strings(data, "config_keys", file),
+        max_file_bytes=_number(data, "max_file_bytes", file, 2_000_000, int),
+    )
+    env = os.environ
+    config = replace(
+        config,
+        endpoint=env.get("HF_ENDPOINT") or None,
+        offline=(env.get("HF_HUB_OFFLINE") or env.get("TRANSFORMERS_OFFLINE") or "").strip().lower() in _TRUE,
+        db_url=env.get("LICSCAN_DB_URL") or config.db_url,
+    )
+    clean = {key: value for key, value in overrides.items() if value is not None}
+    if "mirror" in clean:
+        clean["mirror"] = str(Path(clean["mirror"]).expanduser().resolve())
+    if "rules_dirs" in clean:
+        clean["rules_dirs"] = config.rules_dirs + tuple(clean["rules_dirs"])
+    config = replace(config, **clean)
+    if config.mirror is not None and not Path(config.mirror).is_dir():
+        raise ConfigError(f"mirror directory {config.mirror} does not exist", file=file, key="mirror")
+    if config.db_url is None:
+        config = replace(config, db_url=default_db_url())
+    return config

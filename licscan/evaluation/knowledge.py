@@ -1,0 +1,342 @@
+"""Load rules/ (licence terms, publisher origins, policies) into frozen, validated records."""
+
+from __future__ import annotations
+
+import datetime
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterable, Mapping
+
+from licscan import safeyaml
+from licscan.errors import ParseError, RuleError
+from licscan.model import CommercialUse, EntityListing, LicenseTerms, Origin, Source, Threshold
+
+LICENSE_SCHEMA = "licscan-license/1"
+ORIGINS_SCHEMA = "licscan-origins/1"
+POLICY_SCHEMA = "licscan-policy/1"
+
+_LICENSE_KEYS = {
+    "schema", "key", "name", "version", "spdx_id", "scancode_key", "aliases", "publishers", "families",
+    "commercial_use", "permissive", "thresholds", "registration_required", "attribution", "naming",
+    "territory_exclusions", "territory_note", "use_policy_flow_down", "use_policy", "output_training",
+    "output_training_note", "derivatives_must_carry", "markers", "summary", "sources", "unconfirmed",
+}
+_REQUIRED_LICENSE_KEYS = {"schema", "key", "name", "spdx_id", "commercial_use", "sources"}
+_PUBLISHER_KEYS = {
+    "namespaces", "organization", "country", "parent", "confidence", "unconfirmed", "sources", "listings", "notes",
+}
+_LISTING_KEYS = {"list", "entity", "date_added", "citation", "confidence", "source", "notes"}
+_POLICY_KEYS = {"schema", "name", "description", "fail_on", "fail_closed", "waivers"}
+_CONFIDENCE = {"primary", "secondary", "unconfirmed"}
+_OUTPUT_TRAINING = {"allowed", "restricted", "prohibited", "unknown"}
+_METRICS = {"mau", "dau", "annual-revenue-usd", "monthly-revenue-usd"}
+_TERRITORY = re.compile(r"^(?:[A-Z]{2}|EU)$")
+_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+@dataclass(frozen=True)
+class Policy:
+    name: str
+    description: str
+    fail_on: frozenset[str]  # rule ids or finding kinds
+    fail_closed: bool = True
+    waivers: tuple[Mapping[str, str], ...] = ()
+    file: str = ""
+
+
+@dataclass(frozen=True)
+class Knowledge:
+    """Everything licscan knows from rules/: licences by key and alias, origins by namespace."""
+
+    licenses: Mapping[str, LicenseTerms]
+    aliases: Mapping[str, tuple[str, ...]]  # lower-cased id/slug -> licence keys that use it
+    publishers: Mapping[str, tuple[str, ...]]  # licence key -> namespaces that use the text (for ambiguous slugs)
+    markers: Mapping[str, tuple[str, ...]]  # licence key -> marker phrases
+    origins: Mapping[str, Origin]  # lower-cased namespace -> origin
+    origins_reviewed: str | None
+    policies: Mapping[str, Policy]
+    files: tuple[str, ...] = field(default=())
+
+
+def _date(value: Any, *, file: str, key: str, rule: str | None = None) -> str:
+    if isinstance(value, datetime.date):
+        return value.isoformat()
+    if isinstance(value, str) and _DATE.match(value):
+        try:
+            datetime.date.fromisoformat(value)
+        except ValueError:
+            pass
+        else:
+            return value
+    raise RuleError(f"{key!r} must be an ISO date YYYY-MM-DD, not {value!r}", file=file, rule=rule)
+
+
+def _strings(value: Any, *, file: str, key: str, rule: str | None) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    if isinstance(value, str):
+        return (value,)
+    if isinstance(value, list) and all(isinstance(item, str) for item in value):
+        return tuple(value)
+    raise RuleError(f"{key!r} must be a list of strings", file=file, rule=rule)
+
+
+def _optional_text(value: Any, *, file: str, key: str, rule: str | None) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, (str, int, float)) and not isinstance(value, bool):
+        return str(value)
+    raise RuleError(f"{key!r} must be text", file=file, rule=rule)
+
+
+def _bool(value: Any, *, file: str, key: str, rule: str | None) -> bool:
+    if value is None:
+        return False
+    if isinstance(value, bool):
+        return value
+    raise RuleError(f"{key!r} must be true or false", file=file, rule=rule)
+
+
+def _sources(value: Any, *, file: str, rule: str | None, required: bool = True) -> tuple[Source, ...]:
+    if value is None and not required:
+        return ()
+    if isinstance(value, Mapping):
+        value = [value]
+    if not isinstance(value, list) or (required and not value):
+        raise RuleError("'sources' must list at least one source with citation and date", file=file, rule=rule)
+    sources = []
+    for index, item in enumerate(value):
+        where = f"sources[{index}]"
+        if not isinstance(item, Mapping):
+            raise RuleError(f"{where} must be a mapping", file=file, rule=rule)
+        unknown = set(item) - {"citation", "url", "date", "confidence"}
+        if unknown:
+            raise RuleError(f"{where} has unknown keys {sorted(unknown)}", file=file, rule=rule)
+        citation = item.get("citation")
+        if not isinstance(citation, str) or not citation.strip():
+            raise RuleError(f"{where} needs a 'citation'", file=file, rule=rule)
+        confidence = item.get("confidence", "primary")
+        if confidence not in _CONFIDENCE:
+            raise RuleError(f"{where}.confidence must be one of {sorted(_CONFIDENCE)}", file=file, rule=rule)
+        sources.append(
+            Source(
+                citation=citation.strip(),
+                date=_date(item.get("date"), file=file, key=f"{where}.date", rule=rule),
+                confidence=confidence,
+                url=_optional_text(item.get("url"), file=file, key=f"{where}.url", rule=rule),
+            )
+        )
+    return tuple(sources)
+
+
+def _load_yaml(path: Path) -> Any:
+    try:
+        return safeyaml.load(path.read_bytes(), what=str(path))
+    except OSError as exc:
+        raise RuleError(f"cannot read: {exc.strerror}", file=str(path)) from None
+    except ParseError as exc:
+        raise RuleError(str(exc), file=str(path)) from None
+
+
+def parse_license(data: Any, *, file: str) -> LicenseTerms:
+    """One licence record, validated; RuleError names the file, the licence and the key."""
+    if not isinstance(data, Mapping):
+        raise RuleError("a licence record must be a mapping", file=file)
+    rule = str(data.get("key")) if data.get("key") else None
+    if data.get("schema") != LICENSE_SCHEMA:
+        raise RuleError(f"'schema' must be {LICENSE_SCHEMA!r}", file=file, rule=rule)
+    unknown = set(data) - _LICENSE_KEYS
+    if unknown:
+        raise RuleError(f"unknown keys {sorted(unknown)}", file=file, rule=rule)
+    missing = _REQUIRED_LICENSE_KEYS - set(data)
+    if missing:
+        raise RuleError(f"missing keys {sorted(missing)}", file=file, rule=rule)
+    key = data["key"]
+    if not isinstance(key, str) or not re.match(r"^[a-z0-9][a-z0-9._+-]*$", key):
+        raise RuleError("'key' must be a lower-case id", file=file, rule=rule)
+    try:
+        commercial = CommercialUse(data["commercial_use"])
+    except ValueError:
+        raise RuleError("'commercial_use' must be allowed, conditional or non-commercial", file=file, rule=key) from None
+    if commercial is CommercialUse.UNKNOWN:
+        raise RuleError("'commercial_use' cannot be 'unknown' in a licence record", file=file, rule=key)
+    thresholds = []
+    for index, item in enumerate(data.get("thresholds") or []):
+        if not isinstance(item, Mapping) or item.get("metric") not in _METRICS:
+            raise RuleError(f"thresholds[{index}].metric must be one of {sorted(_METRICS)}", file=file, rule=key)
+        value = item.get("value")
+        if not isinstance(value, (int, float)) or isinstance(value, bool):
+            raise RuleError(f"thresholds[{index}].value must be a number", file=file, rule=key)
+        thresholds.append(Threshold(item["metric"], float(value), str(item.get("consequence") or "")))
+    territories = _strings(data.get("territory_exclusions"), file=file, key="territory_exclusions", rule=key)
+    for code in territories:
+        if not _TERRITORY.match(code):
+            raise RuleError(f"territory {code!r} is not an ISO 3166-1 alpha-2 code or EU", file=file, rule=key)
+    output_training = data.get("output_training") or "unknown"
+    if output_training not in _OUTPUT_TRAINING:
+        raise RuleError(f"'output_training' must be one of {sorted(_OUTPUT_TRAINING)}", file=file, rule=key)
+    unconfirmed = _strings(data.get("unconfirmed"), file=file, key="unconfirmed", rule=key)
+    for name in unconfirmed:
+        if name not in _LICENSE_KEYS:
+            raise RuleError(f"'unconfirmed' names {name!r}, which is not a field", file=file, rule=key)
+    spdx_id = data["spdx_id"]
+    if not isinstance(spdx_id, str) or not spdx_id:
+        raise RuleError("'spdx_id' must be an SPDX id or LicenseRef-", file=file, rule=key)
+    return LicenseTerms(
+        key=key,
+        name=str(data["name"]),
+        spdx_id=spdx_id,
+        commercial_use=commercial,
+        aliases=tuple(alias.lower() for alias in _strings(data.get("aliases"), file=file, key="aliases", rule=key)),
+        version=_optional_text(data.get("version"), file=file, key="version", rule=key),
+        thresholds=tuple(thresholds),
+        registration_required=_bool(data.get("registration_required"), file=file, key="registration_required", rule=key),
+        attribution=_optional_text(data.get("attribution"), file=file, key="attribution", rule=key),
+        naming=_optional_text(data.get("naming"), file=file, key="naming", rule=key),
+        territory_exclusions=territories,
+        territory_note=_optional_text(data.get("territory_note"), file=file, key="territory_note", rule=key),
+        use_policy_flow_down=_bool(data.get("use_policy_flow_down"), file=file, key="use_policy_flow_down", rule=key),
+        output_training=output_training,
+        output_training_note=_optional_text(data.get("output_training_note"), file=file, key="output_training_note", rule=key),
+        derivatives_must_carry=_bool(data.get("derivatives_must_carry"), file=file, key="derivatives_must_carry", rule=key),
+        permissive=_bool(data.get("permissive"), file=file, key="permissive", rule=key),
+        summary=str(data.get("summary") or "").strip(),
+        sources=_sources(data.get("sources"), file=file, rule=key),
+        unconfirmed=unconfirmed,
+    )
+
+
+def parse_origins(data: Any, *, file: str) -> tuple[dict[str, Origin], str | None]:
+    if not isinstance(data, Mapping) or data.get("schema") != ORIGINS_SCHEMA:
+        raise RuleError(f"'schema' must be {ORIGINS_SCHEMA!r}", file=file)
+    reviewed = _date(data.get("last_reviewed"), file=file, key="last_reviewed")
+    publishers = data.get("publishers")
+    if not isinstance(publishers, list):
+        raise RuleError("'publishers' must be a list", file=file)
+    origins: dict[str, Origin] = {}
+    for index, item in enumerate(publishers):
+        where = f"publishers[{index}]"
+        if not isinstance(item, Mapping):
+            raise RuleError(f"{where} must be a mapping", file=file)
+        namespaces = _strings(item.get("namespaces"), file=file, key=f"{where}.namespaces", rule=None)
+        rule = namespaces[0] if namespaces else where
+        if not namespaces:
+            raise RuleError("'namespaces' must list at least one Hub namespace", file=file, rule=rule)
+        unknown = set(item) - _PUBLISHER_KEYS
+        if unknown:
+            raise RuleError(f"unknown keys {sorted(unknown)}", file=file, rule=rule)
+        country = item.get("country")
+        if country is not None and not (isinstance(country, str) and re.match(r"^[A-Z]{2}$", country)):
+            raise RuleError(f"'country' {country!r} must be an ISO 3166-1 alpha-2 code", file=file, rule=rule)
+        confidence = item.get("confidence") or "unconfirmed"
+        if confidence not in _CONFIDENCE:
+            raise RuleError(f"'confidence' must be one of {sorted(_CONFIDENCE)}", file=file, rule=rule)
+        listings = []
+        for lindex, listing in enumerate(item.get("listings") or []):
+            lwhere = f"listings[{lindex}]"
+            if not isinstance(listing, Mapping):
+                raise RuleError(f"{lwhere} must be a mapping", file=file, rule=rule)
+            unknown = set(listing) - _LISTING_KEYS
+            if unknown:
+                raise RuleError(f"{lwhere} has unknown keys {sorted(unknown)}", file=file, rule=rule)
+            if not listing.get("list") or not listing.get("citation"):
+                raise RuleError(f"{lwhere} needs 'list' and 'citation'", file=file, rule=rule)
+            date_added = listing.get("date_added")
+            listings.append(
+                EntityListing(
+                    list_name=str(listing["list"]),
+                    entity=str(listing.get("entity") or item.get("organization") or rule),
+                    date_added=None if date_added is None else _date(date_added, file=file, key=f"{lwhere}.date_added", rule=rule),
+                    citation=str(listing["citation"]),
+                    confidence=str(listing.get("confidence") or "secondary"),
+                )
+            )
+        origin_sources = _sources(item.get("sources"), file=file, rule=rule)
+        unconfirmed = set(_strings(item.get("unconfirmed"), file=file, key="unconfirmed", rule=rule))
+        for namespace in namespaces:
+            origins[namespace.lower()] = Origin(
+                namespace=namespace,
+                organization=_optional_text(item.get("organization"), file=file, key="organization", rule=rule),
+                country=country,
+                parent=_optional_text(item.get("parent"), file=file, key="parent", rule=rule),
+                listings=tuple(listings),
+                confidence="unconfirmed" if "country" in unconfirmed and confidence == "primary" else confidence,
+                sources=origin_sources,
+            )
+    return origins, reviewed
+
+
+def parse_policy(data: Any, *, file: str) -> Policy:
+    if not isinstance(data, Mapping) or data.get("schema") != POLICY_SCHEMA:
+        raise RuleError(f"'schema' must be {POLICY_SCHEMA!r}", file=file)
+    unknown = set(data) - _POLICY_KEYS
+    if unknown:
+        raise RuleError(f"unknown keys {sorted(unknown)}", file=file)
+    name = data.get("name")
+    if not isinstance(name, str) or not name:
+        raise RuleError("'name' is required", file=file)
+    waivers = []
+    for index, waiver in enumerate(data.get("waivers") or []):
+        if not isinstance(waiver, Mapping) or not waiver.get("reason") or not (waiver.get("rule") or waiver.get("model")):
+            raise RuleError(f"waivers[{index}] needs 'rule' or 'model', and a 'reason'", file=file, rule=name)
+        waivers.append({str(k): str(v) for k, v in waiver.items()})
+    return Policy(
+        name=name,
+        description=str(data.get("description") or ""),
+        fail_on=frozenset(_strings(data.get("fail_on"), file=file, key="fail_on", rule=name)),
+        fail_closed=data.get("fail_closed", True) is not False,
+        waivers=tuple(waivers),
+        file=file,
+    )
+
+
+def load_knowledge(rules_dirs: Iterable[str | Path]) -> Knowledge:
+    """Read every rules directory in order; a later directory's records override earlier ones by key."""
+    licenses: dict[str, LicenseTerms] = {}
+    markers: dict[str, tuple[str, ...]] = {}
+    publishers: dict[str, tuple[str, ...]] = {}
+    origins: dict[str, Origin] = {}
+    policies: dict[str, Policy] = {}
+    reviewed: str | None = None
+    files: list[str] = []
+    for directory in rules_dirs:
+        root = Path(directory)
+        if not root.is_dir():
+            raise RuleError("rules directory does not exist", file=str(root))
+        for path in sorted((root / "licenses").glob("*.yaml")):
+            data = _load_yaml(path)
+            record = parse_license(data, file=str(path))
+            licenses[record.key] = record
+            markers[record.key] = _strings(data.get("markers"), file=str(path), key="markers", rule=record.key)
+            publishers[record.key] = _strings(data.get("publishers"), file=str(path), key="publishers", rule=record.key)
+            files.append(str(path))
+        origins_file = root / "origins.yaml"
+        if origins_file.exists():
+            found, reviewed = parse_origins(_load_yaml(origins_file), file=str(origins_file))
+            origins.update(found)
+            files.append(str(origins_file))
+        for path in sorted((root / "policies").glob("*.yaml")):
+            policy = parse_policy(_load_yaml(path), file=str(path))
+            policies[policy.name] = policy
+            files.append(str(path))
+    aliases: dict[str, list[str]] = {}
+    for record in licenses.values():
+        for name in (record.key, *record.aliases):
+            keys = aliases.setdefault(name.lower(), [])
+            if record.key not in keys:
+                keys.append(record.key)
+    return Knowledge(
+        licenses=licenses,
+        aliases={name: tuple(sorted(keys)) for name, keys in aliases.items()},
+        publishers=publishers,
+        markers=markers,
+        origins=origins,
+        origins_reviewed=reviewed,
+        policies=policies,
+        files=tuple(files),
+    )
+
+
+def load_policy_file(path: str | Path) -> Policy:
+    return parse_policy(_load_yaml(Path(path)), file=str(path))

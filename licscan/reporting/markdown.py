@@ -1,0 +1,43 @@
+"""The Markdown summary (reports/markdown/summary.md.j2), for pull-request comments and CI job summaries."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import jinja2
+
+from licscan.model import ScanResult
+
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]<>()#+!|])")
+
+
+def escape_markdown(value: object) -> str:
+    """Neutralise Markdown and HTML in text that comes from model cards (it is untrusted)."""
+    text = str(value).replace("\r", " ").replace("\n", " ")
+    return _MARKDOWN_SPECIAL.sub(r"\\\1", text)
+
+
+class MarkdownFormat:
+    name = "markdown"
+    suffix = ".md"
+
+    def __init__(self, templates: Path) -> None:
+        self._templates = templates
+
+    def render(self, result: ScanResult) -> str:
+        environment = jinja2.Environment(
+            loader=jinja2.FileSystemLoader(str(self._templates)),
+            autoescape=False,  # Markdown, not HTML: every card-derived value goes through the md filter
+            undefined=jinja2.StrictUndefined,
+            keep_trailing_newline=True,
+        )
+        environment.filters["md"] = escape_markdown
+        template = environment.get_template("markdown/summary.md.j2")
+        failing = [finding for finding in result.findings if finding.fails]
+        unresolved = [(report.key, item) for report in result.models for item in report.lineage.unresolved]
+        return template.render(
+            verdict=result.verdict.value, models=result.models, failing=failing, unresolved=unresolved,
+            policy=result.policy,
+        )
+

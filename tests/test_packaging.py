@@ -1,0 +1,54 @@
+"""The shape of the project: stage independence, data inside the wheel, the CLI entry point."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+BIN = Path(sys.executable).parent
+
+
+def test_import_contracts_hold():
+    """Stages never import each other; model.py stays a leaf (import-linter, .importlinter)."""
+    completed = subprocess.run(
+        [str(BIN / "lint-imports"), "--config", str(ROOT / ".importlinter")],
+        cwd=ROOT, capture_output=True, text=True, timeout=300,
+    )
+    assert completed.returncode == 0, completed.stdout + completed.stderr
+    assert "broken" not in completed.stdout.lower() or "0 broken" in completed.stdout.lower()
+
+
+@pytest.fixture(scope="module")
+def wheel(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("dist")
+    subprocess.run(
+        [sys.executable, "-m", "build", "--wheel", "--no-isolation", "--outdir", str(out), str(ROOT)],
+        check=True, capture_output=True, timeout=300,
+    )
+    (built,) = out.glob("licscan-*.whl")
+    return built
+
+
+def test_wheel_carries_rules_and_report_templates(wheel):
+    names = set(zipfile.ZipFile(wheel).namelist())
+    for rule_file in (ROOT / "rules").rglob("*.yaml"):
+        assert f"licscan/_data/rules/{rule_file.relative_to(ROOT / 'rules').as_posix()}" in names
+    for template in (ROOT / "reports").rglob("*.j2"):
+        assert f"licscan/_data/reports/{template.relative_to(ROOT / 'reports').as_posix()}" in names
+
+
+def test_installed_wheel_finds_its_own_rules(wheel, tmp_path):
+    zipfile.ZipFile(wheel).extractall(tmp_path)
+    probe = (
+        "import sys; sys.path.insert(0, sys.argv[1]);"
+        "from licscan.config import data_dir; print(data_dir('rules')); print(data_dir('reports'))"
+    )
+    out = subprocess.run([sys.executable, "-c", probe, str(tmp_path)], capture_output=True, text=True, check=True)
+    rules_dir, reports_dir = out.stdout.split()
+    assert Path(rules_dir) == tmp_path / "licscan" / "_data" / "rules"
+    assert Path(reports_dir) == tmp_path / "licscan" / "_data" / "reports"
