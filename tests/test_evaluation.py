@@ -267,3 +267,13 @@ def test_every_shipped_licence_record_has_a_dated_source():
     for record in knowledge.licenses.values():
         assert record.sources and all(source.date and source.citation for source in record.sources), record.key
     assert knowledge.origins_reviewed
+
+
+def test_a_licence_whose_commercial_terms_are_unconfirmed_is_unknown_not_clear(shipped):
+    knowledge, policy = shipped
+    assert "commercial_use" in knowledge.licenses["modified-mit-minimax"].unconfirmed
+    lineage = chain(node("MiniMaxAI/MiniMax-M2.5", "other", "modified-mit"))
+    outcome = evaluate({lineage.root: lineage}, {}, knowledge, policy)
+    assert outcome.models[0].effective.commercial_use is CommercialUse.UNKNOWN
+    assert any(f.rule_id == "LS111" and "unconfirmed" in f.message and f.fails for f in outcome.findings)
+    assert outcome.verdict is Verdict.FAIL

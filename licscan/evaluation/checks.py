@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Mapping
 
 from licscan.catalog import rule
-from licscan.evaluation.inheritance import bindings, conditions_of, obligations_of
+from licscan.evaluation.inheritance import bindings, commercial_class, conditions_of, obligations_of
 from licscan.evaluation.knowledge import Knowledge
 from licscan.model import CommercialUse, Finding, Lineage, ModelRecord, NodeLicense, Origin
 
@@ -120,6 +120,13 @@ def check_model(
         node = lineage.node(binding.ancestor)
         evidence = _evidence(node, licenses.get(binding.ancestor))
         evidence["license"] = record.key
+        if commercial_class(record) is CommercialUse.UNKNOWN:
+            findings.append(
+                _finding("LS111", model, binding.ancestor,
+                         f"{binding.ancestor} is under {record.name}, whose commercial terms are unconfirmed in "
+                         "licscan's rules; treat them as unknown until a reviewer reads the licence text", evidence)
+            )
+            continue
         if record.commercial_use is CommercialUse.NON_COMMERCIAL:
             findings.append(
                 _finding("LS120", model, binding.ancestor,
@@ -139,6 +146,14 @@ def check_model(
                 _finding("LS122", model, binding.ancestor,
                          f"{record.name} (from {binding.ancestor}) is not granted in "
                          f"{', '.join(record.territory_exclusions)}{note}", evidence)
+            )
+        elif record.territory_note:
+            # A conditional territorial clause (e.g. Llama 3.2's EU clause for multimodal models): the
+            # reader must judge whether it applies, so it is reported but no territory is excluded.
+            findings.append(
+                _finding("LS122", model, binding.ancestor,
+                         f"{record.name} (from {binding.ancestor}) has a territorial clause: {record.territory_note}",
+                         evidence)
             )
         duties = obligations_of(record, binding.ancestor)
         if duties:

@@ -76,6 +76,11 @@ def obligations_of(record: LicenseTerms, ancestor: str) -> tuple[Obligation, ...
     return tuple(Obligation(kind, text, record.key, ancestor) for kind, text in duties)
 
 
+def commercial_class(record: LicenseTerms) -> CommercialUse:
+    """The record's class, or unknown when the record itself says its commercial terms are unconfirmed."""
+    return CommercialUse.UNKNOWN if "commercial_use" in record.unconfirmed else record.commercial_use
+
+
 @dataclass(frozen=True)
 class Binding:
     """A licence that binds the model and the nearest node it comes from."""
@@ -115,12 +120,12 @@ def effective_terms(
     knowledge: Knowledge,
 ) -> EffectiveTerms:
     bound = bindings(lineage, licenses, knowledge)
-    classes: dict[str, CommercialUse] = {b.ancestor: b.record.commercial_use for b in bound}
+    classes: dict[str, CommercialUse] = {b.ancestor: commercial_class(b.record) for b in bound}
     # Every node carrying a licence counts, not just the first carrier of each key.
     for record in lineage.nodes:
         node_license = licenses[record.repo_id]
         if node_license.key:
-            classes[record.repo_id] = knowledge.licenses[node_license.key].commercial_use
+            classes[record.repo_id] = commercial_class(knowledge.licenses[node_license.key])
     for repo_id in unknown_nodes(lineage, licenses):
         classes[repo_id] = CommercialUse.UNKNOWN
     if not classes:
