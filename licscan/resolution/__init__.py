@@ -1,1 +1,7 @@
-"""resolution stage."""
+"""Resolution stage: the whole base_model ancestry of each model, from the Hub, a mirror or the cache."""
+
+from licscan.resolution.interface import SOURCES, FetchFailure, MetadataSource, RepoSnapshot
+from licscan.resolution.lineage import resolve
+from licscan.resolution.store import MetadataStore, open_store
+
+__all__ = ["SOURCES", "FetchFailure", "MetadataSource", "MetadataStore", "RepoSnapshot", "open_store", "resolve"]

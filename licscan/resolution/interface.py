@@ -1,0 +1,117 @@
+"""What a metadata source gives the lineage walk: the MetadataSource protocol, RepoSnapshot and FetchFailure."""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING, Any, Callable, Mapping, Protocol, runtime_checkable
+
+from licscan.model import ResolutionSettings, ResolutionStats, UnresolvedReason
+
+if TYPE_CHECKING:
+    from licscan.resolution.store import MetadataStore
+
+
+@dataclass(frozen=True)
+class RepoSnapshot:
+    """The metadata of one model repo at one revision, as a source found it."""
+
+    requested_id: str  # the id that was asked for
+    repo_id: str  # the canonical id (after following renames)
+    sha: str | None  # the commit the metadata was read at
+    source: str  # "hub", "mirror", "cache"
+    author: str | None = None
+    gated: str | None = None  # "auto", "manual" or None
+    tags: tuple[str, ...] = ()
+    card_data: Mapping[str, Any] | None = None  # the Hub API's cardData (parsed front matter)
+    readme: bytes | None = None  # README.md as stored in the repo
+    license_text: str | None = None  # LICENSE / LICENSE.md / LICENSE.txt, when the repo has one
+    files: tuple[str, ...] = ()  # file names in the repo (the API's siblings)
+    provenance: str | None = None  # "recorded" / "reconstructed" in a recorded mirror
+    api_only: bool = False  # the README could not be read; card_data is all there is
+    authenticated: bool = False  # a token was sent; an api_only snapshot made without one is worth retrying
+    notes: tuple[str, ...] = ()  # why api_only, or what else went wrong along the way
+
+    def with_request(self, requested_id: str, *, source: str | None = None) -> "RepoSnapshot":
+        return replace(self, requested_id=requested_id, source=source or self.source)
+
+
+@dataclass(frozen=True)
+class FetchFailure:
+    """A repo a source could not read, and why; it becomes an Unresolved in the lineage."""
+
+    repo_id: str
+    reason: UnresolvedReason
+    detail: str = ""
+
+
+@dataclass
+class SourceCounters:
+    """What a source spent; thread-safe because a level's repos are fetched concurrently."""
+
+    api_calls: int = 0
+    file_downloads: int = 0
+    cache_hits: int = 0
+    mirror_reads: int = 0
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
+
+    def add(self, **counts: int) -> None:
+        with self._lock:
+            for name, value in counts.items():
+                setattr(self, name, getattr(self, name) + value)
+
+    def snapshot(self) -> ResolutionStats:
+        with self._lock:
+            return ResolutionStats(self.api_calls, self.file_downloads, self.cache_hits, self.mirror_reads)
+
+
+@runtime_checkable
+class MetadataSource(Protocol):
+    """Somewhere model metadata comes from. fetch() never raises for bad or missing data."""
+
+    name: str
+    counters: SourceCounters
+
+    def fetch(self, repo_id: str, revision: str | None) -> RepoSnapshot | FetchFailure:
+        ...
+
+    def close(self) -> None:
+        ...
+
+
+class SourceFactory(Protocol):
+    def __call__(self, settings: ResolutionSettings, *, store: "MetadataStore | None",
+                 sleep: Callable[[float], None], now: Callable[[], float]) -> MetadataSource:
+        ...
+
+
+# Factories import their module on first use, so a mirror or offline scan never loads huggingface_hub.
+def _hub(settings: ResolutionSettings, *, store: "MetadataStore | None" = None,
+         sleep: Callable[[float], None] = time.sleep, now: Callable[[], float] = time.time) -> MetadataSource:
+    from licscan.resolution.hub import HubSource
+
+    return HubSource(settings, store=store, sleep=sleep, now=now)
+
+
+def _mirror(settings: ResolutionSettings, *, store: "MetadataStore | None" = None,
+            sleep: Callable[[float], None] = time.sleep, now: Callable[[], float] = time.time) -> MetadataSource:
+    from licscan.resolution.mirror import MirrorSource
+
+    if not settings.mirror:
+        raise ValueError("the mirror source needs settings.mirror, the directory to read")
+    return MirrorSource(settings.mirror)
+
+
+def _cache(settings: ResolutionSettings, *, store: "MetadataStore | None" = None,
+           sleep: Callable[[float], None] = time.sleep, now: Callable[[], float] = time.time) -> MetadataSource:
+    from licscan.resolution.cache import CacheSource
+
+    return CacheSource(store)
+
+
+SOURCES: dict[str, SourceFactory] = {
+    "hub": _hub,  # the Hugging Face Hub (or HF_ENDPOINT) through huggingface_hub
+    "mirror": _mirror,  # a directory of recorded metadata (settings.mirror), never the network
+    "cache": _cache,  # offline: the latest snapshots in the metadata cache
+}

@@ -1,0 +1,146 @@
+"""What the walk does when the Hub rate-limits, fails, cuts answers short, or hangs."""
+
+from __future__ import annotations
+
+import logging
+
+import pytest
+
+from licscan.model import ModelRef, UnresolvedReason
+from licscan.resolution import resolve
+
+TOKEN = "hf_abcdefghijklmnop1234"
+
+
+class Sleeps(list):
+    """An injected sleep that records what it was asked instead of waiting."""
+
+    def __call__(self, seconds: float) -> None:
+        self.append(seconds)
+
+
+def _walk(settings, *ids, sleep=None, **kwargs):
+    return resolve([ModelRef(i) for i in ids], settings, sleep=sleep if sleep is not None else Sleeps(), **kwargs)
+
+
+def test_429_waits_what_retry_after_says_then_succeeds(stub_settings, hub_stub):
+    hub_stub.retry_after = 7
+    hub_stub.faults["licscan-test/base"] = [429]
+    sleeps = Sleeps()
+    result = _walk(stub_settings(), "licscan-test/peft-adapter", sleep=sleeps)
+    lineage = result.lineages["licscan-test/peft-adapter"]
+    assert [n.repo_id for n in lineage.nodes] == ["licscan-test/peft-adapter", "licscan-test/base"]
+    assert lineage.unresolved == ()
+    assert sleeps == [7.0]
+    assert len(hub_stub.api_calls("licscan-test/base")) == 2
+    assert result.stats.api_calls == 3
+
+
+def test_retry_after_is_capped(stub_settings, hub_stub):
+    hub_stub.retry_after = 3600
+    hub_stub.faults["licscan-test/base"] = [429]
+    sleeps = Sleeps()
+    _walk(stub_settings(), "licscan-test/base", sleep=sleeps)
+    assert sleeps == [60.0]
+
+
+def test_429_forever_is_rate_limited(stub_settings, hub_stub):
+    hub_stub.faults["licscan-test/base"] = [429] * 20
+    sleeps = Sleeps()
+    lineage = _walk(stub_settings(max_retries=2), "licscan-test/peft-adapter",
+                    sleep=sleeps).lineages["licscan-test/peft-adapter"]
+    (gap,) = lineage.unresolved
+    assert (gap.repo_id, gap.reason, gap.referenced_by) == (
+        "licscan-test/base", UnresolvedReason.RATE_LIMITED, "licscan-test/peft-adapter")
+    assert gap.reason.transient
+    assert len(hub_stub.api_calls("licscan-test/base")) == 3
+    assert sleeps == [3.0, 3.0]
+
+
+def test_500_is_a_network_error_after_bounded_retries(stub_settings, hub_stub):
+    hub_stub.faults["licscan-test/base"] = [500] * 20
+    sleeps = Sleeps()
+    lineage = _walk(stub_settings(max_retries=3), "licscan-test/base", sleep=sleeps).lineages["licscan-test/base"]
+    (gap,) = lineage.unresolved
+    assert gap.reason is UnresolvedReason.NETWORK and "HTTP 500" in gap.detail
+    assert len(hub_stub.api_calls("licscan-test/base")) == 4
+    assert sleeps == [1.0, 2.0, 4.0]  # exponential backoff when the server names no wait
+
+
+def test_one_500_then_success(stub_settings, hub_stub):
+    hub_stub.faults["licscan-test/base"] = [503]
+    lineage = _walk(stub_settings(), "licscan-test/base").lineages["licscan-test/base"]
+    assert lineage.unresolved == () and lineage.nodes[0].card.license == "apache-2.0"
+
+
+def test_truncated_json_is_retried_then_a_network_error(stub_settings, hub_stub):
+    hub_stub.faults["licscan-test/base"] = ["truncated"] * 20
+    (gap,) = _walk(stub_settings(max_retries=1), "licscan-test/base").lineages["licscan-test/base"].unresolved
+    assert gap.reason is UnresolvedReason.NETWORK and "JSON" in gap.detail
+    hub_stub.faults["licscan-test/base"] = ["truncated"]
+    assert _walk(stub_settings(max_retries=1), "licscan-test/base").lineages["licscan-test/base"].unresolved == ()
+
+
+def test_dropped_connection_is_a_network_error(stub_settings, hub_stub):
+    hub_stub.faults["licscan-test/base"] = ["reset"] * 20
+    (gap,) = _walk(stub_settings(max_retries=1), "licscan-test/base").lineages["licscan-test/base"].unresolved
+    assert gap.reason is UnresolvedReason.NETWORK
+
+
+def test_slow_hub_times_out_as_network_error(stub_settings, hub_stub):
+    hub_stub.slow_seconds = 3
+    hub_stub.faults["licscan-test/base"] = ["slow"] * 20
+    lineage = _walk(stub_settings(timeout=0.3, max_retries=1), "licscan-test/base").lineages["licscan-test/base"]
+    (gap,) = lineage.unresolved
+    assert gap.reason is UnresolvedReason.NETWORK and "timed out" in gap.detail
+    assert len(hub_stub.api_calls("licscan-test/base")) == 2
+
+
+def test_nothing_listening_is_a_network_error(tmp_path):
+    import socket
+
+    from licscan.model import ResolutionSettings
+
+    with socket.socket() as probe:  # a port that was free a moment ago and has no server now
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    settings = ResolutionSettings(endpoint=f"http://127.0.0.1:{port}", timeout=1, max_retries=1)
+    (gap,) = _walk(settings, "licscan-test/base").lineages["licscan-test/base"].unresolved
+    assert gap.reason is UnresolvedReason.NETWORK
+
+
+def test_token_never_reaches_details_logs_or_the_cache(stub_settings, hub_stub, monkeypatch, tmp_path, caplog):
+    monkeypatch.setenv("HF_TOKEN", TOKEN)
+    db = tmp_path / "cache.db"
+    hub_stub.faults["licscan-test/base"] = ["echo-token"] * 20
+    hub_stub.faults["licscan-test/cycle-b"] = [(401, {"X-Error-Message": f"Invalid token {TOKEN}"})] * 5
+    caplog.set_level(logging.DEBUG)
+    result = _walk(stub_settings(db_url=f"sqlite:///{db}", max_retries=1), "licscan-test/peft-adapter",
+                   "licscan-test/cycle-a", "licscan-test/gated-files", "licscan-test/with-license")
+    gaps = [u for lineage in result.lineages.values() for u in lineage.unresolved]
+    assert {u.repo_id for u in gaps} >= {"licscan-test/base", "licscan-test/cycle-b"}
+    echoed = next(u for u in gaps if u.repo_id == "licscan-test/base")
+    assert echoed.reason is UnresolvedReason.NETWORK and "checking credentials" in echoed.detail
+    for gap in gaps:
+        assert TOKEN not in gap.detail and "abcdefghijklmnop" not in gap.detail
+    for lineage in result.lineages.values():
+        assert TOKEN not in repr(lineage)
+    ours = [r.getMessage() for r in caplog.records if r.name.startswith("licscan")]
+    assert ours and not any(TOKEN in message for message in ours)
+    # The stand-in did see the token: the scrubbing above is what kept it out.
+    assert result.lineages["licscan-test/with-license"].nodes[0].license_text
+    for path in tmp_path.iterdir():
+        assert TOKEN.encode() not in path.read_bytes(), path.name
+
+
+def test_bad_token_on_a_gated_repo_is_gated_without_leaking_it(stub_settings, monkeypatch):
+    monkeypatch.setenv("HF_TOKEN", TOKEN)
+    (gap,) = _walk(stub_settings(), "licscan-test/gated-api").lineages["licscan-test/gated-api"].unresolved
+    assert gap.reason is UnresolvedReason.GATED and TOKEN not in gap.detail
+
+
+@pytest.mark.parametrize("fault", [404, 410])
+def test_other_client_errors_are_not_found(stub_settings, hub_stub, fault):
+    hub_stub.faults["licscan-test/base"] = [fault]
+    (gap,) = _walk(stub_settings(), "licscan-test/base").lineages["licscan-test/base"].unresolved
+    assert gap.reason is UnresolvedReason.NOT_FOUND and str(fault) in gap.detail
