@@ -57,9 +57,18 @@ class ScanConfig:
 
     def discovery(self) -> DiscoverySettings:
         defaults = DiscoverySettings()
+        exclude = self.exclude
+        if self.mirror is not None:
+            # A mirror inside the project is recorded Hub metadata, not the project's own models.
+            try:
+                inside = Path(self.mirror).resolve().relative_to(self.root)
+            except ValueError:
+                inside = None
+            if inside is not None and inside.parts:
+                exclude = (*exclude, f"/{inside.as_posix()}/")
         return DiscoverySettings(
             config_keys=tuple(dict.fromkeys(defaults.config_keys + self.config_keys)),
-            exclude=self.exclude,
+            exclude=exclude,
             max_file_bytes=self.max_file_bytes,
             declared_models=self.models,
             declared_in=self.config_file,

@@ -83,7 +83,7 @@ def test_one_folder_one_model_card_first_and_contradictions_kept(tmp_path):
     assert model.key == "local:release"
     assert model.card.license == "llama3.1"
     assert model.parents == (
-        ParentLink("meta-llama/Llama-3.1-8B-Instruct", Relation.UNSPECIFIED, "base_model"),
+        ParentLink("meta-llama/Llama-3.1-8B-Instruct", Relation.ADAPTER, "base_model+adapter_config"),
         ParentLink("meta-llama/Llama-3.1-8B", Relation.UNSPECIFIED, "config.json"),
     )
 
@@ -117,3 +117,15 @@ def test_broken_card_front_matter_is_kept_as_a_problem(tmp_path):
     (model,) = result.local_models
     assert model.card.license is None
     assert any("not valid YAML" in problem for problem in model.card.problems)
+
+
+def test_card_base_and_adapter_config_give_one_adapter_edge(tmp_path):
+    folder = tmp_path / "models" / "lora"
+    folder.mkdir(parents=True)
+    (folder / "README.md").write_text("---\nlicense: apache-2.0\nbase_model: Qwen/Qwen2.5-0.5B-Instruct\n---\n")
+    (folder / "adapter_config.json").write_text('{"base_model_name_or_path": "Qwen/Qwen2.5-0.5B-Instruct"}')
+    from licscan.discovery import discover
+    from licscan.model import DiscoverySettings, Relation
+
+    (local,) = discover(tmp_path, DiscoverySettings()).local_models
+    assert [(p.repo_id, p.relation) for p in local.parents] == [("Qwen/Qwen2.5-0.5B-Instruct", Relation.ADAPTER)]

@@ -120,7 +120,12 @@ def merge_local_models(candidates: Iterable[LocalModel]) -> tuple[LocalModel, ..
         )
         parents: dict[str, ParentLink] = {}
         for link in links:
-            parents.setdefault(link.repo_id, link)
+            known = parents.get(link.repo_id)
+            if known is None:
+                parents[link.repo_id] = link
+            elif known.relation is Relation.UNSPECIFIED and link.relation is not Relation.UNSPECIFIED:
+                # The card names the base; adapter_config.json says what kind of edge it is.
+                parents[link.repo_id] = ParentLink(link.repo_id, link.relation, f"{known.evidence}+{link.evidence}")
         merged.append(LocalModel(key=key, location=group[0].location, card=card, parents=tuple(parents.values())))
     return tuple(merged)
 

@@ -189,9 +189,10 @@ def check_model(
             listed.add(origin.namespace.lower())
             since = f" since {listing.date_added}" if listing.date_added else ""
             unconfirmed = " [unconfirmed]" if listing.confidence == "unconfirmed" else ""
+            namespace = "" if origin.namespace.lower() in listing.entity.lower() else f" ({origin.namespace})"
             findings.append(
                 _finding("LS141", model, record.repo_id,
-                         f"publisher {listing.entity} ({origin.namespace}) is on the {listing.list_name}{since} "
+                         f"publisher {listing.entity}{namespace} is on the {listing.list_name}{since} "
                          f"({listing.citation}){unconfirmed}",
                          {"list": listing.list_name, "date_added": listing.date_added, "citation": listing.citation,
                           "confidence": listing.confidence})

@@ -18,6 +18,11 @@ def escape_markdown(value: object) -> str:
     return _MARKDOWN_SPECIAL.sub(r"\\\1", text)
 
 
+def code_span(value: object) -> str:
+    """Text for inside `backticks`: escapes do not work there, so backticks and newlines are replaced."""
+    return str(value).replace("`", "'").replace("\r", " ").replace("\n", " ")
+
+
 class MarkdownFormat:
     name = "markdown"
     suffix = ".md"
@@ -33,6 +38,7 @@ class MarkdownFormat:
             keep_trailing_newline=True,
         )
         environment.filters["md"] = escape_markdown
+        environment.filters["code"] = code_span
         template = environment.get_template("markdown/summary.md.j2")
         failing = [finding for finding in result.findings if finding.fails]
         unresolved = [(report.key, item) for report in result.models for item in report.lineage.unresolved]

@@ -1,0 +1,245 @@
+"""End to end through the command line: the example project, the Hub stand-in, exit codes, bad input."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import textwrap
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from licscan.cli import app
+
+ROOT = Path(__file__).resolve().parent.parent
+EXAMPLE = ROOT / "examples" / "assistant-app"
+runner = CliRunner()
+
+
+def run(*args: str, env: dict[str, str] | None = None):
+    return runner.invoke(app, list(args), env=env, catch_exceptions=False)
+
+
+@pytest.fixture
+def example(tmp_path) -> Path:
+    """A private copy of the example project, so a test can change it."""
+    target = tmp_path / "assistant-app"
+    shutil.copytree(EXAMPLE, target)
+    return target
+
+
+def scan_json(project: Path, tmp_path: Path, *extra: str, env=None):
+    out = tmp_path / "report.json"
+    result = run("scan", str(project), "--json", str(out), "--no-color", *extra, env=env)
+    return result, json.loads(out.read_text()) if out.exists() else None
+
+
+def model(report: dict, model_id: str) -> dict:
+    return next(item for item in report["models"] if item["id"] == model_id)
+
+
+def test_example_scan_fails_on_real_findings_and_shows_the_ancestry(example, tmp_path):
+    result, report = scan_json(example, tmp_path)
+    assert result.exit_code == 1, result.output
+    assert report["schema"] == "licscan-report/1" and report["verdict"] == "fail"
+    # The Llama 3.2 derivative that declares MIT: the relabel names the Llama ancestor.
+    llama = model(report, "anon/AA-llama32-3b-c205633c")
+    assert [n["id"] for n in llama["lineage"]["nodes"]] == ["anon/AA-llama32-3b-c205633c", "meta-llama/Llama-3.2-3B"]
+    assert llama["lineage"]["edges"] == [
+        {"child": "anon/AA-llama32-3b-c205633c", "parent": "meta-llama/Llama-3.2-3B", "relation": "finetune",
+         "evidence": "inferred"}
+    ]
+    relabel = [f for f in llama["findings"] if f["kind"] == "license-relabel"]
+    assert relabel and relabel[0]["ancestor"] == "meta-llama/Llama-3.2-3B" and relabel[0]["fails"]
+    assert set(llama["effective"]["licenses"]) == {"mit", "llama3.2"}
+    assert llama["effective"]["commercial_use"] == "conditional"
+    root = llama["lineage"]["nodes"][1]
+    assert root["origin"]["organization"].startswith("Meta Platforms") and root["origin"]["country"] == "US"
+    assert llama["occurrences"][0]["path"] == "app/chat.py" and llama["occurrences"][0]["line"]
+    # Non-commercial: Codestral GGUF under MNPL, the Qwen research reranker.
+    assert model(report, "bartowski/Codestral-22B-v0.1-GGUF")["effective"]["commercial_use"] == "non-commercial"
+    assert model(report, "praxis/relevance-3b")["effective"]["commercial_use"] == "non-commercial"
+    # The GLM quantization: the publisher of its base is on the BIS Entity List.
+    glm = model(report, "ubergarm/GLM-4.6-GGUF")
+    assert any(f["kind"] == "entity-list" and f["ancestor"] == "zai-org/GLM-4.6" for f in glm["findings"])
+    assert "CN" in glm["effective"]["origin_countries"]
+    # The local adapter is a lineage root with an adapter edge to its Qwen base.
+    adapter = model(report, "local:models/support-lora")
+    assert adapter["lineage"]["edges"][0]["relation"] == "adapter"
+    assert adapter["lineage"]["edges"][0]["parent"] == "Qwen/Qwen2.5-0.5B-Instruct"
+    # The merge names a parent that is not in the mirror: unresolved, shown, never clear.
+    merge = model(report, "anon/A-llama31-8b-43c09106")
+    assert [u["id"] for u in merge["lineage"]["unresolved"]] == ["Nos-PT/Llama-Carvalho-PT-GL"]
+    assert merge["effective"]["commercial_use"] == "unknown"
+    assert {e["relation"] for e in merge["lineage"]["edges"] if e["child"] == merge["id"]} == {"merge"}
+    # The model declared in pyproject.toml for run-time selection is scanned too.
+    assert model(report, "moonshotai/Kimi-K2-Instruct-0905")["occurrences"][0]["path"] == "pyproject.toml"
+    # The terminal shows the tree and the verdict.
+    assert "meta-llama/Llama-3.2-3B" in result.output and "FAIL" in result.output
+    assert "Nos-PT/Llama-Carvalho-PT-GL" in result.output
+
+
+def test_json_report_is_byte_identical_for_the_same_input(example, tmp_path):
+    env = {"SOURCE_DATE_EPOCH": "1767225600"}
+    first = tmp_path / "a.json"
+    second = tmp_path / "b.json"
+    run("scan", str(example), "--json", str(first), env=env)
+    run("scan", str(example), "--json", str(second), env=env)
+    assert first.read_bytes() == second.read_bytes()
+    assert json.loads(first.read_text())["generated_at"] == "2026-01-01T00:00:00Z"
+
+
+def test_markdown_summary_lists_failing_findings(example, tmp_path):
+    out = tmp_path / "summary.md"
+    run("scan", str(example), "--markdown", str(out))
+    text = out.read_text()
+    assert text.startswith("## licscan: FAIL")
+    assert "**LS112 license-relabel** `anon/AA-llama32-3b-c205633c`" in text
+    assert "`Nos-PT/Llama-Carvalho-PT-GL` (offline)" in text
+
+
+def test_quiet_prints_only_the_verdict_line(example):
+    result = run("scan", str(example), "--quiet", "--no-color")
+    assert result.exit_code == 1
+    assert result.output.strip().count("\n") == 0 and result.output.startswith("FAIL")
+
+
+def write_project(tmp_path: Path, code: str, **files: str) -> Path:
+    project = tmp_path / "project"
+    project.mkdir()
+    (project / "app.py").write_text(textwrap.dedent(code))
+    for name, body in files.items():
+        (project / name).write_text(textwrap.dedent(body))
+    return project
+
+
+def test_a_clean_project_passes_against_the_hub_stand_in(tmp_path, hub_stub):
+    project = write_project(tmp_path, 'from transformers import AutoModel\nAutoModel.from_pretrained("Qwen/Qwen2.5-7B-Instruct")\n')
+    result, report = scan_json(project, tmp_path, env={"HF_ENDPOINT": hub_stub.url})
+    assert result.exit_code == 0, result.output
+    assert report["verdict"] == "pass"
+    nodes = model(report, "Qwen/Qwen2.5-7B-Instruct")["lineage"]["nodes"]
+    assert [n["id"] for n in nodes] == ["Qwen/Qwen2.5-7B-Instruct", "Qwen/Qwen2.5-7B"]
+    assert all(len(n["revision"]) == 40 for n in nodes)
+    assert ("GET", "/api/models/Qwen/Qwen2.5-7B") in [(m, p.split("?")[0]) for m, p in hub_stub.requests]
+
+
+def test_a_renamed_base_is_followed_and_both_ids_are_kept(tmp_path, hub_stub):
+    project = write_project(tmp_path, 'from x import M\nM.from_pretrained("unsloth/Meta-Llama-3.1-8B-Instruct")\n')
+    result, report = scan_json(project, tmp_path, env={"HF_ENDPOINT": hub_stub.url})
+    nodes = model(report, "unsloth/Meta-Llama-3.1-8B-Instruct")["lineage"]["nodes"]
+    renamed = next(n for n in nodes if n["id"] == "meta-llama/Llama-3.1-8B-Instruct")
+    assert renamed["aliases"] == ["meta-llama/Meta-Llama-3.1-8B-Instruct"]
+    assert nodes[-1]["id"] == "meta-llama/Llama-3.1-8B"
+
+
+def test_rate_limited_hub_makes_the_scan_incomplete_with_exit_3(tmp_path, hub_stub):
+    hub_stub.faults["Qwen/Qwen2.5-7B"] = [429] * 20
+    hub_stub.retry_after = 0
+    project = write_project(tmp_path, 'from x import M\nM.from_pretrained("Qwen/Qwen2.5-7B-Instruct")\n')
+    result, report = scan_json(project, tmp_path, env={"HF_ENDPOINT": hub_stub.url})
+    assert result.exit_code == 3, result.output
+    assert report["verdict"] == "incomplete"
+    unresolved = model(report, "Qwen/Qwen2.5-7B-Instruct")["lineage"]["unresolved"]
+    assert unresolved[0]["id"] == "Qwen/Qwen2.5-7B" and unresolved[0]["reason"] == "rate-limited"
+    assert "rate-limited" in result.output
+
+
+def test_a_missing_model_is_unresolved_not_found(tmp_path, hub_stub):
+    project = write_project(tmp_path, 'from x import M\nM.from_pretrained("nobody/never-existed")\n')
+    result, report = scan_json(project, tmp_path, env={"HF_ENDPOINT": hub_stub.url})
+    assert result.exit_code == 3
+    assert model(report, "nobody/never-existed")["lineage"]["unresolved"][0]["reason"] == "not-found"
+
+
+def test_the_hub_token_never_reaches_the_report_or_the_output(tmp_path, hub_stub):
+    token = "hf_SecretTokenValue1234567890"
+    hub_stub.faults["Qwen/Qwen2.5-7B"] = ["echo-token"] * 20
+    project = write_project(tmp_path, 'from x import M\nM.from_pretrained("Qwen/Qwen2.5-7B-Instruct")\n')
+    out = tmp_path / "r.json"
+    result = run("scan", str(project), "--json", str(out), env={"HF_ENDPOINT": hub_stub.url, "HF_TOKEN": token})
+    assert result.exit_code == 3
+    assert token not in out.read_text() and token not in result.output
+    assert "SecretToken" not in out.read_text()
+
+
+def test_bad_input_in_the_project_is_reported_not_a_traceback(tmp_path):
+    project = write_project(
+        tmp_path,
+        'from x import M\nM.from_pretrained("Qwen/Qwen2.5-7B-Instruct"\n',  # syntax error
+        **{
+            "train.yaml": "base_model: [unclosed\n",
+            "bomb.yaml": "model: org/name\na: &a [x, x]\n" + "".join(f"b{i}: &b{i} [*a, *a, *a]\n" for i in range(300)),
+        },
+    )
+    (project / "weights.py").write_bytes(b"\x00\x01from_pretrained\x00")
+    mirror = ROOT / "tests" / "data" / "hub"
+    result, report = scan_json(project, tmp_path, "--mirror", str(mirror))
+    assert "Traceback" not in result.output
+    reasons = {item["path"]: item["reason"] for item in report["skipped"]}
+    assert reasons["app.py"] == "parse-error" and reasons["train.yaml"] == "parse-error"
+    assert reasons["bomb.yaml"] == "parse-error" and reasons["weights.py"] == "binary"
+
+
+def test_a_cycle_and_a_malformed_card_in_the_ancestry_are_findings(tmp_path):
+    mirror = tmp_path / "mirror"
+    for repo, card in {
+        "org/a": "---\nlicense: apache-2.0\nbase_model: org/b\n---\n",
+        "org/b": "---\nlicense: apache-2.0\nbase_model: org/a\n---\n",
+        "org/c": "---\nlicense: [apache-2.0\nbase_model: org/a\n---\n",
+    }.items():
+        folder = mirror / repo
+        folder.mkdir(parents=True)
+        (folder / "README.md").write_text(card)
+        (folder / "info.json").write_text(json.dumps({"id": repo, "sha": "a" * 40, "author": "org"}))
+    project = write_project(tmp_path, 'from x import M\nM.from_pretrained("org/a")\nM.from_pretrained("org/c")\n')
+    result, report = scan_json(project, tmp_path, "--mirror", str(mirror))
+    assert result.exit_code == 1, result.output  # org/c's licence cannot be read: unknown fails
+    assert model(report, "org/a")["lineage"]["unresolved"][0]["reason"] == "cycle"
+    problems = [f for f in model(report, "org/c")["findings"] if f["rule_id"] == "LS101"]
+    assert problems and "not valid YAML" in problems[0]["message"]
+
+
+@pytest.mark.parametrize(
+    "setup, message",
+    [
+        (lambda p: None, "does not exist"),
+        (lambda p: (p.mkdir(), (p / ".licscan.yaml").write_text("models: [unclosed\n")), ".licscan.yaml"),
+        (lambda p: (p.mkdir(), (p / ".licscan.yaml").write_text("colour: red\n")), "unknown settings"),
+        (lambda p: (p.mkdir(), (p / ".licscan.yaml").write_text("policy: nope\n")), "unknown policy"),
+    ],
+)
+def test_configuration_errors_exit_2_with_a_message(tmp_path, setup, message):
+    project = tmp_path / "p"
+    setup(project)
+    result = runner.invoke(app, ["scan", str(project)])
+    assert result.exit_code == 2
+    assert message in result.output and "Traceback" not in result.output
+
+
+def test_explain_a_rule_and_a_licence_and_refuse_nonsense():
+    rule = run("explain", "LS120")
+    assert rule.exit_code == 0 and "non-commercial" in rule.output and "What to do" in rule.output
+    licence = run("explain", "qwen-research")
+    assert licence.exit_code == 0 and "non-commercial" in licence.output and "Sources:" in licence.output
+    assert run("explain", "no-such-thing").exit_code == 2
+
+
+def test_tree_prints_one_models_ancestry_from_a_mirror():
+    result = run("tree", "unsloth/Meta-Llama-3.1-8B-Instruct", "--mirror", str(ROOT / "tests" / "data" / "hub"),
+                 "--no-color")
+    text = " ".join(result.output.split())
+    assert "meta-llama/Llama-3.1-8B-Instruct" in text and "meta-llama/Llama-3.1-8B " in text
+    assert "renamed from meta-llama/Meta-Llama-3.1-8B-Instruct" in text
+
+
+def test_every_report_format_renders_a_scan(example, tmp_path):
+    from licscan.config import data_dir, load_config
+    from licscan.reporting import formats
+    from licscan.scan import scan
+
+    result = scan(load_config(example))
+    for name, fmt in formats(data_dir("reports")).items():
+        text = fmt.render(result)
+        assert "anon/AA-llama32-3b-c205633c" in text.replace("\\", ""), name
