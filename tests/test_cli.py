@@ -170,7 +170,9 @@ def test_bad_input_in_the_project_is_reported_not_a_traceback(tmp_path):
         'from x import M\nM.from_pretrained("Qwen/Qwen2.5-7B-Instruct"\n',  # syntax error
         **{
             "train.yaml": "base_model: [unclosed\n",
-            "bomb.yaml": "model: org/name\na: &a [x, x]\n" + "".join(f"b{i}: &b{i} [*a, *a, *a]\n" for i in range(300)),
+            # "billion laughs": each level repeats the one before nine times
+            "bomb.yaml": "model: org/name\nl0: &l0 [lol]\n"
+            + "".join(f"l{i}: &l{i} [{', '.join([f'*l{i - 1}'] * 9)}]\n" for i in range(1, 12)),
         },
     )
     (project / "weights.py").write_bytes(b"\x00\x01from_pretrained\x00")
@@ -243,3 +245,59 @@ def test_every_report_format_renders_a_scan(example, tmp_path):
     for name, fmt in formats(data_dir("reports")).items():
         text = fmt.render(result)
         assert "anon/AA-llama32-3b-c205633c" in text.replace("\\", ""), name
+
+
+def test_cache_in_the_user_cache_directory_serves_a_second_scan_without_file_downloads(tmp_path, hub_stub, monkeypatch):
+    cache_home = tmp_path / "xdg-cache"
+    monkeypatch.setenv("XDG_CACHE_HOME", str(cache_home))
+    project = write_project(tmp_path, 'from x import M\nM.from_pretrained("Qwen/Qwen2.5-7B-Instruct")\n')
+    env = {"HF_ENDPOINT": hub_stub.url}
+    first, report_one = scan_json(project, tmp_path, env=env)
+    assert first.exit_code == 0
+    assert list(cache_home.rglob("licscan.db")), "the default cache is a SQLite file in the user cache directory"
+    downloads = [p for m, p in hub_stub.requests if "/resolve/" in p]
+    assert downloads
+    hub_stub.clear()
+    second, report_two = scan_json(project, tmp_path, env=env)
+    assert [p for m, p in hub_stub.requests if "/resolve/" in p] == []  # README served from the cache by sha
+    assert report_two["models"] == report_one["models"]
+
+
+def test_licscan_db_url_points_the_cache_elsewhere(tmp_path, hub_stub):
+    database = tmp_path / "team.db"
+    project = write_project(tmp_path, 'from x import M\nM.from_pretrained("Qwen/Qwen2.5-7B-Instruct")\n')
+    scan_json(project, tmp_path, env={"HF_ENDPOINT": hub_stub.url, "LICSCAN_DB_URL": f"sqlite:///{database}"})
+    assert database.stat().st_size > 0
+
+
+def test_hf_hub_offline_never_calls_the_hub_and_fails_closed(tmp_path, hub_stub):
+    project = write_project(tmp_path, 'from x import M\nM.from_pretrained("Qwen/Qwen2.5-7B-Instruct")\n')
+    result, report = scan_json(project, tmp_path, env={"HF_ENDPOINT": hub_stub.url, "HF_HUB_OFFLINE": "1"})
+    assert hub_stub.requests == []
+    assert result.exit_code == 3
+    assert model(report, "Qwen/Qwen2.5-7B-Instruct")["lineage"]["unresolved"][0]["reason"] == "offline"
+
+
+def test_an_interrupted_scan_exits_130(example, monkeypatch):
+    import licscan.scan
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(licscan.scan, "scan", interrupted)
+    result = runner.invoke(app, ["scan", str(example)])
+    assert result.exit_code == 130 and "interrupted" in result.output
+
+
+def test_an_unexpected_error_is_one_line_without_debug_and_a_traceback_with_it(example, monkeypatch):
+    import licscan.scan
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(licscan.scan, "scan", broken)
+    plain = runner.invoke(app, ["scan", str(example)])
+    assert plain.exit_code == 3 and "internal error: RuntimeError: boom" in plain.output
+    assert "Traceback" not in plain.output
+    debug = runner.invoke(app, ["--debug", "scan", str(example)])
+    assert debug.exit_code == 3 and "Traceback" in debug.output

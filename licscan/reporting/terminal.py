@@ -24,6 +24,11 @@ _SEVERITY_STYLE = {
 }
 
 
+def _short(organization: str) -> str:
+    """The organisation's name without the registry's parenthetical notes, to keep tree lines short."""
+    return organization.split(" (")[0].split(";")[0].strip()
+
+
 def _node_label(report: ModelReport, repo_id: str, relation: str | None) -> str:
     record = report.lineage.node(repo_id)
     if record is None:
@@ -41,7 +46,7 @@ def _node_label(report: ModelReport, repo_id: str, relation: str | None) -> str:
         origin_text = "this project"
     elif origin.known:
         listed = " [red]entity-listed[/red]" if origin.listings else ""
-        origin_text = f"{escape(origin.organization or '')}, {origin.country or '??'}{listed}"
+        origin_text = f"{escape(_short(origin.organization or ''))}, {origin.country or '??'}{listed}"
     else:
         origin_text = "origin unknown"
     parts = [f"[bold]{escape(record.repo_id)}[/bold]"]
