@@ -25,6 +25,11 @@ class ModelRef:
     revision: str | None = None
     kind: RefKind = RefKind.MODEL
 
+    @property
+    def key(self) -> str:
+        """The model's key in a scan: the id, with '@revision' when the project pins one."""
+        return f"{self.repo_id}@{self.revision}" if self.revision else self.repo_id
+
 
 @dataclass(frozen=True, order=True)
 class Location:

@@ -20,10 +20,6 @@ def _utc_now() -> datetime.datetime:
     return datetime.datetime.now(datetime.timezone.utc)
 
 
-def root_key(ref: ModelRef) -> str:
-    return f"{ref.repo_id}@{ref.revision}" if ref.revision else ref.repo_id
-
-
 def scan(config: ScanConfig, *, clock: Clock = _utc_now, project_label: str | None = None) -> ScanResult:
     """Scan a project: every model it names, through its whole ancestry, judged by the policy."""
     from licscan import discovery, evaluation, resolution
@@ -55,7 +51,7 @@ def _evaluate(config, occurrences, local_models, skipped, files_scanned, knowled
     roots: dict[str, ModelRef | LocalModel] = {}
     by_key: dict[str, list[Occurrence]] = defaultdict(list)
     for item in model_occurrences:
-        key = root_key(item.ref)
+        key = item.ref.key
         roots.setdefault(key, ModelRef(item.ref.repo_id, item.ref.revision))
         by_key[key].append(item)
     for local in local_models:

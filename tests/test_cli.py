@@ -57,6 +57,11 @@ def test_example_scan_fails_on_real_findings_and_shows_the_ancestry(example, tmp
     root = llama["lineage"]["nodes"][1]
     assert root["origin"]["organization"].startswith("Meta Platforms") and root["origin"]["country"] == "US"
     assert llama["occurrences"][0]["path"] == "app/chat.py" and llama["occurrences"][0]["line"]
+    # A pinned revision keeps its occurrence and its key.
+    qwen = model(report, "Qwen/Qwen2.5-7B-Instruct@main")
+    assert [(o["path"], o["revision"]) for o in qwen["occurrences"]] == [("app/chat.py", "main")]
+    # Every occurrence discovery found is attached to a model: none lost between the stages.
+    assert sum(len(m["occurrences"]) for m in report["models"]) == 12
     # Non-commercial: Codestral GGUF under MNPL, the Qwen research reranker.
     assert model(report, "bartowski/Codestral-22B-v0.1-GGUF")["effective"]["commercial_use"] == "non-commercial"
     assert model(report, "praxis/relevance-3b")["effective"]["commercial_use"] == "non-commercial"
@@ -301,3 +306,20 @@ def test_an_unexpected_error_is_one_line_without_debug_and_a_traceback_with_it(e
     assert "Traceback" not in plain.output
     debug = runner.invoke(app, ["--debug", "scan", str(example)])
     assert debug.exit_code == 3 and "Traceback" in debug.output
+
+
+def test_hostile_strings_in_a_card_do_not_reach_the_terminal_or_break_reports(tmp_path):
+    mirror = tmp_path / "mirror"
+    folder = mirror / "evil" / "model"
+    folder.mkdir(parents=True)
+    (folder / "README.md").write_text(
+        '---\nlicense: other\nlicense_name: "\\e[2J\\e[31m[bold]pwned[/bold] <script>alert(1)</script> | `x`"\n---\n'
+    )
+    (folder / "info.json").write_text(json.dumps({"id": "evil/model", "sha": "b" * 40, "author": "evil"}))
+    project = write_project(tmp_path, 'from x import M\nM.from_pretrained("evil/model")\n')
+    md = tmp_path / "summary.md"
+    result, report = scan_json(project, tmp_path, "--mirror", str(mirror), "--markdown", str(md))
+    assert result.exit_code == 1  # an unidentified licence fails closed
+    assert "\x1b" not in result.output and "[bold]pwned[/bold]" in result.output  # shown literally, not styled
+    assert "\x1b[2J" in model(report, "evil/model")["lineage"]["nodes"][0]["license_name"]  # JSON keeps the data
+    assert "<script>" not in md.read_text() and "\x1b" not in md.read_text()

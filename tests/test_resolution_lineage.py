@@ -271,10 +271,10 @@ def test_pinned_revision(stub_settings, hub_stub):
     sha = HfApi(endpoint=hub_stub.url).model_info("licscan-test/peft-adapter").sha
     hub_stub.clear()
     result = resolve([ModelRef("licscan-test/peft-adapter", revision=sha)], stub_settings(), sleep=_no_sleep)
-    assert result.lineages["licscan-test/peft-adapter"].nodes[0].revision == sha
+    assert result.lineages[f"licscan-test/peft-adapter@{sha}"].nodes[0].revision == sha
     assert ("GET", f"/api/models/licscan-test/peft-adapter/revision/{sha}") in hub_stub.requests
     wrong = resolve([ModelRef("licscan-test/base", revision="f" * 40)], stub_settings(), sleep=_no_sleep)
-    (gap,) = wrong.lineages["licscan-test/base"].unresolved
+    (gap,) = wrong.lineages[f"licscan-test/base@{'f' * 40}"].unresolved
     assert gap.reason is UnresolvedReason.NOT_FOUND and "revision" in gap.detail
 
 

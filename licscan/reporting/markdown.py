@@ -10,17 +10,18 @@ import jinja2
 from licscan.model import ScanResult
 
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]<>()#+!|])")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 
 
 def escape_markdown(value: object) -> str:
     """Neutralise Markdown and HTML in text that comes from model cards (it is untrusted)."""
-    text = str(value).replace("\r", " ").replace("\n", " ")
+    text = _CONTROL.sub("\ufffd", str(value).replace("\r", " ").replace("\n", " "))
     return _MARKDOWN_SPECIAL.sub(r"\\\1", text)
 
 
 def code_span(value: object) -> str:
     """Text for inside `backticks`: escapes do not work there, so backticks and newlines are replaced."""
-    return str(value).replace("`", "'").replace("\r", " ").replace("\n", " ")
+    return _CONTROL.sub("\ufffd", str(value).replace("`", "'").replace("\r", " ").replace("\n", " "))
 
 
 class MarkdownFormat:

@@ -3,13 +3,22 @@
 from __future__ import annotations
 
 import io
+import re
 
 from rich.console import Console
-from rich.markup import escape
+from rich.markup import escape as _escape_markup
 from rich.table import Table
 from rich.tree import Tree
 
 from licscan.model import CommercialUse, ModelReport, ScanResult, Severity, Verdict
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def escape(text: str) -> str:
+    """Card text is untrusted: no rich markup, no terminal control sequences (ANSI, backspace...)."""
+    return _escape_markup(_CONTROL.sub("\ufffd", text))
+
 
 _CLASS_STYLE = {
     CommercialUse.ALLOWED: "green",

@@ -123,9 +123,9 @@ class _Walk:
             repo_id = normalize_repo_id(asked)
             if repo_id is None:
                 bad = Unresolved(asked, UnresolvedReason.INVALID_ID, f"{asked[:100]!r} is not a Hub repo id")
-                root_keys.append((self._root_key(asked, root, root_keys), root, None, bad))
+                root_keys.append((root.key, root, None, bad))
                 continue
-            root_keys.append((self._root_key(asked, root, root_keys), root, _key(repo_id, root.revision), None))
+            root_keys.append((root.key, root, _key(repo_id, root.revision), None))
             levels[0].append((repo_id, root.revision))
 
         with ThreadPoolExecutor(max_workers=max(1, self.settings.workers),
@@ -147,12 +147,6 @@ class _Walk:
             mirror_reads=after.mirror_reads - before.mirror_reads,
         )
         return ResolutionResult(lineages=lineages, canonical=dict(self.canonical), stats=stats)
-
-    @staticmethod
-    def _root_key(asked: str, root: ModelRef, taken: list[Any]) -> str:
-        used = {entry[0] for entry in taken}
-        # The same repo asked at two revisions needs two lineages; the first keeps the plain id.
-        return asked if asked not in used else f"{asked}@{root.revision}"
 
     def _fetch_level(self, pool: ThreadPoolExecutor, frontier: list[tuple[str, str | None]],
                      depth: int) -> list[tuple[str, str | None]]:
