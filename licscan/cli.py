@@ -102,6 +102,9 @@ def scan(
     path: Path = typer.Argument(Path("."), help="The project to scan."),
     json_out: Optional[Path] = typer.Option(None, "--json", help="Write the JSON report here."),
     markdown_out: Optional[Path] = typer.Option(None, "--markdown", help="Write a Markdown summary here."),
+    html_out: Optional[Path] = typer.Option(None, "--html", help="Write the HTML audit report here."),
+    sarif_out: Optional[Path] = typer.Option(None, "--sarif", help="Write SARIF 2.1.0 here."),
+    junit_out: Optional[Path] = typer.Option(None, "--junit", help="Write JUnit XML here."),
     mirror: Optional[Path] = typer.Option(None, "--mirror", help="Resolve from this offline mirror directory."),
     policy: Optional[str] = typer.Option(None, "--policy", help="Policy name (rules/policies) or a policy file."),
     rules_dir: list[Path] = typer.Option([], "--rules-dir", help="Extra rules directory (overrides shipped rules)."),
@@ -123,7 +126,8 @@ def scan(
         )
         result = run_scan(config, clock=_clock(), project_label=str(path))
         registry = formats(data_dir("reports"))
-        for fmt, target in (("json", json_out), ("markdown", markdown_out)):
+        outputs = {"json": json_out, "markdown": markdown_out, "html": html_out, "sarif": sarif_out, "junit": junit_out}
+        for fmt, target in outputs.items():
             if target is not None:
                 _write(target, registry[fmt].render(result))
         text = render(result, color=_color(color))

@@ -406,6 +406,7 @@ class ScanResult:
     stats: ResolutionStats = ResolutionStats()
     files_scanned: int = 0
     settings: Mapping[str, Any] = field(default_factory=dict)
+    license_records: Mapping[str, LicenseTerms] = field(default_factory=dict)  # every licence that binds a model
 
 
 # ---------------------------------------------------------------------------

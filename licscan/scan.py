@@ -74,6 +74,10 @@ def _evaluate(config, occurrences, local_models, skipped, files_scanned, knowled
         verdict=outcome.verdict,
         stats=resolved.stats,
         files_scanned=files_scanned,
+        license_records={
+            key: knowledge.licenses[key]
+            for key in sorted({key for report in outcome.models for key in report.effective.licenses})
+        },
         settings={
             "policy": policy.name,
             "offline": config.offline or config.mirror is not None,

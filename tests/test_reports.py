@@ -1,0 +1,115 @@
+"""The CI and audit formats: SARIF for code scanning, JUnit for test dashboards, the HTML report for legal teams."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import xml.etree.ElementTree as ET
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from licscan.cli import app
+
+ROOT = Path(__file__).resolve().parent.parent
+EXAMPLE = ROOT / "examples" / "assistant-app"
+runner = CliRunner()
+
+
+@pytest.fixture(scope="module")
+def outputs(tmp_path_factory):
+    """One scan of the example written in every file format, twice (for determinism)."""
+    base = tmp_path_factory.mktemp("reports")
+    project = base / "assistant-app"
+    shutil.copytree(EXAMPLE, project)
+    written = {}
+    for run in ("a", "b"):
+        files = {fmt: base / f"{run}.{fmt}" for fmt in ("json", "sarif", "junit", "html", "markdown")}
+        args = ["scan", str(project)]
+        for fmt, path in files.items():
+            args += [f"--{fmt}", str(path)]
+        result = runner.invoke(app, args, env={"SOURCE_DATE_EPOCH": "1767225600"})
+        assert result.exit_code == 1, result.output
+        written[run] = files
+    return written
+
+
+@pytest.mark.parametrize("fmt", ["json", "sarif", "junit", "html", "markdown"])
+def test_every_file_format_is_byte_identical_for_the_same_input(outputs, fmt):
+    assert outputs["a"][fmt].read_bytes() == outputs["b"][fmt].read_bytes()
+
+
+def test_sarif_links_each_result_to_its_rule_and_to_the_line_that_names_the_model(outputs):
+    sarif = json.loads(outputs["a"]["sarif"].read_text())
+    assert sarif["version"] == "2.1.0"
+    run = sarif["runs"][0]
+    rules = run["tool"]["driver"]["rules"]
+    assert all(rule["helpUri"].endswith(rule["id"].lower()) for rule in rules)
+    for result in run["results"]:
+        assert rules[result["ruleIndex"]]["id"] == result["ruleId"]
+    relabel = next(r for r in run["results"]
+                   if r["ruleId"] == "LS112" and r["properties"]["model"] == "anon/AA-llama32-3b-c205633c")
+    assert relabel["level"] == "error"
+    places = {(loc["physicalLocation"]["artifactLocation"]["uri"], loc["physicalLocation"]["region"]["startLine"])
+              for loc in relabel["locations"]}
+    assert ("app/chat.py", 10) in places
+    notes = [r for r in run["results"] if not r["properties"]["fails"] and r["properties"]["severity"] == "low"]
+    assert notes and {r["level"] for r in notes} == {"note"}
+
+
+def test_junit_has_a_case_per_model_and_a_failure_per_failing_finding(outputs):
+    suite = ET.parse(outputs["a"]["junit"]).getroot()
+    cases = {case.get("name"): case for case in suite.iter("testcase")}
+    report = json.loads(outputs["a"]["json"].read_text())
+    assert set(cases) == {model["id"] for model in report["models"]}
+    assert int(suite.get("tests")) == len(cases)
+    codestral = cases["bartowski/Codestral-22B-v0.1-GGUF"]
+    assert [f.get("type") for f in codestral.iter("failure")] == ["LS120 non-commercial"]
+    assert list(cases["Qwen/Qwen2.5-7B-Instruct@main"].iter("failure")) == []
+    assert int(suite.get("failures")) == sum(1 for case in cases.values() if list(case.iter("failure")))
+
+
+class _Collector(HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.tags, self.external, self.text = [], [], []
+
+    def handle_starttag(self, tag, attrs):
+        self.tags.append(tag)
+        for name, value in attrs:
+            if name in ("src", "href") and value and not value.startswith("#"):
+                self.external.append(value)
+
+    def handle_data(self, data):
+        self.text.append(data)
+
+
+def test_html_report_is_self_contained_and_shows_ancestry_terms_and_sources(outputs):
+    page = _Collector()
+    page.feed(outputs["a"]["html"].read_text())
+    text = " ".join("".join(page.text).split())
+    assert "script" not in page.tags and "link" not in page.tags and page.external == []
+    assert "FAIL" in text and "anon/AA-llama32-3b-c205633c" in text
+    assert "meta-llama/Llama-3.2-3B" in text and "Meta Platforms, Inc." in text
+    assert "renamed from meta-llama/Meta-Llama-3.1-8B-Instruct" in text
+    assert "Nos-PT/Llama-Carvalho-PT-GL: could not be resolved (offline)" in text
+    # Legal readers get the licence records behind the verdict, with sources and dates.
+    assert "Appendix A: licences and their sources" in text
+    assert "Qwen RESEARCH LICENSE AGREEMENT" in text and "2025-07-15, primary" in text
+
+
+def test_html_escapes_hostile_card_text(tmp_path):
+    mirror = tmp_path / "mirror" / "evil" / "model"
+    mirror.mkdir(parents=True)
+    (mirror / "README.md").write_text('---\nlicense: other\nlicense_name: "<img src=x onerror=alert(1)>"\n---\n')
+    (mirror / "info.json").write_text(json.dumps({"id": "evil/model", "sha": "c" * 40, "author": "evil"}))
+    project = tmp_path / "p"
+    project.mkdir()
+    (project / "app.py").write_text('from x import M\nM.from_pretrained("evil/model")\n')
+    out = tmp_path / "r.html"
+    runner.invoke(app, ["scan", str(project), "--mirror", str(tmp_path / "mirror"), "--html", str(out)])
+    page = _Collector()
+    page.feed(out.read_text())
+    assert "img" not in page.tags and "&lt;img src=x onerror=alert(1)&gt;" in out.read_text()
