@@ -12,7 +12,7 @@ $(VENV)/.installed: pyproject.toml
 setup: $(VENV)/.installed
 
 demo: setup
-	$(VENV)/bin/licscan scan examples/assistant-app --json reports-out/assistant-app.json || test $$? -eq 1
+	$(VENV)/bin/licscan scan examples/assistant-app --json reports-out/assistant-app.json --html reports-out/assistant-app.html || test $$? -eq 1
 
 test: setup
 	$(VENV)/bin/python -m pytest
