@@ -105,6 +105,8 @@ def scan(
     html_out: Optional[Path] = typer.Option(None, "--html", help="Write the HTML audit report here."),
     sarif_out: Optional[Path] = typer.Option(None, "--sarif", help="Write SARIF 2.1.0 here."),
     junit_out: Optional[Path] = typer.Option(None, "--junit", help="Write JUnit XML here."),
+    cyclonedx_out: Optional[Path] = typer.Option(None, "--cyclonedx", help="Write a CycloneDX 1.6 SBOM here."),
+    spdx_out: Optional[Path] = typer.Option(None, "--spdx", help="Write an SPDX 2.3 SBOM (JSON) here."),
     mirror: Optional[Path] = typer.Option(None, "--mirror", help="Resolve from this offline mirror directory."),
     policy: Optional[str] = typer.Option(None, "--policy", help="Policy name (rules/policies) or a policy file."),
     rules_dir: list[Path] = typer.Option([], "--rules-dir", help="Extra rules directory (overrides shipped rules)."),
@@ -116,7 +118,7 @@ def scan(
 
     def run() -> int:
         from licscan.config import data_dir, load_config
-        from licscan.reporting import formats
+        from licscan.reporting import get_format
         from licscan.reporting.terminal import render
         from licscan.scan import scan as run_scan
 
@@ -125,11 +127,11 @@ def scan(
             rules_dirs=tuple(str(item) for item in rules_dir) or None,
         )
         result = run_scan(config, clock=_clock(), project_label=str(path))
-        registry = formats(data_dir("reports"))
-        outputs = {"json": json_out, "markdown": markdown_out, "html": html_out, "sarif": sarif_out, "junit": junit_out}
+        outputs = {"json": json_out, "markdown": markdown_out, "html": html_out, "sarif": sarif_out, "junit": junit_out,
+                   "cyclonedx": cyclonedx_out, "spdx": spdx_out}
         for fmt, target in outputs.items():
             if target is not None:
-                _write(target, registry[fmt].render(result))
+                _write(target, get_format(fmt, data_dir("reports")).render(result))
         text = render(result, color=_color(color))
         typer.echo(text.rstrip().splitlines()[-1] if quiet else text.rstrip())
         return _verdict_code(result.verdict.value)

@@ -26,7 +26,7 @@ def outputs(tmp_path_factory):
     shutil.copytree(EXAMPLE, project)
     written = {}
     for run in ("a", "b"):
-        files = {fmt: base / f"{run}.{fmt}" for fmt in ("json", "sarif", "junit", "html", "markdown")}
+        files = {fmt: base / f"{run}.{fmt}" for fmt in ("json", "sarif", "junit", "html", "markdown", "cyclonedx", "spdx")}
         args = ["scan", str(project)]
         for fmt, path in files.items():
             args += [f"--{fmt}", str(path)]
@@ -36,7 +36,7 @@ def outputs(tmp_path_factory):
     return written
 
 
-@pytest.mark.parametrize("fmt", ["json", "sarif", "junit", "html", "markdown"])
+@pytest.mark.parametrize("fmt", ["json", "sarif", "junit", "html", "markdown", "cyclonedx", "spdx"])
 def test_every_file_format_is_byte_identical_for_the_same_input(outputs, fmt):
     assert outputs["a"][fmt].read_bytes() == outputs["b"][fmt].read_bytes()
 
@@ -113,3 +113,40 @@ def test_html_escapes_hostile_card_text(tmp_path):
     page = _Collector()
     page.feed(out.read_text())
     assert "img" not in page.tags and "&lt;img src=x onerror=alert(1)&gt;" in out.read_text()
+
+
+def test_every_registered_format_renders_and_names_itself(tmp_path):
+    from licscan.config import data_dir, load_config
+    from licscan.reporting import REGISTRY, formats
+    from licscan.scan import scan
+
+    project = tmp_path / "assistant-app"
+    shutil.copytree(EXAMPLE, project)
+    result = scan(load_config(project))
+    rendered = formats(data_dir("reports"))
+    assert set(rendered) == set(REGISTRY)
+    for name, fmt in rendered.items():
+        assert fmt.name == name
+        assert "AA-llama32-3b-c205633c" in fmt.render(result).replace("\\", ""), name
+
+
+def test_sboms_carry_every_ancestor_and_the_lineage(outputs, tmp_path):
+    project = outputs["a"]["json"].parent / "assistant-app"
+    cdx_file, spdx_file = tmp_path / "bom.cdx.json", tmp_path / "bom.spdx.json"
+    runner.invoke(app, ["scan", str(project), "--cyclonedx", str(cdx_file), "--spdx", str(spdx_file)],
+                  env={"SOURCE_DATE_EPOCH": "1767225600"})
+    cdx = json.loads(cdx_file.read_text())
+    refs = {c["bom-ref"]: c for c in cdx["components"]}
+    assert refs["meta-llama/Llama-3.2-3B"]["type"] == "machine-learning-model"
+    assert refs["meta-llama/Llama-3.2-3B"]["licenses"] == [{"license": {"name": "llama3.2"}}]
+    assert refs["BAAI/bge-m3"]["purl"].startswith("pkg:huggingface/BAAI/bge-m3@")
+    deps = {d["ref"]: d.get("dependsOn", []) for d in cdx["dependencies"]}
+    assert deps["anon/AA-llama32-3b-c205633c"] == ["meta-llama/Llama-3.2-3B"]
+    spdx = json.loads(spdx_file.read_text())
+    assert spdx["spdxVersion"] == "SPDX-2.3"
+    names = {p["SPDXID"]: p["name"] for p in spdx["packages"]}
+    assert "meta-llama/Llama-3.2-3B" in names.values()
+    llama = next(p for p in spdx["packages"] if p["name"] == "meta-llama/Llama-3.2-3B")
+    assert llama["licenseDeclared"] == "LicenseRef-licscan-llama3.2"
+    assert any(info["licenseId"] == "LicenseRef-licscan-llama3.2" for info in spdx["hasExtractedLicensingInfos"])
+    assert any(r["relationshipType"] == "DESCENDANT_OF" for r in spdx["relationships"])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 from pathlib import Path
 from typing import Protocol
 
@@ -15,16 +16,27 @@ class ReportFormat(Protocol):
     def render(self, result: ScanResult) -> str: ...
 
 
-def formats(templates: Path) -> dict[str, ReportFormat]:
-    """Every report format by name (templates: the reports/ directory); imported on demand."""
-    from licscan.reporting.html import HtmlFormat
-    from licscan.reporting.json_report import JsonFormat
-    from licscan.reporting.junit import JunitFormat
-    from licscan.reporting.markdown import MarkdownFormat
-    from licscan.reporting.sarif import SarifFormat
-    from licscan.reporting.terminal import TerminalFormat
+# name -> (module, class, whether it renders the Jinja2 templates in reports/). Modules are imported on
+# demand: a scan that writes JSON does not pay for spdx-tools or cyclonedx.
+REGISTRY: dict[str, tuple[str, str, bool]] = {
+    "cyclonedx": ("licscan.reporting.cyclonedx_sbom", "CycloneDxFormat", False),
+    "html": ("licscan.reporting.html", "HtmlFormat", True),
+    "json": ("licscan.reporting.json_report", "JsonFormat", False),
+    "junit": ("licscan.reporting.junit", "JunitFormat", False),
+    "markdown": ("licscan.reporting.markdown", "MarkdownFormat", True),
+    "sarif": ("licscan.reporting.sarif", "SarifFormat", False),
+    "spdx": ("licscan.reporting.spdx_sbom", "SpdxFormat", False),
+    "text": ("licscan.reporting.terminal", "TerminalFormat", False),
+}
 
-    registry: list[ReportFormat] = [
-        HtmlFormat(templates), JsonFormat(), JunitFormat(), MarkdownFormat(templates), SarifFormat(), TerminalFormat(),
-    ]
-    return {item.name: item for item in registry}
+
+def get_format(name: str, templates: Path) -> ReportFormat:
+    """The report format called `name` (templates: the reports/ directory)."""
+    module_name, class_name, uses_templates = REGISTRY[name]
+    cls = getattr(importlib.import_module(module_name), class_name)
+    return cls(templates) if uses_templates else cls()
+
+
+def formats(templates: Path) -> dict[str, ReportFormat]:
+    """Every report format by name."""
+    return {name: get_format(name, templates) for name in REGISTRY}
