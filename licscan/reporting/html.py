@@ -5,10 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import jinja2
-
 from licscan.catalog import RULES
 from licscan.model import ModelReport, ScanResult
+from licscan.reporting.templating import render_template
 
 
 @dataclass
@@ -59,16 +58,9 @@ class HtmlFormat:
         self._templates = templates
 
     def render(self, result: ScanResult) -> str:
-        environment = jinja2.Environment(
-            loader=jinja2.FileSystemLoader(str(self._templates)),
-            autoescape=True,  # every value from a model card is untrusted
-            undefined=jinja2.StrictUndefined,
-            trim_blocks=True,
-            lstrip_blocks=True,
-        )
-        template = environment.get_template("html/report.html.j2")
         css = (self._templates / "html" / "report.css").read_text(encoding="utf-8")
-        return template.render(
+        return render_template(
+            self._templates, "html/report.html.j2", html=True,
             result=result,
             css=css,
             trees={report.key: ancestry_tree(report) for report in result.models},

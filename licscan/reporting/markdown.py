@@ -5,9 +5,8 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-import jinja2
-
 from licscan.model import ScanResult
+from licscan.reporting.templating import render_template
 
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]<>()#+!|])")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
@@ -32,18 +31,11 @@ class MarkdownFormat:
         self._templates = templates
 
     def render(self, result: ScanResult) -> str:
-        environment = jinja2.Environment(
-            loader=jinja2.FileSystemLoader(str(self._templates)),
-            autoescape=False,  # Markdown, not HTML: every card-derived value goes through the md filter
-            undefined=jinja2.StrictUndefined,
-            keep_trailing_newline=True,
-        )
-        environment.filters["md"] = escape_markdown
-        environment.filters["code"] = code_span
-        template = environment.get_template("markdown/summary.md.j2")
         failing = [finding for finding in result.findings if finding.fails]
         unresolved = [(report.key, item) for report in result.models for item in report.lineage.unresolved]
-        return template.render(
+        return render_template(
+            self._templates, "markdown/summary.md.j2", html=False,
+            filters={"md": escape_markdown, "code": code_span},
             verdict=result.verdict.value, models=result.models, failing=failing, unresolved=unresolved,
             policy=result.policy,
         )
