@@ -312,3 +312,15 @@ def test_hostile_strings_in_a_card_do_not_reach_the_terminal_or_break_reports(tm
     assert "\x1b" not in result.output and "[bold]pwned[/bold]" in result.output  # shown literally, not styled
     assert "\x1b[2J" in model(report, "evil/model")["lineage"]["nodes"][0]["license_name"]  # JSON keeps the data
     assert "<script>" not in md.read_text() and "\x1b" not in md.read_text()
+
+
+def test_a_non_utf8_card_is_a_finding_not_a_crash(tmp_path):
+    mirror = tmp_path / "mirror" / "org" / "latin1-card"
+    mirror.mkdir(parents=True)
+    (mirror / "README.md").write_bytes(b"---\nlicense: apache-2.0\nbase_model: caf\xe9/model\n---\n")
+    (mirror / "info.json").write_text(json.dumps({"id": "org/latin1-card", "sha": "d" * 40, "author": "org"}))
+    project = write_project(tmp_path, 'from x import M\nM.from_pretrained("org/latin1-card")\n')
+    result, report = scan_json(project, tmp_path, "--mirror", str(tmp_path / "mirror"))
+    assert "Traceback" not in result.output
+    problems = [f["message"] for f in model(report, "org/latin1-card")["findings"] if f["rule_id"] == "LS101"]
+    assert problems and "not UTF-8" in problems[0]
