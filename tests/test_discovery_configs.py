@@ -61,7 +61,11 @@ def test_nested_yaml_lists_urls_and_multiple_documents(tmp_path):
         ("mistralai/Mistral-7B-Instruct-v0.3", "deploy/k8s.yaml", 4),
         ("google/flan-t5-base", "deploy/k8s.yaml", 8),
         ("google/flan-t5-base", "deploy/k8s.yaml", 10),
+        ("org/a-dataset", "deploy/k8s.yaml", 14),
     }
+    # A dataset URL is a dependency too, found as a URL and kept apart from the models.
+    (dataset,) = [o for o in result.occurrences if o.ref.repo_id == "org/a-dataset"]
+    assert (dataset.ref.kind.value, dataset.via) == ("dataset", "url")
 
 
 def test_json_config_line_numbers(tmp_path):
@@ -101,12 +105,12 @@ def test_toml_config_line_numbers(tmp_path):
     }
 
 
-def test_only_configured_keys_count(tmp_path):
-    files = {"c.yaml": "model: org/default-key\nmy_model: org/custom-key\n"}
+def test_configured_keys_add_to_the_tools_keys(tmp_path):
+    files = {"c.yaml": "model: org/default-key\nmy_model: org/custom-key\nnotes: org/not-a-key\n"}
     default = _project(tmp_path, files)
     assert {o.ref.repo_id for o in default.occurrences} == {"org/default-key"}
     custom = discover(tmp_path, DiscoverySettings(config_keys=("my_model",)))
-    assert {o.ref.repo_id for o in custom.occurrences} == {"org/custom-key"}
+    assert {o.ref.repo_id for o in custom.occurrences} == {"org/default-key", "org/custom-key"}
 
 
 def test_lock_files_and_model_folder_files_are_not_configs(tmp_path):
@@ -131,3 +135,47 @@ def test_an_app_config_json_is_read_as_config(tmp_path):
     result = _project(tmp_path, {"service/config.json": '{\n  "port": 8080,\n  "model": "org/app-model"\n}\n'})
     assert _found(result) == {("org/app-model", "service/config.json", 3)}
     assert result.local_models == ()
+
+
+def test_training_and_serving_tool_keys(tmp_path):
+    result = _project(tmp_path, {
+        "axolotl/qlora.yml": """
+            base_model: NousResearch/Meta-Llama-3.1-8B
+            base_model_config: NousResearch/Meta-Llama-3.1-8B
+            lora_model_dir: org/previous-lora
+        """,
+        "mergekit/merge.yaml": """
+            merge_method: ties
+            base_model: mistralai/Mistral-7B-v0.1
+            models:
+              - model: teknium/OpenHermes-2.5-Mistral-7B
+                parameters: {density: 0.5, weight: 0.5}
+              - model: Intel/neural-chat-7b-v3-3
+        """,
+        "llamafactory/dpo.yaml": """
+            model_name_or_path: Qwen/Qwen2.5-7B-Instruct
+            adapter_name_or_path: org/sft-lora,org/dpo-lora
+            ref_model: Qwen/Qwen2.5-7B-Instruct
+        """,
+        "serving/vllm.yaml": """
+            model: meta-llama/Llama-3.3-70B-Instruct
+            tokenizer: meta-llama/Llama-3.3-70B-Instruct
+            speculative_model: meta-llama/Llama-3.2-1B-Instruct
+        """,
+        "serving/tgi.json": '{"model-id": "google/gemma-2-27b-it", "max-input-tokens": 4096}',
+    })
+    assert {(o.ref.repo_id, o.location.path) for o in result.occurrences} == {
+        ("NousResearch/Meta-Llama-3.1-8B", "axolotl/qlora.yml"),
+        ("org/previous-lora", "axolotl/qlora.yml"),
+        ("mistralai/Mistral-7B-v0.1", "mergekit/merge.yaml"),
+        ("teknium/OpenHermes-2.5-Mistral-7B", "mergekit/merge.yaml"),
+        ("Intel/neural-chat-7b-v3-3", "mergekit/merge.yaml"),
+        ("Qwen/Qwen2.5-7B-Instruct", "llamafactory/dpo.yaml"),
+        ("org/sft-lora", "llamafactory/dpo.yaml"),
+        ("org/dpo-lora", "llamafactory/dpo.yaml"),
+        ("meta-llama/Llama-3.3-70B-Instruct", "serving/vllm.yaml"),
+        ("meta-llama/Llama-3.2-1B-Instruct", "serving/vllm.yaml"),
+        ("google/gemma-2-27b-it", "serving/tgi.json"),
+    }
+    lines = sorted(o.location.line for o in result.occurrences if o.location.path == "axolotl/qlora.yml")
+    assert lines == [1, 2, 3]

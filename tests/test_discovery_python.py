@@ -136,7 +136,7 @@ def test_module_and_function_constants_are_followed(tmp_path):
     assert by_id["FacebookAI/roberta-base"].location.line == 10
 
 
-def test_names_that_are_not_one_literal_are_not_guessed(tmp_path):
+def test_names_that_are_not_one_literal_are_not_guessed_but_reported(tmp_path):
     result = _project(tmp_path, {"dyn.py": """
         import os
         from transformers import AutoModel
@@ -151,15 +151,52 @@ def test_names_that_are_not_one_literal_are_not_guessed(tmp_path):
             return AutoModel.from_pretrained(NAME)  # the parameter, not the module constant
 
 
-        def other():
+        def other(suffix):
             AutoModel.from_pretrained(MODEL)
             AutoModel.from_pretrained(CHOSEN)
-            org = "acme"
-            AutoModel.from_pretrained(f"{org}/model-d")
-            AutoModel.from_pretrained("acme" + "/model-e")
+            AutoModel.from_pretrained(f"acme/{suffix}")
+            AutoModel.from_pretrained("acme/" + suffix)
             return [AutoModel.from_pretrained(NAME) for NAME in ("x", "y")]
     """})
     assert result.occurrences == ()
+    unresolved = sorted((s.path, s.detail) for s in result.skipped if s.reason == "unresolved-reference")
+    assert unresolved == [
+        ("dyn.py", "line 15: AutoModel.from_pretrained(MODEL) (MODEL is assigned more than once)"),
+        ("dyn.py", "line 16: AutoModel.from_pretrained(CHOSEN) (environment variable MODEL)"),
+        ("dyn.py", 'line 17: AutoModel.from_pretrained(f"acme/{suffix}") (an f-string with a part known only at run time)'),
+        ("dyn.py", 'line 18: AutoModel.from_pretrained("acme/" + suffix) (a concatenation with a part known only at run time)'),
+    ]
+
+
+def test_strings_built_from_known_parts_are_followed(tmp_path):
+    result = _project(tmp_path, {"build.py": """
+        import os
+        from transformers import AutoModel, AutoTokenizer
+
+        ORG = "acme"
+        SIZE = "7b"
+        FULL = f"{ORG}/chat-{SIZE}"
+
+
+        def load():
+            family = "llama"
+            AutoModel.from_pretrained(f"{ORG}/{family}-{SIZE}")
+            AutoModel.from_pretrained(ORG + "/joined")
+            AutoModel.from_pretrained("%s/percent" % ORG)
+            AutoModel.from_pretrained("{}/formatted".format(ORG))
+            AutoTokenizer.from_pretrained(FULL)
+            return AutoModel.from_pretrained(os.getenv("MODEL_ID", "acme/default-model"))
+    """})
+    found = {(o.ref.repo_id, o.location.line, o.via) for o in result.occurrences}
+    assert found == {
+        ("acme/llama-7b", 11, "variable"),
+        ("acme/joined", 12, "variable"),
+        ("acme/percent", 13, "variable"),
+        ("acme/formatted", 14, "variable"),
+        ("acme/chat-7b", 15, "variable"),
+        ("acme/default-model", 16, "env-default"),
+    }
+    assert result.skipped == ()
 
 
 def test_local_paths_and_invalid_strings_are_not_models(tmp_path):
@@ -214,3 +251,123 @@ def test_files_without_trigger_words_and_comments_give_nothing(tmp_path):
     })
     assert result.occurrences == ()
     assert result.skipped == ()
+
+
+def test_adapters_diffusers_loaders_and_keyword_ids(tmp_path):
+    result = _project(tmp_path, {"tune.py": """
+        from diffusers import StableDiffusionXLPipeline
+        from peft import AutoPeftModelForCausalLM, PeftModel
+        from transformers import AutoModelForCausalLM, TrainingArguments
+
+        base = AutoModelForCausalLM.from_pretrained(pretrained_model_name_or_path="meta-llama/Llama-3.1-8B")
+        tuned = PeftModel.from_pretrained(base, model_id="org/llama-lora", revision="v2")
+        merged = AutoPeftModelForCausalLM.from_pretrained("org/auto-peft-adapter")
+        base.load_adapter("org/second-adapter", adapter_name="second")
+        pipe = StableDiffusionXLPipeline.from_single_file("https://huggingface.co/org/sdxl-ckpt/blob/main/m.safetensors")
+        pipe.load_lora_weights("org/sdxl-lora", weight_name="lora.safetensors")
+        pipe.load_textual_inversion("sd-concepts-library/cat-toy")
+        pipe.load_ip_adapter("h94/IP-Adapter", subfolder="models", weight_name="ip-adapter_sd15.bin")
+        args = dict(model_name_or_path="org/trainer-model", output_dir="./out")
+    """})
+    found = {(o.ref.repo_id, o.ref.revision, o.location.line) for o in result.occurrences}
+    assert found == {
+        ("meta-llama/Llama-3.1-8B", None, 5),
+        ("org/llama-lora", "v2", 6),
+        ("org/auto-peft-adapter", None, 7),
+        ("org/second-adapter", None, 8),
+        ("org/sdxl-ckpt", None, 9),
+        ("org/sdxl-lora", None, 10),
+        ("sd-concepts-library/cat-toy", None, 11),
+        ("h94/IP-Adapter", None, 12),
+        ("org/trainer-model", None, 13),
+    }
+
+
+def test_runtimes_and_hub_helpers(tmp_path):
+    result = _project(tmp_path, {"serve.py": """
+        import mlx_lm
+        import open_clip
+        import timm
+        from huggingface_hub import InferenceClient, hf_hub_url
+        from llama_cpp import Llama
+        from mlx_lm import load as mlx_load
+        from vllm import AsyncEngineArgs
+
+        llm = Llama.from_pretrained(repo_id="bartowski/Llama-3.2-1B-Instruct-GGUF", filename="*Q4_K_M.gguf")
+        model, tokenizer = mlx_lm.load("mlx-community/Qwen2.5-7B-Instruct-4bit")
+        other, _ = mlx_load("mlx-community/Mistral-7B-Instruct-v0.3-4bit")
+        clip, _, preprocess = open_clip.create_model_and_transforms("hf-hub:laion/CLIP-ViT-g-14-laion2B-s12B-b42K")
+        vit = timm.create_model("hf-hub:timm/vit_base_patch16_224.augreg_in21k", pretrained=True)
+        named = timm.create_model("resnet50", pretrained=True)
+        url = hf_hub_url("org/hub-url-model", "config.json")
+        client = InferenceClient(model="org/inference-model")
+        engine = AsyncEngineArgs(model="org/vllm-engine-model")
+    """})
+    assert {(o.ref.repo_id, o.location.line) for o in result.occurrences} == {
+        ("bartowski/Llama-3.2-1B-Instruct-GGUF", 9),
+        ("mlx-community/Qwen2.5-7B-Instruct-4bit", 10),
+        ("mlx-community/Mistral-7B-Instruct-v0.3-4bit", 11),
+        ("laion/CLIP-ViT-g-14-laion2B-s12B-b42K", 12),
+        ("timm/vit_base_patch16_224.augreg_in21k", 13),
+        ("org/hub-url-model", 15),
+        ("org/inference-model", 16),
+        ("org/vllm-engine-model", 17),
+    }
+
+
+def test_datasets_are_recorded_with_their_kind(tmp_path):
+    result = _project(tmp_path, {"data.py": """
+        import datasets
+        from datasets import load_dataset
+
+        train = load_dataset("HuggingFaceH4/ultrachat_200k", split="train_sft")
+        evals = datasets.load_dataset(path="cais/mmlu", name="all")
+        local = load_dataset("json", data_files="data/train.jsonl")
+    """})
+    refs = {o.ref for o in result.occurrences}
+    assert refs == {
+        ModelRef("HuggingFaceH4/ultrachat_200k", None, RefKind.DATASET),
+        ModelRef("cais/mmlu", None, RefKind.DATASET),
+    }
+
+
+def test_hub_urls_in_code_strings_count_but_not_in_comments_or_docstrings(tmp_path):
+    result = _project(tmp_path, {"fetch.py": '''
+        """Downloads weights; see https://huggingface.co/org/in-docstring for the card."""
+        import requests
+
+        # mirrored from https://huggingface.co/org/in-comment
+        WEIGHTS = "https://huggingface.co/org/weights-repo/resolve/main/model.safetensors"
+        DATA = 'https://huggingface.co/datasets/org/eval-set/resolve/main/test.parquet'
+        SPACE = "https://huggingface.co/spaces/org/demo"
+
+
+        def get():
+            """Also https://hf.co/org/in-function-docstring."""
+            return requests.get(WEIGHTS, timeout=10), requests.get("hf.co/org/short-link")
+    '''})
+    found = {(o.ref.repo_id, o.ref.kind, o.location.line, o.via) for o in result.occurrences}
+    assert found == {
+        ("org/weights-repo", RefKind.MODEL, 5, "url"),
+        ("org/eval-set", RefKind.DATASET, 6, "url"),
+        ("org/short-link", RefKind.MODEL, 12, "url"),
+    }
+
+
+def test_revision_and_repo_type_follow_names(tmp_path):
+    result = _project(tmp_path, {"pin.py": """
+        from huggingface_hub import snapshot_download
+
+        REPO = "org/pinned-model"
+        PIN = "0123456789abcdef0123456789abcdef01234567"
+        KIND = "dataset"
+
+
+        def fetch():
+            snapshot_download(REPO, revision=PIN)
+            snapshot_download("org/some-data", repo_type=KIND)
+    """})
+    assert {o.ref for o in result.occurrences} == {
+        ModelRef("org/pinned-model", "0123456789abcdef0123456789abcdef01234567"),
+        ModelRef("org/some-data", None, RefKind.DATASET),
+    }

@@ -13,9 +13,41 @@ from licscan.model import DiscoverySettings
 # One realistic file per registered source; a new source without a sample fails the test below.
 SAMPLES = {
     "python": ("app/infer.py", b'from transformers import AutoModel\nAutoModel.from_pretrained("org/py-model")\n'),
+    "notebook": (
+        "notebooks/try.ipynb",
+        b'{"cells": [{"cell_type": "code", "source": ["from transformers import pipeline\\n",'
+        b' "pipe = pipeline(\\"text-generation\\", model=\\"org/nb-model\\")"]}], "nbformat": 4}',
+    ),
     "config-file": ("configs/axolotl.yaml", b"base_model: org/yaml-model\n"),
+    "command": ("scripts/fetch.sh", b"#!/bin/sh\nhuggingface-cli download org/cli-model --local-dir models/\n"),
+    "hub-url": ("web/client.ts", b'const MODEL_URL = "https://huggingface.co/org/ts-model";\n'),
     "model-dir": ("adapter/adapter_config.json", b'{"base_model_name_or_path": "org/base-model"}'),
+    "gguf": ("models/tiny.gguf", None),  # written by gguf's own writer, below
+    "safetensors": (
+        "models/lora.safetensors",
+        None,  # built below: 8-byte header length, JSON header with __metadata__, no tensors
+    ),
 }
+
+
+def _sample_bytes(name, path):
+    relpath, data = SAMPLES[name]
+    if data is not None:
+        return data
+    if name == "gguf":
+        import gguf
+
+        writer = gguf.GGUFWriter(str(path), arch="llama")
+        writer.add_license("llama3.1")
+        writer.add_base_model_count(1)
+        writer.add_base_model_repo_url(0, "https://huggingface.co/org/gguf-base")
+        writer.write_header_to_file()
+        writer.write_kv_data_to_file()
+        writer.write_tensors_to_file()
+        writer.close()
+        return path.read_bytes()
+    header = b'{"__metadata__": {"format": "pt", "base_model": "org/st-base", "license": "apache-2.0"}}'
+    return len(header).to_bytes(8, "little") + header
 
 
 def test_every_source_has_a_unique_name_and_follows_the_protocol():
@@ -29,10 +61,11 @@ def test_every_source_finds_something_in_a_file_made_for_it(tmp_path):
     settings = DiscoverySettings()
     for source in SOURCES:
         assert source.name in SAMPLES, f"add a sample file for the {source.name!r} source"
-        relpath, data = SAMPLES[source.name]
+        relpath, _ = SAMPLES[source.name]
         assert source.wants(relpath)
         path = tmp_path / relpath
         path.parent.mkdir(parents=True, exist_ok=True)
+        data = _sample_bytes(source.name, path)
         path.write_bytes(data)
         output = source.scan(ProjectFile(relpath, path, data, tmp_path, settings))
         assert output.occurrences or output.local_models, source.name
@@ -42,7 +75,7 @@ def test_every_source_finds_something_in_a_file_made_for_it(tmp_path):
 
 def test_sources_do_not_claim_unrelated_files():
     for source in SOURCES:
-        for relpath in ("logo.png", "model.safetensors", "notes.txt", "Makefile"):
+        for relpath in ("logo.png", "weights.bin", "model.pt", "data.csv", "archive.tar.gz", "font.woff2"):
             assert not source.wants(relpath), (source.name, relpath)
 
 
@@ -54,18 +87,23 @@ def test_project_sources_run_on_settings(tmp_path):
 
 
 def test_all_sources_together(tmp_path):
-    for relpath, data in SAMPLES.values():
+    for name, (relpath, _) in SAMPLES.items():
         path = tmp_path / relpath
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(data)
+        path.write_bytes(_sample_bytes(name, path))
     result = discover(tmp_path, DiscoverySettings(declared_models=("org/declared",)))
     assert {(o.ref.repo_id, o.source) for o in result.occurrences} == {
         ("org/py-model", "python"),
+        ("org/nb-model", "notebook"),
         ("org/yaml-model", "config-file"),
+        ("org/cli-model", "command"),
+        ("org/ts-model", "hub-url"),
         ("org/declared", "declared"),
     }
-    assert [m.key for m in result.local_models] == ["local:adapter"]
-    assert result.files_scanned == 3
+    assert [m.key for m in result.local_models] == [
+        "local:adapter", "local:models/lora.safetensors", "local:models/tiny.gguf"
+    ]
+    assert result.files_scanned == len(SAMPLES)
 
 
 def test_discovery_imports_only_shared_modules():

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 
 from licscan.discovery import discover
-from licscan.model import DiscoverySettings, Location, ModelRef
+from licscan.model import DiscoverySettings, Location, ModelRef, RefKind
 
 
 def _write(root, name, data):
@@ -33,6 +33,7 @@ def test_python_syntax_error_is_skipped_and_urls_are_still_found(tmp_path):
     assert found == {
         (ModelRef("org/name"), Location("broken.py", 2)),
         (ModelRef("other-org/other-model"), Location("broken.py", 5)),
+        (ModelRef("org/a-dataset", None, RefKind.DATASET), Location("broken.py", 5)),
     }
     assert {o.via for o in result.occurrences} == {"fallback"}
 
@@ -94,7 +95,7 @@ def test_malformed_json_and_toml_and_yaml(tmp_path):
 
 def test_deeply_nested_content(tmp_path):
     _write(tmp_path, "deep.json", '{"model": ' + "[" * 100_000 + "]" * 100_000 + "}")
-    _write(tmp_path, "deep.py", "from_pretrained = " + "(" * 5000 + ")" * 5000 + "\n")
+    _write(tmp_path, "deep.py", "AutoModel.from_pretrained(" + "(" * 5000 + "'org/x'" + ")" * 5000 + ")\n")
     result = discover(tmp_path, DiscoverySettings(max_file_bytes=1_000_000))
     assert _skipped(result) == {("deep.json", "parse-error"), ("deep.py", "parse-error")}
 

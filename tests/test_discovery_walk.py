@@ -104,3 +104,21 @@ def test_results_are_sorted_and_deduplicated(tmp_path):
     result = discover(tmp_path, DiscoverySettings())
     keys = [(o.ref.repo_id, o.location.path, o.location.line) for o in result.occurrences]
     assert keys == [("org/a", "z.py", 3), ("org/b", "a.py", 2), ("org/b", "z.py", 2)]
+
+
+def test_dependencies_environments_and_build_output_are_reported_unless_gitignored(tmp_path):
+    _write(tmp_path, "main.py", LOAD.format("org/project"))
+    _write(tmp_path, "node_modules/pkg/conf.json", '{"model": "org/in-node-modules"}')
+    _write(tmp_path, "venv/lib/x.py", LOAD.format("org/in-venv"))
+    _write(tmp_path, "dist/copy.py", LOAD.format("org/in-dist"))
+    _write(tmp_path, "tools/env311/pyvenv.cfg", "home = /usr/bin\n")
+    _write(tmp_path, "build/lib/copy.py", LOAD.format("org/in-build"))
+    _write(tmp_path, ".gitignore", "build/\n")
+    result = discover(tmp_path, DiscoverySettings())
+    assert _ids(result) == {"org/project"}
+    assert set(result.skipped) == {
+        Skipped("node_modules", "dependencies", "installed JavaScript packages"),
+        Skipped("venv", "virtual-environment", "a virtual environment"),
+        Skipped("dist", "build-output", "build output"),
+        Skipped("tools/env311", "virtual-environment", "a virtual environment (pyvenv.cfg)"),
+    }

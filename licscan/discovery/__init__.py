@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import fnmatch
+import os
 import pathlib
 
 from licscan.errors import ConfigError
 from licscan.model import DiscoveryResult, DiscoverySettings, LocalModel, Occurrence, Skipped
 
-from .common import url_fallback
+from .cache import ResultCache, fingerprint
 from .interface import DiscoverySource, ProjectFile, ProjectSource, SourceOutput
 from .model_dirs import merge_local_models
-from .registry import PROJECT_SOURCES, SOURCES, wanted_by
-from .walk import walk
+from .registry import PROJECT_SOURCES, SOURCES
+from .runner import mode, scan_entries
+from .walk import IGNORED, TEXT, FileEntry, IgnoreList, exclude_matcher, walk
 
 __all__ = [
     "DiscoverySource",
@@ -21,10 +24,12 @@ __all__ = [
     "PROJECT_SOURCES",
     "SOURCES",
     "discover",
+    "discover_files",
 ]
 
-# Reasons after which the file's Hub URLs are still worth a plain text search.
-_FALLBACK_REASONS = frozenset({"parse-error", "not-utf8"})
+# Values that name a file-system path as readily as a Hub repo: a folder of that name wins (as in transformers).
+_PATH_LIKE_VIAS = frozenset({"literal", "variable", "config", "env-default", "command"})
+_PATH_LIKE_EVIDENCE = frozenset({"adapter_config", "config.json"})
 
 
 def discover(root: pathlib.Path, settings: DiscoverySettings | None = None) -> DiscoveryResult:
@@ -36,48 +41,94 @@ def discover(root: pathlib.Path, settings: DiscoverySettings | None = None) -> D
     root = pathlib.Path(root)
     if not root.is_dir():
         raise ConfigError(f"project root {str(root)!r} is not a directory")
+    cache = _cache(settings)
+    entries: list[FileEntry] = []
+    skipped: list[Skipped] = []
+    for item in walk(root, settings, mode, cache):
+        if isinstance(item, Skipped):
+            skipped.append(item)
+        else:
+            entries.append(item)
+    return _finish(root, settings, cache, entries, skipped, declared=True, whole_tree=True)
 
+
+def discover_files(root: pathlib.Path, paths: "list[str] | tuple[str, ...]",
+                   settings: DiscoverySettings | None = None) -> DiscoveryResult:
+    """What discover() finds, but only in the given files (paths relative to the current directory or absolute,
+    inside root): the pre-commit path (`licscan check FILES`). The declared list counts when its file is given.
+    Files outside the project, excluded, missing or wanted by no source are passed over."""
+    settings = settings or DiscoverySettings()
+    root = pathlib.Path(root)
+    real_root = root.resolve()
+    excluded = exclude_matcher(settings)
+    ignore_list = IgnoreList(settings.ignore)
+    entries: list[FileEntry] = []
+    skipped: list[Skipped] = []
+    seen: set[str] = set()
+    for given in paths:
+        try:
+            relpath = pathlib.Path(given).resolve().relative_to(real_root).as_posix()
+        except (ValueError, OSError):
+            continue
+        if relpath in seen or excluded(relpath):
+            continue
+        seen.add(relpath)
+        how = mode(relpath)
+        path = root / relpath
+        if how is None or not path.is_file():
+            continue
+        reason = ignore_list.reason(relpath, False)
+        if reason is not None:
+            skipped.append(Skipped(relpath, IGNORED, reason))
+            continue
+        stat = path.stat()
+        if how == TEXT and stat.st_size > settings.max_file_bytes:
+            skipped.append(Skipped(relpath, "too-large", f"{stat.st_size} bytes, over the limit of {settings.max_file_bytes}"))
+            continue
+        entries.append(FileEntry(relpath, str(path), stat.st_size, stat.st_mtime_ns, how))
+    declared = settings.declared_in is not None and settings.declared_in in seen
+    return _finish(root, settings, _cache(settings), entries, skipped, declared=declared, whole_tree=False)
+
+
+def _cache(settings: DiscoverySettings) -> ResultCache:
+    return ResultCache(settings.cache_path, fingerprint(settings, [source.name for source in SOURCES]))
+
+
+def _finish(
+    root: pathlib.Path,
+    settings: DiscoverySettings,
+    cache: ResultCache,
+    entries: list[FileEntry],
+    skipped: list[Skipped],
+    *,
+    declared: bool,
+    whole_tree: bool,
+) -> DiscoveryResult:
     occurrences: list[Occurrence] = []
     candidates: list[LocalModel] = []
-    skipped: set[Skipped] = set()
     files_scanned = 0
-
-    def take(output: SourceOutput) -> None:
+    for was_read, output in scan_entries(entries, root, settings, cache):
+        files_scanned += was_read
         occurrences.extend(output.occurrences)
         candidates.extend(output.local_models)
-        skipped.update(output.skipped)
-
-    for item in walk(root, settings, lambda relpath: bool(wanted_by(relpath))):
-        if isinstance(item, Skipped):
-            skipped.add(item)
-            continue
-        files_scanned += 1
-        fallback_done = False
-        for source in wanted_by(item.relpath):
-            output = _scan(source, item)
-            take(output)
-            if not fallback_done and any(s.reason in _FALLBACK_REASONS for s in output.skipped):
-                occurrences.extend(url_fallback(item.data, item.relpath, source.name))
-                fallback_done = True
-
-    for project_source in PROJECT_SOURCES:
-        take(_run(project_source, root, settings))
-
+        skipped.extend(output.skipped)
+    cache.save(whole_tree=whole_tree)
+    if declared:
+        for project_source in PROJECT_SOURCES:
+            output = _run(project_source, root, settings)
+            occurrences.extend(output.occurrences)
+            candidates.extend(output.local_models)
+            skipped.extend(output.skipped)
+    folders = _FolderCheck(root)
+    occurrences = [item for item in occurrences if not folders.shadows_occurrence(item)]
+    candidates = [folders.without_folder_parents(item) for item in candidates]
+    occurrences, ignored = _apply_model_ignores(occurrences, settings)
     return DiscoveryResult(
         occurrences=_unique_sorted(occurrences),
         local_models=merge_local_models(candidates),
-        skipped=tuple(sorted(skipped)),
+        skipped=tuple(sorted(set(skipped) | set(ignored))),
         files_scanned=files_scanned,
     )
-
-
-def _scan(source: DiscoverySource, file: ProjectFile) -> SourceOutput:
-    try:
-        return source.scan(file)
-    except Exception as exc:  # noqa: BLE001 - one file must not end the scan; the Skipped says why
-        return SourceOutput(
-            skipped=(Skipped(file.relpath, "parse-error", f"{source.name} source failed: {type(exc).__name__}: {exc}"[:300]),)
-        )
 
 
 def _run(source: ProjectSource, root: pathlib.Path, settings: DiscoverySettings) -> SourceOutput:
@@ -86,6 +137,61 @@ def _run(source: ProjectSource, root: pathlib.Path, settings: DiscoverySettings)
     except Exception as exc:  # noqa: BLE001
         where = settings.declared_in or "."
         return SourceOutput(skipped=(Skipped(where, "parse-error", f"{source.name} failed: {type(exc).__name__}: {exc}"[:300]),))
+
+
+class _FolderCheck:
+    """Whether an "org/name" a file names is a folder next to it or under the root (then it is local).
+
+    Done after the per-file sources (and so after the cache), since it depends on the tree, not the file;
+    the namespace folder is looked up first, once, so most ids cost no file-system call at all.
+    """
+
+    def __init__(self, root: pathlib.Path) -> None:
+        self.root = root
+        self.namespaces: dict[tuple[str, str], bool] = {}
+
+    def _is_folder(self, repo_id: str, relpath: str) -> bool:
+        file_dir = os.path.dirname(relpath)
+        namespace = repo_id.split("/", 1)[0]
+        for base in {file_dir, ""}:
+            key = (base, namespace)
+            if key not in self.namespaces:
+                self.namespaces[key] = os.path.isdir(os.path.join(self.root, base, namespace))
+            if self.namespaces[key] and os.path.isdir(os.path.join(self.root, base, repo_id)):
+                return True
+        return False
+
+    def shadows_occurrence(self, occurrence: Occurrence) -> bool:
+        return occurrence.via in _PATH_LIKE_VIAS and self._is_folder(occurrence.ref.repo_id, occurrence.location.path)
+
+    def without_folder_parents(self, model: LocalModel) -> LocalModel:
+        kept = tuple(
+            link for link in model.parents
+            if link.evidence not in _PATH_LIKE_EVIDENCE or not self._is_folder(link.repo_id, model.location.path)
+        )
+        if len(kept) == len(model.parents):
+            return model
+        return LocalModel(model.key, model.location, model.card, kept)
+
+
+def _apply_model_ignores(
+    occurrences: list[Occurrence], settings: DiscoverySettings
+) -> tuple[list[Occurrence], list[Skipped]]:
+    """Drop the occurrences of ignored models, each reported as a Skipped with the configured reason."""
+    patterns = [(entry.model.lower(), entry.reason) for entry in settings.ignore if entry.model]
+    if not patterns:
+        return occurrences, []
+    kept: list[Occurrence] = []
+    ignored: list[Skipped] = []
+    for occurrence in occurrences:
+        repo_id = occurrence.ref.repo_id
+        reason = next((why for pattern, why in patterns if fnmatch.fnmatchcase(repo_id.lower(), pattern)), None)
+        if reason is None:
+            kept.append(occurrence)
+            continue
+        line = f" at line {occurrence.location.line}" if occurrence.location.line else ""
+        ignored.append(Skipped(occurrence.location.path, IGNORED, f"{occurrence.ref.kind.value} {repo_id}{line}: {reason}"))
+    return kept, ignored
 
 
 def _sort_key(occurrence: Occurrence) -> tuple:
@@ -99,8 +205,11 @@ def _sort_key(occurrence: Occurrence) -> tuple:
 
 
 def _unique_sorted(occurrences: list[Occurrence]) -> tuple[Occurrence, ...]:
-    """Sorted, one per (ref, location, source); a literal find wins over a fallback one."""
+    """Sorted, one per (ref, location, source); a fallback find is dropped where any source read the place."""
     chosen: dict[tuple, Occurrence] = {}
-    for occurrence in sorted(occurrences, key=lambda o: (o.via == "fallback", _sort_key(o))):
+    read_places = {(o.ref, o.location) for o in occurrences if o.via != "fallback"}
+    for occurrence in sorted(occurrences, key=_sort_key):
+        if occurrence.via == "fallback" and (occurrence.ref, occurrence.location) in read_places:
+            continue
         chosen.setdefault((occurrence.ref, occurrence.location, occurrence.source), occurrence)
     return tuple(sorted(chosen.values(), key=_sort_key))

@@ -3,53 +3,30 @@
 from __future__ import annotations
 
 import json
-import pathlib
 import re
-from typing import Any
+from typing import Any, Iterator
 
 from licscan.cards import HUB_SECTIONS, normalize_repo_id
 from licscan.errors import ParseError
-from licscan.model import Location, ModelRef, Occurrence
+from licscan.model import Location, ModelRef, Occurrence, RefKind
 
 MAX_TEXT = 120
 
-_HUB_URL = re.compile(
-    rb"(?<![A-Za-z0-9.-])(?:https?://)?(?:www\.)?(?:huggingface\.co|hf\.co)/(?:models/)?"
-    rb"([A-Za-z0-9][A-Za-z0-9._-]*)/([A-Za-z0-9][A-Za-z0-9._-]*)",
-    re.I,
-)
+# Host spellings searched with bytes.find (fast), then checked and extended by the patterns below.
+_HUB_HOSTS = (b"huggingface.co/", b"hf.co/", b"HuggingFace.co/", b"Huggingface.co/")
+_BEFORE_HOST = re.compile(rb"(?:https?://)?(?:www\.)?\Z", re.I)
+_URL_PATH = re.compile(rb"(?:(models|datasets)/)?([A-Za-z0-9][A-Za-z0-9._-]*)/([A-Za-z0-9][A-Za-z0-9._-]*)")
+_HOST_BOUNDARY = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789.-")
+# First path segments of Hub URLs that are site pages or assets rather than namespaces.
+_NOT_NAMESPACES = frozenset({"front", "static", "avatars", "storage", "models", "model", "user", "users"})
 _LOCAL_PREFIXES = ("./", "../", "/", "~", ".\\", "..\\", "\\")
+_WINDOWS_DRIVE = re.compile(r"^[A-Za-z]:[\\/]")
 
 
 def clip(text: str, limit: int = MAX_TEXT) -> str:
     """One line of at most `limit` characters, for Occurrence.text."""
     flat = " ".join(text.split())
     return flat if len(flat) <= limit else flat[: limit - 1] + "\u2026"
-
-
-def looks_local(value: str, file_dir: pathlib.Path, root: pathlib.Path) -> bool:
-    """Whether a model argument names a folder on disk rather than a Hub repo.
-
-    transformers prefers an existing directory over the Hub id of the same name, so an
-    "org/name" that exists next to the file or under the root is local too.
-    """
-    text = value.strip()
-    if text.startswith(_LOCAL_PREFIXES) or re.match(r"^[A-Za-z]:[\\/]", text):
-        return True
-    for base in (file_dir, root):
-        try:
-            if (base / text).is_dir():
-                return True
-        except (OSError, ValueError):
-            continue
-    return False
-
-
-def hub_ref(value: str, file_dir: pathlib.Path, root: pathlib.Path) -> str | None:
-    """The Hub repo id a string names, or None for local paths and non-ids."""
-    if not isinstance(value, str) or looks_local(value, file_dir, root):
-        return None
-    return normalize_repo_id(value)
 
 
 def decode_utf8(data: bytes) -> str:
@@ -91,25 +68,88 @@ def find_value_line(text: str, key: str, value: str, start: int = 0) -> tuple[in
     return line_at(text, found), found + len(value)
 
 
+def hub_urls(data: bytes) -> Iterator[tuple[ModelRef, int, int]]:
+    """(ref, start, end) of every Hub model or dataset URL in data, in order; Spaces and site pages are not refs."""
+    found: list[tuple[ModelRef, int, int]] = []
+    for host in _HUB_HOSTS:
+        position = data.find(host)
+        while position >= 0:
+            after = position + len(host)
+            hit = _url_at(data, position, after)
+            if hit is not None:
+                found.append(hit)
+            position = data.find(host, after)
+    found.sort(key=lambda item: item[1])
+    return iter(found)
+
+
+def _url_at(data: bytes, host_start: int, path_start: int) -> tuple[ModelRef, int, int] | None:
+    host_from = host_start - 4 if data[max(0, host_start - 4) : host_start].lower() == b"www." else host_start
+    if host_from and data[host_from - 1] in _HOST_BOUNDARY:
+        return None  # part of a longer host name (cdn-lfs.huggingface.co, nothf.co)
+    match = _URL_PATH.match(data, path_start)
+    if match is None:
+        return None
+    section = (match.group(1) or b"").lower()
+    namespace = match.group(2).decode("ascii")
+    name = match.group(3).decode("ascii").rstrip("._-")
+    if namespace.lower() in HUB_SECTIONS or namespace.lower() in _NOT_NAMESPACES:
+        return None
+    if name.endswith(".git"):
+        name = name[:-4]
+    repo_id = normalize_repo_id(f"{namespace}/{name}")
+    if repo_id is None:
+        return None
+    prefix = _BEFORE_HOST.search(data, max(0, host_start - 12), host_start)
+    start = prefix.start() if prefix is not None else host_start
+    end = match.end()
+    while data[end - 1 : end] in (b".", b"-", b"_"):
+        end -= 1
+    kind = RefKind.DATASET if section == b"datasets" else RefKind.MODEL
+    return ModelRef(repo_id, None, kind), start, end
+
+
 def url_fallback(data: bytes, relpath: str, source: str) -> tuple[Occurrence, ...]:
-    """Hub model URLs in a file no parser could read: a plain text search, safe on any bytes."""
-    found = []
-    for match in _HUB_URL.finditer(data):
-        namespace = match.group(1).decode("ascii")
-        name = match.group(2).decode("ascii").rstrip("._-")
-        if namespace.lower() in HUB_SECTIONS:
-            continue
-        repo_id = normalize_repo_id(f"{namespace}/{name}")
-        if repo_id is None:
-            continue
-        line = data.count(b"\n", 0, match.start()) + 1
-        found.append(
-            Occurrence(
-                ref=ModelRef(repo_id),
-                location=Location(relpath, line),
-                source=source,
-                text=clip(match.group(0).decode("ascii")),
-                via="fallback",
-            )
+    """Hub URLs in a file no parser could read: a plain text search, safe on any bytes."""
+    lines = LineIndex(data)
+    return tuple(
+        Occurrence(
+            ref=ref,
+            location=Location(relpath, lines.line(start)),
+            source=source,
+            text=clip(data[start:end].decode("ascii", errors="replace")),
+            via="fallback",
         )
-    return tuple(found)
+        for ref, start, end in hub_urls(data)
+    )
+
+
+class LineIndex:
+    """Line numbers of byte offsets, counted from the last offset asked (offsets mostly come in order)."""
+
+    def __init__(self, data: bytes) -> None:
+        self.data = data
+        self._offset = 0
+        self._line = 1
+
+    def line(self, offset: int) -> int:
+        if offset >= self._offset:
+            self._line += self.data.count(b"\n", self._offset, offset)
+        else:
+            self._line = self.data.count(b"\n", 0, offset) + 1
+        self._offset = offset
+        return self._line
+
+    def start_of(self, offset: int) -> int:
+        """The offset at which the line holding `offset` starts."""
+        return self.data.rfind(b"\n", 0, offset) + 1
+
+
+def hub_id(value: str) -> str | None:
+    """The Hub repo id a string names, judged by its text alone (no file-system check), or None."""
+    if not isinstance(value, str):
+        return None
+    text = value.strip()
+    if not text or text.startswith(_LOCAL_PREFIXES) or _WINDOWS_DRIVE.match(text):
+        return None
+    return normalize_repo_id(text)

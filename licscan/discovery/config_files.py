@@ -11,7 +11,7 @@ from licscan import safeyaml
 from licscan.errors import ParseError
 from licscan.model import Location, ModelRef, Occurrence, Skipped
 
-from .common import clip, decode_utf8, find_value_line, hub_ref, load_json, not_utf8_detail
+from .common import clip, decode_utf8, find_value_line, hub_id, load_json, not_utf8_detail
 from .interface import ProjectFile, SourceOutput
 
 _SUFFIXES = (".yaml", ".yml", ".json", ".toml")
@@ -26,16 +26,57 @@ _NOT_CONFIG = frozenset(
         "package-lock.json", "npm-shrinkwrap.json", "pnpm-lock.yaml", "composer.lock",
     }
 )
+# Keys real training and serving tools use for the models they load, read on top of the configured ones:
+# axolotl (base_model, base_model_config, lora_model_dir), mergekit (models[].model, base_model),
+# LLaMA-Factory (model_name_or_path, adapter_name_or_path, ref_model, reward_model), vLLM and TGI
+# (model, tokenizer, speculative_model, model-id), docker-compose environment maps (MODEL_ID: ...).
+TOOL_KEYS = (
+    "base_model", "base_model_config", "lora_model_dir", "model", "model_name_or_path", "adapter_name_or_path",
+    "ref_model", "reward_model", "teacher_model", "tokenizer", "tokenizer_name", "speculative_model", "draft_model",
+    "model-id", "model_id", "MODEL_ID", "HF_MODEL_ID", "MODEL_NAME", "MODEL", "BASE_MODEL",
+)
 # A config.json holding these keys is a model's own config, which model_dirs reads.
 MODEL_CONFIG_KEYS = frozenset(
     {"model_type", "architectures", "_name_or_path", "transformers_version", "_class_name", "_diffusers_version"}
 )
 
 
+# After a key: a value on the same line with a "/" in it (ids are namespace/name), or a value that is not on
+# the line (a block or list below, a flow collection, an alias or anchor, a tag, a block scalar).
+_VALUE_MAY_BE_ID = re.compile(rb"""["']?[ \t]*[:=][ \t]*(?:$|[\[{*&|>!]|["']?[^\s"'#,]*/)""", re.M)
+
+
+_KEY_CHARS = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-")
+
+
 @functools.lru_cache(maxsize=8)
-def _key_pattern(keys: tuple[str, ...]) -> re.Pattern[bytes]:
-    alternatives = b"|".join(re.escape(key.encode("utf-8")) for key in sorted(keys, key=len, reverse=True))
-    return re.compile(rb"(?<![A-Za-z0-9_])(?:" + alternatives + rb")(?![A-Za-z0-9_])")
+def _key_words(keys: tuple[str, ...]) -> tuple[bytes, ...]:
+    """Few words, each found with bytes.find, one of which every key contains (a regex alternation of all
+    the keys is many times slower over large JSON files)."""
+    words: list[bytes] = []
+    for key in keys:
+        encoded = key.encode("utf-8")
+        if not any(word in encoded for word in words):
+            common = next((word for word in (b"model", b"MODEL", b"tokenizer") if word in encoded), encoded)
+            words.append(common)
+    return tuple(words)
+
+
+def _may_name_an_id(data: bytes, keys: tuple[str, ...]) -> bool:
+    """Whether some configured key could hold a Hub id: the file is parsed only then."""
+    wanted = {key.encode("utf-8") for key in keys}
+    for word in _key_words(keys):
+        position = data.find(word)
+        while position >= 0:
+            start, end = position, position + len(word)
+            while start > 0 and data[start - 1] in _KEY_CHARS:
+                start -= 1
+            while end < len(data) and data[end] in _KEY_CHARS:
+                end += 1
+            if data[start:end] in wanted and _VALUE_MAY_BE_ID.match(data, end):
+                return True
+            position = data.find(word, end)
+    return False
 
 
 def is_model_config(data: Any) -> bool:
@@ -46,6 +87,7 @@ class ConfigFileSource:
     """Training and serving configs: axolotl's base_model, Hydra's model_name_or_path, and so on."""
 
     name = "config-file"
+    header_only = False
 
     def wants(self, relpath: str) -> bool:
         filename = relpath.rsplit("/", 1)[-1]
@@ -58,8 +100,8 @@ class ConfigFileSource:
         return not (lowered.endswith(".index.json") or "-lock." in lowered or ".lock." in lowered)
 
     def scan(self, file: ProjectFile) -> SourceOutput:
-        keys = file.settings.config_keys
-        if not keys or not _key_pattern(tuple(keys)).search(file.data):
+        keys = tuple(dict.fromkeys((*file.settings.config_keys, *TOOL_KEYS)))
+        if not _may_name_an_id(file.data, keys):
             return SourceOutput()
         try:
             text = decode_utf8(file.data)
@@ -80,10 +122,9 @@ class ConfigFileSource:
             return SourceOutput(skipped=(Skipped(file.relpath, "parse-error", str(exc)),))
         except RecursionError:
             return SourceOutput(skipped=(Skipped(file.relpath, "parse-error", "nests too deeply"),))
-        file_dir = file.abspath.parent
         found = []
-        for key, value, line in hits:
-            repo_id = hub_ref(value, file_dir, file.root)
+        for key, value, line in _split_lists(hits):
+            repo_id = hub_id(value)
             if repo_id is None:
                 continue
             found.append(
@@ -96,6 +137,13 @@ class ConfigFileSource:
                 )
             )
         return SourceOutput(occurrences=tuple(found))
+
+
+def _split_lists(hits: Iterator[tuple[str, str, int | None]] | list) -> Iterator[tuple[str, str, int | None]]:
+    # LLaMA-Factory takes several adapters as "a,b": no repo id holds a comma.
+    for key, value, line in hits:
+        for part in value.split(",") if "," in value else (value,):
+            yield key, part.strip(), line
 
 
 def _load_toml(text: str) -> Any:

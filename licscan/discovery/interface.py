@@ -33,12 +33,18 @@ class SourceOutput:
 
 @runtime_checkable
 class DiscoverySource(Protocol):
-    """A per-file source: claims files by name, then reads the bytes the walker hands it."""
+    """A per-file source: claims files by name, then reads the bytes the walker hands it.
+
+    A header-only source (model weights) is handed the file's first bytes whatever its size, and reads
+    more itself, bounded; a file only such sources want is never read whole.
+    """
 
     name: str
+    header_only: bool
 
     def wants(self, relpath: str) -> bool:
-        """Whether this source reads the file, decided from its name alone (no I/O)."""
+        """Whether this source reads the file, decided from its file name alone (no I/O, not its folder:
+        the registry remembers the answer per name)."""
         ...
 
     def scan(self, file: ProjectFile) -> SourceOutput:

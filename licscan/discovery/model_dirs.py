@@ -9,7 +9,7 @@ from licscan.cards import parse_card, split_front_matter
 from licscan.errors import ParseError
 from licscan.model import CardData, LocalModel, Location, ParentLink, Relation, Skipped
 
-from .common import decode_utf8, hub_ref, load_json, not_utf8_detail
+from .common import decode_utf8, hub_id, load_json, not_utf8_detail
 from .config_files import is_model_config
 from .interface import ProjectFile, SourceOutput
 
@@ -43,6 +43,7 @@ class ModelDirSource:
     """A folder holding a model: its card, its config and the base model it names."""
 
     name = "model-dir"
+    header_only = False
 
     def wants(self, relpath: str) -> bool:
         return _filename(relpath) in (CONFIG, ADAPTER_CONFIG, README)
@@ -70,7 +71,7 @@ class ModelDirSource:
     def _parent(self, file: ProjectFile, value: object, relation: Relation, evidence: str) -> tuple[ParentLink, ...]:
         if not isinstance(value, str):
             return ()
-        repo_id = hub_ref(value, file.abspath.parent, file.root)
+        repo_id = hub_id(value)
         return (ParentLink(repo_id, relation, evidence),) if repo_id else ()
 
     def _card(self, file: ProjectFile) -> SourceOutput:
@@ -110,7 +111,8 @@ def merge_local_models(candidates: Iterable[LocalModel]) -> tuple[LocalModel, ..
     for key in sorted(by_key):
         group = sorted(by_key[key], key=lambda m: _LOCATION_ORDER.get(_filename(m.location.path), 9))
         cards = [m for m in group if _filename(m.location.path) == README]
-        card = cards[0].card if cards else CardData()
+        # A weights file (GGUF, safetensors) carries its own card in its header.
+        card = cards[0].card if cards else next((m.card for m in group if m.card != CardData()), CardData())
         has_config = any(_filename(m.location.path) != README for m in group)
         if not has_config and not (card.base_models or card.license):
             continue

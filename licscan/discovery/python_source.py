@@ -1,60 +1,492 @@
-"""Python source: model ids passed to Hugging Face loading calls, found with ast, never executed."""
+"""Python source: model and dataset ids passed to Hugging Face loading calls, read with ast call by call, never executed."""
 
 from __future__ import annotations
 
 import ast
+import bisect
 import io
 import re
+import string
 import tokenize
 from dataclasses import dataclass, field
+from typing import Callable
 
 from licscan.model import Location, ModelRef, Occurrence, RefKind, Skipped
 
-from .common import clip, hub_ref
+from .common import clip, hub_id, hub_urls
 from .interface import ProjectFile, SourceOutput
+from .python_text import CODE, STRING, PythonText
 
-# ast.parse is the expensive step; files without any of these words cannot match.
-_TRIGGER = re.compile(rb"from_pretrained|pipeline|hf_hub_download|snapshot_download|SentenceTransformer|CrossEncoder|LLM")
+LITERAL, VARIABLE, ENV_DEFAULT, URL = "literal", "variable", "env-default", "url"
+UNRESOLVED = "unresolved-reference"
 
-_SCOPE_NODES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)
+# The byte filter. Every call and keyword the analysis recognises, every library fact it depends on, and every
+# Hub URL holds a match of one of these. Each starts with a literal of a few letters, which the regex engine
+# finds about as fast as bytes.find; a pattern starting with "_" or with alternatives is several times slower.
+_CALL_WORDS = (
+    re.compile(rb"from_(?:pretrained|single_file)"),
+    re.compile(rb"load_(?:lora_weights|textual_inversion|ip_adapter|adapter|dataset)"),
+    re.compile(rb"snapshot_download"),
+    re.compile(rb"model_name_or_path"),  # also inside pretrained_model_name_or_path
+)
+_PIPELINE_CALL = re.compile(rb"pipeline[ \t]*\(")
+_HF = re.compile(rb"hf(?:_hub_(?:download|url)|[-_]hub:|\.co/)")
+_HUGGINGFACE = re.compile(rb"ugging[Ff]ace(?:\.co/|_hub)")
+# Callees that hold no needle: searched only in files whose library facts make them recognisable.
+_CONDITIONAL_CALLEES = (
+    ("sentence_transformers", re.compile(rb"SentenceTransformer|CrossEncoder|SparseEncoder")),
+    ("vllm", re.compile(rb"LLM|EngineArgs")),
+    ("huggingface_hub", re.compile(rb"InferenceClient")),
+    ("hub_prefix", re.compile(rb"create_model|get_tokenizer")),
+)
+_ENCODING_COOKIE = re.compile(rb"^[ \t\f]*#.*?coding[:=][ \t]*([-\w.]+)", re.M)
+_MAX_FOLDED = 1000  # a folded string longer than this is not a repo id
+
+
+def might_name_models(data: bytes) -> bool:
+    """The cheap test: whether the file holds anything a recognised call, keyword or Hub URL needs."""
+    survey = _survey(data)
+    return bool(survey.hits or survey.urls)
+
+
+# ---------------------------------------------------------------------------------------------
+# Recognised calls
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Target:
+    """One model-naming argument of a recognised call: its position and its keyword names."""
+
+    positional: int | None
+    keywords: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class _Spec:
+    targets: tuple[_Target, ...]
+    kind: RefKind = RefKind.MODEL
+    download: bool = False  # a huggingface_hub download: repo_type= decides the kind
+    hub_prefix: bool = False  # only "hf-hub:org/name" values name Hub repos (timm, open_clip)
+
+
+_GENERIC_KEYWORDS = ("pretrained_model_name_or_path", "model_name_or_path")
+_FROM_PRETRAINED = _Spec((_Target(0, ("pretrained_model_name_or_path", "repo_id")),))
+_PEFT_FROM_PRETRAINED = _Spec((_Target(1, ("model_id",)),))
+_ATTRIBUTE_CALLS = {
+    # diffusers single-file checkpoints, LoRA and embedding loaders; PEFT / transformers adapters.
+    "from_single_file": _Spec((_Target(0, ("pretrained_model_link_or_path",)),)),
+    "load_lora_weights": _Spec((_Target(0, ("pretrained_model_name_or_path_or_dict",)),)),
+    "load_textual_inversion": _Spec((_Target(0, ("pretrained_model_name_or_path",)),)),
+    "load_ip_adapter": _Spec((_Target(0, ("pretrained_model_name_or_path_or_dict",)),)),
+    "load_adapter": _Spec((_Target(0, ("peft_model_id", "model_id", "pretrained_model_name_or_path")),)),
+}
+_PIPELINE = _Spec(
+    (_Target(1, ("model",)), _Target(None, ("tokenizer", "feature_extractor", "image_processor", "processor")))
+)
+_HUB_DOWNLOAD = _Spec((_Target(0, ("repo_id",)),), download=True)
+_SENTENCE_TRANSFORMER = _Spec((_Target(0, ("model_name_or_path",)),))
+_CROSS_ENCODER = _Spec((_Target(0, ("model_name", "model_name_or_path")),))
+_VLLM = _Spec((_Target(0, ("model",)), _Target(None, ("tokenizer",))))
+_INFERENCE_CLIENT = _Spec((_Target(0, ("model",)),))
+_LOAD_DATASET = _Spec((_Target(0, ("path",)),), kind=RefKind.DATASET)
+_HF_HUB_PREFIXED = _Spec((_Target(0, ("model_name",)), _Target(None, ("pretrained",))), hub_prefix=True)
+_MLX_LOAD = _Spec((_Target(0, ("path_or_hf_repo",)),))
+_TIMM_OPEN_CLIP = ("create_model", "create_model_and_transforms", "create_model_from_pretrained", "get_tokenizer")
+_HUB_PREFIXES = ("hf-hub:", "hf_hub:")
+
+
+class _FileFacts:
+    """What call recognition needs to know about the whole file: which libraries and Hub prefixes it names."""
+
+    def __init__(self) -> None:
+        self.sentence_transformers = False
+        self.vllm = False
+        self.huggingface_hub = False
+        self.hub_prefix = False  # "hf-hub:org/name" strings (timm, open_clip)
+        self.mlx = False
+        self.mlx_modules: frozenset[str] = frozenset({"mlx_lm", "mlx_vlm"})
+        self.mlx_functions: frozenset[str] = frozenset()
+
+
+def _recognize(name: str | None, receiver: str | None, attribute: bool, facts: _FileFacts) -> _Spec | None:
+    """The model-naming arguments of a call to `receiver.name(...)` (receiver None for a bare name or an
+    expression), or None when the call is not one that loads a model or dataset."""
+    if name is None:
+        return None
+    if attribute:
+        if name == "from_pretrained":
+            # PeftModel.from_pretrained(base_model, adapter_id): the id is the second argument.
+            if receiver is not None and receiver.startswith("PeftModel"):
+                return _PEFT_FROM_PRETRAINED
+            return _FROM_PRETRAINED
+        if name in _ATTRIBUTE_CALLS:
+            return _ATTRIBUTE_CALLS[name]
+        if name == "load" and receiver in facts.mlx_modules:
+            return _MLX_LOAD
+    elif name in facts.mlx_functions:
+        return _MLX_LOAD
+    if name in _TIMM_OPEN_CLIP:
+        return _HF_HUB_PREFIXED
+    if name == "pipeline" and receiver in (None, "transformers"):
+        return _PIPELINE
+    if name in ("hf_hub_download", "snapshot_download", "hf_hub_url") and receiver in (None, "huggingface_hub"):
+        return _HUB_DOWNLOAD
+    if name in ("InferenceClient", "AsyncInferenceClient") and facts.huggingface_hub and receiver in (
+        None, "huggingface_hub"
+    ):
+        return _INFERENCE_CLIENT
+    if name == "load_dataset" and receiver in (None, "datasets"):
+        return _LOAD_DATASET
+    if facts.sentence_transformers:
+        if name in ("SentenceTransformer", "SparseEncoder") and receiver in (None, "sentence_transformers"):
+            return _SENTENCE_TRANSFORMER
+        if name == "CrossEncoder" and receiver in (None, "sentence_transformers", "cross_encoder"):
+            return _CROSS_ENCODER
+    if facts.vllm and name in ("LLM", "EngineArgs", "AsyncEngineArgs") and receiver in (None, "vllm"):
+        return _VLLM
+    return None
+
+
+def _callee(func: ast.expr) -> tuple[str | None, str | None]:
+    """(the called name, the name of its receiver or module) of a call."""
+    if isinstance(func, ast.Name):
+        return func.id, None
+    if isinstance(func, ast.Attribute):
+        receiver = func.value
+        if isinstance(receiver, ast.Name):
+            return func.attr, receiver.id
+        if isinstance(receiver, ast.Attribute):
+            return func.attr, receiver.attr
+        return func.attr, None
+    return None, None
+
+
+def _argument(call: ast.Call, target: _Target) -> ast.expr | None:
+    if target.positional is not None and len(call.args) > target.positional:
+        # After a *args splat the positions of later arguments are unknown.
+        if not any(isinstance(arg, ast.Starred) for arg in call.args[: target.positional + 1]):
+            return call.args[target.positional]
+        return None
+    for keyword in call.keywords:
+        if keyword.arg in target.keywords:
+            return keyword.value
+    return None
+
+
+def _keyword(call: ast.Call, name: str) -> ast.expr | None:
+    for keyword in call.keywords:
+        if keyword.arg == name:
+            return keyword.value
+    return None
+
+
+# ---------------------------------------------------------------------------------------------
+# Values: literals, names bound to them, and the strings built from both
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Value:
+    """A string an expression certainly holds (text), or why it is known only at run time (text None)."""
+
+    text: str | None
+    via: str = LITERAL
+    why: str = ""
+
+
+# lookup(name, depth, purpose) -> (the expressions the name is bound to, the depth of their scope), or None.
+# purpose is ID (the value matters only if it can name a repo) or ANY (a revision: every string matters).
+Lookup = Callable[[str, int, str], "tuple[list[ast.expr | None], int] | None"]
+ID, ANY = "id", "any"
+
+
+class _NeedsFullParse(Exception):
+    """The fast path met something only the whole module's scopes can decide."""
+
+
+def _via(*values: _Value) -> str:
+    vias = {value.via for value in values}
+    if ENV_DEFAULT in vias:
+        return ENV_DEFAULT
+    return VARIABLE if VARIABLE in vias else LITERAL
+
+
+def _is_environ(node: ast.expr) -> bool:
+    return (isinstance(node, ast.Name) and node.id == "environ") or (
+        isinstance(node, ast.Attribute) and node.attr == "environ"
+    )
+
+
+def _env_name(node: ast.expr | None) -> str:
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        return f"environment variable {node.value[:60]}"
+    return "an environment variable"
+
+
+def _id_shaped(text: str) -> bool:
+    """Whether a string could name a Hub repo (as is, or after timm's "hf-hub:" prefix)."""
+    if text.startswith(_HUB_PREFIXES):
+        text = text[len(_HUB_PREFIXES[0]) :]
+    return hub_id(text) is not None
+
+
+class _Evaluator:
+    """Folds an expression to the string it holds, following names through `lookup`."""
+
+    def __init__(self, lookup: Lookup) -> None:
+        self.lookup = lookup
+        self.purpose = ID
+
+    def value(self, node: ast.expr | None, depth: int, hops: int = 0, purpose: str = ID) -> _Value | None:
+        """The string `node` holds, an unresolved _Value when it is built from run-time values, or None
+        when it is not a string this analysis can speak about (a parameter, an attribute, a call)."""
+        if node is None or hops > 12:
+            return None
+        self.purpose = purpose
+        if isinstance(node, ast.Constant):
+            return _Value(node.value) if isinstance(node.value, str) else None
+        if isinstance(node, ast.JoinedStr):
+            return self._f_string(node, depth, hops)
+        if isinstance(node, ast.BinOp):
+            if isinstance(node.op, ast.Add):
+                return self._concatenation(node, depth, hops)
+            if isinstance(node.op, ast.Mod) and isinstance(node.left, ast.Constant) and isinstance(node.left.value, str):
+                return self._percent(node, depth, hops)
+            return None
+        if isinstance(node, ast.Call):
+            return self._call(node, depth, hops)
+        if isinstance(node, ast.Subscript) and _is_environ(node.value):
+            return _Value(None, why=_env_name(node.slice))
+        if isinstance(node, ast.Name):
+            return self._name(node.id, depth, hops)
+        return None
+
+    def _name(self, name: str, depth: int, hops: int) -> _Value | None:
+        purpose = self.purpose
+        found = self.lookup(name, depth, purpose)
+        if found is None:
+            return None
+        bindings, scope_depth = found
+        if len(bindings) == 1:
+            if bindings[0] is None:
+                return None
+            bound = self.value(bindings[0], scope_depth, hops + 1, purpose)
+            if bound is None or bound.text is None:
+                return bound
+            return _Value(bound.text, ENV_DEFAULT if bound.via == ENV_DEFAULT else VARIABLE)
+        candidates = [self.value(node, scope_depth, hops + 1, purpose) for node in bindings if node is not None]
+        # Rebinding makes the value unknowable; it is worth a report only when a binding could name a repo.
+        if any(candidate is not None and (purpose == ANY or candidate.text is None or _id_shaped(candidate.text))
+               for candidate in candidates):
+            return _Value(None, why=f"{name} is assigned more than once")
+        return None
+
+    def _f_string(self, node: ast.JoinedStr, depth: int, hops: int) -> _Value:
+        parts: list[str] = []
+        values: list[_Value] = []
+        for part in node.values:
+            if isinstance(part, ast.Constant) and isinstance(part.value, str):
+                parts.append(part.value)
+                continue
+            if isinstance(part, ast.FormattedValue) and part.format_spec is None and part.conversion in (-1, 115):
+                inner = self.value(part.value, depth, hops + 1, ANY)
+                if inner is not None and inner.text is not None:
+                    parts.append(inner.text)
+                    values.append(inner)
+                    continue
+            return _Value(None, why="an f-string with a part known only at run time")
+        text = "".join(parts)
+        return _Value(text, _via(*values)) if len(text) <= _MAX_FOLDED else _Value(None, why="a very long f-string")
+
+    def _concatenation(self, node: ast.BinOp, depth: int, hops: int) -> _Value | None:
+        # A part of a built string need not look like an id itself: "acme" + "/model" does.
+        left = self.value(node.left, depth, hops + 1, ANY)
+        right = self.value(node.right, depth, hops + 1, ANY)
+        if left is None and right is None:
+            return None  # not known to be strings at all (numbers, paths, objects)
+        if left is not None and right is not None and left.text is not None and right.text is not None:
+            text = left.text + right.text
+            if len(text) <= _MAX_FOLDED:
+                return _Value(text, _via(left, right))
+        return _Value(None, why="a concatenation with a part known only at run time")
+
+    def _percent(self, node: ast.BinOp, depth: int, hops: int) -> _Value:
+        template = node.left.value  # type: ignore[attr-defined]
+        items = node.right.elts if isinstance(node.right, ast.Tuple) else [node.right]
+        unresolved = _Value(None, why="a %-format with a part known only at run time")
+        if re.sub(r"%[s%]", "", template).count("%") or template.count("%s") != len(items):
+            return unresolved
+        values = [self.value(item, depth, hops + 1, ANY) for item in items]
+        if any(value is None or value.text is None for value in values):
+            return unresolved
+        pieces = iter(value.text for value in values)  # type: ignore[union-attr]
+        text = re.sub(r"%[s%]", lambda match: "%" if match.group() == "%%" else next(pieces), template)
+        return _Value(text, _via(*values)) if len(text) <= _MAX_FOLDED else unresolved  # type: ignore[arg-type]
+
+    def _call(self, node: ast.Call, depth: int, hops: int) -> _Value | None:
+        func = node.func
+        if isinstance(func, ast.Attribute) and func.attr == "format" and isinstance(func.value, ast.Constant):
+            if isinstance(func.value.value, str):
+                return self._format(func.value.value, node, depth, hops)
+            return None
+        is_getenv = (isinstance(func, ast.Name) and func.id == "getenv") or (
+            isinstance(func, ast.Attribute) and func.attr == "getenv"
+        )
+        is_environ_get = isinstance(func, ast.Attribute) and func.attr == "get" and _is_environ(func.value)
+        if not (is_getenv or is_environ_get):
+            return None
+        key = node.args[0] if node.args else _keyword(node, "key")
+        default = node.args[1] if len(node.args) > 1 else _keyword(node, "default")
+        fallback = self.value(default, depth, hops + 1, self.purpose)
+        if fallback is not None and fallback.text is not None:
+            return _Value(fallback.text, ENV_DEFAULT)
+        return _Value(None, why=_env_name(key))
+
+    def _format(self, template: str, node: ast.Call, depth: int, hops: int) -> _Value:
+        # Never str.format() a project's template: a format spec can ask for gigabytes of padding.
+        unresolved = _Value(None, why="a str.format() with a part known only at run time")
+        try:
+            fields = list(string.Formatter().parse(template))
+        except ValueError:
+            return unresolved
+        keywords = {keyword.arg: keyword.value for keyword in node.keywords if keyword.arg}
+        pieces: list[str] = []
+        values: list[_Value] = []
+        automatic = 0
+        for literal, name, spec, conversion in fields:
+            pieces.append(literal)
+            if name is None:
+                continue
+            if spec or conversion:
+                return unresolved
+            if name == "":
+                argument = node.args[automatic] if automatic < len(node.args) else None
+                automatic += 1
+            elif name.isdigit():
+                argument = node.args[int(name)] if int(name) < len(node.args) else None
+            else:
+                argument = keywords.get(name)
+            value = self.value(argument, depth, hops + 1, ANY)
+            if value is None or value.text is None:
+                return unresolved
+            pieces.append(value.text)
+            values.append(value)
+        text = "".join(pieces)
+        return _Value(text, _via(*values)) if len(text) <= _MAX_FOLDED else unresolved
+
+
+# ---------------------------------------------------------------------------------------------
+# What a recognised call names
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass
+class _Finds:
+    """Everything one file (or notebook) yields: occurrences and unresolved references."""
+
+    relpath: str
+    locate: Callable[[int], Location]
+    occurrences: list[Occurrence] = field(default_factory=list)
+    unresolved: list[Skipped] = field(default_factory=list)
+
+    def where(self, line: int) -> str:
+        location = self.locate(line)
+        return f"cell {location.cell}, line {location.line}" if location.cell is not None else f"line {location.line}"
+
+
+def _record(
+    finds: _Finds,
+    call: ast.Call,
+    spec: _Spec | None,
+    evaluator: _Evaluator,
+    depth: int,
+    line: int,
+    text: Callable[[], str],
+) -> None:
+    """Add what `call` names to `finds`: Hub ids as occurrences, run-time values as unresolved references."""
+    targets = spec.targets if spec is not None else ()
+    generic = tuple(_Target(None, (keyword.arg,)) for keyword in call.keywords if keyword.arg in _GENERIC_KEYWORDS)
+    if not targets and not generic:
+        return
+    kind = spec.kind if spec is not None else RefKind.MODEL
+    if spec is not None and spec.download:
+        repo_type = evaluator.value(_keyword(call, "repo_type"), depth, purpose=ANY)
+        if repo_type is not None and repo_type.text not in (None, "model", ""):
+            if repo_type.text != "dataset":
+                return  # a Space is not a model the project runs
+            kind = RefKind.DATASET
+    revision = evaluator.value(_keyword(call, "revision"), depth, purpose=ANY)
+    pinned = revision.text if revision is not None else None
+    seen: set[tuple[str, RefKind]] = set()
+    shown: str | None = None
+    for target in (*targets, *generic):
+        value = evaluator.value(_argument(call, target), depth)
+        if value is None:
+            continue
+        if shown is None:
+            shown = clip(text())
+        if value.text is None:
+            finds.unresolved.append(Skipped(finds.relpath, UNRESOLVED, f"{finds.where(line)}: {shown} ({value.why})"))
+            continue
+        candidate = value.text
+        if spec is not None and spec.hub_prefix:
+            if not candidate.startswith(_HUB_PREFIXES):
+                continue
+            candidate = candidate[len(_HUB_PREFIXES[0]) :]
+        repo_id = hub_id(candidate)
+        if repo_id is None or (repo_id, kind) in seen:
+            continue
+        seen.add((repo_id, kind))
+        finds.occurrences.append(
+            Occurrence(
+                ref=ModelRef(repo_id, pinned, kind),
+                location=finds.locate(line),
+                source=PythonSource.name,
+                text=shown,
+                via=value.via,
+            )
+        )
+
+
+# ---------------------------------------------------------------------------------------------
+# The full parse: scopes, bindings and every call of the module
+# ---------------------------------------------------------------------------------------------
 
 
 @dataclass
 class _Scope:
-    """Names bound in one scope: each binding is the literal string it was given, or None."""
+    """Names bound in one scope: each binding is the expression it was given, or None when unknowable."""
 
-    bindings: dict[str, list[str | None]] = field(default_factory=dict)
+    bindings: dict[str, list[ast.expr | None]] = field(default_factory=dict)
     globals: set[str] = field(default_factory=set)
     nonlocals: set[str] = field(default_factory=set)
     is_class: bool = False
 
-    def bind(self, name: str, value: str | None) -> None:
+    def bind(self, name: str, value: ast.expr | None) -> None:
         self.bindings.setdefault(name, []).append(value)
 
 
-def _literal(node: ast.AST | None) -> str | None:
-    if isinstance(node, ast.Constant) and isinstance(node.value, str):
-        return node.value
-    if isinstance(node, ast.JoinedStr) and all(
-        isinstance(part, ast.Constant) and isinstance(part.value, str) for part in node.values
-    ):
-        # An f-string with no placeholders is a plain string.
-        return "".join(part.value for part in node.values)  # type: ignore[attr-defined]
-    return None
-
-
 class _BindingCollector(ast.NodeVisitor):
-    """Records the names a scope body binds, without entering nested scopes."""
+    """Records the names a scope body binds, without entering nested scopes.
 
-    def __init__(self, scope: _Scope) -> None:
+    Expressions bind names only through walrus operators: a file without ":=" has its statements read only.
+    """
+
+    def __init__(self, scope: _Scope, walrus: bool = True) -> None:
         self.scope = scope
+        self.walrus = walrus
+
+    def visit(self, node: ast.AST) -> None:
+        if self.walrus or not isinstance(node, ast.expr):
+            super().visit(node)
 
     def collect(self, body: list[ast.stmt]) -> _Scope:
         for statement in body:
             self.visit(statement)
         return self.scope
 
-    def _target(self, target: ast.AST, value: str | None) -> None:
+    def _target(self, target: ast.AST, value: ast.expr | None) -> None:
         if isinstance(target, ast.Name):
             self.scope.bind(target.id, value)
         elif isinstance(target, (ast.Tuple, ast.List)):
@@ -66,14 +498,13 @@ class _BindingCollector(ast.NodeVisitor):
             self.visit(target)  # attribute or subscript targets bind nothing, but may hold walruses
 
     def visit_Assign(self, node: ast.Assign) -> None:
-        value = _literal(node.value)
         for target in node.targets:
-            self._target(target, value)
+            self._target(target, node.value)
         self.visit(node.value)
 
     def visit_AnnAssign(self, node: ast.AnnAssign) -> None:
         if node.value is not None:
-            self._target(node.target, _literal(node.value))
+            self._target(node.target, node.value)
             self.visit(node.value)
 
     def visit_AugAssign(self, node: ast.AugAssign) -> None:
@@ -158,86 +589,44 @@ def _arguments(args: ast.arguments) -> list[str]:
     return names
 
 
-@dataclass(frozen=True)
-class _Target:
-    """One model-naming argument of a recognised call."""
-
-    positional: int | None
-    keywords: tuple[str, ...]
-
-
-_FROM_PRETRAINED = (_Target(0, ("pretrained_model_name_or_path",)),)
-_PEFT_FROM_PRETRAINED = (_Target(1, ("model_id",)),)
-_PIPELINE = (_Target(1, ("model",)), _Target(None, ("tokenizer",)))
-_HUB_DOWNLOAD = (_Target(0, ("repo_id",)),)
-_SENTENCE_TRANSFORMER = (_Target(0, ("model_name_or_path",)),)
-_CROSS_ENCODER = (_Target(0, ("model_name", "model_name_or_path")),)
-_VLLM = (_Target(0, ("model",)), _Target(None, ("tokenizer",)))
-
-
-def _callee(func: ast.expr) -> tuple[str | None, str | None]:
-    """(the called name, the name of its receiver or module) of a call."""
-    if isinstance(func, ast.Name):
-        return func.id, None
-    if isinstance(func, ast.Attribute):
-        receiver = func.value
-        if isinstance(receiver, ast.Name):
-            return func.attr, receiver.id
-        if isinstance(receiver, ast.Attribute):
-            return func.attr, receiver.attr
-        return func.attr, None
-    return None, None
-
-
-def _targets(call: ast.Call) -> tuple[tuple[_Target, ...], bool]:
-    """The arguments of `call` that name models, and whether the call is a Hub download."""
-    name, receiver = _callee(call.func)
-    if name == "from_pretrained" and isinstance(call.func, ast.Attribute):
-        # PeftModel.from_pretrained(base_model, adapter_id): the id is the second argument.
-        if receiver is not None and receiver.startswith("PeftModel"):
-            return _PEFT_FROM_PRETRAINED, False
-        return _FROM_PRETRAINED, False
-    if name == "pipeline" and receiver in (None, "transformers"):
-        return _PIPELINE, False
-    if name in ("hf_hub_download", "snapshot_download") and receiver in (None, "huggingface_hub"):
-        return _HUB_DOWNLOAD, True
-    if name == "SentenceTransformer" and receiver in (None, "sentence_transformers"):
-        return _SENTENCE_TRANSFORMER, False
-    if name == "CrossEncoder" and receiver in (None, "sentence_transformers", "cross_encoder"):
-        return _CROSS_ENCODER, False
-    if name == "LLM" and receiver in (None, "vllm"):
-        return _VLLM, False
-    return (), False
-
-
-def _argument(call: ast.Call, target: _Target) -> ast.expr | None:
-    if target.positional is not None and len(call.args) > target.positional:
-        # After a *args splat the positions of later arguments are unknown.
-        if not any(isinstance(arg, ast.Starred) for arg in call.args[: target.positional + 1]):
-            return call.args[target.positional]
-        return None
-    for keyword in call.keywords:
-        if keyword.arg in target.keywords:
-            return keyword.value
-    return None
-
-
-def _keyword(call: ast.Call, name: str) -> ast.expr | None:
-    for keyword in call.keywords:
-        if keyword.arg == name:
-            return keyword.value
-    return None
+def _mlx_facts(tree: ast.Module, facts: _FileFacts) -> _FileFacts:
+    """The names under which the file imports mlx_lm / mlx_vlm and their load()."""
+    modules = set(facts.mlx_modules)
+    functions: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and (node.module or "").split(".")[0] in ("mlx_lm", "mlx_vlm"):
+            functions.update(alias.asname or alias.name for alias in node.names if alias.name == "load")
+        elif isinstance(node, ast.Import):
+            modules.update(alias.asname for alias in node.names if alias.asname and alias.name in ("mlx_lm", "mlx_vlm"))
+    facts.mlx_modules = frozenset(modules)
+    facts.mlx_functions = frozenset(functions)
+    return facts
 
 
 class _CallFinder(ast.NodeVisitor):
-    """Walks a module with a stack of scopes, recording the recognised calls and their model ids."""
+    """Walks a module with a stack of scopes, recording the recognised calls and what they name."""
 
-    def __init__(self, file: ProjectFile, lines: list[bytes], module: _Scope) -> None:
-        self.file = file
+    def __init__(
+        self, text: PythonText, module: _Scope, finds: _Finds, facts: _FileFacts, lines: list[int] | None
+    ) -> None:
+        self.text = text
         self.lines = lines
+        self.walrus = b":=" in text.data
         self.stack: list[_Scope] = [module]
-        self.found: list[Occurrence] = []
-        self.file_dir = file.abspath.parent
+        self.finds = finds
+        self.facts = facts
+        self.evaluator = _Evaluator(self._lookup)
+        self._line_offsets: list[int] | None = None
+
+    def visit(self, node: ast.AST) -> None:
+        if self.lines is not None:
+            first = getattr(node, "lineno", None)
+            if first is not None:
+                # Nothing recognisable starts in a node whose lines hold no hit: skip the whole subtree.
+                index = bisect.bisect_left(self.lines, first)
+                if index == len(self.lines) or self.lines[index] > (getattr(node, "end_lineno", None) or first):
+                    return
+        super().visit(node)
 
     # -- scopes -----------------------------------------------------------------------------
 
@@ -251,7 +640,7 @@ class _CallFinder(ast.NodeVisitor):
         for outer in [*node.decorator_list, *node.args.defaults, *node.args.kw_defaults]:
             if outer is not None:
                 self.visit(outer)
-        scope = _BindingCollector(_Scope()).collect(node.body)
+        scope = _BindingCollector(_Scope(), self.walrus).collect(node.body)
         for name in _arguments(node.args):
             scope.bind(name, None)
         self._enter(scope, node.body)
@@ -262,7 +651,7 @@ class _CallFinder(ast.NodeVisitor):
     def visit_ClassDef(self, node: ast.ClassDef) -> None:
         for outer in [*node.decorator_list, *node.bases, *(k.value for k in node.keywords)]:
             self.visit(outer)
-        scope = _BindingCollector(_Scope(is_class=True)).collect(node.body)
+        scope = _BindingCollector(_Scope(is_class=True), self.walrus).collect(node.body)
         self._enter(scope, node.body)
 
     def visit_Lambda(self, node: ast.Lambda) -> None:
@@ -292,9 +681,9 @@ class _CallFinder(ast.NodeVisitor):
     visit_GeneratorExp = _visit_comprehension
     visit_DictComp = _visit_comprehension
 
-    def _lookup(self, name: str) -> str | None:
-        """The literal a name holds where it is used, following Python's scope rules."""
-        innermost = len(self.stack) - 1
+    def _lookup(self, name: str, start: int, purpose: str = ID) -> tuple[list[ast.expr | None], int] | None:
+        """The bindings a name has where it is used (scope `start` of the stack), by Python's scope rules."""
+        innermost = min(start, len(self.stack) - 1)
         skip_functions = False
         for depth in range(innermost, 0, -1):
             scope = self.stack[depth]
@@ -307,116 +696,412 @@ class _CallFinder(ast.NodeVisitor):
             if name in scope.nonlocals:
                 continue
             if name in scope.bindings:
-                return _single(scope.bindings[name])
+                return scope.bindings[name], depth
         module = self.stack[0]
-        return _single(module.bindings[name]) if name in module.bindings else None
-
-    def _string(self, node: ast.expr | None) -> tuple[str, str] | None:
-        """(string, how it was found) for a literal, or a name bound once to a literal."""
-        literal = _literal(node)
-        if literal is not None:
-            return literal, "literal"
-        if isinstance(node, ast.Name):
-            value = self._lookup(node.id)
-            if value is not None:
-                return value, "variable"
-        return None
+        return (module.bindings[name], 0) if name in module.bindings else None
 
     # -- calls ------------------------------------------------------------------------------
 
     def visit_Call(self, node: ast.Call) -> None:
-        targets, is_download = _targets(node)
-        if targets:
-            self._record(node, targets, is_download)
+        name, receiver = _callee(node.func)
+        spec = _recognize(name, receiver, isinstance(node.func, ast.Attribute), self.facts)
+        if spec is not None or any(keyword.arg in _GENERIC_KEYWORDS for keyword in node.keywords):
+            _record(
+                self.finds, node, spec, self.evaluator, len(self.stack) - 1, node.lineno,
+                lambda: self._segment(node),
+            )
         self.generic_visit(node)
 
-    def _record(self, call: ast.Call, targets: tuple[_Target, ...], is_download: bool) -> None:
-        kind = RefKind.MODEL
-        if is_download:
-            repo_type = self._string(_keyword(call, "repo_type"))
-            if repo_type is not None and repo_type[0] not in ("model", ""):
-                if repo_type[0] != "dataset":
-                    return  # a Space is not a model the project runs
-                kind = RefKind.DATASET
-        revision = self._string(_keyword(call, "revision"))
-        text = None
-        for target in targets:
-            found = self._string(_argument(call, target))
-            if found is None:
-                continue
-            value, via = found
-            repo_id = hub_ref(value, self.file_dir, self.file.root)
-            if repo_id is None:
-                continue
-            if text is None:
-                text = clip(self._segment(call))
-            self.found.append(
-                Occurrence(
-                    ref=ModelRef(repo_id, revision[0] if revision else None, kind),
-                    location=Location(self.file.relpath, call.lineno),
-                    source=PythonSource.name,
-                    text=text,
-                    via=via,
-                )
-            )
-
     def _segment(self, node: ast.expr) -> str:
-        # Offsets are in UTF-8 bytes; slicing bytes avoids ast.get_source_segment's
-        # re-splitting of the whole file on every call.
-        start, end = node.lineno - 1, (node.end_lineno or node.lineno) - 1
-        end_col = node.end_col_offset if node.end_col_offset is not None else None
-        # Only the first MAX_TEXT characters are kept, so a few lines suffice.
-        end_limited = min(end, start + 4)
-        if end_limited != end:
-            end_col = None
-        chunk = self.lines[start : end_limited + 1]
-        if not chunk:
-            return ""
-        if len(chunk) == 1:
-            piece = chunk[0][node.col_offset : end_col]
+        # Offsets are in UTF-8 bytes of each line.
+        if self._line_offsets is None:
+            self._line_offsets = [0]
+            data = self.text.data
+            position = data.find(b"\n")
+            while position >= 0:
+                self._line_offsets.append(position + 1)
+                position = data.find(b"\n", position + 1)
+        start = self._line_offsets[node.lineno - 1] + node.col_offset
+        end_line = node.end_lineno or node.lineno
+        end = self._line_offsets[end_line - 1] + (node.end_col_offset or 0)
+        return self.text.segment(start, end)
+
+
+def _full_parse(
+    text: PythonText, source: str, finds: _Finds, facts: _FileFacts, lines: list[int] | None
+) -> Skipped | None:
+    """Analyse the module (only the statements spanning `lines`, when given); a Skipped when it cannot be parsed."""
+    try:
+        tree = ast.parse(source, filename=finds.relpath)
+    except SyntaxError as exc:
+        return Skipped(finds.relpath, "parse-error", _describe(exc))
+    except (ValueError, RecursionError, MemoryError) as exc:
+        return Skipped(finds.relpath, "parse-error", _describe(exc))
+    if facts.mlx:
+        facts = _mlx_facts(tree, facts)
+    module = _BindingCollector(_Scope(), b":=" in text.data).collect(tree.body)
+    finder = _CallFinder(text, module, finds, facts, lines)
+    try:
+        for statement in tree.body:
+            finder.visit(statement)
+    except RecursionError:
+        return Skipped(finds.relpath, "parse-error", "nests too deeply to read")
+    return None
+
+
+# ---------------------------------------------------------------------------------------------
+# The fast path: parse only the calls, where a literal or a name may decide something
+# ---------------------------------------------------------------------------------------------
+
+# What may precede a name an assignment binds on its line: indentation, or the targets of a chained assignment.
+_ASSIGNMENT_PREFIX = re.compile(rb"[ \t]*(?:[A-Za-z_][\w.]*[ \t]*=[ \t]*)*\Z")
+
+
+class _Maybe(Exception):
+    """A right-hand side names something that may hold a string: the whole module must decide."""
+
+
+class _FastLookup:
+    """Name lookup without scopes. It answers only "holds nothing that matters": when some assignment in the
+    file could give the name a value that matters (judged from that assignment's right-hand side alone), the
+    module's scopes must decide, and it raises _NeedsFullParse."""
+
+    def __init__(self, data: bytes) -> None:
+        self.data = data
+        self.decided: dict[tuple[str, str], bool] = {}
+        self.static = _Evaluator(self._static_lookup)
+
+    def __call__(self, name: str, depth: int, purpose: str) -> None:
+        if self.maybe_bound(name, purpose):
+            raise _NeedsFullParse(name)
+        return None
+
+    def maybe_bound(self, name: str, purpose: str) -> bool:
+        key = (name, purpose)
+        known = self.decided.get(key)
+        if known is None:
+            self.decided[key] = True  # a name bound to itself (x = x + "a") stops here
+            known = self.decided[key] = self._search(name, purpose)
+        return known
+
+    def _static_lookup(self, name: str, depth: int, purpose: str) -> None:
+        if self.maybe_bound(name, purpose):
+            raise _Maybe(name)
+        return None
+
+    def value_may_matter(self, text: bytes, purpose: str) -> bool:
+        """Whether an expression, read alone, could hold a value that matters for `purpose`."""
+        try:
+            node = ast.parse(text.strip() or b"_", mode="eval").body
+        except (SyntaxError, ValueError, RecursionError, MemoryError):
+            return True  # continued on later lines: unknown
+        try:
+            value = self.static.value(node, 0, purpose=purpose)
+        except _Maybe:
+            return True
+        if value is None:
+            return False
+        return value.text is None or purpose == ANY or _id_shaped(value.text)
+
+    def _search(self, name: str, purpose: str) -> bool:
+        encoded = name.encode("utf-8")
+        pattern = re.compile(re.escape(encoded) + rb"[ \t]*(?::[^=\n]*)?=(?!=)([^\n]*)")
+        data = self.data
+        for match in pattern.finditer(data):
+            line_start = data.rfind(b"\n", 0, match.start()) + 1
+            if not _ASSIGNMENT_PREFIX.match(data, line_start, match.start()):
+                continue  # a keyword argument, an attribute or a longer name: no binding of this name
+            if self.value_may_matter(match.group(1), purpose):
+                return True
+        return False
+
+
+
+
+@dataclass(frozen=True)
+class _Hit:
+    """An identifier holding a needle, followed by "(" (a call) or "=" (a keyword or an assignment)."""
+
+    start: int
+    end: int
+    after: int  # the offset of the "(" or "="
+    is_call: bool
+
+
+@dataclass
+class _Survey:
+    """What the byte scan found in a file: its hits, its library facts, whether it holds Hub URLs."""
+
+    hits: list[_Hit]
+    facts: _FileFacts
+    urls: bool
+
+
+def _survey(data: bytes) -> _Survey:
+    facts = _FileFacts()
+    spans: list[tuple[int, int]] = []
+    for pattern in _CALL_WORDS:
+        for match in pattern.finditer(data):
+            spans.append(_identifier_around(data, match.start(), match.end()))
+    for match in _PIPELINE_CALL.finditer(data):
+        spans.append(_identifier_around(data, match.start(), match.start() + 8))
+    urls = False
+    for match in _HF.finditer(data):
+        word = match.group()
+        if word.endswith(b":"):
+            facts.hub_prefix = True
+        elif word.endswith(b"/"):
+            urls = True
         else:
-            piece = chunk[0][node.col_offset :] + b"".join(chunk[1:-1]) + chunk[-1][:end_col]
-        return piece.decode("utf-8", errors="replace")
+            spans.append(_identifier_around(data, match.start(), match.end()))
+    for match in _HUGGINGFACE.finditer(data):
+        if match.group().endswith(b"/"):
+            urls = True
+        else:
+            facts.huggingface_hub = True
+    facts.sentence_transformers = b"sentence_transformers" in data
+    facts.vllm = b"vllm" in data
+    facts.mlx = b"mlx_" in data and (b"mlx_lm" in data or b"mlx_vlm" in data)
+    for fact, pattern in _CONDITIONAL_CALLEES:
+        if getattr(facts, fact):
+            spans.extend(_identifier_around(data, match.start(), match.end()) for match in pattern.finditer(data))
+    hits: list[_Hit] = []
+    seen: set[int] = set()
+    size = len(data)
+    for start, end in spans:
+        if start in seen:
+            continue
+        seen.add(start)
+        after = end
+        while after < size and data[after] in b" \t":
+            after += 1
+        following = data[after : after + 1]
+        if following == b"(":
+            hits.append(_Hit(start, end, after, True))
+        elif following == b"=" and data[after + 1 : after + 2] != b"=":
+            hits.append(_Hit(start, end, after, False))
+    hits.sort(key=lambda hit: hit.start)
+    return _Survey(hits, facts, urls)
 
 
-def _single(values: list[str | None]) -> str | None:
-    return values[0] if len(values) == 1 else None
+def _fast_parse(text: PythonText, finds: _Finds, facts: _FileFacts, hits: list[_Hit]) -> list[int]:
+    """Analyse each recognised call on its own. Returns the lines of the calls and keywords that only the
+    module's scopes can decide (a name bound somewhere to a string, a call on an expression)."""
+    data = text.data
+    lookup = _FastLookup(data)
+    evaluator = _Evaluator(lookup)
+    calls_read: list[tuple[int, int]] = []  # argument ranges of recognised calls (their keywords are read)
+    keyword_hits: list[_Hit] = []
+    undecided: list[int] = []
+    for hit in hits:
+        name = data[hit.start : hit.end].decode("ascii", errors="replace")
+        if not hit.is_call:
+            if name in _GENERIC_KEYWORDS:
+                keyword_hits.append(hit)
+            continue
+        own = _Finds(finds.relpath, finds.locate)
+        try:
+            _fast_call(text, own, facts, evaluator, name, hit.start, hit.after, calls_read)
+        except _NeedsFullParse:
+            undecided.append(text.lines.line(hit.start))
+            continue
+        finds.occurrences.extend(own.occurrences)
+        finds.unresolved.extend(own.unresolved)
+    for hit in keyword_hits:
+        # A model keyword of a call not recognised (Trainer args, a config dict, ...): only the full parse
+        # knows the call, and it is needed only when the value could name a repo. (An assignment to a
+        # variable of that name is looked at where the variable is used.)
+        if any(low <= hit.start < high for low, high in calls_read) or text.context(hit.start) != CODE:
+            continue
+        line_start = data.rfind(b"\n", 0, hit.start) + 1
+        if _ASSIGNMENT_PREFIX.match(data, line_start, hit.start):
+            continue
+        end = text.argument_end(hit.after + 1)
+        if end is None or lookup.value_may_matter(data[hit.after + 1 : end], ID):
+            undecided.append(text.lines.line(hit.start))
+    return undecided
+
+
+def _identifier_around(data: bytes, start: int, end: int) -> tuple[int, int]:
+    while start > 0 and (data[start - 1 : start].isalnum() or data[start - 1] == 0x5F):
+        start -= 1
+    while end < len(data) and (data[end : end + 1].isalnum() or data[end] == 0x5F):
+        end += 1
+    return start, end
+
+
+def _fast_call(
+    text: PythonText,
+    finds: _Finds,
+    facts: _FileFacts,
+    evaluator: _Evaluator,
+    name: str,
+    name_start: int,
+    open_paren: int,
+    calls_read: list[tuple[int, int]],
+) -> None:
+    chain_start, names, attribute = text.receiver_chain(name_start)
+    spec = _recognize(name, names[-1] if names else None, attribute, facts)
+    if spec is None or text.context(name_start) != CODE:
+        return
+    if not attribute and text.is_definition(name_start):
+        return
+    close = text.call_end(open_paren)
+    if close is None:
+        raise _NeedsFullParse("call end")
+    calls_read.append((open_paren, close))
+    try:
+        fragment = ast.parse(b"_" + text.data[open_paren:close], mode="eval")
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        raise _NeedsFullParse("fragment") from None
+    call = fragment.body
+    if not isinstance(call, ast.Call):
+        raise _NeedsFullParse("fragment")
+    if chain_start is None:
+        # Called on an expression (f().name(...)): where the call starts, for its line and text, needs the
+        # real parse, which is worth it only when an argument could name something.
+        if _may_decide(call, evaluator):
+            raise _NeedsFullParse("receiver")
+        return
+    line = text.lines.line(chain_start)
+    _record(finds, call, spec, evaluator, 0, line, lambda: text.segment(chain_start, close))
+
+
+def _may_decide(call: ast.Call, evaluator: _Evaluator) -> bool:
+    nodes = [*call.args, *(keyword.value for keyword in call.keywords)]
+    try:
+        return any(evaluator.value(node, 0) is not None for node in nodes)
+    except _NeedsFullParse:
+        return True
+
+
+# ---------------------------------------------------------------------------------------------
+# Hub URLs in string literals
+# ---------------------------------------------------------------------------------------------
+
+
+def _url_occurrences(text: PythonText, finds: _Finds) -> None:
+    """Hub URLs in one-line string literals of code; comments and docstrings are prose, not uses."""
+    data = text.data
+    for ref, start, end in hub_urls(data):
+        line_start = data.rfind(b"\n", 0, start) + 1
+        if data.find(b'"', line_start, start) < 0 and data.find(b"'", line_start, start) < 0:
+            continue  # no quote opens before it on its line: prose in a docstring or a comment
+        if text.context(start) != STRING:
+            continue
+        finds.occurrences.append(
+            Occurrence(
+                ref=ref,
+                location=finds.locate(text.lines.line(start)),
+                source=PythonSource.name,
+                text=clip(text.data[start:end].decode("utf-8", errors="replace")),
+                via=URL,
+            )
+        )
+
+
+# ---------------------------------------------------------------------------------------------
+# Entry points
+# ---------------------------------------------------------------------------------------------
+
+
+def analyze(
+    data: bytes,
+    relpath: str,
+    locate: Callable[[int], Location] | None = None,
+    source_text: str | None = None,
+    survey: "_Survey | None" = None,
+) -> tuple[list[Occurrence], list[Skipped]]:
+    """What Python code (bytes, UTF-8) names: occurrences, and unresolved references or a parse error.
+
+    `locate` maps a line of `data` to its Location (notebooks map it to a cell); `source_text` is the
+    decoded text when the caller has it.
+    """
+    survey = survey or _survey(data)
+    if not survey.hits and not survey.urls:
+        return [], []
+    finds = _Finds(relpath, locate or (lambda line: Location(relpath, line)))
+    text = PythonText(data)
+    facts = survey.facts
+    source = source_text if source_text is not None else None
+    if facts.mlx:
+        # mlx's load() holds no needle: such files are read whole.
+        source = source if source is not None else data.decode("utf-8")
+        problem = _full_parse(text, source, finds, facts, None)
+        if problem is not None:
+            return [], [problem]
+    elif survey.hits:
+        try:
+            undecided = _fast_parse(text, finds, facts, survey.hits)
+        except _NeedsFullParse:
+            finds.occurrences.clear()
+            finds.unresolved.clear()
+            undecided = sorted({text.lines.line(hit.start) for hit in survey.hits})
+        if undecided:
+            problem = _decide(text, source_text, finds, facts, undecided)
+            if problem is not None:
+                return finds.occurrences, [problem, *finds.unresolved]
+    if survey.urls:
+        _url_occurrences(text, finds)
+    return finds.occurrences, finds.unresolved
+
+
+def _decide(
+    text: PythonText, source_text: str | None, finds: _Finds, facts: _FileFacts, lines: list[int]
+) -> Skipped | None:
+    """The calls on `lines`, read with the module's scopes: from the module with the def/class blocks that
+    hold none of them stubbed out (cheap), or, when that does not parse, from the whole module."""
+    stubbed = text.stubbed(lines)
+    if stubbed != text.data:
+        partial = _Finds(finds.relpath, finds.locate)
+        if _full_parse(text, stubbed.decode("utf-8", errors="replace"), partial, facts, lines) is None:
+            finds.occurrences.extend(partial.occurrences)
+            finds.unresolved.extend(partial.unresolved)
+            return None
+    source = source_text if source_text is not None else text.data.decode("utf-8", errors="replace")
+    return _full_parse(text, source, finds, facts, lines)
 
 
 class PythonSource:
-    """Calls such as AutoModel.from_pretrained("org/name"), pipeline(model=...), hf_hub_download(...)."""
+    """Calls such as AutoModel.from_pretrained("org/name"), pipeline(model=...), load_dataset("org/data")."""
 
     name = "python"
+    header_only = False
 
     def wants(self, relpath: str) -> bool:
         return relpath.endswith(".py")
 
     def scan(self, file: ProjectFile) -> SourceOutput:
-        if not _TRIGGER.search(file.data):
+        data = file.data
+        if data.startswith(b"\xef\xbb\xbf"):
+            data = data[3:]
+        survey = _survey(data)
+        if not survey.hits and not survey.urls:
             return SourceOutput()
+        cookie = _ENCODING_COOKIE.search(data, 0, _second_line_end(data))
+        if cookie is not None and cookie.group(1).lower().replace(b"_", b"-") not in (b"utf-8", b"utf8"):
+            # Another declared encoding: decode as Python would, then read the UTF-8 of it.
+            try:
+                encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
+                data = data.decode(encoding).encode("utf-8")
+            except (SyntaxError, LookupError, UnicodeDecodeError) as exc:
+                reason = "not-utf8" if isinstance(exc, UnicodeDecodeError) else "parse-error"
+                return SourceOutput(skipped=(Skipped(file.relpath, reason, _describe(exc)),))
+            survey = _survey(data)
         try:
-            encoding, _ = tokenize.detect_encoding(io.BytesIO(file.data).readline)
-            text = file.data.decode(encoding)
-        except (SyntaxError, LookupError, UnicodeDecodeError) as exc:
-            reason = "not-utf8" if isinstance(exc, UnicodeDecodeError) else "parse-error"
-            return SourceOutput(skipped=(Skipped(file.relpath, reason, _describe(exc)),))
-        if text.startswith("\ufeff"):
-            text = text[1:]
-        try:
-            tree = ast.parse(text, filename=file.relpath)
-        except SyntaxError as exc:
-            return SourceOutput(skipped=(Skipped(file.relpath, "parse-error", _describe(exc)),))
-        except (ValueError, RecursionError, MemoryError) as exc:
-            return SourceOutput(skipped=(Skipped(file.relpath, "parse-error", _describe(exc)),))
-        module = _BindingCollector(_Scope()).collect(tree.body)
-        lines = text.encode("utf-8").splitlines(keepends=True)
-        finder = _CallFinder(file, lines, module)
-        try:
-            for statement in tree.body:
-                finder.visit(statement)
-        except RecursionError:
-            return SourceOutput(skipped=(Skipped(file.relpath, "parse-error", "nests too deeply to read"),))
-        return SourceOutput(occurrences=tuple(finder.found))
+            source_text = data.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            return SourceOutput(skipped=(Skipped(file.relpath, "not-utf8", _describe(exc)),))
+        occurrences, skipped = analyze(data, file.relpath, source_text=source_text, survey=survey)
+        return SourceOutput(occurrences=tuple(occurrences), skipped=tuple(skipped))
+
+
+def _second_line_end(data: bytes) -> int:
+    first = data.find(b"\n")
+    if first < 0:
+        return len(data)
+    second = data.find(b"\n", first + 1)
+    return len(data) if second < 0 else second
 
 
 def _describe(exc: Exception) -> str:
@@ -425,3 +1110,4 @@ def _describe(exc: Exception) -> str:
     if isinstance(exc, UnicodeDecodeError):
         return f"not UTF-8 (byte {exc.start})"
     return f"{type(exc).__name__}: {exc}"[:200]
+

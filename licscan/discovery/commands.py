@@ -1,0 +1,188 @@
+"""Commands that fetch or serve models: shell scripts, Dockerfiles, Makefiles, CI workflows, docker-compose, Modelfiles, docs."""
+
+from __future__ import annotations
+
+import re
+import shlex
+from typing import Iterator
+
+from licscan.model import Location, ModelRef, Occurrence, RefKind
+
+from .common import LineIndex, clip, hub_id, hub_urls
+from .interface import ProjectFile, SourceOutput
+
+COMMAND, URL = "command", "url"
+
+_SHELL_SUFFIXES = (".sh", ".bash", ".zsh", ".fish", ".ps1", ".bat", ".cmd", ".mk", ".dockerfile", ".env", ".modelfile")
+_CONFIG_SUFFIXES = (".yaml", ".yml", ".toml", ".json", ".jsonc", ".cfg", ".ini", ".conf")
+_DOC_SUFFIXES = (".md", ".markdown", ".rst", ".txt", ".adoc")
+_SCRIPT_NAMES = frozenset(
+    {"dockerfile", "containerfile", "makefile", "gnumakefile", "justfile", "procfile", "modelfile", "jenkinsfile",
+     "vagrantfile", ".env"}
+)
+# Files a package manager or a model folder writes: no commands in them, and lock files can be large.
+_NOT_SCRIPTS = frozenset(
+    {"package-lock.json", "npm-shrinkwrap.json", "pnpm-lock.yaml", "composer.lock", "tokenizer.json", "vocab.json",
+     "tokenizer_config.json", "special_tokens_map.json", "config.json", "adapter_config.json", "added_tokens.json"}
+)
+
+# The cheap test: a file without any of these words holds no command this source reads.
+_NEEDLES = (b"download", b"clone", b"model", b"MODEL", b"-hf", b"serve", b"ugging", b"hf.co")
+
+# `huggingface-cli download [options] ID [files]`, `hf download ...`: found by the literal "download" (fast),
+# then the word before it is checked.
+_DOWNLOAD = re.compile(rb"download[ \t]+([^\n;&|#]*)")
+_DOWNLOADER = re.compile(rb"(?:huggingface-cli|(?<![\w.-])hf)[ \t]+\Z")
+# `git clone https://huggingface.co/ID`, `git lfs clone ...`, `git clone git@hf.co:ID`
+_CLONE = re.compile(rb"git[ \t]+(?:lfs[ \t]+)?clone\b([^\n;&|]*)")
+_SSH_REMOTE = re.compile(rb"git@(?:hf\.co|huggingface\.co):((?:datasets/)?[A-Za-z0-9][\w.-]*/[A-Za-z0-9][\w.-]*)")
+# Server and tool flags that take a Hub id: vLLM, TGI, TEI, SGLang, llama.cpp (-hf org/name:quant), mlx_lm.
+_FLAG_NAMES = (
+    rb"--model(?:[-_](?:id|name|path|repo|name[-_]or[-_]path))?|--tokenizer(?:[-_]name)?|--hf[-_]repo|-hf|"
+    rb"--draft[-_]model|--speculative[-_]model|--base[-_]model|--adapter[-_]name[-_]or[-_]path|--lora[-_]modules"
+)
+# The value follows a blank or "=", or, in JSON/YAML argument lists, the next list item. The pattern starts
+# with its literal "-" (found fast); the lookbehind then checks the flag starts a word.
+_FLAG = re.compile(
+    rb"-(?<![\w-]-)(" + _FLAG_NAMES.replace(b"--", b"-").replace(b"|-hf|", b"|hf|") + rb")[\"']?"
+    rb"(?:[ \t]*=[ \t]*|[ \t]+|[ \t]*,[ \t]*|[ \t]*\n[ \t]*-[ \t]+)[\"']?([^\s\"',\]\)}]+)"
+)
+_FLAG_WORDS = (b"-model", b"-tokenizer", b"-hf", b"-draft", b"-speculative", b"-base", b"-adapter", b"-lora")
+_VLLM_SERVE = re.compile(rb"vllm[ \t]+serve[ \t]+[\"']?([^\s\"';]+)")
+# MODEL_ID=org/name in shell, .env, Dockerfile ENV/ARG, compose environment lists, Makefile (?=, :=).
+_ENV_NAME = rb"(?:[A-Z][A-Z0-9_]*_)?(?:MODEL|MODEL_ID|MODEL_NAME|MODEL_REPO|MODEL_PATH|REPO_ID|TOKENIZER|TOKENIZER_NAME)"
+_ENV = re.compile(rb"(?<![A-Za-z0-9_])(" + _ENV_NAME + rb")[ \t]*[?:+]?=[ \t]*[\"']?([^\s\"';]+)")
+# Dockerfile's older form: ENV MODEL_ID org/name
+_DOCKER_ENV = re.compile(rb"(?m)^[ \t]*(?:ENV|ARG)[ \t]+(" + _ENV_NAME + rb")[ \t]+[\"']?([^\s\"'=]+)")
+_DOWNLOAD_OPTIONS_WITH_VALUE = frozenset(
+    {"--repo-type", "--revision", "--include", "--exclude", "--local-dir", "--cache-dir", "--token", "--max-workers",
+     "--local-dir-use-symlinks", "--format"}
+)
+_QUANT_SUFFIX = re.compile(r":[A-Za-z0-9_.-]+$")
+
+
+def _filename(relpath: str) -> str:
+    return relpath.rsplit("/", 1)[-1].lower()
+
+
+def is_doc(relpath: str) -> bool:
+    """Prose: commands in it count (they tell the reader to fetch a model), bare links do not."""
+    return _filename(relpath).endswith(_DOC_SUFFIXES)
+
+
+class CommandSource:
+    """`huggingface-cli download ID`, `hf download ID`, `git clone https://huggingface.co/ID`, `vllm serve ID`,
+    `--model ID`, `MODEL_ID=ID`, and Hub URLs (Ollama's `FROM hf.co/...`) in scripts and configs."""
+
+    name = "command"
+    header_only = False
+
+    def wants(self, relpath: str) -> bool:
+        filename = _filename(relpath)
+        if filename in _NOT_SCRIPTS or filename.endswith((".index.json", "-lock.json", "-lock.yaml")):
+            return False
+        if filename in _SCRIPT_NAMES or filename.startswith((".env.", "dockerfile.", "containerfile.", "modelfile.")):
+            return True
+        if filename.endswith(("dockerfile", "makefile")):
+            return True
+        return filename.endswith(_SHELL_SUFFIXES + _CONFIG_SUFFIXES + _DOC_SUFFIXES)
+
+    def scan(self, file: ProjectFile) -> SourceOutput:
+        data = file.data
+        if not any(needle in data for needle in _NEEDLES):
+            return SourceOutput()
+        found = list(commands_in(data, file.relpath))
+        if not is_doc(file.relpath):
+            lines = LineIndex(data)
+            found.extend(
+                Occurrence(ref, Location(file.relpath, lines.line(start)), self.name,
+                           clip(data[start:end].decode("utf-8", errors="replace")), URL)
+                for ref, start, end in hub_urls(data)
+            )
+        return SourceOutput(occurrences=tuple(found))
+
+
+def commands_in(data: bytes, relpath: str, locate=None, source: str = CommandSource.name) -> Iterator[Occurrence]:
+    """Occurrences for the model-fetching commands in `data` (shell text, a config, a notebook's ! lines)."""
+    lines = LineIndex(data)
+    where = locate or (lambda line: Location(relpath, line))
+
+    def occurrence(ref: ModelRef, start: int) -> Occurrence:
+        line_start = lines.start_of(start)
+        line_end = data.find(b"\n", start)
+        text = data[line_start : len(data) if line_end < 0 else line_end].decode("utf-8", errors="replace")
+        return Occurrence(ref, where(lines.line(start)), source, clip(text), COMMAND)
+
+    # Each pattern runs only where its literal words are: bytes.find is far faster than a regex scan.
+    if b"download" in data:
+        for match in _DOWNLOAD.finditer(data):
+            if not _DOWNLOADER.search(data, max(0, match.start() - 24), match.start()):
+                continue
+            ref = _download_ref(match.group(1).decode("utf-8", errors="replace"))
+            if ref is not None:
+                yield occurrence(ref, match.start())
+    if b"clone" in data:
+        for match in _CLONE.finditer(data):
+            rest = match.group(1)
+            for ref, _, _ in hub_urls(rest):
+                yield occurrence(ref, match.start())
+            for remote in _SSH_REMOTE.finditer(rest):
+                path = remote.group(1).decode("ascii")
+                kind = RefKind.DATASET if path.startswith("datasets/") else RefKind.MODEL
+                repo_id = hub_id(path.removeprefix("datasets/").removesuffix(".git"))
+                if repo_id:
+                    yield occurrence(ModelRef(repo_id, None, kind), match.start())
+    patterns = [_FLAG] if any(flag in data for flag in _FLAG_WORDS) else []
+    if b"vllm" in data:
+        patterns.append(_VLLM_SERVE)
+    if b"MODEL" in data or b"REPO_ID" in data or b"TOKENIZER" in data:
+        patterns.append(_ENV)
+        if b"ENV" in data or b"ARG" in data:
+            patterns.append(_DOCKER_ENV)
+    for pattern in patterns:
+        for match in pattern.finditer(data):
+            value = match.group(match.lastindex or 1).decode("utf-8", errors="replace")
+            if pattern is _FLAG and match.group(1).lower().startswith(b"-lora"):
+                value = value.rsplit("=", 1)[-1]  # vLLM: --lora-modules name=org/adapter
+            repo_id = _command_id(value)
+            if repo_id is not None:
+                yield occurrence(ModelRef(repo_id), match.start())
+
+
+def _command_id(value: str) -> str | None:
+    if "$" in value or "{" in value:
+        return None  # a variable: the value is chosen where it is set
+    return hub_id(_QUANT_SUFFIX.sub("", value))
+
+
+def _download_ref(arguments: str) -> ModelRef | None:
+    """The repo of `huggingface-cli download <arguments>`: the first positional argument, with --repo-type and
+    --revision applied."""
+    try:
+        words = shlex.split(arguments, comments=True)
+    except ValueError:
+        words = arguments.split()
+    repo_type = "model"
+    revision = None
+    positional: list[str] = []
+    index = 0
+    while index < len(words):
+        word = words[index]
+        if word.startswith("--"):
+            flag, _, inline = word.partition("=")
+            value = inline or (words[index + 1] if flag in _DOWNLOAD_OPTIONS_WITH_VALUE and index + 1 < len(words) else "")
+            if not inline and flag in _DOWNLOAD_OPTIONS_WITH_VALUE:
+                index += 1
+            if flag == "--repo-type":
+                repo_type = value
+            elif flag == "--revision":
+                revision = value or None
+        elif not word.startswith("-"):
+            positional.append(word)
+        index += 1
+    if not positional or repo_type not in ("model", "dataset"):
+        return None
+    repo_id = _command_id(positional[0])
+    if repo_id is None:
+        return None
+    return ModelRef(repo_id, revision, RefKind.DATASET if repo_type == "dataset" else RefKind.MODEL)

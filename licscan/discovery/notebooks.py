@@ -1,0 +1,154 @@
+"""Jupyter notebooks: code cells through the Python analysis, `!` shell lines through the command scanner, by cell and line."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from licscan.errors import ParseError
+from licscan.model import Location, Occurrence, Skipped
+
+from .commands import commands_in
+from .common import decode_utf8, load_json, not_utf8_detail, url_fallback
+from .interface import ProjectFile, SourceOutput
+from .python_source import analyze, might_name_models
+
+_SHELL_CELL = re.compile(r"^%%(?:bash|sh|script\s+(?:ba)?sh|system)\b")
+_SHELL_LINE = re.compile(r"^(\s*)(?:[A-Za-z_][\w]*\s*=\s*)?!(.*)$")
+_MAGIC_LINE = re.compile(r"^(\s*)%")
+_COMMAND_HINTS = (b"download", b"clone", b"--model", b"MODEL", b"serve", b"-hf")
+
+
+class _Cells:
+    """The code of a notebook's cells joined into one module, with each line's (cell, line) kept."""
+
+    def __init__(self) -> None:
+        self.python: list[str] = []
+        self.python_places: list[tuple[int, int]] = []
+        self.shell: list[str] = []
+        self.shell_places: list[tuple[int, int]] = []
+        self.cells: list[tuple[int, list[str], list[tuple[int, int]]]] = []  # per cell, for the fallback
+
+    def add(self, number: int, source: str) -> None:
+        lines = source.splitlines()
+        own: list[str] = []
+        own_places: list[tuple[int, int]] = []
+        shell_cell = bool(lines) and bool(_SHELL_CELL.match(lines[0]))
+        for index, line in enumerate(lines, start=1):
+            place = (number, index)
+            shell = _SHELL_LINE.match(line)
+            if shell_cell or shell:
+                if shell_cell and index == 1:
+                    python_line = ""
+                else:
+                    self.shell.append(line if shell_cell else shell.group(2))  # type: ignore[union-attr]
+                    self.shell_places.append(place)
+                    python_line = "" if shell_cell else f"{shell.group(1)}pass"  # type: ignore[union-attr]
+            elif _MAGIC_LINE.match(line):
+                # IPython magics are not Python: keep the line (and the block it may sit in) valid.
+                python_line = f"{_MAGIC_LINE.match(line).group(1)}pass"  # type: ignore[union-attr]
+            else:
+                python_line = line
+            own.append(python_line)
+            own_places.append(place)
+        self.python.extend(own)
+        self.python_places.extend(own_places)
+        self.cells.append((number, own, own_places))
+
+
+def _source_text(value: Any) -> str:
+    if isinstance(value, str):
+        return value
+    if isinstance(value, list):
+        return "".join(item for item in value if isinstance(item, str))
+    return ""
+
+
+def _code_cells(notebook: Any) -> list[tuple[int, str]]:
+    """(1-based cell number counting every cell, source) of each code cell; nbformat 4, and 3's worksheets."""
+    if not isinstance(notebook, dict):
+        raise ParseError("a notebook is a JSON object")
+    cells = notebook.get("cells")
+    if cells is None:
+        worksheets = notebook.get("worksheets")
+        cells = worksheets[0].get("cells") if isinstance(worksheets, list) and worksheets and isinstance(worksheets[0], dict) else None
+    if not isinstance(cells, list):
+        raise ParseError("the notebook has no list of cells")
+    found = []
+    for number, cell in enumerate(cells, start=1):
+        if isinstance(cell, dict) and cell.get("cell_type") == "code":
+            found.append((number, _source_text(cell.get("source", cell.get("input")))))
+    return found
+
+
+class NotebookSource:
+    """Code cells of .ipynb files, read as Python; shell lines (`!huggingface-cli download ...`) as commands."""
+
+    name = "notebook"
+    header_only = False
+
+    def wants(self, relpath: str) -> bool:
+        return relpath.endswith(".ipynb")
+
+    def scan(self, file: ProjectFile) -> SourceOutput:
+        data = file.data
+        if not might_name_models(data) and not any(hint in data for hint in _COMMAND_HINTS):
+            return SourceOutput()
+        try:
+            cells = _code_cells(load_json(decode_utf8(data)))
+        except UnicodeDecodeError as exc:
+            return SourceOutput(skipped=(Skipped(file.relpath, "not-utf8", not_utf8_detail(exc)),))
+        except ParseError as exc:
+            return SourceOutput(skipped=(Skipped(file.relpath, "parse-error", str(exc)),))
+        joined = _Cells()
+        for number, source in cells:
+            joined.add(number, source)
+        occurrences, skipped = self._python(file.relpath, joined)
+        if joined.shell:
+            shell_text = "\n".join(joined.shell).encode("utf-8")
+            places = joined.shell_places
+            occurrences.extend(
+                commands_in(shell_text, file.relpath, lambda line: _at(file.relpath, places, line), self.name)
+            )
+        return SourceOutput(occurrences=tuple(occurrences), skipped=tuple(skipped))
+
+    def _python(self, relpath: str, joined: _Cells) -> tuple[list[Occurrence], list[Skipped]]:
+        """The cells as one module (names bound in one cell are used in later ones); when that does not parse,
+        cell by cell, each bad cell reported and searched for Hub URLs."""
+        text = "\n".join(joined.python)
+        places = joined.python_places
+        occurrences, skipped = analyze(
+            text.encode("utf-8"), relpath, lambda line: _at(relpath, places, line), source_text=text
+        )
+        occurrences = [_renamed(item, self.name) for item in occurrences]
+        if not any(item.reason == "parse-error" for item in skipped):
+            return occurrences, skipped
+        occurrences, skipped = [], []
+        for number, lines, cell_places in joined.cells:
+            cell_text = "\n".join(lines)
+            found, problems = analyze(
+                cell_text.encode("utf-8"), relpath, lambda line, p=cell_places: _at(relpath, p, line), source_text=cell_text
+            )
+            occurrences.extend(_renamed(item, self.name) for item in found)
+            for problem in problems:
+                if problem.reason == "parse-error":
+                    skipped.append(Skipped(relpath, "parse-error", f"cell {number}: {problem.detail}"))
+                    for fallback in url_fallback(cell_text.encode("utf-8"), relpath, self.name):
+                        line = fallback.location.line or 1
+                        occurrences.append(
+                            Occurrence(fallback.ref, _at(relpath, cell_places, line), self.name, fallback.text, "fallback")
+                        )
+                else:
+                    skipped.append(problem)
+        return occurrences, skipped
+
+
+def _at(relpath: str, places: list[tuple[int, int]], line: int) -> Location:
+    if 1 <= line <= len(places):
+        cell, cell_line = places[line - 1]
+        return Location(relpath, cell_line, cell)
+    return Location(relpath, None)
+
+
+def _renamed(item: Occurrence, source: str) -> Occurrence:
+    return Occurrence(item.ref, item.location, source, item.text, item.via)

@@ -1,0 +1,177 @@
+"""The per-file cache: an unchanged tree is answered without reading a file, a changed file is read again, and
+worker processes give the same answer as one process."""
+
+from __future__ import annotations
+
+import os
+import time
+
+import pytest
+
+from licscan.discovery import discover, runner
+from licscan.model import DiscoverySettings
+
+LOAD = 'from transformers import AutoModel\nAutoModel.from_pretrained("{}")\n'
+
+
+def _age(root, seconds=60):
+    """Date every file and folder back: the cache does not trust what changed in the last two seconds."""
+    past = time.time_ns() - seconds * 1_000_000_000
+    for path in [*root.rglob("*"), root]:
+        os.utime(path, ns=(past, past), follow_symlinks=False)
+
+
+@pytest.fixture
+def project(tmp_path):
+    root = tmp_path / "project"
+    for index in range(6):
+        path = root / f"pkg{index % 2}" / f"mod{index}.py"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(LOAD.format(f"org/model-{index}"), encoding="utf-8")
+    (root / "train.yaml").write_text("base_model: org/yaml-base\n", encoding="utf-8")
+    (root / "empty.py").write_text("x = 1\n", encoding="utf-8")
+    _age(root)
+    return root
+
+
+@pytest.fixture
+def counted(monkeypatch):
+    """The files the sources actually read, by relative path."""
+    seen: list[str] = []
+    real = runner.scan_file
+
+    def scan_file(file):
+        seen.append(file.relpath)
+        return real(file)
+
+    monkeypatch.setattr(runner, "scan_file", scan_file)
+    return seen
+
+
+def test_an_unchanged_tree_is_answered_from_the_cache(project, tmp_path, counted):
+    settings = DiscoverySettings(cache_path=str(tmp_path / "cache" / "project.json"), workers=1)
+    first = discover(project, settings)
+    assert len(counted) == 8 and (tmp_path / "cache" / "project.json").is_file()
+    counted.clear()
+    again = discover(project, settings)
+    assert counted == []
+    assert again == first
+
+
+def test_changed_files_are_read_again_and_touched_ones_are_not(project, tmp_path, counted):
+    settings = DiscoverySettings(cache_path=str(tmp_path / "cache.json"), workers=1)
+    discover(project, settings)
+    counted.clear()
+    (project / "pkg0" / "mod0.py").write_text(LOAD.format("org/changed"), encoding="utf-8")
+    (project / "pkg1" / "mod3.py").unlink()
+    _age(project, 30)  # every time changes (a checkout), only mod0.py's bytes do
+    result = discover(project, settings)
+    # Files that name nothing are not hashed: reading them again costs what hashing them would.
+    assert sorted(counted) == ["empty.py", "pkg0/mod0.py"]
+    ids = {o.ref.repo_id for o in result.occurrences}
+    assert "org/changed" in ids and "org/model-0" not in ids and "org/model-3" not in ids
+    assert "org/model-1" in ids
+
+
+def test_a_damaged_cache_or_other_settings_mean_reading_again(project, tmp_path, counted):
+    cache = tmp_path / "cache.json"
+    settings = DiscoverySettings(cache_path=str(cache), workers=1)
+    first = discover(project, settings)
+    cache.write_bytes(b"{not json")
+    counted.clear()
+    assert discover(project, settings) == first
+    assert len(counted) == 8
+    counted.clear()
+    discover(project, DiscoverySettings(cache_path=str(cache), workers=1, config_keys=("my_model",)))
+    assert len(counted) == 8
+
+
+def test_a_folder_made_after_caching_still_makes_an_id_local(project, tmp_path):
+    settings = DiscoverySettings(cache_path=str(tmp_path / "cache.json"))
+    assert "org/model-0" in {o.ref.repo_id for o in discover(project, settings).occurrences}
+    (project / "pkg0" / "org" / "model-0").mkdir(parents=True)
+    assert "org/model-0" not in {o.ref.repo_id for o in discover(project, settings).occurrences}
+
+
+def test_worker_processes_give_the_same_result(project, monkeypatch):
+    one = discover(project, DiscoverySettings(workers=1))
+    # Forking is refused while other threads run (earlier tests may leave a server's threads behind).
+    monkeypatch.setattr(runner.threading, "active_count", lambda: 1)
+    started = []
+    fork = runner._fork
+    monkeypatch.setattr(runner, "_fork", lambda *args: started.append(len(args[0])) or fork(*args))
+    two = discover(project, DiscoverySettings(workers=2))
+    assert started == [4]  # the second process read half of the eight files
+    assert two == one
+    # A worker that dies or writes nothing readable: its share is done by the parent.
+    # (And with other threads alive, no worker is started at all.)
+    monkeypatch.setattr(runner, "_collect", lambda child: None)
+    assert discover(project, DiscoverySettings(workers=2)) == one
+
+
+def test_no_worker_is_forked_while_other_threads_run(project, monkeypatch):
+    monkeypatch.setattr(runner.threading, "active_count", lambda: 3)
+    started = []
+    monkeypatch.setattr(runner, "_fork", lambda *args: started.append(1))
+    assert discover(project, DiscoverySettings(workers=2)).occurrences
+    assert started == []
+
+
+def test_checking_some_files_keeps_the_rest_of_the_cache(project, tmp_path, counted):
+    from licscan.discovery import discover_files
+
+    settings = DiscoverySettings(cache_path=str(tmp_path / "cache.json"), workers=1)
+    discover(project, settings)
+    edited = project / "pkg0" / "mod0.py"
+    edited.write_text(LOAD.format("org/edited"), encoding="utf-8")
+    past = time.time_ns() - 30_000_000_000
+    for path in (edited, edited.parent):
+        os.utime(path, ns=(past, past))
+    counted.clear()
+    only = discover_files(project, [str(project / "pkg0" / "mod0.py")], settings)
+    assert [o.ref.repo_id for o in only.occurrences] == ["org/edited"] and counted == ["pkg0/mod0.py"]
+    counted.clear()
+    discover(project, settings)
+    assert counted == []
+
+
+def test_folder_listings_are_reused_until_the_folder_or_its_ignore_rules_change(project, tmp_path, monkeypatch):
+    import importlib
+
+    walk_module = importlib.import_module("licscan.discovery.walk")
+
+    settings = DiscoverySettings(cache_path=str(tmp_path / "cache.json"), workers=1)
+    first = discover(project, settings)
+    listed = []
+    scandir = os.scandir
+    monkeypatch.setattr(
+        walk_module.os, "scandir",
+        lambda path: (str(path).startswith(str(project)) and listed.append(str(path))) or scandir(path),
+    )
+    assert discover(project, settings) == first and listed == []
+    # A new file changes its folder's time: that folder is listed again, the others are not.
+    (project / "pkg1" / "new.py").write_text(LOAD.format("org/new-file"), encoding="utf-8")
+    past = time.time_ns() - 30_000_000_000
+    for path in (project / "pkg1" / "new.py", project / "pkg1"):
+        os.utime(path, ns=(past, past))
+    assert "org/new-file" in {o.ref.repo_id for o in discover(project, settings).occurrences}
+    assert listed == [str(project / "pkg1")]
+    # A changed .gitignore changes what every folder below it lists.
+    (project / ".gitignore").write_text("pkg0/\n", encoding="utf-8")
+    _age(project)
+    ids = {o.ref.repo_id for o in discover(project, settings).occurrences}
+    assert "org/model-0" not in ids and "org/model-1" in ids
+    # And so do other excludes.
+    ids = {o.ref.repo_id for o in discover(project, DiscoverySettings(
+        cache_path=str(tmp_path / "cache.json"), exclude=("pkg1/",))).occurrences}
+    assert ids == {"org/yaml-base"}
+
+
+def test_what_changed_in_the_last_seconds_is_not_trusted(tmp_path, counted):
+    root = tmp_path / "fresh"
+    root.mkdir()
+    (root / "app.py").write_text(LOAD.format("org/just-written"), encoding="utf-8")
+    settings = DiscoverySettings(cache_path=str(tmp_path / "cache.json"), workers=1)
+    discover(root, settings)
+    discover(root, settings)
+    assert counted == ["app.py", "app.py"]  # written just now: could change again within the same tick

@@ -1,0 +1,223 @@
+"""The call-level reading gives what the whole-module parse gives, and spares that parse where literals decide."""
+
+from __future__ import annotations
+
+import textwrap
+
+import pytest
+
+from licscan.discovery import python_source
+from licscan.discovery.python_source import analyze
+
+SNIPPETS = {
+    "docstrings_and_comments": '''
+        """Example:
+
+            >>> model = AutoModel.from_pretrained("org/in-docstring")
+        """
+        from transformers import AutoModel, pipeline
+
+        # AutoModel.from_pretrained("org/in-comment")
+        TEMPLATE = \'\'\'pipeline("text", model="org/in-template")\'\'\'
+        odd = 'a """ inside a string' ; real = AutoModel.from_pretrained("org/after-odd-string")
+        hashed = "# not a comment" ; also = AutoModel.from_pretrained("org/after-hash-string")
+    ''',
+    "receivers_and_nesting": '''
+        import transformers
+        from peft import PeftModel
+
+        a = transformers.AutoModel.from_pretrained("org/dotted")
+        b = PeftModel.from_pretrained(transformers.AutoModel.from_pretrained("org/inner"), "org/outer-adapter")
+        c = (transformers
+             .AutoTokenizer
+             .from_pretrained("org/multi-line-chain"))
+        d = registry["x"].from_pretrained("org/on-subscript")
+        e = make().from_pretrained("org/on-call")
+        f = make().from_pretrained(some_parameter)
+    ''',
+    "scopes": '''
+        from transformers import AutoModel
+
+        MODEL = "org/module-level"
+        SHADOWED = "org/shadowed"
+
+
+        class Config:
+            MODEL = "org/class-level"
+
+            def load(self):
+                return AutoModel.from_pretrained(MODEL)
+
+
+        def load(SHADOWED):
+            return AutoModel.from_pretrained(SHADOWED)
+
+
+        def local():
+            name = "org/function-level"
+            inner = lambda: AutoModel.from_pretrained(name)
+            return [AutoModel.from_pretrained(name) for _ in range(2)], inner
+
+
+        def uses_global():
+            global MODEL
+            return AutoModel.from_pretrained(MODEL)
+
+
+        def walrus():
+            if (picked := "org/walrus"):
+                return AutoModel.from_pretrained(picked)
+    ''',
+    "definitions_and_keywords": '''
+        def pipeline(task, model=None):
+            return task
+
+        def from_pretrained(cls, pretrained_model_name_or_path, **kwargs):
+            return build(pretrained_model_name_or_path=pretrained_model_name_or_path, **kwargs)
+
+        args = Arguments(model_name_or_path="org/keyword-model")
+        pretrained_model_name_or_path = "org/assigned-keyword-name"
+        other = Arguments(pretrained_model_name_or_path=pretrained_model_name_or_path)
+    ''',
+    "strings_built": '''
+        import os
+        from transformers import AutoModel
+
+        ORG = "acme"
+        VERSION = os.environ.get("VERSION", "v1")
+
+
+        def build(size):
+            AutoModel.from_pretrained(f"{ORG}/model-{VERSION}")
+            AutoModel.from_pretrained(f"{ORG}/model-{size}")
+            AutoModel.from_pretrained(ORG + "/" + "joined")
+            AutoModel.from_pretrained("{}/{:>5}".format(ORG, size))
+            AutoModel.from_pretrained(os.environ["CHOSEN_MODEL"])
+            AutoModel.from_pretrained(os.getenv("FALLBACK", "acme/fallback"), revision=os.getenv("REV"))
+    ''',
+    "rebinding": '''
+        from transformers import AutoModel
+
+        target_lang = "eng"
+        target_lang = "fra"
+        MODEL = "org/first"
+        MODEL = "org/second"
+
+        AutoModel.from_pretrained(target_lang)
+        AutoModel.from_pretrained(MODEL)
+        for MODEL_IN_LOOP in ("org/x", "org/y"):
+            AutoModel.from_pretrained(MODEL_IN_LOOP)
+    ''',
+    "downloads_and_datasets": '''
+        from datasets import load_dataset
+        from huggingface_hub import hf_hub_download, snapshot_download
+
+        REPO = "org/data-repo"
+        hf_hub_download(REPO, "file.json", repo_type="dataset")
+        snapshot_download(repo_id="org/space", repo_type="space")
+        load_dataset(REPO)
+        load_dataset("json", data_files="x.json")
+    ''',
+}
+
+
+def _both(source: str, monkeypatch) -> tuple[tuple, tuple]:
+    data = textwrap.dedent(source).lstrip("\n").encode("utf-8")
+    fast = analyze(data, "snippet.py")
+
+    def refuse(*args, **kwargs):
+        raise python_source._NeedsFullParse("forced")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(python_source, "_fast_parse", refuse)
+        full = analyze(data, "snippet.py")
+    return (sorted(fast[0]), sorted(fast[1])), (sorted(full[0]), sorted(full[1]))
+
+
+@pytest.mark.parametrize("name", sorted(SNIPPETS))
+def test_fast_reading_equals_the_full_parse(name, monkeypatch):
+    fast, full = _both(SNIPPETS[name], monkeypatch)
+    assert fast == full
+    assert fast[0] or fast[1], "every snippet names something"
+
+
+def test_the_full_parse_is_spared_where_literals_decide(monkeypatch):
+    def forbidden(*args, **kwargs):
+        raise AssertionError("the whole module was parsed")
+
+    monkeypatch.setattr(python_source, "_full_parse", forbidden)
+    data = textwrap.dedent(SNIPPETS["docstrings_and_comments"]).encode("utf-8")
+    occurrences, skipped = analyze(data, "snippet.py")
+    assert {o.ref.repo_id for o in occurrences} == {"org/after-odd-string", "org/after-hash-string"}
+    assert skipped == []
+
+
+def test_what_the_snippets_name(monkeypatch):
+    occurrences, skipped = analyze(textwrap.dedent(SNIPPETS["scopes"]).lstrip("\n").encode("utf-8"), "s.py")
+    assert {(o.ref.repo_id, o.location.line) for o in occurrences} == {
+        ("org/module-level", 11),  # the class attribute is not visible inside the method
+        ("org/function-level", 20),
+        ("org/function-level", 21),
+        ("org/module-level", 26),
+    }
+    occurrences, skipped = analyze(textwrap.dedent(SNIPPETS["rebinding"]).lstrip("\n").encode("utf-8"), "r.py")
+    assert occurrences == []
+    # A non-id rebound ("eng", "fra") is not worth a report; two ids are.
+    assert [s.detail for s in skipped] == ["line 9: AutoModel.from_pretrained(MODEL) (MODEL is assigned more than once)"]
+
+
+STUBBING = '''\
+import pytest
+from transformers import AutoModel
+
+BASE = "org/module-base"
+HELP = """
+def fake_header_in_a_string():
+AutoModel.from_pretrained("org/in-string")
+"""
+
+
+class TestModels:
+    model_id = "org/class-attribute"
+
+    @pytest.mark.parametrize("size", [1, 2])
+    def test_unrelated(
+        self,
+        size,
+    ) -> None:
+        local = "org/unrelated-local"
+        assert size
+
+    def test_local_name(self):
+        model_id = "org/function-local"
+        return AutoModel.from_pretrained(model_id)
+
+    def test_module_name(self):
+        def helper():
+            return BASE
+        return AutoModel.from_pretrained(BASE), helper
+
+
+def trailing(
+    x,
+):
+    """def inside a docstring"""
+    return AutoModel.from_pretrained(x)
+'''
+
+
+def test_stubbed_reading_matches_the_full_parse(monkeypatch):
+    import ast
+
+    from licscan.discovery.python_text import PythonText
+
+    data = STUBBING.encode("utf-8")
+    text = PythonText(data)
+    stubbed = text.stubbed([24, 29])  # keep the two calls that use names
+    assert stubbed.count(b"\n") == data.count(b"\n")
+    ast.parse(stubbed)
+    assert b"org/unrelated-local" not in stubbed and b"def test_unrelated(): pass" in stubbed
+    assert b"org/function-local" in stubbed and b'BASE = "org/module-base"' in stubbed
+    fast, full = _both(STUBBING, monkeypatch)
+    assert fast == full
+    assert {(o.ref.repo_id, o.location.line) for o in fast[0]} == {("org/function-local", 24), ("org/module-base", 29)}
