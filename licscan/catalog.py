@@ -25,6 +25,14 @@ RULES: tuple[Rule, ...] = (
         "Read the card's README.md front matter; licscan used what it could parse and says what it skipped.",
     ),
     Rule(
+        "LS102", "base-model-contradiction", FindingKind.UNRESOLVED, Severity.MEDIUM,
+        "A card's base_model contradicts the model's own files",
+        "The config.json a model ships records the checkpoint it was built from (_name_or_path). When that names "
+        "a repo outside the card's declared ancestry, the card may hide a base whose licence binds the model.",
+        "Look at the repo named in the finding: if the model was built from it, its licence applies too. Record "
+        "the real base in a rules directory of your own (lineage.yaml) so licscan walks it.",
+    ),
+    Rule(
         "LS110", "license-missing", FindingKind.LICENSE_MISSING, Severity.LOW,
         "A model declares no licence",
         "A derivative without a licence field is still bound by its base model's terms; licscan applies the "
@@ -46,6 +54,22 @@ RULES: tuple[Rule, ...] = (
         "Treat the model as bound by the ancestor's licence shown in the finding, whatever its card says.",
     ),
     Rule(
+        "LS113", "license-text-disagrees", FindingKind.LICENSE_RELABEL, Severity.HIGH,
+        "The licence a card declares is not the licence text it ships or links to",
+        "The licence text governs, not the slug in the metadata: licscan identifies the LICENSE file (or the "
+        "text the card's license_link points to) by marker phrases from its licence records and evaluates that "
+        "text. A slug that disagrees with its text is a relabel to be corrected at the source.",
+        "Read the text named in the finding's evidence; the model is evaluated under it. Ask the publisher to fix "
+        "the card, or waive the finding with a reason once your reviewer has read the text.",
+    ),
+    Rule(
+        "LS114", "license-superseded", FindingKind.LICENSE_RELABEL, Severity.INFO,
+        "The publisher has since replaced the licence this revision carries",
+        "A repo can change licence between revisions (Yi moved to Apache-2.0 on 2024-05-30, InternLM on "
+        "2025-01-15). licscan evaluates the licence of the pinned revision and says which revision that is.",
+        "If you may use a later revision, pin it and scan again; otherwise the older licence binds.",
+    ),
+    Rule(
         "LS120", "non-commercial", FindingKind.NON_COMMERCIAL, Severity.HIGH,
         "Non-commercial or research-only terms bind the model",
         "A licence in the ancestry forbids commercial or production use; it binds every derivative.",
@@ -62,6 +86,21 @@ RULES: tuple[Rule, ...] = (
         "A licence excludes territories",
         "Some licences are not granted in, or gate access from, some territories (for example the EU).",
         "Check where the model will be used and by whom against the excluded territories shown.",
+    ),
+    Rule(
+        "LS123", "non-commercial-training-data", FindingKind.NON_COMMERCIAL, Severity.MEDIUM,
+        "A model in the ancestry was trained on a dataset under non-commercial terms",
+        "The training data's licence is separate from the model's: a dataset card under, say, CC-BY-NC-4.0 may "
+        "limit what can be done with a model trained on it. Whether it binds the weights is a legal question; "
+        "licscan reports it as the training data's licence, not the model's.",
+        "Have your reviewer decide whether the dataset's terms reach your use of the model.",
+    ),
+    Rule(
+        "LS124", "training-data-unknown", FindingKind.LICENSE_UNKNOWN, Severity.INFO,
+        "The licence of a dataset a card names could not be determined",
+        "A dataset that cannot be resolved, or whose card declares no licence licscan knows, may carry terms "
+        "that limit models trained on it.",
+        "Read the dataset's card if your review needs it; licscan does not guess.",
     ),
     Rule(
         "LS130", "obligation", FindingKind.OBLIGATION, Severity.LOW,
@@ -82,6 +121,23 @@ RULES: tuple[Rule, ...] = (
         "Export-control and sanctions lists (BIS Entity List, OFAC, DoD 1260H) can restrict dealings with the "
         "publisher; this is a fact for your compliance review, the policy decides whether it fails.",
         "Take the finding to your export-control or compliance reviewer with the citation shown.",
+    ),
+    Rule(
+        "LS142", "training-compute", FindingKind.ORIGIN, Severity.INFO,
+        "Estimated training compute, compared with the EU AI Act thresholds",
+        "Where a model's parameter count (the Hub's safetensors metadata) and training tokens (its card) are "
+        "known, licscan estimates training compute as 6 x N x D FLOP and compares it with 10^23 (indicative "
+        "general-purpose AI criterion) and 10^25 (systemic-risk presumption). It is an estimate with its inputs, "
+        "not a determination.",
+        "Check the inputs shown; providers of models near a threshold should read the Commission's guidelines.",
+    ),
+    Rule(
+        "LS143", "lineage-from-rules", FindingKind.ORIGIN, Severity.INFO,
+        "A base model comes from licscan's rules, not from the card",
+        "Some cards omit a base model their publisher documents elsewhere (DeepSeek's R1-Distill models name "
+        "their Llama and Qwen bases in the publisher's README). licscan's rules/lineage.yaml records such edges "
+        "with sources and confidence, and the walk follows them.",
+        "Check the source and confidence shown; override or extend the edge in a rules directory of your own.",
     ),
 )
 

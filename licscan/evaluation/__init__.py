@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
-from typing import Mapping, Sequence
+from pathlib import Path
+from typing import Iterable, Mapping, Sequence
 
+from licscan.errors import LicscanError, RuleError
+from licscan.evaluation import knowledge as _rules
 from licscan.evaluation.checks import check_model
+from licscan.evaluation.compute import estimate
+from licscan.evaluation.datasets import training_data
 from licscan.evaluation.inheritance import effective_terms
 from licscan.evaluation.knowledge import Knowledge, Policy, load_knowledge
 from licscan.evaluation.licenses import check_spdx_id, identify
@@ -13,7 +19,7 @@ from licscan.evaluation.origin import origin_for
 from licscan.evaluation.policy import apply_policy, select_policy, verdict
 from licscan.model import EvaluationSettings, Finding, Lineage, ModelReport, Occurrence, Verdict
 
-__all__ = ["Evaluation", "evaluate", "load", "evaluate_lineage", "Knowledge", "Policy"]
+__all__ = ["Evaluation", "evaluate", "load", "evaluate_lineage", "validate", "Knowledge", "Policy"]
 
 
 @dataclass(frozen=True)
@@ -37,9 +43,16 @@ def evaluate_lineage(key: str, lineage: Lineage, occurrences: Sequence[Occurrenc
     licenses = {}
     for record in lineage.nodes:
         context = [ancestor.split("/", 1)[0] for ancestor in lineage.ancestors(record.repo_id)]
-        licenses[record.repo_id] = identify(record.repo_id, record.card, knowledge, context_namespaces=context)
+        licenses[record.repo_id] = identify(
+            record.repo_id, record.card, knowledge, context_namespaces=context,
+            license_text=record.license_text, license_file=record.license_file,
+            linked_text=record.linked_license_text, linked_from=record.linked_license_from,
+            tags=(*record.card.tags, *record.tags),
+        )
     origins = {record.repo_id: origin_for(record.repo_id, knowledge) for record in lineage.nodes}
     root = lineage.nodes[0] if lineage.nodes else None
+    training = training_data(lineage, knowledge)
+    compute = tuple(item for item in (estimate(record, knowledge.compute) for record in lineage.nodes) if item)
     return ModelReport(
         key=key,
         revision=root.revision if root else None,
@@ -48,7 +61,9 @@ def evaluate_lineage(key: str, lineage: Lineage, occurrences: Sequence[Occurrenc
         licenses=licenses,
         origins=origins,
         effective=effective_terms(lineage, licenses, origins, knowledge),
-        findings=check_model(key, lineage, licenses, origins, knowledge),
+        findings=check_model(key, lineage, licenses, origins, knowledge, training, compute),
+        training_data=training,
+        compute=compute,
     )
 
 
@@ -61,12 +76,53 @@ def evaluate(
     reports = []
     for key in sorted(lineages):
         report = evaluate_lineage(key, lineages[key], occurrences.get(key, ()), knowledge)
-        findings = apply_policy(report.findings, policy)
-        reports.append(
-            ModelReport(
-                key=report.key, revision=report.revision, occurrences=report.occurrences, lineage=report.lineage,
-                licenses=report.licenses, origins=report.origins, effective=report.effective, findings=findings,
-            )
-        )
+        reports.append(dataclasses.replace(report, findings=apply_policy(report.findings, policy)))
     all_findings = tuple(finding for report in reports for finding in report.findings)
     return Evaluation(models=tuple(reports), findings=all_findings, verdict=verdict(all_findings), policy=policy.name)
+
+
+_PARSERS = {
+    "origins.yaml": _rules.parse_origins,
+    "lineage.yaml": _rules.parse_lineage,
+    "compute.yaml": _rules.parse_compute,
+}
+
+
+def validate(rules_dirs: Iterable[str | Path]) -> tuple[Knowledge | None, list[LicscanError]]:
+    """Check every rules file on its own and then together, collecting every error (not only the first).
+
+    Each error names its file and the rule or key. The Knowledge is returned when there are none.
+    """
+    errors: list[LicscanError] = []
+    dirs = [Path(item) for item in rules_dirs]
+    for root in dirs:
+        if not root.is_dir():
+            errors.append(RuleError("rules directory does not exist", file=str(root)))
+            continue
+        paths = [(path, "license") for path in sorted((root / "licenses").glob("*.yaml"))]
+        paths += [(root / name, name) for name in _PARSERS if (root / name).exists()]
+        paths += [(path, "policy") for path in sorted((root / "policies").glob("*.yaml"))]
+        for path, kind in paths:
+            try:
+                data = _rules._load_yaml(path)
+                if kind == "license":
+                    record = _rules.parse_license(data, file=str(path))
+                    check_spdx_id(record, file=str(path))
+                    if path.stem != record.key:
+                        raise RuleError(f"the file name must be the key ({record.key}.yaml)", file=str(path),
+                                        rule=record.key)
+                elif kind == "policy":
+                    _rules.parse_policy(data, file=str(path))
+                else:
+                    _PARSERS[kind](data, file=str(path))
+                    if kind == "origins.yaml":
+                        _rules.parse_unmapped(data, file=str(path))
+            except LicscanError as exc:
+                errors.append(exc)
+    if errors:
+        return None, errors
+    try:
+        knowledge = load_knowledge(dirs)
+    except LicscanError as exc:
+        return None, [exc]
+    return knowledge, []

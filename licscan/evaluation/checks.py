@@ -2,12 +2,23 @@
 
 from __future__ import annotations
 
-from typing import Mapping
+from typing import Mapping, Sequence
 
 from licscan.catalog import rule
 from licscan.evaluation.inheritance import bindings, commercial_class, conditions_of, obligations_of
 from licscan.evaluation.knowledge import Knowledge
-from licscan.model import CommercialUse, Finding, Lineage, ModelRecord, NodeLicense, Origin
+from licscan.cards import normalize_repo_id
+from licscan.model import (
+    CommercialUse,
+    ComputeEstimate,
+    DatasetLicense,
+    Finding,
+    LicenseTerms,
+    Lineage,
+    ModelRecord,
+    NodeLicense,
+    Origin,
+)
 
 
 def _finding(rule_id: str, model: str, ancestor: str, message: str, evidence: dict[str, str | None]) -> Finding:
@@ -36,6 +47,26 @@ def _evidence(record: ModelRecord | None, node_license: NodeLicense | None = Non
     return evidence
 
 
+def _confidence_evidence(record: LicenseTerms) -> dict[str, str | None]:
+    """How sure the rules are of a licence's terms, for every finding that rests on them."""
+    evidence: dict[str, str | None] = {"confidence": record.confidence}
+    if record.unconfirmed:
+        evidence["unconfirmed"] = ", ".join(record.unconfirmed)
+    if record.secondary:
+        evidence["secondary"] = ", ".join(record.secondary)
+    return evidence
+
+
+def _source_mark(record: LicenseTerms, field: str) -> str:
+    """How a fact that is not from the licence text itself is marked where it is stated."""
+    confidence = record.field_confidence(field)
+    return {"unconfirmed": " [unconfirmed]", "secondary": " [secondary source]"}.get(confidence, "")
+
+
+def _flop(value: float) -> str:
+    return f"{value:.2e}".replace("e+", "e")
+
+
 def _declared(node_license: NodeLicense) -> str:
     if node_license.declared in (None, "other") and node_license.license_name:
         return f"other ({node_license.license_name})"
@@ -48,6 +79,8 @@ def check_model(
     licenses: Mapping[str, NodeLicense],
     origins: Mapping[str, Origin],
     knowledge: Knowledge,
+    training: Sequence[DatasetLicense] = (),
+    compute: Sequence[ComputeEstimate] = (),
 ) -> tuple[Finding, ...]:
     findings: list[Finding] = []
     has_parents = {edge.child for edge in lineage.edges}
@@ -87,6 +120,25 @@ def check_model(
                          f"{record.repo_id} declares {_declared(node_license)}, {why}; its terms are unknown", evidence)
             )
 
+    for record in lineage.nodes:
+        node_license = licenses[record.repo_id]
+        if node_license.declared_key is None or node_license.key is None:
+            continue
+        said = knowledge.licenses[node_license.declared_key]
+        text = knowledge.licenses[node_license.key]
+        evidence = _evidence(record, node_license)
+        evidence.update({key: value for key, value in node_license.evidence if key != "note"})
+        evidence["declared.license"] = said.key
+        evidence["text.license"] = text.key
+        where = dict(node_license.evidence).get("linked_text") or dict(node_license.evidence).get("license_file") \
+            or dict(node_license.evidence).get("license_link") or "its licence text"
+        at = f" at revision {record.revision}" if record.revision else ""
+        findings.append(
+            _finding("LS113", model, record.repo_id,
+                     f"{record.repo_id}{at} declares {_declared(node_license)} ({said.name}) but its licence text "
+                     f"({where}) is {text.name}; licscan evaluates the text", evidence)
+        )
+
     # A node declaring a more permissive licence than an ancestor's: the ancestor's licence still binds.
     order = {record.repo_id: index for index, record in enumerate(lineage.nodes)}
     for record in lineage.nodes:
@@ -120,6 +172,17 @@ def check_model(
         node = lineage.node(binding.ancestor)
         evidence = _evidence(node, licenses.get(binding.ancestor))
         evidence["license"] = record.key
+        evidence.update(_confidence_evidence(record))
+        if record.superseded_by:
+            newer = knowledge.licenses[record.superseded_by]
+            at = f" at revision {node.revision}" if node is not None and node.revision else ""
+            findings.append(
+                _finding("LS114", model, binding.ancestor,
+                         f"{binding.ancestor}{at} is under {record.name}; its publisher replaced that licence with "
+                         f"{newer.name} on {record.superseded_on}. The licence of this revision applies; a later "
+                         f"revision may be under {newer.name}",
+                         {**evidence, "superseded_by": newer.key, "superseded_on": record.superseded_on})
+            )
         if commercial_class(record) is CommercialUse.UNKNOWN:
             findings.append(
                 _finding("LS111", model, binding.ancestor,
@@ -131,14 +194,14 @@ def check_model(
             findings.append(
                 _finding("LS120", model, binding.ancestor,
                          f"{record.name} (from {binding.ancestor}) does not allow commercial use"
-                         f"{' [unconfirmed]' if 'commercial_use' in record.unconfirmed else ''}", evidence)
+                         f"{_source_mark(record, 'commercial_use')}", evidence)
             )
         conditions = [text for text in conditions_of(record) if not text.startswith("not granted in")]
         if conditions and record.commercial_use is not CommercialUse.NON_COMMERCIAL:
             findings.append(
                 _finding("LS121", model, binding.ancestor,
-                         f"{record.name} (from {binding.ancestor}) allows commercial use only under conditions: "
-                         + "; ".join(conditions), evidence)
+                         f"{record.name} (from {binding.ancestor}) allows commercial use only under conditions"
+                         f"{_source_mark(record, 'commercial_use')}: " + "; ".join(conditions), evidence)
             )
         if record.territory_exclusions:
             note = f" ({record.territory_note})" if record.territory_note else ""
@@ -171,6 +234,10 @@ def check_model(
                          _evidence(record))
             )
 
+    findings.extend(_lineage_findings(model, lineage, knowledge))
+    findings.extend(_training_findings(model, lineage, training))
+    findings.extend(_compute_findings(model, compute, knowledge))
+
     listed: set[str] = set()
     for record in lineage.nodes:
         origin = origins[record.repo_id]
@@ -183,18 +250,158 @@ def check_model(
                          "origin unknown", _evidence(record))
             )
             continue
-        if origin.namespace.lower() in listed:
-            continue
+        organization = (origin.organization or origin.namespace).lower()
+        if organization in listed:
+            continue  # renamed namespaces (THUDM, zai-org) are one organisation, reported once
         for listing in origin.listings:
-            listed.add(origin.namespace.lower())
+            listed.add(organization)
             since = f" since {listing.date_added}" if listing.date_added else ""
             unconfirmed = " [unconfirmed]" if listing.confidence == "unconfirmed" else ""
             namespace = "" if origin.namespace.lower() in listing.entity.lower() else f" ({origin.namespace})"
+            listing_evidence = {"list": listing.list_name, "date_added": listing.date_added,
+                                "citation": listing.citation, "confidence": listing.confidence}
+            if listing.source is not None:
+                listing_evidence["source"] = f"{listing.source.citation} ({listing.source.date})"
+            if origin.reviewed:
+                listing_evidence["registry_reviewed"] = origin.reviewed
             findings.append(
                 _finding("LS141", model, record.repo_id,
                          f"publisher {listing.entity}{namespace} is on the {listing.list_name}{since} "
                          f"({listing.citation}){unconfirmed}",
-                         {"list": listing.list_name, "date_added": listing.date_added, "citation": listing.citation,
-                          "confidence": listing.confidence})
+                         listing_evidence)
             )
     return tuple(findings)
+
+
+def _lineage_findings(model: str, lineage: Lineage, knowledge: Knowledge) -> list[Finding]:
+    """Edges taken from licscan's rules (LS143), and cards whose own files name another base (LS102)."""
+    findings = []
+    for edge in lineage.edges:
+        if edge.evidence != "licscan-rules":
+            continue
+        fact = knowledge.lineage_fact(edge.child, edge.parent)
+        child = lineage.node(edge.child)
+        if fact is None and child is not None:
+            fact = next((knowledge.lineage_fact(alias, edge.parent) for alias in child.aliases
+                         if knowledge.lineage_fact(alias, edge.parent)), None)
+        evidence: dict[str, str | None] = {"edge": f"{edge.child} -> {edge.parent}", "relation": edge.relation.value,
+                                           "evidence": edge.evidence}
+        detail = ""
+        if fact is not None:
+            evidence["confidence"] = fact.confidence
+            if fact.unconfirmed:
+                evidence["unconfirmed"] = ", ".join(fact.unconfirmed)
+            evidence["source"] = "; ".join(f"{s.citation} ({s.date}, {s.confidence})" for s in fact.sources)
+            evidence["rules_file"] = fact.file.replace("\\", "/").split("/rules/")[-1] if "/rules/" in fact.file \
+                else fact.file
+            marks = f" [{fact.confidence}" + (f": {', '.join(fact.unconfirmed)}" if fact.unconfirmed else "") + "]"
+            detail = f"{marks}; source: {fact.sources[0].citation} ({fact.sources[0].date})"
+        declared = "names no base model" if child is not None and not child.card.base_models else \
+            "does not name this base model"
+        findings.append(
+            _finding("LS143", model, edge.child,
+                     f"{edge.child} {declared} on its card; licscan's rules record {edge.parent} as its base "
+                     f"({edge.relation.value}){detail}", evidence)
+        )
+    known = {record.repo_id.lower() for record in lineage.nodes}
+    for record in lineage.nodes:
+        known.update(alias.lower() for alias in record.aliases)
+    known.update(item.repo_id.lower() for item in lineage.unresolved)
+    for record in lineage.nodes:
+        named = normalize_repo_id(record.config_name_or_path or "")
+        if named is None or not record.card.base_models:
+            continue
+        if named.lower() in known or named.lower() in {b.lower() for b in record.card.base_models}:
+            continue
+        evidence = _evidence(record)
+        evidence["card.base_model"] = ", ".join(record.card.base_models)
+        evidence["config.json._name_or_path"] = record.config_name_or_path
+        findings.append(
+            _finding("LS102", model, record.repo_id,
+                     f"{record.repo_id}'s card declares base_model {', '.join(record.card.base_models)} but its "
+                     f"config.json _name_or_path names {named}, which is not in its declared ancestry", evidence)
+        )
+    # A local model folder: discovery keeps the parents its files name (config.json, a GGUF header) beside
+    # the card's, so that a disagreement is weighed here rather than silently resolved.
+    for record in lineage.nodes:
+        declared = {link.repo_id.lower() for link in record.parents if link.evidence.startswith("base_model")}
+        if not declared:
+            continue
+        for link in record.parents:
+            source = next((name for name in _FILE_EVIDENCE if link.evidence == name), None)
+            if source is None or link.repo_id.lower() in declared:
+                continue
+            evidence = _evidence(record)
+            evidence["card.base_model"] = ", ".join(record.card.base_models)
+            evidence[source] = link.repo_id
+            findings.append(
+                _finding("LS102", model, record.repo_id,
+                         f"{record.repo_id}'s card declares base_model {', '.join(record.card.base_models)} but its "
+                         f"{source} names {link.repo_id}; both are walked", evidence)
+            )
+    return findings
+
+
+_FILE_EVIDENCE = ("config.json", "gguf")
+
+
+def _training_findings(model: str, lineage: Lineage, training: Sequence[DatasetLicense]) -> list[Finding]:
+    findings = []
+    for item in training:
+        node = lineage.node(item.named_by)
+        evidence = _evidence(node)
+        evidence["dataset"] = item.dataset
+        if item.revision:
+            evidence["dataset.revision"] = item.revision
+        if item.license is None:
+            findings.append(
+                _finding("LS124", model, item.named_by,
+                         f"{item.named_by} names training dataset {item.dataset}, which could not be resolved "
+                         f"({item.unresolved}{': ' + item.detail if item.detail else ''}); its licence is unknown",
+                         {**evidence, "reason": item.unresolved})
+            )
+            continue
+        evidence["dataset.license"] = item.license.declared
+        evidence["dataset.license_name"] = item.license.license_name
+        if item.license.key is None:
+            declared = item.license.license_name or item.license.declared or "no licence"
+            findings.append(
+                _finding("LS124", model, item.named_by,
+                         f"{item.named_by} names training dataset {item.dataset}, whose card declares {declared}; "
+                         "its licence is unknown to licscan", evidence)
+            )
+        elif item.commercial_use is CommercialUse.NON_COMMERCIAL:
+            findings.append(
+                _finding("LS123", model, item.named_by,
+                         f"{item.named_by} was trained on dataset {item.dataset}, whose card declares "
+                         f"{item.license.key} (non-commercial); this is the training data's licence, separate "
+                         "from the model's", {**evidence, "dataset.license_key": item.license.key})
+            )
+    return findings
+
+
+def _compute_findings(model: str, compute: Sequence[ComputeEstimate], knowledge: Knowledge) -> list[Finding]:
+    findings = []
+    rules = knowledge.compute
+    for item in compute:
+        comparisons = "; ".join(
+            f"{'above' if above else 'below'} {_flop(flop)} ({meaning})" for flop, meaning, above in item.thresholds)
+        evidence: dict[str, str | None] = {
+            "estimate_flop": _flop(item.flop),
+            "method": f"{item.factor:g} x N x D",
+            "parameters": str(item.parameters),
+            "parameters_source": item.parameters_source,
+            "tokens": f"{item.tokens:.4g}",
+            "tokens_source": item.tokens_source,
+        }
+        if rules is not None:
+            evidence["method_source"] = f"{rules.sources[0].citation} ({rules.confidence})"
+            evidence["threshold_sources"] = "; ".join(
+                f"{t.sources[0].citation} ({t.sources[0].date}, {t.confidence})" for t in rules.thresholds)
+        findings.append(
+            _finding("LS142", model, item.model,
+                     f"{item.model}: estimated training compute {_flop(item.flop)} FLOP = {item.factor:g} x "
+                     f"{item.parameters:,} parameters ({item.parameters_source}) x {item.tokens:.3g} tokens "
+                     f"({item.tokens_source}); an estimate, {comparisons}", evidence)
+        )
+    return findings

@@ -34,7 +34,7 @@ _METRIC_WORDS = {
 
 
 def unconfirmed_mark(record: LicenseTerms, field: str) -> str:
-    return " [unconfirmed]" if field in record.unconfirmed else ""
+    return " [unconfirmed]" if record.field_confidence(field) == "unconfirmed" else ""
 
 
 def conditions_of(record: LicenseTerms) -> tuple[str, ...]:
@@ -54,26 +54,28 @@ def conditions_of(record: LicenseTerms) -> tuple[str, ...]:
 
 
 def obligations_of(record: LicenseTerms, ancestor: str) -> tuple[Obligation, ...]:
-    """What a user of a model under this licence must do."""
+    """What a user of a model under this licence must do, each with the confidence of the fact behind it."""
     duties = []
     if record.attribution:
-        duties.append(("attribution", record.attribution + unconfirmed_mark(record, "attribution")))
+        duties.append(("attribution", record.attribution + unconfirmed_mark(record, "attribution"), "attribution"))
     if record.naming:
-        duties.append(("naming", record.naming + unconfirmed_mark(record, "naming")))
+        duties.append(("naming", record.naming + unconfirmed_mark(record, "naming"), "naming"))
     if record.use_policy_flow_down:
+        policy = f" ({record.use_policy})" if record.use_policy else ""
         duties.append(
-            ("use-policy", "pass the licence's use restrictions on to downstream users as an enforceable provision"
-             + unconfirmed_mark(record, "use_policy_flow_down"))
+            ("use-policy", f"pass the licence's use restrictions{policy} on to downstream users as an enforceable "
+             "provision" + unconfirmed_mark(record, "use_policy_flow_down"), "use_policy_flow_down")
         )
     if record.derivatives_must_carry:
         duties.append(
             ("notice", f"redistribute derivatives with a copy of the {record.name}"
-             + unconfirmed_mark(record, "derivatives_must_carry"))
+             + unconfirmed_mark(record, "derivatives_must_carry"), "derivatives_must_carry")
         )
     if record.output_training in ("prohibited", "restricted"):
         note = record.output_training_note or f"using outputs to train other models is {record.output_training}"
-        duties.append(("output-training", note + unconfirmed_mark(record, "output_training")))
-    return tuple(Obligation(kind, text, record.key, ancestor) for kind, text in duties)
+        duties.append(("output-training", note + unconfirmed_mark(record, "output_training"), "output_training"))
+    return tuple(Obligation(kind, text, record.key, ancestor, record.field_confidence(field))
+                 for kind, text, field in duties)
 
 
 def commercial_class(record: LicenseTerms) -> CommercialUse:
@@ -157,4 +159,8 @@ def effective_terms(
         territory_exclusions=tuple(sorted(territories)),
         origin_countries=tuple(countries),
         spdx_expression=spdx_expression(b.record.spdx_id for b in bound),
+        unconfirmed=tuple((b.record.key, b.record.unconfirmed) for b in sorted(bound, key=lambda b: b.record.key)
+                          if b.record.unconfirmed),
+        secondary=tuple((b.record.key, b.record.secondary) for b in sorted(bound, key=lambda b: b.record.key)
+                        if b.record.secondary),
     )

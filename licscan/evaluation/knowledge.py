@@ -9,24 +9,43 @@ from pathlib import Path
 from typing import Any, Iterable, Mapping
 
 from licscan import safeyaml
+from licscan.cards import is_repo_id
 from licscan.errors import ParseError, RuleError
-from licscan.model import CommercialUse, EntityListing, LicenseTerms, Origin, Source, Threshold
+from licscan.model import (
+    CommercialUse,
+    EntityListing,
+    LicenseTerms,
+    Origin,
+    ParentLink,
+    Relation,
+    Source,
+    Threshold,
+)
 
 LICENSE_SCHEMA = "licscan-license/1"
 ORIGINS_SCHEMA = "licscan-origins/1"
 POLICY_SCHEMA = "licscan-policy/1"
+LINEAGE_SCHEMA = "licscan-lineage/1"
+COMPUTE_SCHEMA = "licscan-compute/1"
 
 _LICENSE_KEYS = {
     "schema", "key", "name", "version", "spdx_id", "scancode_key", "aliases", "publishers", "families",
     "commercial_use", "permissive", "thresholds", "registration_required", "attribution", "naming",
     "territory_exclusions", "territory_note", "use_policy_flow_down", "use_policy", "output_training",
     "output_training_note", "derivatives_must_carry", "markers", "summary", "sources", "unconfirmed",
+    "date", "confidence", "secondary", "links", "superseded_by", "superseded_on",
 }
 _REQUIRED_LICENSE_KEYS = {"schema", "key", "name", "spdx_id", "commercial_use", "sources"}
+_ORIGINS_KEYS = {"schema", "last_reviewed", "note", "publishers", "unmapped_entities"}
 _PUBLISHER_KEYS = {
     "namespaces", "organization", "country", "parent", "confidence", "unconfirmed", "sources", "listings", "notes",
 }
 _LISTING_KEYS = {"list", "entity", "date_added", "citation", "confidence", "source", "notes"}
+_LINEAGE_KEYS = {"schema", "last_reviewed", "note", "edges"}
+_EDGE_KEYS = {"child", "parent", "relation", "confidence", "unconfirmed", "sources", "notes"}
+_COMPUTE_KEYS = {"schema", "last_reviewed", "note", "method", "thresholds"}
+_METHOD_KEYS = {"factor", "description", "confidence", "sources", "notes"}
+_THRESHOLD_KEYS = {"flop", "meaning", "confidence", "sources", "notes"}
 _POLICY_KEYS = {"schema", "name", "description", "fail_on", "fail_closed", "waivers"}
 _CONFIDENCE = {"primary", "secondary", "unconfirmed"}
 _OUTPUT_TRAINING = {"allowed", "restricted", "prohibited", "unknown"}
@@ -46,6 +65,41 @@ class Policy:
 
 
 @dataclass(frozen=True)
+class LineageFact:
+    """A base model a card does not declare, recorded in rules/lineage.yaml with its sources."""
+
+    child: str
+    parent: str
+    relation: Relation
+    confidence: str
+    sources: tuple[Source, ...]
+    unconfirmed: tuple[str, ...] = ()
+    notes: str | None = None
+    file: str = ""
+
+
+@dataclass(frozen=True)
+class ComputeThreshold:
+    flop: float
+    meaning: str
+    confidence: str
+    sources: tuple[Source, ...]
+    notes: str | None = None
+
+
+@dataclass(frozen=True)
+class ComputeRules:
+    """How licscan estimates training compute and the thresholds it compares the estimate with."""
+
+    factor: float
+    description: str
+    confidence: str
+    sources: tuple[Source, ...]
+    thresholds: tuple[ComputeThreshold, ...]
+    notes: str | None = None
+
+
+@dataclass(frozen=True)
 class Knowledge:
     """Everything licscan knows from rules/: licences by key and alias, origins by namespace."""
 
@@ -57,6 +111,24 @@ class Knowledge:
     origins_reviewed: str | None
     policies: Mapping[str, Policy]
     files: tuple[str, ...] = field(default=())
+    lineage: Mapping[str, tuple[LineageFact, ...]] = field(default_factory=dict)  # lower-cased child id -> facts
+    lineage_reviewed: str | None = None
+    compute: ComputeRules | None = None
+    unmapped_entities: tuple[EntityListing, ...] = ()
+
+    @property
+    def extra_parents(self) -> dict[str, tuple[ParentLink, ...]]:
+        """The rules' base models for resolution to walk, by lower-cased child id."""
+        return {
+            child: tuple(ParentLink(fact.parent, fact.relation, "licscan-rules") for fact in facts)
+            for child, facts in self.lineage.items()
+        }
+
+    def lineage_fact(self, child: str, parent: str) -> LineageFact | None:
+        for fact in self.lineage.get(child.lower(), ()):
+            if fact.parent.lower() == parent.lower():
+                return fact
+        return None
 
 
 def _date(value: Any, *, file: str, key: str, rule: str | None = None) -> str:
@@ -96,6 +168,22 @@ def _bool(value: Any, *, file: str, key: str, rule: str | None) -> bool:
     if isinstance(value, bool):
         return value
     raise RuleError(f"{key!r} must be true or false", file=file, rule=rule)
+
+
+def _confidence(value: Any, *, file: str, key: str, rule: str | None, default: str | None = None) -> str:
+    if value is None and default is not None:
+        return default
+    if value not in _CONFIDENCE:
+        raise RuleError(f"{key!r} must be one of {sorted(_CONFIDENCE)}, not {value!r}", file=file, rule=rule)
+    return str(value)
+
+
+def _fields(value: Any, allowed: set[str], *, file: str, key: str, rule: str | None) -> tuple[str, ...]:
+    names = _strings(value, file=file, key=key, rule=rule)
+    for name in names:
+        if name not in allowed:
+            raise RuleError(f"{key!r} names {name!r}, which is not a field", file=file, rule=rule)
+    return names
 
 
 def _sources(value: Any, *, file: str, rule: str | None, required: bool = True) -> tuple[Source, ...]:
@@ -176,10 +264,30 @@ def parse_license(data: Any, *, file: str) -> LicenseTerms:
     output_training = data.get("output_training") or "unknown"
     if output_training not in _OUTPUT_TRAINING:
         raise RuleError(f"'output_training' must be one of {sorted(_OUTPUT_TRAINING)}", file=file, rule=key)
-    unconfirmed = _strings(data.get("unconfirmed"), file=file, key="unconfirmed", rule=key)
-    for name in unconfirmed:
-        if name not in _LICENSE_KEYS:
-            raise RuleError(f"'unconfirmed' names {name!r}, which is not a field", file=file, rule=key)
+    unconfirmed = _fields(data.get("unconfirmed"), _LICENSE_KEYS, file=file, key="unconfirmed", rule=key)
+    secondary = _fields(data.get("secondary"), _LICENSE_KEYS, file=file, key="secondary", rule=key)
+    both = sorted(set(unconfirmed) & set(secondary))
+    if both:
+        raise RuleError(f"{both} cannot be both 'secondary' and 'unconfirmed'", file=file, rule=key)
+    sources = _sources(data.get("sources"), file=file, rule=key)
+    best = "primary" if any(s.confidence == "primary" for s in sources) else (
+        "secondary" if any(s.confidence == "secondary" for s in sources) else "unconfirmed")
+    confidence = _confidence(data.get("confidence"), file=file, key="confidence", rule=key, default=best)
+    markers = _strings(data.get("markers"), file=file, key="markers", rule=key)
+    for marker in markers:
+        if len(marker.strip()) < 8:
+            raise RuleError(f"marker {marker!r} is too short to identify a text", file=file, rule=key)
+    links = _strings(data.get("links"), file=file, key="links", rule=key)
+    for link in links:
+        if not re.match(r"^https?://[^\s/]+\.[^\s]+$", link):
+            raise RuleError(f"link {link!r} must be an http(s) URL", file=file, rule=key)
+    superseded_by = _optional_text(data.get("superseded_by"), file=file, key="superseded_by", rule=key)
+    superseded_on = data.get("superseded_on")
+    if (superseded_by is None) != (superseded_on is None):
+        raise RuleError("'superseded_by' and 'superseded_on' go together", file=file, rule=key)
+    if superseded_on is not None:
+        superseded_on = _date(superseded_on, file=file, key="superseded_on", rule=key)
+    date = data.get("date")
     spdx_id = data["spdx_id"]
     if not isinstance(spdx_id, str) or not spdx_id:
         raise RuleError("'spdx_id' must be an SPDX id or LicenseRef-", file=file, rule=key)
@@ -202,14 +310,73 @@ def parse_license(data: Any, *, file: str) -> LicenseTerms:
         derivatives_must_carry=_bool(data.get("derivatives_must_carry"), file=file, key="derivatives_must_carry", rule=key),
         permissive=_bool(data.get("permissive"), file=file, key="permissive", rule=key),
         summary=str(data.get("summary") or "").strip(),
-        sources=_sources(data.get("sources"), file=file, rule=key),
+        sources=sources,
         unconfirmed=unconfirmed,
+        date=None if date is None else _date(date, file=file, key="date", rule=key),
+        confidence=confidence,
+        secondary=secondary,
+        families=_strings(data.get("families"), file=file, key="families", rule=key),
+        publishers=_strings(data.get("publishers"), file=file, key="publishers", rule=key),
+        markers=tuple(marker.strip() for marker in markers),
+        links=links,
+        scancode_key=_optional_text(data.get("scancode_key"), file=file, key="scancode_key", rule=key),
+        use_policy=_optional_text(data.get("use_policy"), file=file, key="use_policy", rule=key),
+        superseded_by=superseded_by,
+        superseded_on=superseded_on,
     )
+
+
+def _listing(listing: Any, *, where: str, file: str, rule: str | None, default_entity: str) -> EntityListing:
+    if not isinstance(listing, Mapping):
+        raise RuleError(f"{where} must be a mapping", file=file, rule=rule)
+    unknown = set(listing) - _LISTING_KEYS
+    if unknown:
+        raise RuleError(f"{where} has unknown keys {sorted(unknown)}", file=file, rule=rule)
+    if not listing.get("list") or not listing.get("citation"):
+        raise RuleError(f"{where} needs 'list' and 'citation'", file=file, rule=rule)
+    source = listing.get("source")
+    if not isinstance(source, Mapping) or not isinstance(source.get("citation"), str) or not source["citation"].strip():
+        raise RuleError(f"{where}.source must give the 'citation' and 'date' licscan read the listing in",
+                        file=file, rule=rule)
+    unknown = set(source) - {"citation", "url", "date"}
+    if unknown:
+        raise RuleError(f"{where}.source has unknown keys {sorted(unknown)}", file=file, rule=rule)
+    confidence = _confidence(listing.get("confidence"), file=file, key=f"{where}.confidence", rule=rule,
+                             default="secondary")
+    date_added = listing.get("date_added")
+    return EntityListing(
+        list_name=str(listing["list"]),
+        entity=str(listing.get("entity") or default_entity),
+        date_added=None if date_added is None else _date(date_added, file=file, key=f"{where}.date_added", rule=rule),
+        citation=str(listing["citation"]),
+        confidence=confidence,
+        source=Source(
+            citation=source["citation"].strip(),
+            date=_date(source.get("date"), file=file, key=f"{where}.source.date", rule=rule),
+            confidence=confidence,
+            url=_optional_text(source.get("url"), file=file, key=f"{where}.source.url", rule=rule),
+        ),
+        notes=_optional_text(listing.get("notes"), file=file, key=f"{where}.notes", rule=rule),
+    )
+
+
+def parse_unmapped(data: Any, *, file: str) -> tuple[EntityListing, ...]:
+    """Listings of organisations with no Hub namespace (kept so no namespace has to be guessed)."""
+    items = data.get("unmapped_entities") if isinstance(data, Mapping) else None
+    if items is None:
+        return ()
+    if not isinstance(items, list):
+        raise RuleError("'unmapped_entities' must be a list", file=file)
+    return tuple(_listing(item, where=f"unmapped_entities[{index}]", file=file, rule=None, default_entity="?")
+                 for index, item in enumerate(items))
 
 
 def parse_origins(data: Any, *, file: str) -> tuple[dict[str, Origin], str | None]:
     if not isinstance(data, Mapping) or data.get("schema") != ORIGINS_SCHEMA:
         raise RuleError(f"'schema' must be {ORIGINS_SCHEMA!r}", file=file)
+    unknown = set(data) - _ORIGINS_KEYS
+    if unknown:
+        raise RuleError(f"unknown keys {sorted(unknown)}", file=file)
     reviewed = _date(data.get("last_reviewed"), file=file, key="last_reviewed")
     publishers = data.get("publishers")
     if not isinstance(publishers, list):
@@ -229,31 +396,18 @@ def parse_origins(data: Any, *, file: str) -> tuple[dict[str, Origin], str | Non
         country = item.get("country")
         if country is not None and not (isinstance(country, str) and re.match(r"^[A-Z]{2}$", country)):
             raise RuleError(f"'country' {country!r} must be an ISO 3166-1 alpha-2 code", file=file, rule=rule)
-        confidence = item.get("confidence") or "unconfirmed"
-        if confidence not in _CONFIDENCE:
-            raise RuleError(f"'confidence' must be one of {sorted(_CONFIDENCE)}", file=file, rule=rule)
-        listings = []
-        for lindex, listing in enumerate(item.get("listings") or []):
-            lwhere = f"listings[{lindex}]"
-            if not isinstance(listing, Mapping):
-                raise RuleError(f"{lwhere} must be a mapping", file=file, rule=rule)
-            unknown = set(listing) - _LISTING_KEYS
-            if unknown:
-                raise RuleError(f"{lwhere} has unknown keys {sorted(unknown)}", file=file, rule=rule)
-            if not listing.get("list") or not listing.get("citation"):
-                raise RuleError(f"{lwhere} needs 'list' and 'citation'", file=file, rule=rule)
-            date_added = listing.get("date_added")
-            listings.append(
-                EntityListing(
-                    list_name=str(listing["list"]),
-                    entity=str(listing.get("entity") or item.get("organization") or rule),
-                    date_added=None if date_added is None else _date(date_added, file=file, key=f"{lwhere}.date_added", rule=rule),
-                    citation=str(listing["citation"]),
-                    confidence=str(listing.get("confidence") or "secondary"),
-                )
-            )
+        confidence = _confidence(item.get("confidence"), file=file, key="confidence", rule=rule, default="unconfirmed")
+        listings_value = item.get("listings") or []
+        if not isinstance(listings_value, list):
+            raise RuleError("'listings' must be a list", file=file, rule=rule)
+        listings = [
+            _listing(listing, where=f"listings[{lindex}]", file=file, rule=rule,
+                     default_entity=str(item.get("organization") or rule))
+            for lindex, listing in enumerate(listings_value)
+        ]
         origin_sources = _sources(item.get("sources"), file=file, rule=rule)
-        unconfirmed = set(_strings(item.get("unconfirmed"), file=file, key="unconfirmed", rule=rule))
+        unconfirmed_fields = _fields(item.get("unconfirmed"), _PUBLISHER_KEYS, file=file, key="unconfirmed", rule=rule)
+        unconfirmed = set(unconfirmed_fields)
         for namespace in namespaces:
             origins[namespace.lower()] = Origin(
                 namespace=namespace,
@@ -263,8 +417,107 @@ def parse_origins(data: Any, *, file: str) -> tuple[dict[str, Origin], str | Non
                 listings=tuple(listings),
                 confidence="unconfirmed" if "country" in unconfirmed and confidence == "primary" else confidence,
                 sources=origin_sources,
+                unconfirmed=unconfirmed_fields,
+                notes=_optional_text(item.get("notes"), file=file, key="notes", rule=rule),
+                reviewed=reviewed,
             )
     return origins, reviewed
+
+
+def parse_lineage(data: Any, *, file: str) -> tuple[list[LineageFact], str | None]:
+    """rules/lineage.yaml: base models that cards omit but their publishers document, each with sources."""
+    if not isinstance(data, Mapping) or data.get("schema") != LINEAGE_SCHEMA:
+        raise RuleError(f"'schema' must be {LINEAGE_SCHEMA!r}", file=file)
+    unknown = set(data) - _LINEAGE_KEYS
+    if unknown:
+        raise RuleError(f"unknown keys {sorted(unknown)}", file=file)
+    reviewed = _date(data.get("last_reviewed"), file=file, key="last_reviewed")
+    edges = data.get("edges")
+    if not isinstance(edges, list):
+        raise RuleError("'edges' must be a list", file=file)
+    facts = []
+    for index, item in enumerate(edges):
+        where = f"edges[{index}]"
+        if not isinstance(item, Mapping):
+            raise RuleError(f"{where} must be a mapping", file=file)
+        unknown = set(item) - _EDGE_KEYS
+        if unknown:
+            raise RuleError(f"{where} has unknown keys {sorted(unknown)}", file=file)
+        child, parent = item.get("child"), item.get("parent")
+        for name, value in (("child", child), ("parent", parent)):
+            if not isinstance(value, str) or not is_repo_id(value):
+                raise RuleError(f"{where}.{name} must be a Hub repo id (namespace/name), not {value!r}", file=file)
+        rule = f"{child} -> {parent}"
+        try:
+            relation = Relation(item.get("relation") or "unspecified")
+        except ValueError:
+            raise RuleError(f"{where}.relation must be one of {[r.value for r in Relation]}", file=file,
+                            rule=rule) from None
+        facts.append(
+            LineageFact(
+                child=child,
+                parent=parent,
+                relation=relation,
+                confidence=_confidence(item.get("confidence"), file=file, key=f"{where}.confidence", rule=rule),
+                sources=_sources(item.get("sources"), file=file, rule=rule),
+                unconfirmed=_fields(item.get("unconfirmed"), _EDGE_KEYS, file=file, key=f"{where}.unconfirmed",
+                                    rule=rule),
+                notes=_optional_text(item.get("notes"), file=file, key=f"{where}.notes", rule=rule),
+                file=file,
+            )
+        )
+    return facts, reviewed
+
+
+def _number_value(value: Any, *, file: str, key: str, rule: str | None = None) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
+        raise RuleError(f"{key!r} must be a positive number, not {value!r}", file=file, rule=rule)
+    return float(value)
+
+
+def parse_compute(data: Any, *, file: str) -> ComputeRules:
+    """rules/compute.yaml: the training-compute estimate (factor x N x D) and the thresholds it is compared with."""
+    if not isinstance(data, Mapping) or data.get("schema") != COMPUTE_SCHEMA:
+        raise RuleError(f"'schema' must be {COMPUTE_SCHEMA!r}", file=file)
+    unknown = set(data) - _COMPUTE_KEYS
+    if unknown:
+        raise RuleError(f"unknown keys {sorted(unknown)}", file=file)
+    if data.get("last_reviewed") is not None:
+        _date(data.get("last_reviewed"), file=file, key="last_reviewed")
+    method = data.get("method")
+    if not isinstance(method, Mapping):
+        raise RuleError("'method' must be a mapping", file=file)
+    unknown = set(method) - _METHOD_KEYS
+    if unknown:
+        raise RuleError(f"method has unknown keys {sorted(unknown)}", file=file)
+    thresholds = []
+    items = data.get("thresholds")
+    if not isinstance(items, list) or not items:
+        raise RuleError("'thresholds' must list at least one threshold", file=file)
+    for index, item in enumerate(items):
+        where = f"thresholds[{index}]"
+        if not isinstance(item, Mapping):
+            raise RuleError(f"{where} must be a mapping", file=file)
+        unknown = set(item) - _THRESHOLD_KEYS
+        if unknown:
+            raise RuleError(f"{where} has unknown keys {sorted(unknown)}", file=file)
+        thresholds.append(
+            ComputeThreshold(
+                flop=_number_value(item.get("flop"), file=file, key=f"{where}.flop"),
+                meaning=str(item.get("meaning") or ""),
+                confidence=_confidence(item.get("confidence"), file=file, key=f"{where}.confidence", rule=where),
+                sources=_sources(item.get("sources"), file=file, rule=where),
+                notes=_optional_text(item.get("notes"), file=file, key=f"{where}.notes", rule=where),
+            )
+        )
+    return ComputeRules(
+        factor=_number_value(method.get("factor"), file=file, key="method.factor"),
+        description=str(method.get("description") or ""),
+        confidence=_confidence(method.get("confidence"), file=file, key="method.confidence", rule="method"),
+        sources=_sources(method.get("sources"), file=file, rule="method"),
+        thresholds=tuple(sorted(thresholds, key=lambda t: t.flop)),
+        notes=_optional_text(method.get("notes"), file=file, key="method.notes", rule="method"),
+    )
 
 
 def parse_policy(data: Any, *, file: str) -> Policy:
@@ -299,6 +552,10 @@ def load_knowledge(rules_dirs: Iterable[str | Path]) -> Knowledge:
     origins: dict[str, Origin] = {}
     policies: dict[str, Policy] = {}
     reviewed: str | None = None
+    lineage: dict[str, tuple[LineageFact, ...]] = {}
+    lineage_reviewed: str | None = None
+    compute: ComputeRules | None = None
+    unmapped: list[EntityListing] = []
     files: list[str] = []
     for directory in rules_dirs:
         root = Path(directory)
@@ -308,18 +565,38 @@ def load_knowledge(rules_dirs: Iterable[str | Path]) -> Knowledge:
             data = _load_yaml(path)
             record = parse_license(data, file=str(path))
             licenses[record.key] = record
-            markers[record.key] = _strings(data.get("markers"), file=str(path), key="markers", rule=record.key)
-            publishers[record.key] = _strings(data.get("publishers"), file=str(path), key="publishers", rule=record.key)
+            markers[record.key] = record.markers
+            publishers[record.key] = record.publishers
             files.append(str(path))
         origins_file = root / "origins.yaml"
         if origins_file.exists():
-            found, reviewed = parse_origins(_load_yaml(origins_file), file=str(origins_file))
+            data = _load_yaml(origins_file)
+            found, reviewed = parse_origins(data, file=str(origins_file))
             origins.update(found)
+            unmapped.extend(parse_unmapped(data, file=str(origins_file)))
             files.append(str(origins_file))
+        lineage_file = root / "lineage.yaml"
+        if lineage_file.exists():
+            facts, lineage_reviewed = parse_lineage(_load_yaml(lineage_file), file=str(lineage_file))
+            # A later directory that speaks about a child replaces what earlier ones said about it.
+            grouped: dict[str, list[LineageFact]] = {}
+            for fact in facts:
+                grouped.setdefault(fact.child.lower(), []).append(fact)
+            lineage.update({child: tuple(items) for child, items in grouped.items()})
+            files.append(str(lineage_file))
+        compute_file = root / "compute.yaml"
+        if compute_file.exists():
+            compute = parse_compute(_load_yaml(compute_file), file=str(compute_file))
+            files.append(str(compute_file))
         for path in sorted((root / "policies").glob("*.yaml")):
             policy = parse_policy(_load_yaml(path), file=str(path))
             policies[policy.name] = policy
             files.append(str(path))
+    for record in licenses.values():
+        if record.superseded_by is not None and record.superseded_by not in licenses:
+            raise RuleError(f"'superseded_by' names {record.superseded_by!r}, which has no licence record",
+                            file=next((f for f in reversed(files) if f.endswith(f"{record.key}.yaml")), "rules/licenses"),
+                            rule=record.key)
     aliases: dict[str, list[str]] = {}
     for record in licenses.values():
         for name in (record.key, *record.aliases):
@@ -335,6 +612,10 @@ def load_knowledge(rules_dirs: Iterable[str | Path]) -> Knowledge:
         origins_reviewed=reviewed,
         policies=policies,
         files=tuple(files),
+        lineage=lineage,
+        lineage_reviewed=lineage_reviewed,
+        compute=compute,
+        unmapped_entities=tuple(unmapped),
     )
 
 

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import functools
-from typing import Iterable
+import re
+from dataclasses import dataclass
+from typing import Iterable, Sequence
 
 from license_expression import get_spdx_licensing
 
@@ -57,34 +59,179 @@ def _lookup(knowledge: Knowledge, name: str, namespaces: Iterable[str]) -> tuple
         return knowledge.licenses[keys[0]], None
     if not keys:
         return None, None
-    wanted = [namespace.lower() for namespace in namespaces]
-    for namespace in wanted:
+    return _by_publisher(knowledge, keys, namespaces, what=repr(name))
+
+
+def _by_publisher(knowledge: Knowledge, keys: Sequence[str], namespaces: Iterable[str],
+                  *, what: str) -> tuple[LicenseTerms | None, str | None]:
+    for namespace in (ns.lower() for ns in namespaces):
         for key in keys:
             if namespace in (ns.lower() for ns in knowledge.publishers.get(key, ())):
                 return knowledge.licenses[key], None
-    return None, f"{name!r} names different licence texts for different publishers ({', '.join(keys)})"
+    return None, f"{what} names different licence texts for different publishers ({', '.join(keys)})"
 
 
-def identify(repo_id: str, card: CardData, knowledge: Knowledge, *, context_namespaces: Iterable[str] = ()) -> NodeLicense:
-    """The node's licence from its card: the Hub id, else license_name; never a guess.
+_QUOTES = str.maketrans({"\u201c": '"', "\u201d": '"', "\u2018": "'", "\u2019": "'", "\u00a0": " "})
+_SPACE = re.compile(r"\s+")
+_MARKUP = re.compile(r"[*_`#>]+")
 
-    context_namespaces are the namespaces of the node's ancestors, nearest first, used only to
-    decide a slug that two publishers use for different texts.
+
+def _normal(text: str) -> str:
+    """Text as marker phrases are compared: straight quotes, no Markdown emphasis, one space, any case."""
+    return _SPACE.sub(" ", _MARKUP.sub("", text.translate(_QUOTES))).strip().casefold()
+
+
+@dataclass(frozen=True)
+class TextMatch:
+    """What a licence text's marker phrases say: the record, the phrases found, or why there is no answer."""
+
+    record: LicenseTerms | None
+    markers: tuple[str, ...] = ()
+    note: str | None = None
+
+
+def identify_text(text: str, knowledge: Knowledge, namespaces: Iterable[str] = ()) -> TextMatch:
+    """Which licence record a LICENSE text is, by the marker phrases the records store (never by shipped texts).
+
+    A record whose phrases found are a strict subset of another's is dropped (shared phrases such as a
+    "Built with ..." line do not decide); several records left over are decided by the publisher, else the
+    text is ambiguous.
+    """
+    body = _normal(text[:400_000])
+    wanted = {namespace.lower() for namespace in namespaces}
+    found: dict[str, tuple[str, ...]] = {}
+    for key, markers in knowledge.markers.items():
+        hits = tuple(marker for marker in markers if _normal(marker) in body)
+        publishers = {ns.lower() for ns in knowledge.publishers.get(key, ())}
+        # A text whose slug other publishers share (modified-mit) needs its publisher, or more than one phrase:
+        # a single generic title line is what the other publisher's text may say too.
+        if publishers and not publishers & wanted and len(hits) < 2:
+            continue
+        if hits:
+            found[key] = hits
+    if not found:
+        return TextMatch(None)
+    best = [
+        key for key, hits in found.items()
+        if not any(set(hits) < set(other) for other_key, other in found.items() if other_key != key)
+    ]
+    if len(best) > 1:
+        best_count = max(len(found[key]) for key in best)
+        best = [key for key in best if len(found[key]) == best_count]
+    if len(best) == 1:
+        return TextMatch(knowledge.licenses[best[0]], found[best[0]])
+    record, note = _by_publisher(knowledge, sorted(best), namespaces, what="the licence text")
+    if record is not None:
+        return TextMatch(record, found[record.key])
+    return TextMatch(None, tuple(sorted({m for key in best for m in found[key]})), note)
+
+
+_HUB_FILE_LINK = re.compile(
+    r"^https?://(?:www\.)?(?:huggingface\.co|hf\.co)/(?P<repo>[^/\s]+/[^/\s]+)/(?:blob|resolve|raw)/[^/\s]+/"
+    r"(?P<file>[^?#\s]+)", re.I)
+
+
+def _link_key(url: str) -> str:
+    """A URL as links are compared: no scheme, no 'www.', no query or fragment, no trailing slash, any case."""
+    url = re.sub(r"^https?://(?:www\.)?", "", url.strip(), flags=re.I).split("#")[0].split("?")[0]
+    return url.rstrip("/").lower()
+
+
+def linked_repo_file(link: str | None) -> tuple[str, str] | None:
+    """(repo id, file) when a license_link points at a file in a Hub model repo."""
+    match = _HUB_FILE_LINK.match(link or "")
+    return (match["repo"], match["file"]) if match else None
+
+
+def _by_link(knowledge: Knowledge, link: str) -> LicenseTerms | None:
+    wanted = _link_key(link)
+    matches = [record for record in knowledge.licenses.values() if any(_link_key(u) == wanted for u in record.links)]
+    return matches[0] if len(matches) == 1 else None
+
+
+def identify(repo_id: str, card: CardData, knowledge: Knowledge, *, context_namespaces: Iterable[str] = (),
+             license_text: str | None = None, license_file: str | None = None,
+             linked_text: str | None = None, linked_from: str | None = None,
+             tags: Iterable[str] = ()) -> NodeLicense:
+    """The node's licence from the evidence, in order; never a guess.
+
+    The text a card's license_link points to (fetched by resolution) or, when the link names a published
+    licence URL licscan's records know, that record; then the repo's own LICENSE / LICENSE.md /
+    LICENSE-MODEL text; then the Hub id or license_name slug; then a `license:<id>` tag. A text identified
+    by its marker phrases wins over what the card declares; `declared_key` then keeps the declaration, so
+    the disagreement becomes a finding. context_namespaces are the ancestors' namespaces, nearest first,
+    used only to decide a slug or text that two publishers use for different licences.
     """
     namespaces = [repo_id.split("/", 1)[0], *context_namespaces]
     declared = card.license
+    evidence: list[tuple[str, str]] = []
+    notes: list[str] = []
+
+    # What the text says: the linked text, the linked licence URL, then the repo's own licence file.
+    text_record: LicenseTerms | None = None
+    text_method = None
+    link = (card.license_link or "").strip()
+    linked = linked_repo_file(link)
+    own_link = bool(link) and (linked is None and not re.match(r"^[a-z]+://", link, re.I)
+                               or (linked is not None and linked[0].lower() == repo_id.lower()))
+    if linked_text:
+        match = identify_text(linked_text, knowledge, namespaces)
+        if match.record is not None:
+            text_record, text_method = match.record, "license_link"
+            evidence += [("license_link", link), ("linked_text", linked_from or link),
+                         ("markers", "; ".join(match.markers))]
+        elif match.note:
+            notes.append(f"linked text: {match.note}")
+    elif linked_from and link:
+        evidence.append(("license_link", f"{link} (not read: {linked_from})"))
+    if text_record is None and link and not own_link:
+        record = _by_link(knowledge, link)
+        if record is not None:
+            text_record, text_method = record, "license_link"
+            evidence.append(("license_link", f"{link} is where {record.name} is published"))
+    if text_record is None and license_text:
+        match = identify_text(license_text, knowledge, namespaces)
+        if match.record is not None:
+            text_record, text_method = match.record, "license-file"
+            evidence += [("license_file", license_file or "LICENSE"), ("markers", "; ".join(match.markers))]
+        elif match.note:
+            notes.append(f"{license_file or 'LICENSE'}: {match.note}")
+
+    # What the card declares: the Hub id, else license_name, else a license:<id> tag.
     candidates: list[tuple[str, str]] = []
     if declared and declared not in _NON_ANSWERS:
         candidates.append(("license-id", declared))
     if card.license_name:
         candidates.append(("license_name", card.license_name))
-    note = None
+    for tag in dict.fromkeys(tags):
+        if isinstance(tag, str) and tag.lower().startswith("license:"):
+            value = tag.split(":", 1)[1].strip()
+            if value.lower() not in _NON_ANSWERS:
+                candidates.append(("tag", value))
+    slug_record: LicenseTerms | None = None
+    slug_method = None
+    ambiguity = None
     for method, name in candidates:
-        record, ambiguity = _lookup(knowledge, name, namespaces)
+        record, why = _lookup(knowledge, name, namespaces)
         if record is not None:
-            return NodeLicense(repo_id, declared, card.license_name, record.key, record.spdx_id, method)
-        note = note or ambiguity
+            slug_record, slug_method = record, method
+            evidence.append((method.replace("-", "_"), name))
+            break
+        ambiguity = ambiguity or why
+    if ambiguity:
+        notes.append(ambiguity)
+    evidence += [("note", note) for note in notes]
+
+    if text_record is not None:
+        disagrees = slug_record is not None and slug_record.key != text_record.key
+        return NodeLicense(repo_id, declared, card.license_name, text_record.key, text_record.spdx_id,
+                           text_method or "license-file", evidence=tuple(evidence),
+                           declared_key=slug_record.key if disagrees else None)
+    if slug_record is not None:
+        return NodeLicense(repo_id, declared, card.license_name, slug_record.key, slug_record.spdx_id,
+                           slug_method or "license-id", evidence=tuple(evidence))
     if declared is None and card.license_name is None:
-        return NodeLicense(repo_id, None, None, None, None, "missing")
+        return NodeLicense(repo_id, None, None, None, None, "missing", evidence=tuple(evidence))
     spdx = spdx_normalize(declared) if declared and declared not in _NON_ANSWERS else None
-    return NodeLicense(repo_id, declared, card.license_name, None, spdx, "ambiguous" if note else "unidentified")
+    return NodeLicense(repo_id, declared, card.license_name, None, spdx, "ambiguous" if ambiguity else "unidentified",
+                       evidence=tuple(evidence))

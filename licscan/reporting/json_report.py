@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Any, Mapping
 
-from licscan.model import Finding, ModelReport, Occurrence, ScanResult, Skipped
+from licscan.model import Finding, LicenseTerms, ModelReport, Occurrence, ScanResult, Skipped
 
 SCHEMA = "licscan-report/1"
 
@@ -38,7 +38,59 @@ def finding_dict(finding: Finding) -> dict[str, Any]:
     }
 
 
-def _model(report: ModelReport) -> dict[str, Any]:
+def _evidence(pairs) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for key, value in pairs:
+        out[key] = f"{out[key]}; {value}" if key in out else value
+    return out
+
+
+def _terms(key: str | None, records: Mapping[str, LicenseTerms]) -> dict[str, Any]:
+    """How sure licscan's rules are of a licence's terms: unconfirmed facts are never reported as facts."""
+    record = records.get(key) if key else None
+    if record is None:
+        return {"license_confidence": None, "license_unconfirmed": [], "license_secondary": []}
+    return {"license_confidence": record.confidence, "license_unconfirmed": list(record.unconfirmed),
+            "license_secondary": list(record.secondary)}
+
+
+def _training(report: ModelReport) -> list[dict[str, Any]]:
+    return [
+        {
+            "dataset": item.dataset,
+            "named_by": item.named_by,
+            "revision": item.revision,
+            "source": item.source,
+            "license": item.license.declared if item.license else None,
+            "license_name": item.license.license_name if item.license else None,
+            "license_key": item.license.key if item.license else None,
+            "commercial_use": item.commercial_use.value,
+            "unresolved": item.unresolved,
+            "detail": item.detail,
+        }
+        for item in report.training_data
+    ]
+
+
+def _compute(report: ModelReport) -> list[dict[str, Any]]:
+    return [
+        {
+            "model": item.model,
+            "estimate_flop": item.flop,
+            "method": f"{item.factor:g} x parameters x training tokens",
+            "parameters": item.parameters,
+            "parameters_source": item.parameters_source,
+            "tokens": item.tokens,
+            "tokens_source": item.tokens_source,
+            "thresholds": [{"flop": flop, "meaning": meaning, "exceeded": above}
+                           for flop, meaning, above in item.thresholds],
+        }
+        for item in report.compute
+    ]
+
+
+def _model(report: ModelReport, records: Mapping[str, LicenseTerms] | None = None) -> dict[str, Any]:
+    records = records or {}
     lineage = report.lineage
     nodes = []
     for record in lineage.nodes:
@@ -59,6 +111,11 @@ def _model(report: ModelReport) -> dict[str, Any]:
                 "license_key": node_license.key,
                 "spdx_id": node_license.spdx_id,
                 "license_method": node_license.method,
+                "license_evidence": _evidence(node_license.evidence),
+                "license_declared_key": node_license.declared_key,
+                "license_file": record.license_file,
+                "linked_license_from": record.linked_license_from,
+                **_terms(node_license.key, records),
                 "base_model": list(record.card.base_models),
                 "base_model_relation": record.card.base_model_relation,
                 "problems": list(record.card.problems),
@@ -68,6 +125,8 @@ def _model(report: ModelReport) -> dict[str, Any]:
                     "country": origin.country,
                     "parent": origin.parent,
                     "confidence": origin.confidence,
+                    "unconfirmed": list(origin.unconfirmed),
+                    "reviewed": origin.reviewed,
                     "entity_lists": [
                         {
                             "list": listing.list_name,
@@ -75,6 +134,8 @@ def _model(report: ModelReport) -> dict[str, Any]:
                             "date_added": listing.date_added,
                             "citation": listing.citation,
                             "confidence": listing.confidence,
+                            "source": ({"citation": listing.source.citation, "date": listing.source.date}
+                                       if listing.source else None),
                         }
                         for listing in origin.listings
                     ],
@@ -104,12 +165,16 @@ def _model(report: ModelReport) -> dict[str, Any]:
             "commercial_use_from": list(effective.commercial_use_from),
             "conditions": list(effective.conditions),
             "obligations": [
-                {"kind": item.kind, "text": item.text, "license": item.license_key, "ancestor": item.ancestor}
+                {"kind": item.kind, "text": item.text, "license": item.license_key, "ancestor": item.ancestor,
+                 "confidence": item.confidence}
                 for item in effective.obligations
             ],
+            "terms_confidence": [{"license": key, **_terms(key, records)} for key in effective.licenses],
             "territory_exclusions": list(effective.territory_exclusions),
             "origin_countries": list(effective.origin_countries),
         },
+        "training_data": _training(report),
+        "training_compute": _compute(report),
         "findings": [finding_dict(finding) for finding in report.findings],
     }
 
@@ -137,7 +202,7 @@ def report_dict(result: ScanResult) -> dict[str, Any]:
             "files_scanned": result.files_scanned,
         },
         "settings": dict(result.settings),
-        "models": [_model(report) for report in result.models],
+        "models": [_model(report, result.license_records) for report in result.models],
         "findings": [finding_dict(finding) for finding in result.findings],
         "skipped": [_skipped(item) for item in result.skipped],
     }

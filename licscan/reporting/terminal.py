@@ -96,7 +96,8 @@ def _tree(report: ModelReport) -> Tree:
                     f"{unresolved.reason.value}[/magenta]"
                 )
                 continue
-            label = _node_label(report, edge.parent, edge.relation.value)
+            relation = edge.relation.value + (", from licscan's rules" if edge.evidence == "licscan-rules" else "")
+            label = _node_label(report, edge.parent, relation)
             if edge.parent in expanded:
                 branch.add(label + " [dim](shown above)[/dim]")
                 continue
@@ -136,6 +137,13 @@ def render(result: ScanResult, *, color: bool = False, width: int = 110) -> str:
     for report in result.models:
         console.print()
         console.print(_tree(report))
+        for key, fields in report.effective.unconfirmed:
+            # Unconfirmed terms are shown as such wherever terms are shown, never as facts.
+            console.print(f"  [dim]{escape(key)}: unconfirmed in licscan's rules: {escape(', '.join(fields))}[/dim]")
+        for item in report.training_data:
+            if item.license is not None and item.license.key:
+                console.print(f"  [dim]trained on {escape(item.dataset)} ({escape(item.license.key)}, "
+                              f"{item.commercial_use.value}), named by {escape(item.named_by)}[/dim]")
     failing = [finding for finding in result.findings if finding.fails]
     other = [finding for finding in result.findings if not finding.fails and finding.severity is not Severity.INFO]
     if failing or other:

@@ -189,19 +189,50 @@ TEST_REPOS: dict[str, tuple[bytes | None, dict[str, Any], dict[str, bytes], Any,
         {}, {}, "parse", [],
     ),
     "old-name": (None, {"renamed_to": f"{T}/base"}, {}, None, []),
+    # A quantization that names GLM-4 by its pre-rename id (THUDM/...), with no licence of its own.
+    "glm-4-9b-chat-GGUF": (
+        _card("base_model: THUDM/glm-4-9b-chat\nbase_model_relation: quantized", "glm-4-9b-chat-GGUF"),
+        {}, {}, "parse", [],
+    ),
+    # A fine-tune trained on a non-commercial dataset, an open one, and a value that is no dataset id.
+    "trained-on-nc-data": (
+        _card(f"license: apache-2.0\nbase_model: {T}/base\ndatasets:\n- {T}/nc-instructions\n- {T}/open-corpus\n"
+              "- data_train/fine_tune_dataset_clean.jsonl", "trained-on-nc-data"), {}, {}, "parse", [],
+    ),
+}
+
+# Hand-made repos outside licscan-test/, for cases the recorded cards do not cover. Same tuple layout.
+HAND_MADE_REPOS: dict[str, tuple[bytes | None, dict[str, Any], dict[str, bytes], Any, list[str]]] = {
+    # GLM-4-9B-chat under its current id: the fact base gives its card as license: other + license_name: glm-4.
+    "zai-org/glm-4-9b-chat": (
+        _card("license: other\nlicense_name: glm-4\nlibrary_name: transformers", "glm-4-9b-chat"),
+        {"author": "zai-org"}, {}, "parse", [],
+    ),
+    # The old id the Hub redirects (THUDM became zai-org).
+    "THUDM/glm-4-9b-chat": (None, {"renamed_to": "zai-org/glm-4-9b-chat"}, {}, None, []),
+}
+
+# Hand-made dataset repos (<root>/datasets/<id>/), as GET /api/datasets/<id> and the dataset card give them.
+DATASET_REPOS: dict[str, tuple[bytes, dict[str, Any]]] = {
+    f"{T}/nc-instructions": (_card("license: cc-by-nc-4.0\ntask_categories:\n- text-generation",
+                                   "nc-instructions"), {}),
+    f"{T}/open-corpus": (_card("license: odc-by", "open-corpus"), {}),
 }
 
 
 def write_test_repos(out_root: Path) -> int:
-    for name, (readme, meta, extra, card_data, tags) in TEST_REPOS.items():
-        repo_id = f"{TEST_NAMESPACE}/{name}"
+    repos = {f"{TEST_NAMESPACE}/{name}": entry for name, entry in TEST_REPOS.items()} | HAND_MADE_REPOS
+    for repo_id, (readme, meta, extra, card_data, tags) in repos.items():
         if readme is None:
             write_repo(out_root, repo_id, {"renamed_to": meta["renamed_to"]}, {})
             continue
         info = build_info(repo_id, readme, {"author": TEST_NAMESPACE, **meta}, list(extra),
                           card_data=card_data, extra_tags=tags)
         write_repo(out_root, repo_id, info, {"README.md": readme, **extra})
-    return len(TEST_REPOS)
+    for repo_id, (readme, meta) in DATASET_REPOS.items():
+        info = build_info(repo_id, readme, {"author": repo_id.split("/")[0], **meta}, [])
+        write_repo(out_root / "datasets", repo_id, info, {"README.md": readme})
+    return len(repos) + len(DATASET_REPOS)
 
 
 def main(argv: list[str]) -> int:

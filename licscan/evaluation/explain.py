@@ -1,0 +1,138 @@
+"""Plain-words explanations of licscan's knowledge (a licence record, a publisher, a lineage fact), with sources."""
+
+from __future__ import annotations
+
+from licscan.evaluation.inheritance import conditions_of
+from licscan.evaluation.knowledge import Knowledge
+from licscan.model import LicenseTerms, Origin, Source
+
+_CONFIDENCE_WORDS = {
+    "primary": "read in the primary text",
+    "secondary": "from a secondary source",
+    "unconfirmed": "not confirmed by any source consulted",
+}
+
+
+def _source_lines(sources: tuple[Source, ...]) -> list[str]:
+    return [f"  - {s.citation}{f' <{s.url}>' if s.url else ''} (read {s.date}; {s.confidence})" for s in sources]
+
+
+def _yes(value: bool) -> str:
+    return "yes" if value else "no"
+
+
+def explain_license(record: LicenseTerms, knowledge: Knowledge) -> str:
+    """A licence record as a reviewer reads it: each term with how sure licscan's rules are of it."""
+
+    def term(label: str, field: str, value: str) -> str:
+        return f"  {label + ' ':.<28} {value} [{record.field_confidence(field)}]"
+
+    title = f"{record.key}: {record.name}"
+    dated = ", ".join(part for part in (f"version {record.version}" if record.version else "",
+                                        f"dated {record.date}" if record.date else "") if part)
+    lines = [title + (f" ({dated})" if dated else "")]
+    ids = f"SPDX: {record.spdx_id}" + (f" · ScanCode: {record.scancode_key}" if record.scancode_key else "")
+    lines.append(ids)
+    slugs = [record.key, *record.aliases]
+    lines.append(f"Hub id / license_name slugs: {', '.join(slugs)} [{record.field_confidence('aliases')}]")
+    if record.publishers:
+        lines.append(f"Publishers using this text: {', '.join(record.publishers)}")
+    if record.families:
+        lines.append(f"Families: {', '.join(record.families)} [{record.field_confidence('families')}]")
+    lines.append(f"Facts below are {_CONFIDENCE_WORDS.get(record.confidence, record.confidence)} "
+                 f"({record.confidence}) unless marked otherwise.")
+    if record.summary:
+        lines.append(f"\n{record.summary}")
+    lines.append("\nTerms:")
+    lines.append(term("commercial use", "commercial_use", record.commercial_use.value))
+    thresholds = [text for text in conditions_of(record) if text.startswith("threshold")]
+    lines.append(term("thresholds", "thresholds", "; ".join(thresholds) if thresholds else "none stated"))
+    lines.append(term("registration/application", "registration_required", _yes(record.registration_required)))
+    lines.append(term("attribution/notice", "attribution", record.attribution or "none stated"))
+    lines.append(term("naming", "naming", record.naming or "none stated"))
+    territory = ", ".join(record.territory_exclusions) or "none"
+    lines.append(term("territory exclusions", "territory_exclusions", territory))
+    if record.territory_note:
+        lines.append(term("territory note", "territory_note", record.territory_note))
+    flow = _yes(record.use_policy_flow_down) + (f" ({record.use_policy})" if record.use_policy else "")
+    lines.append(term("use policy flows down", "use_policy_flow_down", flow))
+    outputs = record.output_training + (f": {record.output_training_note}" if record.output_training_note else "")
+    lines.append(term("outputs to train models", "output_training", outputs))
+    lines.append(term("derivatives must carry it", "derivatives_must_carry", _yes(record.derivatives_must_carry)))
+    if record.superseded_by:
+        newer = knowledge.licenses.get(record.superseded_by)
+        name = newer.name if newer else record.superseded_by
+        lines.append(f"\nReplaced by its publisher with {name} ({record.superseded_by}) on {record.superseded_on}: "
+                     "a repo's licence depends on the revision; licscan evaluates the pinned revision's.")
+    if record.markers:
+        lines.append("\nIdentified in a LICENSE file by: " + "; ".join(f'"{m}"' for m in record.markers))
+    if record.links:
+        lines.append("Published at: " + ", ".join(record.links))
+    if record.unconfirmed:
+        lines.append(f"\nUnconfirmed: {', '.join(record.unconfirmed)} (shown as unconfirmed in every report)")
+    if record.secondary:
+        lines.append(f"Secondary sources only: {', '.join(record.secondary)}")
+    lines.append("\nSources:")
+    lines.extend(_source_lines(record.sources))
+    return "\n".join(lines) + "\n"
+
+
+def explain_origin(origins: list[Origin], knowledge: Knowledge) -> str:
+    """A publisher of the origin registry: organisation, country, parent, restricted-party listings."""
+    origin = origins[0]
+    namespaces = sorted({item.namespace for item in knowledge.origins.values()
+                         if item.organization == origin.organization and item.sources == origin.sources})
+    lines = [f"{', '.join(namespaces)}: {origin.organization}"]
+    unconfirmed = set(origin.unconfirmed)
+
+    def mark(field: str) -> str:
+        return " [unconfirmed]" if field in unconfirmed else f" [{origin.confidence}]"
+
+    lines.append(f"Country: {origin.country or 'unknown'}{mark('country')}")
+    lines.append(f"Parent: {origin.parent or 'none recorded'}{mark('parent')}")
+    if origin.listings:
+        lines.append("\nRestricted-party listings (facts; the policy decides what fails):")
+        for listing in origin.listings:
+            since = f" since {listing.date_added}" if listing.date_added else ""
+            source = f"; read in {listing.source.citation} ({listing.source.date})" if listing.source else ""
+            lines.append(f"  - {listing.entity}: {listing.list_name}{since} ({listing.citation}) "
+                         f"[{listing.confidence}]{source}")
+    else:
+        lines.append("\nNo restricted-party listing is recorded. Absence of a listing is not evidence of absence: "
+                     "screen against the official Consolidated Screening List.")
+    if origin.notes:
+        lines.append(f"\n{origin.notes}")
+    lines.append("\nSources:")
+    lines.extend(_source_lines(origin.sources))
+    if origin.reviewed:
+        lines.append(f"\nRegistry last reviewed: {origin.reviewed}")
+    return "\n".join(lines) + "\n"
+
+
+def explain_lineage(child: str, knowledge: Knowledge) -> str | None:
+    facts = knowledge.lineage.get(child.lower())
+    if not facts:
+        return None
+    lines = [f"{child}: base models from licscan's rules (not declared on its card)"]
+    for fact in facts:
+        marks = f"{fact.confidence}" + (f"; unconfirmed: {', '.join(fact.unconfirmed)}" if fact.unconfirmed else "")
+        lines.append(f"  - {fact.parent} ({fact.relation.value}) [{marks}]")
+        if fact.notes:
+            lines.append(f"    {fact.notes}")
+        lines.extend("  " + line for line in _source_lines(fact.sources))
+    return "\n".join(lines) + "\n"
+
+
+def explain(name: str, knowledge: Knowledge) -> str | None:
+    """What licscan knows under a name: a licence id or slug, a Hub namespace, or a model with rules lineage."""
+    wanted = name.strip()
+    parts: list[str] = []
+    for key in knowledge.aliases.get(wanted.lower(), ()):
+        parts.append(explain_license(knowledge.licenses[key], knowledge))
+    origin = knowledge.origins.get(wanted.lower())
+    if origin is not None:
+        parts.append(explain_origin([origin], knowledge))
+    lineage = explain_lineage(wanted, knowledge)
+    if lineage is not None:
+        parts.append(lineage)
+    return "\n".join(parts) if parts else None
