@@ -1,8 +1,9 @@
 """Maintainer script: rebuild an example's offline mirror from the recorded Hub data in tests/data/hub.
 
-It scans the example with tests/data/hub as the mirror and copies the folder of every repository the scan
-read (each node, and each renamed id it followed) into the example's mirror directory. Run it after
-changing an example or the recorded data:  .venv/bin/python examples/update_mirror.py examples/assistant-app
+A thin wrapper of `licscan mirror pull --from-scan EXAMPLE`, reading tests/data/hub instead of the Hub: every
+model the example names and all their ancestors are written to the example's mirror directory (emptied first),
+with PROVENANCE.md. Run it after changing an example or the recorded data:
+  .venv/bin/python examples/update_mirror.py examples/assistant-app
 """
 
 from __future__ import annotations
@@ -13,27 +14,19 @@ from dataclasses import replace
 from pathlib import Path
 
 from licscan.config import load_config
-from licscan.scan import scan
+from licscan.scan import mirror_pull
 
 RECORDED = Path(__file__).resolve().parent.parent / "tests" / "data" / "hub"
 
 
 def main(example: Path) -> None:
-    config = load_config(example)
+    config = load_config(example, check_mirror=False)
     target = Path(config.mirror or example / "licscan-mirror")
-    result = scan(replace(config, mirror=str(RECORDED), db_url=None))
-    wanted = set()
-    for report in result.models:
-        for node in report.lineage.nodes:
-            if node.source != "local":
-                wanted.add(node.repo_id)
-                wanted.update(node.aliases)
     if target.exists():
         shutil.rmtree(target)
-    for repo_id in sorted(wanted):
-        shutil.copytree(RECORDED / repo_id, target / repo_id)
+    written, missing = mirror_pull(replace(config, mirror=str(RECORDED)), [], target, from_projects=[example])
     shutil.copy(RECORDED / "PROVENANCE.md", target / "PROVENANCE.md")
-    print(f"{target}: {len(wanted)} repositories")
+    print(f"{target}: {len(written)} repositories" + "".join(f"\n  not recorded: {line}" for line in missing))
 
 
 if __name__ == "__main__":

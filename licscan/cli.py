@@ -113,6 +113,7 @@ def scan(
     max_depth: Optional[int] = typer.Option(None, "--max-depth", min=1, help="Ancestry depth limit."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="Print only the verdict line."),
     color: Optional[bool] = typer.Option(None, "--color/--no-color", help="Colour (default: when a terminal)."),
+    refresh: bool = typer.Option(False, "--refresh", help="Ask the Hub now, whatever the freshness window says."),
 ) -> None:
     """Find the models a project uses, resolve their ancestry, evaluate licences and origins."""
 
@@ -123,7 +124,7 @@ def scan(
         from licscan.scan import scan as run_scan
 
         config = load_config(
-            path, mirror=mirror, policy=policy, max_depth=max_depth,
+            path, mirror=mirror, policy=policy, max_depth=max_depth, refresh=refresh or None,
             rules_dirs=tuple(str(item) for item in rules_dir) or None,
         )
         result = run_scan(config, clock=_clock(), project_label=str(path))
@@ -148,6 +149,7 @@ def tree(
     model: str = typer.Argument(..., help="A Hub model id, e.g. meta-llama/Llama-3.1-8B-Instruct."),
     mirror: Optional[Path] = typer.Option(None, "--mirror", help="Resolve from this offline mirror directory."),
     color: Optional[bool] = typer.Option(None, "--color/--no-color"),
+    refresh: bool = typer.Option(False, "--refresh", help="Ask the Hub now, whatever the freshness window says."),
 ) -> None:
     """Print one model's ancestry with each node's licence and origin."""
 
@@ -159,7 +161,7 @@ def tree(
 
         if not is_repo_id(model):
             _fail(f"{model!r} is not a Hub model id (namespace/name)", ExitCode.USAGE)
-        config = load_config(Path("."), mirror=mirror)
+        config = load_config(Path("."), mirror=mirror, refresh=refresh or None)
         result = scan_models(config, [model], clock=_clock())
         typer.echo(render(result, color=_color(color)))
         return _verdict_code(result.verdict.value)
@@ -169,13 +171,16 @@ def tree(
 
 @app.command()
 def explain(
-    name: str = typer.Argument(..., help="A rule id or name (LS120, non-commercial) or a licence key (llama3.1)."),
+    name: str = typer.Argument(..., help="A rule (LS120, non-commercial), a licence (llama3.1, qwen-research), "
+                                         "a Hub namespace (zai-org) or a model with rules lineage."),
+    rules_dir: list[Path] = typer.Option([], "--rules-dir", help="Extra rules directory (overrides shipped rules)."),
 ) -> None:
-    """Explain a rule or a licence in plain words, with sources."""
+    """Explain a rule, a licence or a publisher in plain words, with sources and confidence per fact."""
 
     def run() -> int:
         from licscan.catalog import help_uri, rule
         from licscan.config import data_dir
+        from licscan.evaluation.explain import explain as explain_knowledge
         from licscan.evaluation.knowledge import load_knowledge
 
         try:
@@ -188,65 +193,237 @@ def explain(
                 f"{entry.title}\n\nWhy: {entry.rationale}\n\nWhat to do: {entry.help}\n\nMore: {help_uri(entry.id)}"
             )
             return ExitCode.PASS
-        knowledge = load_knowledge([data_dir("rules")])
-        keys = knowledge.aliases.get(name.strip().lower(), ())
-        if not keys:
-            _fail(f"no rule or licence called {name!r}", ExitCode.USAGE)
-        for key in keys:
-            typer.echo(_explain_license(knowledge.licenses[key]))
+        knowledge = load_knowledge([data_dir("rules"), *rules_dir])
+        text = explain_knowledge(name, knowledge)
+        if text is None:
+            _fail(f"no rule, licence or publisher called {name!r}", ExitCode.USAGE)
+        typer.echo(text.rstrip("\n") + "\n")
         return ExitCode.PASS
 
     _guarded(run)
-
-
-def _explain_license(record) -> str:
-    from licscan.evaluation.inheritance import conditions_of, obligations_of
-
-    lines = [f"{record.key}: {record.name}" + (f" ({record.version})" if record.version else "")]
-    lines.append(f"SPDX: {record.spdx_id}")
-    lines.append(f"Commercial use: {record.commercial_use.value}"
-                 + (" [unconfirmed]" if "commercial_use" in record.unconfirmed else ""))
-    if record.summary:
-        lines.append(f"\n{record.summary}")
-    conditions = conditions_of(record)
-    if conditions:
-        lines.append("\nConditions:")
-        lines.extend(f"  - {text}" for text in conditions)
-    duties = obligations_of(record, "(the model)")
-    if duties:
-        lines.append("\nObligations:")
-        lines.extend(f"  - {duty.kind}: {duty.text}" for duty in duties)
-    if record.territory_note:
-        lines.append(f"\nTerritory: {record.territory_note}")
-    if record.unconfirmed:
-        lines.append(f"\nUnconfirmed fields: {', '.join(record.unconfirmed)}")
-    lines.append("\nSources:")
-    lines.extend(
-        f"  - {source.citation}{f' <{source.url}>' if source.url else ''} ({source.date}, {source.confidence})"
-        for source in record.sources
-    )
-    return "\n".join(lines) + "\n"
 
 
 @rules_app.command("validate")
 def rules_validate(
     directory: list[Path] = typer.Argument(None, help="Rules directories (default: the shipped rules)."),
 ) -> None:
-    """Check rule files: schema, unknown keys, sources and dates; errors name the file and key."""
+    """Check rule files: schema, unknown keys, sources and dates; every error names its file and key."""
 
     def run() -> int:
         from licscan.config import data_dir
-        from licscan.evaluation.knowledge import load_knowledge
-        from licscan.evaluation.licenses import check_spdx_id
+        from licscan.evaluation import validate
 
         dirs = tuple(str(item) for item in directory) if directory else (str(data_dir("rules")),)
-        knowledge = load_knowledge(dirs)
-        for record in knowledge.licenses.values():
-            check_spdx_id(record)
+        knowledge, errors = validate(dirs)
+        for error in errors:
+            typer.echo(f"licscan: error: {error}", err=True)
+        if knowledge is None:
+            typer.echo(f"{len(errors)} error{'s' if len(errors) != 1 else ''} in {', '.join(dirs)}", err=True)
+            return ExitCode.USAGE
+        edges = sum(len(facts) for facts in knowledge.lineage.values())
         typer.echo(
             f"ok: {len(knowledge.licenses)} licences, {len(knowledge.origins)} publisher namespaces, "
-            f"{len(knowledge.policies)} policies in {', '.join(dirs)}"
+            f"{edges} lineage edges, {len(knowledge.policies)} policies in {', '.join(dirs)}"
         )
+        return ExitCode.PASS
+
+    _guarded(run)
+
+
+db_app = typer.Typer(help="The metadata cache and scan history (SQLite by default, LICSCAN_DB_URL for PostgreSQL).",
+                     no_args_is_help=True)
+app.add_typer(db_app, name="db")
+mirror_app = typer.Typer(help="Offline mirrors of recorded Hub metadata.", no_args_is_help=True)
+app.add_typer(mirror_app, name="mirror")
+
+
+@app.command()
+def lock(
+    path: Path = typer.Argument(Path("."), help="The project to lock."),
+    output: Optional[Path] = typer.Option(None, "--output", "-o", help="Where to write (default PATH/licscan.lock)."),
+    mirror: Optional[Path] = typer.Option(None, "--mirror", help="Resolve from this offline mirror directory."),
+    policy: Optional[str] = typer.Option(None, "--policy", help="Policy name (rules/policies) or a policy file."),
+    refresh: bool = typer.Option(False, "--refresh", help="Ask the Hub now, whatever the freshness window says."),
+) -> None:
+    """Write licscan.lock: every model's pinned lineage, licences, origins and verdicts."""
+
+    def run() -> int:
+        from licscan.config import load_config
+        from licscan.lock import lock as write_lock
+
+        config = load_config(path, mirror=mirror, policy=policy, refresh=refresh or None)
+        outcome = write_lock(config, output=output, clock=_clock())
+        typer.echo(f"wrote {outcome.path}: {outcome.models} models, {outcome.nodes} lineage nodes, "
+                   f"verdict {outcome.verdict.upper()}")
+        return ExitCode.PASS
+
+    _guarded(run)
+
+
+@app.command()
+def check(
+    files: list[Path] = typer.Argument(None, help="Files to check (default: the whole project)."),
+    lockfile: Optional[Path] = typer.Option(None, "--lockfile", help="The lockfile (default ./licscan.lock)."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="Print only the verdict line."),
+) -> None:
+    """Check the models named in FILES against licscan.lock, offline (the pre-commit hook)."""
+
+    def run() -> int:
+        from licscan.lock import run_check
+
+        text, code = run_check(lockfile, [str(item) for item in files] if files else None, quiet=quiet)
+        typer.echo(text)
+        return code
+
+    _guarded(run)
+
+
+@app.command()
+def diff(
+    old: Optional[str] = typer.Argument(None, help="A scan id from the history, or a JSON report file."),
+    new: Optional[str] = typer.Argument(None, help="A scan id or a JSON report file (default: the newest scan)."),
+    project: Path = typer.Option(Path("."), "--project", help="Whose history (default: this directory)."),
+) -> None:
+    """Show what changed between two scans (default: this project's last two)."""
+
+    def run() -> int:
+        from licscan.config import load_config
+        from licscan.scan import diff as run_diff
+
+        typer.echo(run_diff(load_config(project), old, new))
+        return ExitCode.PASS
+
+    _guarded(run)
+
+
+@db_app.command("path")
+def db_path() -> None:
+    """Print where the database is (a file path, or the URL with its password hidden)."""
+
+    def run() -> int:
+        from licscan.config import load_config
+        from licscan.scan import database_location
+
+        typer.echo(database_location(load_config(Path("."))))
+        return ExitCode.PASS
+
+    _guarded(run)
+
+
+@db_app.command("stats")
+def db_stats() -> None:
+    """Rows per table, schema revision, size and age of the cached metadata."""
+
+    def run() -> int:
+        from licscan.config import load_config
+        from licscan.scan import database_stats
+
+        stats = database_stats(load_config(Path(".")))
+        typer.echo(f"{stats['where']} ({stats['backend']}, schema revision {stats['revision']})")
+        for name, count in sorted(stats["tables"].items()):
+            typer.echo(f"  {name}: {count}")
+        if stats.get("bytes") is not None:
+            typer.echo(f"  size: {stats['bytes'] / 1_048_576:.1f} MiB")
+        for label, key in (("oldest fetch", "oldest_fetch"), ("newest fetch", "newest_fetch")):
+            if stats.get(key):
+                when = datetime.datetime.fromtimestamp(stats[key], tz=datetime.timezone.utc)
+                typer.echo(f"  {label}: {when.isoformat(timespec='seconds').replace('+00:00', 'Z')}")
+        typer.echo(f"  projects with history: {stats['projects']}")
+        return ExitCode.PASS
+
+    _guarded(run)
+
+
+@db_app.command("prune")
+def db_prune(
+    older_than: float = typer.Option(30.0, "--older-than", min=0, help="Days: drop metadata older than this."),
+    keep_scans: int = typer.Option(50, "--keep-scans", min=0, help="Scans kept per project, newest first."),
+) -> None:
+    """Drop old snapshots no repo's head points at, old misses and aliases, and all but the newest scans."""
+
+    def run() -> int:
+        from licscan.config import load_config
+        from licscan.scan import database_prune
+
+        removed = database_prune(load_config(Path(".")), older_than_days=older_than, keep_scans=keep_scans)
+        typer.echo("removed " + ", ".join(f"{count} {name}" for name, count in sorted(removed.items())))
+        return ExitCode.PASS
+
+    _guarded(run)
+
+
+@db_app.command("upgrade")
+def db_upgrade() -> None:
+    """Bring the database schema up to date (licscan also does this when it opens an outdated one)."""
+
+    def run() -> int:
+        from licscan.config import load_config
+        from licscan.scan import database_upgrade
+
+        typer.echo(f"schema revision {database_upgrade(load_config(Path('.')))}")
+        return ExitCode.PASS
+
+    _guarded(run)
+
+
+@mirror_app.command("pull")
+def mirror_pull(
+    models: list[str] = typer.Argument(None, help="Model ids; with --from-scan, project paths (default: .)."),
+    from_scan: bool = typer.Option(False, "--from-scan", help="Pull every model the project(s) name."),
+    output: Optional[Path] = typer.Option(None, "--output", "-o",
+                                          help="The mirror directory (default: the configured mirror, else "
+                                               "./licscan-mirror)."),
+    refresh: bool = typer.Option(False, "--refresh", help="Ask the Hub now, whatever the freshness window says."),
+) -> None:
+    """Record models and all their ancestors (info.json, README.md, LICENSE) into a mirror directory."""
+
+    def run() -> int:
+        from dataclasses import replace
+
+        from licscan.cards import is_repo_id
+        from licscan.config import load_config
+        from licscan.scan import mirror_pull as pull
+
+        items = list(models or [])
+        projects = [Path(item) for item in (items or ["."])] if from_scan else []
+        if not from_scan:
+            if not items:
+                _fail("name the models to pull, or use --from-scan [PATH]", ExitCode.USAGE)
+            bad = [item for item in items if not is_repo_id(item)]
+            if bad:
+                _fail(f"{bad[0]!r} is not a Hub model id (namespace/name)", ExitCode.USAGE)
+        config = load_config(projects[0] if projects else Path("."), check_mirror=False, refresh=refresh or None)
+        target = output or (Path(config.mirror) if config.mirror else Path("licscan-mirror"))
+        written, missing = pull(replace(config, mirror=None), [] if from_scan else items, target,
+                                from_projects=projects)
+        typer.echo(f"{target}: recorded {len(written)} repositories")
+        for line in missing:
+            typer.echo(f"  not recorded: {line}")
+        transient = [line for line in missing if line.endswith(("offline", "rate-limited", "network-error"))]
+        return ExitCode.INCOMPLETE if transient else ExitCode.PASS
+
+    _guarded(run)
+
+
+@app.command()
+def discover(
+    path: Path = typer.Argument(Path("."), help="The project to search."),
+    json_out: bool = typer.Option(False, "--json", help="Print JSON (schema licscan-discovery/1) instead of a table."),
+    no_cache: bool = typer.Option(False, "--no-cache", help="Read every file again; neither read nor write the cache."),
+) -> None:
+    """List every place the project names a model or dataset, without contacting the Hub."""
+
+    def run() -> int:
+        from dataclasses import replace
+
+        from licscan.config import load_config
+        from licscan.discovery import discover as find
+        from licscan.discovery.listing import render_json, render_text
+
+        config = load_config(path, check_mirror=False)
+        settings = replace(config.discovery(), cache_path=None) if no_cache else config.discovery()
+        result = find(config.root, settings)
+        typer.echo((render_json if json_out else render_text)(result), nl=False)
         return ExitCode.PASS
 
     _guarded(run)

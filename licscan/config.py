@@ -10,13 +10,17 @@ from typing import Any, Mapping
 
 from licscan import safeyaml
 from licscan.errors import ConfigError, ParseError
-from licscan.model import DiscoverySettings, EvaluationSettings, ResolutionSettings
+from licscan.model import DiscoverySettings, EvaluationSettings, IgnoreEntry, ResolutionSettings
 
 _PACKAGE_DIR = Path(__file__).resolve().parent
 _KNOWN_KEYS = {
     "models", "exclude", "mirror", "policy", "rules_dirs", "max_depth", "timeout", "workers",
-    "freshness_seconds", "db_url", "config_keys", "max_file_bytes",
+    "freshness_seconds", "db_url", "config_keys", "max_file_bytes", "project", "db_pool_size", "ignore",
 }
+# A cached repo head younger than this is used without asking the Hub; after it, one file-resolver request
+# revalidates it. Licences change by new commits, rarely; a day keeps many CI runs a day at zero Hub requests,
+# and `--refresh` (or freshness_seconds = 0) asks now.
+DEFAULT_FRESHNESS_SECONDS = 86_400
 _TRUE = {"1", "true", "yes", "on"}
 
 
@@ -35,6 +39,16 @@ def default_db_url() -> str:
     return f"sqlite:///{cache / 'licscan.db'}"
 
 
+def default_discovery_cache(root: Path) -> str:
+    """Where discovery keeps its per-file results for the project at `root`: one JSON file per project."""
+    import hashlib
+
+    import platformdirs
+
+    cache = Path(platformdirs.user_cache_dir("licscan", appauthor=False)) / "discovery"
+    return str(cache / f"{hashlib.sha256(str(root).encode('utf-8')).hexdigest()[:24]}.json")
+
+
 @dataclass(frozen=True)
 class ScanConfig:
     root: Path
@@ -47,10 +61,15 @@ class ScanConfig:
     max_depth: int = 32
     timeout: float = 10.0
     workers: int = 8
-    freshness_seconds: int = 0
+    freshness_seconds: int = DEFAULT_FRESHNESS_SECONDS
     db_url: str | None = None
+    db_pool_size: int = 2
+    refresh: bool = False
+    project: str | None = None  # the name scans are kept under in the history (default: the root's path)
     config_keys: tuple[str, ...] = ()
     max_file_bytes: int = 2_000_000
+    ignore: tuple[IgnoreEntry, ...] = ()
+    discovery_cache: str | None = None  # the per-file discovery cache (JSON); None: no cache
     endpoint: str | None = None
     offline: bool = False
     extra: Mapping[str, Any] = field(default_factory=dict)
@@ -72,6 +91,8 @@ class ScanConfig:
             max_file_bytes=self.max_file_bytes,
             declared_models=self.models,
             declared_in=self.config_file,
+            ignore=self.ignore,
+            cache_path=self.discovery_cache,
         )
 
     def resolution(self) -> ResolutionSettings:
@@ -84,7 +105,15 @@ class ScanConfig:
             timeout=self.timeout,
             workers=self.workers,
             freshness_seconds=self.freshness_seconds,
+            refresh=self.refresh,
+            db_pool_size=self.db_pool_size,
         )
+
+    @property
+    def project_key(self) -> str:
+        """The name this project's scans are kept under: `project` when set (teams sharing a database set it
+        so every runner's checkout is one series), else the project's absolute path."""
+        return self.project or str(self.root)
 
     def evaluation(self) -> EvaluationSettings:
         return EvaluationSettings(rules_dirs=(str(data_dir("rules")), *self.rules_dirs), policy=self.policy)
@@ -125,6 +154,40 @@ def _strings(data: Mapping[str, Any], key: str, file: str | None) -> tuple[str, 
     return tuple(value)
 
 
+def _optional_string(data: Mapping[str, Any], key: str, file: str | None) -> str | None:
+    value = data.get(key)
+    if value is not None and (not isinstance(value, str) or not value.strip()):
+        raise ConfigError("must be a non-empty string", file=file, key=key)
+    return value
+
+
+def _ignore_entries(data: Mapping[str, Any], file: str | None) -> tuple[IgnoreEntry, ...]:
+    """`ignore = [{path = "...", reason = "..."}, {model = "org/name", reason = "..."}]`: each with its reason."""
+    value = data.get("ignore", ())
+    if not isinstance(value, (list, tuple)):
+        raise ConfigError("must be a list of {path or model, reason} entries", file=file, key="ignore")
+    entries = []
+    for index, item in enumerate(value):
+        where = f"ignore[{index}]"
+        if not isinstance(item, Mapping):
+            raise ConfigError("must be a mapping with `path` or `model`, and `reason`", file=file, key=where)
+        unknown = set(item) - {"path", "model", "reason"}
+        if unknown:
+            raise ConfigError(f"unknown keys {sorted(unknown)} (known: model, path, reason)", file=file, key=where)
+        targets = [name for name in ("path", "model") if name in item]
+        if len(targets) != 1:
+            raise ConfigError("needs exactly one of `path` and `model`", file=file, key=where)
+        target = item[targets[0]]
+        if not isinstance(target, str) or not target.strip():
+            raise ConfigError("must be a non-empty string", file=file, key=f"{where}.{targets[0]}")
+        reason = item.get("reason")
+        if not isinstance(reason, str) or not reason.strip():
+            raise ConfigError("every ignored path or model needs a reason (why it is safe to skip)",
+                              file=file, key=f"{where}.reason")
+        entries.append(IgnoreEntry(reason=reason.strip(), **{targets[0]: target.strip()}))
+    return tuple(entries)
+
+
 def _number(data: Mapping[str, Any], key: str, file: str | None, default: float, kind: type) -> Any:
     value = data.get(key, default)
     if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
@@ -132,8 +195,11 @@ def _number(data: Mapping[str, Any], key: str, file: str | None, default: float,
     return kind(value)
 
 
-def load_config(root: Path, **overrides: Any) -> ScanConfig:
-    """The scan configuration for a project: file settings, then environment, then overrides (CLI)."""
+def load_config(root: Path, *, check_mirror: bool = True, **overrides: Any) -> ScanConfig:
+    """The scan configuration for a project: file settings, then environment, then overrides (CLI).
+
+    check_mirror=False accepts a configured mirror directory that does not exist yet (`licscan mirror pull`).
+    """
     root = root.resolve()
     if not root.exists():
         raise ConfigError(f"{root} does not exist")
@@ -167,10 +233,14 @@ def load_config(root: Path, **overrides: Any) -> ScanConfig:
         max_depth=_number(data, "max_depth", file, 32, int),
         timeout=_number(data, "timeout", file, 10.0, float),
         workers=max(1, _number(data, "workers", file, 8, int)),
-        freshness_seconds=_number(data, "freshness_seconds", file, 0, int),
+        freshness_seconds=_number(data, "freshness_seconds", file, DEFAULT_FRESHNESS_SECONDS, int),
         db_url=data.get("db_url") if isinstance(data.get("db_url"), str) else None,
+        db_pool_size=max(1, _number(data, "db_pool_size", file, 2, int)),
+        project=_optional_string(data, "project", file),
         config_keys=_strings(data, "config_keys", file),
         max_file_bytes=_number(data, "max_file_bytes", file, 2_000_000, int),
+        ignore=_ignore_entries(data, file),
+        discovery_cache=default_discovery_cache(root),
     )
     env = os.environ
     config = replace(
@@ -185,7 +255,7 @@ def load_config(root: Path, **overrides: Any) -> ScanConfig:
     if "rules_dirs" in clean:
         clean["rules_dirs"] = config.rules_dirs + tuple(clean["rules_dirs"])
     config = replace(config, **clean)
-    if config.mirror is not None and not Path(config.mirror).is_dir():
+    if check_mirror and config.mirror is not None and not Path(config.mirror).is_dir():
         raise ConfigError(f"mirror directory {config.mirror} does not exist", file=file, key="mirror")
     if config.db_url is None:
         config = replace(config, db_url=default_db_url())

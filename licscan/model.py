@@ -152,6 +152,29 @@ class ModelRecord:
     license_text: str | None = None  # LICENSE file text, when fetched (for evidence, never shipped)
     gated: str | None = None
     provenance: str | None = None  # e.g. "recorded" / "reconstructed" in a recorded mirror
+    license_file: str | None = None  # the file license_text was read from (LICENSE, LICENSE.md, LICENSE-MODEL...)
+    linked_license_text: str | None = None  # the text the card's license_link points to on another Hub repo
+    linked_license_from: str | None = None  # "<repo>/<file>@<sha>" it was read from, or why it could not be
+    tags: tuple[str, ...] = ()  # the Hub's tags for the repo (license:<id>, base_model:<id>, ...)
+    config_name_or_path: str | None = None  # config.json's _name_or_path, when resolution read it
+    parameters: int | None = None  # parameter count from the Hub's safetensors metadata
+    parameters_source: str | None = None  # where parameters comes from, in words
+    card_text: str | None = None  # the card's README text (for statements such as training tokens)
+
+
+@dataclass(frozen=True)
+class DatasetRecord:
+    """A dataset a model card names under `datasets:`, resolved through the Hub (or why it could not be)."""
+
+    repo_id: str
+    revision: str | None = None
+    card: "CardData | None" = None
+    source: str = "hub"
+    provenance: str | None = None
+    license_text: str | None = None
+    license_file: str | None = None
+    unresolved: UnresolvedReason | None = None
+    detail: str = ""
 
 
 @dataclass(frozen=True, order=True)
@@ -178,6 +201,7 @@ class Lineage:
     nodes: tuple[ModelRecord, ...]  # root first, then breadth-first, each id once
     edges: tuple[Edge, ...] = ()
     unresolved: tuple[Unresolved, ...] = ()
+    datasets: tuple[DatasetRecord, ...] = ()  # every dataset a node of the lineage names, each once
 
     def node(self, repo_id: str) -> ModelRecord | None:
         for record in self.nodes:
@@ -206,6 +230,7 @@ class ResolutionStats:
     file_downloads: int = 0
     cache_hits: int = 0
     mirror_reads: int = 0
+    revalidations: int = 0  # cheap freshness checks through the file resolver (no API call)
 
 
 @dataclass(frozen=True)
@@ -305,6 +330,25 @@ class LicenseTerms:
     summary: str = ""
     sources: tuple[Source, ...] = ()
     unconfirmed: tuple[str, ...] = ()  # names of fields whose value is unconfirmed
+    date: str | None = None  # the text's release, effective or last-modified date (ISO)
+    confidence: str = "primary"  # confidence of every fact not listed under secondary or unconfirmed
+    secondary: tuple[str, ...] = ()  # names of fields known only from secondary sources
+    families: tuple[str, ...] = ()
+    publishers: tuple[str, ...] = ()  # Hub namespaces that use the text (set when a slug is ambiguous)
+    markers: tuple[str, ...] = ()  # phrases of the text that identify a LICENSE file
+    links: tuple[str, ...] = ()  # URLs where the text is published (a card's license_link is matched against them)
+    scancode_key: str | None = None
+    use_policy: str | None = None
+    superseded_by: str | None = None  # the licence key the publisher moved to
+    superseded_on: str | None = None  # ISO date of that change
+
+    def field_confidence(self, name: str) -> str:
+        """How sure licscan's rules are of one field: 'primary', 'secondary' or 'unconfirmed'."""
+        if name in self.unconfirmed:
+            return "unconfirmed"
+        if name in self.secondary:
+            return "secondary"
+        return self.confidence
 
 
 @dataclass(frozen=True)
@@ -314,6 +358,8 @@ class EntityListing:
     date_added: str | None
     citation: str
     confidence: str = "secondary"
+    source: Source | None = None  # where licscan read about the listing
+    notes: str | None = None
 
 
 @dataclass(frozen=True)
@@ -325,6 +371,9 @@ class Origin:
     listings: tuple[EntityListing, ...] = ()
     confidence: str = "unknown"  # "primary", "secondary", "unconfirmed", "unknown"
     sources: tuple[Source, ...] = ()
+    unconfirmed: tuple[str, ...] = ()  # fields the registry does not confirm
+    notes: str | None = None
+    reviewed: str | None = None  # the registry's last_reviewed date
 
     @property
     def known(self) -> bool:
@@ -340,7 +389,9 @@ class NodeLicense:
     license_name: str | None
     key: str | None  # the matched rules/licenses key, None when unidentified
     spdx_id: str | None
-    method: str  # "license-id", "license_name", "license_link", "tag", "missing", "unidentified"
+    method: str  # "license-id", "license_name", "license_link", "license-file", "tag", "missing", "unidentified", "ambiguous"
+    evidence: tuple[tuple[str, str], ...] = ()  # what the identification rests on: (what, value) pairs
+    declared_key: str | None = None  # the licence the card's id or slug names, when its text says another
 
 
 @dataclass(frozen=True, order=True)
@@ -349,6 +400,7 @@ class Obligation:
     text: str
     license_key: str
     ancestor: str
+    confidence: str = "primary"  # of the licence record's field the duty comes from
 
 
 @dataclass(frozen=True)
@@ -361,6 +413,36 @@ class EffectiveTerms:
     territory_exclusions: tuple[str, ...] = ()
     origin_countries: tuple[str, ...] = ()
     spdx_expression: str | None = None  # every identified licence, conjunctive
+    unconfirmed: tuple[tuple[str, tuple[str, ...]], ...] = ()  # (licence key, its unconfirmed fields)
+    secondary: tuple[tuple[str, tuple[str, ...]], ...] = ()  # (licence key, fields from secondary sources only)
+
+
+@dataclass(frozen=True)
+class DatasetLicense:
+    """The licence of a dataset a node of the lineage names as training data."""
+
+    dataset: str
+    named_by: str  # the node whose card lists it
+    license: NodeLicense | None  # None when the dataset could not be resolved
+    revision: str | None = None
+    commercial_use: CommercialUse = CommercialUse.UNKNOWN
+    source: str | None = None
+    unresolved: str | None = None  # the reason, when it could not be resolved
+    detail: str = ""
+
+
+@dataclass(frozen=True)
+class ComputeEstimate:
+    """Training compute estimated as 6 x parameters x training tokens, with where each number comes from."""
+
+    model: str  # the node the numbers belong to
+    flop: float
+    parameters: int
+    parameters_source: str
+    tokens: float
+    tokens_source: str
+    factor: float = 6.0
+    thresholds: tuple[tuple[float, str, bool], ...] = ()  # (FLOP, what it means, whether the estimate exceeds it)
 
 
 @dataclass(frozen=True)
@@ -385,6 +467,8 @@ class ModelReport:
     origins: Mapping[str, Origin]
     effective: EffectiveTerms
     findings: tuple[Finding, ...]
+    training_data: tuple[DatasetLicense, ...] = ()
+    compute: tuple[ComputeEstimate, ...] = ()
 
 
 class Verdict(str, enum.Enum):
@@ -415,6 +499,15 @@ class ScanResult:
 
 
 @dataclass(frozen=True)
+class IgnoreEntry:
+    """One entry of the configuration's ignore list: a path pattern or a model id pattern, with the reason."""
+
+    reason: str
+    path: str | None = None  # gitignore-style pattern, relative to the project root
+    model: str | None = None  # a Hub id, or a glob such as "org/*"
+
+
+@dataclass(frozen=True)
 class DiscoverySettings:
     config_keys: tuple[str, ...] = (
         "model_name_or_path",
@@ -432,6 +525,9 @@ class DiscoverySettings:
     max_file_bytes: int = 2_000_000
     declared_models: tuple[str, ...] = ()  # from [tool.licscan] models
     declared_in: str | None = None  # the file the declared models come from
+    ignore: tuple[IgnoreEntry, ...] = ()  # skipped on purpose, and reported as such
+    cache_path: str | None = None  # the per-file result cache (a JSON file); None for no cache
+    workers: int = 0  # processes that scan files; 0 chooses by the amount of unread bytes
 
 
 @dataclass(frozen=True)
@@ -443,8 +539,14 @@ class ResolutionSettings:
     max_depth: int = 32
     timeout: float = 10.0
     max_retries: int = 3
-    freshness_seconds: int = 0  # reuse cached repo heads younger than this without asking the Hub
-    workers: int = 8
+    freshness_seconds: int = 0  # reuse cached repo heads younger than this without asking the Hub (config: a day)
+    workers: int = 8  # concurrent requests per Hub bucket (API calls; file downloads)
+    refresh: bool = False  # ask the Hub about every repo now, whatever the freshness window says
+    db_pool_size: int = 2  # connections one licscan process keeps to a server database (PostgreSQL)
+    # Base models licscan's rules record for cards that omit them (rules/lineage.yaml), by lower-cased child id;
+    # the walk follows them like base_model links, with evidence "licscan-rules".
+    extra_parents: Mapping[str, tuple["ParentLink", ...]] = field(default_factory=dict)
+    resolve_datasets: bool = True  # resolve the datasets cards name (one API call and README each)
 
 
 @dataclass(frozen=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
 from collections import defaultdict
 from typing import Callable, Sequence
@@ -20,17 +21,48 @@ def _utc_now() -> datetime.datetime:
     return datetime.datetime.now(datetime.timezone.utc)
 
 
-def scan(config: ScanConfig, *, clock: Clock = _utc_now, project_label: str | None = None) -> ScanResult:
-    """Scan a project: every model it names, through its whole ancestry, judged by the policy."""
+def scan(config: ScanConfig, *, clock: Clock = _utc_now, project_label: str | None = None,
+         history: bool = True) -> ScanResult:
+    """Scan a project: every model it names, through its whole ancestry, judged by the policy.
+
+    The scan is kept in the history of the metadata database (see `licscan diff`) unless history=False.
+    """
     from licscan import discovery, evaluation, resolution
 
     # Rules are read first: a broken rules directory should fail before any network traffic.
     knowledge, policy = evaluation.load(config.evaluation())
     found = discovery.discover(config.root, config.discovery())
-    return _evaluate(
-        config, found.occurrences, found.local_models, found.skipped, found.files_scanned,
-        knowledge, policy, clock, project_label, resolution, evaluation,
-    )
+    # The database too: a cache that cannot be used fails the scan before any request is spent.
+    store = open_database(config) if (history or not config.mirror) else None
+    try:
+        result = _evaluate(
+            config, found.occurrences, found.local_models, found.skipped, found.files_scanned,
+            knowledge, policy, clock, project_label, resolution, evaluation, store=store,
+        )
+        if history and store is not None:
+            record_history(store, config, result)
+        return result
+    finally:
+        if store is not None:
+            store.close()
+
+
+def open_database(config: ScanConfig):
+    """The metadata cache and scan history of this configuration (CacheError when it cannot be used)."""
+    from licscan import resolution
+
+    return resolution.open_store(config.db_url, pool_size=config.db_pool_size)
+
+
+def record_history(store, config: ScanConfig, result: ScanResult) -> int:
+    """Keep a scan (its JSON report: models, lineage, findings) under the project's key; returns its id."""
+    import os
+
+    from licscan.reporting.json_report import report_dict
+
+    secrets = (os.environ.get("HF_TOKEN"), os.environ.get("HUGGING_FACE_HUB_TOKEN"))
+    return store.record_scan(config.project_key, result.project, report_dict(result),
+                             secrets=tuple(item for item in secrets if item))
 
 
 def scan_models(config: ScanConfig, repo_ids: Sequence[str], *, clock: Clock = _utc_now) -> ScanResult:
@@ -46,7 +78,7 @@ def scan_models(config: ScanConfig, repo_ids: Sequence[str], *, clock: Clock = _
 
 
 def _evaluate(config, occurrences, local_models, skipped, files_scanned, knowledge, policy, clock, project_label,
-              resolution, evaluation) -> ScanResult:
+              resolution, evaluation, *, store=None) -> ScanResult:
     model_occurrences = [item for item in occurrences if item.ref.kind is RefKind.MODEL]
     roots: dict[str, ModelRef | LocalModel] = {}
     by_key: dict[str, list[Occurrence]] = defaultdict(list)
@@ -59,7 +91,9 @@ def _evaluate(config, occurrences, local_models, skipped, files_scanned, knowled
         by_key[local.key].append(
             Occurrence(ref=ModelRef(local.key), location=local.location, source="model-dir", via="local")
         )
-    resolved = resolution.resolve(list(roots.values()), config.resolution())
+    # Base models licscan's rules record (rules/lineage.yaml) are walked by resolution like the cards' own.
+    settings = dataclasses.replace(config.resolution(), extra_parents=knowledge.extra_parents)
+    resolved = resolution.resolve(list(roots.values()), settings, store=store)
     lineages = dict(resolved.lineages)
     outcome = evaluation.evaluate(lineages, by_key, knowledge, policy)
     generated = clock().astimezone(datetime.timezone.utc).replace(microsecond=0)
@@ -95,3 +129,125 @@ def project_label_path(config: ScanConfig, path: str | None) -> str | None:
         return Path(path).resolve().relative_to(config.root).as_posix()
     except ValueError:
         return Path(path).name
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Maintenance: the offline mirror, the database, the scan history
+# ---------------------------------------------------------------------------------------------------------
+
+
+def mirror_pull(config: ScanConfig, models: Sequence[str], target: Path, *,
+                from_projects: Sequence[Path] = ()) -> tuple[list[str], list[str]]:
+    """Record the given models, or every model the projects name, and all their ancestors into the mirror at
+    target. config.mirror, when set, is read from (copying one mirror into another); otherwise the Hub (or the
+    cache under HF_HUB_OFFLINE). Returns (repos written, 'id: reason' of what could not be read)."""
+    from dataclasses import replace
+
+    from licscan import discovery, resolution
+    from licscan.config import load_config
+
+    roots: dict[str, ModelRef | LocalModel] = {repo_id: ModelRef(repo_id) for repo_id in models}
+    for project in from_projects:
+        project_config = load_config(project, check_mirror=False)
+        found = discovery.discover(project_config.root, project_config.discovery())
+        for item in found.occurrences:
+            if item.ref.kind is RefKind.MODEL:
+                roots.setdefault(item.ref.key, ModelRef(item.ref.repo_id, item.ref.revision))
+        for local in found.local_models:
+            roots.setdefault(local.key, local)
+    settings = config.resolution()
+    store = open_database(config) if not settings.mirror else None
+    try:
+        result, written = resolution.pull_mirror(list(roots.values()), replace(settings), target, store=store)
+    finally:
+        if store is not None:
+            store.close()
+    missing = sorted({f"{gap.repo_id}: {gap.reason.value}" for lineage in result.lineages.values()
+                      for gap in lineage.unresolved})
+    return written, missing
+
+
+def database_location(config: ScanConfig) -> str:
+    from licscan import resolution
+
+    return resolution.describe_url(config.db_url or "")
+
+
+def database_stats(config: ScanConfig) -> dict:
+    store = open_database(config)
+    try:
+        return store.stats()
+    finally:
+        store.close()
+
+
+def database_prune(config: ScanConfig, *, older_than_days: float, keep_scans: int) -> dict:
+    store = open_database(config)
+    try:
+        return store.prune(older_than=older_than_days * 86_400, keep_scans=keep_scans)
+    finally:
+        store.close()
+
+
+def database_upgrade(config: ScanConfig) -> str | None:
+    """Open (and so migrate) the database; returns its schema revision."""
+    store = open_database(config)
+    try:
+        return store.revision()
+    finally:
+        store.close()
+
+
+def history(config: ScanConfig, *, limit: int = 20) -> list:
+    store = open_database(config)
+    try:
+        return store.scans(config.project_key, limit=limit)
+    finally:
+        store.close()
+
+
+def diff(config: ScanConfig, old: str | None = None, new: str | None = None) -> str:
+    """What changed between two scans: ids from the history, or JSON report files; by default the last two
+    scans of this project."""
+    import json
+
+    from licscan.errors import ConfigError
+    from licscan.reporting.diff import render
+
+    def load(ref: str, store) -> tuple[str, dict]:
+        path = Path(ref)
+        if not ref.isdigit() or path.is_file():
+            try:
+                data = json.loads(path.read_text(encoding="utf-8"))
+            except FileNotFoundError:
+                raise ConfigError(f"{ref} is neither a scan id of the history nor a report file") from None
+            except (OSError, ValueError) as exc:
+                raise ConfigError(f"{ref} is not a licscan JSON report: {exc}") from None
+            if not isinstance(data, dict) or data.get("schema") != "licscan-report/1":
+                raise ConfigError(f"{ref} is not a licscan JSON report (schema licscan-report/1)")
+            return ref, data
+        found = store.scan_report(int(ref))
+        if found is None:
+            raise ConfigError(f"there is no scan {ref} in the history ({store.where})")
+        record, data = found
+        return f"scan {record.id} ({record.generated_at})", data
+
+    store = open_database(config)
+    try:
+        if old is None or new is None:
+            recent = store.scans(config.project_key, limit=2)
+            if new is None and old is not None:
+                new = str(recent[0].id) if recent else None
+            elif old is None and new is None:
+                if len(recent) < 2:
+                    raise ConfigError(f"the history holds {len(recent)} scan{'s' if len(recent) != 1 else ''} of "
+                                      f"{config.project_key}; diff needs two (run `licscan scan` again, or name "
+                                      "two scans or report files)")
+                old, new = str(recent[1].id), str(recent[0].id)
+            if old is None or new is None:
+                raise ConfigError(f"the history holds no scan of {config.project_key} to compare with")
+        old_label, old_data = load(old, store)
+        new_label, new_data = load(new, store)
+    finally:
+        store.close()
+    return render(old_label, new_label, old_data, new_data)

@@ -17,6 +17,9 @@ DEFAULT_TOKEN = "hf_stubvalidtoken0000"
 
 _API = re.compile(r"^/api/models/(?P<ns>[^/]+)/(?P<name>[^/]+)(?:/revision/(?P<rev>[^/]+))?/?$")
 _RESOLVE = re.compile(r"^/(?P<ns>[^/]+)/(?P<name>[^/]+)/resolve/(?P<rev>[^/]+)/(?P<file>.+)$")
+# Dataset repos live under <root>/datasets/<ns>/<name>/, laid out like models (the mirror's layout too).
+_DATASET_API = re.compile(r"^/api/datasets/(?P<ns>[^/]+)/(?P<name>[^/]+)(?:/revision/(?P<rev>[^/]+))?/?$")
+_DATASET_RESOLVE = re.compile(r"^/datasets/(?P<ns>[^/]+)/(?P<name>[^/]+)/resolve/(?P<rev>[^/]+)/(?P<file>.+)$")
 
 
 @dataclass
@@ -119,6 +122,10 @@ class HubStub:
             return queue.pop(0) if queue else None
 
     # -- data --------------------------------------------------------------------------------------------
+    def _find_dataset(self, repo_id: str) -> tuple[_Repo | None, str | None]:
+        folder = self.root / "datasets" / repo_id
+        return (self._load(repo_id, folder), None) if (folder / "info.json").is_file() else (None, None)
+
     def _find(self, repo_id: str) -> tuple[_Repo | None, str | None]:
         """The repo and, when the id only matches in another letter case, the canonical id."""
         folder = self.root / repo_id
@@ -234,7 +241,18 @@ class _Handler(BaseHTTPRequestHandler):
         self.hub._record(self.command, path)
         if self.hub.latency:
             self.hub._stopping.wait(self.hub.latency)
-        if (match := _API.match(path)) and not head:
+        if (match := _DATASET_API.match(path) or _DATASET_RESOLVE.match(path)) and not (head and "file" not in
+                                                                                          match.groupdict()):
+            repo_id = f"{unquote(match['ns'])}/{unquote(match['name'])}"
+            if self._fault(self.hub._next_fault(f"datasets/{repo_id}"), head):
+                return
+            if "file" in match.groupdict():
+                self._resolve(repo_id, unquote(match["rev"]), unquote(match["file"]), head=head,
+                              find=self.hub._find_dataset)
+            else:
+                self._api(repo_id, unquote(match["rev"]) if match["rev"] else None, urlsplit(self.path).query,
+                          find=self.hub._find_dataset)
+        elif (match := _API.match(path)) and not head:
             repo_id = f"{unquote(match['ns'])}/{unquote(match['name'])}"
             if self._fault(self.hub._next_fault(repo_id), head):
                 return
@@ -252,8 +270,8 @@ class _Handler(BaseHTTPRequestHandler):
         status = 404 if self._auth_state() == "valid" else 401
         self._error(status, "RepoNotFound", "Repository not found", head=head)
 
-    def _api(self, repo_id: str, revision: str | None, query: str) -> None:
-        repo, actual = self.hub._find(repo_id)
+    def _api(self, repo_id: str, revision: str | None, query: str, *, find=None) -> None:
+        repo, actual = (find or self.hub._find)(repo_id)
         if repo is None and actual is not None:
             suffix = f"/revision/{quote(revision, safe='')}" if revision else ""
             self._redirect(f"/api/models/{actual}{suffix}" + (f"?{query}" if query else ""))
@@ -278,8 +296,8 @@ class _Handler(BaseHTTPRequestHandler):
             return
         self._send(200, json.dumps(repo.info).encode())
 
-    def _resolve(self, repo_id: str, revision: str, filename: str, *, head: bool) -> None:
-        repo, actual = self.hub._find(repo_id)
+    def _resolve(self, repo_id: str, revision: str, filename: str, *, head: bool, find=None) -> None:
+        repo, actual = (find or self.hub._find)(repo_id)
         if repo is None and actual is not None:
             self._redirect(f"/{actual}/resolve/{quote(revision, safe='')}/{quote(filename)}", head=head)
             return

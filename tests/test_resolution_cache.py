@@ -128,13 +128,22 @@ def test_fresh_heads_skip_the_api(stub_settings, hub_stub, db_url):
     hub_stub.clear()
     clock["now"] += 600
     result = _walk(settings, now=lambda: clock["now"])
-    assert hub_stub.requests == [
-        ("GET", "/api/models/licscan-test/does-not-exist")]  # only what was never cached is asked again
-    assert result.stats.api_calls == 1
-    clock["now"] += 7200  # older than the freshness window: ask again
+    # Within the window nothing is asked, not even the parent that does not exist (remembered as missing).
+    assert hub_stub.requests == []
+    assert result.stats.api_calls == 0
+    gap = result.lineages["licscan-test/child-of-missing"].unresolved[0]
+    assert gap.reason is UnresolvedReason.NOT_FOUND
+    clock["now"] += 7200  # older than the freshness window: revalidate
     hub_stub.clear()
-    _walk(settings, now=lambda: clock["now"])
-    assert len(hub_stub.api_calls()) > 1 and hub_stub.file_calls() == []
+    again = _walk(settings, now=lambda: clock["now"])
+    # One file-resolver HEAD per cached repo says main has not moved: no API call, no download. The API is
+    # asked only about the missing repo and the gated ones (whose files answer 403 without access).
+    gated = {n.repo_id for lin in result.lineages.values() for n in lin.nodes if n.gated}
+    assert gated and sorted(path for _, path in hub_stub.api_calls()) == sorted(
+        ["/api/models/licscan-test/does-not-exist"] + [f"/api/models/{repo}" for repo in gated])
+    assert hub_stub.file_calls("GET") == [] and hub_stub.file_calls("HEAD")
+    assert again.stats.revalidations == len(hub_stub.file_calls("HEAD"))
+    assert _shape(again) == _shape(result) | {"licscan-test/child-of-missing": _shape(again)["licscan-test/child-of-missing"]}
 
 
 def test_store_records_heads_with_the_injected_clock(tmp_path):

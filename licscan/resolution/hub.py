@@ -5,19 +5,18 @@ from __future__ import annotations
 import json
 import logging
 import re
-import tempfile
 import threading
 import time
 from dataclasses import dataclass, replace
 from typing import Any, Callable
 
 import huggingface_hub
-from huggingface_hub import HfApi, constants, hf_hub_download
+from huggingface_hub import HfApi, constants, get_hf_file_metadata, hf_hub_url
+from huggingface_hub.utils import build_hf_headers, get_session, hf_raise_for_status, parse_ratelimit_headers
 from huggingface_hub.errors import (
     EntryNotFoundError,
     GatedRepoError,
     HfHubHTTPError,
-    LocalEntryNotFoundError,
     OfflineModeIsEnabled,
     RepositoryNotFoundError,
     RevisionNotFoundError,
@@ -26,29 +25,25 @@ from huggingface_hub.errors import (
 from licscan.errors import redact
 from licscan.model import ResolutionSettings, UnresolvedReason
 from licscan.resolution.cache import CacheSource
-from licscan.resolution.interface import FetchFailure, RepoSnapshot, SourceCounters
-from licscan.resolution.store import MetadataStore
+from licscan.resolution.interface import FetchFailure, PendingFiles, RepoSnapshot, SourceCounters
+from licscan.resolution.store import Head, MetadataStore
 
 try:  # huggingface_hub 2.x speaks httpx2, 1.x httpx; both name their transport errors alike.
     import httpx2 as _httpx
 except ImportError:  # pragma: no cover - depends on the installed huggingface_hub
     import httpx as _httpx  # type: ignore[no-redef]
 
-try:
-    from huggingface_hub.utils.tqdm import silent_tqdm as _silent_bar
-except ImportError:  # pragma: no cover
-    _silent_bar = None  # type: ignore[assignment]
-
 logger = logging.getLogger(__name__)
 
-EXPAND = ["author", "cardData", "sha", "gated", "tags", "siblings"]
+EXPAND = ["author", "cardData", "sha", "gated", "tags", "siblings", "safetensors"]
+DATASET_EXPAND = ["author", "cardData", "sha", "gated", "tags", "siblings"]
 MAX_RETRY_AFTER = 60.0  # never sleep longer than this on one Retry-After, whatever the server asks
 BACKOFF_START = 1.0
 BACKOFF_MAX = 8.0
 MAX_FILE_BYTES = 2_000_000
-_LICENSE_NAMES = ("license", "license.md", "license.txt")
+# A repo with a LICENSE-MODEL usually keeps its code licence in LICENSE: the weights' licence is read first.
+_LICENSE_NAMES = ("license-model", "license-model.md", "license-model.txt", "license", "license.md", "license.txt")
 _COMMIT = re.compile(r"[0-9a-f]{40}")
-_RATELIMIT_T = re.compile(r"\bt\s*=\s*(\d+)")
 _TRANSIENT_STATUS = {408, 500, 502, 503, 504}
 
 
@@ -64,11 +59,11 @@ class _Retry:
 class HubSource:
     """Read model metadata from the Hugging Face Hub (or settings.endpoint).
 
-    Per repo: one API call (model_info with expand) for the sha, gating, tags, siblings and cardData;
-    then README.md and a LICENSE file through the file resolver, unless the metadata cache already holds
-    them for that sha. Files go to a private temporary directory, not the user's HF cache: licscan keeps
-    what it needs in its own cache keyed by sha, and an audit should not fill ~/.cache/huggingface with
-    the cards of every ancestor (nor depend on what is already there).
+    Per repo: one API call (model_info with expand) for the sha, gating, tags, siblings and cardData; then
+    README.md and a LICENSE file through the file resolver (one GET each, pinned to the sha), unless the
+    metadata cache already holds them for that sha. Nothing goes to the user's HF cache: licscan keeps what
+    it needs in its own cache keyed by sha. Within the freshness window a cached head answers without a
+    request; after it, one file-resolver request tells whether main moved before any API call is spent.
     """
 
     name = "hub"
@@ -88,33 +83,42 @@ class HubSource:
         self.counters = SourceCounters()
         self._cache_only = CacheSource(store)
         self._cache_only.counters = self.counters
-        self._tmp: tempfile.TemporaryDirectory[str] | None = None
-        self._tmp_lock = threading.Lock()
+        self._gate = threading.Lock()
+        self._pause_until = 0.0  # no request before this time (a 429's Retry-After, shared by every worker)
+        self._exhausted: str | None = None  # set once a repo gave up on the rate limit: fail the rest fast
 
     def close(self) -> None:
-        with self._tmp_lock:
-            if self._tmp is not None:
-                self._tmp.cleanup()
-                self._tmp = None
+        pass  # huggingface_hub's session is shared by the process and closes with it
 
     def _redact(self, text: str) -> str:
         return redact(text, *self.secrets)
 
-    def _cache_dir(self) -> str:
-        with self._tmp_lock:  # workers race here on the first download; two directories would leak one
-            if self._tmp is None:
-                self._tmp = tempfile.TemporaryDirectory(prefix="licscan-hub-")
-            return self._tmp.name
-
-    # -- fetch -------------------------------------------------------------------------------------------
+    # -- fetch ---------------------------------------------------------------------------------------------
     def fetch(self, repo_id: str, revision: str | None) -> RepoSnapshot | FetchFailure:
+        first = self.fetch_info(repo_id, revision)
+        return self.fetch_files(first) if isinstance(first, PendingFiles) else first
+
+    def fetch_info(self, repo_id: str, revision: str | None) -> RepoSnapshot | FetchFailure | PendingFiles:
+        """The repo from the cache when that is good enough, else its one API call (files still to read)."""
         if self.offline:  # HF_HUB_OFFLINE as huggingface_hub users expect: answer from the cache alone
             return self._cache_only.fetch(repo_id, revision)
-        fresh = self._from_cache_without_asking(repo_id, revision)
+        # One look at the cache per repo: where a rename seen before points, and that repo's last known head.
+        known = self._store.canonical(repo_id) if self._store is not None else None
+        head = self._store.head(known or repo_id) if self._store is not None else None
+        fresh = self._from_cache_without_asking(repo_id, revision, known, head)
         if fresh is not None:
             return fresh
-        info = self._model_info(repo_id, revision)
+        revalidated = self._revalidate(repo_id, revision, known, head)
+        if revalidated is not None:
+            return revalidated
+        # A rename seen before is asked for under its new id: the redirect would cost a request of its own.
+        info = self._model_info(known or repo_id, revision)
+        if isinstance(info, FetchFailure) and known is not None:
+            info = replace(info, repo_id=repo_id)
         if isinstance(info, FetchFailure):
+            if info.reason is UnresolvedReason.NOT_FOUND and self._store is not None and revision is None:
+                self._store.put_miss(repo_id, _miss_reason(bool(self.secrets)), info.detail, secrets=self.secrets,
+                                     at=self._now())
             return info
         canonical = info.id or repo_id
         sha = info.sha
@@ -132,37 +136,80 @@ class HubSource:
             card_data=card_data,
             files=files,
             authenticated=bool(self.secrets),
+            parameters=_parameters(info),
         )
         cached = self._store.get_snapshot(canonical, sha) if (self._store is not None and sha) else None
         if cached is not None and self._reusable(cached):
             self.counters.add(cache_hits=1)
             snapshot = replace(base, readme=cached.readme, license_text=cached.license_text, notes=cached.notes,
-                               api_only=cached.api_only)
-            cacheable = True
-        else:
-            snapshot, cacheable = self._with_files(base)
-        if cacheable:
+                               api_only=cached.api_only, license_file=cached.license_file,
+                               config_name_or_path=cached.config_name_or_path)
             self._remember(snapshot, revision)
+            return snapshot
+        return PendingFiles(base, revision)
+
+    def fetch_files(self, pending: PendingFiles) -> RepoSnapshot:
+        """README.md and LICENSE through the file resolver; the snapshot is cached when nothing was lost."""
+        snapshot, cacheable = self._with_files(pending.snapshot)
+        if cacheable:
+            self._remember(snapshot, pending.revision)
         elif self._store is not None and snapshot.requested_id != snapshot.repo_id:
             self._store.set_alias(snapshot.requested_id, snapshot.repo_id, at=self._now())
         return snapshot
 
-    def _from_cache_without_asking(self, repo_id: str, revision: str | None) -> RepoSnapshot | None:
-        """A cached snapshot good enough to skip the API call: a pinned commit, or a fresh enough head."""
+    def _from_cache_without_asking(self, repo_id: str, revision: str | None, known: str | None,
+                                   head: Head | None) -> RepoSnapshot | FetchFailure | None:
+        """A cached answer good enough to skip the Hub: a pinned commit, or a head (or a not-found) younger
+        than the freshness window."""
         if self._store is None:
             return None
-        canonical = self._store.canonical(repo_id) or repo_id
+        canonical = known or repo_id
         snapshot = None
+        window = 0 if self._settings.refresh else self._settings.freshness_seconds
         if revision and _COMMIT.fullmatch(revision):
             snapshot = self._store.get_snapshot(canonical, revision)  # a commit never changes
-        elif revision in (None, "main") and self._settings.freshness_seconds > 0:
-            head = self._store.head(canonical)
-            if head is not None and self._now() - head.checked_at <= self._settings.freshness_seconds:
+        elif revision in (None, "main") and window > 0:
+            if head is not None and self._now() - head.checked_at <= window:
                 snapshot = self._store.get_snapshot(canonical, head.sha)
+            elif head is None and revision is None:
+                miss = self._store.miss(repo_id)
+                if (miss is not None and self._now() - miss.checked_at <= window
+                        and miss.reason == _miss_reason(bool(self.secrets))):
+                    self.counters.add(cache_hits=1)
+                    # The detail as the Hub gave it: a report must not depend on whether the cache answered.
+                    return FetchFailure(repo_id, UnresolvedReason.NOT_FOUND, miss.detail)
         if snapshot is None or not self._reusable(snapshot):
             return None
         self.counters.add(cache_hits=1)
         return snapshot.with_request(repo_id)  # keeps the original source: reports must not depend on cache state
+
+    def _revalidate(self, repo_id: str, revision: str | None, known: str | None,
+                    head: Head | None) -> RepoSnapshot | None:
+        """After the freshness window: ask the file resolver (the larger bucket) which commit main is at; when
+        it is the cached head, the cached snapshot serves and no API call is spent."""
+        if self._store is None or self._settings.refresh or self._settings.freshness_seconds <= 0:
+            return None
+        if revision not in (None, "main"):
+            return None
+        canonical = known or repo_id
+        if head is None:
+            return None
+        cached = self._store.get_snapshot(canonical, head.sha)
+        if cached is None or not self._reusable(cached) or cached.gated:
+            return None  # a gated repo's files answer 403 without access: its API call is the cheap way
+        probe = "README.md" if ("README.md" in cached.files or not cached.files) else cached.files[0]
+        self.counters.add(revalidations=1)
+        try:
+            self._wait_turn()
+            meta = get_hf_file_metadata(hf_hub_url(canonical, probe, revision="main", endpoint=self._endpoint),
+                                        timeout=self._settings.timeout)
+        except Exception:  # noqa: BLE001 - any doubt is settled by the API call that follows
+            return None
+        if meta.commit_hash != head.sha:
+            return None
+        self._store.set_head(canonical, head.sha, at=self._now())
+        self.counters.add(cache_hits=1)
+        return cached.with_request(repo_id)
 
     def _reusable(self, cached: RepoSnapshot) -> bool:
         """A cached snapshot serves unless its README was refused for want of a token we now have."""
@@ -175,10 +222,26 @@ class HubSource:
         self._store.put_snapshot(snapshot, secrets=self.secrets, at=self._now(), head=revision in (None, "main"))
 
     # -- the API call ------------------------------------------------------------------------------------
+    def _wait_turn(self) -> None:
+        """Wait out a pause the Hub asked for (429) before any request: the limit is per caller, not per repo."""
+        with self._gate:
+            until = self._pause_until
+        delay = until - self._now()
+        if delay > 0:
+            self._sleep(min(delay, MAX_RETRY_AFTER))
+            with self._gate:
+                if self._pause_until == until:
+                    self._pause_until = 0.0
+
     def _model_info(self, repo_id: str, revision: str | None) -> Any:
         backoff = BACKOFF_START
         attempts = 0
         while True:
+            if self._exhausted is not None:  # retrying more repos would only spend more of the same limit
+                return FetchFailure(repo_id, UnresolvedReason.RATE_LIMITED,
+                                    f"not asked: the Hub's rate limit was exhausted earlier in this scan "
+                                    f"({self._exhausted})")
+            self._wait_turn()
             attempts += 1
             self.counters.add(api_calls=1)
             try:
@@ -190,11 +253,22 @@ class HubSource:
                     return failure
             if attempts > self._settings.max_retries:
                 tries = f"{attempts} attempt{'s' if attempts != 1 else ''}"
+                if failure.reason is UnresolvedReason.RATE_LIMITED:
+                    with self._gate:
+                        self._exhausted = self._exhausted or f"{repo_id} gave up after {tries}"
                 return FetchFailure(repo_id, failure.reason, self._redact(f"{failure.detail} (gave up after {tries})"))
             wait = failure.wait if failure.wait is not None else backoff
             backoff = min(BACKOFF_MAX, backoff * 2)
             logger.warning("%s", self._redact(f"{repo_id}: {failure.detail}; retrying in {wait:g}s"))
-            self._sleep(wait)
+            if failure.reason is UnresolvedReason.RATE_LIMITED:
+                with self._gate:  # every worker waits: the next request from any of them would be refused too
+                    until = self._pause_until = max(self._pause_until, self._now() + wait)
+                self._sleep(wait)
+                with self._gate:
+                    if self._pause_until == until:
+                        self._pause_until = 0.0
+            else:
+                self._sleep(wait)
 
     def _classify(self, repo_id: str, revision: str | None, exc: Exception) -> FetchFailure | _Retry:
         """Turn what model_info raised into a final failure or a retry. Order matters: subclasses first."""
@@ -255,7 +329,7 @@ class HubSource:
                 cacheable = cacheable and not got.transient
         else:
             notes.append("the repo has no README.md")
-        license_name = next((f for f in snapshot.files if f.lower() in _LICENSE_NAMES), None)
+        license_name = license_file_of(snapshot.files)
         if license_name and not api_only:
             got = self._download(snapshot, license_name)
             if isinstance(got, bytes):
@@ -263,24 +337,77 @@ class HubSource:
             else:
                 notes.append(got.note)
                 cacheable = cacheable and not got.transient
-        updated = replace(snapshot, readme=readme, license_text=license_text, api_only=api_only, notes=tuple(notes))
+        config_name = None
+        # One more file only where it can contradict something: a card that names a base model.
+        if "config.json" in snapshot.files and not api_only and (snapshot.card_data or {}).get("base_model"):
+            got = self._download(snapshot, "config.json")
+            if isinstance(got, bytes):
+                config_name = name_or_path(got)
+            else:
+                cacheable = cacheable and not got.transient
+        updated = replace(snapshot, readme=readme, license_text=license_text, api_only=api_only, notes=tuple(notes),
+                          license_file=license_name if license_text is not None else None,
+                          config_name_or_path=config_name)
         return updated, cacheable
 
-    def _download(self, snapshot: RepoSnapshot, filename: str) -> bytes | _Missing:
-        """The file's bytes, or why there are none (the card then comes from cardData)."""
-        self.counters.add(file_downloads=1)
+    def fetch_dataset(self, repo_id: str) -> RepoSnapshot | FetchFailure:
+        """A dataset's card and LICENSE at its current revision: one API call, then README.md as a file.
+
+        Datasets are asked once, without retries, and are not kept in the metadata cache: a dataset that
+        cannot be read costs the scan nothing but a finding that its licence is unknown.
+        """
+        if self.offline:
+            return FetchFailure(repo_id, UnresolvedReason.OFFLINE, "offline: datasets are read from the Hub only")
+        self._wait_turn()
+        self.counters.add(api_calls=1)
         try:
-            path = hf_hub_download(
-                snapshot.repo_id, filename, revision=snapshot.sha or None, endpoint=self._endpoint,
-                cache_dir=self._cache_dir(), etag_timeout=self._settings.timeout, tqdm_class=_silent_bar,
-            )
-            with open(path, "rb") as handle:
-                return handle.read(MAX_FILE_BYTES)
+            info = self._api.dataset_info(repo_id, expand=DATASET_EXPAND, timeout=self._settings.timeout)
+        except Exception as exc:  # noqa: BLE001 - every failure becomes a value, never a crash
+            failure = self._classify(repo_id, None, exc)
+            return failure if isinstance(failure, FetchFailure) else FetchFailure(repo_id, failure.reason,
+                                                                                  failure.detail)
+        files = tuple(s.rfilename for s in (info.siblings or ()) if getattr(s, "rfilename", None))
+        gated = info.gated if isinstance(info.gated, str) else ("manual" if info.gated is True else None)
+        snapshot = RepoSnapshot(requested_id=repo_id, repo_id=info.id or repo_id, sha=info.sha, source=self.name,
+                                author=info.author, gated=gated, tags=tuple(str(t) for t in (info.tags or ())),
+                                card_data=_card_data(info), files=files)
+        notes = []
+        readme = license_text = None
+        if "README.md" in files:
+            got = self._download(snapshot, "README.md", repo_type="dataset")
+            readme = got if isinstance(got, bytes) else None
+            if not isinstance(got, bytes):
+                notes.append(got.note)
+        license_name = license_file_of(files)
+        if license_name:
+            got = self._download(snapshot, license_name, repo_type="dataset")
+            license_text = got.decode("utf-8", errors="replace") if isinstance(got, bytes) else None
+        return replace(snapshot, readme=readme, license_text=license_text, notes=tuple(notes),
+                       license_file=license_name if license_text is not None else None, api_only=readme is None)
+
+    def _download(self, snapshot: RepoSnapshot, filename: str, *, repo_type: str = "model") -> bytes | _Missing:
+        """The file's bytes, or why there are none (the card then comes from cardData).
+
+        One GET on the file resolver, pinned to the sha, through huggingface_hub's session (its headers and
+        token, its error classes): hf_hub_download would add a HEAD per file and a copy on disk we never use.
+        """
+        self.counters.add(file_downloads=1)
+        url = hf_hub_url(snapshot.repo_id, filename, revision=snapshot.sha or "main", endpoint=self._endpoint,
+                         repo_type=repo_type)
+        try:
+            self._wait_turn()
+            with get_session().stream("GET", url, headers=build_hf_headers(), follow_redirects=True,
+                                      timeout=self._settings.timeout) as response:
+                hf_raise_for_status(response)
+                data = bytearray()
+                for chunk in response.iter_bytes():
+                    data += chunk
+                    if len(data) >= MAX_FILE_BYTES:
+                        break
+            return bytes(data[:MAX_FILE_BYTES])
         except GatedRepoError:
             return _Missing(f"{filename} not read: the repo's files are gated (they need an accepted access "
                             "request)", transient=False)
-        except LocalEntryNotFoundError as exc:  # the HEAD call failed (network, 5xx) and nothing is cached
-            return _Missing(self._redact(f"{filename} could not be downloaded: {_first_line(exc)}"))
         except EntryNotFoundError:
             return _Missing(f"{filename} is listed but not found at {snapshot.sha}", transient=False)
         except RepositoryNotFoundError:
@@ -309,6 +436,28 @@ def _card_data(info: Any) -> dict[str, Any] | None:
     return data if isinstance(data, dict) else None
 
 
+def license_file_of(files: Any) -> str | None:
+    """The licence file licscan reads from a repo's file list, by _LICENSE_NAMES' order."""
+    by_name = {str(name).lower(): str(name) for name in files if "/" not in str(name)}
+    return next((by_name[name] for name in _LICENSE_NAMES if name in by_name), None)
+
+
+def name_or_path(config: bytes) -> str | None:
+    """config.json's _name_or_path: the checkpoint the model was saved from, as transformers records it."""
+    try:
+        data = json.loads(config[:MAX_FILE_BYTES])
+    except ValueError:
+        return None
+    value = data.get("_name_or_path") if isinstance(data, dict) else None
+    return value.strip()[:300] if isinstance(value, str) and value.strip() else None
+
+
+def _parameters(info: Any) -> int | None:
+    """The total parameter count from the API's safetensors metadata, when the Hub computed it."""
+    total = getattr(getattr(info, "safetensors", None), "total", None)
+    return total if isinstance(total, int) and not isinstance(total, bool) and total > 0 else None
+
+
 def _first_line(exc: BaseException) -> str:
     text = str(exc).strip()
     return text.splitlines()[0] if text else ""
@@ -327,10 +476,19 @@ def _retry_after(headers: Any) -> float | None:
     """Seconds the Hub asks us to wait: Retry-After, else the reset time of its RateLimit header; capped."""
     value = None
     for key in headers:
-        lowered = key.lower()
-        if lowered == "retry-after" and str(headers[key]).strip().isdigit():
+        if key.lower() == "retry-after" and str(headers[key]).strip().isdigit():
             value = float(str(headers[key]).strip())
             break
-        if lowered == "ratelimit" and value is None and (match := _RATELIMIT_T.search(str(headers[key]))):
-            value = float(match.group(1))
+    if value is None:
+        try:
+            info = parse_ratelimit_headers(headers)
+        except (ValueError, TypeError):
+            info = None
+        if info is not None:
+            value = float(info.reset_in_seconds)
     return min(value, MAX_RETRY_AFTER) if value is not None else None
+
+
+def _miss_reason(authenticated: bool) -> str:
+    """How a remembered not-found is stored: one seen without a token says nothing to a caller with one."""
+    return "not-found:token" if authenticated else "not-found"

@@ -32,6 +32,9 @@ class RepoSnapshot:
     api_only: bool = False  # the README could not be read; card_data is all there is
     authenticated: bool = False  # a token was sent; an api_only snapshot made without one is worth retrying
     notes: tuple[str, ...] = ()  # why api_only, or what else went wrong along the way
+    license_file: str | None = None  # which file license_text was read from (LICENSE-MODEL, LICENSE, ...)
+    config_name_or_path: str | None = None  # config.json's _name_or_path, read when the card names a base_model
+    parameters: int | None = None  # total parameter count from the Hub's safetensors metadata
 
     def with_request(self, requested_id: str, *, source: str | None = None) -> "RepoSnapshot":
         return replace(self, requested_id=requested_id, source=source or self.source)
@@ -46,6 +49,19 @@ class FetchFailure:
     detail: str = ""
 
 
+@dataclass(frozen=True)
+class PendingFiles:
+    """A two-phase source's answer to fetch_info: the API's metadata, with README/LICENSE still to read.
+
+    A source that has fetch_info(repo_id, revision) -> RepoSnapshot | FetchFailure | PendingFiles and
+    fetch_files(PendingFiles) -> RepoSnapshot | FetchFailure lets the walk ask for a repo's parents while its
+    files download (see lineage._Walk._crawl); fetch() stays the one-call form of the same thing.
+    """
+
+    snapshot: RepoSnapshot  # without readme/license_text
+    revision: str | None  # the revision as asked
+
+
 @dataclass
 class SourceCounters:
     """What a source spent; thread-safe because a level's repos are fetched concurrently."""
@@ -54,6 +70,7 @@ class SourceCounters:
     file_downloads: int = 0
     cache_hits: int = 0
     mirror_reads: int = 0
+    revalidations: int = 0
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
 
     def add(self, **counts: int) -> None:
@@ -63,7 +80,8 @@ class SourceCounters:
 
     def snapshot(self) -> ResolutionStats:
         with self._lock:
-            return ResolutionStats(self.api_calls, self.file_downloads, self.cache_hits, self.mirror_reads)
+            return ResolutionStats(self.api_calls, self.file_downloads, self.cache_hits, self.mirror_reads,
+                                   self.revalidations)
 
 
 @runtime_checkable

@@ -6,7 +6,7 @@ import logging
 import re
 import time
 from collections import deque
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field, replace
 from typing import Any, Callable, Iterable, Mapping, Sequence
 
@@ -15,6 +15,7 @@ from licscan.cards import card_from_mapping, normalize_repo_id, parse_card, spli
 from licscan.errors import CacheError, ParseError, redact
 from licscan.model import (
     CardData,
+    DatasetRecord,
     Edge,
     Lineage,
     LocalModel,
@@ -29,7 +30,7 @@ from licscan.model import (
     Unresolved,
     UnresolvedReason,
 )
-from licscan.resolution.interface import SOURCES, FetchFailure, MetadataSource, RepoSnapshot
+from licscan.resolution.interface import SOURCES, FetchFailure, MetadataSource, PendingFiles, RepoSnapshot
 from licscan.resolution.store import MetadataStore, open_store
 
 logger = logging.getLogger(__name__)
@@ -72,7 +73,7 @@ def resolve(
     """
     own_store = store is None and source is None and not settings.mirror
     if own_store:
-        store = open_store(settings.db_url, now=now)
+        store = open_store(settings.db_url, now=now, pool_size=settings.db_pool_size)
     own_source = source is None
     try:
         if source is None:
@@ -128,13 +129,8 @@ class _Walk:
             root_keys.append((root.key, root, _key(repo_id, root.revision), None))
             levels[0].append((repo_id, root.revision))
 
-        with ThreadPoolExecutor(max_workers=max(1, self.settings.workers),
-                                thread_name_prefix="licscan-resolve") as pool:
-            depth = 0
-            while levels.get(depth) or levels.get(depth + 1):
-                found = self._fetch_level(pool, levels.pop(depth, []), depth)
-                levels.setdefault(depth + 1, []).extend(found)
-                depth += 1
+        self._crawl(levels)
+        self._fetch_evidence()
 
         lineages: dict[str, Lineage] = {}
         for key, root, fetch_key, bad in root_keys:
@@ -145,40 +141,132 @@ class _Walk:
             file_downloads=after.file_downloads - before.file_downloads,
             cache_hits=after.cache_hits - before.cache_hits,
             mirror_reads=after.mirror_reads - before.mirror_reads,
+            revalidations=after.revalidations - before.revalidations,
         )
         return ResolutionResult(lineages=lineages, canonical=dict(self.canonical), stats=stats)
 
-    def _fetch_level(self, pool: ThreadPoolExecutor, frontier: list[tuple[str, str | None]],
-                     depth: int) -> list[tuple[str, str | None]]:
-        todo: dict[_Key, tuple[str, str | None]] = {}
-        for repo_id, revision in frontier:
-            key = _key(repo_id, revision)
-            if key in self.results or key in todo:
-                continue
-            known = self._known(repo_id, revision)
-            if known is not None:  # already fetched under its new name
-                self.results[key] = known.with_request(repo_id)
-                continue
-            todo[key] = (repo_id, revision)
-        for key, result in zip(todo, pool.map(lambda item: self._fetch(*item), todo.values())):
-            self.results[key] = result
-        next_frontier: list[tuple[str, str | None]] = []
-        for repo_id, revision in frontier:
-            result = self.results[_key(repo_id, revision)]
-            if isinstance(result, FetchFailure):
-                continue
-            self.canonical[repo_id] = result.repo_id
-            if repo_id != result.repo_id:
-                self.aliases.setdefault(result.repo_id, set()).add(repo_id)
-            if result.repo_id in self.nodes:
-                continue
-            if revision is None:
-                self.by_lower[repo_id.lower()] = self.by_lower[result.repo_id.lower()] = result.repo_id
-            node = self._hub_node(result)
-            self.nodes[result.repo_id] = node
-            if depth < self.max_depth:
-                next_frontier.extend((link.repo_id, None) for link in node.links)
-        return next_frontier
+    def _crawl(self, start: dict[int, list[tuple[str, str | None]]]) -> None:
+        """Fetch every repo within max_depth of a root, each once, as a pipeline rather than level by level.
+
+        A source with two phases (the Hub: one API call, then README/LICENSE from the file resolver) has
+        its API calls on one bounded pool and its file downloads on another, and a repo's parents, as the
+        API's cardData names them, are asked for as soon as its API answer arrives. The walk down the
+        ancestry then waits one API round trip per level, never for files; a card whose README names other
+        parents than its cardData gets them asked for when the README arrives.
+        """
+        workers = max(1, self.settings.workers)
+        two_phase = callable(getattr(self.source, "fetch_info", None))
+        api = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="licscan-api")
+        # A repo costs one API call and two or three file reads (README, config.json, LICENSE); the resolver
+        # bucket allows six times the API bucket's requests, so files get twice the API pool: the walk then
+        # waits on API calls, the scarce bucket, not on downloads.
+        files = (ThreadPoolExecutor(max_workers=2 * workers, thread_name_prefix="licscan-files")
+                 if two_phase else None)
+        self._running: dict[Future[Any], tuple[str, str, str | None, int]] = {}
+        self._depth: dict[_Key, int] = {}
+        self._expanded: dict[str, int] = {}  # canonical id -> depth its parents were asked for at
+        self._api, self._files = api, files
+        waiting: dict[tuple[str, str | None], list[tuple[str, str | None, int]]] = {}  # files in flight
+        files_of: dict[Future[Any], tuple[str, str | None]] = {}
+        try:
+            for depth in sorted(start):
+                for repo_id, revision in start[depth]:
+                    self._ask(repo_id, revision, depth)
+            while self._running:
+                done, _ = wait(list(self._running), return_when=FIRST_COMPLETED)
+                for future in sorted(done, key=lambda item: (self._running[item][1], self._running[item][2] or "")):
+                    phase, repo_id, revision, depth = self._running.pop(future)
+                    result = future.result()  # _fetch* never raise but for CacheError, which ends the scan
+                    if phase == "info" and isinstance(result, PendingFiles):
+                        same = (result.snapshot.repo_id, result.snapshot.sha)
+                        node = self.nodes.get(same[0])
+                        if node is not None and node.snapshot is not None and node.snapshot.sha == same[1]:
+                            # Its other id (a rename) already brought the files: never download them twice.
+                            self._settle(repo_id, revision, node.snapshot.with_request(repo_id), depth)
+                        elif same in waiting:
+                            waiting[same].append((repo_id, revision, depth))
+                        else:
+                            waiting[same] = []
+                            self._expand_links(self._hub_node(result.snapshot).links, depth)  # speculative
+                            assert files is not None
+                            submitted = files.submit(self._fetch_files, result)
+                            self._running[submitted] = ("files", repo_id, revision, depth)
+                            files_of[submitted] = same
+                        continue
+                    self._settle(repo_id, revision, result, depth)
+                    for other_id, other_revision, other_depth in waiting.pop(files_of.pop(future, None), []):
+                        self._settle(other_id, other_revision, result.with_request(other_id)
+                                     if isinstance(result, RepoSnapshot) else replace(result, repo_id=other_id),
+                                     other_depth)
+        finally:
+            for future in self._running:
+                future.cancel()
+            api.shutdown(wait=True, cancel_futures=True)
+            if files is not None:
+                files.shutdown(wait=True, cancel_futures=True)
+
+    def _ask(self, repo_id: str, revision: str | None, depth: int) -> None:
+        key = _key(repo_id, revision)
+        before = self._depth.get(key)
+        if before is not None:
+            if depth < before:  # reached again, nearer a root: its parents may now be within max_depth
+                self._depth[key] = depth
+                result = self.results.get(key)
+                if isinstance(result, RepoSnapshot) and result.repo_id in self.nodes:
+                    self._expand(result.repo_id, depth)
+            return
+        self._depth[key] = depth
+        known = self._known(repo_id, revision)
+        if known is not None:  # already fetched under its new name
+            self._settle(repo_id, revision, known.with_request(repo_id), depth)
+            return
+        phase = "info" if self._files is not None else "fetch"
+        self._running[self._api.submit(self._fetch if phase == "fetch" else self._fetch_info, repo_id, revision)] = (
+            phase, repo_id, revision, depth)
+
+    def _settle(self, repo_id: str, revision: str | None, result: RepoSnapshot | FetchFailure, depth: int) -> None:
+        self.results[_key(repo_id, revision)] = result
+        if isinstance(result, FetchFailure):
+            return
+        self.canonical[repo_id] = result.repo_id
+        if repo_id != result.repo_id:
+            self.aliases.setdefault(result.repo_id, set()).add(repo_id)
+        if revision is None:
+            self.by_lower[repo_id.lower()] = self.by_lower[result.repo_id.lower()] = result.repo_id
+        if result.repo_id not in self.nodes:
+            self.nodes[result.repo_id] = self._hub_node(result)
+        self._expand(result.repo_id, depth)
+
+    def _expand(self, node_id: str, depth: int) -> None:
+        if self._expanded.get(node_id, self.max_depth + 1) <= depth:
+            return
+        self._expanded[node_id] = depth
+        self._expand_links(self.nodes[node_id].links, depth)
+
+    def _expand_links(self, links: Iterable[ParentLink], depth: int) -> None:
+        if depth < self.max_depth:
+            for link in links:
+                self._ask(link.repo_id, None, depth + 1)
+
+    def _fetch_info(self, repo_id: str, revision: str | None) -> RepoSnapshot | FetchFailure | PendingFiles:
+        try:
+            return self.source.fetch_info(repo_id, revision)  # type: ignore[attr-defined]
+        except CacheError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - a source bug must not end the scan; it is reported instead
+            logger.exception("source %s failed on %s", self.source.name, repo_id)
+            return FetchFailure(repo_id, UnresolvedReason.NETWORK,
+                                redact(f"{self.source.name} source failed: {type(exc).__name__}: {exc}"))
+
+    def _fetch_files(self, pending: PendingFiles) -> RepoSnapshot | FetchFailure:
+        try:
+            return self.source.fetch_files(pending)  # type: ignore[attr-defined]
+        except CacheError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - as above
+            logger.exception("source %s failed on the files of %s", self.source.name, pending.snapshot.repo_id)
+            return FetchFailure(pending.snapshot.requested_id, UnresolvedReason.NETWORK,
+                                redact(f"{self.source.name} source failed: {type(exc).__name__}: {exc}"))
 
     def _known(self, repo_id: str, revision: str | None) -> RepoSnapshot | None:
         if revision is not None:
@@ -229,6 +317,11 @@ class _Walk:
         if not parents and not unreadable:
             parents = _tag_parents(tags)  # lineage only in the Hub's tags (cards without base_model)
         links = _infer_links(card, parents, tags=tags, files=snap.files, name=snap.repo_id)
+        # Bases licscan's rules record for cards that omit them are walked like the card's own.
+        for extra in (self.settings.extra_parents.get(snap.repo_id.lower(), ())
+                      + self.settings.extra_parents.get(snap.requested_id.lower(), ())):
+            if extra.repo_id.lower() not in {link.repo_id.lower() for link in links}:
+                links.append(extra)
         record = ModelRecord(
             repo_id=snap.repo_id,
             revision=snap.sha,
@@ -239,8 +332,78 @@ class _Walk:
             license_text=snap.license_text,
             gated=snap.gated,
             provenance=snap.provenance,
+            license_file=snap.license_file,
+            tags=tuple(snap.tags),
+            config_name_or_path=snap.config_name_or_path,
+            parameters=snap.parameters,
+            parameters_source="the Hub's safetensors metadata (total parameters)" if snap.parameters else None,
+            card_text=_card_text(snap.readme),
         )
         return _Node(snap, record, links, problems)
+
+    # -- evidence beyond the ancestry: linked licence texts and training datasets ----------------------------
+    def _fetch_evidence(self) -> None:
+        """Read what the nodes' cards point at: the repo a license_link names, and the datasets they list.
+
+        Each linked repo and each dataset is read once per scan; a linked repo that is already a node costs
+        nothing. Failures are kept as values (the report says why a text or a dataset is missing).
+        """
+        self.linked: dict[str, tuple[str | None, str]] = {}  # node id -> (text, where from or why not)
+        self.datasets: dict[str, DatasetRecord] = {}
+        wanted: dict[str, tuple[str, str | None]] = {}  # node id -> (linked repo, file)
+        for node_id, node in self.nodes.items():
+            target = _linked_license(node.record)
+            if target is not None:
+                wanted[node_id] = target
+        todo = {repo.lower(): repo for repo, _ in wanted.values()
+                if _key(repo, None) not in self.results and self._known(repo, None) is None}
+        names: dict[str, str] = {}
+        if self.settings.resolve_datasets:
+            for node in self.nodes.values():
+                for name in node.record.card.datasets:
+                    names.setdefault(name, normalize_repo_id(name) or "")
+        reader = getattr(self.source, "fetch_dataset", None)
+
+        def fetch_dataset(repo_id: str) -> RepoSnapshot | FetchFailure:
+            try:
+                return reader(repo_id)  # type: ignore[misc]
+            except CacheError:
+                raise
+            except Exception as exc:  # noqa: BLE001 - a dataset that cannot be read is a finding, not a crash
+                logger.exception("source %s failed on dataset %s", self.source.name, repo_id)
+                return FetchFailure(repo_id, UnresolvedReason.NETWORK, redact(f"{type(exc).__name__}: {exc}"))
+
+        with ThreadPoolExecutor(max_workers=max(1, self.settings.workers),
+                                thread_name_prefix="licscan-evidence") as pool:
+            linked = dict(zip(todo, pool.map(lambda repo: self._fetch(repo, None), todo.values())))
+            valid = sorted({repo_id for repo_id in names.values() if repo_id})
+            fetched = dict(zip(valid, pool.map(fetch_dataset, valid))) if reader is not None else {}
+        for node_id, (repo, filename) in wanted.items():
+            result = linked.get(repo.lower()) or self.results.get(_key(repo, None)) or self._known(repo, None)
+            if result is None or isinstance(result, FetchFailure):
+                why = result.detail if isinstance(result, FetchFailure) else "never fetched"
+                self.linked[node_id] = (None, f"{repo} could not be read: {why}")
+            elif result.license_text is None or (filename and (result.license_file or "").lower() != filename.lower()):
+                self.linked[node_id] = (None, f"{repo}@{result.sha} has no {filename or 'licence file'} licscan reads"
+                                        + (f" (it read {result.license_file})" if result.license_file else ""))
+            else:
+                self.linked[node_id] = (result.license_text, f"{result.repo_id}/{result.license_file}@{result.sha}")
+        for name, repo_id in names.items():
+            if not repo_id:
+                self.datasets[name.lower()] = DatasetRecord(name[:100], unresolved=UnresolvedReason.INVALID_ID,
+                                                            detail=f"{name[:100]!r} is not a Hub dataset id")
+                continue
+            got = fetched.get(repo_id) if reader is not None else FetchFailure(
+                repo_id, UnresolvedReason.OFFLINE, f"the {self.source.name} source does not read datasets")
+            if isinstance(got, RepoSnapshot):
+                card, _, _ = _read_card(got)
+                self.datasets[repo_id.lower()] = DatasetRecord(
+                    repo_id=repo_id, revision=got.sha, card=card, source=got.source, provenance=got.provenance,
+                    license_text=got.license_text, license_file=got.license_file)
+            else:
+                failure = got or FetchFailure(repo_id, UnresolvedReason.NETWORK, "never fetched")
+                self.datasets[repo_id.lower()] = DatasetRecord(repo_id, source=self.source.name,
+                                                               unresolved=failure.reason, detail=failure.detail)
 
     # -- one lineage per root ----------------------------------------------------------------------------
     def _resolved_parent(self, link: ParentLink) -> str | FetchFailure | None:
@@ -296,11 +459,14 @@ class _Walk:
                     seen.add(target)
                     order.append(target)
                     queue.append((target, depth + 1))
+        named = [normalize_repo_id(name) or name for node_id in order for name in self.nodes[node_id].record.card.datasets]
+        datasets = getattr(self, "datasets", {})
         return Lineage(
             root=start,
             nodes=tuple(self._record(node_id) for node_id in order),
             edges=tuple(dict.fromkeys(edges)),
             unresolved=tuple(dict.fromkeys(unresolved)),
+            datasets=tuple(dict.fromkeys(datasets[name.lower()] for name in named if name.lower() in datasets)),
         )
 
     def _targets(self, node_id: str) -> list[str]:
@@ -339,12 +505,38 @@ class _Walk:
             target = self._resolved_parent(link)
             parents.append(replace(link, repo_id=target) if isinstance(target, str) else link)
         aliases = tuple(sorted(a for a in self.aliases.get(node_id, ()) if a != node_id))
-        return replace(node.record, parents=tuple(parents), aliases=aliases)
+        text, where = getattr(self, "linked", {}).get(node_id, (None, None))
+        return replace(node.record, parents=tuple(parents), aliases=aliases, linked_license_text=text,
+                       linked_license_from=where)
 
 
 # ---------------------------------------------------------------------------------------------------------
 # Card reading and relation inference
 # ---------------------------------------------------------------------------------------------------------
+
+
+_HUB_FILE_LINK = re.compile(
+    r"^https?://(?:www\.)?(?:huggingface\.co|hf\.co)/(?P<repo>[^/\s]+/[^/\s]+)/(?:blob|resolve|raw)/[^/\s]+/"
+    r"(?P<file>[^?#\s]+)$", re.I)
+MAX_CARD_TEXT = 200_000
+
+
+def _linked_license(record: ModelRecord) -> tuple[str, str | None] | None:
+    """(repo, file) when the card's license_link points at a licence file in another Hub model repo."""
+    match = _HUB_FILE_LINK.match((record.card.license_link or "").strip())
+    if match is None or match["repo"].lower() == record.repo_id.lower():
+        return None  # no link, not a Hub file, or this repo's own file (read with the repo)
+    repo_id = normalize_repo_id(match["repo"])
+    filename = match["file"].split("/")[-1]
+    if repo_id is None or not filename.lower().startswith("license"):
+        return None
+    return repo_id, filename
+
+
+def _card_text(readme: bytes | None) -> str | None:
+    if not readme:
+        return None
+    return readme[:MAX_CARD_TEXT].decode("utf-8", errors="replace")
 
 
 def _key(repo_id: str, revision: str | None) -> _Key:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import threading
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -11,17 +12,42 @@ from licscan.cards import is_repo_id
 from licscan.model import UnresolvedReason
 from licscan.resolution.interface import FetchFailure, RepoSnapshot, SourceCounters
 
-LICENSE_FILES = ("LICENSE", "LICENSE.md", "LICENSE.txt")
+# The weights' licence (LICENSE-MODEL) before the repo's general LICENSE, as the Hub source reads them.
+LICENSE_FILES = ("LICENSE-MODEL", "LICENSE-MODEL.md", "LICENSE-MODEL.txt", "LICENSE", "LICENSE.md", "LICENSE.txt")
 MAX_FILE_BYTES = 2_000_000
 MAX_RENAMES = 10
+DATASETS = "datasets"  # <mirror>/datasets/<namespace>/<name>/ holds dataset repos, laid out like models
 
 
-def read_license(folder: Path) -> str | None:
+def read_license_file(folder: Path) -> tuple[str | None, str | None]:
+    """(file name, text) of the repo's licence file, or (None, None)."""
     for name in LICENSE_FILES:
         path = folder / name
         if path.is_file():
-            return path.read_bytes()[:MAX_FILE_BYTES].decode("utf-8", errors="replace")
-    return None
+            return name, path.read_bytes()[:MAX_FILE_BYTES].decode("utf-8", errors="replace")
+    return None, None
+
+
+def read_license(folder: Path) -> str | None:
+    return read_license_file(folder)[1]
+
+
+def _config_name(folder: Path) -> str | None:
+    path = folder / "config.json"
+    if not path.is_file():
+        return None
+    try:
+        data = json.loads(path.read_bytes()[:MAX_FILE_BYTES])
+    except ValueError:
+        return None
+    value = data.get("_name_or_path") if isinstance(data, dict) else None
+    return value.strip()[:300] if isinstance(value, str) and value.strip() else None
+
+
+def _parameters(info: dict[str, Any]) -> int | None:
+    safetensors = info.get("safetensors")
+    total = safetensors.get("total") if isinstance(safetensors, dict) else None
+    return total if isinstance(total, int) and not isinstance(total, bool) and total > 0 else None
 
 
 class MirrorSource:
@@ -76,6 +102,19 @@ class MirrorSource:
         return FetchFailure(repo_id, UnresolvedReason.MALFORMED,
                             f"{repo_id} is renamed more than {MAX_RENAMES} times in the mirror (a rename loop?)")
 
+    def fetch_dataset(self, repo_id: str) -> RepoSnapshot | FetchFailure:
+        """A dataset repo from <mirror>/datasets/<namespace>/<name>/ (info.json, README.md, LICENSE*)."""
+        self.counters.add(mirror_reads=1)
+        folder = self.root / DATASETS / repo_id
+        if not is_repo_id(repo_id) or not (folder / "info.json").is_file():
+            return FetchFailure(repo_id, UnresolvedReason.OFFLINE,
+                                f"dataset {repo_id} is not in the mirror at {self.root / DATASETS}")
+        info = self._info(folder)
+        if isinstance(info, str):
+            return FetchFailure(repo_id, UnresolvedReason.MALFORMED, info)
+        snapshot = self._snapshot(repo_id, folder, info, None)
+        return snapshot if isinstance(snapshot, FetchFailure) else replace(snapshot, config_name_or_path=None)
+
     def _info(self, folder: Path) -> dict[str, Any] | str:
         path = folder / "info.json"
         try:
@@ -104,6 +143,7 @@ class MirrorSource:
         if not files:
             files = sorted(p.name for p in folder.iterdir() if p.is_file() and p.name != "info.json")
         ours = info.get("licscan") if isinstance(info.get("licscan"), dict) else {}
+        license_file, license_text = read_license_file(folder)
         gated = info.get("gated")
         return RepoSnapshot(
             requested_id=requested,
@@ -115,8 +155,100 @@ class MirrorSource:
             tags=tuple(str(t) for t in tags if isinstance(t, (str, int, float))),
             card_data=card_data if isinstance(card_data, dict) else None,
             readme=readme,
-            license_text=read_license(folder),
+            license_text=license_text,
+            license_file=license_file,
+            config_name_or_path=_config_name(folder),
+            parameters=_parameters(info),
             files=tuple(files),
             provenance=ours.get("provenance") if isinstance(ours.get("provenance"), str) else None,
-            notes=() if readme is not None else ("the mirror holds no README.md for this repo",),
+            api_only=bool(ours.get("api_only")) and readme is None,
+            notes=(tuple(str(note) for note in ours.get("notes") or ()) if ours.get("api_only") and readme is None
+                   else () if readme is not None else ("the mirror holds no README.md for this repo",)),
         )
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Writing a mirror (`licscan mirror pull`)
+# ---------------------------------------------------------------------------------------------------------
+
+
+def _atomic_write(path: Path, data: bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_name(f".{path.name}.tmp")
+    temporary.write_bytes(data)
+    temporary.replace(path)
+
+
+def write_snapshot(root: str | Path, snapshot: RepoSnapshot) -> list[str]:
+    """Record a snapshot in mirror layout (and its old id as a rename); returns the repo folders written."""
+    if not is_repo_id(snapshot.repo_id):
+        return []
+    root = Path(root)
+    folder = root / snapshot.repo_id
+    info: dict[str, Any] = {
+        "id": snapshot.repo_id,
+        "sha": snapshot.sha,
+        "author": snapshot.author,
+        "gated": snapshot.gated or False,
+        "tags": list(snapshot.tags),
+        "siblings": [{"rfilename": name} for name in snapshot.files],
+    }
+    if snapshot.card_data is not None:
+        info["cardData"] = snapshot.card_data
+    ours: dict[str, Any] = {}
+    if snapshot.provenance:
+        ours["provenance"] = snapshot.provenance
+    if snapshot.api_only:  # the README was refused (gated): a scan of the mirror says so, as the Hub scan did
+        ours.update(api_only=True, notes=list(snapshot.notes))
+    if ours:
+        info["licscan"] = ours
+    _atomic_write(folder / "info.json", (json.dumps(info, indent=1, sort_keys=True, ensure_ascii=False) + "\n").encode())
+    if snapshot.readme is not None:
+        _atomic_write(folder / "README.md", snapshot.readme)
+    if snapshot.license_text is not None:
+        name = getattr(snapshot, "license_file", None) or next(
+            (f for f in snapshot.files if f.lower() in ("license", "license.md", "license.txt")), "LICENSE")
+        _atomic_write(folder / Path(name).name, snapshot.license_text.encode("utf-8", "surrogatepass"))
+    written = [snapshot.repo_id]
+    requested = snapshot.requested_id
+    if requested.lower() != snapshot.repo_id.lower() and is_repo_id(requested):
+        _atomic_write(root / requested / "info.json", (json.dumps({"renamed_to": snapshot.repo_id}) + "\n").encode())
+        written.append(requested)
+    return written
+
+
+class RecordingSource:
+    """A source that writes every repo another source reads into a mirror directory."""
+
+    def __init__(self, inner: Any, root: str | Path) -> None:
+        self.inner = inner
+        self.name = inner.name
+        self.counters = inner.counters
+        self.root = Path(root)
+        self.written: set[str] = set()
+        self._lock = threading.Lock()
+
+    def fetch(self, repo_id: str, revision: str | None) -> RepoSnapshot | FetchFailure:
+        result = self.inner.fetch(repo_id, revision)
+        if isinstance(result, RepoSnapshot):
+            with self._lock:  # two workers may read one repo under its old and new ids
+                self.written.update(write_snapshot(self.root, result))
+        return result
+
+    def close(self) -> None:
+        self.inner.close()
+
+
+def pull_mirror(roots: Any, settings: Any, target: str | Path, *, store: Any = None) -> tuple[Any, list[str]]:
+    """Resolve roots (from the Hub, or the cache when offline, or settings.mirror) and record every repo read
+    into the mirror at target. Returns the resolution result and the repo folders written, sorted."""
+    from licscan.resolution.interface import SOURCES
+    from licscan.resolution.lineage import resolve
+
+    name = "mirror" if settings.mirror else ("cache" if settings.offline else "hub")
+    recorder = RecordingSource(SOURCES[name](settings, store=store), target)
+    try:
+        result = resolve(roots, settings, source=recorder, store=store)
+    finally:
+        recorder.close()
+    return result, sorted(recorder.written)

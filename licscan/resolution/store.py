@@ -1,4 +1,4 @@
-"""The metadata cache (the only importer of sqlalchemy): snapshots by (repo, sha), renames, and last-seen heads."""
+"""The metadata cache and scan history (the only importer of sqlalchemy): snapshots, renames, heads, scans."""
 
 from __future__ import annotations
 
@@ -9,11 +9,12 @@ import time
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Iterator, Sequence
+from typing import Any, Callable, Iterator, Mapping, Sequence, TypeVar
 
 from sqlalchemy import (
     Column,
     Float,
+    Index,
     Integer,
     MetaData,
     String,
@@ -24,18 +25,26 @@ from sqlalchemy import (
     event,
     func,
     insert,
+    inspect,
     select,
     update,
 )
 from sqlalchemy.engine import Connection, Engine, make_url
-from sqlalchemy.exc import ArgumentError, IntegrityError, SQLAlchemyError
+from sqlalchemy.exc import ArgumentError, IntegrityError, OperationalError, SQLAlchemyError
 from sqlalchemy.pool import StaticPool
 
-from licscan.errors import CacheError
+from licscan.errors import CacheError, redact
 from licscan.resolution.interface import RepoSnapshot
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # licscan_schema.version: lets an older licscan refuse a cache it cannot read
+HEAD_REVISION = "0002"  # the newest Alembic revision under migrations/ (a test checks they agree)
+KNOWN_REVISIONS = ("0001", "0002")
+MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 BUSY_TIMEOUT_MS = 10_000
+BUSY_RETRIES = 8  # after SQLite's own busy_timeout, or a PostgreSQL deadlock/serialization failure
+_ADVISORY_LOCK = 0x11C5CA4  # pg_advisory_xact_lock key: one migrator at a time across every runner
+
+T = TypeVar("T")
 
 _metadata = MetaData()
 _schema = Table(
@@ -62,6 +71,29 @@ _heads = Table(
     Column("sha", String(64), nullable=False),
     Column("checked_at", Float, nullable=False),
 )
+_misses = Table(
+    "repo_misses", _metadata,
+    Column("repo_id", String(256), primary_key=True),
+    Column("reason", String(32), nullable=False),
+    Column("detail", Text, nullable=False),
+    Column("checked_at", Float, nullable=False),
+)
+_scans = Table(
+    "scans", _metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("project", String(1024), nullable=False),
+    Column("label", String(1024), nullable=False),
+    Column("recorded_at", Float, nullable=False),
+    Column("generated_at", String(32), nullable=False),
+    Column("tool_version", String(32), nullable=False),
+    Column("policy", String(256), nullable=False),
+    Column("verdict", String(16), nullable=False),
+    Column("models", Integer, nullable=False),
+    Column("findings", Integer, nullable=False),
+    Column("report", Text, nullable=False),  # the licscan-report/1 JSON of the scan
+    Index("ix_scans_project_id", "project", "id"),
+)
+_TABLES = (_snapshots, _aliases, _heads, _misses, _scans)
 
 
 @dataclass(frozen=True)
@@ -73,7 +105,33 @@ class Head:
     checked_at: float
 
 
-def _describe(url: str) -> str:
+@dataclass(frozen=True)
+class Miss:
+    """A repo the Hub said does not exist, and when it said so (re-asked after the freshness window)."""
+
+    repo_id: str
+    reason: str
+    detail: str
+    checked_at: float
+
+
+@dataclass(frozen=True)
+class ScanRecord:
+    """One scan in the history (the report itself is read with MetadataStore.scan_report)."""
+
+    id: int
+    project: str
+    label: str
+    recorded_at: float
+    generated_at: str
+    tool_version: str
+    policy: str
+    verdict: str
+    models: int
+    findings: int
+
+
+def describe_url(url: str) -> str:
     """The URL or file path, with any password hidden, for messages."""
     try:
         parsed = make_url(url)
@@ -84,20 +142,37 @@ def _describe(url: str) -> str:
     return parsed.render_as_string(hide_password=True)
 
 
+def _retryable(exc: SQLAlchemyError) -> bool:
+    """SQLite still busy after its timeout, or PostgreSQL asking us to try again (deadlock, serialization)."""
+    text = str(getattr(exc, "orig", None) or exc).lower()
+    code = getattr(getattr(exc, "orig", None), "sqlstate", None) or getattr(getattr(exc, "orig", None), "pgcode", None)
+    return ("database is locked" in text or "database is busy" in text or "deadlock detected" in text
+            or code in ("40001", "40P01"))
+
+
+_describe = describe_url
+
+
 class MetadataStore:
-    """A thread-safe cache of repo snapshots. Never stores tokens: callers pass the secrets to scrub."""
+    """A thread-safe cache of repo snapshots and the scan history. Never stores tokens: callers pass the
+    secrets to scrub."""
 
     def __init__(self, engine: Engine, *, where: str, now: Callable[[], float] = time.time) -> None:
         self._engine = engine
         self._where = where
         self._now = now
-        # One lock for the whole store: SQLite serialises writers anyway, and the in-memory store shares one
-        # connection across the scan's worker threads.
+        # One lock for the whole store: SQLite serialises writers anyway, the in-memory store shares one
+        # connection across the scan's worker threads, and one connection per process is kind to a shared
+        # PostgreSQL that many CI runners use at once.
         self._lock = threading.RLock()
 
     @property
     def where(self) -> str:
         return self._where
+
+    @property
+    def backend(self) -> str:
+        return self._engine.dialect.name
 
     # -- plumbing ----------------------------------------------------------------------------------------
     @contextmanager
@@ -112,23 +187,77 @@ class MetadataStore:
             except SQLAlchemyError as exc:
                 raise CacheError(self._explain(exc)) from None
 
+    def _run(self, work: Callable[[Connection], T], *, write: bool = False) -> T:
+        """Run work in one short transaction, retrying when another writer holds the database."""
+        for attempt in range(BUSY_RETRIES + 1):
+            try:
+                with self._lock:
+                    with self._engine.connect().execution_options(licscan_write=write) as conn:
+                        with conn.begin():
+                            return work(conn)
+            except CacheError:
+                raise
+            except OperationalError as exc:
+                if attempt < BUSY_RETRIES and _retryable(exc):
+                    time.sleep(min(1.0, 0.02 * 2 ** attempt))
+                    continue
+                raise CacheError(self._explain(exc)) from None
+            except SQLAlchemyError as exc:
+                if attempt < BUSY_RETRIES and _retryable(exc):
+                    time.sleep(min(1.0, 0.02 * 2 ** attempt))
+                    continue
+                raise CacheError(self._explain(exc)) from None
+        raise AssertionError("unreachable")  # pragma: no cover
+
     def _explain(self, exc: SQLAlchemyError) -> str:
-        reason = str(getattr(exc, "orig", None) or exc).splitlines()[0]
+        reason = " ".join(str(getattr(exc, "orig", None) or exc).split())[:300]
         if "not a database" in reason or "malformed" in reason:
             return (f"the metadata cache {self._where} is not a licscan cache database ({reason}); "
                     "move the file away or point the cache somewhere else")
         return f"the metadata cache {self._where} cannot be used: {reason}"
 
     def create(self) -> None:
-        """Create the tables in one transaction, so a half-made cache is never left behind."""
-        with self._tx(write=True) as conn:
-            _metadata.create_all(conn, checkfirst=True)
-            row = conn.execute(select(_schema.c.version).where(_schema.c.component == "metadata")).first()
-            if row is None:
-                conn.execute(insert(_schema).values(component="metadata", version=SCHEMA_VERSION))
-            elif row.version > SCHEMA_VERSION:
+        """Bring the schema to this licscan's revision (Alembic), atomically and one migrator at a time.
+
+        Opening a current database costs one SELECT; only an outdated one imports Alembic.
+        """
+        if self._run(_revision) == HEAD_REVISION:
+            self._check_component()
+            return
+        self._run(self._migrate, write=True)
+
+    def _check_component(self) -> None:
+        version = self._run(lambda conn: conn.execute(
+            select(_schema.c.version).where(_schema.c.component == "metadata")).scalar())
+        if version is not None and version > SCHEMA_VERSION:
+            raise CacheError(f"the metadata cache {self._where} was written by a newer licscan "
+                             f"(schema {version}, this one reads {SCHEMA_VERSION})")
+
+    def _migrate(self, conn: Connection) -> None:
+        if conn.dialect.name == "postgresql":
+            conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({_ADVISORY_LOCK})")
+        current = _revision(conn)  # again, under the lock: another runner may have just migrated
+        if current is not None and current not in KNOWN_REVISIONS:
+            raise CacheError(f"the metadata cache {self._where} was written by a newer licscan "
+                             f"(schema revision {current}, this one knows up to {HEAD_REVISION})")
+        if inspect(conn).has_table("licscan_schema"):
+            version = conn.execute(select(_schema.c.version).where(_schema.c.component == "metadata")).scalar()
+            if version is not None and version > SCHEMA_VERSION:
                 raise CacheError(f"the metadata cache {self._where} was written by a newer licscan "
-                                 f"(schema {row.version}, this one reads {SCHEMA_VERSION})")
+                                 f"(schema {version}, this one reads {SCHEMA_VERSION})")
+        if current == HEAD_REVISION:
+            return
+        from alembic import command
+        from alembic.config import Config
+
+        config = Config()
+        config.set_main_option("script_location", str(MIGRATIONS))
+        config.attributes["connection"] = conn  # migrate inside this transaction (atomic, under the lock)
+        command.upgrade(config, HEAD_REVISION)
+
+    def revision(self) -> str | None:
+        """The schema's Alembic revision."""
+        return self._run(_revision)
 
     def close(self) -> None:
         self._engine.dispose()
@@ -141,15 +270,14 @@ class MetadataStore:
 
     # -- snapshots ---------------------------------------------------------------------------------------
     def get_snapshot(self, repo_id: str, sha: str) -> RepoSnapshot | None:
-        with self._tx() as conn:
-            data = conn.execute(
-                select(_snapshots.c.data).where(_snapshots.c.repo_id == repo_id, _snapshots.c.sha == sha)
-            ).scalar()
+        data = self._run(lambda conn: conn.execute(
+            select(_snapshots.c.data).where(_snapshots.c.repo_id == repo_id, _snapshots.c.sha == sha)).scalar())
         return _decode(data, repo_id) if data is not None else None
 
     def latest_snapshot(self, repo_id: str) -> RepoSnapshot | None:
         """The snapshot at the repo's last known head, else the most recently fetched one."""
-        with self._tx() as conn:
+
+        def work(conn: Connection) -> str | None:
             head = conn.execute(select(_heads.c.sha).where(_heads.c.repo_id == repo_id)).scalar()
             data = None
             if head is not None:
@@ -161,6 +289,9 @@ class MetadataStore:
                     select(_snapshots.c.data).where(_snapshots.c.repo_id == repo_id)
                     .order_by(_snapshots.c.fetched_at.desc()).limit(1)
                 ).scalar()
+            return data
+
+        data = self._run(work)
         return _decode(data, repo_id) if data is not None else None
 
     def put_snapshot(self, snapshot: RepoSnapshot, *, secrets: Sequence[str] = (), at: float | None = None,
@@ -170,51 +301,179 @@ class MetadataStore:
             return
         when = self._now() if at is None else at
         data = _encode(snapshot, secrets)
-        with self._tx(write=True) as conn:
+
+        def work(conn: Connection) -> None:
             _upsert(conn, _snapshots, {"repo_id": snapshot.repo_id, "sha": snapshot.sha},
                     {"data": data, "fetched_at": when})
             if head:
                 _upsert(conn, _heads, {"repo_id": snapshot.repo_id}, {"sha": snapshot.sha, "checked_at": when})
+                conn.execute(delete(_misses).where(_misses.c.repo_id.in_({snapshot.repo_id, snapshot.requested_id})))
             if snapshot.requested_id != snapshot.repo_id:
                 _upsert(conn, _aliases, {"requested_id": snapshot.requested_id},
                         {"canonical_id": snapshot.repo_id, "seen_at": when})
 
-    # -- heads and aliases -------------------------------------------------------------------------------
+        self._run(work, write=True)
+
+    # -- heads, aliases and misses -----------------------------------------------------------------------
     def head(self, repo_id: str) -> Head | None:
-        with self._tx() as conn:
-            row = conn.execute(select(_heads).where(_heads.c.repo_id == repo_id)).first()
+        row = self._run(lambda conn: conn.execute(select(_heads).where(_heads.c.repo_id == repo_id)).first())
         return Head(row.repo_id, row.sha, row.checked_at) if row is not None else None
 
     def set_head(self, repo_id: str, sha: str, *, at: float | None = None) -> None:
         when = self._now() if at is None else at
-        with self._tx(write=True) as conn:
-            _upsert(conn, _heads, {"repo_id": repo_id}, {"sha": sha, "checked_at": when})
+        self._run(lambda conn: _upsert(conn, _heads, {"repo_id": repo_id}, {"sha": sha, "checked_at": when}),
+                  write=True)
 
     def canonical(self, requested_id: str) -> str | None:
         """Where a requested id was last seen to redirect, or None when it never did."""
-        with self._tx() as conn:
-            return conn.execute(
-                select(_aliases.c.canonical_id).where(_aliases.c.requested_id == requested_id)
-            ).scalar()
+        return self._run(lambda conn: conn.execute(
+            select(_aliases.c.canonical_id).where(_aliases.c.requested_id == requested_id)).scalar())
 
     def set_alias(self, requested_id: str, canonical_id: str, *, at: float | None = None) -> None:
         when = self._now() if at is None else at
-        with self._tx(write=True) as conn:
+
+        def work(conn: Connection) -> None:
             if requested_id == canonical_id:
                 conn.execute(delete(_aliases).where(_aliases.c.requested_id == requested_id))
             else:
                 _upsert(conn, _aliases, {"requested_id": requested_id},
                         {"canonical_id": canonical_id, "seen_at": when})
 
+        self._run(work, write=True)
+
+    def miss(self, repo_id: str) -> Miss | None:
+        row = self._run(lambda conn: conn.execute(select(_misses).where(_misses.c.repo_id == repo_id)).first())
+        return Miss(row.repo_id, row.reason, row.detail, row.checked_at) if row is not None else None
+
+    def put_miss(self, repo_id: str, reason: str, detail: str, *, secrets: Sequence[str] = (),
+                 at: float | None = None) -> None:
+        """Remember that a repo does not exist (never a transient failure: those are asked again)."""
+        when = self._now() if at is None else at
+        self._run(lambda conn: _upsert(conn, _misses, {"repo_id": repo_id},
+                                       {"reason": reason, "detail": _scrub(detail, secrets), "checked_at": when}),
+                  write=True)
+
+    # -- scan history ------------------------------------------------------------------------------------
+    def record_scan(self, project: str, label: str, report: Mapping[str, Any], *, secrets: Sequence[str] = (),
+                    at: float | None = None) -> int:
+        """Keep one scan's report (models, lineage, findings); returns its id in the history."""
+        when = self._now() if at is None else at
+        summary = report.get("summary") or {}
+        text = redact(json.dumps(report, ensure_ascii=False, sort_keys=True, default=str), *secrets)
+        values = {
+            "project": project[:1024], "label": str(label)[:1024], "recorded_at": when,
+            "generated_at": str(report.get("generated_at") or "")[:32],
+            "tool_version": str((report.get("tool") or {}).get("version") or "")[:32],
+            "policy": str(report.get("policy") or "")[:256], "verdict": str(report.get("verdict") or "")[:16],
+            "models": int(summary.get("models") or len(report.get("models") or ())),
+            "findings": int(summary.get("findings") or len(report.get("findings") or ())),
+            "report": text,
+        }
+        return int(self._run(lambda conn: conn.execute(insert(_scans).values(**values)).inserted_primary_key[0],
+                             write=True))
+
+    def scans(self, project: str | None = None, *, limit: int = 50) -> list[ScanRecord]:
+        """The newest scans first, of one project or of all."""
+        columns = [c for c in _scans.c if c.name != "report"]
+        query = select(*columns).order_by(_scans.c.id.desc()).limit(limit)
+        if project is not None:
+            query = query.where(_scans.c.project == project)
+        rows = self._run(lambda conn: conn.execute(query).all())
+        return [ScanRecord(**row._asdict()) for row in rows]
+
+    def scan_report(self, scan_id: int) -> tuple[ScanRecord, dict[str, Any]] | None:
+        row = self._run(lambda conn: conn.execute(select(_scans).where(_scans.c.id == scan_id)).first())
+        if row is None:
+            return None
+        values = row._asdict()
+        try:
+            report = json.loads(values.pop("report"))
+        except ValueError:
+            raise CacheError(f"scan {scan_id} in {self._where} is damaged (its report is not JSON)") from None
+        return ScanRecord(**values), report
+
+    # -- maintenance -------------------------------------------------------------------------------------
     def counts(self) -> dict[str, int]:
         """Rows per table, for `licscan db` and tests."""
-        with self._tx() as conn:
-            return {table.name: int(conn.execute(select(func.count()).select_from(table)).scalar() or 0)
-                    for table in (_snapshots, _aliases, _heads)}
+        return self._run(lambda conn: {
+            table.name: int(conn.execute(select(func.count()).select_from(table)).scalar() or 0)
+            for table in _TABLES
+        })
+
+    def stats(self) -> dict[str, Any]:
+        """What `licscan db stats` shows: where, which schema, rows per table, age of the data."""
+
+        def work(conn: Connection) -> dict[str, Any]:
+            oldest, newest = conn.execute(select(func.min(_snapshots.c.fetched_at),
+                                                 func.max(_snapshots.c.fetched_at))).one()
+            projects = conn.execute(select(func.count(func.distinct(_scans.c.project)))).scalar()
+            return {"oldest_fetch": oldest, "newest_fetch": newest, "projects": int(projects or 0)}
+
+        out: dict[str, Any] = {"where": self._where, "backend": self.backend, "revision": self.revision()}
+        out["tables"] = self.counts()
+        out.update(self._run(work))
+        database = self._engine.url.database
+        if self.backend == "sqlite" and database and Path(database).is_file():
+            out["bytes"] = sum(Path(database + suffix).stat().st_size
+                               for suffix in ("", "-wal") if Path(database + suffix).is_file())
+        return out
+
+    def prune(self, *, older_than: float, keep_scans: int) -> dict[str, int]:
+        """Drop snapshots that are no repo's head and were fetched before the cutoff, misses and aliases
+        older than it, and all but the newest keep_scans scans of each project. Returns rows removed."""
+        cutoff = self._now() - older_than
+
+        def work(conn: Connection) -> dict[str, int]:
+            heads = select(_heads.c.repo_id, _heads.c.sha)
+            current = conn.execute(heads).all()
+            keep = {(row.repo_id, row.sha) for row in current}
+            old = conn.execute(select(_snapshots.c.repo_id, _snapshots.c.sha)
+                               .where(_snapshots.c.fetched_at < cutoff)).all()
+            removed = {"metadata_snapshots": 0}
+            for row in old:
+                if (row.repo_id, row.sha) not in keep:
+                    conn.execute(delete(_snapshots).where(_snapshots.c.repo_id == row.repo_id,
+                                                          _snapshots.c.sha == row.sha))
+                    removed["metadata_snapshots"] += 1
+            removed["repo_misses"] = conn.execute(delete(_misses).where(_misses.c.checked_at < cutoff)).rowcount
+            removed["repo_aliases"] = conn.execute(delete(_aliases).where(_aliases.c.seen_at < cutoff)).rowcount
+            scans = 0
+            for project in conn.execute(select(func.distinct(_scans.c.project))).scalars().all():
+                ids = conn.execute(select(_scans.c.id).where(_scans.c.project == project)
+                                   .order_by(_scans.c.id.desc()).offset(keep_scans)).scalars().all()
+                if ids:
+                    scans += conn.execute(delete(_scans).where(_scans.c.id.in_(ids))).rowcount
+            removed["scans"] = scans
+            return removed
+
+        removed = self._run(work, write=True)
+        if self.backend == "sqlite" and any(removed.values()):
+            try:
+                with self._lock, self._engine.connect() as conn:
+                    conn.exec_driver_sql("VACUUM")
+            except SQLAlchemyError:
+                pass  # space is given back on a later prune; the rows are gone either way
+        return removed
+
+
+def _revision(conn: Connection) -> str | None:
+    if not inspect(conn).has_table("alembic_version"):
+        return None
+    return conn.exec_driver_sql("SELECT version_num FROM alembic_version").scalar()
 
 
 def _upsert(conn: Connection, table: Table, key: dict[str, Any], values: dict[str, Any]) -> None:
-    """Update-or-insert that works on every backend (no dialect-specific ON CONFLICT)."""
+    """INSERT ... ON CONFLICT DO UPDATE: one atomic statement, so concurrent writers never lose a row."""
+    dialect = conn.dialect.name
+    if dialect in ("sqlite", "postgresql"):
+        if dialect == "sqlite":
+            from sqlalchemy.dialects.sqlite import insert as dialect_insert
+        else:
+            from sqlalchemy.dialects.postgresql import insert as dialect_insert
+        statement = dialect_insert(table).values(**key, **values)
+        conn.execute(statement.on_conflict_do_update(index_elements=list(key), set_=values))
+        return
+    # Other backends: update, else insert, and update again if another writer inserted in between.
     where = [table.c[name] == value for name, value in key.items()]
     if conn.execute(update(table).where(*where).values(**values)).rowcount:
         return
@@ -222,7 +481,6 @@ def _upsert(conn: Connection, table: Table, key: dict[str, Any], values: dict[st
         with conn.begin_nested():
             conn.execute(insert(table).values(**key, **values))
     except IntegrityError:
-        # Another process inserted the row between our UPDATE and INSERT.
         conn.execute(update(table).where(*where).values(**values))
 
 
@@ -250,6 +508,9 @@ def _encode(snapshot: RepoSnapshot, secrets: Sequence[str]) -> str:
         "card_data": snapshot.card_data,
         "readme": readme,
         "license_text": snapshot.license_text,
+        "license_file": snapshot.license_file,
+        "config_name_or_path": snapshot.config_name_or_path,
+        "parameters": snapshot.parameters,
         "files": list(snapshot.files),
         "provenance": snapshot.provenance,
         "api_only": snapshot.api_only,
@@ -280,6 +541,9 @@ def _decode(data: str, repo_id: str) -> RepoSnapshot | None:
             card_data=card_data if isinstance(card_data, dict) else None,
             readme=readme,
             license_text=body.get("license_text"),
+            license_file=body.get("license_file"),
+            config_name_or_path=body.get("config_name_or_path"),
+            parameters=body.get("parameters") if isinstance(body.get("parameters"), int) else None,
             files=tuple(str(f) for f in body.get("files") or ()),
             provenance=body.get("provenance"),
             api_only=bool(body.get("api_only")),
@@ -290,8 +554,10 @@ def _decode(data: str, repo_id: str) -> RepoSnapshot | None:
         return None  # a damaged row is a cache miss, not a crash
 
 
-def open_store(url: str | None, *, now: Callable[[], float] = time.time) -> MetadataStore:
-    """Open (creating if needed) the metadata cache at a SQLAlchemy URL; None gives a private in-memory one.
+def open_store(url: str | None, *, now: Callable[[], float] = time.time, pool_size: int = 2,
+               connect_timeout: float = 10.0) -> MetadataStore:
+    """Open (creating or migrating if needed) the metadata cache at a SQLAlchemy URL; None gives a private
+    in-memory one. pool_size bounds the connections this process keeps to a server database.
 
     Raises CacheError, naming the location, when the cache cannot be used.
     """
@@ -316,13 +582,24 @@ def open_store(url: str | None, *, now: Callable[[], float] = time.time) -> Meta
         except OSError as exc:
             raise CacheError(f"cannot create the folder of the metadata cache {path}: {exc.strerror}") from None
         parsed = parsed.set(database=str(path))
+    if parsed.drivername == "postgresql":
+        parsed = parsed.set(drivername=_postgres_driver())
     try:
         if is_sqlite:
             engine = create_engine(parsed, connect_args={"timeout": BUSY_TIMEOUT_MS / 1000})
             _sqlite_transactions(engine, wal=True)
         else:
-            engine = create_engine(parsed, pool_pre_ping=True)
-    except (ArgumentError, ImportError, SQLAlchemyError) as exc:
+            options: dict[str, Any] = {"pool_pre_ping": True}
+            if not parsed.drivername.startswith(("sqlite",)):
+                options.update(pool_size=max(1, pool_size), max_overflow=0, pool_timeout=60)
+            if parsed.drivername.startswith("postgresql"):
+                # A server that is down or unreachable must fail the scan in seconds, not hang it.
+                options["connect_args"] = {"connect_timeout": max(1, int(connect_timeout))}
+            engine = create_engine(parsed, **options)
+    except ImportError as exc:
+        raise CacheError(f"the metadata cache {where} needs a database driver that is not installed ({exc}); "
+                         "for PostgreSQL: pip install 'licscan[postgres]'") from None
+    except (ArgumentError, SQLAlchemyError) as exc:
         raise CacheError(f"the metadata cache {where} cannot be opened: {str(exc).splitlines()[0]}") from None
     store = MetadataStore(engine, where=where, now=now)
     try:
@@ -331,6 +608,15 @@ def open_store(url: str | None, *, now: Callable[[], float] = time.time) -> Meta
         engine.dispose()
         raise
     return store
+
+
+def _postgres_driver() -> str:
+    """A bare postgresql:// URL means psycopg2 to SQLAlchemy; use psycopg (3) when that is what is installed."""
+    import importlib.util
+
+    if importlib.util.find_spec("psycopg2") is None and importlib.util.find_spec("psycopg") is not None:
+        return "postgresql+psycopg"
+    return "postgresql"
 
 
 def _sqlite_transactions(engine: Engine, *, wal: bool) -> None:
@@ -345,6 +631,9 @@ def _sqlite_transactions(engine: Engine, *, wal: bool) -> None:
             cursor.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
             if wal:
                 _enable_wal(cursor)
+                # In WAL mode NORMAL never corrupts the file; a power cut may lose the last commits, which for a
+                # cache means asking the Hub again. FULL would fsync every one of a scan's hundreds of writes.
+                cursor.execute("PRAGMA synchronous = NORMAL")
             cursor.execute("PRAGMA foreign_keys = ON")
         finally:
             cursor.close()

@@ -1,0 +1,385 @@
+"""licscan.lock: every model's pinned lineage and verdicts (`licscan lock`), checked offline (`licscan check`)."""
+
+from __future__ import annotations
+
+import datetime
+import enum
+import hashlib
+import json
+import os
+import sys
+import types
+import typing
+from dataclasses import MISSING, dataclass, fields, is_dataclass
+from pathlib import Path
+from typing import Any, Callable, Mapping, Sequence
+
+from licscan import __version__
+from licscan.errors import ConfigError, ResolutionError, redact
+
+LOCK_SCHEMA = "licscan-lock/1"
+LOCKFILE = "licscan.lock"
+# Long texts go to one table at the end of the file, each once, so nodes stay short and a changed text is
+# one reviewable hunk.
+_TEXT_FIELDS = frozenset({"license_text", "linked_license_text", "card_text"})
+_VERDICT_ORDER = {"pass": 0, "incomplete": 1, "fail": 2}
+# A mirror or cache that lacks a repo is a lasting fact about it (recorded as offline); these are not.
+_TRANSIENT = {"rate-limited", "network-error"}
+
+
+@dataclass(frozen=True)
+class LockOutcome:
+    path: Path
+    models: int
+    nodes: int
+    verdict: str
+
+
+@dataclass(frozen=True)
+class CheckedModel:
+    key: str
+    verdict: str  # "pass" | "fail" | "incomplete" | "missing"
+    where: str  # the first place a checked file names it
+    failing: tuple[str, ...] = ()  # one line per failing finding
+
+
+@dataclass(frozen=True)
+class CheckOutcome:
+    lockfile: Path
+    models: tuple[CheckedModel, ...]
+    files: int
+    verdict: str  # "pass" | "fail" | "incomplete"
+    evaluated: bool  # True when the policy was evaluated again (rules or policy changed since the lock)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# The digest that says whether the verdicts in a lockfile still hold
+# ---------------------------------------------------------------------------------------------------------
+
+
+def _hash_tree(digest: Any, root: Path) -> None:
+    """Every file under root, by relative path and content, in a fixed order (os calls: this runs per check)."""
+    base = str(root)
+    stack = [base]
+    while stack:
+        folder = stack.pop()
+        try:
+            entries = sorted(os.scandir(folder), key=lambda entry: entry.name)
+        except OSError:
+            continue
+        for entry in reversed(entries):
+            if entry.is_dir(follow_symlinks=False):
+                stack.append(entry.path)
+        for entry in entries:
+            if entry.is_file() and not entry.name.startswith("."):
+                digest.update(os.path.relpath(entry.path, base).replace(os.sep, "/").encode() + b"\0")
+                with open(entry.path, "rb") as handle:
+                    digest.update(handle.read() + b"\0")
+
+
+def evaluation_digest(rules_dirs: Sequence[str], policy: str) -> str:
+    """What the verdicts depend on besides the lineages: rules, policy, and the code that evaluates them."""
+    digest = hashlib.sha256(f"{LOCK_SCHEMA}\0{__version__}\0{policy}\0".encode())
+    package = Path(__file__).resolve().parent
+    for name in ("model.py", "catalog.py"):
+        path = package / name
+        if path.is_file():
+            digest.update(path.read_bytes())
+    _hash_tree(digest, package / "evaluation")
+    for directory in rules_dirs:
+        digest.update(b"\0rules\0")
+        _hash_tree(digest, Path(directory))
+    if policy.endswith((".yaml", ".yml")) and Path(policy).is_file():
+        digest.update(Path(policy).read_bytes())
+    return "sha256:" + digest.hexdigest()
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Frozen dataclasses to plain JSON and back (every field, so new fields travel without changes here)
+# ---------------------------------------------------------------------------------------------------------
+
+
+def _plain(value: Any, texts: dict[str, str], name: str = "") -> Any:
+    if is_dataclass(value) and not isinstance(value, type):
+        out = {}
+        for item in fields(value):
+            current = getattr(value, item.name)
+            default = item.default if item.default is not MISSING else (
+                item.default_factory() if item.default_factory is not MISSING else MISSING)
+            if default is not MISSING and current == default:
+                continue  # defaults are left out: shorter files, and a new field does not touch old entries
+            out[item.name] = _plain(current, texts, item.name)
+        return out
+    if isinstance(value, enum.Enum):
+        return value.value
+    if isinstance(value, Mapping):
+        return {str(key): _plain(item, texts) for key, item in sorted(value.items(), key=lambda kv: str(kv[0]))}
+    if isinstance(value, (tuple, list)):
+        return [_plain(item, texts) for item in value]
+    if name in _TEXT_FIELDS and isinstance(value, str):
+        ref = "sha256:" + hashlib.sha256(value.encode("utf-8", "surrogatepass")).hexdigest()
+        texts[ref] = value
+        return ref
+    return value
+
+
+_HINTS: dict[type, dict[str, Any]] = {}
+
+
+def _hints(cls: type) -> dict[str, Any]:
+    if cls not in _HINTS:
+        module = sys.modules[cls.__module__]
+        _HINTS[cls] = typing.get_type_hints(cls, vars(module))
+    return _HINTS[cls]
+
+
+def _build(kind: Any, value: Any, texts: Mapping[str, str], name: str = "") -> Any:
+    """The value of type `kind` that _plain turned into `value` (raises ValueError/TypeError/KeyError)."""
+    origin = typing.get_origin(kind)
+    if kind is Any or kind is object:
+        return value
+    if origin in (typing.Union, types.UnionType):
+        if value is None:
+            return None
+        options = [arg for arg in typing.get_args(kind) if arg is not type(None)]
+        return _build(options[0], value, texts, name) if len(options) == 1 else value
+    if value is None:
+        return None
+    if isinstance(kind, type) and is_dataclass(kind):
+        if not isinstance(value, dict):
+            raise TypeError(f"{kind.__name__} must be an object")
+        hints = _hints(kind)
+        known = {item.name for item in fields(kind)}
+        return kind(**{key: _build(hints[key], item, texts, key) for key, item in value.items() if key in known})
+    if isinstance(kind, type) and issubclass(kind, enum.Enum):
+        return kind(value)
+    if origin is tuple:
+        args = typing.get_args(kind)
+        if not isinstance(value, list):
+            raise TypeError("expected a list")
+        if len(args) == 2 and args[1] is Ellipsis:
+            return tuple(_build(args[0], item, texts) for item in value)
+        return tuple(_build(arg, item, texts) for arg, item in zip(args, value))
+    if origin in (dict, Mapping, typing.Mapping) or kind in (dict, Mapping):
+        args = typing.get_args(kind) or (str, Any)
+        if not isinstance(value, dict):
+            raise TypeError("expected an object")
+        return {key: _build(args[1], item, texts) for key, item in value.items()}
+    if name in _TEXT_FIELDS and isinstance(value, str) and value.startswith("sha256:"):
+        return texts[value]
+    if kind in (str, int, float, bool) and not isinstance(value, kind) and not (kind is float and isinstance(value, int)):
+        raise TypeError(f"expected {kind.__name__}, not {type(value).__name__}")
+    return value
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Writing
+# ---------------------------------------------------------------------------------------------------------
+
+
+def _node_ref(record: Any) -> str:
+    return f"{record.repo_id}@{record.revision}" if record.revision else record.repo_id
+
+
+def render_lock(result: Any, *, digest: str, model_verdict: Callable[[Sequence[Any]], str]) -> str:
+    """The lockfile text of a scan: sorted, indented JSON, no clock, the same bytes for the same input."""
+    from licscan.model import Lineage
+
+    texts: dict[str, str] = {}
+    nodes: dict[str, Any] = {}
+    models: dict[str, Any] = {}
+    for report in result.models:
+        lineage = report.lineage
+        for record in lineage.nodes:
+            nodes.setdefault(_node_ref(record), _plain(record, texts))
+        shape = _plain(Lineage(root=lineage.root, nodes=(), edges=lineage.edges, unresolved=lineage.unresolved,
+                               **{f.name: getattr(lineage, f.name) for f in fields(lineage)
+                                  if f.name not in ("root", "nodes", "edges", "unresolved")}), texts)
+        shape["nodes"] = [_node_ref(record) for record in lineage.nodes]
+        models[report.key] = {
+            "revision": report.revision,
+            "lineage": shape,
+            "effective": _plain(report.effective, texts),
+            "findings": [_plain(finding, texts) for finding in report.findings],
+            "verdict": model_verdict(report.findings),
+        }
+    body = {
+        "schema": LOCK_SCHEMA,
+        "licscan": __version__,
+        "policy": result.policy,
+        "evaluation_digest": digest,
+        "verdict": result.verdict.value,
+        "models": models,
+        "nodes": nodes,
+        "texts": texts,
+    }
+    return redact(json.dumps(body, indent=1, sort_keys=True, ensure_ascii=False)) + "\n"
+
+
+def lock(config: Any, *, output: Path | None = None,
+         clock: Callable[[], datetime.datetime] | None = None) -> LockOutcome:
+    """Scan the project and write its lockfile (atomically). A scan that could not complete (network, rate
+    limit, offline) writes nothing: a lockfile must not pin a failure that trying again would fix."""
+    from licscan.evaluation.policy import verdict
+    from licscan.scan import scan
+
+    result = scan(config, clock=clock or (lambda: datetime.datetime(1970, 1, 1, tzinfo=datetime.timezone.utc)),
+                  project_label=".")
+    transient = sorted({f"{gap.repo_id} ({gap.reason.value})" for report in result.models
+                        for gap in report.lineage.unresolved if gap.reason.value in _TRANSIENT})
+    if transient:
+        raise ResolutionError("licscan.lock not written: the scan could not resolve "
+                              + ", ".join(transient[:5]) + (" ..." if len(transient) > 5 else "")
+                              + "; try again (or resolve from a mirror with --mirror)")
+    settings = config.evaluation()
+    text = render_lock(result, digest=evaluation_digest(settings.rules_dirs, settings.policy),
+                       model_verdict=lambda findings: verdict(findings).value)
+    # Details may name the checkout (a mirror's path): the same project locks to the same bytes anywhere.
+    root = str(Path(config.root).resolve())
+    text = text.replace(json.dumps(root)[1:-1] + "/", "").replace(json.dumps(root)[1:-1], ".")
+    path = output or (Path(config.root) / LOCKFILE)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_name(f".{path.name}.tmp")
+    temporary.write_text(text, encoding="utf-8")
+    temporary.replace(path)
+    unique = {_node_ref(record) for report in result.models for record in report.lineage.nodes}
+    return LockOutcome(path=path, models=len(result.models), nodes=len(unique), verdict=result.verdict.value)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Reading and checking
+# ---------------------------------------------------------------------------------------------------------
+
+
+def read_lock(path: Path) -> dict[str, Any]:
+    """The lockfile as data; ConfigError (exit 2) with what is wrong when it is missing or damaged."""
+    hint = "run `licscan lock` to write it again"
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        raise ConfigError(f"{path} does not exist: run `licscan lock` to write it") from None
+    except OSError as exc:
+        raise ConfigError(f"{path} cannot be read: {exc.strerror}") from None
+    try:
+        data = json.loads(raw)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path} is not a valid licscan lockfile (not JSON: {exc}); {hint}") from None
+    if not isinstance(data, dict) or data.get("schema") != LOCK_SCHEMA:
+        found = data.get("schema") if isinstance(data, dict) else type(data).__name__
+        raise ConfigError(f"{path} is not a licscan lockfile (schema {found!r}, expected {LOCK_SCHEMA!r}); {hint}")
+    for key, kind in (("models", dict), ("nodes", dict), ("texts", dict)):
+        if not isinstance(data.get(key), kind):
+            raise ConfigError(f"{path} is damaged: {key!r} is missing or not an object; {hint}")
+    for key, entry in data["models"].items():
+        if (not isinstance(entry, dict) or not isinstance(entry.get("lineage"), dict)
+                or not isinstance(entry["lineage"].get("nodes"), list)
+                or any(ref not in data["nodes"] for ref in entry["lineage"]["nodes"])
+                or entry.get("verdict") not in _VERDICT_ORDER or not isinstance(entry.get("findings"), list)):
+            raise ConfigError(f"{path} is damaged: the entry of {key!r} is incomplete; {hint}")
+    return data
+
+
+def _lineage(data: Mapping[str, Any], key: str) -> Any:
+    from licscan.model import Lineage, ModelRecord
+
+    entry = data["models"][key]["lineage"]
+    texts = data["texts"]
+    records = tuple(_build(ModelRecord, data["nodes"][ref], texts) for ref in entry["nodes"])
+    shape = dict(entry, nodes=[])
+    lineage = _build(Lineage, shape, texts)
+    return Lineage(**{f.name: getattr(lineage, f.name) for f in fields(lineage) if f.name != "nodes"}, nodes=records)
+
+
+def _failing_lines(findings: Sequence[Mapping[str, Any]]) -> tuple[str, ...]:
+    lines = []
+    for finding in findings:
+        if finding.get("fails"):
+            ancestor = finding.get("ancestor")
+            where = f" (from {ancestor})" if ancestor and ancestor != finding.get("model") else ""
+            lines.append(f"{finding.get('rule_id')} {finding.get('kind')}{where}: {finding.get('message')}")
+    return tuple(lines)
+
+
+def check(config: Any, files: Sequence[str] | None, *, lockfile: Path) -> CheckOutcome:
+    """Discover models in the given files (the whole project when None), look each up in the lockfile, and
+    judge them by the policy, with no network. The recorded verdicts are used while the rules, the policy and
+    licscan are those they were evaluated with; otherwise the lineages are rebuilt and evaluated again."""
+    from licscan import discovery
+
+    data = read_lock(lockfile)
+    root = Path(config.root)
+    if files is None:
+        found = discovery.discover(root, config.discovery())
+        scanned = found.files_scanned
+    else:
+        found = discovery.discover_files(root, files, config.discovery())
+        scanned = len(files)
+    places: dict[str, str] = {}
+    for occurrence in found.occurrences:
+        if occurrence.ref.kind.value == "model":
+            line = f":{occurrence.location.line}" if occurrence.location.line else ""
+            places.setdefault(occurrence.ref.key, f"{occurrence.location.path}{line}")
+    for local in found.local_models:
+        places.setdefault(local.key, local.location.path)
+    settings = config.evaluation()
+    current = evaluation_digest(settings.rules_dirs, settings.policy)
+    keys = sorted(key for key in places if key in data["models"])
+    evaluated = current != data.get("evaluation_digest") and bool(keys)
+    verdicts: dict[str, tuple[str, tuple[str, ...]]] = {}
+    if evaluated:
+        from licscan import evaluation
+
+        knowledge, policy = evaluation.load(settings)
+        outcome = evaluation.evaluate({key: _lineage(data, key) for key in keys}, {}, knowledge, policy)
+        from licscan.evaluation.policy import verdict
+
+        for report in outcome.models:
+            plain = [_plain(finding, {}) for finding in report.findings]
+            verdicts[report.key] = (verdict(report.findings).value, _failing_lines(plain))
+    else:
+        for key in keys:
+            entry = data["models"][key]
+            verdicts[key] = (entry["verdict"], _failing_lines(entry["findings"]))
+    checked = []
+    for key in sorted(places):
+        if key in verdicts:
+            checked.append(CheckedModel(key, verdicts[key][0], places[key], verdicts[key][1]))
+        else:
+            checked.append(CheckedModel(key, "missing", places[key]))
+    worst = "pass"
+    for item in checked:
+        level = "fail" if item.verdict == "missing" else item.verdict
+        if _VERDICT_ORDER[level] > _VERDICT_ORDER[worst]:
+            worst = level
+    return CheckOutcome(lockfile=lockfile, models=tuple(checked), files=scanned, verdict=worst, evaluated=evaluated)
+
+
+def render_check(outcome: CheckOutcome, *, quiet: bool = False) -> str:
+    lines = []
+    for item in outcome.models:
+        if item.verdict == "missing":
+            lines.append(f"MISSING {item.key} ({item.where}) is not in {outcome.lockfile.name}: "
+                         "run `licscan lock` to resolve it and record its lineage")
+        elif item.verdict != "pass":
+            lines.append(f"{item.verdict.upper()} {item.key} ({item.where})")
+            lines.extend(f"  {line}" for line in item.failing)
+    how = "evaluated again: rules or policy changed since the lock" if outcome.evaluated else "as locked"
+    summary = (f"{outcome.verdict.upper()}: {len(outcome.models)} model{'s' if len(outcome.models) != 1 else ''} "
+               f"in {outcome.files} file{'s' if outcome.files != 1 else ''} checked against "
+               f"{outcome.lockfile.name} ({how})")
+    return summary if quiet else "\n".join([*lines, summary])
+
+
+def check_exit_code(outcome: CheckOutcome) -> int:
+    return {"pass": 0, "fail": 1, "incomplete": 3}[outcome.verdict]
+
+
+def run_check(lockfile: Path | None, files: Sequence[str] | None, *, quiet: bool = False) -> tuple[str, int]:
+    """`licscan check` from options to (text, exit code): shared by the Typer command and the lean entry."""
+    from licscan.config import load_config
+
+    path = Path(lockfile) if lockfile is not None else Path(LOCKFILE)
+    # check never opens the database: an in-memory URL spares finding the user cache directory.
+    config = load_config(path.resolve().parent, db_url=os.environ.get("LICSCAN_DB_URL") or "sqlite://")
+    outcome = check(config, list(files) if files else None, lockfile=path)
+    return render_check(outcome, quiet=quiet), check_exit_code(outcome)
