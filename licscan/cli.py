@@ -414,16 +414,9 @@ def discover(
     """List every place the project names a model or dataset, without contacting the Hub."""
 
     def run() -> int:
-        from dataclasses import replace
+        from licscan.scan import list_occurrences
 
-        from licscan.config import load_config
-        from licscan.discovery import discover as find
-        from licscan.discovery.listing import render_json, render_text
-
-        config = load_config(path, check_mirror=False)
-        settings = replace(config.discovery(), cache_path=None) if no_cache else config.discovery()
-        result = find(config.root, settings)
-        typer.echo((render_json if json_out else render_text)(result), nl=False)
+        typer.echo(list_occurrences(path, as_json=json_out, use_cache=not no_cache), nl=False)
         return ExitCode.PASS
 
     _guarded(run)

@@ -1,54 +1,76 @@
-"""The console entry point: `licscan check` on a lean path (no Typer) for pre-commit, the rest through cli.py."""
+"""The console entry point: the pre-commit paths (`check`, `discover`) without Typer, the rest through cli.py."""
 
 from __future__ import annotations
 
 import sys
 
+# Typer (and the pydantic it pulls in) costs more start-up time than these commands' own work, and they
+# run on every commit; their few options are parsed here. Anything unusual (--help, a typo) goes to Typer,
+# which gives the usual help and errors.
+_FLAGS = {
+    "check": {"--quiet": "quiet", "-q": "quiet"},
+    "discover": {"--json": "json", "--no-cache": "no_cache"},
+}
+_VALUES = {"check": {"--lockfile": "lockfile"}, "discover": {}}
 
-def _check_args(args: list[str]) -> dict | None:
-    """The options of `licscan check` when they are all simple ones; None hands the line to Typer (help, errors)."""
-    files: list[str] = []
-    options: dict = {"lockfile": None, "quiet": False}
+
+def _parse(command: str, args: list[str]) -> dict | None:
+    """The command's options when they are all simple ones; None hands the line to Typer."""
+    options: dict = {"positional": []}
     rest = iter(args)
-    only_files = False
+    only_positional = False
     for arg in rest:
-        if only_files or not arg.startswith("-") or arg == "-":
-            files.append(arg)
+        if only_positional or not arg.startswith("-") or arg == "-":
+            options["positional"].append(arg)
         elif arg == "--":
-            only_files = True
-        elif arg in ("--quiet", "-q"):
-            options["quiet"] = True
-        elif arg == "--lockfile":
+            only_positional = True
+        elif arg in _FLAGS[command]:
+            options[_FLAGS[command][arg]] = True
+        elif arg in _VALUES[command]:
             value = next(rest, None)
             if value is None:
                 return None
-            options["lockfile"] = value
-        elif arg.startswith("--lockfile="):
-            options["lockfile"] = arg.split("=", 1)[1]
+            options[_VALUES[command][arg]] = value
+        elif arg.split("=", 1)[0] in _VALUES[command] and "=" in arg:
+            name, value = arg.split("=", 1)
+            options[_VALUES[command][name]] = value
         else:
             return None
-    options["files"] = files or None
+    if command == "discover" and len(options["positional"]) > 1:
+        return None
     return options
+
+
+def _run(command: str, options: dict) -> tuple[str, int]:
+    from pathlib import Path
+
+    if command == "check":
+        from licscan.lock import run_check
+
+        lockfile = options.get("lockfile")
+        return run_check(Path(lockfile) if lockfile else None, options["positional"] or None,
+                         quiet=bool(options.get("quiet")))
+    from licscan.scan import list_occurrences
+
+    path = Path(options["positional"][0]) if options["positional"] else Path(".")
+    text = list_occurrences(path, as_json=bool(options.get("json")), use_cache=not options.get("no_cache"))
+    return text.rstrip("\n"), 0
 
 
 def main() -> None:
     args = sys.argv[1:]
-    options = _check_args(args[1:]) if args[:1] == ["check"] else None
+    command = args[0] if args else ""
+    options = _parse(command, args[1:]) if command in _FLAGS else None
     if options is None:
         from licscan.cli import main as cli_main
 
         cli_main()
         return
-    # What cli._guarded does for every command, without importing Typer (a third of check's start-up time).
-    from pathlib import Path
-
+    # What cli._guarded does for every command, without importing Typer.
     from licscan.errors import LicscanError, redact
 
     try:
-        from licscan.lock import run_check
-
-        text, code = run_check(Path(options["lockfile"]) if options["lockfile"] else None, options["files"],
-                               quiet=options["quiet"])
+        text, code = _run(command, options)
     except KeyboardInterrupt:
         print("licscan: interrupted", file=sys.stderr)
         sys.exit(130)
@@ -57,7 +79,7 @@ def main() -> None:
         sys.exit(exc.exit_code)
     except Exception as exc:  # noqa: BLE001 - the last line of defence before a traceback
         print(f"licscan: error: internal error: {exc.__class__.__name__}: {redact(str(exc))} "
-              "(run `licscan --debug check ...` for the traceback)", file=sys.stderr)
+              f"(run `licscan --debug {command} ...` for the traceback)", file=sys.stderr)
         sys.exit(3)
     print(text)
     sys.exit(code)

@@ -7,14 +7,26 @@ import datetime
 from collections import defaultdict
 from typing import Callable, Sequence
 
-from licscan import __version__
-from licscan.config import ScanConfig
 from pathlib import Path
 
+from licscan import __version__
+from licscan.config import ScanConfig
 from licscan.model import Location, LocalModel, ModelRef, Occurrence, RefKind, ScanResult
 
 Clock = Callable[[], datetime.datetime]
 _COMMAND_LINE = Location(path="<command line>")
+
+
+def list_occurrences(path: Path, *, as_json: bool = False, use_cache: bool = True) -> str:
+    """`licscan discover`: every place the project names a model or dataset, as text or JSON; no Hub access."""
+    from licscan.config import load_config
+    from licscan.discovery import discover
+    from licscan.discovery.listing import render_json, render_text
+
+    config = load_config(path, check_mirror=False)
+    settings = config.discovery() if use_cache else dataclasses.replace(config.discovery(), cache_path=None)
+    result = discover(config.root, settings)
+    return (render_json if as_json else render_text)(result)
 
 
 def _utc_now() -> datetime.datetime:

@@ -6,6 +6,8 @@ import json
 import os
 import textwrap
 import time
+
+import pytest
 from pathlib import Path
 
 from typer.testing import CliRunner
@@ -95,3 +97,18 @@ def test_bad_configuration_is_a_usage_error(tmp_path):
     result = runner.invoke(app, ["discover", str(tmp_path)])
     assert result.exit_code == 2
     assert "pyproject.toml, key 'ignore[0].reason'" in result.output
+
+
+def test_the_lean_entry_point_lists_the_same_as_the_typer_command(tmp_path, monkeypatch, capsys):
+    import sys
+
+    from licscan import entry
+
+    project = _project(tmp_path)
+    typer_result = run("discover", str(project), "--json", "--no-cache")
+    monkeypatch.setattr(sys, "argv", ["licscan", "discover", "--no-cache", "--json", str(project)])
+    with pytest.raises(SystemExit) as leaving:
+        entry.main()
+    assert leaving.value.code == typer_result.exit_code == 0
+    assert capsys.readouterr().out == typer_result.output
+    assert json.loads(typer_result.output)["occurrences"]
