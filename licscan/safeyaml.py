@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 from typing import Any, Iterator
-
-import yaml
 
 from licscan.errors import ParseError
 
@@ -14,8 +13,20 @@ MAX_YAML_BYTES = 1_000_000
 # as text and as composed nodes, and only explodes when something walks it.
 MAX_EXPANDED_NODES = 200_000
 
-# libyaml's parser is an order of magnitude faster; the checks below run on its node tree all the same.
-_Loader: type = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+@functools.lru_cache(maxsize=1)
+def _yaml() -> Any:
+    """PyYAML, imported on first use: commands that parse no YAML (pre-commit's check) skip its import."""
+    import yaml
+
+    return yaml
+
+
+def _loader_class() -> type:
+    # libyaml's parser is an order of magnitude faster; the checks below run on its node tree all the same.
+    yaml = _yaml()
+    return getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 def _expanded_size(root: Any) -> int:
@@ -27,10 +38,10 @@ def _expanded_size(root: Any) -> int:
         node, children_done = stack.pop()
         if id(node) in sizes:
             continue
-        if isinstance(node, yaml.ScalarNode):
+        if node.id == "scalar":
             sizes[id(node)] = 1
             continue
-        children = [part for pair in node.value for part in pair] if isinstance(node, yaml.MappingNode) else node.value
+        children = [part for pair in node.value for part in pair] if node.id == "mapping" else node.value
         if not children_done:
             if id(node) in visiting:
                 return MAX_EXPANDED_NODES + 1  # a recursive alias expands without end
@@ -55,7 +66,7 @@ def _errors(what: str) -> Iterator[None]:
         yield
     except ParseError:
         raise
-    except yaml.YAMLError as exc:
+    except _yaml().YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1}" if mark is not None else ""
         problem = getattr(exc, "problem", None) or exc.__class__.__name__
@@ -77,7 +88,7 @@ def _text(text: str | bytes, what: str) -> str:
 
 def _nodes(text: str | bytes, what: str) -> Iterator[tuple[Any, Any]]:
     """(loader, node) for each document, each node checked for alias expansion before use."""
-    loader = _Loader(_text(text, what))
+    loader = _loader_class()(_text(text, what))
     try:
         with _errors(what):
             while loader.check_node():
@@ -119,4 +130,4 @@ def compose_all(text: str | bytes, *, what: str = "YAML stream") -> list[Any]:
 
 def dump(data: Any) -> str:
     """Serialise plain data to YAML, keys in order given."""
-    return yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=100)
+    return _yaml().safe_dump(data, sort_keys=False, allow_unicode=True, width=100)
