@@ -155,9 +155,10 @@ def mirror_pull(config: ScanConfig, models: Sequence[str], target: Path, *,
     cache under HF_HUB_OFFLINE). Returns (repos written, 'id: reason' of what could not be read)."""
     from dataclasses import replace
 
-    from licscan import discovery, resolution
+    from licscan import discovery, evaluation, resolution
     from licscan.config import load_config
 
+    knowledge, _ = evaluation.load(config.evaluation())
     roots: dict[str, ModelRef | LocalModel] = {repo_id: ModelRef(repo_id) for repo_id in models}
     for project in from_projects:
         project_config = load_config(project, check_mirror=False)
@@ -167,10 +168,12 @@ def mirror_pull(config: ScanConfig, models: Sequence[str], target: Path, *,
                 roots.setdefault(item.ref.key, ModelRef(item.ref.repo_id, item.ref.revision))
         for local in found.local_models:
             roots.setdefault(local.key, local)
-    settings = config.resolution()
+    # The edges licscan's rules add (rules/lineage.yaml) are walked too, so an offline scan of the mirror
+    # finds the same ancestors as an online one.
+    settings = replace(config.resolution(), extra_parents=knowledge.extra_parents)
     store = open_database(config) if not settings.mirror else None
     try:
-        result, written = resolution.pull_mirror(list(roots.values()), replace(settings), target, store=store)
+        result, written = resolution.pull_mirror(list(roots.values()), settings, target, store=store)
     finally:
         if store is not None:
             store.close()

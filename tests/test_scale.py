@@ -432,3 +432,11 @@ def test_hub_faults_at_the_command_line_are_network_errors_with_exit_3(tmp_path,
     assert (gap["id"], gap["reason"]) == ("licscan-test/base", "network-error")
     # The rest of the scan went on: the other model is fully resolved.
     assert models["Qwen/Qwen2.5-7B-Instruct"]["lineage"]["unresolved"] == []
+
+
+def test_mirror_pull_records_the_bases_licscan_rules_add(tmp_path, hub_stub):
+    # DeepSeek-R1-Distill-Llama-8B's card names no base_model; rules/lineage.yaml records it.
+    result = run("mirror", "pull", "deepseek-ai/DeepSeek-R1-Distill-Llama-8B", "--output", str(tmp_path / "m"),
+                 env={"HF_ENDPOINT": hub_stub.url})
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "m/meta-llama/Llama-3.1-8B/info.json").is_file()
