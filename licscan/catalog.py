@@ -28,7 +28,9 @@ RULES: tuple[Rule, ...] = (
         "LS102", "base-model-contradiction", FindingKind.UNRESOLVED, Severity.MEDIUM,
         "A card's base_model contradicts the model's own files",
         "The config.json a model ships records the checkpoint it was built from (_name_or_path). When that names "
-        "a repo outside the card's declared ancestry, the card may hide a base whose licence binds the model.",
+        "a repo outside the card's declared ancestry, the card may hide a base whose licence binds the model. "
+        "The same holds for the header of a GGUF file (general.base_model.N.* and "
+        "general.source.huggingface.repository), read from its first bytes.",
         "Look at the repo named in the finding: if the model was built from it, its licence applies too. Record "
         "the real base in a rules directory of your own (lineage.yaml) so licscan walks it.",
     ),

@@ -50,6 +50,21 @@ class Occurrence:
     text: str = ""  # the matched text, cut to a readable length
     via: str = "literal"  # "literal", "variable" (followed through a name), "config", "declared"
 
+    def as_dict(self) -> dict[str, Any]:
+        """Where and how the model is named, as reports and listings show it."""
+        data: dict[str, Any] = {
+            "path": self.location.path,
+            "line": self.location.line,
+            "source": self.source,
+            "via": self.via,
+            "text": self.text,
+        }
+        if self.location.cell is not None:
+            data["cell"] = self.location.cell
+        if self.ref.revision:
+            data["revision"] = self.ref.revision
+        return data
+
 
 @dataclass(frozen=True)
 class LocalModel:
@@ -160,6 +175,9 @@ class ModelRecord:
     parameters: int | None = None  # parameter count from the Hub's safetensors metadata
     parameters_source: str | None = None  # where parameters comes from, in words
     card_text: str | None = None  # the card's README text (for statements such as training tokens)
+    gguf_file: str | None = None  # the repo's GGUF file whose header prefix resolution read
+    gguf_header: Mapping[str, Any] | None = None  # that header's general.* keys (base models, source, licence)
+    gguf_problem: str | None = None  # why that header could not be read, when it could not
 
 
 @dataclass(frozen=True)

@@ -19,6 +19,7 @@ _API = re.compile(r"^/api/models/(?P<ns>[^/]+)/(?P<name>[^/]+)(?:/revision/(?P<r
 _RESOLVE = re.compile(r"^/(?P<ns>[^/]+)/(?P<name>[^/]+)/resolve/(?P<rev>[^/]+)/(?P<file>.+)$")
 # Dataset repos live under <root>/datasets/<ns>/<name>/, laid out like models (the mirror's layout too).
 _DATASET_API = re.compile(r"^/api/datasets/(?P<ns>[^/]+)/(?P<name>[^/]+)(?:/revision/(?P<rev>[^/]+))?/?$")
+_RANGE = re.compile(r"^bytes=(?P<start>\d+)-(?P<end>\d*)$")
 _DATASET_RESOLVE = re.compile(r"^/datasets/(?P<ns>[^/]+)/(?P<name>[^/]+)/resolve/(?P<rev>[^/]+)/(?P<file>.+)$")
 
 
@@ -55,6 +56,7 @@ class HubStub:
         self.slow_seconds = 5.0
         self._lock = threading.Lock()
         self._requests: list[tuple[str, str]] = []
+        self._sent: list[tuple[str, str | None, int]] = []  # (path, Range header, body bytes sent) per file GET
         self._stopping = threading.Event()
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
@@ -103,6 +105,13 @@ class HubStub:
     def clear(self) -> None:
         with self._lock:
             self._requests.clear()
+            self._sent.clear()
+
+    @property
+    def file_reads(self) -> list[tuple[str, str | None, int]]:
+        """(path, the Range header asked for or None, body bytes sent) of every file served with a body."""
+        with self._lock:
+            return list(self._sent)
 
     def api_calls(self, repo_id: str | None = None) -> list[tuple[str, str]]:
         prefix = f"/api/models/{repo_id}" if repo_id else "/api/models/"
@@ -323,6 +332,21 @@ class _Handler(BaseHTTPRequestHandler):
             return
         data = target.read_bytes()
         etag = hashlib.sha1(b"blob %d\0" % len(data) + data).hexdigest()  # git's blob id, as the Hub uses
-        self._send(200, data, {"X-Repo-Commit": sha, "ETag": f'"{etag}"', "Accept-Ranges": "bytes"},
-                   content_type="text/plain; charset=utf-8", head=head)
+        headers = {"X-Repo-Commit": sha, "ETag": f'"{etag}"', "Accept-Ranges": "bytes"}
+        asked = self.headers.get("Range")
+        status, body = 200, data
+        if asked is not None and (match := _RANGE.match(asked.strip())):
+            # A single byte range, as the Hub's file resolver (and its CDN) answers it: 206 with Content-Range.
+            start = int(match["start"])
+            end = min(int(match["end"]) if match["end"] else len(data) - 1, len(data) - 1)
+            if start >= len(data) or start > end:
+                self._error(416, None, "Requested Range Not Satisfiable", head=head,
+                            headers={"Content-Range": f"bytes */{len(data)}"})
+                return
+            status, body = 206, data[start:end + 1]
+            headers["Content-Range"] = f"bytes {start}-{end}/{len(data)}"
+        if not head:
+            with self.hub._lock:
+                self.hub._sent.append((urlsplit(self.path).path, asked, len(body)))
+        self._send(status, body, headers, content_type="text/plain; charset=utf-8", head=head)
 

@@ -164,3 +164,17 @@ def test_every_recorded_repo_is_served(hub_stub):
             import hashlib
 
             assert info.sha == hashlib.sha1(f"{repo_id}\n".encode() + readme).hexdigest()
+
+
+def test_a_range_request_gets_206_and_only_the_bytes_asked_for(hub_stub):
+    from huggingface_hub import hf_hub_url
+    from huggingface_hub.utils import build_hf_headers, get_session
+
+    url = hf_hub_url("licscan-test/with-license", "README.md", endpoint=hub_stub.url)
+    whole = get_session().get(url, headers=build_hf_headers(), follow_redirects=True, timeout=5)
+    part = get_session().get(url, headers={**build_hf_headers(), "Range": "bytes=0-9"}, follow_redirects=True,
+                             timeout=5)
+    assert whole.status_code == 200 and len(whole.content) > 10
+    assert part.status_code == 206 and part.content == whole.content[:10]
+    assert part.headers["Content-Range"] == f"bytes 0-9/{len(whole.content)}"
+    assert hub_stub.file_reads[-1][1:] == ("bytes=0-9", 10)

@@ -374,3 +374,116 @@ def test_a_gguf_header_that_names_another_base_than_the_card_is_weighed_the_same
     (finding,) = [f for f in report.findings if f.rule_id == "LS102"]
     assert "gguf names meta-llama/Llama-3.1-8B" in finding.message
     assert "llama3.1" in report.effective.licenses
+
+
+# ---------------------------------------------------------------------------------------------------------
+# A card's base_model against the header of the GGUF file a Hub repo ships
+# ---------------------------------------------------------------------------------------------------------
+
+
+def gguf_bytes(tmp_path: Path, *, base: str | None = None, source: str | None = None, license: str | None = None,
+               padding: int = 640 * 1024) -> bytes:
+    """A small real GGUF file written with the gguf package, larger than the prefix licscan reads."""
+    import numpy as np
+    from gguf import GGUFWriter
+
+    path = tmp_path / f"written-{len(list(tmp_path.glob('written-*')))}.gguf"
+    writer = GGUFWriter(str(path), "llama")
+    writer.add_name("hand-made test model")
+    if base:
+        writer.add_uint32("general.base_model.count", 1)
+        writer.add_string("general.base_model.0.organization", base.split("/")[0])
+        writer.add_string("general.base_model.0.repo_url", f"https://huggingface.co/{base}")
+    if source:
+        writer.add_string("general.source.huggingface.repository", source)
+    if license:
+        writer.add_string("general.license", license)
+    writer.add_array("tokenizer.ggml.tokens", [f"t{i}" for i in range(100)])
+    writer.add_tensor("padding", np.zeros(padding // 4, dtype=np.float32))
+    writer.write_header_to_file()
+    writer.write_kv_data_to_file()
+    writer.write_tensors_to_file()
+    writer.close()
+    return path.read_bytes()
+
+
+def gguf_repos(root: Path, tmp_path: Path) -> dict[str, bytes]:
+    add_repo(root, "meta-llama/Llama-3.1-8B", {"license": "llama3.1"})
+    says_llama = gguf_bytes(tmp_path, base="Qwen/Qwen2.5-7B", license="apache-2.0")
+    add_repo(root, "someone/says-llama-GGUF", {"license": "llama3.1", "base_model": "meta-llama/Llama-3.1-8B"},
+             files={"model-Q8_0.gguf": says_llama, "model-Q4_K_M.gguf": says_llama})
+    add_repo(root, "someone/agrees-GGUF", {"license": "llama3.1", "base_model": "meta-llama/Llama-3.1-8B"},
+             files={"model-Q4_K_M.gguf": gguf_bytes(tmp_path, base="meta-llama/Llama-3.1-8B",
+                                                    source="meta-llama/Llama-3.1-8B")})
+    add_repo(root, "someone/no-base-GGUF", {"license": "mit"},
+             files={"model.gguf": gguf_bytes(tmp_path, base="Qwen/Qwen2.5-7B")})
+    return {"says-llama": says_llama}
+
+
+GGUF_MODELS = ("someone/says-llama-GGUF", "someone/agrees-GGUF", "someone/no-base-GGUF")
+
+
+def test_a_gguf_header_that_names_another_base_than_the_hub_card_is_a_finding(tmp_path, hub):
+    files = gguf_repos(hub.root, tmp_path)
+    result, report = scan(project_with(tmp_path, *GGUF_MODELS), tmp_path, hub=hub)
+    (finding,) = rules_of(report, "someone/says-llama-GGUF")["LS102"]
+    assert "the GGUF header of model-Q4_K_M.gguf says Qwen/Qwen2.5-7B" in finding["message"]
+    assert "card says base_model meta-llama/Llama-3.1-8B" in finding["message"]
+    assert finding["evidence"]["gguf:general.base_model.0.repo_url"] == "https://huggingface.co/Qwen/Qwen2.5-7B"
+    assert finding["evidence"]["gguf.file"] == "model-Q4_K_M.gguf"
+    assert finding["evidence"]["gguf:general.license"] == "apache-2.0"
+    assert "LS102" not in rules_of(report, "someone/agrees-GGUF")
+    assert "LS102" not in rules_of(report, "someone/no-base-GGUF")
+    # Only the header's first bytes travel, by a Range request, and only where a card names a base model.
+    reads = [(path, asked, sent) for path, asked, sent in hub.file_reads if path.endswith(".gguf")]
+    assert sorted(path.split("/")[2] for path, _, _ in reads) == ["agrees-GGUF", "says-llama-GGUF"]
+    for path, asked, sent in reads:
+        assert asked == "bytes=0-524287"
+        assert sent <= 512 * 1024 < len(files["says-llama"])
+
+
+def test_a_gguf_header_is_read_once_per_revision_and_cached(tmp_path, hub):
+    gguf_repos(hub.root, tmp_path)
+    project = project_with(tmp_path, "someone/says-llama-GGUF")
+    scan(project, tmp_path, hub=hub)
+    hub.clear()
+    result, report = scan(project, tmp_path, hub=hub)
+    # The second scan answers from licscan's cache (keyed by sha): the finding stands, no GGUF is read again.
+    assert "LS102" in rules_of(report, "someone/says-llama-GGUF")
+    assert [path for path, _, _ in hub.file_reads if path.endswith(".gguf")] == []
+
+
+@pytest.mark.parametrize("damage", ["truncated", "garbage"])
+def test_a_damaged_gguf_header_is_a_metadata_problem_not_a_crash(tmp_path, hub, damage):
+    whole = gguf_bytes(tmp_path, base="Qwen/Qwen2.5-7B")
+    data = whole[:70] if damage == "truncated" else b"this is not a GGUF file at all" * 10
+    add_repo(hub.root, "meta-llama/Llama-3.1-8B", {"license": "llama3.1"})
+    add_repo(hub.root, "someone/broken-GGUF", {"license": "llama3.1", "base_model": "meta-llama/Llama-3.1-8B"},
+             files={"model.gguf": data})
+    result, report = scan(project_with(tmp_path, "someone/broken-GGUF"), tmp_path, hub=hub)
+    found = rules_of(report, "someone/broken-GGUF")
+    assert "LS102" not in found
+    (problem,) = [f for f in found["LS101"] if "model.gguf" in f["message"]]
+    assert ("truncated" if damage == "truncated" else "not a GGUF file") in problem["message"]
+    assert problem["evidence"]["gguf.file"] == "model.gguf"
+
+
+def test_the_mirror_gives_the_same_gguf_finding_from_the_file_or_from_a_pulled_header(tmp_path, hub):
+    gguf_repos(hub.root, tmp_path)
+    online = scan(project_with(tmp_path, *GGUF_MODELS, name="online"), tmp_path, hub=hub)[1]
+    from_files = scan(project_with(tmp_path, *GGUF_MODELS, name="files"), tmp_path, mirror=hub.root)[1]
+    pulled = tmp_path / "pulled-mirror"
+    result = runner.invoke(app, ["mirror", "pull", *GGUF_MODELS, "--output", str(pulled)],
+                           env={"HF_ENDPOINT": hub.url, "LICSCAN_DB_URL": f"sqlite:///{tmp_path / 'pull.db'}"},
+                           catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    header = json.loads((pulled / "someone/says-llama-GGUF/gguf-header.json").read_text())
+    assert header["file"] == "model-Q4_K_M.gguf"
+    assert header["general"]["general.base_model.0.repo_url"] == "https://huggingface.co/Qwen/Qwen2.5-7B"
+    assert not list(pulled.rglob("*.gguf"))  # the mirror records the header, never the weights
+    from_pull = scan(project_with(tmp_path, *GGUF_MODELS, name="pulled"), tmp_path, mirror=pulled)[1]
+    shape = lambda report: {model_id: [(f["message"], f["evidence"].get("gguf:general.base_model.0.repo_url"))  # noqa: E731
+                                       for f in rules_of(report, model_id).get("LS102", [])]
+                            for model_id in GGUF_MODELS}
+    assert shape(online) == shape(from_files) == shape(from_pull)
+    assert shape(online)["someone/says-llama-GGUF"]

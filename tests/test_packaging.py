@@ -55,3 +55,21 @@ def test_installed_wheel_finds_its_own_rules(wheel, tmp_path):
     rules_dir, reports_dir = out.stdout.split()
     assert Path(rules_dir) == tmp_path / "licscan" / "_data" / "rules"
     assert Path(reports_dir) == tmp_path / "licscan" / "_data" / "reports"
+
+
+def test_every_command_the_readme_shows_exists():
+    """The README's usage block and the CLI must not drift apart (pip-audit's check-readme, as a test)."""
+    import re
+
+    from typer.testing import CliRunner
+
+    from licscan.cli import app
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    block = readme.split("## Using it", 1)[1].split("```sh", 1)[1].split("```", 1)[0]
+    commands = sorted({tuple(re.match(r"licscan ((?:db|mirror|rules) \w+|\w+)", line).group(1).split())
+                       for line in block.splitlines() if line.startswith("licscan ")})
+    assert len(commands) >= 10
+    for command in commands:
+        result = CliRunner().invoke(app, [*command, "--help"])
+        assert result.exit_code == 0, (command, result.output)

@@ -25,20 +25,7 @@ def _place(occurrence: Occurrence) -> str:
 def result_dict(result: DiscoveryResult) -> dict[str, Any]:
     occurrences = []
     for item in result.occurrences:
-        entry: dict[str, Any] = {
-            "id": item.ref.repo_id,
-            "kind": item.ref.kind.value,
-            "path": item.location.path,
-            "line": item.location.line,
-            "source": item.source,
-            "via": item.via,
-            "text": item.text,
-        }
-        if item.location.cell is not None:
-            entry["cell"] = item.location.cell
-        if item.ref.revision:
-            entry["revision"] = item.ref.revision
-        occurrences.append(entry)
+        occurrences.append({"id": item.ref.repo_id, "kind": item.ref.kind.value, **item.as_dict()})
     local_models = [
         {
             "key": model.key,

@@ -8,6 +8,7 @@ from licscan.catalog import rule
 from licscan.evaluation.inheritance import bindings, commercial_class, conditions_of, obligations_of
 from licscan.evaluation.knowledge import Knowledge
 from licscan.cards import normalize_repo_id
+from licscan.gguf_header import named_bases
 from licscan.model import (
     CommercialUse,
     ComputeEstimate,
@@ -101,6 +102,9 @@ def check_model(
         evidence = _evidence(record, node_license)
         for problem in record.card.problems:
             findings.append(_finding("LS101", model, record.repo_id, f"{record.repo_id}: {problem}", evidence))
+        if record.gguf_problem:
+            findings.append(_finding("LS101", model, record.repo_id, f"{record.repo_id}: {record.gguf_problem}",
+                                     {**evidence, "gguf.file": record.gguf_file}))
         if node_license.method == "missing":
             if record.repo_id in has_parents:
                 findings.append(
@@ -321,6 +325,28 @@ def _lineage_findings(model: str, lineage: Lineage, knowledge: Knowledge) -> lis
                      f"{record.repo_id}'s card declares base_model {', '.join(record.card.base_models)} but its "
                      f"config.json _name_or_path names {named}, which is not in its declared ancestry", evidence)
         )
+    # A Hub GGUF quantization: the header of its GGUF file names the model it was converted from and its bases.
+    for record in lineage.nodes:
+        if not record.gguf_header or not record.card.base_models:
+            continue
+        declared = {b.lower() for b in record.card.base_models}
+        for key, text in named_bases(dict(record.gguf_header)):
+            named = normalize_repo_id(text)
+            if named is None or named.lower() in known or named.lower() in declared:
+                continue
+            evidence = _evidence(record)
+            evidence["card.base_model"] = ", ".join(record.card.base_models)
+            evidence["gguf.file"] = record.gguf_file
+            evidence[f"gguf:{key}"] = text
+            gguf_license = record.gguf_header.get("general.license")
+            if isinstance(gguf_license, str):
+                evidence["gguf:general.license"] = gguf_license
+            findings.append(
+                _finding("LS102", model, record.repo_id,
+                         f"{record.repo_id}'s card says base_model {', '.join(record.card.base_models)}, but the "
+                         f"GGUF header of {record.gguf_file} says {named} ({key}), which is not in its declared "
+                         "ancestry", evidence)
+            )
     # A local model folder: discovery keeps the parents its files name (config.json, a GGUF header) beside
     # the card's, so that a disagreement is weighed here rather than silently resolved.
     for record in lineage.nodes:

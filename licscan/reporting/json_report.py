@@ -5,24 +5,9 @@ from __future__ import annotations
 import json
 from typing import Any, Mapping
 
-from licscan.model import Finding, LicenseTerms, ModelReport, Occurrence, ScanResult, Skipped
+from licscan.model import Finding, LicenseTerms, ModelReport, ScanResult, Skipped
 
 SCHEMA = "licscan-report/1"
-
-
-def _occurrence(item: Occurrence) -> dict[str, Any]:
-    data: dict[str, Any] = {
-        "path": item.location.path,
-        "line": item.location.line,
-        "source": item.source,
-        "via": item.via,
-        "text": item.text,
-    }
-    if item.location.cell is not None:
-        data["cell"] = item.location.cell
-    if item.ref.revision:
-        data["revision"] = item.ref.revision
-    return data
 
 
 def finding_dict(finding: Finding) -> dict[str, Any]:
@@ -146,7 +131,7 @@ def _model(report: ModelReport, records: Mapping[str, LicenseTerms] | None = Non
     return {
         "id": report.key,
         "revision": report.revision,
-        "occurrences": [_occurrence(item) for item in report.occurrences],
+        "occurrences": [item.as_dict() for item in report.occurrences],
         "lineage": {
             "nodes": nodes,
             "edges": [

@@ -23,6 +23,7 @@ from huggingface_hub.errors import (
 )
 
 from licscan.errors import redact
+from licscan.gguf_header import PREFIX_BYTES, gguf_file_of, read_general
 from licscan.model import ResolutionSettings, UnresolvedReason
 from licscan.resolution.cache import CacheSource
 from licscan.resolution.interface import FetchFailure, PendingFiles, RepoSnapshot, SourceCounters
@@ -143,7 +144,8 @@ class HubSource:
             self.counters.add(cache_hits=1)
             snapshot = replace(base, readme=cached.readme, license_text=cached.license_text, notes=cached.notes,
                                api_only=cached.api_only, license_file=cached.license_file,
-                               config_name_or_path=cached.config_name_or_path)
+                               config_name_or_path=cached.config_name_or_path, gguf_file=cached.gguf_file,
+                               gguf_header=cached.gguf_header, gguf_problem=cached.gguf_problem)
             self._remember(snapshot, revision)
             return snapshot
         return PendingFiles(base, revision)
@@ -345,9 +347,21 @@ class HubSource:
                 config_name = name_or_path(got)
             else:
                 cacheable = cacheable and not got.transient
+        gguf: dict[str, Any] = {}
+        gguf_name = gguf_file_of(snapshot.files)
+        # A GGUF quantization's header names the model it was converted from: read only its first bytes
+        # (an HTTP Range request), and only where the card names a base model it could contradict.
+        if gguf_name and not api_only and (snapshot.card_data or {}).get("base_model"):
+            got = self._download(snapshot, gguf_name, max_bytes=PREFIX_BYTES)
+            if isinstance(got, bytes):
+                header = read_general(got, whole=len(got) < PREFIX_BYTES)
+                gguf = {"gguf_file": gguf_name, "gguf_header": header.general,
+                        "gguf_problem": f"{gguf_name}: {header.problem}" if header.problem else None}
+            else:
+                cacheable = cacheable and not got.transient
         updated = replace(snapshot, readme=readme, license_text=license_text, api_only=api_only, notes=tuple(notes),
                           license_file=license_name if license_text is not None else None,
-                          config_name_or_path=config_name)
+                          config_name_or_path=config_name, **gguf)
         return updated, cacheable
 
     def fetch_dataset(self, repo_id: str) -> RepoSnapshot | FetchFailure:
@@ -385,26 +399,33 @@ class HubSource:
         return replace(snapshot, readme=readme, license_text=license_text, notes=tuple(notes),
                        license_file=license_name if license_text is not None else None, api_only=readme is None)
 
-    def _download(self, snapshot: RepoSnapshot, filename: str, *, repo_type: str = "model") -> bytes | _Missing:
-        """The file's bytes, or why there are none (the card then comes from cardData).
+    def _download(self, snapshot: RepoSnapshot, filename: str, *, repo_type: str = "model",
+                  max_bytes: int | None = None) -> bytes | _Missing:
+        """The file's bytes (at most max_bytes, asked for with a Range request), or why there are none.
 
         One GET on the file resolver, pinned to the sha, through huggingface_hub's session (its headers and
         token, its error classes): hf_hub_download would add a HEAD per file and a copy on disk we never use.
+        With max_bytes the request carries Range: bytes=0-(max_bytes-1), so a multi-GB GGUF sends only its
+        header; a server that ignores the Range is read only that far all the same.
         """
         self.counters.add(file_downloads=1)
         url = hf_hub_url(snapshot.repo_id, filename, revision=snapshot.sha or "main", endpoint=self._endpoint,
                          repo_type=repo_type)
+        limit = MAX_FILE_BYTES if max_bytes is None else max_bytes
+        headers = build_hf_headers()
+        if max_bytes is not None:
+            headers["Range"] = f"bytes=0-{max_bytes - 1}"
         try:
             self._wait_turn()
-            with get_session().stream("GET", url, headers=build_hf_headers(), follow_redirects=True,
+            with get_session().stream("GET", url, headers=headers, follow_redirects=True,
                                       timeout=self._settings.timeout) as response:
                 hf_raise_for_status(response)
                 data = bytearray()
                 for chunk in response.iter_bytes():
                     data += chunk
-                    if len(data) >= MAX_FILE_BYTES:
+                    if len(data) >= limit:
                         break
-            return bytes(data[:MAX_FILE_BYTES])
+            return bytes(data[:limit])
         except GatedRepoError:
             return _Missing(f"{filename} not read: the repo's files are gated (they need an accepted access "
                             "request)", transient=False)

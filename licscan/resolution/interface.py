@@ -35,6 +35,9 @@ class RepoSnapshot:
     license_file: str | None = None  # which file license_text was read from (LICENSE-MODEL, LICENSE, ...)
     config_name_or_path: str | None = None  # config.json's _name_or_path, read when the card names a base_model
     parameters: int | None = None  # total parameter count from the Hub's safetensors metadata
+    gguf_file: str | None = None  # the GGUF file whose header prefix was read (when the card names a base_model)
+    gguf_header: Mapping[str, Any] | None = None  # its general.* keys
+    gguf_problem: str | None = None  # why its header could not be read
 
     def with_request(self, requested_id: str, *, source: str | None = None) -> "RepoSnapshot":
         return replace(self, requested_id=requested_id, source=source or self.source)

@@ -248,25 +248,23 @@ class _Walk:
             for link in links:
                 self._ask(link.repo_id, None, depth + 1)
 
-    def _fetch_info(self, repo_id: str, revision: str | None) -> RepoSnapshot | FetchFailure | PendingFiles:
+    def _guarded(self, repo_id: str, fetch: Callable[[], Any]) -> Any:
+        """A source call whose bug must not end the scan: it becomes an unresolved node with the reason."""
         try:
-            return self.source.fetch_info(repo_id, revision)  # type: ignore[attr-defined]
+            return fetch()
         except CacheError:
             raise
-        except Exception as exc:  # noqa: BLE001 - a source bug must not end the scan; it is reported instead
+        except Exception as exc:  # noqa: BLE001 - reported as a value, with the traceback in the log
             logger.exception("source %s failed on %s", self.source.name, repo_id)
             return FetchFailure(repo_id, UnresolvedReason.NETWORK,
                                 redact(f"{self.source.name} source failed: {type(exc).__name__}: {exc}"))
 
+    def _fetch_info(self, repo_id: str, revision: str | None) -> RepoSnapshot | FetchFailure | PendingFiles:
+        return self._guarded(repo_id, lambda: self.source.fetch_info(repo_id, revision))  # type: ignore[attr-defined]
+
     def _fetch_files(self, pending: PendingFiles) -> RepoSnapshot | FetchFailure:
-        try:
-            return self.source.fetch_files(pending)  # type: ignore[attr-defined]
-        except CacheError:
-            raise
-        except Exception as exc:  # noqa: BLE001 - as above
-            logger.exception("source %s failed on the files of %s", self.source.name, pending.snapshot.repo_id)
-            return FetchFailure(pending.snapshot.requested_id, UnresolvedReason.NETWORK,
-                                redact(f"{self.source.name} source failed: {type(exc).__name__}: {exc}"))
+        return self._guarded(pending.snapshot.requested_id,
+                             lambda: self.source.fetch_files(pending))  # type: ignore[attr-defined]
 
     def _known(self, repo_id: str, revision: str | None) -> RepoSnapshot | None:
         if revision is not None:
@@ -275,14 +273,7 @@ class _Walk:
         return self.nodes[canonical].snapshot if canonical is not None else None
 
     def _fetch(self, repo_id: str, revision: str | None) -> RepoSnapshot | FetchFailure:
-        try:
-            return self.source.fetch(repo_id, revision)
-        except CacheError:
-            raise
-        except Exception as exc:  # noqa: BLE001 - a source bug must not end the scan; it is reported instead
-            logger.exception("source %s failed on %s", self.source.name, repo_id)
-            return FetchFailure(repo_id, UnresolvedReason.NETWORK,
-                                redact(f"{self.source.name} source failed: {type(exc).__name__}: {exc}"))
+        return self._guarded(repo_id, lambda: self.source.fetch(repo_id, revision))
 
     # -- reading one node --------------------------------------------------------------------------------
     def _local_node(self, local: LocalModel) -> _Node:
@@ -338,6 +329,9 @@ class _Walk:
             parameters=snap.parameters,
             parameters_source="the Hub's safetensors metadata (total parameters)" if snap.parameters else None,
             card_text=_card_text(snap.readme),
+            gguf_file=snap.gguf_file,
+            gguf_header=snap.gguf_header,
+            gguf_problem=snap.gguf_problem,
         )
         return _Node(snap, record, links, problems)
 

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from licscan.cards import is_repo_id
+from licscan.gguf_header import PREFIX_BYTES, gguf_file_of, read_general
 from licscan.model import UnresolvedReason
 from licscan.resolution.interface import FetchFailure, RepoSnapshot, SourceCounters
 
@@ -16,6 +17,7 @@ from licscan.resolution.interface import FetchFailure, RepoSnapshot, SourceCount
 LICENSE_FILES = ("LICENSE-MODEL", "LICENSE-MODEL.md", "LICENSE-MODEL.txt", "LICENSE", "LICENSE.md", "LICENSE.txt")
 MAX_FILE_BYTES = 2_000_000
 MAX_RENAMES = 10
+GGUF_HEADER = "gguf-header.json"  # <repo>/gguf-header.json: {"file", "general": {general.* keys}, "problem"}
 DATASETS = "datasets"  # <mirror>/datasets/<namespace>/<name>/ holds dataset repos, laid out like models
 
 
@@ -42,6 +44,35 @@ def _config_name(folder: Path) -> str | None:
         return None
     value = data.get("_name_or_path") if isinstance(data, dict) else None
     return value.strip()[:300] if isinstance(value, str) and value.strip() else None
+
+
+def _gguf(folder: Path, files: list[str], card_data: Any) -> dict[str, Any]:
+    """The GGUF header fields of a snapshot, as the Hub source reads them: only when the card names a base
+    model; from gguf-header.json (what `mirror pull` records), else from the GGUF file itself when the
+    mirror holds it (its first PREFIX_BYTES only)."""
+    if not (isinstance(card_data, dict) and card_data.get("base_model")):
+        return {}
+    recorded = folder / GGUF_HEADER
+    if recorded.is_file():
+        try:
+            data = json.loads(recorded.read_bytes()[:MAX_FILE_BYTES])
+        except ValueError:
+            data = None
+        if not isinstance(data, dict) or not isinstance(data.get("file"), str):
+            return {"gguf_problem": f"{recorded} is not a GGUF header record"}
+        general = data.get("general")
+        problem = data.get("problem")
+        return {"gguf_file": data["file"], "gguf_header": general if isinstance(general, dict) else {},
+                "gguf_problem": problem if isinstance(problem, str) else None}
+    name = gguf_file_of(files)
+    path = folder / name if name else None
+    if path is None or not path.is_file():
+        return {}
+    with path.open("rb") as handle:
+        prefix = handle.read(PREFIX_BYTES)
+    header = read_general(prefix, whole=len(prefix) < PREFIX_BYTES)
+    return {"gguf_file": name, "gguf_header": header.general,
+            "gguf_problem": f"{name}: {header.problem}" if header.problem else None}
 
 
 def _parameters(info: dict[str, Any]) -> int | None:
@@ -141,7 +172,7 @@ class MirrorSource:
         siblings = info.get("siblings") if isinstance(info.get("siblings"), list) else []
         files = [s.get("rfilename") for s in siblings if isinstance(s, dict) and isinstance(s.get("rfilename"), str)]
         if not files:
-            files = sorted(p.name for p in folder.iterdir() if p.is_file() and p.name != "info.json")
+            files = sorted(p.name for p in folder.iterdir() if p.is_file() and p.name not in ("info.json", GGUF_HEADER))
         ours = info.get("licscan") if isinstance(info.get("licscan"), dict) else {}
         license_file, license_text = read_license_file(folder)
         gated = info.get("gated")
@@ -160,6 +191,7 @@ class MirrorSource:
             config_name_or_path=_config_name(folder),
             parameters=_parameters(info),
             files=tuple(files),
+            **_gguf(folder, files, card_data),
             provenance=ours.get("provenance") if isinstance(ours.get("provenance"), str) else None,
             api_only=bool(ours.get("api_only")) and readme is None,
             notes=(tuple(str(note) for note in ours.get("notes") or ()) if ours.get("api_only") and readme is None
@@ -209,6 +241,11 @@ def write_snapshot(root: str | Path, snapshot: RepoSnapshot) -> list[str]:
         name = getattr(snapshot, "license_file", None) or next(
             (f for f in snapshot.files if f.lower() in ("license", "license.md", "license.txt")), "LICENSE")
         _atomic_write(folder / Path(name).name, snapshot.license_text.encode("utf-8", "surrogatepass"))
+    if snapshot.gguf_file is not None:
+        record = {"file": snapshot.gguf_file, "general": dict(snapshot.gguf_header or {}),
+                  "problem": snapshot.gguf_problem}
+        _atomic_write(folder / GGUF_HEADER,
+                      (json.dumps(record, indent=1, sort_keys=True, ensure_ascii=False) + "\n").encode())
     written = [snapshot.repo_id]
     requested = snapshot.requested_id
     if requested.lower() != snapshot.repo_id.lower() and is_repo_id(requested):
