@@ -487,3 +487,18 @@ def test_the_mirror_gives_the_same_gguf_finding_from_the_file_or_from_a_pulled_h
                             for model_id in GGUF_MODELS}
     assert shape(online) == shape(from_files) == shape(from_pull)
     assert shape(online)["someone/says-llama-GGUF"]
+
+
+def test_a_pulled_mirror_keeps_the_config_json_contradiction(tmp_path, hub):
+    add_repo(hub.root, "meta-llama/Llama-3.1-8B", {"license": "llama3.1"})
+    add_repo(hub.root, "someone/says-llama", {"license": "llama3.1", "base_model": "meta-llama/Llama-3.1-8B"},
+             files={"config.json": json.dumps({"_name_or_path": "Qwen/Qwen2.5-7B", "model_type": "qwen2"})})
+    mirror = tmp_path / "pulled"
+    pulled = CliRunner().invoke(app, ["mirror", "pull", "someone/says-llama", "--output", str(mirror)],
+                                env={"HF_ENDPOINT": hub.url})
+    assert pulled.exit_code == 0, pulled.output
+    project = project_with(tmp_path, "someone/says-llama")
+    _, online = scan(project, tmp_path, hub=hub)
+    _, offline = scan(project, tmp_path, mirror=mirror)
+    assert [f["message"] for f in rules_of(offline, "someone/says-llama")["LS102"]] == [
+        f["message"] for f in rules_of(online, "someone/says-llama")["LS102"]]

@@ -241,6 +241,11 @@ def write_snapshot(root: str | Path, snapshot: RepoSnapshot) -> list[str]:
         name = getattr(snapshot, "license_file", None) or next(
             (f for f in snapshot.files if f.lower() in ("license", "license.md", "license.txt")), "LICENSE")
         _atomic_write(folder / Path(name).name, snapshot.license_text.encode("utf-8", "surrogatepass"))
+    if snapshot.config_name_or_path is not None:
+        # Only the field licscan reads is recorded (a config.json can be large and is not licscan's to copy);
+        # it is enough for a scan of the mirror to compare the card's base_model with it, as the Hub scan did.
+        config = {"_name_or_path": snapshot.config_name_or_path, "_licscan": "only the fields licscan reads"}
+        _atomic_write(folder / "config.json", (json.dumps(config, indent=1, sort_keys=True) + "\n").encode())
     if snapshot.gguf_file is not None:
         record = {"file": snapshot.gguf_file, "general": dict(snapshot.gguf_header or {}),
                   "problem": snapshot.gguf_problem}
