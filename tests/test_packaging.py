@@ -73,3 +73,18 @@ def test_every_command_the_readme_shows_exists():
     for command in commands:
         result = CliRunner().invoke(app, [*command, "--help"])
         assert result.exit_code == 0, (command, result.output)
+
+
+def test_the_readme_configuration_example_is_accepted_and_covers_every_setting(tmp_path):
+    import re
+
+    from licscan.config import _KNOWN_KEYS, load_config
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    example = readme.split("### Configuration", 1)[1].split("```toml", 1)[1].split("```", 1)[0]
+    assert {re.match(r"(\w+) =", line).group(1) for line in example.splitlines() if re.match(r"\w+ =", line)} \
+        == set(_KNOWN_KEYS)
+    (tmp_path / "pyproject.toml").write_text(example.replace('mirror = "licscan-mirror"', ""))
+    (tmp_path / "compliance" / "rules").mkdir(parents=True)
+    config = load_config(tmp_path)
+    assert config.models == ("Qwen/Qwen2.5-7B-Instruct",) and config.max_depth == 32
