@@ -14,7 +14,7 @@ BIN = Path(sys.executable).parent
 
 
 def test_import_contracts_hold():
-    """Stages never import each other; model.py stays a leaf (import-linter, .importlinter)."""
+    """Stages never import each other; the data model stays a leaf (import-linter, .importlinter)."""
     completed = subprocess.run(
         [str(BIN / "lint-imports"), "--config", str(ROOT / ".importlinter")],
         cwd=ROOT, capture_output=True, text=True, timeout=300,

@@ -1,0 +1,275 @@
+"""The data that flows between licscan's stages: frozen dataclasses, standard library only.
+
+Discovery's records and every stage's settings are defined here; the records of resolution (model.lineage) and
+evaluation (model.findings) load on first use, so a command that only discovers (the pre-commit `check`) does
+not pay for creating classes it never uses. Import any of them from here: `from licscan.model import Finding`.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Mapping
+
+if TYPE_CHECKING:
+    from licscan.model.findings import (
+        CommercialUse, ComputeEstimate, DatasetLicense, EffectiveTerms, EntityListing, Finding, FindingKind,
+        LicenseTerms, ModelReport, NodeLicense, Obligation, Origin, Rule, ScanResult, Severity, Source, Threshold,
+        Verdict,
+    )
+    from licscan.model.lineage import (
+        DatasetRecord, Edge, Lineage, ModelRecord, ResolutionResult, ResolutionStats, Unresolved,
+    )
+
+
+# ---------------------------------------------------------------------------
+# Discovery: where a project names a model
+# ---------------------------------------------------------------------------
+
+
+class RefKind(str, enum.Enum):
+    MODEL = "model"
+    DATASET = "dataset"
+
+
+@dataclass(frozen=True, order=True)
+class ModelRef:
+    """A Hub repository a project depends on, optionally pinned to a revision."""
+
+    repo_id: str
+    revision: str | None = None
+    kind: RefKind = RefKind.MODEL
+
+    @property
+    def key(self) -> str:
+        """The model's key in a scan: the id, with '@revision' when the project pins one."""
+        return f"{self.repo_id}@{self.revision}" if self.revision else self.repo_id
+
+
+@dataclass(frozen=True, order=True)
+class Location:
+    """A place in the scanned project, relative to its root, in POSIX form."""
+
+    path: str
+    line: int | None = None
+    cell: int | None = None  # notebook cell, when the file is a notebook
+
+
+@dataclass(frozen=True, order=True)
+class Occurrence:
+    """One place where a project names a model."""
+
+    ref: ModelRef
+    location: Location
+    source: str  # the discovery source that found it, e.g. "python", "config-file"
+    text: str = ""  # the matched text, cut to a readable length
+    via: str = "literal"  # "literal", "variable" (followed through a name), "config", "declared"
+
+    def as_dict(self) -> dict[str, Any]:
+        """Where and how the model is named, as reports and listings show it."""
+        data: dict[str, Any] = {
+            "path": self.location.path,
+            "line": self.location.line,
+            "source": self.source,
+            "via": self.via,
+            "text": self.text,
+        }
+        if self.location.cell is not None:
+            data["cell"] = self.location.cell
+        if self.ref.revision:
+            data["revision"] = self.ref.revision
+        return data
+
+
+@dataclass(frozen=True)
+class LocalModel:
+    """A model folder inside the project (config.json, adapter_config.json or a card).
+
+    It is a lineage root of its own: its parents are Hub repos that resolution walks.
+    """
+
+    key: str  # "local:<relative path>", unique in a scan
+    location: Location
+    card: "CardData"
+    parents: tuple["ParentLink", ...] = ()
+
+
+@dataclass(frozen=True, order=True)
+class Skipped:
+    """A file discovery did not read fully, and why. Never silent."""
+
+    path: str
+    reason: str  # "binary", "too-large", "unreadable", "parse-error", "ignored-by-config", ...
+    detail: str = ""
+
+
+@dataclass(frozen=True)
+class DiscoveryResult:
+    occurrences: tuple[Occurrence, ...] = ()
+    local_models: tuple[LocalModel, ...] = ()
+    skipped: tuple[Skipped, ...] = ()
+    files_scanned: int = 0
+
+
+# ---------------------------------------------------------------------------
+# Resolution: the links a card declares (the ancestry records are in model.lineage)
+# ---------------------------------------------------------------------------
+
+
+class Relation(str, enum.Enum):
+    FINETUNE = "finetune"
+    ADAPTER = "adapter"
+    MERGE = "merge"
+    QUANTIZED = "quantized"
+    UNSPECIFIED = "unspecified"
+
+
+class UnresolvedReason(str, enum.Enum):
+    NOT_FOUND = "not-found"
+    GATED = "gated"
+    OFFLINE = "offline"  # no network allowed and nothing cached or mirrored
+    RATE_LIMITED = "rate-limited"
+    NETWORK = "network-error"  # connection refused, timeout, 5xx after retries
+    INVALID_ID = "invalid-id"
+    CYCLE = "cycle"
+    DEPTH_LIMIT = "depth-limit"
+    MALFORMED = "malformed-metadata"  # card or info that cannot be parsed
+
+    @property
+    def transient(self) -> bool:
+        """Whether trying again later could resolve it (the scan 'could not complete')."""
+        return self in (UnresolvedReason.OFFLINE, UnresolvedReason.RATE_LIMITED, UnresolvedReason.NETWORK)
+
+
+@dataclass(frozen=True)
+class ParentLink:
+    """A declared base model of a card, with the relation and where the relation came from."""
+
+    repo_id: str
+    relation: Relation = Relation.UNSPECIFIED
+    evidence: str = "base_model"  # "base_model_relation", "tag", "inferred", "adapter_config", "gguf", ...
+
+
+@dataclass(frozen=True)
+class CardData:
+    """The licence and lineage fields of a model card, as the publisher wrote them."""
+
+    license: str | None = None  # the Hub `license:` id, lower-cased as written
+    license_name: str | None = None
+    license_link: str | None = None
+    base_models: tuple[str, ...] = ()
+    base_model_relation: str | None = None
+    tags: tuple[str, ...] = ()
+    datasets: tuple[str, ...] = ()
+    library_name: str | None = None
+    pipeline_tag: str | None = None
+    gated: str | None = None  # "auto", "manual" or None
+    eu_disallowed: bool = False  # extra_gated_eu_disallowed
+    problems: tuple[str, ...] = ()  # what was wrong with the card (malformed YAML, bad base_model type, ...)
+
+
+# ---------------------------------------------------------------------------
+# Settings each stage receives (built by config.py, so stages never read config)
+# ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class IgnoreEntry:
+    """One entry of the configuration's ignore list: a path pattern or a model id pattern, with the reason."""
+
+    reason: str
+    path: str | None = None  # gitignore-style pattern, relative to the project root
+    model: str | None = None  # a Hub id, or a glob such as "org/*"
+
+
+@dataclass(frozen=True)
+class DiscoverySettings:
+    config_keys: tuple[str, ...] = (
+        "model_name_or_path",
+        "base_model",
+        "model",
+        "model_id",
+        "pretrained_model_name_or_path",
+        "model_name",
+        "tokenizer_name_or_path",
+        "tokenizer",
+        "base_model_name_or_path",
+        "repo_id",
+    )
+    exclude: tuple[str, ...] = ()  # gitignore-style patterns
+    max_file_bytes: int = 2_000_000
+    declared_models: tuple[str, ...] = ()  # from [tool.licscan] models
+    declared_in: str | None = None  # the file the declared models come from
+    ignore: tuple[IgnoreEntry, ...] = ()  # skipped on purpose, and reported as such
+    cache_path: str | None = None  # the per-file result cache (a JSON file); None for no cache
+    workers: int = 0  # processes that scan files; 0 chooses by the amount of unread bytes
+
+
+@dataclass(frozen=True)
+class ResolutionSettings:
+    endpoint: str | None = None  # HF_ENDPOINT, None for huggingface_hub's default
+    offline: bool = False  # HF_HUB_OFFLINE
+    mirror: str | None = None  # a directory of recorded metadata
+    db_url: str | None = None  # SQLAlchemy URL of the cache
+    max_depth: int = 32
+    timeout: float = 10.0
+    max_retries: int = 3
+    freshness_seconds: int = 0  # reuse cached repo heads younger than this without asking the Hub (config: a day)
+    workers: int = 8  # concurrent requests per Hub bucket (API calls; file downloads)
+    refresh: bool = False  # ask the Hub about every repo now, whatever the freshness window says
+    db_pool_size: int = 2  # connections one licscan process keeps to a server database (PostgreSQL)
+    # Base models licscan's rules record for cards that omit them (rules/lineage.yaml), by lower-cased child id;
+    # the walk follows them like base_model links, with evidence "licscan-rules".
+    extra_parents: Mapping[str, tuple["ParentLink", ...]] = field(default_factory=dict)
+    resolve_datasets: bool = True  # resolve the datasets cards name (one API call and README each)
+
+
+@dataclass(frozen=True)
+class EvaluationSettings:
+    rules_dirs: tuple[str, ...]  # shipped rules first, then the user's (later ones override)
+    policy: str = "default"  # a policy name in rules/policies, or a path to a policy file
+
+
+# Where each record defined outside this file lives (see the module's docstring).
+_ELSEWHERE = {
+    "ModelRecord": "licscan.model.lineage",
+    "DatasetRecord": "licscan.model.lineage",
+    "Edge": "licscan.model.lineage",
+    "Unresolved": "licscan.model.lineage",
+    "Lineage": "licscan.model.lineage",
+    "ResolutionStats": "licscan.model.lineage",
+    "ResolutionResult": "licscan.model.lineage",
+    "CommercialUse": "licscan.model.findings",
+    "Severity": "licscan.model.findings",
+    "FindingKind": "licscan.model.findings",
+    "Source": "licscan.model.findings",
+    "Threshold": "licscan.model.findings",
+    "LicenseTerms": "licscan.model.findings",
+    "EntityListing": "licscan.model.findings",
+    "Origin": "licscan.model.findings",
+    "NodeLicense": "licscan.model.findings",
+    "Obligation": "licscan.model.findings",
+    "EffectiveTerms": "licscan.model.findings",
+    "DatasetLicense": "licscan.model.findings",
+    "ComputeEstimate": "licscan.model.findings",
+    "Finding": "licscan.model.findings",
+    "ModelReport": "licscan.model.findings",
+    "Verdict": "licscan.model.findings",
+    "ScanResult": "licscan.model.findings",
+    "Rule": "licscan.model.findings",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _ELSEWHERE.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    import importlib
+
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *_ELSEWHERE])

@@ -1,0 +1,271 @@
+"""The records of evaluation: licences, terms, origins, findings, each model's report and the scan's result."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from typing import Any, Mapping
+
+from licscan.model import Occurrence, Skipped
+from licscan.model.lineage import Lineage, ResolutionStats
+
+
+class CommercialUse(str, enum.Enum):
+    ALLOWED = "allowed"
+    CONDITIONAL = "conditional"
+    UNKNOWN = "unknown"
+    NON_COMMERCIAL = "non-commercial"
+
+    @property
+    def strictness(self) -> int:
+        return _STRICTNESS[self]
+
+
+_STRICTNESS = {
+    CommercialUse.ALLOWED: 0,
+    CommercialUse.CONDITIONAL: 1,
+    CommercialUse.UNKNOWN: 2,
+    CommercialUse.NON_COMMERCIAL: 3,
+}
+
+
+class Severity(str, enum.Enum):
+    CRITICAL = "critical"
+    HIGH = "high"
+    MEDIUM = "medium"
+    LOW = "low"
+    INFO = "info"
+
+    @property
+    def rank(self) -> int:
+        return ["info", "low", "medium", "high", "critical"].index(self.value)
+
+
+class FindingKind(str, enum.Enum):
+    LICENSE_RELABEL = "license-relabel"
+    LICENSE_MISSING = "license-missing"
+    LICENSE_UNKNOWN = "license-unknown"
+    NON_COMMERCIAL = "non-commercial"
+    COMMERCIAL_CONDITION = "commercial-condition"
+    TERRITORY = "territory"
+    OBLIGATION = "obligation"
+    ORIGIN = "origin"
+    ENTITY_LIST = "entity-list"
+    UNRESOLVED = "unresolved"
+
+
+@dataclass(frozen=True)
+class Source:
+    """Where a fact comes from, and when it was read."""
+
+    citation: str
+    date: str  # ISO date the source was read or published
+    confidence: str = "primary"  # "primary", "secondary", "unconfirmed"
+    url: str | None = None
+
+
+@dataclass(frozen=True)
+class Threshold:
+    metric: str  # "mau", "dau", "annual-revenue-usd", "monthly-revenue-usd"
+    value: float
+    consequence: str  # what happens above (or below) it, in the licence's words
+
+
+@dataclass(frozen=True)
+class LicenseTerms:
+    """One licence as a record of rules/licenses/*.yaml."""
+
+    key: str
+    name: str
+    spdx_id: str  # SPDX id, or LicenseRef-licscan-<key>
+    commercial_use: CommercialUse
+    aliases: tuple[str, ...] = ()  # other Hub ids and license_name slugs
+    version: str | None = None
+    thresholds: tuple[Threshold, ...] = ()
+    registration_required: bool = False
+    attribution: str | None = None  # required notice or display text
+    naming: str | None = None  # naming duty for derivatives
+    territory_exclusions: tuple[str, ...] = ()  # ISO 3166-1 alpha-2, or "EU"
+    territory_note: str | None = None
+    use_policy_flow_down: bool = False
+    output_training: str = "allowed"  # "allowed", "restricted", "prohibited", "unknown"
+    output_training_note: str | None = None
+    derivatives_must_carry: bool = False
+    permissive: bool = False  # an OSI-style permissive licence that sets no model-specific limits
+    summary: str = ""
+    sources: tuple[Source, ...] = ()
+    unconfirmed: tuple[str, ...] = ()  # names of fields whose value is unconfirmed
+    date: str | None = None  # the text's release, effective or last-modified date (ISO)
+    confidence: str = "primary"  # confidence of every fact not listed under secondary or unconfirmed
+    secondary: tuple[str, ...] = ()  # names of fields known only from secondary sources
+    families: tuple[str, ...] = ()
+    publishers: tuple[str, ...] = ()  # Hub namespaces that use the text (set when a slug is ambiguous)
+    markers: tuple[str, ...] = ()  # phrases of the text that identify a LICENSE file
+    links: tuple[str, ...] = ()  # URLs where the text is published (a card's license_link is matched against them)
+    scancode_key: str | None = None
+    use_policy: str | None = None
+    superseded_by: str | None = None  # the licence key the publisher moved to
+    superseded_on: str | None = None  # ISO date of that change
+
+    def field_confidence(self, name: str) -> str:
+        """How sure licscan's rules are of one field: 'primary', 'secondary' or 'unconfirmed'."""
+        if name in self.unconfirmed:
+            return "unconfirmed"
+        if name in self.secondary:
+            return "secondary"
+        return self.confidence
+
+
+@dataclass(frozen=True)
+class EntityListing:
+    list_name: str  # "BIS Entity List", "OFAC SDN", "DoD 1260H", ...
+    entity: str
+    date_added: str | None
+    citation: str
+    confidence: str = "secondary"
+    source: Source | None = None  # where licscan read about the listing
+    notes: str | None = None
+
+
+@dataclass(frozen=True)
+class Origin:
+    namespace: str
+    organization: str | None = None
+    country: str | None = None  # ISO 3166-1 alpha-2
+    parent: str | None = None
+    listings: tuple[EntityListing, ...] = ()
+    confidence: str = "unknown"  # "primary", "secondary", "unconfirmed", "unknown"
+    sources: tuple[Source, ...] = ()
+    unconfirmed: tuple[str, ...] = ()  # fields the registry does not confirm
+    notes: str | None = None
+    reviewed: str | None = None  # the registry's last_reviewed date
+
+    @property
+    def known(self) -> bool:
+        return self.organization is not None
+
+
+@dataclass(frozen=True)
+class NodeLicense:
+    """A node's licence as identified from its card."""
+
+    repo_id: str
+    declared: str | None  # the license field as written
+    license_name: str | None
+    key: str | None  # the matched rules/licenses key, None when unidentified
+    spdx_id: str | None
+    method: str  # "license-id", "license_name", "license_link", "license-file", "tag", "missing", "unidentified", "ambiguous"
+    evidence: tuple[tuple[str, str], ...] = ()  # what the identification rests on: (what, value) pairs
+    declared_key: str | None = None  # the licence the card's id or slug names, when its text says another
+
+
+@dataclass(frozen=True, order=True)
+class Obligation:
+    kind: str  # "attribution", "naming", "notice", "use-policy", "registration", "output-training"
+    text: str
+    license_key: str
+    ancestor: str
+    confidence: str = "primary"  # of the licence record's field the duty comes from
+
+
+@dataclass(frozen=True)
+class EffectiveTerms:
+    licenses: tuple[str, ...]  # every licence key binding the model
+    commercial_use: CommercialUse
+    commercial_use_from: tuple[str, ...]  # the nodes that set the strictest class
+    conditions: tuple[str, ...] = ()
+    obligations: tuple[Obligation, ...] = ()
+    territory_exclusions: tuple[str, ...] = ()
+    origin_countries: tuple[str, ...] = ()
+    spdx_expression: str | None = None  # every identified licence, conjunctive
+    unconfirmed: tuple[tuple[str, tuple[str, ...]], ...] = ()  # (licence key, its unconfirmed fields)
+    secondary: tuple[tuple[str, tuple[str, ...]], ...] = ()  # (licence key, fields from secondary sources only)
+
+
+@dataclass(frozen=True)
+class DatasetLicense:
+    """The licence of a dataset a node of the lineage names as training data."""
+
+    dataset: str
+    named_by: str  # the node whose card lists it
+    license: NodeLicense | None  # None when the dataset could not be resolved
+    revision: str | None = None
+    commercial_use: CommercialUse = CommercialUse.UNKNOWN
+    source: str | None = None
+    unresolved: str | None = None  # the reason, when it could not be resolved
+    detail: str = ""
+
+
+@dataclass(frozen=True)
+class ComputeEstimate:
+    """Training compute estimated as 6 x parameters x training tokens, with where each number comes from."""
+
+    model: str  # the node the numbers belong to
+    flop: float
+    parameters: int
+    parameters_source: str
+    tokens: float
+    tokens_source: str
+    factor: float = 6.0
+    thresholds: tuple[tuple[float, str, bool], ...] = ()  # (FLOP, what it means, whether the estimate exceeds it)
+
+
+@dataclass(frozen=True)
+class Finding:
+    rule_id: str
+    kind: FindingKind
+    severity: Severity
+    model: str  # the root model the finding is reported on
+    ancestor: str  # the node it comes from (the model itself when it is its own)
+    message: str
+    evidence: tuple[tuple[str, str], ...] = ()  # (field, value) pairs: card field, revision, ...
+    fails: bool = False  # set by the policy
+
+
+@dataclass(frozen=True)
+class ModelReport:
+    key: str  # repo id, or "local:<path>"
+    revision: str | None
+    occurrences: tuple[Occurrence, ...]
+    lineage: Lineage
+    licenses: Mapping[str, NodeLicense]
+    origins: Mapping[str, Origin]
+    effective: EffectiveTerms
+    findings: tuple[Finding, ...]
+    training_data: tuple[DatasetLicense, ...] = ()
+    compute: tuple[ComputeEstimate, ...] = ()
+
+
+class Verdict(str, enum.Enum):
+    PASS = "pass"
+    FAIL = "fail"
+    INCOMPLETE = "incomplete"
+
+
+@dataclass(frozen=True)
+class ScanResult:
+    project: str
+    generated_at: str  # ISO 8601, from the injected clock
+    tool_version: str
+    policy: str
+    models: tuple[ModelReport, ...]
+    findings: tuple[Finding, ...]
+    skipped: tuple[Skipped, ...]
+    verdict: Verdict
+    stats: ResolutionStats = ResolutionStats()
+    files_scanned: int = 0
+    settings: Mapping[str, Any] = field(default_factory=dict)
+    license_records: Mapping[str, LicenseTerms] = field(default_factory=dict)  # every licence that binds a model
+
+
+@dataclass(frozen=True)
+class Rule:
+    """A check licscan reports findings under; ids are stable across releases."""
+
+    id: str
+    name: str
+    kind: FindingKind
+    severity: Severity
+    title: str
+    rationale: str
+    help: str

@@ -1,0 +1,113 @@
+"""The records of resolution: each model's ancestry, its nodes and edges, and what could not be resolved."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Mapping
+
+from licscan.model import CardData, ParentLink, Relation, UnresolvedReason
+
+
+@dataclass(frozen=True)
+class ModelRecord:
+    """One resolved node of an ancestry, pinned to a revision."""
+
+    repo_id: str  # the canonical id (after following renames)
+    revision: str | None  # commit sha the metadata was read at
+    author: str | None
+    card: CardData
+    parents: tuple[ParentLink, ...] = ()
+    aliases: tuple[str, ...] = ()  # earlier ids that redirect here
+    source: str = "hub"  # "hub", "mirror", "cache", "local"
+    license_text: str | None = None  # LICENSE file text, when fetched (for evidence, never shipped)
+    gated: str | None = None
+    provenance: str | None = None  # e.g. "recorded" / "reconstructed" in a recorded mirror
+    license_file: str | None = None  # the file license_text was read from (LICENSE, LICENSE.md, LICENSE-MODEL...)
+    linked_license_text: str | None = None  # the text the card's license_link points to on another Hub repo
+    linked_license_from: str | None = None  # "<repo>/<file>@<sha>" it was read from, or why it could not be
+    tags: tuple[str, ...] = ()  # the Hub's tags for the repo (license:<id>, base_model:<id>, ...)
+    config_name_or_path: str | None = None  # config.json's _name_or_path, when resolution read it
+    parameters: int | None = None  # parameter count from the Hub's safetensors metadata
+    parameters_source: str | None = None  # where parameters comes from, in words
+    card_text: str | None = None  # the card's README text (for statements such as training tokens)
+    gguf_file: str | None = None  # the repo's GGUF file whose header prefix resolution read
+    gguf_header: Mapping[str, Any] | None = None  # that header's general.* keys (base models, source, licence)
+    gguf_problem: str | None = None  # why that header could not be read, when it could not
+
+
+@dataclass(frozen=True)
+class DatasetRecord:
+    """A dataset a model card names under `datasets:`, resolved through the Hub (or why it could not be)."""
+
+    repo_id: str
+    revision: str | None = None
+    card: "CardData | None" = None
+    source: str = "hub"
+    provenance: str | None = None
+    license_text: str | None = None
+    license_file: str | None = None
+    unresolved: UnresolvedReason | None = None
+    detail: str = ""
+
+
+@dataclass(frozen=True, order=True)
+class Edge:
+    child: str
+    parent: str
+    relation: Relation
+    evidence: str = "base_model"
+
+
+@dataclass(frozen=True, order=True)
+class Unresolved:
+    repo_id: str
+    reason: UnresolvedReason
+    detail: str = ""
+    referenced_by: str | None = None  # the child whose card names it
+
+
+@dataclass(frozen=True)
+class Lineage:
+    """The ancestry DAG of one root model."""
+
+    root: str
+    nodes: tuple[ModelRecord, ...]  # root first, then breadth-first, each id once
+    edges: tuple[Edge, ...] = ()
+    unresolved: tuple[Unresolved, ...] = ()
+    datasets: tuple[DatasetRecord, ...] = ()  # every dataset a node of the lineage names, each once
+
+    def node(self, repo_id: str) -> ModelRecord | None:
+        for record in self.nodes:
+            if record.repo_id == repo_id or repo_id in record.aliases:
+                return record
+        return None
+
+    def ancestors(self, repo_id: str) -> tuple[str, ...]:
+        """Every node reachable through parent edges, nearest first."""
+        seen: list[str] = []
+        frontier = [repo_id]
+        while frontier:
+            nxt = []
+            for child in frontier:
+                for edge in self.edges:
+                    if edge.child == child and edge.parent not in seen and edge.parent != repo_id:
+                        seen.append(edge.parent)
+                        nxt.append(edge.parent)
+            frontier = nxt
+        return tuple(seen)
+
+
+@dataclass(frozen=True)
+class ResolutionStats:
+    api_calls: int = 0
+    file_downloads: int = 0
+    cache_hits: int = 0
+    mirror_reads: int = 0
+    revalidations: int = 0  # cheap freshness checks through the file resolver (no API call)
+
+
+@dataclass(frozen=True)
+class ResolutionResult:
+    lineages: Mapping[str, Lineage]  # keyed by the root key as asked (repo id or local key)
+    canonical: Mapping[str, str] = field(default_factory=dict)  # asked id -> canonical id
+    stats: ResolutionStats = ResolutionStats()
