@@ -69,12 +69,12 @@ class ScanConfig:
     config_keys: tuple[str, ...] = ()
     max_file_bytes: int = 2_000_000
     ignore: tuple[IgnoreEntry, ...] = ()
-    discovery_cache: str | None = None  # the per-file discovery cache (JSON); None: no cache
     endpoint: str | None = None
     offline: bool = False
     extra: Mapping[str, Any] = field(default_factory=dict)
 
-    def discovery(self) -> DiscoverySettings:
+    def discovery(self, *, use_cache: bool = True) -> DiscoverySettings:
+        """Discovery's settings; use_cache=False reads every file afresh and leaves the per-file cache alone."""
         defaults = DiscoverySettings()
         exclude = self.exclude
         if self.mirror is not None:
@@ -92,7 +92,7 @@ class ScanConfig:
             declared_models=self.models,
             declared_in=self.config_file,
             ignore=self.ignore,
-            cache_path=self.discovery_cache,
+            cache_path=default_discovery_cache(self.root) if use_cache else None,
         )
 
     def resolution(self) -> ResolutionSettings:
@@ -240,7 +240,6 @@ def load_config(root: Path, *, check_mirror: bool = True, **overrides: Any) -> S
         config_keys=_strings(data, "config_keys", file),
         max_file_bytes=_number(data, "max_file_bytes", file, 2_000_000, int),
         ignore=_ignore_entries(data, file),
-        discovery_cache=default_discovery_cache(root),
     )
     env = os.environ
     config = replace(

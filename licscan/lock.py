@@ -17,10 +17,11 @@ from typing import Any, Callable, Mapping, Sequence
 from licscan import __version__
 from licscan.errors import ConfigError, ResolutionError, redact
 
-LOCK_SCHEMA = "licscan-lock/1"
+LOCK_SCHEMA = "licscan-lock/2"
 LOCKFILE = "licscan.lock"
 # Long texts go to one table at the end of the file, each once, so nodes stay short and a changed text is
-# one reviewable hunk.
+# one reviewable hunk. Findings go to a table too: models that share an ancestor share its findings, so one
+# licence changing upstream is one changed finding, and `check` reads a file a fraction of the size.
 _TEXT_FIELDS = frozenset({"license_text", "linked_license_text", "card_text"})
 _VERDICT_ORDER = {"pass": 0, "incomplete": 1, "fail": 2}
 # A mirror or cache that lacks a repo is a lasting fact about it (recorded as offline); these are not.
@@ -68,10 +69,11 @@ def _hash_tree(digest: Any, root: Path) -> None:
         except OSError:
             continue
         for entry in reversed(entries):
-            if entry.is_dir(follow_symlinks=False):
+            # Bytecode differs between interpreters and checkouts; the sources it comes from are hashed.
+            if entry.is_dir(follow_symlinks=False) and entry.name != "__pycache__":
                 stack.append(entry.path)
         for entry in entries:
-            if entry.is_file() and not entry.name.startswith("."):
+            if entry.is_file() and not entry.name.startswith(".") and not entry.name.endswith(".pyc"):
                 digest.update(os.path.relpath(entry.path, base).replace(os.sep, "/").encode() + b"\0")
                 with open(entry.path, "rb") as handle:
                     digest.update(handle.read() + b"\0")
@@ -81,10 +83,8 @@ def evaluation_digest(rules_dirs: Sequence[str], policy: str) -> str:
     """What the verdicts depend on besides the lineages: rules, policy, and the code that evaluates them."""
     digest = hashlib.sha256(f"{LOCK_SCHEMA}\0{__version__}\0{policy}\0".encode())
     package = Path(__file__).resolve().parent
-    for name in ("model.py", "catalog.py"):
-        path = package / name
-        if path.is_file():
-            digest.update(path.read_bytes())
+    digest.update((package / "catalog.py").read_bytes())
+    _hash_tree(digest, package / "model")
     _hash_tree(digest, package / "evaluation")
     for directory in rules_dirs:
         digest.update(b"\0rules\0")
@@ -181,12 +181,24 @@ def _node_ref(record: Any) -> str:
     return f"{record.repo_id}@{record.revision}" if record.revision else record.repo_id
 
 
+def _finding_ref(finding: dict[str, Any], table: dict[str, Any]) -> str:
+    """The finding's id in the lockfile's findings table (added there once): its rule and a content hash.
+
+    The model it is reported on is left out (the model's entry lists it), so models share their ancestors'."""
+    shared = {name: value for name, value in finding.items() if name != "model"}
+    digest = hashlib.sha256(json.dumps(shared, sort_keys=True, ensure_ascii=False).encode("utf-8", "surrogatepass"))
+    ref = f"{shared.get('rule_id')}-{digest.hexdigest()[:16]}"
+    table[ref] = shared
+    return ref
+
+
 def render_lock(result: Any, *, digest: str, model_verdict: Callable[[Sequence[Any]], str]) -> str:
     """The lockfile text of a scan: sorted, indented JSON, no clock, the same bytes for the same input."""
     from licscan.model import Lineage
 
     texts: dict[str, str] = {}
     nodes: dict[str, Any] = {}
+    findings: dict[str, Any] = {}
     models: dict[str, Any] = {}
     for report in result.models:
         lineage = report.lineage
@@ -200,7 +212,7 @@ def render_lock(result: Any, *, digest: str, model_verdict: Callable[[Sequence[A
             "revision": report.revision,
             "lineage": shape,
             "effective": _plain(report.effective, texts),
-            "findings": [_plain(finding, texts) for finding in report.findings],
+            "findings": [_finding_ref(_plain(finding, texts), findings) for finding in report.findings],
             "verdict": model_verdict(report.findings),
         }
     body = {
@@ -211,6 +223,7 @@ def render_lock(result: Any, *, digest: str, model_verdict: Callable[[Sequence[A
         "verdict": result.verdict.value,
         "models": models,
         "nodes": nodes,
+        "findings": findings,
         "texts": texts,
     }
     return redact(json.dumps(body, indent=1, sort_keys=True, ensure_ascii=False)) + "\n"
@@ -266,15 +279,20 @@ def read_lock(path: Path) -> dict[str, Any]:
         raise ConfigError(f"{path} is not a valid licscan lockfile (not JSON: {exc}); {hint}") from None
     if not isinstance(data, dict) or data.get("schema") != LOCK_SCHEMA:
         found = data.get("schema") if isinstance(data, dict) else type(data).__name__
+        if isinstance(found, str) and found.startswith("licscan-lock/"):
+            raise ConfigError(f"{path} is in another lockfile format ({found}; this licscan reads {LOCK_SCHEMA}); "
+                              f"{hint}")
         raise ConfigError(f"{path} is not a licscan lockfile (schema {found!r}, expected {LOCK_SCHEMA!r}); {hint}")
-    for key, kind in (("models", dict), ("nodes", dict), ("texts", dict)):
+    for key, kind in (("models", dict), ("nodes", dict), ("findings", dict), ("texts", dict)):
         if not isinstance(data.get(key), kind):
             raise ConfigError(f"{path} is damaged: {key!r} is missing or not an object; {hint}")
     for key, entry in data["models"].items():
         if (not isinstance(entry, dict) or not isinstance(entry.get("lineage"), dict)
                 or not isinstance(entry["lineage"].get("nodes"), list)
                 or any(ref not in data["nodes"] for ref in entry["lineage"]["nodes"])
-                or entry.get("verdict") not in _VERDICT_ORDER or not isinstance(entry.get("findings"), list)):
+                or entry.get("verdict") not in _VERDICT_ORDER or not isinstance(entry.get("findings"), list)
+                or any(not isinstance(ref, str) or not isinstance(data["findings"].get(ref), dict)
+                       for ref in entry["findings"])):
             raise ConfigError(f"{path} is damaged: the entry of {key!r} is incomplete; {hint}")
     return data
 
@@ -312,7 +330,9 @@ def check(config: Any, files: Sequence[str] | None, *, lockfile: Path) -> CheckO
         found = discovery.discover(root, config.discovery())
         scanned = found.files_scanned
     else:
-        found = discovery.discover_files(root, files, config.discovery())
+        # The files a hook hands over are the ones that changed, so their cached results would miss; reading
+        # and rewriting the project's whole cache would cost more than reading them.
+        found = discovery.discover_files(root, files, config.discovery(use_cache=False))
         scanned = len(files)
     places: dict[str, str] = {}
     for occurrence in found.occurrences:
@@ -339,7 +359,8 @@ def check(config: Any, files: Sequence[str] | None, *, lockfile: Path) -> CheckO
     else:
         for key in keys:
             entry = data["models"][key]
-            verdicts[key] = (entry["verdict"], _failing_lines(entry["findings"]))
+            verdicts[key] = (entry["verdict"], _failing_lines([dict(data["findings"][ref], model=key)
+                                                               for ref in entry["findings"]]))
     checked = []
     for key in sorted(places):
         if key in verdicts:

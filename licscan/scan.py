@@ -24,7 +24,7 @@ def list_occurrences(path: Path, *, as_json: bool = False, use_cache: bool = Tru
     from licscan.discovery.listing import render_json, render_text
 
     config = load_config(path, check_mirror=False)
-    settings = config.discovery() if use_cache else dataclasses.replace(config.discovery(), cache_path=None)
+    settings = config.discovery(use_cache=use_cache)
     result = discover(config.root, settings)
     return (render_json if as_json else render_text)(result)
 

@@ -16,6 +16,8 @@ from licscan.cli import app
 from licscan.model import ModelRef, UnresolvedReason
 from licscan.resolution import resolve
 
+from handmade import add_repo
+
 ROOT = Path(__file__).resolve().parent.parent
 HUB = ROOT / "tests" / "data" / "hub"
 EXAMPLE = ROOT / "examples" / "assistant-app"
@@ -257,15 +259,39 @@ def locked(tmp_path):
 
 def test_lock_records_every_model_with_its_pinned_lineage_and_verdicts(locked):
     data = json.loads((locked / "licscan.lock").read_text())
-    assert data["schema"] == "licscan-lock/1" and data["verdict"] == "fail"
+    assert data["schema"] == "licscan-lock/2" and data["verdict"] == "fail"
     llama = data["models"]["anon/AA-llama32-3b-c205633c"]
     assert llama["lineage"]["nodes"][1].startswith("meta-llama/Llama-3.2-3B@")
     assert llama["lineage"]["edges"][0]["relation"] == "finetune"
-    assert llama["verdict"] == "fail" and any(f["rule_id"] == "LS112" for f in llama["findings"])
+    findings = [data["findings"][ref] for ref in llama["findings"]]
+    assert llama["verdict"] == "fail" and any(f["rule_id"] == "LS112" for f in findings)
+    relabel = next(f for f in findings if f["rule_id"] == "LS112")
+    assert relabel["ancestor"].startswith("meta-llama/Llama-3.2-3B") and relabel["fails"] is True
     node = data["nodes"][llama["lineage"]["nodes"][1]]
     assert node["card"]["license"] == "llama3.2" and len(node["revision"]) == 40
     assert "local:models/support-lora" in data["models"]
     assert str(locked) not in (locked / "licscan.lock").read_text()  # no checkout path in the file
+
+
+def test_models_sharing_an_ancestor_share_its_findings_in_the_lockfile(tmp_path):
+    hub = tmp_path / "hub"
+    add_repo(hub, "licscan-test/relabelled", {"license": "mit", "base_model": "meta-llama/Llama-3.1-8B-Instruct"})
+    for name in ("one", "two"):
+        add_repo(hub, f"licscan-test/tune-{name}", {"base_model": "licscan-test/relabelled"})
+    for repo in ("meta-llama/Llama-3.1-8B-Instruct",):
+        shutil.copytree(HUB / repo, hub / repo)
+    root = project(tmp_path, "licscan-test/tune-one", "licscan-test/tune-two")
+    assert run("lock", str(root), "--mirror", str(hub)).exit_code == 0
+    data = json.loads((root / "licscan.lock").read_text())
+    one, two = (data["models"][f"licscan-test/tune-{name}"]["findings"] for name in ("one", "two"))
+    relabel = [ref for ref in set(one) & set(two) if data["findings"][ref]["rule_id"] == "LS112"]
+    assert len(relabel) == 1, "the relabelled ancestor's finding is written once and named by both models"
+    assert data["findings"][relabel[0]]["ancestor"] == "meta-llama/Llama-3.1-8B-Instruct"
+    assert "licscan-test/relabelled declares mit" in data["findings"][relabel[0]]["message"]
+    assert all("model" not in finding for finding in data["findings"].values())
+    assert set(data["findings"]) == set(one) | set(two)  # nothing in the table that no model names
+    checked = run("check", "--lockfile", str(root / "licscan.lock"), str(root / "app.py"))
+    assert checked.exit_code == 1 and checked.output.count("LS112") == 2
 
 
 def test_lockfile_is_byte_identical_for_the_same_input(locked):
@@ -297,7 +323,10 @@ def test_a_model_missing_from_the_lockfile_fails_with_the_hint(locked, monkeypat
 
 
 @pytest.mark.parametrize("damage, message", [
-    (lambda p: p.write_text('{"schema": "licscan-lock/1", "models": '), "not JSON"),
+    (lambda p: p.write_text('{"schema": "licscan-lock/2", "models": '), "not JSON"),
+    (lambda p: p.write_text(json.dumps({**json.loads(p.read_text()), "schema": "licscan-lock/1"})),
+     "is in another lockfile format (licscan-lock/1"),
+    (lambda p: p.write_text(json.dumps({**json.loads(p.read_text()), "findings": {}})), "is damaged"),
     (lambda p: p.write_text("[1, 2]\n"), "is not a licscan lockfile"),
     (lambda p: p.write_text(json.dumps({**json.loads(p.read_text()), "nodes": {}})), "is damaged"),
     (lambda p: p.unlink(), "does not exist"),
@@ -335,6 +364,32 @@ def test_the_lean_entry_point_answers_like_the_typer_command(locked, monkeypatch
     with pytest.raises(SystemExit) as leaving:
         entry.main()
     assert leaving.value.code == 2 and "not a valid licscan lockfile" in capsys.readouterr().err
+
+
+def test_the_pre_commit_path_loads_only_what_checking_a_python_file_needs(locked):
+    """`licscan check FILES` runs on every commit: no CLI framework, Hub client, database, report or evaluation
+    code, and no data-model records beyond discovery's, while the lockfile's verdicts stand."""
+    import subprocess
+    import sys
+
+    heavy = ["typer", "rich", "huggingface_hub", "sqlalchemy", "jinja2", "yaml", "platformdirs",
+             "licscan.evaluation", "licscan.resolution", "licscan.reporting", "licscan.model.lineage",
+             "licscan.model.findings"]
+    probe = ("import sys\nfrom licscan.entry import main\nsys.argv = ['licscan', 'check', 'app/chat.py']\n"
+             "try:\n    main()\nexcept SystemExit as leaving:\n    code = leaving.code\n"
+             f"print(code, sorted(name for name in {heavy!r} if name in sys.modules))\n")
+    completed = subprocess.run([sys.executable, "-c", probe], cwd=locked, capture_output=True, text=True, timeout=60)
+    assert completed.stdout.strip().splitlines()[-1] == "1 []", completed.stdout + completed.stderr
+
+
+def test_the_data_model_loads_its_records_on_first_use():
+    import licscan.model as model
+    from licscan.model import Finding, Lineage
+
+    assert Finding.__module__ == "licscan.model.findings" and Lineage.__module__ == "licscan.model.lineage"
+    assert {"Finding", "Lineage", "Occurrence", "ScanResult"} <= set(dir(model))
+    with pytest.raises(AttributeError, match="no attribute 'NoSuchRecord'"):
+        model.NoSuchRecord  # noqa: B018
 
 
 def test_lock_refuses_to_pin_a_network_failure(tmp_path, hub_stub):

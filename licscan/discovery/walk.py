@@ -6,13 +6,14 @@ import hashlib
 import os
 import pathlib
 import re
-from typing import Any, Callable, Iterator, NamedTuple, Protocol
-
-import pathspec
+from typing import TYPE_CHECKING, Any, Callable, Iterator, NamedTuple, Protocol
 
 from licscan.model import DiscoverySettings, IgnoreEntry, Skipped
 
 from .interface import ProjectFile
+
+if TYPE_CHECKING:
+    import pathspec
 
 # Tool state that never holds the project's own files: pruned without a word.
 SILENT_DIRS = frozenset({".git", ".hg", ".svn", "__pycache__", ".mypy_cache", ".pytest_cache", ".ruff_cache"})
@@ -35,6 +36,12 @@ IGNORED = "ignored-by-config"
 
 TEXT = "text"
 HEADER = "header"
+
+
+def _gitignore_spec(lines: list[str]) -> pathspec.GitIgnoreSpec:
+    import pathspec  # imported on first use: checking a few given files with no excludes never needs it
+
+    return pathspec.GitIgnoreSpec.from_lines(lines)
 
 
 class FileEntry(NamedTuple):
@@ -82,7 +89,7 @@ class _Rules:
     @property
     def spec(self) -> pathspec.GitIgnoreSpec:
         if self._spec is None:
-            self._spec = pathspec.GitIgnoreSpec.from_lines(self.lines)
+            self._spec = _gitignore_spec(self.lines)
         return self._spec
 
     def check(self, path: str) -> bool | None:
@@ -102,7 +109,7 @@ def _any_of(patterns: list[str]) -> re.Pattern[str]:
     """One regex matching where any of the gitignore patterns matches (pathspec's own regexes, joined)."""
     regexes = [
         pattern.regex.pattern
-        for pattern in pathspec.GitIgnoreSpec.from_lines(patterns).patterns
+        for pattern in _gitignore_spec(patterns).patterns
         if pattern.include is not None and getattr(pattern, "regex", None) is not None
     ]
     try:
@@ -151,7 +158,7 @@ class IgnoreList:
 
     def __init__(self, entries: tuple[IgnoreEntry, ...]) -> None:
         self.rules = [
-            (pathspec.GitIgnoreSpec.from_lines([entry.path]), entry.path, entry.reason)
+            (_gitignore_spec([entry.path]), entry.path, entry.reason)
             for entry in entries
             if entry.path
         ]
@@ -191,7 +198,7 @@ def walk(
     """
     real_root = root.resolve()
     # The user's excludes are checked apart from .gitignore so no '!' pattern can undo them.
-    exclude = pathspec.GitIgnoreSpec.from_lines(list(settings.exclude)) if settings.exclude else None
+    exclude = _gitignore_spec(list(settings.exclude)) if settings.exclude else None
     ignore_list = IgnoreList(settings.ignore)
     base_rules: list[_Rules] = []
     # .git/info/exclude is the repository's own, unshared ignore list.
@@ -349,5 +356,5 @@ def exclude_matcher(settings: DiscoverySettings) -> Callable[[str], bool]:
     """The user's excludes as a test on one relative path (for reading given files without a walk)."""
     if not settings.exclude:
         return lambda relpath: False
-    spec = pathspec.GitIgnoreSpec.from_lines(list(settings.exclude))
+    spec = _gitignore_spec(list(settings.exclude))
     return lambda relpath: bool(spec.match_file(relpath))
