@@ -11,6 +11,7 @@ import json
 import math
 import os
 import random
+import shutil
 import statistics
 import subprocess
 import sys
@@ -139,10 +140,21 @@ def timed(command: list[str], env: dict[str, str], cwd: Path) -> float:
 
 def main() -> None:
     work = Path(tempfile.mkdtemp(prefix="licscan-bench-"))
+    try:
+        run(work)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def run(work: Path) -> None:
     hub_dir = work / "hub"
     leaves, parents = generate_hub(hub_dir)
     project = work / "project"
     project.mkdir()
+    # What a real project has beside its code, and what check reads or honours on every run.
+    (project / ".gitignore").write_text(".venv/\n__pycache__/\n*.pyc\nbuild/\n")
+    (project / "pyproject.toml").write_text('[project]\nname = "bench-app"\nversion = "0.1"\n\n'
+                                            '[tool.licscan]\npolicy = "default"\n')
     (project / "app.py").write_text("from x import M\n" + "".join(f'M.from_pretrained("{leaf}")\n' for leaf in leaves))
     env = {key: value for key, value in os.environ.items() if not key.startswith(("HF_", "LICSCAN_"))}
     env.pop("PYTHONDONTWRITEBYTECODE", None)  # an installed licscan has its bytecode; so should this run

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime
 import enum
 import hashlib
 import json
@@ -10,12 +9,15 @@ import os
 import sys
 import types
 import typing
-from dataclasses import MISSING, dataclass, fields, is_dataclass
+from dataclasses import MISSING, fields, is_dataclass
 from pathlib import Path
-from typing import Any, Callable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Mapping, NamedTuple, Sequence
 
 from licscan import __version__
 from licscan.errors import ConfigError, ResolutionError, redact
+
+if TYPE_CHECKING:
+    import datetime
 
 LOCK_SCHEMA = "licscan-lock/2"
 LOCKFILE = "licscan.lock"
@@ -28,24 +30,22 @@ _VERDICT_ORDER = {"pass": 0, "incomplete": 1, "fail": 2}
 _TRANSIENT = {"rate-limited", "network-error"}
 
 
-@dataclass(frozen=True)
-class LockOutcome:
+# NamedTuples rather than dataclasses: check runs on every commit, and these cost nothing to create.
+class LockOutcome(NamedTuple):
     path: Path
     models: int
     nodes: int
     verdict: str
 
 
-@dataclass(frozen=True)
-class CheckedModel:
+class CheckedModel(NamedTuple):
     key: str
     verdict: str  # "pass" | "fail" | "incomplete" | "missing"
     where: str  # the first place a checked file names it
     failing: tuple[str, ...] = ()  # one line per failing finding
 
 
-@dataclass(frozen=True)
-class CheckOutcome:
+class CheckOutcome(NamedTuple):
     lockfile: Path
     models: tuple[CheckedModel, ...]
     files: int
@@ -233,6 +233,8 @@ def lock(config: Any, *, output: Path | None = None,
          clock: Callable[[], datetime.datetime] | None = None) -> LockOutcome:
     """Scan the project and write its lockfile (atomically). A scan that could not complete (network, rate
     limit, offline) writes nothing: a lockfile must not pin a failure that trying again would fix."""
+    import datetime
+
     from licscan.evaluation.policy import verdict
     from licscan.scan import scan
 

@@ -96,7 +96,9 @@ def test_a_folder_made_after_caching_still_makes_an_id_local(project, tmp_path):
 def test_worker_processes_give_the_same_result(project, monkeypatch):
     one = discover(project, DiscoverySettings(workers=1))
     # Forking is refused while other threads run (earlier tests may leave a server's threads behind).
-    monkeypatch.setattr(runner.threading, "active_count", lambda: 1)
+    import threading
+
+    monkeypatch.setattr(threading, "active_count", lambda: 1)
     started = []
     fork = runner._fork
     monkeypatch.setattr(runner, "_fork", lambda *args: started.append(len(args[0])) or fork(*args))
@@ -110,7 +112,9 @@ def test_worker_processes_give_the_same_result(project, monkeypatch):
 
 
 def test_no_worker_is_forked_while_other_threads_run(project, monkeypatch):
-    monkeypatch.setattr(runner.threading, "active_count", lambda: 3)
+    import threading
+
+    monkeypatch.setattr(threading, "active_count", lambda: 3)
     started = []
     monkeypatch.setattr(runner, "_fork", lambda *args: started.append(1))
     assert discover(project, DiscoverySettings(workers=2)).occurrences

@@ -5,6 +5,7 @@ from __future__ import annotations
 import fnmatch
 import os
 import pathlib
+from stat import S_ISREG
 
 from licscan.errors import ConfigError
 from licscan.model import DiscoveryResult, DiscoverySettings, LocalModel, Occurrence, Skipped
@@ -59,7 +60,9 @@ def discover_files(root: pathlib.Path, paths: "list[str] | tuple[str, ...]",
     Files outside the project, excluded, missing or wanted by no source are passed over."""
     settings = settings or DiscoverySettings()
     root = pathlib.Path(root)
-    real_root = root.resolve()
+    # os.path rather than pathlib: a hook passes many paths, and this runs on every commit.
+    real_root = os.path.realpath(root)
+    prefix = real_root.rstrip(os.sep) + os.sep
     excluded = exclude_matcher(settings)
     ignore_list = IgnoreList(settings.ignore)
     entries: list[FileEntry] = []
@@ -67,30 +70,40 @@ def discover_files(root: pathlib.Path, paths: "list[str] | tuple[str, ...]",
     seen: set[str] = set()
     for given in paths:
         try:
-            relpath = pathlib.Path(given).resolve().relative_to(real_root).as_posix()
-        except (ValueError, OSError):
+            real = os.path.realpath(given)
+        except (OSError, ValueError):
             continue
+        if not real.startswith(prefix):
+            continue  # outside the project (or the root itself)
+        relpath = real[len(prefix):].replace(os.sep, "/")
         if relpath in seen or excluded(relpath):
             continue
         seen.add(relpath)
         how = mode(relpath)
-        path = root / relpath
-        if how is None or not path.is_file():
+        if how is None:
+            continue
+        path = os.path.join(root, relpath)
+        try:
+            stat = os.stat(path)
+        except (OSError, ValueError):
+            continue
+        if not S_ISREG(stat.st_mode):
             continue
         reason = ignore_list.reason(relpath, False)
         if reason is not None:
             skipped.append(Skipped(relpath, IGNORED, reason))
             continue
-        stat = path.stat()
         if how == TEXT and stat.st_size > settings.max_file_bytes:
             skipped.append(Skipped(relpath, "too-large", f"{stat.st_size} bytes, over the limit of {settings.max_file_bytes}"))
             continue
-        entries.append(FileEntry(relpath, str(path), stat.st_size, stat.st_mtime_ns, how))
+        entries.append(FileEntry(relpath, path, stat.st_size, stat.st_mtime_ns, how))
     declared = settings.declared_in is not None and settings.declared_in in seen
     return _finish(root, settings, _cache(settings), entries, skipped, declared=declared, whole_tree=False)
 
 
 def _cache(settings: DiscoverySettings) -> ResultCache:
+    if settings.cache_path is None:
+        return ResultCache(None, "")  # no cache: nothing to fingerprint (that reads discovery's own code)
     return ResultCache(settings.cache_path, fingerprint(settings, [source.name for source in SOURCES]))
 
 

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import pathlib
-from dataclasses import dataclass, field
-from typing import Protocol, runtime_checkable
+from typing import NamedTuple, Protocol, runtime_checkable
 
 from licscan.model import DiscoverySettings, LocalModel, Occurrence, Skipped
 
 
-@dataclass(frozen=True)
-class ProjectFile:
+# NamedTuples rather than dataclasses: every pre-commit check imports this, and they cost nothing to create.
+class ProjectFile(NamedTuple):
     """One project file, read once by the walker and shared by every source that wants it."""
 
     relpath: str  # POSIX, relative to the project root
@@ -18,12 +17,11 @@ class ProjectFile:
     data: bytes
     # Context rather than file content: the project root (to tell local folders from Hub ids)
     # and the settings (config keys), so that scan() keeps a one-argument signature.
-    root: pathlib.Path = field(default_factory=pathlib.Path)
-    settings: DiscoverySettings = field(default_factory=DiscoverySettings)
+    root: pathlib.Path = pathlib.Path()
+    settings: DiscoverySettings = DiscoverySettings()
 
 
-@dataclass(frozen=True)
-class SourceOutput:
+class SourceOutput(NamedTuple):
     """What one source found in one file (or, for a project-level source, in the project)."""
 
     occurrences: tuple[Occurrence, ...] = ()

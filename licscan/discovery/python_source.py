@@ -8,8 +8,7 @@ import io
 import re
 import string
 import tokenize
-from dataclasses import dataclass, field
-from typing import Callable
+from typing import Callable, NamedTuple
 
 from licscan.model import Location, ModelRef, Occurrence, RefKind, Skipped
 
@@ -54,16 +53,18 @@ def might_name_models(data: bytes) -> bool:
 # ---------------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class _Target:
+# The records below are NamedTuples and plain classes, not dataclasses: this module is imported on every
+# pre-commit check, and a dataclass costs its generated methods' compilation at import.
+
+
+class _Target(NamedTuple):
     """One model-naming argument of a recognised call: its position and its keyword names."""
 
     positional: int | None
     keywords: tuple[str, ...]
 
 
-@dataclass(frozen=True)
-class _Spec:
+class _Spec(NamedTuple):
     targets: tuple[_Target, ...]
     kind: RefKind = RefKind.MODEL
     download: bool = False  # a huggingface_hub download: repo_type= decides the kind
@@ -186,8 +187,7 @@ def _keyword(call: ast.Call, name: str) -> ast.expr | None:
 # ---------------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class _Value:
+class _Value(NamedTuple):
     """A string an expression certainly holds (text), or why it is known only at run time (text None)."""
 
     text: str | None
@@ -381,14 +381,14 @@ class _Evaluator:
 # ---------------------------------------------------------------------------------------------
 
 
-@dataclass
 class _Finds:
     """Everything one file (or notebook) yields: occurrences and unresolved references."""
 
-    relpath: str
-    locate: Callable[[int], Location]
-    occurrences: list[Occurrence] = field(default_factory=list)
-    unresolved: list[Skipped] = field(default_factory=list)
+    def __init__(self, relpath: str, locate: Callable[[int], Location]) -> None:
+        self.relpath = relpath
+        self.locate = locate
+        self.occurrences: list[Occurrence] = []
+        self.unresolved: list[Skipped] = []
 
     def where(self, line: int) -> str:
         location = self.locate(line)
@@ -454,14 +454,14 @@ def _record(
 # ---------------------------------------------------------------------------------------------
 
 
-@dataclass
 class _Scope:
     """Names bound in one scope: each binding is the expression it was given, or None when unknowable."""
 
-    bindings: dict[str, list[ast.expr | None]] = field(default_factory=dict)
-    globals: set[str] = field(default_factory=set)
-    nonlocals: set[str] = field(default_factory=set)
-    is_class: bool = False
+    def __init__(self, *, is_class: bool = False) -> None:
+        self.bindings: dict[str, list[ast.expr | None]] = {}
+        self.globals: set[str] = set()
+        self.nonlocals: set[str] = set()
+        self.is_class = is_class
 
     def bind(self, name: str, value: ast.expr | None) -> None:
         self.bindings.setdefault(name, []).append(value)
@@ -818,8 +818,7 @@ class _FastLookup:
 
 
 
-@dataclass(frozen=True)
-class _Hit:
+class _Hit(NamedTuple):
     """An identifier holding a needle, followed by "(" (a call) or "=" (a keyword or an assignment)."""
 
     start: int
@@ -828,8 +827,7 @@ class _Hit:
     is_call: bool
 
 
-@dataclass
-class _Survey:
+class _Survey(NamedTuple):
     """What the byte scan found in a file: its hits, its library facts, whether it holds Hub URLs."""
 
     hits: list[_Hit]

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import os
 import pathlib
-import threading
 from typing import Any
 
 from licscan.model import DiscoverySettings, Skipped
@@ -114,12 +113,19 @@ def scan_entries(
 
 
 def _workers(settings: DiscoverySettings, pending_bytes: int, pending_files: int) -> int:
-    if pending_files < 2 or not hasattr(os, "fork") or threading.active_count() > 1:
-        return 1  # forking a process with other threads running can deadlock the child
+    if pending_files < 2 or not hasattr(os, "fork"):
+        return 1
     if settings.workers > 0:
-        return min(settings.workers, pending_files)
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
-    return min(2, cores) if pending_bytes >= PARALLEL_MIN_BYTES else 1
+        wanted = min(settings.workers, pending_files)
+    else:
+        cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+        wanted = min(2, cores) if pending_bytes >= PARALLEL_MIN_BYTES else 1
+    if wanted > 1:
+        import threading  # only here: the pre-commit path, a few small files, never forks
+
+        if threading.active_count() > 1:
+            return 1  # forking a process with other threads running can deadlock the child
+    return wanted
 
 
 def _fork(
