@@ -61,6 +61,7 @@ class CheckOutcome(NamedTuple):
 def _hash_tree(digest: Any, root: Path) -> None:
     """Every file under root, by relative path and content, in a fixed order (os calls: this runs per check)."""
     base = str(root)
+    cut = len(base.rstrip(os.sep)) + 1  # the relative path is a slice: os.path.relpath per file costs more
     stack = [base]
     while stack:
         folder = stack.pop()
@@ -74,9 +75,10 @@ def _hash_tree(digest: Any, root: Path) -> None:
                 stack.append(entry.path)
         for entry in entries:
             if entry.is_file() and not entry.name.startswith(".") and not entry.name.endswith(".pyc"):
-                digest.update(os.path.relpath(entry.path, base).replace(os.sep, "/").encode() + b"\0")
+                digest.update(entry.path[cut:].replace(os.sep, "/").encode() + b"\0")
                 with open(entry.path, "rb") as handle:
-                    digest.update(handle.read() + b"\0")
+                    digest.update(handle.read())
+                digest.update(b"\0")
 
 
 def evaluation_digest(rules_dirs: Sequence[str], policy: str) -> str:
@@ -320,22 +322,49 @@ def _failing_lines(findings: Sequence[Mapping[str, Any]]) -> tuple[str, ...]:
     return tuple(lines)
 
 
+def _verdict_index(data: Mapping[str, Any]) -> dict[str, Any]:
+    """What check needs of a lockfile's recorded verdicts: each model's verdict and failing findings."""
+    return {
+        "evaluation_digest": data.get("evaluation_digest"),
+        "models": {
+            key: [entry["verdict"], _failing_lines([dict(data["findings"][ref], model=key) for ref in entry["findings"]])]
+            for key, entry in data["models"].items()
+        },
+    }
+
+
 def check(config: Any, files: Sequence[str] | None, *, lockfile: Path) -> CheckOutcome:
     """Discover models in the given files (the whole project when None), look each up in the lockfile, and
     judge them by the policy, with no network. The recorded verdicts are used while the rules, the policy and
     licscan are those they were evaluated with; otherwise the lineages are rebuilt and evaluated again."""
-    from licscan import discovery
+    from licscan import discovery, forked
 
-    data = read_lock(lockfile)
-    root = Path(config.root)
-    if files is None:
-        found = discovery.discover(root, config.discovery())
-        scanned = found.files_scanned
-    else:
-        # The files a hook hands over are the ones that changed, so their cached results would miss; reading
-        # and rewriting the project's whole cache would cost more than reading them.
-        found = discovery.discover_files(root, files, config.discovery(use_cache=False))
-        scanned = len(files)
+    # On two cores the lockfile is parsed by a child while this process discovers: parsing a large lockfile
+    # takes about as long as discovering in a handful of files. Without a second core, here and first.
+    data: Mapping[str, Any] | None = None
+    index: Any = None
+    child = forked.start(lambda: _verdict_index(read_lock(lockfile))) if forked.cores() > 1 else None
+    if child is None:
+        data = read_lock(lockfile)
+        index = _verdict_index(data)
+    try:
+        root = Path(config.root)
+        if files is None:
+            found = discovery.discover(root, config.discovery())
+            scanned = found.files_scanned
+        else:
+            # The files a hook hands over are the ones that changed, so their cached results would miss;
+            # reading and rewriting the project's whole cache would cost more than reading them.
+            found = discovery.discover_files(root, files, config.discovery(use_cache=False))
+            scanned = len(files)
+        settings = config.evaluation()
+        current = evaluation_digest(settings.rules_dirs, settings.policy)
+    finally:
+        if child is not None:
+            index = forked.collect(child)
+    if not isinstance(index, dict) or not isinstance(index.get("models"), dict):
+        data = read_lock(lockfile)  # the child could not read it: reading it here says what is wrong
+        index = _verdict_index(data)
     places: dict[str, str] = {}
     for occurrence in found.occurrences:
         if occurrence.ref.kind.value == "model":
@@ -343,26 +372,23 @@ def check(config: Any, files: Sequence[str] | None, *, lockfile: Path) -> CheckO
             places.setdefault(occurrence.ref.key, f"{occurrence.location.path}{line}")
     for local in found.local_models:
         places.setdefault(local.key, local.location.path)
-    settings = config.evaluation()
-    current = evaluation_digest(settings.rules_dirs, settings.policy)
-    keys = sorted(key for key in places if key in data["models"])
-    evaluated = current != data.get("evaluation_digest") and bool(keys)
+    keys = sorted(key for key in places if key in index["models"])
+    evaluated = current != index.get("evaluation_digest") and bool(keys)
     verdicts: dict[str, tuple[str, tuple[str, ...]]] = {}
     if evaluated:
         from licscan import evaluation
-
-        knowledge, policy = evaluation.load(settings)
-        outcome = evaluation.evaluate({key: _lineage(data, key) for key in keys}, {}, knowledge, policy)
         from licscan.evaluation.policy import verdict
 
+        data = data if data is not None else read_lock(lockfile)
+        knowledge, policy = evaluation.load(settings)
+        outcome = evaluation.evaluate({key: _lineage(data, key) for key in keys}, {}, knowledge, policy)
         for report in outcome.models:
             plain = [_plain(finding, {}) for finding in report.findings]
             verdicts[report.key] = (verdict(report.findings).value, _failing_lines(plain))
     else:
         for key in keys:
-            entry = data["models"][key]
-            verdicts[key] = (entry["verdict"], _failing_lines([dict(data["findings"][ref], model=key)
-                                                               for ref in entry["findings"]]))
+            recorded, failing = index["models"][key]
+            verdicts[key] = (recorded, tuple(failing))
     checked = []
     for key in sorted(places):
         if key in verdicts:

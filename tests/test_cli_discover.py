@@ -108,7 +108,7 @@ def test_the_lean_entry_point_lists_the_same_as_the_typer_command(tmp_path, monk
     typer_result = run("discover", str(project), "--json", "--no-cache")
     monkeypatch.setattr(sys, "argv", ["licscan", "discover", "--no-cache", "--json", str(project)])
     with pytest.raises(SystemExit) as leaving:
-        entry.main()
+        entry.main(fast_exit=False)
     assert leaving.value.code == typer_result.exit_code == 0
     assert capsys.readouterr().out == typer_result.output
     assert json.loads(typer_result.output)["occurrences"]

@@ -357,12 +357,12 @@ def test_the_lean_entry_point_answers_like_the_typer_command(locked, monkeypatch
     typer_result = run("check", "app/chat.py", "-q")
     monkeypatch.setattr(sys, "argv", ["licscan", "check", "-q", "app/chat.py"])
     with pytest.raises(SystemExit) as leaving:
-        entry.main()
+        entry.main(fast_exit=False)
     assert leaving.value.code == typer_result.exit_code == 1
     assert capsys.readouterr().out == typer_result.output
     (locked / "licscan.lock").write_text("{")
     with pytest.raises(SystemExit) as leaving:
-        entry.main()
+        entry.main(fast_exit=False)
     assert leaving.value.code == 2 and "not a valid licscan lockfile" in capsys.readouterr().err
 
 
@@ -376,10 +376,28 @@ def test_the_pre_commit_path_loads_only_what_checking_a_python_file_needs(locked
              "licscan.evaluation", "licscan.resolution", "licscan.reporting", "licscan.model.lineage",
              "licscan.model.findings"]
     probe = ("import sys\nfrom licscan.entry import main\nsys.argv = ['licscan', 'check', 'app/chat.py']\n"
-             "try:\n    main()\nexcept SystemExit as leaving:\n    code = leaving.code\n"
+             "try:\n    main(fast_exit=False)\nexcept SystemExit as leaving:\n    code = leaving.code\n"
              f"print(code, sorted(name for name in {heavy!r} if name in sys.modules))\n")
     completed = subprocess.run([sys.executable, "-c", probe], cwd=locked, capture_output=True, text=True, timeout=60)
     assert completed.stdout.strip().splitlines()[-1] == "1 []", completed.stdout + completed.stderr
+
+
+def test_the_installed_command_prints_everything_before_its_quick_exit(locked):
+    """The console script leaves without the interpreter's teardown: its output must still be complete,
+    through a pipe, with the verdict's exit code; the lockfile is read by a forked child, the same."""
+    import subprocess
+    import sys
+
+    command = [str(Path(sys.executable).parent / "licscan"), "check", "app/chat.py", "app/clean.py"]
+    completed = subprocess.run(command, cwd=locked, capture_output=True, text=True, timeout=60)
+    typer_result = run("check", "--lockfile", str(locked / "licscan.lock"), str(locked / "app" / "chat.py"),
+                       str(locked / "app" / "clean.py"))
+    assert completed.returncode == typer_result.exit_code == 1
+    assert completed.stdout.endswith("checked against licscan.lock (as locked)\n") and completed.stderr == ""
+    assert completed.stdout.count("LS112") == typer_result.output.count("LS112") >= 1
+    (locked / "licscan.lock").write_text('{"schema": "licscan-lock/2", "models": {}}')
+    damaged = subprocess.run(command, cwd=locked, capture_output=True, text=True, timeout=60)
+    assert damaged.returncode == 2 and "is damaged" in damaged.stderr and "Traceback" not in damaged.stderr
 
 
 def test_the_data_model_loads_its_records_on_first_use():

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import json
-import os
 import pathlib
 from typing import Any
 
+from licscan import forked
 from licscan.model import DiscoverySettings, Skipped
 
 from .cache import ResultCache, digest, dump_output, load_output
@@ -113,65 +112,20 @@ def scan_entries(
 
 
 def _workers(settings: DiscoverySettings, pending_bytes: int, pending_files: int) -> int:
-    if pending_files < 2 or not hasattr(os, "fork"):
+    if pending_files < 2 or not forked.can_fork():
         return 1
     if settings.workers > 0:
-        wanted = min(settings.workers, pending_files)
-    else:
-        cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
-        wanted = min(2, cores) if pending_bytes >= PARALLEL_MIN_BYTES else 1
-    if wanted > 1:
-        import threading  # only here: the pre-commit path, a few small files, never forks
-
-        if threading.active_count() > 1:
-            return 1  # forking a process with other threads running can deadlock the child
-    return wanted
+        return min(settings.workers, pending_files)
+    return min(2, forked.cores()) if pending_bytes >= PARALLEL_MIN_BYTES else 1
 
 
 def _fork(
     share: list[int], entries: list[FileEntry], root: pathlib.Path, settings: DiscoverySettings, cache: ResultCache
-) -> tuple[int, int] | None:
-    """Start a child that scans `share` and writes its rows as JSON to a pipe: (pid, read end), or None."""
-    try:
-        read_end, write_end = os.pipe()
-        pid = os.fork()
-    except OSError:
-        return None
-    if pid == 0:  # the child: scan, write, leave without running the parent's clean-up
-        status = 0
-        try:
-            os.close(read_end)
-            rows = [_process(entries[index], root, settings, cache) for index in share]
-            payload = json.dumps(rows, separators=(",", ":")).encode("utf-8")
-            with os.fdopen(write_end, "wb") as pipe:
-                pipe.write(payload)
-        except BaseException:  # noqa: BLE001 - the parent notices the missing rows and redoes them
-            status = 1
-        finally:
-            os._exit(status)
-    os.close(write_end)
-    return pid, read_end
+) -> forked.Child | None:
+    """Start a child that scans `share` and hands back its rows, or None."""
+    return forked.start(lambda: [_process(entries[index], root, settings, cache) for index in share])
 
 
-def _collect(child: tuple[int, int] | None) -> list[Any] | None:
-    if child is None:
-        return None
-    pid, read_end = child
-    chunks = []
-    try:
-        with os.fdopen(read_end, "rb") as pipe:
-            while True:
-                chunk = pipe.read(1 << 20)
-                if not chunk:
-                    break
-                chunks.append(chunk)
-    finally:
-        try:
-            os.waitpid(pid, 0)
-        except ChildProcessError:
-            pass
-    try:
-        rows = json.loads(b"".join(chunks))
-    except ValueError:
-        return None
+def _collect(child: forked.Child | None) -> list[Any] | None:
+    rows = forked.collect(child)
     return rows if isinstance(rows, list) else None
