@@ -12,7 +12,7 @@ from typing import Callable, Optional
 
 import typer
 
-from licscan.errors import LicscanError, redact
+from licscan.errors import LicscanError, detach_stdout, redact
 
 
 class ExitCode(enum.IntEnum):
@@ -48,6 +48,12 @@ def _guarded(action: Callable[[], int]) -> None:
         code = action()
     except typer.Exit:
         raise
+    except BrokenPipeError:
+        # The reader of the output left before the end (`| head`): the command's answer was not all written,
+        # so the run counts as not completed (a gate must not take a cut-off report for a pass).
+        detach_stdout()
+        typer.echo("licscan: the output was closed before it was complete", err=True)
+        raise typer.Exit(int(ExitCode.INCOMPLETE)) from None
     except KeyboardInterrupt:
         typer.echo("licscan: interrupted", err=True)
         raise typer.Exit(int(ExitCode.INTERRUPTED)) from None

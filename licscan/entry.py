@@ -68,7 +68,7 @@ def main(*, fast_exit: bool = True) -> None:
         cli_main()
         return
     # What cli._guarded does for every command, without importing Typer.
-    from licscan.errors import LicscanError, redact
+    from licscan.errors import LicscanError, detach_stdout, redact
 
     try:
         text, code = _run(command, options)
@@ -82,7 +82,12 @@ def main(*, fast_exit: bool = True) -> None:
         print(f"licscan: error: internal error: {exc.__class__.__name__}: {redact(str(exc))} "
               f"(run `licscan --debug {command} ...` for the traceback)", file=sys.stderr)
         sys.exit(3)
-    print(text)
+    try:
+        print(text)
+        sys.stdout.flush()
+    except BrokenPipeError:
+        detach_stdout()  # the reader left early (`| head`): the verdict's exit code still stands
+        sys.exit(code)
     if fast_exit:
         _leave(code)
     sys.exit(code)
@@ -95,10 +100,9 @@ def _leave(code: int) -> None:
 
     pending = getattr(atexit, "_ncallbacks", None)  # CPython's count; elsewhere, the usual exit
     try:
-        sys.stdout.flush()
         sys.stderr.flush()
-    except (BrokenPipeError, ValueError):
-        pending = None  # the reader left: let the usual exit deal with the streams
+    except (OSError, ValueError):
+        pending = None  # let the usual exit deal with the stream
     if pending is not None and pending() == 0:
         import os
 

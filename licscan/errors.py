@@ -55,3 +55,16 @@ def redact(text: str, *secrets: str | None) -> str:
         if secret and len(secret) >= 4:
             text = text.replace(secret, "***")
     return _TOKEN_PATTERN.sub("hf_***", text)
+
+
+def detach_stdout() -> None:
+    """After the reader of standard output has gone (`licscan ... | head`): point it at the null device, so
+    the rest of the run and the exit's flush write nowhere instead of raising BrokenPipeError again."""
+    import os
+    import sys
+
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass

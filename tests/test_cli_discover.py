@@ -112,3 +112,23 @@ def test_the_lean_entry_point_lists_the_same_as_the_typer_command(tmp_path, monk
     assert leaving.value.code == typer_result.exit_code == 0
     assert capsys.readouterr().out == typer_result.output
     assert json.loads(typer_result.output)["occurrences"]
+
+
+@pytest.mark.parametrize("leading, code", [((), 0), (("--debug",), 3)])
+def test_a_reader_that_leaves_early_gets_no_traceback(tmp_path, leading, code):
+    """`licscan discover | head`: the lean entry point keeps the command's exit code (its answer was complete
+    before it was printed); through Typer the output was cut off mid-command, so the run did not complete."""
+    import subprocess
+    import sys
+
+    (tmp_path / "app.py").write_text("from x import M\n" + "".join(
+        f'M.from_pretrained("org/model-{index:05d}")\n' for index in range(3000)))
+    command = [str(Path(sys.executable).parent / "licscan"), *leading, "discover", str(tmp_path)]
+    env = {key: value for key, value in os.environ.items() if key != "PYTHONUNBUFFERED"}
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
+    assert process.stdout.read(100).startswith(b"ID")
+    process.stdout.close()  # the reader leaves with 3,000 rows unread
+    stderr = process.stderr.read().decode()
+    assert process.wait(timeout=60) == code
+    assert "Traceback" not in stderr and "Exception ignored" not in stderr and "BrokenPipe" not in stderr
+    assert ("closed before it was complete" in stderr) == (code == 3)
