@@ -8,7 +8,7 @@ import os
 import sys
 import traceback
 from pathlib import Path
-from typing import Callable, Optional
+from typing import Any, Callable, Optional
 
 import typer
 
@@ -35,6 +35,7 @@ rules_app = typer.Typer(help="Maintain rule files.", no_args_is_help=True)
 app.add_typer(rules_app, name="rules")
 
 _state = {"debug": False}
+STDOUT = "-"  # a report path that means standard output
 
 
 def _fail(message: str, code: ExitCode) -> None:
@@ -90,10 +91,11 @@ def _write(path: Path, text: str) -> None:
     temporary.replace(path)
 
 
-def _color(choice: Optional[bool]) -> bool:
+def _color(choice: Optional[bool], stream: Any = None) -> bool:
+    """--color/--no-color, else colour when the stream the text goes to is a terminal and NO_COLOR is unset."""
     if choice is not None:
         return choice
-    return sys.stdout.isatty() and not os.environ.get("NO_COLOR")
+    return (stream or sys.stdout).isatty() and not os.environ.get("NO_COLOR")
 
 
 @app.callback()
@@ -106,13 +108,13 @@ def main_options(
 @app.command()
 def scan(
     path: Path = typer.Argument(Path("."), help="The project to scan."),
-    json_out: Optional[Path] = typer.Option(None, "--json", help="Write the JSON report here."),
-    markdown_out: Optional[Path] = typer.Option(None, "--markdown", help="Write a Markdown summary here."),
-    html_out: Optional[Path] = typer.Option(None, "--html", help="Write the HTML audit report here."),
-    sarif_out: Optional[Path] = typer.Option(None, "--sarif", help="Write SARIF 2.1.0 here."),
-    junit_out: Optional[Path] = typer.Option(None, "--junit", help="Write JUnit XML here."),
-    cyclonedx_out: Optional[Path] = typer.Option(None, "--cyclonedx", help="Write a CycloneDX 1.6 SBOM here."),
-    spdx_out: Optional[Path] = typer.Option(None, "--spdx", help="Write an SPDX 2.3 SBOM (JSON) here."),
+    json_out: Optional[Path] = typer.Option(None, "--json", help="Write the JSON report here ('-': standard output, the summary then goes to standard error)."),
+    markdown_out: Optional[Path] = typer.Option(None, "--markdown", help="Write a Markdown summary here ('-': standard output)."),
+    html_out: Optional[Path] = typer.Option(None, "--html", help="Write the HTML audit report here ('-': standard output)."),
+    sarif_out: Optional[Path] = typer.Option(None, "--sarif", help="Write SARIF 2.1.0 here ('-': standard output)."),
+    junit_out: Optional[Path] = typer.Option(None, "--junit", help="Write JUnit XML here ('-': standard output)."),
+    cyclonedx_out: Optional[Path] = typer.Option(None, "--cyclonedx", help="Write a CycloneDX 1.6 SBOM here ('-': standard output)."),
+    spdx_out: Optional[Path] = typer.Option(None, "--spdx", help="Write an SPDX 2.3 SBOM (JSON) here ('-': standard output)."),
     mirror: Optional[Path] = typer.Option(None, "--mirror", help="Resolve from this offline mirror directory."),
     policy: Optional[str] = typer.Option(None, "--policy", help="Policy name (rules/policies) or a policy file."),
     rules_dir: list[Path] = typer.Option([], "--rules-dir", help="Extra rules directory (overrides shipped rules)."),
@@ -129,18 +131,33 @@ def scan(
         from licscan.reporting.terminal import render
         from licscan.scan import scan as run_scan
 
+        outputs = {"json": json_out, "markdown": markdown_out, "html": html_out, "sarif": sarif_out, "junit": junit_out,
+                   "cyclonedx": cyclonedx_out, "spdx": spdx_out}
+        piped = [f"--{fmt}" for fmt, target in outputs.items() if target is not None and str(target) == STDOUT]
+        if len(piped) > 1:
+            _fail(f"only one report can go to standard output ('-'), not {' and '.join(piped)}", ExitCode.USAGE)
         config = load_config(
             path, mirror=mirror, policy=policy, max_depth=max_depth, refresh=refresh or None,
             rules_dirs=tuple(str(item) for item in rules_dir) or None,
         )
         result = run_scan(config, clock=_clock(), project_label=str(path))
-        outputs = {"json": json_out, "markdown": markdown_out, "html": html_out, "sarif": sarif_out, "junit": junit_out,
-                   "cyclonedx": cyclonedx_out, "spdx": spdx_out}
+        report_on_stdout = None
         for fmt, target in outputs.items():
-            if target is not None:
-                _write(target, get_format(fmt, data_dir("reports")).render(result))
-        text = render(result, color=_color(color))
-        typer.echo(text.rstrip().splitlines()[-1] if quiet else text.rstrip())
+            if target is None:
+                continue
+            body = get_format(fmt, data_dir("reports")).render(result)
+            if str(target) == STDOUT:
+                report_on_stdout = body
+            else:
+                _write(target, body)
+        text = render(result, color=_color(color, stream=sys.stdout if report_on_stdout is None else sys.stderr))
+        summary = text.rstrip().splitlines()[-1] if quiet else text.rstrip()
+        if report_on_stdout is None:
+            typer.echo(summary)
+        else:
+            # The report owns standard output (`--json - | jq ...`); the summary goes to standard error.
+            typer.echo(summary, err=True)
+            typer.echo(report_on_stdout, nl=not report_on_stdout.endswith("\n"))
         return _verdict_code(result.verdict.value)
 
     _guarded(run)

@@ -324,3 +324,19 @@ def test_a_non_utf8_card_is_a_finding_not_a_crash(tmp_path):
     assert "Traceback" not in result.output
     problems = [f["message"] for f in model(report, "org/latin1-card")["findings"] if f["rule_id"] == "LS101"]
     assert problems and "not UTF-8" in problems[0]
+
+
+def test_a_report_to_standard_output_leaves_it_to_the_report(example, tmp_path, monkeypatch):
+    """`licscan scan --json - | jq ...`: the report alone on standard output, the summary on standard error,
+    byte-identical to the file; two reports cannot share standard output (exit 2, nothing written)."""
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
+    monkeypatch.chdir(tmp_path)
+    piped = run("scan", str(example), "--sarif", "-", "--json", str(tmp_path / "report.json"))
+    written = run("scan", str(example), "--sarif", str(tmp_path / "report.sarif"))
+    assert piped.exit_code == written.exit_code == 1
+    assert piped.stdout == (tmp_path / "report.sarif").read_text()
+    assert json.loads(piped.stdout)["version"] == "2.1.0" and (tmp_path / "report.json").is_file()
+    assert piped.stderr.rstrip().endswith("policy default") and "FAIL" in piped.stderr
+    both = run("scan", str(example), "--json", "-", "--sarif", "-")
+    assert both.exit_code == 2 and "only one report can go to standard output" in both.stderr
+    assert both.stdout == "" and not (tmp_path / "-").exists()
