@@ -343,6 +343,8 @@ def check(config: Any, files: Sequence[str] | None, *, lockfile: Path) -> CheckO
     # takes about as long as discovering in a handful of files. Without a second core, here and first.
     data: Mapping[str, Any] | None = None
     index: Any = None
+    if not lockfile.is_file():
+        read_lock(lockfile)  # says it is missing before any discovery
     child = forked.start(lambda: _verdict_index(read_lock(lockfile))) if forked.cores() > 1 else None
     if child is None:
         data = read_lock(lockfile)
