@@ -26,6 +26,7 @@ OWNERS = {
     "cyclonedx": {"licscan.reporting.cyclonedx_sbom"},
     "packageurl": {"licscan.reporting.cyclonedx_sbom"},
     "pathspec": {"licscan.discovery.walk"},
+    "hyperscan": {"licscan.discovery.needles"},
     "platformdirs": {"licscan.config"},
     "gguf": {"licscan.discovery.gguf_files"},
 }

@@ -40,6 +40,27 @@ def test_root_and_nested_gitignore(tmp_path):
     assert result.skipped == ()  # ignored files are not reported
 
 
+def test_ignore_files_are_matched_without_compiling_a_hyperscan_database(tmp_path, monkeypatch):
+    # pathspec picks hyperscan when it is installed (discovery depends on it), at ~30 ms per .gitignore:
+    # a project with a hundred ignore files would spend seconds compiling before reading anything.
+    hyperscan = pytest.importorskip("hyperscan")
+    compiled = []
+
+    class CountingDatabase(hyperscan.Database):
+        def compile(self, *args, **kwargs):
+            compiled.append(kwargs.get("expressions"))
+            return super().compile(*args, **kwargs)
+
+    monkeypatch.setattr(hyperscan, "Database", CountingDatabase)
+    for number in range(3):
+        _write(tmp_path, f"pkg{number}/.gitignore", "*.tmp.py\n!keep.tmp.py\nbuild-*/\n")
+        _write(tmp_path, f"pkg{number}/keep.tmp.py", LOAD.format(f"org/kept-{number}"))
+        _write(tmp_path, f"pkg{number}/drop.tmp.py", LOAD.format("org/dropped"))
+    result = discover(tmp_path, DiscoverySettings(exclude=("legacy/**",)))
+    assert _ids(result) == {"org/kept-0", "org/kept-1", "org/kept-2"}
+    assert compiled == []
+
+
 def test_settings_exclude_wins_over_gitignore_reinclude(tmp_path):
     _write(tmp_path, ".gitignore", "!examples/\n")
     _write(tmp_path, "examples/demo.py", LOAD.format("org/example"))

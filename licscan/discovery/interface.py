@@ -13,7 +13,7 @@ class ProjectFile(NamedTuple):
     """One project file, read once by the walker and shared by every source that wants it."""
 
     relpath: str  # POSIX, relative to the project root
-    abspath: pathlib.Path
+    abspath: str  # for the sources that read more than the walker did (model-file headers)
     data: bytes
     # Context rather than file content: the project root (to tell local folders from Hub ids)
     # and the settings (config keys), so that scan() keeps a one-argument signature.

@@ -14,30 +14,60 @@ from licscan.model import Location, ModelRef, Occurrence, RefKind, Skipped
 
 from .common import clip, hub_id, hub_urls
 from .interface import ProjectFile, SourceOutput
+from .needles import Needle, NeedleSet
 from .python_text import CODE, STRING, PythonText
 
 LITERAL, VARIABLE, ENV_DEFAULT, URL = "literal", "variable", "env-default", "url"
 UNRESOLVED = "unresolved-reference"
 
 # The byte filter. Every call and keyword the analysis recognises, every library fact it depends on, and every
-# Hub URL holds a match of one of these. Each starts with a literal of a few letters, which the regex engine
-# finds about as fast as bytes.find; a pattern starting with "_" or with alternatives is several times slower.
+# Hub URL holds a match of one of these needles, all searched for in one pass (needles.py).
 _CALL_WORDS = (
-    re.compile(rb"from_(?:pretrained|single_file)"),
-    re.compile(rb"load_(?:lora_weights|textual_inversion|ip_adapter|adapter|dataset)"),
-    re.compile(rb"snapshot_download"),
-    re.compile(rb"model_name_or_path"),  # also inside pretrained_model_name_or_path
+    rb"from_(?:pretrained|single_file)",
+    rb"load_(?:lora_weights|textual_inversion|ip_adapter|adapter|dataset)",
+    rb"snapshot_download",
+    rb"model_name_or_path",  # also inside pretrained_model_name_or_path
+    rb"hf_hub_(?:download|url)",
 )
-_PIPELINE_CALL = re.compile(rb"pipeline[ \t]*\(")
-_HF = re.compile(rb"hf(?:_hub_(?:download|url)|[-_]hub:|\.co/)")
-_HUGGINGFACE = re.compile(rb"ugging[Ff]ace(?:\.co/|_hub)")
-# Callees that hold no needle: searched only in files whose library facts make them recognisable.
-_CONDITIONAL_CALLEES = (
-    ("sentence_transformers", re.compile(rb"SentenceTransformer|CrossEncoder|SparseEncoder")),
-    ("vllm", re.compile(rb"LLM|EngineArgs")),
-    ("huggingface_hub", re.compile(rb"InferenceClient")),
-    ("hub_prefix", re.compile(rb"create_model|get_tokenizer")),
-)
+# "pipeline" alone is in every diffusers file: only its calls count.
+_PIPELINE_CALL = rb"pipeline[ \t]*\("
+# Library facts (attributes of _FileFacts): only whether the file holds them.
+_FACT_WORDS = {
+    "hub_prefix": rb"hf[-_]hub:",  # "hf-hub:org/name" strings (timm, open_clip)
+    "huggingface_hub": rb"ugging[Ff]ace_hub",
+    "sentence_transformers": rb"sentence_transformers",
+    "vllm": rb"vllm",
+    "mlx": rb"mlx_v?lm",
+}
+_URL_HOSTS = (rb"hf\.co/", rb"ugging[Ff]ace\.co/")
+# Callees that hold no needle: counted only in files with the library fact that makes them recognisable.
+_CONDITIONAL_CALLEES = {
+    "sentence_transformers": rb"SentenceTransformer|CrossEncoder|SparseEncoder",
+    "vllm": rb"LLM|EngineArgs",
+    "huggingface_hub": rb"InferenceClient",
+    "hub_prefix": rb"create_model|get_tokenizer",
+}
+_SPAN, _PIPELINE_SPAN, _URL = "span", "pipeline", "url"  # what a match means, besides a fact's name
+
+
+def _needle_set() -> tuple[NeedleSet, list[str]]:
+    needles = [Needle(word) for word in _CALL_WORDS] + [Needle(_PIPELINE_CALL)]
+    roles = [_SPAN] * len(_CALL_WORDS) + [_PIPELINE_SPAN]
+    fact_numbers: dict[str, int] = {}
+    for fact, word in _FACT_WORDS.items():
+        fact_numbers[fact] = len(needles)
+        needles.append(Needle(word, first_only=True))
+        roles.append(fact)
+    for host in _URL_HOSTS:
+        needles.append(Needle(host, first_only=True))
+        roles.append(_URL)
+    for fact, word in _CONDITIONAL_CALLEES.items():
+        needles.append(Needle(word, needs=fact_numbers[fact]))
+        roles.append(_SPAN)
+    return NeedleSet(needles), roles
+
+
+_NEEDLES, _NEEDLE_ROLES = _needle_set()
 _ENCODING_COOKIE = re.compile(rb"^[ \t\f]*#.*?coding[:=][ \t]*([-\w.]+)", re.M)
 _MAX_FOLDED = 1000  # a folded string longer than this is not a repo id
 
@@ -838,31 +868,18 @@ class _Survey(NamedTuple):
 def _survey(data: bytes) -> _Survey:
     facts = _FileFacts()
     spans: list[tuple[int, int]] = []
-    for pattern in _CALL_WORDS:
-        for match in pattern.finditer(data):
-            spans.append(_identifier_around(data, match.start(), match.end()))
-    for match in _PIPELINE_CALL.finditer(data):
-        spans.append(_identifier_around(data, match.start(), match.start() + 8))
     urls = False
-    for match in _HF.finditer(data):
-        word = match.group()
-        if word.endswith(b":"):
-            facts.hub_prefix = True
-        elif word.endswith(b"/"):
+    roles = _NEEDLE_ROLES
+    for number, start, end in _NEEDLES.find(data):
+        role = roles[number]
+        if role is _SPAN:
+            spans.append(_identifier_around(data, start, end))
+        elif role is _PIPELINE_SPAN:
+            spans.append(_identifier_around(data, start, start + 8))
+        elif role is _URL:
             urls = True
         else:
-            spans.append(_identifier_around(data, match.start(), match.end()))
-    for match in _HUGGINGFACE.finditer(data):
-        if match.group().endswith(b"/"):
-            urls = True
-        else:
-            facts.huggingface_hub = True
-    facts.sentence_transformers = b"sentence_transformers" in data
-    facts.vllm = b"vllm" in data
-    facts.mlx = b"mlx_" in data and (b"mlx_lm" in data or b"mlx_vlm" in data)
-    for fact, pattern in _CONDITIONAL_CALLEES:
-        if getattr(facts, fact):
-            spans.extend(_identifier_around(data, match.start(), match.end()) for match in pattern.finditer(data))
+            setattr(facts, role, True)
     hits: list[_Hit] = []
     seen: set[int] = set()
     size = len(data)

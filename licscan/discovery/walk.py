@@ -41,7 +41,9 @@ HEADER = "header"
 def _gitignore_spec(lines: list[str]) -> pathspec.GitIgnoreSpec:
     import pathspec  # imported on first use: checking a few given files with no excludes never needs it
 
-    return pathspec.GitIgnoreSpec.from_lines(lines)
+    # The plain re backend: with hyperscan installed (discovery's needles use it) pathspec would otherwise
+    # compile a hyperscan database per .gitignore, ~30 ms each, for lists of a few patterns.
+    return pathspec.GitIgnoreSpec.from_lines(lines, backend="simple")
 
 
 class FileEntry(NamedTuple):
@@ -319,7 +321,7 @@ def _stamp(*parts: str) -> str:
 
 def read(entry: FileEntry, root: pathlib.Path, settings: DiscoverySettings) -> ProjectFile | Skipped:
     """The file's bytes for the sources (or, for header-only files, its first bytes), or why not."""
-    path = pathlib.Path(entry.abspath)
+    path = entry.abspath
     if entry.mode == HEADER:
         try:
             with open(path, "rb") as handle:
@@ -330,7 +332,7 @@ def read(entry: FileEntry, root: pathlib.Path, settings: DiscoverySettings) -> P
     return _read(path, entry.relpath, root, settings)
 
 
-def _read(path: pathlib.Path, relpath: str, root: pathlib.Path, settings: DiscoverySettings) -> ProjectFile | Skipped:
+def _read(path: str, relpath: str, root: pathlib.Path, settings: DiscoverySettings) -> ProjectFile | Skipped:
     limit = settings.max_file_bytes
     try:
         # os.open/os.read: a third cheaper than open().read() over thousands of small files.

@@ -1,0 +1,116 @@
+"""Many byte patterns found in one pass over a file: with hyperscan where it is installed and works, else with re.
+
+Both engines give the same answer (tests/test_discovery_needles.py holds them to it): every match of each
+pattern as (pattern number, start, end), sorted; a pattern that asks only whether it occurs is reported once,
+as (number, 0, 0). Patterns must mean the same to both: literals, classes, groups and alternatives (none a
+prefix of another, none overlapping itself, as re reports one match where hyperscan reports each end).
+
+Small jobs (a pre-commit check of a few files) never load hyperscan: importing it and compiling the patterns
+cost more than the re passes over a few megabytes. Past that much data the one-pass engine takes over.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import NamedTuple
+
+# Bytes searched with re before the one-pass engine is loaded; it saves ~5 ms per 1 MB of Python.
+ONE_PASS_AFTER_BYTES = 2_000_000
+
+
+class Needle(NamedTuple):
+    pattern: bytes
+    first_only: bool = False  # only whether it occurs matters: reported once, as (number, 0, 0)
+    needs: int | None = None  # reported only where the (earlier, first-only) needle of this number occurs
+
+
+Match = tuple[int, int, int]  # (needle number, start, end)
+
+
+class NeedleSet:
+    """A fixed list of needles, searched for together."""
+
+    def __init__(self, needles: "list[Needle] | tuple[Needle, ...]", engine: str = "auto") -> None:
+        """engine: "auto" (re for the first ONE_PASS_AFTER_BYTES, then hyperscan if it works), "re" or
+        "hyperscan" (raises ImportError when it cannot be used)."""
+        self.needles = tuple(needles)
+        self._compiled = [re.compile(needle.pattern) for needle in self.needles]
+        self._first_only = frozenset(number for number, needle in enumerate(self.needles) if needle.first_only)
+        for number, needle in enumerate(self.needles):
+            if needle.needs is not None and not (needle.needs < number and needle.needs in self._first_only):
+                raise ValueError(f"needle {number} needs {needle.needs}, which is not an earlier first-only needle")
+        self._needs = [needle.needs for needle in self.needles]
+        self._conditional = any(number is not None for number in self._needs)
+        self._engine = engine
+        self._searched = 0
+        self._database: object | None = None
+        if engine == "hyperscan":
+            self._database = _one_pass_database(self.needles)
+            if self._database is None:
+                raise ImportError("hyperscan is not installed or does not run on this processor")
+
+    @property
+    def engine(self) -> str:
+        return "hyperscan" if self._database is not None else "re"
+
+    def find(self, data: bytes) -> list[Match]:
+        """Every match in `data`, ordered by start, then end, then needle."""
+        if self._database is None and self._engine == "auto":
+            self._searched += len(data)
+            if self._searched > ONE_PASS_AFTER_BYTES:
+                self._engine = "settled"  # one attempt: a failure leaves re in charge
+                self._database = _one_pass_database(self.needles)
+        if self._database is not None:
+            found: list[Match] = []
+            self._database.scan(data, match_event_handler=_collect, context=found)  # type: ignore[attr-defined]
+            if self._first_only:
+                # Compiled without start tracking, a single-match needle's offsets mean nothing.
+                first_only = self._first_only
+                found = [(0, 0, item[2]) if item[2] in first_only else item for item in found]
+            if self._conditional:
+                present = {item[2] for item in found if item[2] in self._first_only}
+                needs = self._needs
+                found = [item for item in found if needs[item[2]] is None or needs[item[2]] in present]
+            found.sort()
+            return [(number, start, end) for start, end, number in found]
+        return self._find_with_re(data)
+
+    def _find_with_re(self, data: bytes) -> list[Match]:
+        found: list[tuple[int, int, int]] = []
+        present: set[int] = set()
+        for number, (needle, pattern) in enumerate(zip(self.needles, self._compiled)):
+            if needle.needs is not None and needle.needs not in present:
+                continue
+            if needle.first_only:
+                if pattern.search(data) is not None:
+                    found.append((0, 0, number))
+                    present.add(number)
+            else:
+                found.extend((match.start(), match.end(), number) for match in pattern.finditer(data))
+        found.sort()
+        return [(number, start, end) for start, end, number in found]
+
+
+def _collect(number: int, start: int, end: int, flags: int, found: list[tuple[int, int, int]]) -> None:
+    found.append((start, end, number))
+
+
+def _one_pass_database(needles: tuple[Needle, ...]) -> object | None:
+    """The needles compiled for hyperscan, or None when it is not installed or cannot run here."""
+    try:
+        import hyperscan
+    except ImportError:
+        return None
+    try:
+        database = hyperscan.Database(mode=hyperscan.HS_MODE_BLOCK)
+        database.compile(
+            expressions=[needle.pattern for needle in needles],
+            ids=list(range(len(needles))),
+            flags=[
+                hyperscan.HS_FLAG_SINGLEMATCH if needle.first_only else hyperscan.HS_FLAG_SOM_LEFTMOST
+                for needle in needles
+            ],
+        )
+    except Exception:  # noqa: BLE001 - hyperscan.error, or an instruction set it needs missing: use re
+        return None
+    return database
