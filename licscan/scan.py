@@ -5,13 +5,16 @@ from __future__ import annotations
 import dataclasses
 import datetime
 from collections import defaultdict
-from typing import Callable, Sequence
+from typing import TYPE_CHECKING, Callable, Sequence
 
 from pathlib import Path
 
 from licscan import __version__
 from licscan.config import ScanConfig
-from licscan.model import Location, LocalModel, ModelRef, Occurrence, RefKind, ScanResult
+from licscan.model import Location, LocalModel, ModelRef, Occurrence, RefKind
+
+if TYPE_CHECKING:
+    from licscan.model import ScanResult
 
 Clock = Callable[[], datetime.datetime]
 _COMMAND_LINE = Location(path="<command line>")
@@ -109,6 +112,8 @@ def _evaluate(config, occurrences, local_models, skipped, files_scanned, knowled
     lineages = dict(resolved.lineages)
     outcome = evaluation.evaluate(lineages, by_key, knowledge, policy)
     generated = clock().astimezone(datetime.timezone.utc).replace(microsecond=0)
+    from licscan.model import ScanResult  # resolution's and evaluation's records: not loaded for `discover`
+
     return ScanResult(
         project=project_label or str(config.root),
         generated_at=generated.isoformat().replace("+00:00", "Z"),

@@ -22,6 +22,21 @@ SNIPPETS = {
         odd = 'a """ inside a string' ; real = AutoModel.from_pretrained("org/after-odd-string")
         hashed = "# not a comment" ; also = AutoModel.from_pretrained("org/after-hash-string")
     ''',
+    "doctest_prompts": '''
+        from transformers import AutoModel, pipeline
+
+
+        def example():
+            """
+            >>> AutoModel.from_pretrained("org/doctest-example")
+                >>> pipeline("text-generation", model="org/indented-doctest")
+            """
+            prompt = ">>>" ; return AutoModel.from_pretrained("org/after-a-prompt-in-a-string")
+
+
+        ARGS = dict(x=1, model_name_or_path=(
+            "org/keyword-in-brackets"))
+    ''',
     "receivers_and_nesting": '''
         import transformers
         from peft import PeftModel
@@ -149,6 +164,16 @@ def test_the_full_parse_is_spared_where_literals_decide(monkeypatch):
     data = textwrap.dedent(SNIPPETS["docstrings_and_comments"]).encode("utf-8")
     occurrences, skipped = analyze(data, "snippet.py")
     assert {o.ref.repo_id for o in occurrences} == {"org/after-odd-string", "org/after-hash-string"}
+    assert skipped == []
+
+
+def test_doctest_examples_are_not_uses_but_code_after_a_prompt_in_a_string_is():
+    data = textwrap.dedent(SNIPPETS["doctest_prompts"]).lstrip("\n").encode("utf-8")
+    occurrences, skipped = analyze(data, "d.py")
+    assert {(o.ref.repo_id, o.location.line) for o in occurrences} == {
+        ("org/after-a-prompt-in-a-string", 9),
+        ("org/keyword-in-brackets", 12),
+    }
     assert skipped == []
 
 

@@ -13,7 +13,7 @@ from licscan.model import Location, ModelRef, Occurrence, RefKind
 MAX_TEXT = 120
 
 # Host spellings searched with bytes.find (fast), then checked and extended by the patterns below.
-_HUB_HOSTS = (b"huggingface.co/", b"hf.co/", b"HuggingFace.co/", b"Huggingface.co/")
+HUB_HOSTS = (b"huggingface.co/", b"hf.co/", b"HuggingFace.co/", b"Huggingface.co/")
 _BEFORE_HOST = re.compile(rb"(?:https?://)?(?:www\.)?\Z", re.I)
 _URL_PATH = re.compile(rb"(?:(models|datasets)/)?([A-Za-z0-9][A-Za-z0-9._-]*)/([A-Za-z0-9][A-Za-z0-9._-]*)")
 _HOST_BOUNDARY = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789.-")
@@ -68,17 +68,19 @@ def find_value_line(text: str, key: str, value: str, start: int = 0) -> tuple[in
     return line_at(text, found), found + len(value)
 
 
-def hub_urls(data: bytes) -> Iterator[tuple[ModelRef, int, int]]:
-    """(ref, start, end) of every Hub model or dataset URL in data, in order; Spaces and site pages are not refs."""
-    found: list[tuple[ModelRef, int, int]] = []
-    for host in _HUB_HOSTS:
-        position = data.find(host)
-        while position >= 0:
-            after = position + len(host)
-            hit = _url_at(data, position, after)
-            if hit is not None:
-                found.append(hit)
-            position = data.find(host, after)
+def hub_urls(data: bytes, hosts: "list[tuple[int, int]] | None" = None) -> Iterator[tuple[ModelRef, int, int]]:
+    """(ref, start, end) of every Hub model or dataset URL in data, in order; Spaces and site pages are not refs.
+
+    `hosts`: the (start, end) of every HUB_HOSTS match in data, when the caller has already found them.
+    """
+    if hosts is None:
+        hosts = []
+        for host in HUB_HOSTS:
+            position = data.find(host)
+            while position >= 0:
+                hosts.append((position, position + len(host)))
+                position = data.find(host, position + len(host))
+    found = [hit for hit in (_url_at(data, start, end) for start, end in hosts) if hit is not None]
     found.sort(key=lambda item: item[1])
     return iter(found)
 

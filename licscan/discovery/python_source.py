@@ -12,7 +12,7 @@ from typing import Callable, NamedTuple
 
 from licscan.model import Location, ModelRef, Occurrence, RefKind, Skipped
 
-from .common import clip, hub_id, hub_urls
+from .common import HUB_HOSTS, clip, hub_id, hub_urls
 from .interface import ProjectFile, SourceOutput
 from .needles import Needle, NeedleSet
 from .python_text import CODE, STRING, PythonText
@@ -39,7 +39,8 @@ _FACT_WORDS = {
     "vllm": rb"vllm",
     "mlx": rb"mlx_v?lm",
 }
-_URL_HOSTS = (rb"hf\.co/", rb"ugging[Ff]ace\.co/")
+# Hub URLs: every host match, for the URL search to start from.
+_URL_HOSTS = b"|".join(re.escape(host) for host in HUB_HOSTS)
 # Callees that hold no needle: counted only in files with the library fact that makes them recognisable.
 _CONDITIONAL_CALLEES = {
     "sentence_transformers": rb"SentenceTransformer|CrossEncoder|SparseEncoder",
@@ -58,9 +59,8 @@ def _needle_set() -> tuple[NeedleSet, list[str]]:
         fact_numbers[fact] = len(needles)
         needles.append(Needle(word, first_only=True))
         roles.append(fact)
-    for host in _URL_HOSTS:
-        needles.append(Needle(host, first_only=True))
-        roles.append(_URL)
+    needles.append(Needle(_URL_HOSTS))
+    roles.append(_URL)
     for fact, word in _CONDITIONAL_CALLEES.items():
         needles.append(Needle(word, needs=fact_numbers[fact]))
         roles.append(_SPAN)
@@ -75,7 +75,7 @@ _MAX_FOLDED = 1000  # a folded string longer than this is not a repo id
 def might_name_models(data: bytes) -> bool:
     """The cheap test: whether the file holds anything a recognised call, keyword or Hub URL needs."""
     survey = _survey(data)
-    return bool(survey.hits or survey.urls)
+    return bool(survey.hits or survey.url_hosts)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -784,6 +784,8 @@ def _full_parse(
 # ---------------------------------------------------------------------------------------------
 
 # What may precede a name an assignment binds on its line: indentation, or the targets of a chained assignment.
+# A line that starts with ">>>" is never code (no expression can continue with ">>>"): a doctest prompt.
+_DOCTEST_LINE = re.compile(rb"[ \t]*>>>")
 _ASSIGNMENT_PREFIX = re.compile(rb"[ \t]*(?:[A-Za-z_][\w.]*[ \t]*=[ \t]*)*\Z")
 
 
@@ -862,13 +864,13 @@ class _Survey(NamedTuple):
 
     hits: list[_Hit]
     facts: _FileFacts
-    urls: bool
+    url_hosts: list[tuple[int, int]]  # (start, end) of each Hub host name
 
 
 def _survey(data: bytes) -> _Survey:
     facts = _FileFacts()
     spans: list[tuple[int, int]] = []
-    urls = False
+    url_hosts: list[tuple[int, int]] = []
     roles = _NEEDLE_ROLES
     for number, start, end in _NEEDLES.find(data):
         role = roles[number]
@@ -877,7 +879,7 @@ def _survey(data: bytes) -> _Survey:
         elif role is _PIPELINE_SPAN:
             spans.append(_identifier_around(data, start, start + 8))
         elif role is _URL:
-            urls = True
+            url_hosts.append((start, end))
         else:
             setattr(facts, role, True)
     hits: list[_Hit] = []
@@ -896,7 +898,7 @@ def _survey(data: bytes) -> _Survey:
         elif following == b"=" and data[after + 1 : after + 2] != b"=":
             hits.append(_Hit(start, end, after, False))
     hits.sort(key=lambda hit: hit.start)
-    return _Survey(hits, facts, urls)
+    return _Survey(hits, facts, url_hosts)
 
 
 def _fast_parse(text: PythonText, finds: _Finds, facts: _FileFacts, hits: list[_Hit]) -> list[int]:
@@ -909,6 +911,8 @@ def _fast_parse(text: PythonText, finds: _Finds, facts: _FileFacts, hits: list[_
     keyword_hits: list[_Hit] = []
     undecided: list[int] = []
     for hit in hits:
+        if _DOCTEST_LINE.match(data, data.rfind(b"\n", 0, hit.start) + 1):
+            continue  # an example in a docstring: telling it from code needs no look at the file's strings
         name = data[hit.start : hit.end].decode("ascii", errors="replace")
         if not hit.is_call:
             if name in _GENERIC_KEYWORDS:
@@ -995,13 +999,16 @@ def _may_decide(call: ast.Call, evaluator: _Evaluator) -> bool:
 # ---------------------------------------------------------------------------------------------
 
 
-def _url_occurrences(text: PythonText, finds: _Finds) -> None:
+def _url_occurrences(text: PythonText, finds: _Finds, hosts: list[tuple[int, int]]) -> None:
     """Hub URLs in one-line string literals of code; comments and docstrings are prose, not uses."""
     data = text.data
-    for ref, start, end in hub_urls(data):
-        line_start = data.rfind(b"\n", 0, start) + 1
-        if data.find(b'"', line_start, start) < 0 and data.find(b"'", line_start, start) < 0:
-            continue  # no quote opens before it on its line: prose in a docstring or a comment
+    quoted = []
+    for host in hosts:
+        line_start = data.rfind(b"\n", 0, host[0]) + 1
+        # No quote opens before it on its line: prose in a docstring or a comment.
+        if data.find(b'"', line_start, host[0]) >= 0 or data.find(b"'", line_start, host[0]) >= 0:
+            quoted.append(host)
+    for ref, start, end in hub_urls(data, quoted):
         if text.context(start) != STRING:
             continue
         finds.occurrences.append(
@@ -1033,7 +1040,7 @@ def analyze(
     decoded text when the caller has it.
     """
     survey = survey or _survey(data)
-    if not survey.hits and not survey.urls:
+    if not survey.hits and not survey.url_hosts:
         return [], []
     finds = _Finds(relpath, locate or (lambda line: Location(relpath, line)))
     text = PythonText(data)
@@ -1056,8 +1063,8 @@ def analyze(
             problem = _decide(text, source_text, finds, facts, undecided)
             if problem is not None:
                 return finds.occurrences, [problem, *finds.unresolved]
-    if survey.urls:
-        _url_occurrences(text, finds)
+    if survey.url_hosts:
+        _url_occurrences(text, finds, survey.url_hosts)
     return finds.occurrences, finds.unresolved
 
 
@@ -1091,7 +1098,7 @@ class PythonSource:
         if data.startswith(b"\xef\xbb\xbf"):
             data = data[3:]
         survey = _survey(data)
-        if not survey.hits and not survey.urls:
+        if not survey.hits and not survey.url_hosts:
             return SourceOutput()
         cookie = _ENCODING_COOKIE.search(data, 0, _second_line_end(data))
         if cookie is not None and cookie.group(1).lower().replace(b"_", b"-") not in (b"utf-8", b"utf8"):

@@ -34,7 +34,7 @@ def wanted_by(relpath: str) -> tuple[DiscoverySource, ...]:
     return _wanted(relpath.rsplit("/", 1)[-1])
 
 
-@functools.lru_cache(maxsize=4096)
+@functools.lru_cache(maxsize=1 << 16)  # a name per file of a large monorepo; asked by the walk, then the scan
 def _wanted(filename: str) -> tuple[DiscoverySource, ...]:
     # Sources decide by file name (interface.py), so a project's many __init__.py are asked about once.
     return tuple(source for source in SOURCES if source.wants(filename))
