@@ -37,6 +37,56 @@ SNIPPETS = {
         ARGS = dict(x=1, model_name_or_path=(
             "org/keyword-in-brackets"))
     ''',
+    "functions_alone": '''
+        from transformers import AutoModel
+
+        model_id = "org/module-model-id"
+        BASE = "org/module-base"
+        CHOSEN = "org/chosen-at-import"
+
+
+        def takes_parameter(model_id):
+            return AutoModel.from_pretrained(model_id)
+
+
+        def uses_module_name():
+            return AutoModel.from_pretrained(BASE)
+
+
+        class Suite:
+            BASE = "org/class-attribute"
+
+            def test_method(self):
+                return AutoModel.from_pretrained(BASE)
+
+            def test_default(self, chosen=AutoModel.from_pretrained(BASE)):
+                return chosen
+
+            def test_local(self):
+                model_id = "org/method-local"
+                return AutoModel.from_pretrained(model_id)
+
+
+        def outer():
+            inner_id = "org/enclosing-function"
+
+            def inner():
+                return AutoModel.from_pretrained(inner_id)
+
+            return inner
+
+
+        def declares_global():
+            global CHOSEN
+            CHOSEN = "org/rebound-globally"
+            return AutoModel.from_pretrained(CHOSEN)
+
+
+        def left_margin_continuation():
+            parts = (
+        "org/", "left-margin")
+            return AutoModel.from_pretrained(model_id)
+    ''',
     "receivers_and_nesting": '''
         import transformers
         from peft import PeftModel
@@ -165,6 +215,33 @@ def test_the_full_parse_is_spared_where_literals_decide(monkeypatch):
     occurrences, skipped = analyze(data, "snippet.py")
     assert {o.ref.repo_id for o in occurrences} == {"org/after-odd-string", "org/after-hash-string"}
     assert skipped == []
+
+
+def test_functions_read_alone_see_their_own_names_and_the_modules(monkeypatch):
+    data = textwrap.dedent(SNIPPETS["functions_alone"]).lstrip("\n").encode("utf-8")
+    whole_module = []
+    real_full_parse = python_source._full_parse
+
+    def counting_full_parse(text, source, *args):
+        whole_module.append(source.count("def "))
+        return real_full_parse(text, source, *args)
+
+    monkeypatch.setattr(python_source, "_full_parse", counting_full_parse)
+    occurrences, skipped = analyze(data, "f.py")
+    assert {(o.ref.repo_id, o.location.line) for o in occurrences} == {
+        ("org/module-base", 13),  # a module name, from inside a function
+        ("org/module-base", 20),  # a method does not see its class's attributes
+        ("org/class-attribute", 22),  # a default is read where the def stands: the class body
+        ("org/method-local", 27),
+        ("org/enclosing-function", 34),
+        ("org/module-model-id", 48),  # the block's end misread at the left margin: read with the module
+    }
+    # A parameter shadows the module's model_id (line 9); a name a function rebinds as global is unknowable.
+    assert [s.detail for s in skipped] == [
+        "line 42: AutoModel.from_pretrained(CHOSEN) (CHOSEN is assigned more than once)"
+    ]
+    # Only the default (outside any function body) and the misread block needed the module-wide reading.
+    assert len(whole_module) == 2
 
 
 def test_doctest_examples_are_not_uses_but_code_after_a_prompt_in_a_string_is():

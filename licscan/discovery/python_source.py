@@ -637,16 +637,19 @@ class _CallFinder(ast.NodeVisitor):
     """Walks a module with a stack of scopes, recording the recognised calls and what they name."""
 
     def __init__(
-        self, text: PythonText, module: _Scope, finds: _Finds, facts: _FileFacts, lines: list[int] | None
+        self, text: PythonText, module: _Scope, finds: _Finds, facts: _FileFacts, lines: list[int] | None,
+        cut_from: "_ModuleBindings | None" = None,
     ) -> None:
+        """cut_from: when the tree is one function cut from its module, where names not bound inside it are
+        looked up (the tree's own module scope holds only the function)."""
+        self.cut_from = cut_from
         self.text = text
         self.lines = lines
-        self.walrus = b":=" in text.data
+        self.walrus = text.has_walrus
         self.stack: list[_Scope] = [module]
         self.finds = finds
         self.facts = facts
         self.evaluator = _Evaluator(self._lookup)
-        self._line_offsets: list[int] | None = None
 
     def visit(self, node: ast.AST) -> None:
         if self.lines is not None:
@@ -727,7 +730,7 @@ class _CallFinder(ast.NodeVisitor):
                 continue
             if name in scope.bindings:
                 return scope.bindings[name], depth
-        module = self.stack[0]
+        module = self.stack[0] if self.cut_from is None else self.cut_from.scope()
         return (module.bindings[name], 0) if name in module.bindings else None
 
     # -- calls ------------------------------------------------------------------------------
@@ -744,17 +747,47 @@ class _CallFinder(ast.NodeVisitor):
 
     def _segment(self, node: ast.expr) -> str:
         # Offsets are in UTF-8 bytes of each line.
-        if self._line_offsets is None:
-            self._line_offsets = [0]
-            data = self.text.data
-            position = data.find(b"\n")
-            while position >= 0:
-                self._line_offsets.append(position + 1)
-                position = data.find(b"\n", position + 1)
-        start = self._line_offsets[node.lineno - 1] + node.col_offset
+        line_starts = self.text.line_starts()
+        start = line_starts[node.lineno - 1] + node.col_offset
         end_line = node.end_lineno or node.lineno
-        end = self._line_offsets[end_line - 1] + (node.end_col_offset or 0)
+        end = line_starts[end_line - 1] + (node.end_col_offset or 0)
         return self.text.segment(start, end)
+
+
+# "global NAME" in a function: that function may rebind the module's NAME whenever it runs.
+_GLOBAL_STATEMENT = re.compile(rb"^[ \t]+global[ \t]+([A-Za-z_][\w \t,]*)", re.M)
+
+
+def _module_scope(tree: ast.Module, text: PythonText) -> _Scope:
+    """The names the module binds; a name that a function declares global and binds gets one more binding,
+    unknown (what it holds depends on when that function runs)."""
+    scope = _BindingCollector(_Scope(), text.has_walrus).collect(tree.body)
+    if b"global" in text.data:
+        for name in _rebound_globals(text):
+            scope.bind(name, None)
+    return scope
+
+
+def _rebound_globals(text: PythonText) -> set[str]:
+    """Names declared global in a function that also binds them there, read from that function alone."""
+    rebound: set[str] = set()
+    for statement in _GLOBAL_STATEMENT.finditer(text.data):
+        if text.context(statement.start(1)) != CODE:
+            continue
+        names = {name.strip().decode("ascii") for name in statement.group(1).split(b",") if name.strip()}
+        block = text.innermost_function_at(statement.start(1))
+        try:
+            if block is None:
+                raise SyntaxError("global outside a function")
+            function = ast.parse(text.function_alone(block)).body[-1]
+        except (SyntaxError, ValueError, RecursionError, MemoryError):
+            rebound |= names  # cannot tell: assume it does
+            continue
+        if isinstance(function, ast.If):  # the "if 1:" around an indented def
+            function = function.body[0]
+        bound = _BindingCollector(_Scope(), text.has_walrus).collect(function.body).bindings  # type: ignore[attr-defined]
+        rebound |= names & set(bound)
+    return rebound
 
 
 def _full_parse(
@@ -769,7 +802,7 @@ def _full_parse(
         return Skipped(finds.relpath, "parse-error", _describe(exc))
     if facts.mlx:
         facts = _mlx_facts(tree, facts)
-    module = _BindingCollector(_Scope(), b":=" in text.data).collect(tree.body)
+    module = _module_scope(tree, text)
     finder = _CallFinder(text, module, finds, facts, lines)
     try:
         for statement in tree.body:
@@ -1071,8 +1104,14 @@ def analyze(
 def _decide(
     text: PythonText, source_text: str | None, finds: _Finds, facts: _FileFacts, lines: list[int]
 ) -> Skipped | None:
-    """The calls on `lines`, read with the module's scopes: from the module with the def/class blocks that
-    hold none of them stubbed out (cheap), or, when that does not parse, from the whole module."""
+    """The calls on `lines`, read with the module's scopes: each function holding some of them on its own, with
+    the module's bindings read from the module with every def and class stubbed out (cheap); the lines outside
+    functions from the module with only the blocks that hold none of them stubbed out; and, when the cut text
+    does not parse, from the whole module."""
+    if not facts.mlx:  # mlx's facts come from the whole module's imports
+        lines = _decide_in_functions(text, finds, facts, lines)
+        if not lines:
+            return None
     stubbed = text.stubbed(lines)
     if stubbed != text.data:
         partial = _Finds(finds.relpath, finds.locate)
@@ -1082,6 +1121,63 @@ def _decide(
             return None
     source = source_text if source_text is not None else text.data.decode("utf-8", errors="replace")
     return _full_parse(text, source, finds, facts, lines)
+
+
+def _decide_in_functions(text: PythonText, finds: _Finds, facts: _FileFacts, lines: list[int]) -> list[int]:
+    """Read each top-level function (or method) holding some of `lines` on its own. Every scope between such a
+    function and the module is a class body, which its code does not see: names not bound inside it are the
+    module's. Returns the lines left for the module-wide reading."""
+    by_function: dict[int, list[int]] = {}
+    blocks = {}
+    rest: list[int] = []
+    for line in lines:
+        block = text.outermost_function(line)
+        if block is None:
+            rest.append(line)
+        else:
+            by_function.setdefault(block.start, []).append(line)
+            blocks[block.start] = block
+    module = _ModuleBindings(text, finds.relpath)
+    for start, group in by_function.items():
+        try:
+            tree = ast.parse(text.function_alone(blocks[start]), filename=finds.relpath)
+        except (SyntaxError, ValueError, RecursionError, MemoryError):
+            rest.extend(group)  # the indentation misled the block's end: the module decides
+            continue
+        own = _Finds(finds.relpath, finds.locate)
+        finder = _CallFinder(text, _Scope(), own, facts, group, cut_from=module)
+        try:
+            for statement in tree.body:
+                finder.visit(statement)
+        except (_NeedsFullParse, RecursionError):
+            rest.extend(group)
+            continue
+        finds.occurrences.extend(own.occurrences)
+        finds.unresolved.extend(own.unresolved)
+    return sorted(rest)
+
+
+class _ModuleBindings:
+    """The module scope of a file, from the module with every def and class block stubbed out, parsed on
+    first use: its bindings are the same as the whole module's (a block binds only its name out there)."""
+
+    def __init__(self, text: PythonText, relpath: str) -> None:
+        self.text = text
+        self.relpath = relpath
+        self._scope: _Scope | None = None
+        self._failed = False
+
+    def scope(self) -> _Scope:
+        if self._scope is None:
+            if self._failed:
+                raise _NeedsFullParse("module")
+            try:
+                tree = ast.parse(self.text.stubbed([]), filename=self.relpath)
+            except (SyntaxError, ValueError, RecursionError, MemoryError):
+                self._failed = True
+                raise _NeedsFullParse("module") from None
+            self._scope = _module_scope(tree, self.text)
+        return self._scope
 
 
 class PythonSource:

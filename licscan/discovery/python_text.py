@@ -5,6 +5,7 @@ from __future__ import annotations
 import bisect
 import functools
 import re
+from typing import NamedTuple
 
 from .common import LineIndex
 
@@ -31,6 +32,7 @@ _ARGUMENT_TOKEN = re.compile(
 )
 _IDENTIFIER_BYTES = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_") | frozenset(range(128, 256))
 _BLANKS = b" \t"
+_NEWLINE = re.compile(rb"\n")
 _DEFINITION = re.compile(rb"(?:^|[\s;:])(?:def|class)[ \t]+$")
 # A def or class at the start of a line; matched from the newline before it (a literal the engine finds fast).
 _BLOCK_HEADER = re.compile(rb"\n([ \t]*)(?:async[ \t]+)?(def|class)[ \t]+([A-Za-z_][A-Za-z0-9_]*)")
@@ -44,6 +46,27 @@ class PythonText:
         self.lines = LineIndex(data)
         self._spans: list[tuple[int, int]] | None = None
         self._span_starts: list[int] = []
+        self._blocks: list[_Block] | None = None
+        self._line_starts: list[int] | None = None
+        self._walrus: bool | None = None
+
+    def line_starts(self) -> list[int]:
+        """The offset at which each line starts (line n at index n - 1)."""
+        if self._line_starts is None:
+            starts = [0]
+            starts.extend(match.end() for match in _NEWLINE.finditer(self.data))
+            self._line_starts = starts
+        return self._line_starts
+
+    def line_of(self, offset: int) -> int:
+        """The line holding `offset`, in any order of asking (LineIndex is cheaper for offsets in order)."""
+        return bisect.bisect_right(self.line_starts(), offset)
+
+    @property
+    def has_walrus(self) -> bool:
+        if self._walrus is None:
+            self._walrus = b":=" in self.data
+        return self._walrus
 
     # -- triple-quoted strings --------------------------------------------------------------
 
@@ -189,43 +212,42 @@ class PythonText:
 
     # -- the module with the blocks that do not matter left out --------------------------------
 
-    def stubbed(self, keep: list[int]) -> bytes:
-        """The source with every def/class block that holds none of the `keep` lines replaced by a one-line
-        stub (`def name(): pass`), blank lines keeping every line where it was.
-
-        The stub binds the name the block bound, so scopes outside it are unchanged; what the blocks held
-        is only ever visible inside them. Block ends come from indentation; where that misleads (a bracket
-        continuing at the left margin), the result does not parse and the caller parses the real source.
-        """
-        data = self.data
+    def _in_string(self, position: int) -> int | None:
+        """The end of the triple-quoted string holding `position`, or None."""
         spans = self._triple_spans()
-        span_starts = self._span_starts
-        index = LineIndex(data)
-        last_line = data.count(b"\n") + 1
+        found = bisect.bisect_right(self._span_starts, position) - 1
+        return spans[found][1] if found >= 0 and spans[found][1] > position else None
 
-        def in_string(position: int) -> int | None:
-            """The end of the triple-quoted string holding `position`, or None."""
-            found = bisect.bisect_right(span_starts, position) - 1
-            return spans[found][1] if found >= 0 and spans[found][1] > position else None
+    def blocks(self) -> list[_Block]:
+        """Every def and class block, in order: where its header starts and its last line ends.
 
-        def block_end(depth: int, after: int) -> int:
-            """The last line before the next line of code indented no deeper than `depth`, from offset `after`."""
+        Block ends come from indentation; where that misleads (a bracket continuing at the left margin), the
+        text cut there does not parse, and callers fall back to the whole module.
+        """
+        if self._blocks is not None:
+            return self._blocks
+        data = self.data
+        last_line = len(self.line_starts())
+
+        def block_end(depth: int, after: int) -> tuple[int, int]:
+            """(last line, end offset) of a block: before the next line of code indented no deeper than
+            `depth`, looked for from offset `after`."""
             pattern = _dedent_pattern(depth)
             position = after
             while True:
                 match = pattern.search(data, position)
                 if match is None:
-                    return last_line
-                string_end = in_string(match.start() + 1)
+                    return last_line, len(data)
+                string_end = self._in_string(match.start() + 1)
                 if string_end is None:
-                    return index.line(match.start())  # the newline ends the block's last line
+                    return self.line_of(match.start()), match.start()  # the newline ends the block's last line
                 position = string_end
 
-        blocks: list[tuple[int, int, re.Match[bytes]]] = []  # (first line, last line, header)
+        blocks: list[_Block] = []
         # Searched in the data after a newline, so that a header on the first line is found like the others.
         for header in _BLOCK_HEADER.finditer(b"\n" + data):
             # Offsets in b"\n" + data are one more than in data: header.start() is the line's start in data.
-            if in_string(header.start()) is not None:
+            if self._in_string(header.start()) is not None:
                 continue
             # A signature that spans lines ends at its closing parenthesis, which formatters put back at the
             # block's own indentation: the body is looked for after it.
@@ -240,13 +262,26 @@ class PythonText:
             end_of_line = data.find(b"\n", after)
             if end_of_line < 0:
                 continue
-            number = index.line(header.start())
-            blocks.append((number, block_end(len(header.group(1)), end_of_line), header))
+            last, end = block_end(len(header.group(1)), end_of_line)
+            signature_end = self.line_of(end_of_line)
+            blocks.append(_Block(self.line_of(header.start()), signature_end, last, header.start(), end, header))
+        self._blocks = blocks
+        return blocks
 
+    # -- the module with the blocks that do not matter left out --------------------------------
+
+    def stubbed(self, keep: list[int]) -> bytes:
+        """The source with every def/class block that holds none of the `keep` lines replaced by a one-line
+        stub (`def name(): pass`), blank lines keeping every line where it was.
+
+        The stub binds the name the block bound, so scopes outside it are unchanged; what the blocks held
+        is only ever visible inside them.
+        """
         kept = sorted(keep)
-        out = data.split(b"\n")
+        out = self.data.split(b"\n")
         covered_until = 0
-        for first, last, header in blocks:
+        for block in self.blocks():
+            first, last, header = block.first, block.last, block.header
             if first <= covered_until:
                 continue
             position = bisect.bisect_left(kept, first)
@@ -257,6 +292,45 @@ class PythonText:
             out[first : last] = [b""] * (last - first)
             covered_until = last
         return b"\n".join(out)
+
+    # -- one function alone -----------------------------------------------------------------------
+
+    def outermost_function(self, line: int) -> _Block | None:
+        """The outermost def whose body holds `line` below its signature, or None (module or class level, or
+        a signature: those are read in the scope around the def)."""
+        for block in self.blocks():
+            if block.first >= line:
+                break
+            # Blocks come in order of their first line: the first def that holds the line is the outermost.
+            if block.last >= line and block.header.group(2) == b"def":
+                return block if line > block.signature_end else None
+        return None
+
+    def innermost_function_at(self, offset: int) -> _Block | None:
+        """The innermost def whose block holds the byte at `offset`, or None."""
+        found = None
+        for block in self.blocks():
+            if block.start > offset:
+                break
+            if offset < block.end and block.header.group(2) == b"def":
+                found = block  # a later block that still holds the offset is nested deeper
+        return found
+
+    def function_alone(self, block: _Block) -> bytes:
+        """The def of `block` as a module of its own, every line at its place and column (blank lines above
+        it; an `if 1:` line above an indented def)."""
+        indented = bool(block.header.group(1))
+        padding = b"\n" * (block.first - 1 - indented) + (b"if 1:\n" if indented else b"")
+        return padding + self.data[block.start : block.end]
+
+
+class _Block(NamedTuple):
+    first: int  # the header's line (decorators are outside the block)
+    signature_end: int  # the line on which the header's signature ends
+    last: int
+    start: int  # offset of the header line's start
+    end: int  # offset just past the last line (its newline excluded)
+    header: re.Match[bytes]  # groups: indentation, "def" or "class", name
 
 
 @functools.lru_cache(maxsize=64)
