@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from licscan.discovery import needles, python_source
+from licscan.discovery import commands, needles, python_source
 from licscan.discovery.needles import Needle, NeedleSet
 
 pytest.importorskip("hyperscan", reason="hyperscan is a dependency on this platform (pyproject.toml)")
@@ -23,6 +23,7 @@ PIECES = [
     b"pipeline \t(", b"model_name_or_path", b"pretrained_model_name_or_path", b"sentence_transformers",
     b"SentenceTransformer", b"CrossEncoder", b"vllm", b"LLM", b"LLLM", b"EngineArgs", b"mlx_lm", b"mlx_vlm",
     b"InferenceClient", b"create_model", b"get_tokenizer", b" ", b"\n", b"(", b"=", b"==", b".", b'"', b"_", b"x",
+    b"download", b"clone", b"MODEL", b"-hf", b"--model", b"ENV", b"ARG", b"serve", b"REPO_ID", b"TOKENIZER",
     "\u00e9".encode(), b"\x00", b"\xff",
 ]
 
@@ -67,6 +68,14 @@ def test_both_engines_find_the_same_matches_in_random_and_real_text():
     calls = [(0, pretrained, pretrained + 15), (0, single, single + 16)]
     assert by_hyperscan.find(sample) == [(2, 0, 0), (4, 0, 0), (3, llm, llm + 3), (3, second_llm, second_llm + 3), *calls]
     assert by_hyperscan.find(sample.replace(b"vllm", b"VLLM")) == [(4, 0, 0), *calls]
+
+
+@pytest.mark.parametrize("needle_list", [python_source._NEEDLES.needles, commands._PRESENCE.needles],
+                         ids=["python-survey", "command-words"])
+def test_the_sources_needles_are_found_alike_by_both_engines(needle_list):
+    by_re, by_hyperscan = NeedleSet(needle_list, engine="re"), NeedleSet(needle_list, engine="hyperscan")
+    texts = _random_texts(2000, seed=11) + _python_files(200)
+    assert [by_re.find(text) for text in texts] == [by_hyperscan.find(text) for text in texts]
 
 
 def test_python_survey_is_the_same_with_either_engine(monkeypatch):

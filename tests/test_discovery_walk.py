@@ -143,3 +143,13 @@ def test_dependencies_environments_and_build_output_are_reported_unless_gitignor
         Skipped("dist", "build-output", "build output"),
         Skipped("tools/env311", "virtual-environment", "a virtual environment (pyvenv.cfg)"),
     }
+
+
+def test_a_file_that_grew_after_the_walk_is_read_whole_or_reported_too_large(tmp_path):
+    from licscan.discovery.walk import TEXT, FileEntry, read
+
+    path = _write(tmp_path, "app.py", LOAD.format("org/grown") * 50)
+    seen_small = FileEntry("app.py", str(path), 10, 0, TEXT)  # the walk saw 10 bytes; it has grown since
+    assert read(seen_small, tmp_path, DiscoverySettings()).data == path.read_bytes()
+    grown_past_limit = read(seen_small, tmp_path, DiscoverySettings(max_file_bytes=100))
+    assert isinstance(grown_past_limit, Skipped) and grown_past_limit.reason == "too-large"

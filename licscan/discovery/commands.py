@@ -10,6 +10,7 @@ from licscan.model import Location, ModelRef, Occurrence, RefKind
 
 from .common import LineIndex, clip, hub_id, hub_urls
 from .interface import ProjectFile, SourceOutput
+from .needles import Needle, NeedleSet
 
 COMMAND, URL = "command", "url"
 
@@ -48,6 +49,11 @@ _FLAG = re.compile(
     rb"(?:[ \t]*=[ \t]*|[ \t]+|[ \t]*,[ \t]*|[ \t]*\n[ \t]*-[ \t]+)[\"']?([^\s\"',\]\)}]+)"
 )
 _FLAG_WORDS = (b"-model", b"-tokenizer", b"-hf", b"-draft", b"-speculative", b"-base", b"-adapter", b"-lora")
+_ENV_WORDS = (b"MODEL", b"REPO_ID", b"TOKENIZER")
+_DOCKER_WORDS = (b"ENV", b"ARG")
+# Which of the words that decide what to search for a file holds, found in one pass (needles.py).
+_WORDS = tuple(dict.fromkeys((*_NEEDLES, *_FLAG_WORDS, *_ENV_WORDS, *_DOCKER_WORDS, b"vllm")))
+_PRESENCE = NeedleSet([Needle(re.escape(word), first_only=True) for word in _WORDS])
 _VLLM_SERVE = re.compile(rb"vllm[ \t]+serve[ \t]+[\"']?([^\s\"';]+)")
 # MODEL_ID=org/name in shell, .env, Dockerfile ENV/ARG, compose environment lists, Makefile (?=, :=).
 _ENV_NAME = rb"(?:[A-Z][A-Z0-9_]*_)?(?:MODEL|MODEL_ID|MODEL_NAME|MODEL_REPO|MODEL_PATH|REPO_ID|TOKENIZER|TOKENIZER_NAME)"
@@ -89,9 +95,10 @@ class CommandSource:
 
     def scan(self, file: ProjectFile) -> SourceOutput:
         data = file.data
-        if not any(needle in data for needle in _NEEDLES):
+        present = _words_in(data)
+        if not present.intersection(_NEEDLES):
             return SourceOutput()
-        found = list(commands_in(data, file.relpath))
+        found = list(commands_in(data, file.relpath, present=present))
         if not is_doc(file.relpath):
             lines = LineIndex(data)
             found.extend(
@@ -102,8 +109,18 @@ class CommandSource:
         return SourceOutput(occurrences=tuple(found))
 
 
-def commands_in(data: bytes, relpath: str, locate=None, source: str = CommandSource.name) -> Iterator[Occurrence]:
-    """Occurrences for the model-fetching commands in `data` (shell text, a config, a notebook's ! lines)."""
+def _words_in(data: bytes) -> set[bytes]:
+    return {_WORDS[number] for number, _, _ in _PRESENCE.find(data)}
+
+
+def commands_in(
+    data: bytes, relpath: str, locate=None, source: str = CommandSource.name, present: set[bytes] | None = None
+) -> Iterator[Occurrence]:
+    """Occurrences for the model-fetching commands in `data` (shell text, a config, a notebook's ! lines).
+
+    `present`: which of _WORDS data holds, when the caller has looked already."""
+    if present is None:
+        present = _words_in(data)
     lines = LineIndex(data)
     where = locate or (lambda line: Location(relpath, line))
 
@@ -113,15 +130,15 @@ def commands_in(data: bytes, relpath: str, locate=None, source: str = CommandSou
         text = data[line_start : len(data) if line_end < 0 else line_end].decode("utf-8", errors="replace")
         return Occurrence(ref, where(lines.line(start)), source, clip(text), COMMAND)
 
-    # Each pattern runs only where its literal words are: bytes.find is far faster than a regex scan.
-    if b"download" in data:
+    # Each pattern runs only where its literal words are: a needle search is far faster than a regex scan.
+    if b"download" in present:
         for match in _DOWNLOAD.finditer(data):
             if not _DOWNLOADER.search(data, max(0, match.start() - 24), match.start()):
                 continue
             ref = _download_ref(match.group(1).decode("utf-8", errors="replace"))
             if ref is not None:
                 yield occurrence(ref, match.start())
-    if b"clone" in data:
+    if b"clone" in present:
         for match in _CLONE.finditer(data):
             rest = match.group(1)
             for ref, _, _ in hub_urls(rest):
@@ -132,12 +149,12 @@ def commands_in(data: bytes, relpath: str, locate=None, source: str = CommandSou
                 repo_id = hub_id(path.removeprefix("datasets/").removesuffix(".git"))
                 if repo_id:
                     yield occurrence(ModelRef(repo_id, None, kind), match.start())
-    patterns = [_FLAG] if any(flag in data for flag in _FLAG_WORDS) else []
-    if b"vllm" in data:
+    patterns = [_FLAG] if present.intersection(_FLAG_WORDS) else []
+    if b"vllm" in present:
         patterns.append(_VLLM_SERVE)
-    if b"MODEL" in data or b"REPO_ID" in data or b"TOKENIZER" in data:
+    if present.intersection(_ENV_WORDS):
         patterns.append(_ENV)
-        if b"ENV" in data or b"ARG" in data:
+        if present.intersection(_DOCKER_WORDS):
             patterns.append(_DOCKER_ENV)
     for pattern in patterns:
         for match in pattern.finditer(data):

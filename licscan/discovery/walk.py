@@ -329,27 +329,35 @@ def read(entry: FileEntry, root: pathlib.Path, settings: DiscoverySettings) -> P
         except OSError as exc:
             return Skipped(entry.relpath, "unreadable", exc.strerror or str(exc))
         return ProjectFile(relpath=entry.relpath, abspath=path, data=data, root=root, settings=settings)
-    return _read(path, entry.relpath, root, settings)
+    return _read(path, entry.relpath, entry.size, root, settings)
 
 
-def _read(path: str, relpath: str, root: pathlib.Path, settings: DiscoverySettings) -> ProjectFile | Skipped:
+def _read(path: str, relpath: str, size: int, root: pathlib.Path, settings: DiscoverySettings) -> ProjectFile | Skipped:
+    """The whole file, `size` bytes long when the walk looked at it."""
     limit = settings.max_file_bytes
     try:
         # os.open/os.read: a third cheaper than open().read() over thousands of small files.
         descriptor = os.open(path, os.O_RDONLY | getattr(os, "O_BINARY", 0))
         try:
-            size = os.fstat(descriptor).st_size
-            if size > limit:
-                return Skipped(relpath, "too-large", f"{size} bytes, over the limit of {limit}")
-            # One read of the size fstat gave (plus one byte, to notice a file that grew past the limit).
+            # One read of the size the walk saw, plus a byte to notice a file that has grown since.
             data = os.read(descriptor, min(size, limit) + 1)
+            if len(data) > size:
+                chunks = [data]
+                total = len(data)
+                while total <= limit:
+                    chunk = os.read(descriptor, limit + 1 - total)
+                    if not chunk:
+                        break
+                    chunks.append(chunk)
+                    total += len(chunk)
+                data = b"".join(chunks)
         finally:
             os.close(descriptor)
     except OSError as exc:
         return Skipped(relpath, "unreadable", exc.strerror or str(exc))
     if len(data) > limit:
         return Skipped(relpath, "too-large", f"over the limit of {limit} bytes")
-    if b"\x00" in data[:BINARY_SNIFF_BYTES]:
+    if data.find(b"\x00", 0, BINARY_SNIFF_BYTES) >= 0:
         return Skipped(relpath, "binary", "contains NUL bytes")
     return ProjectFile(relpath=relpath, abspath=path, data=data, root=root, settings=settings)
 
