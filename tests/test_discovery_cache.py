@@ -8,6 +8,7 @@ import time
 
 import pytest
 
+from licscan import forked
 from licscan.discovery import discover, runner
 from licscan.model import DiscoverySettings
 
@@ -99,15 +100,22 @@ def test_worker_processes_give_the_same_result(project, monkeypatch):
     import threading
 
     monkeypatch.setattr(threading, "active_count", lambda: 1)
-    started = []
-    fork = runner._fork
-    monkeypatch.setattr(runner, "_fork", lambda *args: started.append(len(args[0])) or fork(*args))
+    helped: list[int] = []
+    real_results = forked.Helper.results
+
+    def results(self):
+        rows = real_results(self)
+        helped.append(len(rows))
+        return rows
+
+    monkeypatch.setattr(forked.Helper, "results", results)
     two = discover(project, DiscoverySettings(workers=2))
-    assert started == [4]  # the second process read half of the eight files
+    assert len(helped) == 1 and 0 <= helped[0] <= 8  # one helper, which did some of the eight files
     assert two == one
-    # A worker that dies or writes nothing readable: its share is done by the parent.
-    # (And with other threads alive, no worker is started at all.)
-    monkeypatch.setattr(runner, "_collect", lambda child: None)
+    # A helper that dies, or hands back rows that are not the files it was sent: the parent does its part.
+    monkeypatch.setattr(forked.Helper, "results", lambda self: real_results(self) and {})
+    assert discover(project, DiscoverySettings(workers=2)) == one
+    monkeypatch.setattr(forked.Helper, "results", lambda self: real_results(self) and {0: ["other.py", 1, 2, None, [True, None]], 1: "nonsense"})
     assert discover(project, DiscoverySettings(workers=2)) == one
 
 
@@ -116,9 +124,53 @@ def test_no_worker_is_forked_while_other_threads_run(project, monkeypatch):
 
     monkeypatch.setattr(threading, "active_count", lambda: 3)
     started = []
-    monkeypatch.setattr(runner, "_fork", lambda *args: started.append(1))
+    monkeypatch.setattr(forked.Helper, "start", classmethod(lambda cls, work: started.append(1)))
     assert discover(project, DiscoverySettings(workers=2)).occurrences
     assert started == []
+
+
+def test_a_helper_starts_while_the_walk_goes_on_and_the_two_meet(monkeypatch):
+    """Items the parent is still producing are worked on by the helper; what is left when the parent has
+    sent the last is taken from the back by the parent until they meet: every item done, none lost."""
+    import threading
+
+    monkeypatch.setattr(threading, "active_count", lambda: 1)
+    helper = forked.Helper.start(lambda item: ["helper", item * item])
+    assert helper is not None
+    helper.send(list(range(10)))
+    deadline = time.monotonic() + 30
+    while helper.left() == 10 and time.monotonic() < deadline:
+        time.sleep(0.001)  # the helper is at work before the last item is sent
+    helper.send(list(range(10, 200)))
+    helper.end()
+    taken = []
+    while (position := helper.take_last()) is not None:
+        taken.append(position)
+    theirs = helper.results()
+    assert taken == sorted(taken, reverse=True) and (not taken or taken[0] == 199)
+    assert 0 in theirs and theirs[0] == ["helper", 0]
+    assert set(theirs) | set(taken) == set(range(200))
+    assert all(theirs[position] == ["helper", position * position] for position in theirs)
+
+
+def test_a_helper_that_dies_leaves_its_files_to_the_parent(project, monkeypatch):
+    import threading
+
+    one = discover(project, DiscoverySettings(workers=1))
+    monkeypatch.setattr(threading, "active_count", lambda: 1)
+    parent = os.getpid()
+    real_process = runner._process
+    done_by_helper = []
+
+    def process(entry, *args):
+        if os.getpid() != parent:
+            done_by_helper.append(entry.relpath)
+            if len(done_by_helper) == 2:
+                os._exit(7)  # as if killed halfway: nothing it did reaches the parent
+        return real_process(entry, *args)
+
+    monkeypatch.setattr(runner, "_process", process)
+    assert discover(project, DiscoverySettings(workers=2)) == one
 
 
 def test_checking_some_files_keeps_the_rest_of_the_cache(project, tmp_path, counted):

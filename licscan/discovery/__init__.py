@@ -6,6 +6,7 @@ import fnmatch
 import os
 import pathlib
 from stat import S_ISREG
+from typing import Iterable, Iterator
 
 from licscan.errors import ConfigError
 from licscan.model import DiscoveryResult, DiscoverySettings, LocalModel, Occurrence, Skipped
@@ -43,14 +44,17 @@ def discover(root: pathlib.Path, settings: DiscoverySettings | None = None) -> D
     if not root.is_dir():
         raise ConfigError(f"project root {str(root)!r} is not a directory")
     cache = _cache(settings)
-    entries: list[FileEntry] = []
     skipped: list[Skipped] = []
-    for item in walk(root, settings, mode, cache):
-        if isinstance(item, Skipped):
-            skipped.append(item)
-        else:
-            entries.append(item)
-    return _finish(root, settings, cache, entries, skipped, declared=True, whole_tree=True)
+
+    def entries() -> Iterator[FileEntry]:
+        # Consumed by the scan as the walk goes: helper processes can start before it ends.
+        for item in walk(root, settings, mode, cache):
+            if isinstance(item, Skipped):
+                skipped.append(item)
+            else:
+                yield item
+
+    return _finish(root, settings, cache, entries(), skipped, declared=True, whole_tree=True)
 
 
 def discover_files(root: pathlib.Path, paths: "list[str] | tuple[str, ...]",
@@ -111,7 +115,7 @@ def _finish(
     root: pathlib.Path,
     settings: DiscoverySettings,
     cache: ResultCache,
-    entries: list[FileEntry],
+    entries: Iterable[FileEntry],
     skipped: list[Skipped],
     *,
     declared: bool,
