@@ -207,6 +207,7 @@ def _helper_loop(work: Callable[[Any], Any], items_fd: int, shared: memoryview) 
     buffered = b""
     ended = False
     position = 0
+    parent = os.getppid()
     os.set_blocking(items_fd, False)
     while True:
         if position >= len(items) and not ended:
@@ -229,8 +230,8 @@ def _helper_loop(work: Callable[[Any], Any], items_fd: int, shared: memoryview) 
         if ended and position >= len(items):
             break
         if position < len(items):
-            if position >= shared[_TAKEN]:
-                break  # the parent has taken the rest
+            if position >= shared[_TAKEN] or os.getppid() != parent:
+                break  # the parent has taken the rest, or is gone (its pipe closed early) and wants nothing
             shared[_STARTED] = position + 1
             results.append([position, work(items[position])])
             position += 1

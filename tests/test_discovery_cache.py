@@ -231,3 +231,34 @@ def test_what_changed_in_the_last_seconds_is_not_trusted(tmp_path, counted):
     discover(root, settings)
     discover(root, settings)
     assert counted == ["app.py", "app.py"]  # written just now: could change again within the same tick
+
+
+def test_a_helper_whose_parent_is_gone_stops(tmp_path):
+    """A parent that fails mid-walk leaves no helper working on for nobody."""
+    import subprocess
+    import sys
+
+    script = (
+        "import os, sys, time\n"
+        "from licscan import forked\n"
+        "helper = forked.Helper.start(lambda item: time.sleep(0.05) or item)\n"
+        "helper.send(list(range(1000)))\n"  # about 50 s of work
+        "helper.end()\n"
+        "open(sys.argv[1], 'w').write(str(helper.pid))\n"
+        "os._exit(1)\n"
+    )
+    pid_file = tmp_path / "helper.pid"
+    subprocess.run([sys.executable, "-c", script, str(pid_file)], stdout=subprocess.DEVNULL, timeout=60)
+    pid = int(pid_file.read_text())
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline and _running(pid):
+        time.sleep(0.05)
+    assert not _running(pid)
+
+
+def _running(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii") as stat:
+            return stat.read().rsplit(")", 1)[1].split()[0] not in ("Z", "X")
+    except FileNotFoundError:
+        return False
