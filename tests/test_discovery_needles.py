@@ -119,3 +119,17 @@ def test_a_needle_may_only_need_an_earlier_first_only_needle():
         NeedleSet([Needle(rb"a"), Needle(rb"b", needs=0)])
     with pytest.raises(ValueError):
         NeedleSet([Needle(rb"a", needs=1), Needle(rb"b", first_only=True)])
+
+
+def test_a_failing_one_pass_scan_falls_back_to_re_with_the_same_answer():
+    needle_set = NeedleSet([Needle(rb"from_pretrained"), Needle(rb"vllm", first_only=True)], engine="hyperscan")
+    text = b"import vllm\nAutoModel.from_pretrained('org/name')\n"
+    expected = needle_set.find(text)
+
+    class Broken:
+        def scan(self, *args, **kwargs):
+            raise RuntimeError("scratch in use")
+
+    needle_set._database = Broken()
+    assert needle_set.find(text) == expected
+    assert needle_set.engine == "re"

@@ -62,7 +62,11 @@ class NeedleSet:
                 self._database = _one_pass_database(self.needles)
         if self._database is not None:
             found: list[Match] = []
-            self._database.scan(data, match_event_handler=_collect, context=found)  # type: ignore[attr-defined]
+            try:
+                self._database.scan(data, match_event_handler=_collect, context=found)  # type: ignore[attr-defined]
+            except Exception:  # noqa: BLE001 - hyperscan.error (say, its scratch space in use): re from now on
+                self._database, self._engine = None, "settled"
+                return self._find_with_re(data)
             if self._first_only:
                 # Compiled without start tracking, a single-match needle's offsets mean nothing.
                 first_only = self._first_only
