@@ -103,12 +103,12 @@ class Helper:
     helper's list until the two meet, so both finish together however uneven the items' costs are.
     """
 
-    def __init__(self, pid: int, items_fd: int, results_fd: int, shared: mmap.mmap) -> None:
+    def __init__(self, pid: int, items_fd: int, results_fd: int, mapping: mmap.mmap, numbers: memoryview) -> None:
         self.pid = pid
         self._items_fd = items_fd
         self._results_fd = results_fd
-        self._mapping = shared
-        self._shared = memoryview(shared).cast("i")
+        self._mapping = mapping
+        self._shared = numbers
         self._unsent = bytearray()
         self.sent = 0
         self.alive = True
@@ -124,6 +124,7 @@ class Helper:
             numbers[_STARTED], numbers[_TAKEN] = 0, _NONE_TAKEN
             items_read, items_write = os.pipe()
             results_read, results_write = os.pipe()
+            parent = os.getpid()  # before the fork: a parent gone before the helper runs must not pass for it
             pid = os.fork()
         except OSError:
             return None
@@ -132,7 +133,7 @@ class Helper:
             try:
                 os.close(items_write)
                 os.close(results_read)
-                results = _helper_loop(work, items_read, numbers)
+                results = _helper_loop(work, items_read, numbers, parent)
                 with os.fdopen(results_write, "wb") as pipe:
                     pipe.write(json.dumps(results, separators=(",", ":")).encode("utf-8"))
             except BaseException:  # noqa: BLE001 - the parent does whatever is not handed back
@@ -142,7 +143,7 @@ class Helper:
         os.close(items_read)
         os.close(results_write)
         os.set_blocking(items_write, False)
-        return cls(pid, items_write, results_read, shared)
+        return cls(pid, items_write, results_read, shared, numbers)
 
     def send(self, items: list[Any]) -> None:
         """Queue JSON-able items for the helper, without waiting for it to read them."""
@@ -180,7 +181,10 @@ class Helper:
             payload = _read_to_end(self._results_fd, self.pid)
         finally:
             self._shared.release()
-            self._mapping.close()
+            try:
+                self._mapping.close()
+            except BufferError:
+                pass  # a view of it is still held somewhere: the memory goes with the process
         try:
             pairs = json.loads(payload)
             return {int(position): result for position, result in pairs}
@@ -199,7 +203,7 @@ class Helper:
             del self._unsent[:written]
 
 
-def _helper_loop(work: Callable[[Any], Any], items_fd: int, shared: memoryview) -> list[list[Any]]:
+def _helper_loop(work: Callable[[Any], Any], items_fd: int, shared: memoryview, parent: int) -> list[list[Any]]:
     """The helper's side: read what the parent sends and work through it until it meets what the parent took;
     hand back the results."""
     items: list[Any] = []
@@ -207,7 +211,6 @@ def _helper_loop(work: Callable[[Any], Any], items_fd: int, shared: memoryview) 
     buffered = b""
     ended = False
     position = 0
-    parent = os.getppid()
     os.set_blocking(items_fd, False)
     while True:
         if position >= len(items) and not ended:
