@@ -323,3 +323,25 @@ def test_stubbed_reading_matches_the_full_parse(monkeypatch):
     fast, full = _both(STUBBING, monkeypatch)
     assert fast == full
     assert {(o.ref.repo_id, o.location.line) for o in fast[0]} == {("org/function-local", 24), ("org/module-base", 29)}
+
+
+def test_a_function_with_many_global_statements_is_parsed_once(monkeypatch):
+    declarations = "".join(f"    global NAME{number}\n" for number in range(60))
+    source = (
+        "from transformers import AutoModel\n"
+        "MODEL = 'org/at-import'\n\n\n"
+        f"def configure():\n{declarations}    global MODEL\n    MODEL = 'org/configured'\n\n\n"
+        "def load():\n    return AutoModel.from_pretrained(MODEL)\n"
+    )
+    parsed: list[int] = []
+    real = python_source.PythonText.function_alone
+
+    def counting(self, block):
+        parsed.append(block.first)
+        return real(self, block)
+
+    monkeypatch.setattr(python_source.PythonText, "function_alone", counting)
+    occurrences, skipped = analyze(source.encode("utf-8"), "g.py")
+    assert occurrences == []
+    assert [s.detail for s in skipped] == ["line 71: AutoModel.from_pretrained(MODEL) (MODEL is assigned more than once)"]
+    assert parsed.count(5) == 1  # configure(), with its 61 global statements, read once

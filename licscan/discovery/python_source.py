@@ -768,20 +768,32 @@ def _module_scope(tree: ast.Module, text: PythonText) -> _Scope:
     return scope
 
 
+# More global statements than this in one file are not looked into: each of their names counts as rebound.
+_MAX_GLOBAL_STATEMENTS = 64
+
+
 def _rebound_globals(text: PythonText) -> set[str]:
-    """Names declared global in a function that also binds them there, read from that function alone."""
-    rebound: set[str] = set()
-    for statement in _GLOBAL_STATEMENT.finditer(text.data):
+    """Names declared global in a function that also binds them there, read from that function alone (each
+    function parsed once)."""
+    declared: dict[int | None, set[str]] = {}  # function block start (None: none found) -> names
+    blocks = {}
+    for count, statement in enumerate(_GLOBAL_STATEMENT.finditer(text.data)):
+        names = {name.strip().decode("ascii") for name in statement.group(1).split(b",") if name.strip()}
+        if count >= _MAX_GLOBAL_STATEMENTS:
+            declared.setdefault(None, set()).update(names)
+            continue
         if text.context(statement.start(1)) != CODE:
             continue
-        names = {name.strip().decode("ascii") for name in statement.group(1).split(b",") if name.strip()}
         block = text.innermost_function_at(statement.start(1))
+        key = block.start if block is not None else None
+        blocks[key] = block
+        declared.setdefault(key, set()).update(names)
+    rebound = declared.pop(None, set())  # cannot tell: assume they are
+    for key, names in declared.items():
         try:
-            if block is None:
-                raise SyntaxError("global outside a function")
-            function = ast.parse(text.function_alone(block)).body[-1]
+            function = ast.parse(text.function_alone(blocks[key])).body[-1]
         except (SyntaxError, ValueError, RecursionError, MemoryError):
-            rebound |= names  # cannot tell: assume it does
+            rebound |= names
             continue
         if isinstance(function, ast.If):  # the "if 1:" around an indented def
             function = function.body[0]

@@ -47,6 +47,8 @@ class PythonText:
         self._spans: list[tuple[int, int]] | None = None
         self._span_starts: list[int] = []
         self._blocks: list[_Block] | None = None
+        self._outer_defs: list[_Block] | None = None
+        self._outer_firsts: list[int] = []
         self._line_starts: list[int] | None = None
         self._walrus: bool | None = None
 
@@ -298,13 +300,21 @@ class PythonText:
     def outermost_function(self, line: int) -> _Block | None:
         """The outermost def whose body holds `line` below its signature, or None (module or class level, or
         a signature: those are read in the scope around the def)."""
-        for block in self.blocks():
-            if block.first >= line:
-                break
-            # Blocks come in order of their first line: the first def that holds the line is the outermost.
-            if block.last >= line and block.header.group(2) == b"def":
-                return block if line > block.signature_end else None
-        return None
+        if self._outer_defs is None:
+            # Defs in no other def, in order and apart (classes may hold them): found by bisection, so that
+            # a file with thousands of defs and of calls costs no product of the two.
+            self._outer_defs = []
+            last = 0
+            for block in self.blocks():
+                if block.header.group(2) == b"def" and block.first > last:
+                    self._outer_defs.append(block)
+                    last = block.last
+            self._outer_firsts = [block.first for block in self._outer_defs]
+        found = bisect.bisect_left(self._outer_firsts, line) - 1
+        if found < 0:
+            return None
+        block = self._outer_defs[found]
+        return block if block.signature_end < line <= block.last else None
 
     def innermost_function_at(self, offset: int) -> _Block | None:
         """The innermost def whose block holds the byte at `offset`, or None."""
