@@ -87,6 +87,22 @@ SNIPPETS = {
         "org/", "left-margin")
             return AutoModel.from_pretrained(model_id)
     ''',
+    "definition_defaults": '''
+        import os
+        from transformers import pipeline
+
+
+        def pipeline(task, model="org/default-of-a-def"):
+            return task
+
+
+        class Loader:
+            def pipeline(self, model="org/default-of-a-method"):
+                return model
+
+
+        used = pipeline("text-generation", model="org/a-real-call")
+    ''',
     "receivers_and_nesting": '''
         import transformers
         from peft import PeftModel
@@ -345,3 +361,25 @@ def test_a_function_with_many_global_statements_is_parsed_once(monkeypatch):
     assert occurrences == []
     assert [s.detail for s in skipped] == ["line 71: AutoModel.from_pretrained(MODEL) (MODEL is assigned more than once)"]
     assert parsed.count(5) == 1  # configure(), with its 61 global statements, read once
+
+
+def test_a_def_at_the_left_margin_is_not_a_call():
+    data = textwrap.dedent(SNIPPETS["definition_defaults"]).lstrip("\n").encode("utf-8")
+    occurrences, skipped = analyze(data, "d.py")
+    assert [o.ref.repo_id for o in occurrences] == ["org/a-real-call"] and skipped == []
+
+
+def test_one_long_line_of_calls_strings_and_a_comment_reads_as_the_parser_does(monkeypatch):
+    # Longer than the reach of the line-start search (4 KB): the table of line starts answers instead.
+    calls = "".join(f'm{number} = AutoModel.from_pretrained("org/model-{number}"); ' for number in range(150))
+    quoted = "".join(f'q{number} = "https://hf.co/org/url-{number}"; ' for number in range(100))
+    in_strings = 's = "AutoModel.from_pretrained(\\"org/in-a-string\\")"; '
+    line = calls + in_strings + quoted + '# AutoModel.from_pretrained("org/in-the-comment") https://hf.co/org/c'
+    source = f"from transformers import AutoModel\n{line}\nlast = AutoModel.from_pretrained('org/next-line')\n"
+    assert len(line) > 4096 * 2
+    fast, full = _both(source, monkeypatch)
+    assert fast == full
+    ids = {o.ref.repo_id for o in fast[0]}
+    assert len(ids) == 150 + 100 + 1
+    assert {"org/model-149", "org/url-99", "org/next-line"} <= ids
+    assert not {"org/in-a-string", "org/in-the-comment", "org/c"} & ids

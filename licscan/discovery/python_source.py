@@ -15,7 +15,7 @@ from licscan.model import Location, ModelRef, Occurrence, RefKind, Skipped
 from .common import HUB_HOSTS, clip, hub_id, hub_urls
 from .interface import ProjectFile, SourceOutput
 from .needles import Needle, NeedleSet
-from .python_text import CODE, STRING, PythonText
+from .python_text import CODE, STRING, PythonText, Block
 
 LITERAL, VARIABLE, ENV_DEFAULT, URL = "literal", "variable", "env-default", "url"
 UNRESOLVED = "unresolved-reference"
@@ -791,7 +791,7 @@ def _rebound_globals(text: PythonText) -> set[str]:
     rebound = declared.pop(None, set())  # cannot tell: assume they are
     for key, names in declared.items():
         try:
-            function = ast.parse(text.function_alone(blocks[key])).body[-1]
+            function = _parse_alone(text, blocks[key], "<function>").body[-1]
         except (SyntaxError, ValueError, RecursionError, MemoryError):
             rebound |= names
             continue
@@ -831,7 +831,11 @@ def _full_parse(
 # What may precede a name an assignment binds on its line: indentation, or the targets of a chained assignment.
 # A line that starts with ">>>" is never code (no expression can continue with ">>>"): a doctest prompt.
 _DOCTEST_LINE = re.compile(rb"[ \t]*>>>")
+_ASSIGNMENT_REACH = 4096
 _ASSIGNMENT_PREFIX = re.compile(rb"[ \t]*(?:[A-Za-z_][\w.]*[ \t]*=[ \t]*)*\Z")
+
+
+_MAX_NAMES_SEARCHED = 256
 
 
 class _Maybe(Exception):
@@ -856,6 +860,8 @@ class _FastLookup:
     def maybe_bound(self, name: str, purpose: str) -> bool:
         key = (name, purpose)
         known = self.decided.get(key)
+        if known is None and len(self.decided) >= _MAX_NAMES_SEARCHED:
+            return True  # each name is a search of the whole file: past this many, the module's scopes decide
         if known is None:
             self.decided[key] = True  # a name bound to itself (x = x + "a") stops here
             known = self.decided[key] = self._search(name, purpose)
@@ -956,7 +962,7 @@ def _fast_parse(text: PythonText, finds: _Finds, facts: _FileFacts, hits: list[_
     keyword_hits: list[_Hit] = []
     undecided: list[int] = []
     for hit in hits:
-        if _DOCTEST_LINE.match(data, data.rfind(b"\n", 0, hit.start) + 1):
+        if _DOCTEST_LINE.match(data, text.line_start(hit.start)):
             continue  # an example in a docstring: telling it from code needs no look at the file's strings
         name = data[hit.start : hit.end].decode("ascii", errors="replace")
         if not hit.is_call:
@@ -977,8 +983,9 @@ def _fast_parse(text: PythonText, finds: _Finds, facts: _FileFacts, hits: list[_
         # variable of that name is looked at where the variable is used.)
         if any(low <= hit.start < high for low, high in calls_read) or text.context(hit.start) != CODE:
             continue
-        line_start = data.rfind(b"\n", 0, hit.start) + 1
-        if _ASSIGNMENT_PREFIX.match(data, line_start, hit.start):
+        line_start = text.line_start(hit.start)
+        # (An assignment chain longer than _ASSIGNMENT_REACH is not one: the value is looked at.)
+        if hit.start - line_start <= _ASSIGNMENT_REACH and _ASSIGNMENT_PREFIX.match(data, line_start, hit.start):
             continue
         end = text.argument_end(hit.after + 1)
         if end is None or lookup.value_may_matter(data[hit.after + 1 : end], ID):
@@ -1048,10 +1055,15 @@ def _url_occurrences(text: PythonText, finds: _Finds, hosts: list[tuple[int, int
     """Hub URLs in one-line string literals of code; comments and docstrings are prose, not uses."""
     data = text.data
     quoted = []
+    line_start, first_quote = -1, -1
     for host in hosts:
-        line_start = data.rfind(b"\n", 0, host[0]) + 1
+        start = text.line_start(host[0])
+        if start != line_start:  # the line's first quote, found once however many hosts the line holds
+            line_start, end = start, text.line_end(host[0])
+            quotes = [found for found in (data.find(b'"', start, end), data.find(b"'", start, end)) if found >= 0]
+            first_quote = min(quotes) if quotes else -1
         # No quote opens before it on its line: prose in a docstring or a comment.
-        if data.find(b'"', line_start, host[0]) >= 0 or data.find(b"'", line_start, host[0]) >= 0:
+        if 0 <= first_quote < host[0]:
             quoted.append(host)
     for ref, start, end in hub_urls(data, quoted):
         if text.context(start) != STRING:
@@ -1135,6 +1147,15 @@ def _decide(
     return _full_parse(text, source, finds, facts, lines)
 
 
+def _parse_alone(text: PythonText, block: Block, relpath: str) -> ast.Module:
+    """One def parsed on its own, with the line numbers it has in the file."""
+    source, lines_before = text.function_alone(block)
+    tree = ast.parse(source, filename=relpath)
+    # (Not blank lines to pad it: thousands of defs would each parse the lines above them.)
+    ast.increment_lineno(tree, lines_before)
+    return tree
+
+
 def _decide_in_functions(text: PythonText, finds: _Finds, facts: _FileFacts, lines: list[int]) -> list[int]:
     """Read each top-level function (or method) holding some of `lines` on its own. Every scope between such a
     function and the module is a class body, which its code does not see: names not bound inside it are the
@@ -1152,7 +1173,7 @@ def _decide_in_functions(text: PythonText, finds: _Finds, facts: _FileFacts, lin
     module = _ModuleBindings(text, finds.relpath)
     for start, group in by_function.items():
         try:
-            tree = ast.parse(text.function_alone(blocks[start]), filename=finds.relpath)
+            tree = _parse_alone(text, blocks[start], finds.relpath)
         except (SyntaxError, ValueError, RecursionError, MemoryError):
             rest.extend(group)  # the indentation misled the block's end: the module decides
             continue

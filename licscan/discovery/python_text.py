@@ -33,7 +33,8 @@ _ARGUMENT_TOKEN = re.compile(
 _IDENTIFIER_BYTES = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_") | frozenset(range(128, 256))
 _BLANKS = b" \t"
 _NEWLINE = re.compile(rb"\n")
-_DEFINITION = re.compile(rb"(?:^|[\s;:])(?:def|class)[ \t]+$")
+# What may stand before "def" or "class" (a line start being a newline).
+_BEFORE_KEYWORD = frozenset(b" \t\r\n\f\v;:")
 # A def or class at the start of a line; matched from the newline before it (a literal the engine finds fast).
 _BLOCK_HEADER = re.compile(rb"\n([ \t]*)(?:async[ \t]+)?(def|class)[ \t]+([A-Za-z_][A-Za-z0-9_]*)")
 
@@ -46,11 +47,12 @@ class PythonText:
         self.lines = LineIndex(data)
         self._spans: list[tuple[int, int]] | None = None
         self._span_starts: list[int] = []
-        self._blocks: list[_Block] | None = None
-        self._outer_defs: list[_Block] | None = None
+        self._blocks: list[Block] | None = None
+        self._outer_defs: list[Block] | None = None
         self._outer_firsts: list[int] = []
         self._line_starts: list[int] | None = None
         self._walrus: bool | None = None
+        self._scan: _LineScan | None = None
 
     def line_starts(self) -> list[int]:
         """The offset at which each line starts (line n at index n - 1)."""
@@ -63,6 +65,28 @@ class PythonText:
     def line_of(self, offset: int) -> int:
         """The line holding `offset`, in any order of asking (LineIndex is cheaper for offsets in order)."""
         return bisect.bisect_right(self.line_starts(), offset)
+
+    # Lines are looked along with bytes.find within this distance; a longer line (generated code, a hostile
+    # file) is looked up in the table of line starts, so that many finds on one line cost no square of it.
+    _NEAR = 4096
+
+    def line_start(self, offset: int) -> int:
+        """Where the line holding `offset` starts."""
+        floor = offset - self._NEAR
+        found = self.data.rfind(b"\n", floor if floor > 0 else 0, offset)
+        if found >= 0 or floor <= 0:
+            return found + 1
+        starts = self.line_starts()
+        return starts[bisect.bisect_right(starts, offset) - 1]
+
+    def line_end(self, offset: int) -> int:
+        """Where the line holding `offset` ends (its newline, or the end of the data)."""
+        found = self.data.find(b"\n", offset, offset + self._NEAR)
+        if found >= 0:
+            return found
+        starts = self.line_starts()
+        following = bisect.bisect_right(starts, offset)
+        return starts[following] - 1 if following < len(starts) else len(self.data)
 
     @property
     def has_walrus(self) -> bool:
@@ -115,15 +139,30 @@ class PythonText:
 
     def _line_context(self, position: int, code_from: int) -> str:
         """Whether `position` is code, in a one-line string or in a comment, reading its line from its start
-        (or from `code_from`, the end of a triple-quoted string on the same line)."""
-        start = max(self.data.rfind(b"\n", 0, position) + 1, code_from)
-        for token in _LINE_TOKEN.finditer(self.data, start, position):
-            text = token.group()
-            if text == b"#":
+        (or from `code_from`, the end of a triple-quoted string on the same line).
+
+        Positions asked in order along one line continue the reading where the last one stopped.
+        """
+        start = max(self.line_start(position), code_from)
+        scan = self._scan
+        if scan is None or scan.start != start or position < scan.asked:
+            scan = self._scan = _LineScan(start, self.line_end(position))
+        scan.asked = position
+        if scan.comment_from is not None and position >= scan.comment_from:
+            return COMMENT
+        while True:
+            token = scan.next_token
+            if token is None:
+                token = scan.next_token = _LINE_TOKEN.search(self.data, scan.position, scan.end)
+            if token is None or token.start() >= position:
+                return CODE
+            # (Not token.group(): a long string asked about many times would be copied each time.)
+            if self.data[token.start()] == 0x23:  # "#"
+                scan.comment_from = token.start()
                 return COMMENT
-            if len(text) == 1:
-                return STRING
-        return CODE
+            if token.end() - token.start() == 1 or token.end() > position:
+                return STRING  # inside this string, or in one still open at the end of the line
+            scan.position, scan.next_token = token.end(), None
 
     def context(self, position: int) -> str:
         """CODE, STRING, TRIPLE or COMMENT: what the byte at `position` is part of."""
@@ -201,8 +240,17 @@ class PythonText:
 
     def is_definition(self, chain_start: int) -> bool:
         """Whether the name at `chain_start` is being defined (`def name(`), not called."""
-        line_start = self.data.rfind(b"\n", 0, chain_start) + 1
-        return bool(_DEFINITION.search(self.data, line_start, chain_start))
+        data = self.data
+        cursor = chain_start
+        while cursor > 0 and data[cursor - 1] in _BLANKS:
+            cursor -= 1
+        if cursor == chain_start:
+            return False
+        for keyword in (b"def", b"class"):
+            begin = cursor - len(keyword)
+            if begin >= 0 and data[begin:cursor] == keyword and (begin == 0 or data[begin - 1] in _BEFORE_KEYWORD):
+                return True
+        return False
 
     def segment(self, start: int, end: int, max_lines: int = 5) -> str:
         """The source text from `start` to `end`, at most `max_lines` lines of it."""
@@ -220,7 +268,7 @@ class PythonText:
         found = bisect.bisect_right(self._span_starts, position) - 1
         return spans[found][1] if found >= 0 and spans[found][1] > position else None
 
-    def blocks(self) -> list[_Block]:
+    def blocks(self) -> list[Block]:
         """Every def and class block, in order: where its header starts and its last line ends.
 
         Block ends come from indentation; where that misleads (a bracket continuing at the left margin), the
@@ -245,7 +293,7 @@ class PythonText:
                     return self.line_of(match.start()), match.start()  # the newline ends the block's last line
                 position = string_end
 
-        blocks: list[_Block] = []
+        blocks: list[Block] = []
         # Searched in the data after a newline, so that a header on the first line is found like the others.
         for header in _BLOCK_HEADER.finditer(b"\n" + data):
             # Offsets in b"\n" + data are one more than in data: header.start() is the line's start in data.
@@ -266,7 +314,7 @@ class PythonText:
                 continue
             last, end = block_end(len(header.group(1)), end_of_line)
             signature_end = self.line_of(end_of_line)
-            blocks.append(_Block(self.line_of(header.start()), signature_end, last, header.start(), end, header))
+            blocks.append(Block(self.line_of(header.start()), signature_end, last, header.start(), end, header))
         self._blocks = blocks
         return blocks
 
@@ -297,7 +345,7 @@ class PythonText:
 
     # -- one function alone -----------------------------------------------------------------------
 
-    def outermost_function(self, line: int) -> _Block | None:
+    def outermost_function(self, line: int) -> Block | None:
         """The outermost def whose body holds `line` below its signature, or None (module or class level, or
         a signature: those are read in the scope around the def)."""
         if self._outer_defs is None:
@@ -316,7 +364,7 @@ class PythonText:
         block = self._outer_defs[found]
         return block if block.signature_end < line <= block.last else None
 
-    def innermost_function_at(self, offset: int) -> _Block | None:
+    def innermost_function_at(self, offset: int) -> Block | None:
         """The innermost def whose block holds the byte at `offset`, or None."""
         found = None
         for block in self.blocks():
@@ -326,15 +374,30 @@ class PythonText:
                 found = block  # a later block that still holds the offset is nested deeper
         return found
 
-    def function_alone(self, block: _Block) -> bytes:
-        """The def of `block` as a module of its own, every line at its place and column (blank lines above
-        it; an `if 1:` line above an indented def)."""
-        indented = bool(block.header.group(1))
-        padding = b"\n" * (block.first - 1 - indented) + (b"if 1:\n" if indented else b"")
-        return padding + self.data[block.start : block.end]
+    def function_alone(self, block: Block) -> tuple[bytes, int]:
+        """The def of `block` as a module of its own, every line at its column (an `if 1:` line above an
+        indented def), and how many lines to add to its line numbers to put them back in place."""
+        source = self.data[block.start : block.end]
+        if block.header.group(1):
+            return b"if 1:\n" + source, block.first - 2
+        return source, block.first - 1
 
 
-class _Block(NamedTuple):
+class _LineScan:
+    """How far the reading of one line has got: everything before `position` is code."""
+
+    __slots__ = ("start", "end", "position", "asked", "next_token", "comment_from")
+
+    def __init__(self, start: int, end: int) -> None:
+        self.start = start
+        self.end = end
+        self.position = start
+        self.asked = start
+        self.next_token: re.Match[bytes] | None = None
+        self.comment_from: int | None = None
+
+
+class Block(NamedTuple):
     first: int  # the header's line (decorators are outside the block)
     signature_end: int  # the line on which the header's signature ends
     last: int
