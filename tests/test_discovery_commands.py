@@ -155,3 +155,16 @@ def test_urls_in_other_languages_and_configs(tmp_path):
         ("org/ini-model", "model", "conf/app.ini", "url"),
         ("org/yaml-data", "dataset", "config/serve.yaml", "url"),
     }
+
+
+def test_a_command_on_a_very_long_line_is_shown_from_where_it_starts(tmp_path):
+    # Generated scripts put many commands on one line: each is shown from its own start, not the line's.
+    line = "".join(f"echo step-{number}; " for number in range(100)) + "huggingface-cli download org/far-along ; "
+    line += "".join(f"hf download org/more-{number}; " for number in range(50))
+    result = _project(tmp_path, {"fetch.sh": f"#!/bin/sh\n{line}\nhf download org/next-line\n"})
+    by_id = {o.ref.repo_id: o for o in result.occurrences}
+    assert len(by_id) == 52 and by_id["org/next-line"].location.line == 3
+    assert by_id["org/far-along"].location.line == 2
+    assert by_id["org/far-along"].text.startswith("download org/far-along ;")
+    assert by_id["org/more-0"].text.startswith("download org/more-0;")
+    assert by_id["org/next-line"].text == "hf download org/next-line"

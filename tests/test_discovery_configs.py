@@ -179,3 +179,11 @@ def test_training_and_serving_tool_keys(tmp_path):
     }
     lines = sorted(o.location.line for o in result.occurrences if o.location.path == "axolotl/qlora.yml")
     assert lines == [1, 2, 3]
+
+
+def test_json_values_far_from_their_key_are_kept_at_the_key_line(tmp_path):
+    # A value is looked for within 64 KB after its key; further away (or written with escapes the raw text
+    # does not hold as such) it is reported at its key's line, never dropped.
+    far = '{\n  "model":' + "\n" * 70_000 + '  "org/far-away",\n  "base_model": "org\\/escaped"\n}\n'
+    result = _project(tmp_path, {"app.json": far})
+    assert _found(result) == {("org/far-away", "app.json", 2), ("org/escaped", "app.json", 70_003)}

@@ -125,10 +125,7 @@ def commands_in(
     where = locate or (lambda line: Location(relpath, line))
 
     def occurrence(ref: ModelRef, start: int) -> Occurrence:
-        line_start = lines.start_of(start)
-        line_end = data.find(b"\n", start)
-        text = data[line_start : len(data) if line_end < 0 else line_end].decode("utf-8", errors="replace")
-        return Occurrence(ref, where(lines.line(start)), source, clip(text), COMMAND)
+        return Occurrence(ref, where(lines.line(start)), source, clip(_line_around(data, start)), COMMAND)
 
     # Each pattern runs only where its literal words are: a needle search is far faster than a regex scan.
     if b"download" in present:
@@ -164,6 +161,23 @@ def commands_in(
             repo_id = _command_id(value)
             if repo_id is not None:
                 yield occurrence(ModelRef(repo_id), match.start())
+
+
+# The text of a command is its line; of a very long one (many commands on one line), the part from the match.
+_LINE_REACH = 512
+
+
+def _line_around(data: bytes, start: int) -> str:
+    floor = max(0, start - _LINE_REACH)
+    newline = data.rfind(b"\n", floor, start)
+    if newline >= 0:
+        line_start = newline + 1
+    else:
+        line_start = 0 if floor == 0 else start  # a line begun further back is shown from the match on
+    line_end = data.find(b"\n", start, start + _LINE_REACH)
+    if line_end < 0:
+        line_end = min(len(data), start + _LINE_REACH)
+    return data[line_start:line_end].decode("utf-8", errors="replace")
 
 
 def _command_id(value: str) -> str | None:

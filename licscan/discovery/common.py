@@ -52,20 +52,29 @@ def line_at(text: str, offset: int) -> int:
     return text.count("\n", 0, offset) + 1
 
 
-def find_value_line(text: str, key: str, value: str, start: int = 0) -> tuple[int | None, int]:
+# How far after its key a value is looked for (a list's items come after it; a value written with escapes,
+# which the raw text does not hold as such, is not looked for through the rest of a large file).
+VALUE_REACH = 65_536
+
+
+def find_value_line(
+    text: str, key: str, value: str, start: int = 0, lines: "LineIndex | None" = None
+) -> tuple[int | None, int]:
     """The line of `value` after the next `key` from `start` in raw JSON/TOML text.
 
     Returns (line, offset to continue from). Parsers of these formats give no positions,
-    so the raw text is searched, in document order, the value after its key.
+    so the raw text is searched, in document order, the value after its key. `lines` counts lines from
+    the last offset asked (cheap when asked in document order).
     """
     key_pattern = re.compile(rf"(?<![A-Za-z0-9_-])[\"']?{re.escape(key)}[\"']?\s*[:=]")
     match = key_pattern.search(text, start)
     if match is None:
         return None, start
-    found = text.find(value, match.end())
+    line = lines.line if lines is not None else (lambda offset: line_at(text, offset))
+    found = text.find(value, match.end(), match.end() + VALUE_REACH + len(value))
     if found < 0:
-        return line_at(text, match.start()), match.end()
-    return line_at(text, found), found + len(value)
+        return line(match.start()), match.end()
+    return line(found), found + len(value)
 
 
 def hub_urls(data: bytes, hosts: "list[tuple[int, int]] | None" = None) -> Iterator[tuple[ModelRef, int, int]]:
@@ -127,18 +136,20 @@ def url_fallback(data: bytes, relpath: str, source: str) -> tuple[Occurrence, ..
 
 
 class LineIndex:
-    """Line numbers of byte offsets, counted from the last offset asked (offsets mostly come in order)."""
+    """Line numbers of offsets in bytes (or text), counted from the last offset asked (offsets mostly come in
+    order)."""
 
-    def __init__(self, data: bytes) -> None:
+    def __init__(self, data: bytes | str) -> None:
         self.data = data
+        self._newline: bytes | str = b"\n" if isinstance(data, bytes) else "\n"
         self._offset = 0
         self._line = 1
 
     def line(self, offset: int) -> int:
         if offset >= self._offset:
-            self._line += self.data.count(b"\n", self._offset, offset)
+            self._line += self.data.count(self._newline, self._offset, offset)  # type: ignore[arg-type]
         else:
-            self._line = self.data.count(b"\n", 0, offset) + 1
+            self._line = self.data.count(self._newline, 0, offset) + 1  # type: ignore[arg-type]
         self._offset = offset
         return self._line
 

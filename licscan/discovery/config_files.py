@@ -11,7 +11,7 @@ from licscan import safeyaml
 from licscan.errors import ParseError
 from licscan.model import Location, ModelRef, Occurrence, Skipped
 
-from .common import clip, decode_utf8, find_value_line, hub_id, load_json, not_utf8_detail
+from .common import LineIndex, clip, decode_utf8, find_value_line, hub_id, load_json, not_utf8_detail
 from .interface import ProjectFile, SourceOutput
 
 _SUFFIXES = (".yaml", ".yml", ".json", ".toml")
@@ -179,10 +179,11 @@ def _located(text: str, hits: Iterator[tuple[str, str]]) -> Iterator[tuple[str, 
     # JSON and TOML parsers keep no positions: search the raw text, moving forward in
     # document order, for each value after its key.
     cursor = 0
+    lines = LineIndex(text)
     for key, value in hits:
-        line, cursor = find_value_line(text, key, value, cursor)
+        line, cursor = find_value_line(text, key, value, cursor, lines)
         if line is None:
-            line, _ = find_value_line(text, key, value, 0)
+            line, _ = find_value_line(text, key, value, 0, lines)
         yield key, value, line
 
 
