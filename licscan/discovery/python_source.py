@@ -638,11 +638,13 @@ class _CallFinder(ast.NodeVisitor):
 
     def __init__(
         self, text: PythonText, module: _Scope, finds: _Finds, facts: _FileFacts, lines: list[int] | None,
-        cut_from: "_ModuleBindings | None" = None,
+        cut_from: "_ModuleBindings | None" = None, line_offset: int = 0,
     ) -> None:
         """cut_from: when the tree is one function cut from its module, where names not bound inside it are
-        looked up (the tree's own module scope holds only the function)."""
+        looked up (the tree's own module scope holds only the function); line_offset: what to add to the
+        tree's line numbers to have the file's (`lines` are the tree's)."""
         self.cut_from = cut_from
+        self.line_offset = line_offset
         self.text = text
         self.lines = lines
         self.walrus = text.has_walrus
@@ -740,7 +742,7 @@ class _CallFinder(ast.NodeVisitor):
         spec = _recognize(name, receiver, isinstance(node.func, ast.Attribute), self.facts)
         if spec is not None or any(keyword.arg in _GENERIC_KEYWORDS for keyword in node.keywords):
             _record(
-                self.finds, node, spec, self.evaluator, len(self.stack) - 1, node.lineno,
+                self.finds, node, spec, self.evaluator, len(self.stack) - 1, node.lineno + self.line_offset,
                 lambda: self._segment(node),
             )
         self.generic_visit(node)
@@ -748,8 +750,8 @@ class _CallFinder(ast.NodeVisitor):
     def _segment(self, node: ast.expr) -> str:
         # Offsets are in UTF-8 bytes of each line.
         line_starts = self.text.line_starts()
-        start = line_starts[node.lineno - 1] + node.col_offset
-        end_line = node.end_lineno or node.lineno
+        start = line_starts[node.lineno + self.line_offset - 1] + node.col_offset
+        end_line = (node.end_lineno or node.lineno) + self.line_offset
         end = line_starts[end_line - 1] + (node.end_col_offset or 0)
         return self.text.segment(start, end)
 
@@ -791,7 +793,7 @@ def _rebound_globals(text: PythonText) -> set[str]:
     rebound = declared.pop(None, set())  # cannot tell: assume they are
     for key, names in declared.items():
         try:
-            function = _parse_alone(text, blocks[key], "<function>").body[-1]
+            function = _parse_alone(text, blocks[key], "<function>")[0].body[-1]
         except (SyntaxError, ValueError, RecursionError, MemoryError):
             rebound |= names
             continue
@@ -1147,13 +1149,11 @@ def _decide(
     return _full_parse(text, source, finds, facts, lines)
 
 
-def _parse_alone(text: PythonText, block: Block, relpath: str) -> ast.Module:
-    """One def parsed on its own, with the line numbers it has in the file."""
+def _parse_alone(text: PythonText, block: Block, relpath: str) -> tuple[ast.Module, int]:
+    """One def parsed on its own, and what to add to its line numbers to have the file's. (Not blank lines
+    to pad it into place: thousands of defs would each parse all the lines above them.)"""
     source, lines_before = text.function_alone(block)
-    tree = ast.parse(source, filename=relpath)
-    # (Not blank lines to pad it: thousands of defs would each parse the lines above them.)
-    ast.increment_lineno(tree, lines_before)
-    return tree
+    return ast.parse(source, filename=relpath), lines_before
 
 
 def _decide_in_functions(text: PythonText, finds: _Finds, facts: _FileFacts, lines: list[int]) -> list[int]:
@@ -1173,12 +1173,13 @@ def _decide_in_functions(text: PythonText, finds: _Finds, facts: _FileFacts, lin
     module = _ModuleBindings(text, finds.relpath)
     for start, group in by_function.items():
         try:
-            tree = _parse_alone(text, blocks[start], finds.relpath)
+            tree, lines_before = _parse_alone(text, blocks[start], finds.relpath)
         except (SyntaxError, ValueError, RecursionError, MemoryError):
             rest.extend(group)  # the indentation misled the block's end: the module decides
             continue
         own = _Finds(finds.relpath, finds.locate)
-        finder = _CallFinder(text, _Scope(), own, facts, group, cut_from=module)
+        local_lines = [line - lines_before for line in group]
+        finder = _CallFinder(text, _Scope(), own, facts, local_lines, cut_from=module, line_offset=lines_before)
         try:
             for statement in tree.body:
                 finder.visit(statement)
