@@ -141,9 +141,17 @@ class PythonText:
         """Whether `position` is code, in a one-line string or in a comment, reading its line from its start
         (or from `code_from`, the end of a triple-quoted string on the same line).
 
-        Positions asked in order along one line continue the reading where the last one stopped.
+        On a long line, positions asked in order continue the reading where the last one stopped.
         """
         start = max(self.line_start(position), code_from)
+        if position - start <= self._NEAR:
+            # A line of ordinary length: read from its start, as cheap as keeping a place in it.
+            for token in _LINE_TOKEN.finditer(self.data, start, position):
+                if self.data[token.start()] == 0x23:  # "#"
+                    return COMMENT
+                if token.end() - token.start() == 1:
+                    return STRING  # a quote still open where the reading stops
+            return CODE
         scan = self._scan
         if scan is None or scan.start != start or position < scan.asked:
             scan = self._scan = _LineScan(start, self.line_end(position))
