@@ -33,6 +33,8 @@ _ARGUMENT_TOKEN = re.compile(
 _IDENTIFIER_BYTES = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_") | frozenset(range(128, 256))
 _BLANKS = b" \t"
 _NEWLINE = re.compile(rb"\n")
+# Up to this far into a line, a position is read from the line's start; further, from a place kept in it.
+_SHORT_LINE = 256
 # What may stand before "def" or "class" (a line start being a newline).
 _BEFORE_KEYWORD = frozenset(b" \t\r\n\f\v;:")
 # A def or class at the start of a line; matched from the newline before it (a literal the engine finds fast).
@@ -144,7 +146,7 @@ class PythonText:
         On a long line, positions asked in order continue the reading where the last one stopped.
         """
         start = max(self.line_start(position), code_from)
-        if position - start <= self._NEAR:
+        if position - start <= _SHORT_LINE:
             # A line of ordinary length: read from its start, as cheap as keeping a place in it.
             for token in _LINE_TOKEN.finditer(self.data, start, position):
                 if self.data[token.start()] == 0x23:  # "#"
