@@ -262,3 +262,24 @@ def _running(pid: int) -> bool:
             return stat.read().rsplit(")", 1)[1].split()[0] not in ("Z", "X")
     except FileNotFoundError:
         return False
+
+
+def test_the_cache_file_does_not_depend_on_which_process_did_which_file(tmp_path):
+    """Two processes hand their results back in an order that varies from run to run: the file written is
+    the same bytes whatever that order was (a cache kept in version control or compared across runs)."""
+    from licscan.discovery.cache import ResultCache
+
+    files = [(f"pkg/mod{index}.py", 10 + index, 1_000 + index, None, [True, None]) for index in range(5)]
+    dirs = [(f"pkg{index}", 2_000 + index, "stamp", [["mod.py", "f", "text"]]) for index in range(3)]
+    written = []
+    for order in (1, -1):
+        path = tmp_path / f"cache{order}.json"
+        cache = ResultCache(str(path), "fingerprint")
+        for row in files[::order]:
+            cache.put(*row)
+        for row in dirs[::order]:
+            cache.keep_listing(*row)
+        cache.save()
+        written.append(path.read_bytes())
+    assert written[0] == written[1]
+

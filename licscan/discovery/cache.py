@@ -110,8 +110,11 @@ class ResultCache:
         dirs = self.new_dirs if whole_tree else {**self.old_dirs, **self.new_dirs}
         if not self.changed and set(files) == set(self.old) and set(dirs) == set(self.old_dirs):
             return
+        # Sorted: the order results came back in depends on which process did which file.
         payload = json.dumps(
-            {"schema": SCHEMA, "fingerprint": self.stamp, "files": files, "dirs": dirs}, separators=(",", ":")
+            {"schema": SCHEMA, "fingerprint": self.stamp, "files": files, "dirs": dirs},
+            separators=(",", ":"),
+            sort_keys=True,
         ).encode("utf-8")
         temporary = self.path.with_name(f".{self.path.name}.{os.getpid()}.tmp")
         try:
