@@ -16,7 +16,10 @@ _PACKAGE_DIR = Path(__file__).resolve().parent
 _KNOWN_KEYS = {
     "models", "exclude", "mirror", "policy", "rules_dirs", "max_depth", "timeout", "workers",
     "freshness_seconds", "db_url", "config_keys", "max_file_bytes", "project", "db_pool_size", "ignore",
+    "discovery_workers",
 }
+# Processes discovery may use at most: past this, fork and result transfer cost more than the cores give.
+MAX_DISCOVERY_WORKERS = 64
 # A cached repo head younger than this is used without asking the Hub; after it, one file-resolver request
 # revalidates it. Licences change by new commits, rarely; a day keeps many CI runs a day at zero Hub requests,
 # and `--refresh` (or freshness_seconds = 0) asks now.
@@ -61,6 +64,7 @@ class ScanConfig:
     max_depth: int = 32
     timeout: float = 10.0
     workers: int = 8
+    discovery_workers: int = 0  # processes that read files; 0 chooses by the cores and the amount to read
     freshness_seconds: int = DEFAULT_FRESHNESS_SECONDS
     db_url: str | None = None
     db_pool_size: int = 2
@@ -93,6 +97,7 @@ class ScanConfig:
             declared_in=self.config_file,
             ignore=self.ignore,
             cache_path=default_discovery_cache(self.root) if use_cache else None,
+            workers=self.discovery_workers,
         )
 
     def resolution(self) -> ResolutionSettings:
@@ -195,6 +200,13 @@ def _number(data: Mapping[str, Any], key: str, file: str | None, default: float,
     return kind(value)
 
 
+def _discovery_workers(data: Mapping[str, Any], file: str | None) -> int:
+    value = _number(data, "discovery_workers", file, 0, int)
+    if value > MAX_DISCOVERY_WORKERS:
+        raise ConfigError(f"must be between 0 and {MAX_DISCOVERY_WORKERS}", file=file, key="discovery_workers")
+    return value
+
+
 def load_config(root: Path, *, check_mirror: bool = True, **overrides: Any) -> ScanConfig:
     """The scan configuration for a project: file settings, then environment, then overrides (CLI).
 
@@ -233,6 +245,7 @@ def load_config(root: Path, *, check_mirror: bool = True, **overrides: Any) -> S
         max_depth=_number(data, "max_depth", file, 32, int),
         timeout=_number(data, "timeout", file, 10.0, float),
         workers=max(1, _number(data, "workers", file, 8, int)),
+        discovery_workers=_discovery_workers(data, file),
         freshness_seconds=_number(data, "freshness_seconds", file, DEFAULT_FRESHNESS_SECONDS, int),
         db_url=data.get("db_url") if isinstance(data.get("db_url"), str) else None,
         db_pool_size=max(1, _number(data, "db_pool_size", file, 2, int)),

@@ -283,3 +283,32 @@ def test_the_cache_file_does_not_depend_on_which_process_did_which_file(tmp_path
         written.append(path.read_bytes())
     assert written[0] == written[1]
 
+
+def test_the_configuration_sets_how_many_processes_discovery_uses(project, monkeypatch):
+    """`discovery_workers = 1` (a runner with one core, a sandbox that forbids fork) keeps discovery in one
+    process; 2 starts a helper at once; a value no machine needs is a configuration error."""
+    import threading
+
+    from licscan.config import load_config
+    from licscan.errors import ConfigError
+
+    monkeypatch.setattr(threading, "active_count", lambda: 1)
+    started: list[int] = []
+    real_start = forked.Helper.start
+
+    def counting(cls, work):
+        started.append(1)
+        return real_start(work)
+
+    monkeypatch.setattr(forked.Helper, "start", classmethod(counting))
+    expected = discover(project, DiscoverySettings(workers=1))
+    for workers, helpers in ((2, 1), (1, 0)):
+        started.clear()
+        (project / ".licscan.yaml").write_text(f"discovery_workers: {workers}\n", encoding="utf-8")
+        result = discover(project, load_config(project).discovery(use_cache=False))
+        assert len(started) == helpers
+        assert result.occurrences == expected.occurrences
+    for bad in ("500", "-1", "many"):
+        (project / ".licscan.yaml").write_text(f"discovery_workers: {bad}\n", encoding="utf-8")
+        with pytest.raises(ConfigError, match="discovery_workers"):
+            load_config(project)
