@@ -72,6 +72,18 @@ def test_apache_over_gemma_is_a_relabel_and_the_gemma_terms_still_bind(shipped):
     assert any(item.kind == "use-policy" and item.license_key == "gemma" for item in report.effective.obligations)
 
 
+def test_the_notice_duty_names_the_licence_text_of_each_licence_in_the_ancestry(shipped):
+    knowledge, _ = shipped
+    lineage = chain(node("someone/llama-tune", "mit"), node("meta-llama/Llama-3.2-3B", "llama3.2"))
+    report = evaluate_lineage("someone/llama-tune", lineage, (), knowledge)
+    notices = {item.license_key: item.text for item in report.effective.obligations if item.kind == "notice"}
+    # A licence named by a short id ("MIT") still reads as a document a legal reader can fetch and file.
+    assert notices["mit"].startswith("redistribute derivatives with a copy of the licence text (MIT)")
+    assert notices["llama3.2"].startswith(
+        "redistribute derivatives with a copy of the licence text (Llama 3.2 Community License Agreement)"
+    )
+
+
 def test_same_licence_as_the_base_is_not_a_relabel(shipped):
     knowledge, _ = shipped
     lineage = chain(node("SentientAGI/Dobby", "llama3.3"), node("meta-llama/Llama-3.3-70B-Instruct", "llama3.3"))

@@ -68,7 +68,7 @@ def obligations_of(record: LicenseTerms, ancestor: str) -> tuple[Obligation, ...
         )
     if record.derivatives_must_carry:
         duties.append(
-            ("notice", f"redistribute derivatives with a copy of the {record.name}"
+            ("notice", f"redistribute derivatives with a copy of the licence text ({record.name})"
              + unconfirmed_mark(record, "derivatives_must_carry"), "derivatives_must_carry")
         )
     if record.output_training in ("prohibited", "restricted"):
