@@ -81,14 +81,10 @@ class ScanConfig:
         """Discovery's settings; use_cache=False reads every file afresh and leaves the per-file cache alone."""
         defaults = DiscoverySettings()
         exclude = self.exclude
-        if self.mirror is not None:
+        inside = self._mirror_in_project()
+        if inside:
             # A mirror inside the project is recorded Hub metadata, not the project's own models.
-            try:
-                inside = Path(self.mirror).resolve().relative_to(self.root)
-            except ValueError:
-                inside = None
-            if inside is not None and inside.parts:
-                exclude = (*exclude, f"/{inside.as_posix()}/")
+            exclude = (*exclude, f"/{inside}/")
         return DiscoverySettings(
             config_keys=tuple(dict.fromkeys(defaults.config_keys + self.config_keys)),
             exclude=exclude,
@@ -100,11 +96,24 @@ class ScanConfig:
             workers=self.discovery_workers,
         )
 
+    def _mirror_in_project(self) -> str | None:
+        """The mirror's path relative to the project root (posix), or None when it is elsewhere or unset."""
+        if self.mirror is None:
+            return None
+        try:
+            inside = Path(self.mirror).resolve().relative_to(self.root)
+        except ValueError:
+            return None
+        return inside.as_posix() if inside.parts else None
+
     def resolution(self) -> ResolutionSettings:
         return ResolutionSettings(
             endpoint=self.endpoint,
             offline=self.offline,
             mirror=self.mirror,
+            # Reports name a mirror inside the project by its path in it: the same checkout elsewhere
+            # (another CI workspace, a colleague's clone) gives the same report bytes.
+            mirror_label=self._mirror_in_project(),
             db_url=self.db_url,
             max_depth=self.max_depth,
             timeout=self.timeout,

@@ -95,6 +95,29 @@ def test_json_report_is_byte_identical_for_the_same_input(example, tmp_path):
     assert json.loads(first.read_text())["generated_at"] == "2026-01-01T00:00:00Z"
 
 
+def test_reports_do_not_depend_on_where_the_project_is_checked_out(tmp_path, monkeypatch):
+    """Two clones in different folders, each scanned from its own root as CI does (`licscan scan .`): the same
+    report bytes, and no folder of the machine in them (the example's mirror lies inside the project, and a
+    repo missing from it is reported)."""
+    env = {"SOURCE_DATE_EPOCH": "1767225600"}
+    outputs = {}
+    for place in ("first-workspace", "second/workspace"):
+        project = tmp_path / place / "assistant-app"
+        shutil.copytree(EXAMPLE, project)
+        out = tmp_path / "reports" / place.replace("/", "-")
+        out.mkdir(parents=True)
+        monkeypatch.chdir(project)
+        run("scan", ".", "--json", str(out / "r.json"), "--sarif", str(out / "r.sarif"),
+            "--junit", str(out / "r.xml"), "--markdown", str(out / "r.md"), "--html", str(out / "r.html"), "--no-color", env=env)
+        outputs[place] = {path.name: path.read_bytes() for path in sorted(out.iterdir())}
+    first, second = outputs.values()
+    assert first.keys() == {"r.json", "r.sarif", "r.xml", "r.md", "r.html"}
+    assert first == second
+    for data in first.values():
+        assert str(tmp_path).encode() not in data
+    assert b"is not in the mirror at licscan-mirror" in first["r.json"]
+
+
 def test_markdown_summary_lists_failing_findings(example, tmp_path):
     out = tmp_path / "summary.md"
     run("scan", str(example), "--markdown", str(out))

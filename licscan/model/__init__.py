@@ -210,6 +210,7 @@ class ResolutionSettings:
     endpoint: str | None = None  # HF_ENDPOINT, None for huggingface_hub's default
     offline: bool = False  # HF_HUB_OFFLINE
     mirror: str | None = None  # a directory of recorded metadata
+    mirror_label: str | None = None  # how messages name the mirror (default: its path)
     db_url: str | None = None  # SQLAlchemy URL of the cache
     max_depth: int = 32
     timeout: float = 10.0

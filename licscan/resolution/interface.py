@@ -121,7 +121,7 @@ def _mirror(settings: ResolutionSettings, *, store: "MetadataStore | None" = Non
 
     if not settings.mirror:
         raise ValueError("the mirror source needs settings.mirror, the directory to read")
-    return MirrorSource(settings.mirror)
+    return MirrorSource(settings.mirror, label=settings.mirror_label)
 
 
 def _cache(settings: ResolutionSettings, *, store: "MetadataStore | None" = None,

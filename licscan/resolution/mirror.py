@@ -86,8 +86,9 @@ class MirrorSource:
 
     name = "mirror"
 
-    def __init__(self, root: str | Path) -> None:
+    def __init__(self, root: str | Path, *, label: str | None = None) -> None:
         self.root = Path(root).expanduser()
+        self.label = label or str(self.root)  # how messages name the mirror
         self.counters = SourceCounters()
         self._lower: dict[str, str] | None = None
         self._lock = threading.Lock()
@@ -118,7 +119,7 @@ class MirrorSource:
             folder = self._folder(current)
             if folder is None:
                 what = current if current == repo_id else f"{current} (the new name of {repo_id})"
-                return FetchFailure(repo_id, UnresolvedReason.OFFLINE, f"{what} is not in the mirror at {self.root}")
+                return FetchFailure(repo_id, UnresolvedReason.OFFLINE, f"{what} is not in the mirror at {self.label}")
             info = self._info(folder)
             if isinstance(info, str):
                 return FetchFailure(repo_id, UnresolvedReason.MALFORMED, info)
@@ -139,7 +140,7 @@ class MirrorSource:
         folder = self.root / DATASETS / repo_id
         if not is_repo_id(repo_id) or not (folder / "info.json").is_file():
             return FetchFailure(repo_id, UnresolvedReason.OFFLINE,
-                                f"dataset {repo_id} is not in the mirror at {self.root / DATASETS}")
+                                f"dataset {repo_id} is not in the mirror at {self.label}/{DATASETS}")
         info = self._info(folder)
         if isinstance(info, str):
             return FetchFailure(repo_id, UnresolvedReason.MALFORMED, info)
@@ -163,7 +164,7 @@ class MirrorSource:
         sha = info.get("sha") if isinstance(info.get("sha"), str) else None
         if revision not in (None, "main", sha):
             return FetchFailure(requested, UnresolvedReason.OFFLINE,
-                                f"revision {revision} of {canonical} is not in the mirror at {self.root} "
+                                f"revision {revision} of {canonical} is not in the mirror at {self.label} "
                                 f"(it holds {sha or 'an unknown revision'})")
         readme_path = folder / "README.md"
         readme = readme_path.read_bytes()[:MAX_FILE_BYTES] if readme_path.is_file() else None
