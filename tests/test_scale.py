@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import socket
 import textwrap
@@ -10,6 +11,7 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
+import yaml
 from typer.testing import CliRunner
 
 from licscan.cli import app
@@ -322,6 +324,16 @@ def test_a_model_missing_from_the_lockfile_fails_with_the_hint(locked, monkeypat
     assert "licscan-test/base (app/new.py:2) is not in licscan.lock: run `licscan lock`" in result.output
 
 
+def test_a_changed_dockerfile_or_modelfile_is_checked_like_python(locked, monkeypatch):
+    monkeypatch.chdir(locked)
+    (locked / "Dockerfile").write_text("FROM python:3.11\nRUN huggingface-cli download licscan-test/base\n")
+    (locked / "Modelfile").write_text("FROM hf.co/licscan-test/with-license\n")
+    result = run("check", "Dockerfile", "Modelfile")
+    assert result.exit_code == 1
+    assert "licscan-test/base (Dockerfile:2) is not in licscan.lock" in result.output
+    assert "licscan-test/with-license (Modelfile:1) is not in licscan.lock" in result.output
+
+
 @pytest.mark.parametrize("damage, message", [
     (lambda p: p.write_text('{"schema": "licscan-lock/2", "models": '), "not JSON"),
     (lambda p: p.write_text(json.dumps({**json.loads(p.read_text()), "schema": "licscan-lock/1"})),
@@ -425,12 +437,54 @@ def test_token_never_reaches_the_lockfile(tmp_path, hub_stub):
 
 
 def test_pre_commit_hooks_cover_changed_files_and_the_whole_project():
-    import yaml
-
     hooks = {hook["id"]: hook for hook in yaml.safe_load((ROOT / ".pre-commit-hooks.yaml").read_text())}
     assert hooks["licscan"]["entry"].startswith("licscan scan")
     assert hooks["licscan-check"]["entry"] == "licscan check" and hooks["licscan-check"].get("pass_filenames", True)
     assert hooks["licscan-check-all"]["pass_filenames"] is False
+
+
+# Files a project changes that name models, each of a kind a discovery source reads.
+HOOK_SAMPLES = {
+    "app/serve.py": b'M.from_pretrained("org/name")\n',
+    "Dockerfile": b"RUN huggingface-cli download org/name\n",
+    "scripts/fetch.sh": b"#!/bin/sh\nhf download org/name\n",
+    "Makefile": b"fetch:\n\thf download org/name\n",
+    "Modelfile": b"FROM hf.co/org/name-GGUF\n",
+    ".env": b"MODEL_ID=org/name\n",
+    ".github/workflows/ci.yml": b"run: huggingface-cli download org/name\n",
+    "configs/train.yaml": b"base_model: org/name\n",
+    "models/out/config.json": b'{"_name_or_path": "org/name"}\n',
+    "pyproject.toml": b'[tool.licscan]\nmodels = ["org/name"]\n',
+    "notebooks/try.ipynb": b'{"cells": [], "nbformat": 4}\n',
+    "models/q4.gguf": b"GGUF\x03\x00\x00\x00" + bytes(range(256)),
+    "models/model.safetensors": b"\x10\x00\x00\x00\x00\x00\x00\x00" + bytes(range(256)),
+}
+
+
+def _pre_commit_passes(hook: dict, relpath: str, tags: set[str]) -> bool:
+    """Whether pre-commit hands a changed file to the hook: its files/exclude patterns and type filters, with
+    pre-commit's defaults."""
+    if not re.search(hook.get("files", ""), relpath) or re.search(hook.get("exclude", "^$"), relpath):
+        return False
+    if not set(hook.get("types", ["file"])) <= tags or set(hook.get("exclude_types", [])) & tags:
+        return False
+    return not hook.get("types_or") or bool(set(hook["types_or"]) & tags)
+
+
+def test_the_check_hook_is_given_every_changed_file_discovery_reads(tmp_path):
+    from identify import identify  # pre-commit's own file tagging
+
+    from licscan.discovery.runner import mode
+
+    hook = next(item for item in yaml.safe_load((ROOT / ".pre-commit-hooks.yaml").read_text())
+                if item["id"] == "licscan-check")
+    for relpath, body in HOOK_SAMPLES.items():
+        path = tmp_path / relpath
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(body)
+        assert mode(relpath) is not None, f"discovery reads {relpath}"
+        # A changed Dockerfile or Modelfile that pulls a new model is checked like a changed .py file.
+        assert _pre_commit_passes(hook, relpath, identify.tags_from_path(str(path))), relpath
 
 
 # ---------------------------------------------------------------------------------------------------------
