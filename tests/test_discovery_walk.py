@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import threading
 
 import pytest
 
@@ -111,6 +112,27 @@ def test_symlinks_out_of_the_root_are_not_followed(tmp_path):
     result = discover(root, DiscoverySettings())
     assert _ids(result) == {"org/inside"}
     assert Skipped("linked.py", "outside-root", "symbolic link to a file outside the project") in result.skipped
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs named pipes")
+def test_a_named_pipe_is_skipped_with_the_reason_not_read(tmp_path):
+    """A FIFO named like a source file (left by a tool, or planted) would block a read until a writer comes."""
+    _write(tmp_path, "main.py", LOAD.format("org/inside"))
+    os.mkfifo(tmp_path / "pipe.py")
+    os.mkfifo(tmp_path / "config.yaml")
+    os.mkfifo(tmp_path / ".gitignore")
+    results: list = []
+    worker = threading.Thread(target=lambda: results.append(discover(tmp_path, DiscoverySettings())), daemon=True)
+    worker.start()
+    worker.join(timeout=30)
+    if worker.is_alive():
+        for name in ("pipe.py", "config.yaml", ".gitignore"):  # release the blocked read, so the thread ends
+            os.close(os.open(tmp_path / name, os.O_WRONLY | os.O_NONBLOCK))
+        pytest.fail("discovery blocked reading a named pipe")
+    (result,) = results
+    assert _ids(result) == {"org/inside"}
+    assert Skipped("pipe.py", "not-a-file", "a named pipe, not a regular file") in result.skipped
+    assert Skipped("config.yaml", "not-a-file", "a named pipe, not a regular file") in result.skipped
 
 
 def test_paths_are_posix_and_relative(tmp_path):

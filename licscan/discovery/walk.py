@@ -6,6 +6,7 @@ import hashlib
 import os
 import pathlib
 import re
+import stat as stat_mode
 from typing import TYPE_CHECKING, Any, Callable, Iterator, NamedTuple, Protocol
 
 from licscan.model import DiscoverySettings, IgnoreEntry, Skipped
@@ -125,8 +126,9 @@ _NAMED_GROUP = re.compile(r"\(\?P<[A-Za-z_][A-Za-z0-9_]*>")
 
 def _read_ignore_file(path: pathlib.Path) -> list[str]:
     try:
-        if path.stat().st_size > MAX_IGNORE_FILE_BYTES:
-            return []
+        found = path.stat()
+        if found.st_size > MAX_IGNORE_FILE_BYTES or not stat_mode.S_ISREG(found.st_mode):
+            return []  # (a named pipe would block the read)
         return path.read_bytes().decode("utf-8", errors="replace").splitlines()
     except OSError:
         return []
@@ -299,12 +301,27 @@ def walk(
                 except OSError as exc:
                     yield Skipped(relpath, "unreadable", exc.strerror or str(exc))
                     continue
+                if not stat_mode.S_ISREG(stat.st_mode):
+                    # A named pipe would block the read until something writes to it; a device or socket
+                    # has no content to parse. Never opened.
+                    yield Skipped(relpath, "not-a-file", f"a {_special_kind(stat.st_mode)}, not a regular file")
+                    continue
                 if item[2] == TEXT and stat.st_size > settings.max_file_bytes:
                     yield Skipped(relpath, "too-large",
                                   f"{stat.st_size} bytes, over the limit of {settings.max_file_bytes}")
                     continue
                 yield FileEntry(relpath, path, stat.st_size, stat.st_mtime_ns, item[2])
         stack.extend(reversed(subdirs))
+
+
+def _special_kind(mode: int) -> str:
+    if stat_mode.S_ISFIFO(mode):
+        return "named pipe"
+    if stat_mode.S_ISSOCK(mode):
+        return "socket"
+    if stat_mode.S_ISCHR(mode) or stat_mode.S_ISBLK(mode):
+        return "device"
+    return "special file"
 
 
 def _file_stamp(path: str) -> str:
@@ -337,7 +354,9 @@ def _read(path: str, relpath: str, size: int, root: pathlib.Path, settings: Disc
     limit = settings.max_file_bytes
     try:
         # os.open/os.read: a third cheaper than open().read() over thousands of small files.
-        descriptor = os.open(path, os.O_RDONLY | getattr(os, "O_BINARY", 0))
+        # O_NONBLOCK: a file swapped for a named pipe after the walk must not block the read (no effect on
+        # regular files).
+        descriptor = os.open(path, os.O_RDONLY | getattr(os, "O_BINARY", 0) | getattr(os, "O_NONBLOCK", 0))
         try:
             # One read of the size the walk saw, plus a byte to notice a file that has grown since.
             data = os.read(descriptor, min(size, limit) + 1)
