@@ -150,3 +150,50 @@ def test_sboms_carry_every_ancestor_and_the_lineage(outputs, tmp_path):
     assert llama["licenseDeclared"] == "LicenseRef-licscan-llama3.2"
     assert any(info["licenseId"] == "LicenseRef-licscan-llama3.2" for info in spdx["hasExtractedLicensingInfos"])
     assert any(r["relationshipType"] == "DESCENDANT_OF" for r in spdx["relationships"])
+
+
+def test_sboms_list_a_model_that_could_not_be_resolved_with_the_reason(outputs, tmp_path):
+    """The example's merge names Nos-PT/Llama-Carvalho-PT-GL, which is not in its mirror: an inventory that
+    left it out would hide a model the project ships."""
+    project = outputs["a"]["json"].parent / "assistant-app"
+    cdx_file, spdx_file = tmp_path / "bom.cdx.json", tmp_path / "bom.spdx.json"
+    runner.invoke(app, ["scan", str(project), "--cyclonedx", str(cdx_file), "--spdx", str(spdx_file)],
+                  env={"SOURCE_DATE_EPOCH": "1767225600"})
+    missing, merge = "Nos-PT/Llama-Carvalho-PT-GL", "anon/A-llama31-8b-43c09106"
+    cdx = json.loads(cdx_file.read_text())
+    component = next(c for c in cdx["components"] if c["bom-ref"] == missing)
+    properties = {p["name"]: p["value"] for p in component["properties"]}
+    assert properties["licscan:unresolved"] == "offline" and "not in the mirror" in properties["licscan:unresolved-detail"]
+    assert "licenses" not in component
+    assert missing in {d["ref"]: d.get("dependsOn", []) for d in cdx["dependencies"]}[merge]
+    spdx = json.loads(spdx_file.read_text())
+    package = next(p for p in spdx["packages"] if p["name"] == missing)
+    assert package["licenseDeclared"] == "NOASSERTION" and "unresolved (offline)" in package["comment"]
+    ids = {p["name"]: p["SPDXID"] for p in spdx["packages"]}
+    assert {"spdxElementId": ids[merge], "relatedSpdxElement": ids[missing], "relationshipType": "DESCENDANT_OF"} \
+        in spdx["relationships"]
+
+
+@pytest.mark.parametrize("code", ["", 'from x import M\nM.from_pretrained("nobody/not-in-the-mirror")\n'],
+                         ids=["no-models", "only-unresolved"])
+def test_every_format_is_written_for_a_project_without_a_resolved_model(tmp_path, code):
+    """A project with no model (a CI gate on a plain repository) or whose only model is unresolved still gets
+    every report: exit 0 or 3 with the files written, never an internal error."""
+    from licscan.reporting import REGISTRY
+
+    project = tmp_path / "project"
+    project.mkdir()
+    (project / "app.py").write_text(code)
+    mirror = tmp_path / "mirror"
+    mirror.mkdir()
+    args = ["scan", str(project), "--mirror", str(mirror)]
+    for fmt in REGISTRY:
+        if fmt != "text":  # the terminal summary, printed
+            args += [f"--{fmt}", str(tmp_path / f"report.{fmt}")]
+    result = runner.invoke(app, args, env={"SOURCE_DATE_EPOCH": "1767225600"})
+    assert result.exit_code == (3 if code else 0), result.output
+    assert "internal error" not in result.output
+    for fmt in REGISTRY:
+        if fmt != "text":  # the terminal summary, printed
+            written = (tmp_path / f"report.{fmt}").read_text()
+            assert ("not-in-the-mirror" in written) == bool(code), fmt

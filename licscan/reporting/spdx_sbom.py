@@ -25,9 +25,10 @@ from spdx_tools.spdx.model import (
 )
 from spdx_tools.spdx.writer.json.json_writer import write_document_to_stream
 
-from licscan.model import ModelRecord, NodeLicense, Origin, Relation, ScanResult
+from licscan.model import ModelRecord, NodeLicense, Origin, Relation, ScanResult, Unresolved, UnresolvedReason
 
 _NOT_ID = re.compile(r"[^A-Za-z0-9.-]+")
+_PROJECT_REF = "SPDXRef-Project"
 
 
 def _spdx_ref(repo_id: str) -> str:
@@ -63,6 +64,24 @@ def _package(record: ModelRecord, node_license: NodeLicense, origin: Origin) -> 
     return package
 
 
+def _unresolved_package(item: Unresolved) -> Package:
+    """A model (or ancestor) named but not resolved: in the inventory all the same, with why, no licence asserted."""
+    return Package(
+        spdx_id=_spdx_ref(item.repo_id),
+        name=item.repo_id,
+        download_location=f"https://huggingface.co/{item.repo_id}",
+        files_analyzed=False,
+        supplier=SpdxNoAssertion(),
+        license_declared=SpdxNoAssertion(),
+        license_concluded=SpdxNoAssertion(),
+        copyright_text=SpdxNoAssertion(),
+        primary_package_purpose=PackagePurpose.OTHER,
+        comment=f"machine-learning model; unresolved ({item.reason.value}): {item.detail or 'no detail'}; "
+        "its licence and origin are unknown",
+        external_references=[ExternalPackageRef(ExternalPackageRefCategory.PACKAGE_MANAGER, "purl", _purl(item.repo_id, None))],
+    )
+
+
 class SpdxFormat:
     name = "spdx"
     suffix = ".spdx.json"
@@ -78,11 +97,30 @@ class SpdxFormat:
                 node_license = report.licenses[record.repo_id]
                 if node_license.key and node_license.spdx_id and node_license.spdx_id.startswith("LicenseRef-"):
                     used_refs[node_license.spdx_id] = node_license.key
-            if report.lineage.nodes:
-                relationships.add(("SPDXRef-DOCUMENT", report.lineage.nodes[0].repo_id, RelationshipType.DESCRIBES))
+            root = report.lineage.nodes[0].repo_id if report.lineage.nodes else report.lineage.root
+            relationships.add((_PROJECT_REF, root, RelationshipType.DEPENDS_ON))
             for edge in report.lineage.edges:
                 kind = RelationshipType.VARIANT_OF if edge.relation is Relation.QUANTIZED else RelationshipType.DESCENDANT_OF
                 relationships.add((edge.child, edge.parent, kind))
+        for report in result.models:
+            # After every resolved node: an id unresolved in one lineage (a cycle's way back) may be a node.
+            for item in report.lineage.unresolved:
+                if item.repo_id not in packages:
+                    packages[item.repo_id] = _unresolved_package(item)
+                if item.referenced_by and item.reason is not UnresolvedReason.CYCLE:
+                    relationships.add((item.referenced_by, item.repo_id, RelationshipType.DESCENDANT_OF))
+        # The document describes the project, which depends on its models: valid with any number of them.
+        project = Package(
+            spdx_id=_PROJECT_REF,
+            name=result.project,
+            download_location=SpdxNoAssertion(),
+            files_analyzed=False,
+            license_concluded=SpdxNoAssertion(),
+            license_declared=SpdxNoAssertion(),
+            copyright_text=SpdxNoAssertion(),
+            primary_package_purpose=PackagePurpose.APPLICATION,
+            comment=f"the scanned project; licscan verdict: {result.verdict.value} (policy {result.policy})",
+        )
         extracted = []
         for license_ref, key in sorted(used_refs.items()):
             record = result.license_records.get(key)
@@ -112,10 +150,11 @@ class SpdxFormat:
                 created=created,
                 data_license="CC0-1.0",
             ),
-            packages=[packages[key] for key in sorted(packages)],
+            packages=[project, *(packages[key] for key in sorted(packages))],
             relationships=[
-                Relationship("SPDXRef-DOCUMENT" if a == "SPDXRef-DOCUMENT" else _spdx_ref(a), kind, _spdx_ref(b))
-                for a, b, kind in sorted(relationships, key=lambda item: (item[0], item[1], item[2].name))
+                Relationship("SPDXRef-DOCUMENT", RelationshipType.DESCRIBES, _PROJECT_REF),
+                *(Relationship(a if a == _PROJECT_REF else _spdx_ref(a), kind, _spdx_ref(b))
+                  for a, b, kind in sorted(relationships, key=lambda item: (item[0], item[1], item[2].name))),
             ],
             extracted_licensing_info=extracted,
         )
