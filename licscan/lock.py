@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any, Callable, Mapping, NamedTuple, Sequence
 
 from licscan import __version__
 from licscan.errors import ConfigError, ResolutionError, redact
+from licscan.untrusted import visible
 
 if TYPE_CHECKING:
     import datetime
@@ -418,7 +419,8 @@ def render_check(outcome: CheckOutcome, *, quiet: bool = False) -> str:
     summary = (f"{outcome.verdict.upper()}: {len(outcome.models)} model{'s' if len(outcome.models) != 1 else ''} "
                f"in {outcome.files} file{'s' if outcome.files != 1 else ''} checked against "
                f"{outcome.lockfile.name} ({how})")
-    return summary if quiet else "\n".join([*lines, summary])
+    # File names, ids and messages come from the project and its cards: printed with their controls escaped.
+    return visible(summary) if quiet else "\n".join(visible(line) for line in [*lines, summary])
 
 
 def check_exit_code(outcome: CheckOutcome) -> int:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import textwrap
 from pathlib import Path
@@ -335,6 +336,32 @@ def test_hostile_strings_in_a_card_do_not_reach_the_terminal_or_break_reports(tm
     assert "\x1b" not in result.output and "[bold]pwned[/bold]" in result.output  # shown literally, not styled
     assert "\x1b[2J" in model(report, "evil/model")["lineage"]["nodes"][0]["license_name"]  # JSON keeps the data
     assert "<script>" not in md.read_text() and "\x1b" not in md.read_text()
+
+
+def test_hostile_file_names_are_shown_escaped_and_never_break_a_report(tmp_path):
+    """File names come from the scanned project: one that is not UTF-8, one with a terminal escape sequence,
+    one with a newline that would fake a row of the table, one that reverses the text after it."""
+    mirror = tmp_path / "mirror"
+    mirror.mkdir()
+    project = write_project(tmp_path, "")
+    load = b'from x import M\nM.from_pretrained("org/%s")\n'
+    names = {b"bad\xffname.py": "a", b"esc\x1b[2Jred.py": "b", b"two\nlines.py": "c",
+             "rlo\u202exyp.py".encode(): "d"}
+    for name, model_name in names.items():
+        with open(os.path.join(bytes(project), name), "wb") as handle:
+            handle.write(load % model_name.encode())
+    shown = ["bad\\xffname.py", "esc\\x1b[2Jred.py", "two\\nlines.py", "rlo\\u202exyp.py"]
+
+    discovered = run("discover", str(project), "--no-cache")
+    assert discovered.exit_code == 0, discovered.output
+    scanned, report = scan_json(project, tmp_path, "--mirror", str(mirror))
+    assert scanned.exit_code == 3 and "internal error" not in scanned.output  # org/* are not in the mirror
+    for output in (discovered.output, scanned.output):
+        assert not set(output) & {"\x1b", "\u202e"} and not any(0xD800 <= ord(c) <= 0xDFFF for c in output)
+    assert all(name in discovered.output for name in shown), discovered.output
+    assert "two\nlines.py" not in discovered.output  # no row split in two
+    paths = {o["path"] for m in report["models"] for o in m["occurrences"]}
+    assert paths == {"bad\\xffname.py", "esc\x1b[2Jred.py", "two\nlines.py", "rlo\u202exyp.py"}
 
 
 def test_a_non_utf8_card_is_a_finding_not_a_crash(tmp_path):

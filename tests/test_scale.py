@@ -334,6 +334,16 @@ def test_a_changed_dockerfile_or_modelfile_is_checked_like_python(locked, monkey
     assert "licscan-test/with-license (Modelfile:1) is not in licscan.lock" in result.output
 
 
+def test_check_prints_a_hostile_file_name_escaped(locked, monkeypatch):
+    monkeypatch.chdir(locked)
+    name = "app/\x1b[2Jnew\u202e.py"
+    (locked / name).write_text('from x import M\nM.from_pretrained("licscan-test/base")\n')
+    result = run("check", name)
+    assert result.exit_code == 1
+    assert "licscan-test/base (app/\\x1b[2Jnew\\u202e.py:2) is not in licscan.lock" in result.output
+    assert "\x1b" not in result.output and "\u202e" not in result.output
+
+
 @pytest.mark.parametrize("damage, message", [
     (lambda p: p.write_text('{"schema": "licscan-lock/2", "models": '), "not JSON"),
     (lambda p: p.write_text(json.dumps({**json.loads(p.read_text()), "schema": "licscan-lock/1"})),

@@ -10,6 +10,7 @@ from typing import Iterable, Iterator
 
 from licscan.errors import ConfigError
 from licscan.model import DiscoveryResult, DiscoverySettings, LocalModel, Occurrence, Skipped
+from licscan.untrusted import shown_path
 
 from .cache import ResultCache, fingerprint
 from .interface import DiscoverySource, ProjectFile, ProjectSource, SourceOutput
@@ -94,6 +95,7 @@ def discover_files(root: pathlib.Path, paths: "list[str] | tuple[str, ...]",
         if not S_ISREG(stat.st_mode):
             continue
         reason = ignore_list.reason(relpath, False)
+        relpath = shown_path(relpath)  # (read by `path`)
         if reason is not None:
             skipped.append(Skipped(relpath, IGNORED, reason))
             continue

@@ -6,6 +6,7 @@ import json
 from typing import Any
 
 from licscan.model import DiscoveryResult, Occurrence
+from licscan.untrusted import visible
 
 SCHEMA = "licscan-discovery/1"
 UNRESOLVED = "unresolved-reference"
@@ -73,7 +74,7 @@ def render_text(result: DiscoveryResult) -> str:
         for item in result.occurrences:
             text = item.text if len(item.text) <= _TEXT_WIDTH else item.text[: _TEXT_WIDTH - 1] + "\u2026"
             shown = item.ref.repo_id + (f"@{item.ref.revision}" if item.ref.revision else "")
-            rows.append([shown, item.ref.kind.value, _place(item), item.source, item.via, text])
+            rows.append([visible(shown), item.ref.kind.value, visible(_place(item)), item.source, item.via, visible(text)])
         lines.extend(_table(rows))
     if result.local_models:
         lines.append("")
@@ -81,18 +82,19 @@ def render_text(result: DiscoveryResult) -> str:
         for model in result.local_models:
             parents = ", ".join(f"{link.repo_id} ({link.relation.value}, {link.evidence})" for link in model.parents)
             licence = model.card.license or "no licence declared"
-            lines.append(f"  {model.key}  {licence}" + (f"  from {parents}" if parents else ""))
+            lines.append(visible(f"  {model.key}  {licence}" + (f"  from {parents}" if parents else "")))
     unresolved = [s for s in result.skipped if s.reason == UNRESOLVED]
     if unresolved:
         lines.append("")
         lines.append(f"Unresolved references ({len(unresolved)}): a model chosen at run time; declare it under "
                      "[tool.licscan] models")
-        lines.extend(f"  {item.path} {item.detail}" for item in unresolved)
+        lines.extend(visible(f"  {item.path} {item.detail}") for item in unresolved)
     skipped = [s for s in result.skipped if s.reason != UNRESOLVED]
     if skipped:
         lines.append("")
         lines.append(f"Skipped ({len(skipped)})")
-        lines.extend(f"  {item.path}  {item.reason}" + (f": {item.detail}" if item.detail else "") for item in skipped)
+        lines.extend(visible(f"  {item.path}  {item.reason}" + (f": {item.detail}" if item.detail else ""))
+                     for item in skipped)
     summary = result_dict(result)["summary"]
     lines.append("")
     lines.append(

@@ -10,6 +10,7 @@ import stat as stat_mode
 from typing import TYPE_CHECKING, Any, Callable, Iterator, NamedTuple, Protocol
 
 from licscan.model import DiscoverySettings, IgnoreEntry, Skipped
+from licscan.untrusted import shown_path
 
 from .interface import ProjectFile
 
@@ -284,7 +285,7 @@ def walk(
                 if listings is not None:
                     listings.keep_listing(rel_dir, mtime_ns, stamp, items)
         except OSError as exc:
-            yield Skipped(rel_dir or ".", "unreadable", f"directory cannot be listed: {exc.strerror or exc}")
+            yield Skipped(shown_path(rel_dir) or ".", "unreadable", f"directory cannot be listed: {exc.strerror or exc}")
             continue
         subdirs: list[tuple[str, str, list[_Rules], str, int | None]] = []
         for item in items:
@@ -294,13 +295,15 @@ def walk(
             if kind == "d":
                 subdirs.append((path, relpath, rules, stamp, None))
             elif kind == "s":
-                yield Skipped(relpath, item[2], item[3])
+                yield Skipped(shown_path(relpath), item[2], item[3])
             elif kind == "f":
                 try:
                     stat = os.stat(path)
                 except OSError as exc:
-                    yield Skipped(relpath, "unreadable", exc.strerror or str(exc))
+                    yield Skipped(shown_path(relpath), "unreadable", exc.strerror or str(exc))
                     continue
+                # (The path is read by `path`; reports hold `relpath` as shown_path writes it.)
+                relpath = shown_path(relpath)
                 if not stat_mode.S_ISREG(stat.st_mode):
                     # A named pipe would block the read until something writes to it; a device or socket
                     # has no content to parse. Never opened.

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import io
-import re
 
 from rich.console import Console
 from rich.markup import escape as _escape_markup
@@ -11,13 +10,13 @@ from rich.table import Table
 from rich.tree import Tree
 
 from licscan.model import CommercialUse, ModelReport, ScanResult, Severity, Verdict
+from licscan.untrusted import visible
 
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 
 
 def escape(text: str) -> str:
-    """Card text is untrusted: no rich markup, no terminal control sequences (ANSI, backspace...)."""
-    return _escape_markup(_CONTROL.sub("\ufffd", text))
+    """Card text and file names are untrusted: no rich markup, no terminal control sequences (shown escaped)."""
+    return _escape_markup(visible(text))
 
 
 _CLASS_STYLE = {
