@@ -59,6 +59,22 @@ def test_sarif_links_each_result_to_its_rule_and_to_the_line_that_names_the_mode
     assert notes and {r["level"] for r in notes} == {"note"}
 
 
+def test_sarif_points_at_a_file_whose_name_needs_escaping_in_a_uri(tmp_path):
+    """SARIF locations are URI references: "my model #2.py" must not read as "my" with a fragment."""
+    from urllib.parse import unquote
+
+    project = tmp_path / "project"
+    (project / "app dir").mkdir(parents=True)
+    (project / "app dir" / "my model #2 100%.py").write_text('from x import M\nM.from_pretrained("org/a")\n')
+    (tmp_path / "mirror").mkdir()
+    out = tmp_path / "r.sarif"
+    runner.invoke(app, ["scan", str(project), "--mirror", str(tmp_path / "mirror"), "--sarif", str(out)])
+    results = json.loads(out.read_text())["runs"][0]["results"]
+    uris = {loc["physicalLocation"]["artifactLocation"]["uri"] for r in results for loc in r["locations"]}
+    assert uris == {"app%20dir/my%20model%20%232%20100%25.py"}
+    assert {unquote(uri) for uri in uris} == {"app dir/my model #2 100%.py"}
+
+
 def test_junit_has_a_case_per_model_and_a_failure_per_failing_finding(outputs):
     suite = ET.parse(outputs["a"]["junit"]).getroot()
     cases = {case.get("name"): case for case in suite.iter("testcase")}

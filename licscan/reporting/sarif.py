@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 from typing import Any
+from urllib.parse import quote
 
 from licscan.catalog import RULES, help_uri
 from licscan.model import Finding, ModelReport, ScanResult, Severity
@@ -42,7 +43,9 @@ def _locations(report: ModelReport | None) -> list[dict[str, Any]]:
     for occurrence in report.occurrences:
         if occurrence.location.path.startswith("<"):
             continue  # named on the command line: no file to point at
-        physical: dict[str, Any] = {"artifactLocation": {"uri": occurrence.location.path, "uriBaseId": "%SRCROOT%"}}
+        # A URI reference, as SARIF requires: a space, "#" or "%" in a file name would otherwise point elsewhere.
+        uri = quote(occurrence.location.path, safe="/")
+        physical: dict[str, Any] = {"artifactLocation": {"uri": uri, "uriBaseId": "%SRCROOT%"}}
         if occurrence.location.line:
             physical["region"] = {"startLine": occurrence.location.line}
         locations.append({"physicalLocation": physical})
