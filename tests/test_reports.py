@@ -213,3 +213,29 @@ def test_every_format_is_written_for_a_project_without_a_resolved_model(tmp_path
         if fmt != "text":  # the terminal summary, printed
             written = (tmp_path / f"report.{fmt}").read_text()
             assert ("not-in-the-mirror" in written) == bool(code), fmt
+
+
+def test_the_markdown_summary_fits_a_pull_request_comment_and_says_what_it_leaves_out(tmp_path):
+    """A merge naming 800 bases missing from the mirror: 800 failing findings would make a summary GitHub refuses
+    as a comment (65,536 characters); it is cut, with the counts and where the rest is."""
+    from licscan.reporting.markdown import MAX_SUMMARY_CHARS
+
+    mirror = tmp_path / "mirror"
+    folder = mirror / "org" / "merge"
+    folder.mkdir(parents=True)
+    bases = "".join(f"  - org/missing-base-{number}\n" for number in range(800))
+    (folder / "README.md").write_text(f"---\nlicense: mit\nbase_model:\n{bases}---\n")
+    (folder / "info.json").write_text(json.dumps({"id": "org/merge", "sha": "a" * 40, "author": "org"}))
+    project = tmp_path / "project"
+    project.mkdir()
+    (project / "app.py").write_text('from x import M\nM.from_pretrained("org/merge")\n')
+    summary, report = tmp_path / "summary.md", tmp_path / "report.json"
+    runner.invoke(app, ["scan", str(project), "--mirror", str(mirror), "--markdown", str(summary), "--json", str(report)])
+    failing = sum(1 for finding in json.loads(report.read_text())["findings"] if finding["fails"])
+    assert failing >= 800
+    text = summary.read_text()
+    assert len(text) <= MAX_SUMMARY_CHARS
+    assert f"· {failing} failing findings ·" in text  # the counts are the whole scan's
+    listed = text.count("- **LS100 unresolved**")
+    assert 0 < listed < failing and f"- … and {failing - listed} more: see the JSON or HTML report" in text
+    assert "org/missing-base-0`" in text

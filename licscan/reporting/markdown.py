@@ -23,6 +23,11 @@ def code_span(value: object) -> str:
     return _CONTROL.sub("\ufffd", str(value).replace("`", "'").replace("\r", " ").replace("\n", " "))
 
 
+# GitHub takes at most 65,536 characters in a pull-request comment (and 1 MiB in a job summary): a longer
+# summary is cut to fit, each list saying how many it leaves out; the JSON and HTML reports have them all.
+MAX_SUMMARY_CHARS = 60_000
+
+
 class MarkdownFormat:
     name = "markdown"
     suffix = ".md"
@@ -33,10 +38,18 @@ class MarkdownFormat:
     def render(self, result: ScanResult) -> str:
         failing = [finding for finding in result.findings if finding.fails]
         unresolved = [(report.key, item) for report in result.models for item in report.lineage.unresolved]
-        return render_template(
-            self._templates, "markdown/summary.md.j2", html=False,
-            filters={"md": escape_markdown, "code": code_span},
-            verdict=result.verdict.value, models=result.models, failing=failing, unresolved=unresolved,
-            policy=result.policy,
-        )
+        unconfirmed = [(report.key, key, fields) for report in result.models for key, fields in report.effective.unconfirmed]
+        # Every list whole if that fits; else each cut to the same length, halved until the summary fits.
+        limit = max(len(result.models), len(failing), len(unresolved), len(unconfirmed))
+        while True:
+            text = render_template(
+                self._templates, "markdown/summary.md.j2", html=False,
+                filters={"md": escape_markdown, "code": code_span},
+                verdict=result.verdict.value, policy=result.policy, limit=limit,
+                model_count=len(result.models), failing_count=len(failing),
+                models=result.models, failing=failing, unresolved=unresolved, unconfirmed=unconfirmed,
+            )
+            if len(text) <= MAX_SUMMARY_CHARS or limit == 0:
+                return text
+            limit //= 2
 
