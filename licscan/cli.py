@@ -83,14 +83,6 @@ def _clock() -> Callable[[], datetime.datetime]:
     return lambda: datetime.datetime.now(datetime.timezone.utc)
 
 
-def _write(path: Path, text: str) -> None:
-    """Write a report atomically, so a CI job never reads half a file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_name(f".{path.name}.tmp")
-    temporary.write_text(text, encoding="utf-8")
-    temporary.replace(path)
-
-
 def _color(choice: Optional[bool], stream: Any = None) -> bool:
     """--color/--no-color, else colour when the stream the text goes to is a terminal and NO_COLOR is unset."""
     if choice is not None:
@@ -130,6 +122,7 @@ def scan(
         from licscan.reporting import get_format
         from licscan.reporting.terminal import render
         from licscan.scan import scan as run_scan
+        from licscan.scan import write_output
 
         outputs = {"json": json_out, "markdown": markdown_out, "html": html_out, "sarif": sarif_out, "junit": junit_out,
                    "cyclonedx": cyclonedx_out, "spdx": spdx_out}
@@ -149,7 +142,7 @@ def scan(
             if str(target) == STDOUT:
                 report_on_stdout = body
             else:
-                _write(target, body)
+                write_output(target, body)
         text = render(result, color=_color(color, stream=sys.stdout if report_on_stdout is None else sys.stderr))
         summary = text.rstrip().splitlines()[-1] if quiet else text.rstrip()
         if report_on_stdout is None:

@@ -239,7 +239,7 @@ def lock(config: Any, *, output: Path | None = None,
     import datetime
 
     from licscan.evaluation.policy import verdict
-    from licscan.scan import scan
+    from licscan.scan import scan, write_output
 
     result = scan(config, clock=clock or (lambda: datetime.datetime(1970, 1, 1, tzinfo=datetime.timezone.utc)),
                   project_label=".")
@@ -256,10 +256,7 @@ def lock(config: Any, *, output: Path | None = None,
     root = str(Path(config.root).resolve())
     text = text.replace(json.dumps(root)[1:-1] + "/", "").replace(json.dumps(root)[1:-1], ".")
     path = output or (Path(config.root) / LOCKFILE)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_name(f".{path.name}.tmp")
-    temporary.write_text(text, encoding="utf-8")
-    temporary.replace(path)
+    write_output(path, text)
     unique = {_node_ref(record) for report in result.models for record in report.lineage.nodes}
     return LockOutcome(path=path, models=len(result.models), nodes=len(unique), verdict=result.verdict.value)
 

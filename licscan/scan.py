@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import datetime
+import os
 from collections import defaultdict
 from typing import TYPE_CHECKING, Callable, Sequence
 
@@ -11,6 +13,7 @@ from pathlib import Path
 
 from licscan import __version__
 from licscan.config import ScanConfig
+from licscan.errors import ConfigError
 from licscan.model import Location, LocalModel, ModelRef, Occurrence, RefKind
 
 if TYPE_CHECKING:
@@ -30,6 +33,20 @@ def list_occurrences(path: Path, *, as_json: bool = False, use_cache: bool = Tru
     settings = config.discovery(use_cache=use_cache)
     result = discover(config.root, settings)
     return (render_json if as_json else render_text)(result)
+
+
+def write_output(path: Path, text: str) -> None:
+    """Write a report or a lockfile atomically, so a CI job never reads half a file. A path that cannot be
+    written (its folder is a file, a directory stands there, no permission) is the user's to fix: exit 2."""
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        temporary.write_text(text, encoding="utf-8")
+        temporary.replace(path)
+    except OSError as exc:
+        with contextlib.suppress(OSError):
+            temporary.unlink()
+        raise ConfigError(f"cannot write {path}: {exc.strerror or exc}") from None
 
 
 def _utc_now() -> datetime.datetime:

@@ -119,6 +119,16 @@ def test_reports_do_not_depend_on_where_the_project_is_checked_out(tmp_path, mon
     assert b"is not in the mirror at licscan-mirror" in first["r.json"]
 
 
+@pytest.mark.parametrize("target", ["a-file/report.json", "a-folder"])
+def test_a_report_path_that_cannot_be_written_is_a_usage_error(example, tmp_path, target):
+    (tmp_path / "a-file").write_text("")
+    (tmp_path / "a-folder").mkdir()
+    result = run("scan", str(example), "--json", str(tmp_path / target))
+    assert result.exit_code == 2, result.output
+    assert f"cannot write {tmp_path / target}" in result.output and "internal error" not in result.output
+    assert not [path.name for path in tmp_path.rglob(".*.tmp")]  # no half-written file left behind
+
+
 def test_markdown_summary_lists_failing_findings(example, tmp_path):
     out = tmp_path / "summary.md"
     run("scan", str(example), "--markdown", str(out))

@@ -303,6 +303,11 @@ def test_lockfile_is_byte_identical_for_the_same_input(locked):
     assert list(json.loads(first)) == sorted(json.loads(first))
 
 
+def test_a_lockfile_path_that_cannot_be_written_is_a_usage_error(locked):
+    result = run("lock", str(locked), "--output", str(locked / "app"))  # a folder stands there
+    assert result.exit_code == 2 and f"cannot write {locked / 'app'}" in result.output
+
+
 def test_check_changed_files_offline(locked, monkeypatch):
     monkeypatch.chdir(locked)
     dead = f"http://127.0.0.1:{closed_port()}"
