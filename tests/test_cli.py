@@ -129,6 +129,12 @@ def test_a_report_path_that_cannot_be_written_is_a_usage_error(example, tmp_path
     assert not [path.name for path in tmp_path.rglob(".*.tmp")]  # no half-written file left behind
 
 
+def test_a_cache_url_that_does_not_parse_is_a_configuration_error(example):
+    result = run("scan", str(example), env={"LICSCAN_DB_URL": "postgres-at-db1"})
+    assert result.exit_code == 2, result.output
+    assert "is not a valid SQLAlchemy URL" in result.output and "sqlite:///" in result.output
+
+
 def test_markdown_summary_lists_failing_findings(example, tmp_path):
     out = tmp_path / "summary.md"
     run("scan", str(example), "--markdown", str(out))

@@ -33,7 +33,7 @@ from sqlalchemy.engine import Connection, Engine, make_url
 from sqlalchemy.exc import ArgumentError, IntegrityError, OperationalError, SQLAlchemyError
 from sqlalchemy.pool import StaticPool
 
-from licscan.errors import CacheError, redact
+from licscan.errors import CacheError, ConfigError, redact
 from licscan.resolution.interface import RepoSnapshot
 
 SCHEMA_VERSION = 2  # licscan_schema.version: lets an older licscan refuse a cache it cannot read
@@ -577,7 +577,9 @@ def open_store(url: str | None, *, now: Callable[[], float] = time.time, pool_si
     try:
         parsed = make_url(url)
     except ArgumentError:
-        raise CacheError(f"the metadata cache URL {url.split('://')[0]}://... is not a valid SQLAlchemy URL") from None
+        # A URL that does not parse is the configuration's fault (exit 2), not an unavailable cache (exit 3).
+        raise ConfigError(f"the metadata cache URL {url.split('://')[0]}://... (LICSCAN_DB_URL or db_url) is not "
+                          "a valid SQLAlchemy URL, e.g. sqlite:///path/cache.db or postgresql://host/db") from None
     is_sqlite = parsed.drivername.startswith("sqlite")
     if is_sqlite and parsed.database and parsed.database != ":memory:" and not parsed.database.startswith("file:"):
         path = Path(parsed.database).expanduser()
