@@ -15,7 +15,7 @@ if TYPE_CHECKING:
     from licscan.model.findings import (
         CommercialUse, ComputeEstimate, DatasetLicense, EffectiveTerms, EntityListing, Finding, FindingKind,
         LicenseTerms, ModelReport, NodeLicense, Obligation, Origin, Rule, ScanResult, Severity, Source, Threshold,
-        Verdict,
+        Verdict, Waiver,
     )
     from licscan.model.lineage import (
         DatasetRecord, Edge, Lineage, ModelRecord, ResolutionResult, ResolutionStats, Unresolved,
@@ -242,6 +242,7 @@ _ELSEWHERE = {
     "ResolutionResult": "licscan.model.lineage",
     "CommercialUse": "licscan.model.findings",
     "Severity": "licscan.model.findings",
+    "Waiver": "licscan.model.findings",
     "FindingKind": "licscan.model.findings",
     "Source": "licscan.model.findings",
     "Threshold": "licscan.model.findings",

@@ -211,6 +211,18 @@ class ComputeEstimate:
 
 
 @dataclass(frozen=True)
+class Waiver:
+    """A reviewed exception written in a policy: what it covers, why, who approved it, and until when."""
+
+    reason: str
+    rule: str | None = None  # a rule id (LS120) or a finding kind (non-commercial); None covers every rule
+    model: str | None = None  # an fnmatch pattern over the model or the ancestor; None covers every model
+    approved_by: str | None = None
+    expires: str | None = None  # ISO date; judged against the scan's injected clock
+    policy_file: str | None = None  # the policy file it is written in, as the user named it
+
+
+@dataclass(frozen=True)
 class Finding:
     rule_id: str
     kind: FindingKind
@@ -220,6 +232,7 @@ class Finding:
     message: str
     evidence: tuple[tuple[str, str], ...] = ()  # (field, value) pairs: card field, revision, ...
     fails: bool = False  # set by the policy
+    waiver: Waiver | None = None  # set by the policy when a waiver covers a finding that would otherwise fail
 
 
 @dataclass(frozen=True)
