@@ -340,6 +340,10 @@ def db_stats() -> None:
             typer.echo(f"  {name}: {count}")
         if stats.get("bytes") is not None:
             typer.echo(f"  size: {stats['bytes'] / 1_048_576:.1f} MiB")
+        if stats.get("bytes_per_scan") is not None:
+            typer.echo(f"  history: {stats['history_bytes'] / 1_048_576:.1f} MiB stored, "
+                       f"{stats['bytes_per_scan'] / 1024:.1f} KiB per scan; the last scan added "
+                       f"{(stats['last_scan_bytes'] or 0) / 1024:.1f} KiB")
         for label, key in (("oldest fetch", "oldest_fetch"), ("newest fetch", "newest_fetch")):
             if stats.get(key):
                 when = datetime.datetime.fromtimestamp(stats[key], tz=datetime.timezone.utc)
@@ -362,7 +366,9 @@ def db_prune(
         from licscan.scan import database_prune
 
         removed = database_prune(load_config(Path(".")), older_than_days=older_than, keep_scans=keep_scans)
+        freed = removed.pop("bytes_freed", 0)
         typer.echo("removed " + ", ".join(f"{count} {name}" for name, count in sorted(removed.items())))
+        typer.echo(f"freed {freed / 1_048_576:.1f} MiB ({freed} bytes)")
         return ExitCode.PASS
 
     _guarded(run)

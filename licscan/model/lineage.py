@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any, Mapping
 
 from licscan.model import CardData, ParentLink, Relation, UnresolvedReason
@@ -77,22 +78,50 @@ class Lineage:
     datasets: tuple[DatasetRecord, ...] = ()  # every dataset a node of the lineage names, each once
 
     def node(self, repo_id: str) -> ModelRecord | None:
-        for record in self.nodes:
-            if record.repo_id == repo_id or repo_id in record.aliases:
-                return record
-        return None
+        return self._by_id.get(repo_id)
 
     def ancestors(self, repo_id: str) -> tuple[str, ...]:
-        """Every node reachable through parent edges, nearest first."""
-        seen: list[str] = []
+        """Every node reachable through parent edges, nearest first (computed once per node and lineage)."""
+        known = self._ancestors.get(repo_id)
+        if known is None:
+            known = self._ancestors[repo_id] = self._walk_up(repo_id)
+        return known
+
+    # Indexes built on first use and kept on the instance (cached_property writes the instance's __dict__, so
+    # the frozen fields, equality and hashing are untouched): evaluation asks for a node or the ancestors of
+    # every node of a lineage, and a scan over the edges each time grows with the square of the lineage.
+    @cached_property
+    def _by_id(self) -> dict[str, ModelRecord]:
+        index: dict[str, ModelRecord] = {}
+        for record in self.nodes:
+            index.setdefault(record.repo_id, record)
+        for record in self.nodes:  # an alias never hides a node of that id, and the first alias wins
+            for alias in record.aliases:
+                index.setdefault(alias, record)
+        return index
+
+    @cached_property
+    def _parents(self) -> dict[str, list[str]]:
+        index: dict[str, list[str]] = {}
+        for edge in self.edges:
+            index.setdefault(edge.child, []).append(edge.parent)
+        return index
+
+    @cached_property
+    def _ancestors(self) -> dict[str, tuple[str, ...]]:
+        return {}
+
+    def _walk_up(self, repo_id: str) -> tuple[str, ...]:
+        parents = self._parents
+        seen: dict[str, None] = {}
         frontier = [repo_id]
         while frontier:
             nxt = []
             for child in frontier:
-                for edge in self.edges:
-                    if edge.child == child and edge.parent not in seen and edge.parent != repo_id:
-                        seen.append(edge.parent)
-                        nxt.append(edge.parent)
+                for parent in parents.get(child, ()):
+                    if parent not in seen and parent != repo_id:
+                        seen[parent] = None
+                        nxt.append(parent)
             frontier = nxt
         return tuple(seen)
 

@@ -6,7 +6,7 @@ import re
 
 from licscan.model import UnresolvedReason
 from licscan.resolution.interface import FetchFailure, RepoSnapshot, SourceCounters
-from licscan.resolution.store import MetadataStore
+from licscan.resolution.store import MetadataStore, StoreSession
 
 _COMMIT = re.compile(r"[0-9a-f]{40}")
 
@@ -16,7 +16,7 @@ class CacheSource:
 
     name = "cache"
 
-    def __init__(self, store: MetadataStore | None) -> None:
+    def __init__(self, store: MetadataStore | StoreSession | None) -> None:
         self._store = store
         self.counters = SourceCounters()
 
@@ -38,6 +38,10 @@ class CacheSource:
                                 f"offline, and {repo_id}{at} is not in the metadata cache ({self._store.where})")
         self.counters.add(cache_hits=1)
         return snapshot.with_request(repo_id)  # keeps the original source: reports must not depend on cache state
+
+    def answer_from_cache(self, repo_id: str, revision: str | None) -> RepoSnapshot | FetchFailure:
+        """The cache is all this source reads: every answer is one the walk can take without a thread."""
+        return self.fetch(repo_id, revision)
 
     def close(self) -> None:
         pass

@@ -27,7 +27,7 @@ from licscan.gguf_header import PREFIX_BYTES, gguf_file_of, read_general
 from licscan.model import ResolutionSettings, UnresolvedReason
 from licscan.resolution.cache import CacheSource
 from licscan.resolution.interface import FetchFailure, PendingFiles, RepoSnapshot, SourceCounters
-from licscan.resolution.store import Head, MetadataStore
+from licscan.resolution.store import DATASET_KEY, Head, MetadataStore, StoreSession
 
 try:  # huggingface_hub 2.x speaks httpx2, 1.x httpx; both name their transport errors alike.
     import httpx2 as _httpx
@@ -69,7 +69,7 @@ class HubSource:
 
     name = "hub"
 
-    def __init__(self, settings: ResolutionSettings, *, store: MetadataStore | None = None,
+    def __init__(self, settings: ResolutionSettings, *, store: MetadataStore | StoreSession | None = None,
                  sleep: Callable[[float], None] = time.sleep, now: Callable[[], float] = time.time) -> None:
         self._settings = settings
         self._endpoint = settings.endpoint.rstrip("/") if settings.endpoint else None
@@ -98,6 +98,15 @@ class HubSource:
     def fetch(self, repo_id: str, revision: str | None) -> RepoSnapshot | FetchFailure:
         first = self.fetch_info(repo_id, revision)
         return self.fetch_files(first) if isinstance(first, PendingFiles) else first
+
+    def answer_from_cache(self, repo_id: str, revision: str | None) -> RepoSnapshot | FetchFailure | None:
+        """The answer when the cache alone gives it without a request (fresh head, pinned commit, remembered
+        not-found, or offline), else None: the walk takes these without a thread."""
+        if self.offline:
+            return self._cache_only.fetch(repo_id, revision)
+        known = self._store.canonical(repo_id) if self._store is not None else None
+        head = self._store.head(known or repo_id) if self._store is not None else None
+        return self._from_cache_without_asking(repo_id, revision, known, head)
 
     def fetch_info(self, repo_id: str, revision: str | None) -> RepoSnapshot | FetchFailure | PendingFiles:
         """The repo from the cache when that is good enough, else its one API call (files still to read)."""
@@ -365,10 +374,37 @@ class HubSource:
         return updated, cacheable
 
     def fetch_dataset(self, repo_id: str) -> RepoSnapshot | FetchFailure:
+        """A dataset's card and LICENSE, remembered like a model's: within the freshness window the cached card,
+        or the Hub's not-found, answers without a request; offline, the cached card is all there is."""
+        key = DATASET_KEY + repo_id
+        window = 0 if self._settings.refresh else self._settings.freshness_seconds
+        if self._store is not None and (window > 0 or self.offline):
+            canonical = self._store.canonical(key) or key
+            head = self._store.head(canonical)
+            if head is not None and (self.offline or self._now() - head.checked_at <= window):
+                cached = self._store.get_snapshot(canonical, head.sha)
+                if cached is not None:
+                    self.counters.add(cache_hits=1)
+                    return replace(cached, requested_id=repo_id, repo_id=cached.repo_id[len(DATASET_KEY):])
+            miss = self._store.miss(key) if head is None else None
+            if (miss is not None and not self.offline and self._now() - miss.checked_at <= window
+                    and miss.reason == _miss_reason(bool(self.secrets))):
+                self.counters.add(cache_hits=1)
+                return FetchFailure(repo_id, UnresolvedReason.NOT_FOUND, miss.detail)
+        got = self._read_dataset(repo_id)
+        if self._store is not None and isinstance(got, RepoSnapshot) and got.sha and not got.notes:
+            self._store.put_snapshot(replace(got, requested_id=key, repo_id=DATASET_KEY + got.repo_id),
+                                     secrets=self.secrets, at=self._now())  # a rename is remembered with it
+        elif self._store is not None and isinstance(got, FetchFailure) and got.reason is UnresolvedReason.NOT_FOUND:
+            self._store.put_miss(key, _miss_reason(bool(self.secrets)), got.detail, secrets=self.secrets,
+                                 at=self._now())
+        return got
+
+    def _read_dataset(self, repo_id: str) -> RepoSnapshot | FetchFailure:
         """A dataset's card and LICENSE at its current revision: one API call, then README.md as a file.
 
-        Datasets are asked once, without retries, and are not kept in the metadata cache: a dataset that
-        cannot be read costs the scan nothing but a finding that its licence is unknown.
+        Datasets are asked once, without retries: a dataset that cannot be read costs the scan nothing but a
+        finding that its licence is unknown.
         """
         if self.offline:
             return FetchFailure(repo_id, UnresolvedReason.OFFLINE, "offline: datasets are read from the Hub only")

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import logging
+import queue
 import re
 import time
 from collections import deque
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from typing import Any, Callable, Iterable, Mapping, Sequence
 
@@ -31,7 +32,7 @@ from licscan.model import (
     UnresolvedReason,
 )
 from licscan.resolution.interface import SOURCES, FetchFailure, MetadataSource, PendingFiles, RepoSnapshot
-from licscan.resolution.store import MetadataStore, open_store
+from licscan.resolution.store import DATASET_KEY, MetadataStore, StoreSession, open_store
 
 logger = logging.getLogger(__name__)
 
@@ -41,6 +42,7 @@ _QUANT_NAME_TOKENS = {"gguf", "awq", "gptq", "mlx", "exl2", "exl3", "fp8", "bnb"
                       "quantized", "w8a8", "w4a16", "w8a16", "w4a8"}
 _ADAPTER_FILES = ("adapter_config.json", "adapter_model.safetensors", "adapter_model.bin")
 
+FLUSH_EVERY = 256  # rows of cache writes gathered before they go to the store in one transaction
 _Key = tuple[str, "str | None"]  # (repo id lower-cased, revision): the Hub matches ids regardless of case
 
 
@@ -75,12 +77,18 @@ def resolve(
     if own_store:
         store = open_store(settings.db_url, now=now, pool_size=settings.db_pool_size)
     own_source = source is None
+    # The walk and the source it builds share one session of the store: what the store knows is read once
+    # (or once per level), and writes go in batches. A source handed in keeps the store it was given.
+    session = store.session() if (own_source and store is not None) else None
     try:
         if source is None:
             name = "mirror" if settings.mirror else ("cache" if settings.offline else "hub")
-            source = SOURCES[name](settings, store=store, sleep=sleep, now=now)
+            source = SOURCES[name](settings, store=session, sleep=sleep, now=now)
         try:
-            return _Walk(source, settings).run(roots)
+            result = _Walk(source, settings, session=session).run(roots)
+            if session is not None:
+                session.flush()
+            return result
         finally:
             if own_source:
                 source.close()
@@ -90,8 +98,10 @@ def resolve(
 
 
 class _Walk:
-    def __init__(self, source: MetadataSource, settings: ResolutionSettings) -> None:
+    def __init__(self, source: MetadataSource, settings: ResolutionSettings, *,
+                 session: StoreSession | None = None) -> None:
         self.source = source
+        self.session = session
         self.settings = settings
         self.max_depth = max(0, settings.max_depth)
         self.results: dict[_Key, RepoSnapshot | FetchFailure] = {}
@@ -165,45 +175,83 @@ class _Walk:
         self._running: dict[Future[Any], tuple[str, str, str | None, int]] = {}
         self._depth: dict[_Key, int] = {}
         self._expanded: dict[str, int] = {}  # canonical id -> depth its parents were asked for at
+        self._pending: list[tuple[str, str | None, int]] = []  # asked, neither answered nor submitted yet
         self._api, self._files = api, files
+        # Each future puts itself here when it completes: the loop takes completions as they come, in time
+        # independent of how many are still running (waiting on the whole running set each time is quadratic).
+        self._completed: queue.SimpleQueue[Future[Any]] = queue.SimpleQueue()
         waiting: dict[tuple[str, str | None], list[tuple[str, str | None, int]]] = {}  # files in flight
         files_of: dict[Future[Any], tuple[str, str | None]] = {}
         try:
             for depth in sorted(start):
                 for repo_id, revision in start[depth]:
                     self._ask(repo_id, revision, depth)
-            while self._running:
-                done, _ = wait(list(self._running), return_when=FIRST_COMPLETED)
-                for future in sorted(done, key=lambda item: (self._running[item][1], self._running[item][2] or "")):
-                    phase, repo_id, revision, depth = self._running.pop(future)
-                    result = future.result()  # _fetch* never raise but for CacheError, which ends the scan
-                    if phase == "info" and isinstance(result, PendingFiles):
-                        same = (result.snapshot.repo_id, result.snapshot.sha)
-                        node = self.nodes.get(same[0])
-                        if node is not None and node.snapshot is not None and node.snapshot.sha == same[1]:
-                            # Its other id (a rename) already brought the files: never download them twice.
-                            self._settle(repo_id, revision, node.snapshot.with_request(repo_id), depth)
-                        elif same in waiting:
-                            waiting[same].append((repo_id, revision, depth))
-                        else:
-                            waiting[same] = []
-                            self._expand_links(self._hub_node(result.snapshot).links, depth)  # speculative
-                            assert files is not None
-                            submitted = files.submit(self._fetch_files, result)
-                            self._running[submitted] = ("files", repo_id, revision, depth)
-                            files_of[submitted] = same
-                        continue
-                    self._settle(repo_id, revision, result, depth)
-                    for other_id, other_revision, other_depth in waiting.pop(files_of.pop(future, None), []):
-                        self._settle(other_id, other_revision, result.with_request(other_id)
-                                     if isinstance(result, RepoSnapshot) else replace(result, repo_id=other_id),
-                                     other_depth)
+            while True:
+                self._dispatch()
+                if not self._running:
+                    break
+                future = self._completed.get()
+                phase, repo_id, revision, depth = self._running.pop(future)
+                result = future.result()  # _fetch* never raise but for CacheError, which ends the scan
+                if phase == "info" and isinstance(result, PendingFiles):
+                    same = (result.snapshot.repo_id, result.snapshot.sha)
+                    node = self.nodes.get(same[0])
+                    if node is not None and node.snapshot is not None and node.snapshot.sha == same[1]:
+                        # Its other id (a rename) already brought the files: never download them twice.
+                        self._settle(repo_id, revision, node.snapshot.with_request(repo_id), depth)
+                    elif same in waiting:
+                        waiting[same].append((repo_id, revision, depth))
+                    else:
+                        waiting[same] = []
+                        self._expand_links(self._hub_node(result.snapshot).links, depth)  # speculative
+                        assert files is not None
+                        submitted = self._submit(files, self._fetch_files, (result,),
+                                                 ("files", repo_id, revision, depth))
+                        files_of[submitted] = same
+                    continue
+                self._settle(repo_id, revision, result, depth)
+                for other_id, other_revision, other_depth in waiting.pop(files_of.pop(future, None), []):
+                    self._settle(other_id, other_revision, result.with_request(other_id)
+                                 if isinstance(result, RepoSnapshot) else replace(result, repo_id=other_id),
+                                 other_depth)
         finally:
             for future in self._running:
                 future.cancel()
             api.shutdown(wait=True, cancel_futures=True)
             if files is not None:
                 files.shutdown(wait=True, cancel_futures=True)
+
+    def _submit(self, pool: ThreadPoolExecutor, work: Callable[..., Any], args: tuple[Any, ...],
+                what: tuple[str, str, str | None, int]) -> Future[Any]:
+        future = pool.submit(work, *args)
+        self._running[future] = what
+        future.add_done_callback(self._completed.put)
+        return future
+
+    def _dispatch(self) -> None:
+        """Answer what was asked since the last completion: the store is read for the whole batch at once, what
+        it answers (fresh heads, remembered renames and misses) settles here without a thread or a request,
+        and only the rest goes to the pool. Answers from the store ask for their parents, the next batch: a
+        warm walk reads the store once per level of the ancestry."""
+        answer = getattr(self.source, "answer_from_cache", None)
+        while self._pending:
+            batch, self._pending = self._pending, []
+            if self.session is not None:
+                self.session.prefetch([repo_id for repo_id, revision, _ in batch if revision is None])
+            for repo_id, revision, depth in batch:
+                known = self._known(repo_id, revision)
+                if known is not None:  # fetched under its new name since it was asked
+                    self._settle(repo_id, revision, known.with_request(repo_id), depth)
+                    continue
+                got = self._guarded(repo_id, lambda: answer(repo_id, revision)) if answer is not None else None
+                if got is not None:
+                    self._settle(repo_id, revision, got, depth)
+                elif self._files is not None:
+                    self._submit(self._api, self._fetch_info, (repo_id, revision), ("info", repo_id, revision, depth))
+                else:
+                    self._submit(self._api, self._fetch, (repo_id, revision), ("fetch", repo_id, revision, depth))
+            if self.session is not None:
+                self.session.flush(when_over=FLUSH_EVERY)
 
     def _ask(self, repo_id: str, revision: str | None, depth: int) -> None:
         key = _key(repo_id, revision)
@@ -220,9 +268,7 @@ class _Walk:
         if known is not None:  # already fetched under its new name
             self._settle(repo_id, revision, known.with_request(repo_id), depth)
             return
-        phase = "info" if self._files is not None else "fetch"
-        self._running[self._api.submit(self._fetch if phase == "fetch" else self._fetch_info, repo_id, revision)] = (
-            phase, repo_id, revision, depth)
+        self._pending.append((repo_id, revision, depth))
 
     def _settle(self, repo_id: str, revision: str | None, result: RepoSnapshot | FetchFailure, depth: int) -> None:
         self.results[_key(repo_id, revision)] = result
@@ -231,6 +277,10 @@ class _Walk:
         self.canonical[repo_id] = result.repo_id
         if repo_id != result.repo_id:
             self.aliases.setdefault(result.repo_id, set()).add(repo_id)
+            if self.session is not None and revision is None:
+                # However the walk learnt it (a redirect, the other id's files, a case): the next scan asks
+                # the new id directly, or nothing at all within the freshness window.
+                self.session.set_alias(repo_id, result.repo_id)
         if revision is None:
             self.by_lower[repo_id.lower()] = self.by_lower[result.repo_id.lower()] = result.repo_id
         if result.repo_id not in self.nodes:
@@ -367,6 +417,8 @@ class _Walk:
                 logger.exception("source %s failed on dataset %s", self.source.name, repo_id)
                 return FetchFailure(repo_id, UnresolvedReason.NETWORK, redact(f"{type(exc).__name__}: {exc}"))
 
+        if self.session is not None and reader is not None:
+            self.session.prefetch([DATASET_KEY + repo_id for repo_id in names.values() if repo_id])
         with ThreadPoolExecutor(max_workers=max(1, self.settings.workers),
                                 thread_name_prefix="licscan-evidence") as pool:
             linked = dict(zip(todo, pool.map(lambda repo: self._fetch(repo, None), todo.values())))

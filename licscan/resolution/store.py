@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import base64
+import hashlib
 import json
 import threading
 import time
+import zlib
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,6 +18,7 @@ from sqlalchemy import (
     Float,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Table,
@@ -27,6 +30,7 @@ from sqlalchemy import (
     insert,
     inspect,
     select,
+    tuple_,
     update,
 )
 from sqlalchemy.engine import Connection, Engine, make_url
@@ -36,12 +40,13 @@ from sqlalchemy.pool import StaticPool
 from licscan.errors import CacheError, ConfigError, redact
 from licscan.resolution.interface import RepoSnapshot
 
-SCHEMA_VERSION = 2  # licscan_schema.version: lets an older licscan refuse a cache it cannot read
-HEAD_REVISION = "0002"  # the newest Alembic revision under migrations/ (a test checks they agree)
-KNOWN_REVISIONS = ("0001", "0002")
+SCHEMA_VERSION = 3  # licscan_schema.version: lets an older licscan refuse a cache it cannot read
+HEAD_REVISION = "0003"  # the newest Alembic revision under migrations/ (a test checks they agree)
+KNOWN_REVISIONS = ("0001", "0002", "0003")
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 BUSY_TIMEOUT_MS = 10_000
 BUSY_RETRIES = 8  # after SQLite's own busy_timeout, or a PostgreSQL deadlock/serialization failure
+DATASET_KEY = "datasets/"  # a dataset's rows are kept under this prefix: no model id starts with it
 _ADVISORY_LOCK = 0x11C5CA4  # pg_advisory_xact_lock key: one migrator at a time across every runner
 
 T = TypeVar("T")
@@ -90,10 +95,21 @@ _scans = Table(
     Column("verdict", String(16), nullable=False),
     Column("models", Integer, nullable=False),
     Column("findings", Integer, nullable=False),
-    Column("report", Text, nullable=False),  # the licscan-report/1 JSON of the scan
+    Column("report", Text, nullable=False),  # the licscan-report/1 JSON of a scan kept before 0003, else ""
+    Column("body", LargeBinary, nullable=True),  # since 0003: the report's skeleton, compressed (see _pack)
+    Column("stored_bytes", Integer, nullable=True),  # bytes this scan added: its skeleton and its new blobs
     Index("ix_scans_project_id", "project", "id"),
 )
-_TABLES = (_snapshots, _aliases, _heads, _misses, _scans)
+_blobs = Table(
+    "scan_blobs", _metadata,
+    Column("digest", String(64), primary_key=True),  # of the part's JSON: a part shared by scans is kept once
+    Column("data", LargeBinary, nullable=False),  # the part's JSON, compressed, with its own large parts as refs
+    Column("refs", Text, nullable=False),  # the digests it refers to, space-separated (prune follows them)
+)
+_TABLES = (_snapshots, _aliases, _heads, _misses, _scans, _blobs)
+PART_BYTES = 512  # a list or mapping whose JSON is larger than this is stored once, as a blob, by its digest
+_REF = "$blob"  # {"$blob": digest} stands for a part; a report mapping that looks like one is wrapped in "$lit"
+_LITERAL = "$lit"
 
 
 @dataclass(frozen=True)
@@ -255,6 +271,10 @@ class MetadataStore:
         config.attributes["connection"] = conn  # migrate inside this transaction (atomic, under the lock)
         command.upgrade(config, HEAD_REVISION)
 
+    def session(self) -> "StoreSession":
+        """A scan's view of the store: reads in batches, kept in memory; writes gathered (see StoreSession)."""
+        return StoreSession(self)
+
     def revision(self) -> str | None:
         """The schema's Alembic revision."""
         return self._run(_revision)
@@ -356,10 +376,16 @@ class MetadataStore:
     # -- scan history ------------------------------------------------------------------------------------
     def record_scan(self, project: str, label: str, report: Mapping[str, Any], *, secrets: Sequence[str] = (),
                     at: float | None = None) -> int:
-        """Keep one scan's report (models, lineage, findings); returns its id in the history."""
+        """Keep one scan's report (models, lineage, findings); returns its id in the history.
+
+        The report is kept as a compressed skeleton whose large parts are blobs by digest: what an earlier
+        scan already stored (an unchanged model, lineage or finding) costs a reference, not a copy.
+        """
         when = self._now() if at is None else at
         summary = report.get("summary") or {}
-        text = redact(json.dumps(report, ensure_ascii=False, sort_keys=True, default=str), *secrets)
+        blobs: dict[str, tuple[bytes, str]] = {}
+        skeleton = _pack(report, blobs, secrets)
+        body = zlib.compress(skeleton.encode("utf-8"), 6)
         values = {
             "project": project[:1024], "label": str(label)[:1024], "recorded_at": when,
             "generated_at": str(report.get("generated_at") or "")[:32],
@@ -367,14 +393,29 @@ class MetadataStore:
             "policy": str(report.get("policy") or "")[:256], "verdict": str(report.get("verdict") or "")[:16],
             "models": int(summary.get("models") or len(report.get("models") or ())),
             "findings": int(summary.get("findings") or len(report.get("findings") or ())),
-            "report": text,
+            "report": "", "body": body,
         }
-        return int(self._run(lambda conn: conn.execute(insert(_scans).values(**values)).inserted_primary_key[0],
-                             write=True))
+
+        def work(conn: Connection) -> int:
+            _history_lock(conn)
+            digests = sorted(blobs)
+            present: set[str] = set()
+            for start in range(0, len(digests), _CHUNK):
+                present.update(conn.execute(select(_blobs.c.digest).where(
+                    _blobs.c.digest.in_(digests[start:start + _CHUNK]))).scalars())
+            new = [{"digest": digest, "data": zlib.compress(blobs[digest][0], 6), "refs": blobs[digest][1]}
+                   for digest in digests if digest not in present]
+            per_statement = 300
+            for start in range(0, len(new), per_statement):
+                conn.execute(insert(_blobs), new[start:start + per_statement])
+            added = len(body) + sum(len(row["data"]) + len(row["digest"]) + len(row["refs"]) for row in new)
+            return int(conn.execute(insert(_scans).values(**values, stored_bytes=added)).inserted_primary_key[0])
+
+        return self._run(work, write=True)
 
     def scans(self, project: str | None = None, *, limit: int = 50) -> list[ScanRecord]:
         """The newest scans first, of one project or of all."""
-        columns = [c for c in _scans.c if c.name != "report"]
+        columns = [c for c in _scans.c if c.name not in ("report", "body", "stored_bytes")]
         query = select(*columns).order_by(_scans.c.id.desc()).limit(limit)
         if project is not None:
             query = query.where(_scans.c.project == project)
@@ -382,14 +423,32 @@ class MetadataStore:
         return [ScanRecord(**row._asdict()) for row in rows]
 
     def scan_report(self, scan_id: int) -> tuple[ScanRecord, dict[str, Any]] | None:
-        row = self._run(lambda conn: conn.execute(select(_scans).where(_scans.c.id == scan_id)).first())
-        if row is None:
+        """One scan's record and its report, as it was recorded (either storage format)."""
+        columns = [c for c in _scans.c if c.name != "stored_bytes"]
+
+        def work(conn: Connection) -> tuple[dict[str, Any], Any] | None:
+            row = conn.execute(select(*columns).where(_scans.c.id == scan_id)).first()
+            if row is None:
+                return None
+            values = row._asdict()
+            text, body = values.pop("report"), values.pop("body")
+            if body is None:
+                return values, text
+            damaged = CacheError(f"scan {scan_id} in {self._where} is damaged (its report cannot be read)")
+            try:
+                return values, _unpack(json.loads(zlib.decompress(body)), _BlobReader(conn, damaged))
+            except (ValueError, zlib.error, RecursionError):
+                raise damaged from None
+
+        found = self._run(work)
+        if found is None:
             return None
-        values = row._asdict()
-        try:
-            report = json.loads(values.pop("report"))
-        except ValueError:
-            raise CacheError(f"scan {scan_id} in {self._where} is damaged (its report is not JSON)") from None
+        values, report = found
+        if isinstance(report, str):
+            try:
+                report = json.loads(report)
+            except ValueError:
+                raise CacheError(f"scan {scan_id} in {self._where} is damaged (its report is not JSON)") from None
         return ScanRecord(**values), report
 
     # -- maintenance -------------------------------------------------------------------------------------
@@ -407,15 +466,22 @@ class MetadataStore:
             oldest, newest = conn.execute(select(func.min(_snapshots.c.fetched_at),
                                                  func.max(_snapshots.c.fetched_at))).one()
             projects = conn.execute(select(func.count(func.distinct(_scans.c.project)))).scalar()
-            return {"oldest_fetch": oldest, "newest_fetch": newest, "projects": int(projects or 0)}
+            # What the history holds, in bytes as stored (compressed): skeletons, shared parts, older reports.
+            history = sum(int(value or 0) for value in conn.execute(select(
+                func.sum(func.length(_scans.c.body)), func.sum(func.length(_scans.c.report)))).one())
+            history += sum(int(value or 0) for value in conn.execute(select(
+                func.sum(func.length(_blobs.c.data)), func.sum(func.length(_blobs.c.refs)),
+                func.sum(func.length(_blobs.c.digest)))).one())
+            scans = int(conn.execute(select(func.count()).select_from(_scans)).scalar() or 0)
+            last = conn.execute(select(_scans.c.stored_bytes).order_by(_scans.c.id.desc()).limit(1)).scalar()
+            return {"oldest_fetch": oldest, "newest_fetch": newest, "projects": int(projects or 0),
+                    "history_bytes": history, "bytes_per_scan": history // scans if scans else None,
+                    "last_scan_bytes": last}
 
         out: dict[str, Any] = {"where": self._where, "backend": self.backend, "revision": self.revision()}
         out["tables"] = self.counts()
         out.update(self._run(work))
-        database = self._engine.url.database
-        if self.backend == "sqlite" and database and Path(database).is_file():
-            out["bytes"] = sum(Path(database + suffix).stat().st_size
-                               for suffix in ("", "-wal") if Path(database + suffix).is_file())
+        out["bytes"] = self._size()
         return out
 
     def prune(self, *, older_than: float, keep_scans: int) -> dict[str, int]:
@@ -444,16 +510,374 @@ class MetadataStore:
                 if ids:
                     scans += conn.execute(delete(_scans).where(_scans.c.id.in_(ids))).rowcount
             removed["scans"] = scans
+            removed["scan_blobs"] = _sweep_blobs(conn) if scans else 0
             return removed
 
+        before = self._size()
         removed = self._run(work, write=True)
-        if self.backend == "sqlite" and any(removed.values()):
-            try:
-                with self._lock, self._engine.connect() as conn:
-                    conn.exec_driver_sql("VACUUM")
-            except SQLAlchemyError:
-                pass  # space is given back on a later prune; the rows are gone either way
+        if any(removed.values()):
+            self._compact([name for name, count in removed.items() if count])
+        removed["bytes_freed"] = max(0, before - self._size()) if before is not None else 0
         return removed
+
+    def _size(self) -> int | None:
+        """Bytes the database takes on disk (SQLite: the file and its WAL; PostgreSQL: the database)."""
+        if self.backend == "sqlite":
+            database = self._engine.url.database
+            if not database or not Path(database).is_file():
+                return None
+            return sum(Path(database + suffix).stat().st_size
+                       for suffix in ("", "-wal") if Path(database + suffix).is_file())
+        if self.backend == "postgresql":
+            return int(self._run(lambda conn: conn.exec_driver_sql(
+                "SELECT pg_database_size(current_database())").scalar()) or 0)
+        return None
+
+    def _compact(self, tables: Sequence[str]) -> None:
+        """Give the space of deleted rows back to the file system. VACUUM cannot run inside a transaction, so it
+        runs on a connection in autocommit mode, which the begin listener leaves alone; on SQLite the WAL is then
+        checkpointed and truncated too. On PostgreSQL only the tables rows left are rewritten (VACUUM FULL locks
+        each while it runs)."""
+        with self._lock:
+            try:
+                with self._engine.connect().execution_options(isolation_level="AUTOCOMMIT",
+                                                              licscan_autocommit=True) as conn:
+                    if self.backend == "sqlite":
+                        conn.exec_driver_sql("VACUUM")
+                        conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+                    elif self.backend == "postgresql":
+                        for table in _TABLES:
+                            if table.name in tables:
+                                conn.exec_driver_sql(f"VACUUM FULL {table.name}")
+            except SQLAlchemyError as exc:
+                raise CacheError(f"the rows are removed, but {self._where} could not give their space back: "
+                                 f"{self._explain(exc)}") from None
+
+
+_CHUNK = 500  # ids per IN (...) of a batched read: under every backend's bound on bound parameters
+
+
+class StoreSession:
+    """The store as one scan sees it: what it knows at the start, read in one query per table and kept in
+    memory; a batch of repos' snapshots read in one query; writes gathered and written in one transaction
+    per batch. Same reading and writing methods as MetadataStore, so a source takes either.
+
+    Reads answer from memory (a few dictionary look-ups under a lock, nothing that waits on the database),
+    so the Hub is the only thing a walk waits for. Two scans sharing a database each see what the other had
+    written when they started; upserts keep both sides' rows.
+    """
+
+    def __init__(self, store: MetadataStore) -> None:
+        self._store = store
+        self._lock = threading.Lock()
+        known = store._run(_read_known)
+        self.queries = 4  # statements this session ran, for benchmarks and tests
+        self.transactions = 1
+        self._heads: dict[str, Head] = known["heads"]
+        self._aliases: dict[str, str] = known["aliases"]
+        self._misses: dict[str, Miss] = known["misses"]
+        self._stored: set[tuple[str, str]] = known["keys"]  # (repo id, sha) of every stored snapshot
+        self._stored_repos = {repo_id for repo_id, _ in self._stored}
+        self._snapshots: dict[tuple[str, str], RepoSnapshot | None] = {}  # read or written this scan
+        # Writes not yet in the database, the newest value per key; None deletes the row.
+        self._put_snapshots: dict[tuple[str, str], dict[str, Any]] = {}
+        self._put_heads: dict[str, dict[str, Any]] = {}
+        self._put_aliases: dict[str, dict[str, Any] | None] = {}
+        self._put_misses: dict[str, dict[str, Any] | None] = {}
+
+    @property
+    def where(self) -> str:
+        return self._store.where
+
+    @property
+    def backend(self) -> str:
+        return self._store.backend
+
+    def _when(self, at: float | None) -> float:
+        return self._store._now() if at is None else at
+
+    def _count(self, queries: int) -> None:
+        with self._lock:
+            self.queries += queries
+            self.transactions += 1
+
+    # -- reads -------------------------------------------------------------------------------------------
+    def prefetch(self, repo_ids: Sequence[str]) -> None:
+        """Read the snapshots at the known heads of these repos (after known renames), in one query."""
+        with self._lock:
+            wanted = set()
+            for repo_id in repo_ids:
+                canonical = self._aliases.get(repo_id) or repo_id
+                head = self._heads.get(canonical)
+                if head is not None and (canonical, head.sha) in self._stored \
+                        and (canonical, head.sha) not in self._snapshots:
+                    wanted.add((canonical, head.sha))
+        if not wanted:
+            return
+        keys = sorted(wanted)
+        found: dict[tuple[str, str], RepoSnapshot | None] = dict.fromkeys(keys)
+
+        def work(conn: Connection) -> None:
+            for start in range(0, len(keys), _CHUNK):
+                rows = conn.execute(select(_snapshots.c.repo_id, _snapshots.c.sha, _snapshots.c.data).where(
+                    tuple_(_snapshots.c.repo_id, _snapshots.c.sha).in_(keys[start:start + _CHUNK]))).all()
+                for row in rows:
+                    found[(row.repo_id, row.sha)] = _decode(row.data, row.repo_id)
+
+        self._store._run(work)
+        self._count(-(-len(keys) // _CHUNK))
+        with self._lock:
+            for key, snapshot in found.items():
+                self._snapshots.setdefault(key, snapshot)
+
+    def get_snapshot(self, repo_id: str, sha: str) -> RepoSnapshot | None:
+        key = (repo_id, sha)
+        with self._lock:
+            if key in self._snapshots:
+                return self._snapshots[key]
+            if key not in self._stored:
+                return None
+        snapshot = self._store.get_snapshot(repo_id, sha)  # stored, but not at a head this scan read: rare
+        self._count(1)
+        with self._lock:
+            self._snapshots[key] = snapshot
+        return snapshot
+
+    def latest_snapshot(self, repo_id: str) -> RepoSnapshot | None:
+        head = self.head(repo_id)
+        if head is not None:
+            snapshot = self.get_snapshot(repo_id, head.sha)
+            if snapshot is not None:
+                return snapshot
+        with self._lock:
+            if repo_id not in self._stored_repos:
+                return None
+        self._count(3)
+        return self._store.latest_snapshot(repo_id)
+
+    def head(self, repo_id: str) -> Head | None:
+        with self._lock:
+            return self._heads.get(repo_id)
+
+    def canonical(self, requested_id: str) -> str | None:
+        with self._lock:
+            return self._aliases.get(requested_id)
+
+    def miss(self, repo_id: str) -> Miss | None:
+        with self._lock:
+            return self._misses.get(repo_id)
+
+    # -- writes, kept until flush ------------------------------------------------------------------------
+    def put_snapshot(self, snapshot: RepoSnapshot, *, secrets: Sequence[str] = (), at: float | None = None,
+                     head: bool = True) -> None:
+        if not snapshot.sha:
+            return
+        when = self._when(at)
+        data = _encode(snapshot, secrets)
+        key = (snapshot.repo_id, snapshot.sha)
+        stored = _decode(data, snapshot.repo_id)  # what a later read of the database gives (tokens scrubbed)
+        with self._lock:
+            self._snapshots[key] = stored
+            self._stored.add(key)
+            self._stored_repos.add(key[0])
+            self._put_snapshots[key] = {"repo_id": key[0], "sha": key[1], "data": data, "fetched_at": when}
+            if head:
+                self._set_head(snapshot.repo_id, snapshot.sha, when)
+                for repo_id in {snapshot.repo_id, snapshot.requested_id}:
+                    if self._misses.pop(repo_id, None) is not None or repo_id in self._put_misses:
+                        self._put_misses[repo_id] = None
+            if snapshot.requested_id != snapshot.repo_id:
+                self._set_alias(snapshot.requested_id, snapshot.repo_id, when)
+
+    def set_head(self, repo_id: str, sha: str, *, at: float | None = None) -> None:
+        with self._lock:
+            self._set_head(repo_id, sha, self._when(at))
+
+    def _set_head(self, repo_id: str, sha: str, when: float) -> None:
+        self._heads[repo_id] = Head(repo_id, sha, when)
+        self._put_heads[repo_id] = {"repo_id": repo_id, "sha": sha, "checked_at": when}
+
+    def set_alias(self, requested_id: str, canonical_id: str, *, at: float | None = None) -> None:
+        with self._lock:
+            if requested_id == canonical_id:
+                if self._aliases.pop(requested_id, None) is not None or requested_id in self._put_aliases:
+                    self._put_aliases[requested_id] = None
+            elif self._aliases.get(requested_id) != canonical_id:
+                self._set_alias(requested_id, canonical_id, self._when(at))
+
+    def _set_alias(self, requested_id: str, canonical_id: str, when: float) -> None:
+        self._aliases[requested_id] = canonical_id
+        self._put_aliases[requested_id] = {"requested_id": requested_id, "canonical_id": canonical_id,
+                                           "seen_at": when}
+
+    def put_miss(self, repo_id: str, reason: str, detail: str, *, secrets: Sequence[str] = (),
+                 at: float | None = None) -> None:
+        when = self._when(at)
+        detail = _scrub(detail, secrets)
+        with self._lock:
+            self._misses[repo_id] = Miss(repo_id, reason, detail, when)
+            self._put_misses[repo_id] = {"repo_id": repo_id, "reason": reason, "detail": detail, "checked_at": when}
+
+    def flush(self, *, when_over: int = 0) -> None:
+        """Write what was gathered in one transaction (when more than when_over rows wait)."""
+        with self._lock:
+            waiting = (len(self._put_snapshots) + len(self._put_heads) + len(self._put_aliases)
+                       + len(self._put_misses))
+            if not waiting or waiting < when_over:
+                return
+            snapshots, heads = list(self._put_snapshots.values()), list(self._put_heads.values())
+            aliases, misses = self._put_aliases, self._put_misses
+            self._put_snapshots, self._put_heads, self._put_aliases, self._put_misses = {}, {}, {}, {}
+
+        def work(conn: Connection) -> int:
+            statements = _upsert_many(conn, _snapshots, ("repo_id", "sha"), snapshots)
+            statements += _upsert_many(conn, _heads, ("repo_id",), heads)
+            for table, column, rows in ((_aliases, _aliases.c.requested_id, aliases),
+                                        (_misses, _misses.c.repo_id, misses)):
+                statements += _upsert_many(conn, table, (column.name,), [row for row in rows.values() if row])
+                dropped = sorted(key for key, row in rows.items() if row is None)
+                for start in range(0, len(dropped), _CHUNK):
+                    conn.execute(delete(table).where(column.in_(dropped[start:start + _CHUNK])))
+                    statements += 1
+            return statements
+
+        self._count(self._store._run(work, write=True))
+
+
+def _read_known(conn: Connection) -> dict[str, Any]:
+    """Heads, renames, misses and the keys of the stored snapshots: one query each."""
+    return {
+        "heads": {row.repo_id: Head(row.repo_id, row.sha, row.checked_at) for row in conn.execute(select(_heads))},
+        "aliases": {row.requested_id: row.canonical_id
+                    for row in conn.execute(select(_aliases.c.requested_id, _aliases.c.canonical_id))},
+        "misses": {row.repo_id: Miss(row.repo_id, row.reason, row.detail, row.checked_at)
+                   for row in conn.execute(select(_misses))},
+        "keys": {(row.repo_id, row.sha) for row in conn.execute(select(_snapshots.c.repo_id, _snapshots.c.sha))},
+    }
+
+
+def _upsert_many(conn: Connection, table: Table, key: Sequence[str], rows: Sequence[dict[str, Any]]) -> int:
+    """Many rows in few INSERT ... ON CONFLICT DO UPDATE statements; returns how many statements ran."""
+    if not rows:
+        return 0
+    if conn.dialect.name not in ("sqlite", "postgresql"):
+        for row in rows:
+            _upsert(conn, table, {name: row[name] for name in key},
+                    {name: value for name, value in row.items() if name not in key})
+        return len(rows)
+    if conn.dialect.name == "sqlite":
+        from sqlalchemy.dialects.sqlite import insert as dialect_insert
+    else:
+        from sqlalchemy.dialects.postgresql import insert as dialect_insert
+    per_statement = max(1, 30_000 // len(rows[0]))  # bound parameters per statement stay under every limit
+    statements = 0
+    for start in range(0, len(rows), per_statement):
+        statement = dialect_insert(table).values(list(rows[start:start + per_statement]))
+        updated = {name: statement.excluded[name] for name in rows[0] if name not in key}
+        conn.execute(statement.on_conflict_do_update(index_elements=list(key), set_=updated))
+        statements += 1
+    return statements
+
+
+class _BlobReader:
+    """Parts of a stored report, read from scan_blobs as the skeleton names them (each at most once)."""
+
+    def __init__(self, conn: Connection, damaged: CacheError) -> None:
+        self._conn = conn
+        self._damaged = damaged
+        self._read: dict[str, Any] = {}
+
+    def __call__(self, digest: str) -> Any:
+        if digest not in self._read:
+            data = self._conn.execute(select(_blobs.c.data).where(_blobs.c.digest == digest)).scalar()
+            if data is None:
+                raise self._damaged
+            self._read[digest] = json.loads(zlib.decompress(data))
+        return self._read[digest]
+
+
+def _pack(value: Any, blobs: dict[str, tuple[bytes, str]], secrets: Sequence[str]) -> str:
+    """The JSON of value with every list or mapping larger than PART_BYTES replaced by {"$blob": digest}; the
+    parts go into blobs (digest -> (JSON, the digests it refers to)). Built from the leaves up, so each part is
+    serialised once; tokens are scrubbed from every part."""
+
+    def walk(item: Any) -> tuple[Any, str]:
+        if isinstance(item, Mapping):
+            packed = {str(key): walk(child)[0] for key, child in item.items()}
+            if set(packed) in ({_REF}, {_LITERAL}):
+                packed = {_LITERAL: packed}  # a report value that looks like a reference stays a value
+        elif isinstance(item, (list, tuple)):
+            packed = [walk(child)[0] for child in item]
+        else:
+            return item, ""
+        text = _scrub(json.dumps(packed, ensure_ascii=False, sort_keys=True, default=str), secrets)
+        if len(text) <= PART_BYTES:
+            return json.loads(text) if secrets else packed, text
+        digest = hashlib.sha256(text.encode("utf-8")).hexdigest()[:40]
+        if digest not in blobs:
+            blobs[digest] = (text.encode("utf-8"), " ".join(sorted(set(_refs_in(text)))))
+        return {_REF: digest}, ""
+
+    packed, _ = walk(value)
+    return _scrub(json.dumps(packed, ensure_ascii=False, sort_keys=True, default=str), secrets)
+
+
+_REF_TEXT = '{"' + _REF + '": "'
+
+
+def _refs_in(text: str) -> list[str]:
+    """The digests a part's JSON refers to (as _pack writes them)."""
+    out = []
+    start = text.find(_REF_TEXT)
+    while start >= 0:
+        begin = start + len(_REF_TEXT)
+        out.append(text[begin:text.index('"', begin)])
+        start = text.find(_REF_TEXT, begin)
+    return out
+
+
+def _unpack(value: Any, read: Callable[[str], Any], depth: int = 0) -> Any:
+    if depth > 200:
+        raise ValueError("parts nested too deep")
+    if isinstance(value, dict):
+        if len(value) == 1 and isinstance(value.get(_REF), str):
+            return _unpack(read(value[_REF]), read, depth + 1)
+        if len(value) == 1 and isinstance(value.get(_LITERAL), dict):
+            return {key: _unpack(child, read, depth + 1) for key, child in value[_LITERAL].items()}
+        return {key: _unpack(child, read, depth + 1) for key, child in value.items()}
+    if isinstance(value, list):
+        return [_unpack(child, read, depth + 1) for child in value]
+    return value
+
+
+def _history_lock(conn: Connection) -> None:
+    """Recording a scan and sweeping unreferenced parts never interleave (a part a new scan relies on is never
+    swept). SQLite's write transactions already take turns; PostgreSQL takes a transaction-level lock."""
+    if conn.dialect.name == "postgresql":
+        conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({_ADVISORY_LOCK + 1})")
+
+
+def _sweep_blobs(conn: Connection) -> int:
+    """Delete the parts no remaining scan reaches (mark from the skeletons, follow each part's refs)."""
+    _history_lock(conn)
+    refs = {row.digest: row.refs.split() for row in conn.execute(select(_blobs.c.digest, _blobs.c.refs))}
+    live: set[str] = set()
+    todo: list[str] = []
+    for body in conn.execute(select(_scans.c.body).where(_scans.c.body.is_not(None))).scalars():
+        try:
+            todo.extend(_refs_in(zlib.decompress(body).decode("utf-8")))
+        except (zlib.error, UnicodeDecodeError):
+            continue  # a damaged skeleton keeps nothing alive; reading that scan already says it is damaged
+    while todo:
+        digest = todo.pop()
+        if digest in live:
+            continue
+        live.add(digest)
+        todo.extend(refs.get(digest, ()))
+    dead = sorted(set(refs) - live)
+    for start in range(0, len(dead), _CHUNK):
+        conn.execute(delete(_blobs).where(_blobs.c.digest.in_(dead[start:start + _CHUNK])))
+    return len(dead)
 
 
 def _revision(conn: Connection) -> str | None:
@@ -648,6 +1072,8 @@ def _sqlite_transactions(engine: Engine, *, wal: bool) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Connection) -> None:
+        if conn.get_execution_options().get("licscan_autocommit"):
+            return  # VACUUM: no transaction may be open
         conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.get_execution_options().get("licscan_write") else "BEGIN")
 
 
