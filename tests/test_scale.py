@@ -215,8 +215,9 @@ def test_db_path_stats_and_prune(tmp_path, hub_stub, monkeypatch):
     assert run("db", "path", env=env).output.strip() == str(database)
     stats = run("db", "stats", env=env)
     assert stats.exit_code == 0 and "schema revision 0003" in stats.output and "scans: 3" in stats.output
+    assert "KiB per scan" in stats.output
     pruned = run("db", "prune", "--keep-scans", "1", "--older-than", "0", env=env)
-    assert pruned.exit_code == 0 and "2 scans" in pruned.output
+    assert pruned.exit_code == 0 and "2 scans" in pruned.output and "freed" in pruned.output
     assert "scans: 1" in run("db", "stats", env=env).output
     # Heads are kept: the next scan still needs no file download.
     hub_stub.clear()

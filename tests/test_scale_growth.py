@@ -23,13 +23,14 @@ runner = CliRunner()
 LINEAR = 2.5  # doubling the input may at most multiply the operations by this (linear is 2, square 4)
 
 
-def calls_made(work) -> int:
-    """Function calls (Python and built-in) the current thread makes while work runs: a count, not a time."""
+def calls_made(work, *, within: str = "") -> int:
+    """Function calls (Python and built-in) the current thread makes while work runs, only those made from
+    code whose file name contains `within` when given: a count, not a time."""
     count = 0
 
     def profile(frame, event, arg):
         nonlocal count
-        if event in ("call", "c_call"):
+        if event in ("call", "c_call") and within in frame.f_code.co_filename:
             count += 1
 
     sys.setprofile(profile)
@@ -62,37 +63,55 @@ class SyntheticSource:
 
 
 def test_the_walks_main_loop_grows_linearly_with_the_repos():
-    def work(leaves: int) -> int:
+    """Completions are taken as they come: the loop's bookkeeping of futures is a few calls per repo, however
+    many fetches are in flight (waiting on the whole running set at each completion was quadratic)."""
+
+    def work(leaves: int) -> tuple[int, int, int]:
         hub = generate(leaves, seed=3)
         settings = ResolutionSettings(workers=8, resolve_datasets=False)
-        return calls_made(lambda: resolve([ModelRef(leaf) for leaf in hub.leaves], settings,
-                                          source=SyntheticSource(hub)))
+        roots = [ModelRef(leaf) for leaf in hub.leaves]
+        # Answers 5 ms late, so hundreds of fetches wait in the pool while the loop takes each completion.
+        futures = calls_made(lambda: resolve(roots, settings, source=SyntheticSource(hub, delay=0.005)),
+                             within="concurrent/futures")
+        everything = calls_made(lambda: resolve(roots, settings, source=SyntheticSource(hub, delay=0)))
+        return len(hub.repos) + len(hub.renamed), futures, everything
 
-    small, large = work(300), work(600)
-    assert large / small <= LINEAR, (small, large)
+    (repos, futures, everything), (repos2, futures2, everything2) = work(200), work(400)
+    assert futures / repos <= 20 and futures2 / repos2 <= 20, (futures / repos, futures2 / repos2)
+    assert futures2 / futures <= LINEAR and everything2 / everything <= LINEAR, (futures, futures2, everything,
+                                                                                 everything2)
 
 
-def chain(length: int) -> Lineage:
+class CountedEdges(tuple):
+    """A lineage's edges that count how many times any edge is looked at."""
+
+    looked_at = 0
+
+    def __iter__(self):
+        for edge in tuple.__iter__(self):
+            CountedEdges.looked_at += 1
+            yield edge
+
+
+def chain(length: int, edges_type=tuple) -> Lineage:
     ids = [f"org/m{index}" for index in range(length)]
     records = tuple(ModelRecord(repo_id=repo, revision="a" * 40, author="org", card=CardData()) for repo in ids)
-    edges = tuple(Edge(child, parent, Relation.FINETUNE) for child, parent in zip(ids, ids[1:]))
+    edges = edges_type(Edge(child, parent, Relation.FINETUNE) for child, parent in zip(ids, ids[1:]))
     return Lineage(root=ids[0], nodes=records, edges=edges)
 
 
-def test_ancestors_of_every_node_cost_linear_time_in_the_chain():
+def test_ancestors_are_computed_once_per_lineage_in_linear_time():
     def work(length: int) -> int:
-        lineage = chain(length)
-
-        def ask() -> None:
-            for _ in range(3):  # evaluation asks more than once per node: computed once
-                for record in lineage.nodes[:50]:
-                    lineage.ancestors(record.repo_id)
-                    lineage.node(record.repo_id)
-
-        return calls_made(ask)
+        lineage = chain(length, CountedEdges)
+        CountedEdges.looked_at = 0
+        for _ in range(3):  # evaluation asks more than once per node
+            for record in lineage.nodes[:20]:
+                lineage.ancestors(record.repo_id)
+                lineage.node(record.repo_id)
+        return CountedEdges.looked_at
 
     small, large = work(200), work(400)
-    assert large / small <= LINEAR, (small, large)
+    assert large <= 2 * small + 2 and large <= 400, (small, large)
     lineage = chain(5)
     assert lineage.ancestors("org/m1") == ("org/m2", "org/m3", "org/m4")
     assert lineage.node("org/m3").repo_id == "org/m3" and lineage.node("org/nope") is None
@@ -117,3 +136,80 @@ def test_evaluation_grows_linearly_with_the_models(tmp_path):
 
     small, large = work(100), work(200)
     assert large / small <= LINEAR, (small, large)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# The store in batches; a warm re-scan sends nothing
+# ---------------------------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def synthetic_hub(tmp_path):
+    """A stand-in serving a synthetic Hub; yields a function (leaves) -> (stub, hub), one private Hub each."""
+    from hubstub import HubStub
+
+    stubs = []
+
+    def make(leaves: int) -> tuple[HubStub, SyntheticHub]:
+        hub = generate(leaves, seed=11)
+        root = tmp_path / f"hub-{leaves}"
+        write_hub(hub, root)
+        stub = HubStub(root).start()
+        stubs.append(stub)
+        return stub, hub
+
+    yield make
+    for stub in stubs:
+        stub.stop()
+
+
+def counted_statements(store) -> list[str]:
+    from sqlalchemy import event
+
+    statements: list[str] = []
+    event.listen(store._engine, "before_cursor_execute",
+                 lambda conn, cursor, statement, *rest: statements.append(statement.split()[0].upper()))
+    return statements
+
+
+def test_the_store_is_read_and_written_in_batches_not_per_repo(synthetic_hub, tmp_path):
+    def walk(leaves: int) -> tuple[int, int, int, int]:
+        stub, hub = synthetic_hub(leaves)
+        settings = ResolutionSettings(endpoint=stub.url, timeout=5.0, workers=8, freshness_seconds=3600)
+        store = open_store(f"sqlite:///{tmp_path / f'cache-{leaves}.db'}")
+        statements = counted_statements(store)
+        roots = [ModelRef(leaf) for leaf in hub.leaves]
+        try:
+            resolve(roots, settings, store=store)
+            cold = len(statements)
+            statements.clear()
+            stub.clear()
+            warm_result = resolve(roots, settings, store=store)
+            assert stub.requests == [] and warm_result.stats.api_calls == 0
+        finally:
+            store.close()
+        return len(hub.repos), cold, len(statements), len(hub.levels())
+
+    repos, cold, warm, levels = walk(40)
+    repos2, cold2, warm2, levels2 = walk(160)
+    # A few statements per level and per few hundred rows written, never several per repository.
+    assert cold2 <= repos2 / 4 and warm2 <= 4 * levels2 + 12, (repos2, cold2, warm2)
+    assert warm2 <= warm + 4 * (levels2 - levels) + 4, (warm, warm2)
+
+
+def test_a_warm_rescan_sends_no_request_for_renamed_leaves_and_missing_datasets(synthetic_hub, tmp_path):
+    stub, hub = synthetic_hub(30)
+    assert hub.renamed and hub.missing_datasets & {d for names in hub.datasets.values() for d in names}
+    root = tmp_path / "project"
+    root.mkdir()
+    (root / "app.py").write_text("from x import M\n" + "".join(f'M.from_pretrained("{leaf}")\n' for leaf in hub.leaves))
+    env = {"HF_ENDPOINT": stub.url, "LICSCAN_DB_URL": f"sqlite:///{tmp_path / 'team.db'}"}
+    first = runner.invoke(app, ["scan", str(root), "--json", str(tmp_path / "1.json")], env=env)
+    assert stub.requests and first.exit_code in (0, 1, 3), first.output
+    asked = {path.split("?")[0] for _, path in stub.requests}
+    assert any(path.startswith("/api/datasets/") for path in asked)
+    stub.clear()
+    second = runner.invoke(app, ["scan", str(root), "--json", str(tmp_path / "2.json")], env=env)
+    assert stub.requests == [] and second.exit_code == first.exit_code
+    one, two = (json.loads((tmp_path / f"{n}.json").read_text()) for n in (1, 2))
+    assert one["models"] == two["models"] and one["findings"] == two["findings"]

@@ -160,3 +160,83 @@ def test_eight_scans_at_once_lose_nothing(db_url, hub_stub, tmp_path):
             assert head is not None and store.get_snapshot(repo_id, head.sha) is not None
     finally:
         store.close()
+
+
+# ---------------------------------------------------------------------------------------------------------
+# History that stays small, and prune that gives the space back
+# ---------------------------------------------------------------------------------------------------------
+
+
+def _report(models: int, *, salt: str = "", token: str = "") -> dict:
+    """A report shaped like licscan's JSON: models with lineages that share ancestors, and findings."""
+    nodes = [{"id": f"base/m{index}", "license": "llama3.1", "card": "text " * 60 + salt} for index in range(6)]
+    return {
+        "schema": "licscan-report/1", "generated_at": f"2026-12-07T00:00:{len(salt):02d}Z",
+        "tool": {"version": "0.9"}, "policy": "default", "verdict": "fail",
+        "summary": {"models": models, "findings": models},
+        "models": [{"id": f"org/leaf-{index}", "lineage": {"nodes": [{"id": f"org/leaf-{index}"}, *nodes]},
+                    "note": token} for index in range(models)],
+        "findings": [{"rule": "LS101", "model": f"org/leaf-{index}", "message": "licence forbids " * 20}
+                     for index in range(models)],
+        "odd": {"$blob": "not a reference"},
+    }
+
+
+def test_identical_scans_share_their_parts_and_read_back_whole(db_url):
+    store = open_store(db_url)
+    first = store.record_scan("p", "p", _report(300, token="hf_SecretToken12345"), secrets=("hf_SecretToken12345",))
+    after_one = store.stats()["history_bytes"]
+    ids = [store.record_scan("p", "p", _report(300)) for _ in range(19)]
+    stats = store.stats()
+    # Twenty scans of an unchanged project take little more than one (before: twenty whole reports).
+    assert stats["history_bytes"] < 1.5 * after_one and stats["last_scan_bytes"] < after_one / 20, stats
+    record, report = store.scan_report(ids[-1])
+    assert report == _report(300) and record.models == 300
+    _, with_token = store.scan_report(first)
+    assert with_token["models"][0]["note"] == "***"
+    store.close()
+
+
+def test_a_scan_kept_before_the_parts_format_still_reads(tmp_path):
+    from alembic import command
+    from alembic.config import Config
+    from sqlalchemy import create_engine
+
+    path = tmp_path / "old.db"
+    engine = create_engine(f"sqlite:///{path}")
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    with engine.begin() as conn:
+        config.attributes["connection"] = conn
+        command.upgrade(config, "0002")
+        conn.exec_driver_sql(
+            "INSERT INTO scans (project, label, recorded_at, generated_at, tool_version, policy, verdict, models, "
+            "findings, report) VALUES ('p', 'p', 1, 'then', '0.8', 'default', 'pass', 1, 0, ?)",
+            (json.dumps({"schema": "licscan-report/1", "models": [{"id": "a/b"}]}),))
+    engine.dispose()
+    store = open_store(f"sqlite:///{path}")
+    assert store.revision() == HEAD_REVISION
+    (old,) = store.scans("p")
+    assert store.scan_report(old.id)[1]["models"] == [{"id": "a/b"}]
+    new = store.record_scan("p", "p", _report(3))
+    assert store.scan_report(new)[1] == _report(3)
+    store.close()
+
+
+def test_prune_gives_the_space_back_and_says_how_much(db_url, tmp_path):
+    store = open_store(db_url)
+    for scan in range(12):  # every scan different: nothing shared
+        store.record_scan("p", "p", _report(150, salt=f"scan {scan} " * (scan + 1)))
+    store.close()
+    store = open_store(db_url)
+    before = store._size()
+    removed = store.prune(older_than=10**9, keep_scans=1)
+    after = store._size()
+    assert removed["scans"] == 11 and removed["scan_blobs"] > 0
+    assert after < before * 0.5 and removed["bytes_freed"] == before - after, (before, after, removed)
+    if store.backend == "sqlite":
+        path = Path(db_url.removeprefix("sqlite:///"))
+        assert path.stat().st_size + (Path(f"{path}-wal").stat().st_size if Path(f"{path}-wal").exists() else 0) == after
+    (kept,) = store.scans("p")
+    assert store.scan_report(kept.id)[1] == _report(150, salt="scan 11 " * 12)  # what is kept reads whole
+    store.close()

@@ -521,16 +521,18 @@ class MetadataStore:
         return removed
 
     def _size(self) -> int | None:
-        """Bytes the database takes on disk (SQLite: the file and its WAL; PostgreSQL: the database)."""
+        """Bytes the database takes on disk (SQLite: the file and its WAL; PostgreSQL: licscan's tables)."""
         if self.backend == "sqlite":
             database = self._engine.url.database
             if not database or not Path(database).is_file():
                 return None
             return sum(Path(database + suffix).stat().st_size
                        for suffix in ("", "-wal") if Path(database + suffix).is_file())
-        if self.backend == "postgresql":
+        if self.backend == "postgresql":  # licscan's tables only: the database may hold other schemas
+            names = ", ".join(f"'{table.name}'" for table in (*_TABLES, _schema))
             return int(self._run(lambda conn: conn.exec_driver_sql(
-                "SELECT pg_database_size(current_database())").scalar()) or 0)
+                f"SELECT coalesce(sum(pg_total_relation_size(to_regclass(name))), 0) FROM unnest(ARRAY[{names}]) "
+                "AS name").scalar()) or 0)
         return None
 
     def _compact(self, tables: Sequence[str]) -> None:
