@@ -107,7 +107,7 @@ _blobs = Table(
     Column("refs", Text, nullable=False),  # the digests it refers to, space-separated (prune follows them)
 )
 _TABLES = (_snapshots, _aliases, _heads, _misses, _scans, _blobs)
-PART_BYTES = 512  # a list or mapping whose JSON is larger than this is stored once, as a blob, by its digest
+PART_BYTES = 512  # a report part whose JSON is larger than this is stored once, as a blob, by its digest
 _REF = "$blob"  # {"$blob": digest} stands for a part; a report mapping that looks like one is wrapped in "$lit"
 _LITERAL = "$lit"
 
@@ -437,7 +437,7 @@ class MetadataStore:
             damaged = CacheError(f"scan {scan_id} in {self._where} is damaged (its report cannot be read)")
             try:
                 return values, _unpack(json.loads(zlib.decompress(body)), _BlobReader(conn, damaged))
-            except (ValueError, zlib.error, RecursionError):
+            except (ValueError, zlib.error):
                 raise damaged from None
 
         found = self._run(work)
@@ -798,37 +798,31 @@ class _BlobReader:
         return self._read[digest]
 
 
-def _pack(value: Any, blobs: dict[str, tuple[bytes, str]], secrets: Sequence[str]) -> str:
-    """The JSON of value with every list or mapping larger than PART_BYTES replaced by {"$blob": digest}; the
-    parts go into blobs (digest -> (JSON, the digests it refers to)). Built from the leaves up, so each part is
-    serialised once; tokens are scrubbed from every part."""
+def _pack(report: Mapping[str, Any], blobs: dict[str, tuple[bytes, str]], secrets: Sequence[str]) -> str:
+    """The report's skeleton: each element of a top-level list (a model with its lineage, a finding, ...) and
+    each other top-level value whose JSON is larger than PART_BYTES becomes {"$blob": digest}; the parts go
+    into blobs (digest -> (JSON, the digests it refers to)). One pass of the JSON encoder over the report;
+    tokens are scrubbed from every part."""
 
-    def walk(item: Any) -> tuple[Any, str]:
-        if isinstance(item, Mapping):
-            packed = {str(key): walk(child)[0] for key, child in item.items()}
-            if set(packed) in ({_REF}, {_LITERAL}):
-                packed = {_LITERAL: packed}  # a report value that looks like a reference stays a value
-        elif isinstance(item, (list, tuple)):
-            packed = [walk(child)[0] for child in item]
-        else:
-            return item, ""
-        text = _scrub(json.dumps(packed, ensure_ascii=False, sort_keys=True, default=str), secrets)
+    def part(item: Any) -> Any:
+        text = _scrub(json.dumps(item, ensure_ascii=False, sort_keys=True, default=str), secrets)
         if len(text) <= PART_BYTES:
-            return json.loads(text) if secrets else packed, text
-        digest = hashlib.sha256(text.encode("utf-8")).hexdigest()[:40]
-        if digest not in blobs:
-            blobs[digest] = (text.encode("utf-8"), " ".join(sorted(set(_refs_in(text)))))
-        return {_REF: digest}, ""
+            value = json.loads(text)
+            return {_LITERAL: value} if isinstance(value, dict) and set(value) <= {_REF, _LITERAL} and value else value
+        digest = hashlib.sha256(text.encode("utf-8")).hexdigest()[:32]
+        blobs.setdefault(digest, (text.encode("utf-8"), ""))
+        return {_REF: digest}
 
-    packed, _ = walk(value)
-    return _scrub(json.dumps(packed, ensure_ascii=False, sort_keys=True, default=str), secrets)
+    skeleton = {str(key): [part(item) for item in value] if isinstance(value, list) else part(value)
+                for key, value in report.items()}
+    return json.dumps(skeleton, ensure_ascii=False, sort_keys=True)
 
 
 _REF_TEXT = '{"' + _REF + '": "'
 
 
 def _refs_in(text: str) -> list[str]:
-    """The digests a part's JSON refers to (as _pack writes them)."""
+    """The digests a skeleton or a part refers to (as _pack writes them)."""
     out = []
     start = text.find(_REF_TEXT)
     while start >= 0:
@@ -838,18 +832,22 @@ def _refs_in(text: str) -> list[str]:
     return out
 
 
-def _unpack(value: Any, read: Callable[[str], Any], depth: int = 0) -> Any:
-    if depth > 200:
-        raise ValueError("parts nested too deep")
-    if isinstance(value, dict):
-        if len(value) == 1 and isinstance(value.get(_REF), str):
-            return _unpack(read(value[_REF]), read, depth + 1)
-        if len(value) == 1 and isinstance(value.get(_LITERAL), dict):
-            return {key: _unpack(child, read, depth + 1) for key, child in value[_LITERAL].items()}
-        return {key: _unpack(child, read, depth + 1) for key, child in value.items()}
-    if isinstance(value, list):
-        return [_unpack(child, read, depth + 1) for child in value]
-    return value
+def _unpack(skeleton: Any, read: Callable[[str], Any]) -> dict[str, Any]:
+    """The report _pack was given: references only stand where _pack puts them (top-level values and the
+    elements of top-level lists), so a report value that merely looks like one is never followed."""
+
+    def part(item: Any) -> Any:
+        if isinstance(item, dict) and len(item) == 1:
+            if isinstance(item.get(_REF), str):
+                return read(item[_REF])
+            if _LITERAL in item:
+                return item[_LITERAL]
+        return item
+
+    if not isinstance(skeleton, dict):
+        raise ValueError("a report skeleton is a JSON object")
+    return {key: [part(item) for item in value] if isinstance(value, list) else part(value)
+            for key, value in skeleton.items()}
 
 
 def _history_lock(conn: Connection) -> None:

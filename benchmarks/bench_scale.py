@@ -1,0 +1,195 @@
+"""Print how a scan scales with the models a project names (issue #17's measures); asserts nothing.
+
+For each size (10, 200, 2,000 models; 10,000 with --huge) a seeded synthetic Hub (tests/synthetic.py: shared
+foundations, six generations, about 6% merges, datasets, a few leaves named by a renamed id) is served by the
+loopback stand-in (its own process) with 50 ms per request. Printed per size, one table:
+  cold and warm whole-process `licscan scan --quiet` (wall, CPU, peak memory, requests by kind), the walk
+  alone in-process against its ideal (sum over levels of ceil(repos / pool) x latency) with its CPU time,
+  the store's statements per scan, the time of each report format, and the history's bytes per scan.
+Run: .venv/bin/python benchmarks/bench_scale.py [--sizes 10,200,2000] [--huge] [--history-scans 50]
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from collections import Counter
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "tests"))
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+from bench_resolution import RemoteStub  # noqa: E402 - the stand-in in its own process
+from synthetic import generate, write_hub  # noqa: E402
+
+LATENCY = 0.05
+FORMATS = ["text", "json", "html", "markdown", "sarif", "junit", "cyclonedx", "spdx"]
+
+
+def run_process(command: list[str], env: dict[str, str], cwd: Path) -> dict[str, float]:
+    """Wall time, CPU time (user + system) and peak memory of one child process."""
+    start = time.perf_counter()
+    child = subprocess.Popen(command, env=env, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    _, status, usage = os.wait4(child.pid, 0)
+    wall = time.perf_counter() - start
+    child.returncode = os.waitstatus_to_exitcode(status)
+    error = child.stderr.read().decode(errors="replace").strip() if child.stderr else ""
+    if child.returncode not in (0, 1, 3):
+        print(f"  ! {' '.join(command[-3:])} exited {child.returncode}: {error[-300:]}", file=sys.stderr)
+    return {"wall": wall, "cpu": usage.ru_utime + usage.ru_stime, "peak_mib": usage.ru_maxrss / 1024,
+            "exit": child.returncode}
+
+
+def kinds(requests: list[tuple[str, str]]) -> Counter:
+    out: Counter = Counter()
+    for method, path in requests:
+        if path.startswith("/api/models/"):
+            out["api models"] += 1
+        elif path.startswith("/api/datasets/"):
+            out["api datasets"] += 1
+        elif method == "HEAD":
+            out["file HEAD"] += 1
+        else:
+            out["file GET"] += 1
+    return out
+
+
+def measure(size: int, work: Path, history_scans: int) -> dict[str, object]:
+    hub = generate(size)
+    hub_dir = work / f"hub-{size}"
+    write_hub(hub, hub_dir)
+    project = work / f"project-{size}"
+    project.mkdir()
+    (project / "pyproject.toml").write_text('[project]\nname = "bench"\nversion = "0.1"\n')
+    (project / "app.py").write_text("from x import M\n" + "".join(f'M.from_pretrained("{leaf}")\n' for leaf in hub.leaves))
+    database = work / f"scan-{size}.db"
+    env = {key: value for key, value in os.environ.items() if not key.startswith(("HF_", "LICSCAN_"))}
+    env.update(XDG_CACHE_HOME=str(work / "cache"), HOME=str(work / "home"), HF_HUB_DISABLE_TELEMETRY="1",
+               LICSCAN_DB_URL=f"sqlite:///{database}")
+    licscan = str(Path(sys.executable).parent / "licscan")
+    out: dict[str, object] = {"models": size, "repos": len(hub.repos), "levels": hub.levels()}
+    with RemoteStub(hub_dir, LATENCY) as stub:
+        env["HF_ENDPOINT"] = stub.url
+        command = [licscan, "scan", str(project), "--quiet", "--json", str(work / f"report-{size}.json")]
+        stub.clear()
+        out["cold"] = run_process(command, env, project)
+        out["cold_requests"] = kinds(stub.requests)
+        stub.clear()
+        out["warm"] = run_process(command, env, project)
+        out["warm_requests"] = kinds(stub.requests)
+
+        # The walk alone, in this process, against an empty cache: what the ideal describes.
+        os.environ.clear()
+        os.environ.update(env)
+        from sqlalchemy import event
+
+        from licscan.config import data_dir, load_config
+        from licscan.model import ModelRef
+        from licscan.resolution import open_store, resolve
+        import licscan.resolution.hub  # noqa: F401 - import costs are not the walk's
+
+        config = load_config(project, db_url=f"sqlite:///{work / f'walk-{size}.db'}")
+        store = open_store(config.db_url)
+        statements: list[str] = []
+        event.listen(store._engine, "before_cursor_execute", lambda *args: statements.append(args[2]))
+        roots = [ModelRef(leaf) for leaf in hub.leaves]
+        stub.clear()
+        start, cpu = time.perf_counter(), time.process_time()
+        resolve(roots, config.resolution(), store=store)
+        out["walk"] = time.perf_counter() - start
+        out["walk_cpu"] = time.process_time() - cpu
+        out["walk_statements"] = len(statements)
+        statements.clear()
+        start = time.perf_counter()
+        resolve(roots, config.resolution(), store=store)
+        out["warm_walk"] = time.perf_counter() - start
+        out["warm_walk_statements"] = len(statements)
+        store.close()
+        out["ideal"] = sum(math.ceil(count / config.workers) for count in hub.levels()) * LATENCY
+        out["pool"] = config.workers
+
+        # Each report format on the warm scan's result; then the history, scan after unchanged scan.
+        from licscan.reporting import get_format
+        from licscan.scan import open_database, record_history, scan
+
+
+        result = scan(load_config(project), history=False)
+        times = {}
+        for name in FORMATS:
+            start = time.perf_counter()
+            get_format(name, data_dir("reports")).render(result)
+            times[name] = time.perf_counter() - start
+        out["formats"] = times
+        store = open_database(load_config(project))
+        start = time.perf_counter()
+        for _ in range(history_scans - 2):  # the two scans above are already in it
+            record_history(store, load_config(project), result)
+        out["record"] = (time.perf_counter() - start) / max(1, history_scans - 2)
+        stats = store.stats()
+        store.close()
+        out["history"] = {"scans": stats["tables"]["scans"], "bytes": stats["history_bytes"],
+                          "per_scan": stats["bytes_per_scan"], "last": stats["last_scan_bytes"],
+                          "file": database.stat().st_size}
+    return out
+
+
+def table(rows: list[dict[str, object]]) -> None:
+    def line(label: str, cells: list[str]) -> None:
+        print(f"| {label} | " + " | ".join(cells) + " |")
+
+    print("| measure | " + " | ".join(f"{row['models']:,} models" for row in rows) + " |")
+    print("|---|" + "---|" * len(rows))
+    line("unique repos / levels", [f"{row['repos']:,} / {len(row['levels'])}" for row in rows])
+    line("cold scan, whole process (s)", [f"{row['cold']['wall']:.2f}" for row in rows])
+    line("  its CPU time (s)", [f"{row['cold']['cpu']:.2f}" for row in rows])
+    line("  its peak memory (MiB)", [f"{row['cold']['peak_mib']:.0f}" for row in rows])
+    line("  requests: API models / datasets / file GET / HEAD", [
+        "{} / {} / {} / {}".format(*(row["cold_requests"].get(k, 0) for k in
+                                     ("api models", "api datasets", "file GET", "file HEAD"))) for row in rows])
+    line("walk alone, cold (s)", [f"{row['walk']:.2f}" for row in rows])
+    line("  ideal: sum over levels of ceil(repos / pool) x 50 ms (s)", [f"{row['ideal']:.2f}" for row in rows])
+    line("  walk / ideal (target <= 1.2)", [f"{row['walk'] / row['ideal']:.2f}" for row in rows])
+    line("  walk CPU / wall (target <= 0.33)", [f"{row['walk_cpu'] / row['walk']:.2f}" for row in rows])
+    line("  store statements, cold walk", [f"{row['walk_statements']}" for row in rows])
+    line("warm re-scan, whole process (s, target <= 3 at 2,000)", [f"{row['warm']['wall']:.2f}" for row in rows])
+    line("  its CPU time (s) / peak memory (MiB)", [f"{row['warm']['cpu']:.2f} / {row['warm']['peak_mib']:.0f}"
+                                                   for row in rows])
+    line("  requests (target 0)", [f"{sum(row['warm_requests'].values())}" for row in rows])
+    line("warm walk alone (s) / store statements", [f"{row['warm_walk']:.2f} / {row['warm_walk_statements']}"
+                                                   for row in rows])
+    for name in FORMATS:
+        line(f"report: {name} (s)", [f"{row['formats'][name]:.2f}" for row in rows])
+    line("history: scans kept / bytes per scan (KiB)", [
+        f"{row['history']['scans']} / {row['history']['per_scan'] / 1024:.0f}" for row in rows])
+    line("  a re-scan adds (KiB) / records in (s)", [
+        f"{(row['history']['last'] or 0) / 1024:.1f} / {row['record']:.2f}" for row in rows])
+    line("  database file (MiB)", [f"{row['history']['file'] / 1_048_576:.1f}" for row in rows])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", default="10,200,2000")
+    parser.add_argument("--huge", action="store_true", help="also 10,000 models")
+    parser.add_argument("--history-scans", type=int, default=10, help="scans kept in the history of each size")
+    args = parser.parse_args()
+    sizes = [int(item) for item in args.sizes.split(",") if item] + ([10_000] if args.huge else [])
+    load = os.getloadavg()
+    work = Path(tempfile.mkdtemp(prefix="licscan-scale-"))
+    try:
+        rows = [measure(size, work, max(2, args.history_scans)) for size in sizes]
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    print(f"latency {LATENCY * 1000:.0f} ms per request, pool {rows[0]['pool']}; "
+          f"load average before {load[0]:.1f}, after {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
+    table(rows)
+
+
+if __name__ == "__main__":
+    main()
