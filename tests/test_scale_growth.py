@@ -117,25 +117,35 @@ def test_ancestors_are_computed_once_per_lineage_in_linear_time():
     assert lineage.node("org/m3").repo_id == "org/m3" and lineage.node("org/nope") is None
 
 
-def test_evaluation_grows_linearly_with_the_models(tmp_path):
-    from licscan import evaluation
+def test_evaluation_identifies_each_shared_ancestor_once_and_grows_linearly(tmp_path, monkeypatch):
+    import licscan.evaluation as evaluation
     from licscan.config import load_config
     from licscan.model import Location, Occurrence
 
     (tmp_path / "app.py").write_text("")
     knowledge, policy = evaluation.load(load_config(tmp_path).evaluation())
+    identified = []
+    real_identify = evaluation.identify
+    monkeypatch.setattr(evaluation, "identify", lambda repo_id, *args, **kwargs: identified.append(repo_id)
+                        or real_identify(repo_id, *args, **kwargs))
 
-    def work(leaves: int) -> int:
+    def work(leaves: int) -> tuple[int, int, int]:
         hub = generate(leaves, seed=5)
         roots = [ModelRef(leaf) for leaf in hub.leaves]
         lineages = dict(resolve(roots, ResolutionSettings(workers=4, resolve_datasets=False),
                                 source=SyntheticSource(hub, delay=0)).lineages)
         by_key = {key: [Occurrence(ref=ModelRef(key), location=Location(path="app.py"), source="python",
                                    via="call")] for key in lineages}
-        return calls_made(lambda: evaluation.evaluate(lineages, by_key, knowledge, policy))
+        identified.clear()
+        calls = calls_made(lambda: evaluation.evaluate(lineages, by_key, knowledge, policy))
+        return len(hub.repos), len(identified), calls
 
-    small, large = work(100), work(200)
-    assert large / small <= LINEAR, (small, large)
+    repos, identifications, calls = work(100)
+    repos2, identifications2, calls2 = work(200)
+    # A foundation under every model is identified once per scan, not once per model that descends from it.
+    assert identifications == repos and identifications2 == repos2, (repos, identifications, repos2,
+                                                                      identifications2)
+    assert calls2 / calls <= LINEAR, (calls, calls2)
 
 
 # ---------------------------------------------------------------------------------------------------------

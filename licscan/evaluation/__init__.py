@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable, Mapping, Sequence
+from typing import Any, Iterable, Mapping, Sequence
 
 from licscan.errors import LicscanError, RuleError
 from licscan.evaluation import knowledge as _rules
@@ -38,17 +38,29 @@ def load(settings: EvaluationSettings) -> tuple[Knowledge, Policy]:
     return knowledge, select_policy(knowledge, settings.policy)
 
 
-def evaluate_lineage(key: str, lineage: Lineage, occurrences: Sequence[Occurrence], knowledge: Knowledge) -> ModelReport:
-    """One model's report before the policy: licences and origin per node, effective terms, findings."""
+def evaluate_lineage(key: str, lineage: Lineage, occurrences: Sequence[Occurrence], knowledge: Knowledge,
+                     identified: dict[tuple, Any] | None = None) -> ModelReport:
+    """One model's report before the policy: licences and origin per node, effective terms, findings.
+
+    identified, shared by the lineages of one scan, keeps each node's licence once: a foundation under a
+    thousand models is identified once, not a thousand times (same node, same revision, same ancestors).
+    """
     licenses = {}
     for record in lineage.nodes:
         context = [ancestor.split("/", 1)[0] for ancestor in lineage.ancestors(record.repo_id)]
+        memo_key = (record.repo_id, record.revision, record.source, record.license_file, record.linked_license_from,
+                    tuple(context)) if identified is not None and record.revision else None
+        if memo_key is not None and memo_key in identified:
+            licenses[record.repo_id] = identified[memo_key]
+            continue
         licenses[record.repo_id] = identify(
             record.repo_id, record.card, knowledge, context_namespaces=context,
             license_text=record.license_text, license_file=record.license_file,
             linked_text=record.linked_license_text, linked_from=record.linked_license_from,
             tags=(*record.card.tags, *record.tags),
         )
+        if memo_key is not None:
+            identified[memo_key] = licenses[record.repo_id]
     origins = {record.repo_id: origin_for(record.repo_id, knowledge) for record in lineage.nodes}
     root = lineage.nodes[0] if lineage.nodes else None
     training = training_data(lineage, knowledge)
@@ -74,8 +86,9 @@ def evaluate(
     policy: Policy,
 ) -> Evaluation:
     reports = []
+    identified: dict[tuple, Any] = {}
     for key in sorted(lineages):
-        report = evaluate_lineage(key, lineages[key], occurrences.get(key, ()), knowledge)
+        report = evaluate_lineage(key, lineages[key], occurrences.get(key, ()), knowledge, identified)
         reports.append(dataclasses.replace(report, findings=apply_policy(report.findings, policy)))
     all_findings = tuple(finding for report in reports for finding in report.findings)
     return Evaluation(models=tuple(reports), findings=all_findings, verdict=verdict(all_findings), policy=policy.name)

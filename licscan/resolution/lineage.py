@@ -625,10 +625,11 @@ def _read_card(snap: RepoSnapshot) -> tuple[CardData, Mapping[str, Any] | None, 
     """
     notes = tuple(f"{note}; card fields taken from the Hub's cardData" for note in snap.notes) if snap.api_only else ()
     if snap.readme is not None and len(snap.readme) <= 1_000_000 and b"\x00" not in snap.readme[:8192]:
-        card = parse_card(snap.readme)
         state, raw = _front_matter(snap.readme)
-        if state == "ok":
-            return card, raw, None
+        if state == "ok" and raw is not None:
+            # What parse_card would build from the same front matter, without parsing the YAML a second time.
+            return card_from_mapping(raw, what="model card"), raw, None
+        card = parse_card(snap.readme)
         if snap.card_data:
             api = card_from_mapping(snap.card_data, what="the Hub's cardData")
             return replace(api, problems=card.problems + api.problems), snap.card_data, None
