@@ -6,7 +6,11 @@ loopback stand-in (its own process) with 50 ms per request. Printed per size, on
   cold and warm whole-process `licscan scan --quiet` (wall, CPU, peak memory, requests by kind), the walk
   alone in-process against its ideal (sum over levels of ceil(repos / pool) x latency) with its CPU time,
   the store's statements per scan, the time of each report format, and the history's bytes per scan.
+With --team URL (a PostgreSQL database of your own): 8 CI runners at once, each a `licscan scan` process
+of a 500-model project against that one database, next to one runner alone on an empty database: Hub
+requests (what the shared cache saves) and the database's load (transactions and rows per scan).
 Run: .venv/bin/python benchmarks/bench_scale.py [--sizes 10,200,2000] [--huge] [--history-scans 50]
+     .venv/bin/python benchmarks/bench_scale.py --team postgresql://licscan:licscan@127.0.0.1:5432/licscan_scale
 """
 
 from __future__ import annotations
@@ -173,12 +177,93 @@ def table(rows: list[dict[str, object]]) -> None:
     line("  database file (MiB)", [f"{row['history']['file'] / 1_048_576:.1f}" for row in rows])
 
 
+def _database_load(url: str) -> dict[str, int]:
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(url.replace("postgresql://", "postgresql+psycopg://", 1))
+    try:
+        with engine.connect() as conn:
+            conn.execute(text("SELECT pg_stat_force_next_flush()"))
+            conn.execute(text("SELECT pg_stat_clear_snapshot()"))
+            row = conn.execute(text(
+                "SELECT xact_commit + xact_rollback, tup_returned + tup_fetched, tup_inserted + tup_updated + "
+                "tup_deleted FROM pg_stat_database WHERE datname = current_database()")).one()
+        return {"transactions": int(row[0]), "rows read": int(row[1]), "rows written": int(row[2])}
+    finally:
+        engine.dispose()
+
+
+def _reset(url: str) -> None:
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(url.replace("postgresql://", "postgresql+psycopg://", 1))
+    with engine.begin() as conn:
+        for table in ("scan_blobs", "scans", "repo_misses", "repo_heads", "repo_aliases", "metadata_snapshots",
+                      "alembic_version", "licscan_schema"):
+            conn.execute(text(f"DROP TABLE IF EXISTS {table} CASCADE"))
+    engine.dispose()
+
+
+def team(url: str, runners: int, models: int) -> None:
+    """Runners scanning one project at once against one PostgreSQL; one runner alone for comparison."""
+    work = Path(tempfile.mkdtemp(prefix="licscan-team-"))
+    try:
+        hub = generate(models)
+        write_hub(hub, work / "hub")
+        project = work / "project"
+        project.mkdir()
+        (project / "app.py").write_text("from x import M\n" + "".join(f'M.from_pretrained("{leaf}")\n'
+                                                                      for leaf in hub.leaves))
+        env = {key: value for key, value in os.environ.items() if not key.startswith(("HF_", "LICSCAN_"))}
+        env.update(XDG_CACHE_HOME=str(work / "cache"), HOME=str(work / "home"), HF_HUB_DISABLE_TELEMETRY="1",
+                   LICSCAN_DB_URL=url)
+        licscan = str(Path(sys.executable).parent / "licscan")
+        command = [licscan, "scan", str(project), "--quiet"]
+        rows = []
+        with RemoteStub(work / "hub", LATENCY) as stub:
+            env["HF_ENDPOINT"] = stub.url
+            for label, count in (("1 runner, empty database", 1), (f"{runners} runners at once, empty database",
+                                                                    runners),
+                                 (f"{runners} runners at once, warm database", runners)):
+                if "empty" in label:
+                    _reset(url)
+                stub.clear()
+                before = _database_load(url)
+                start = time.perf_counter()
+                children = [subprocess.Popen(command, env=env, cwd=project, stdout=subprocess.DEVNULL,
+                                             stderr=subprocess.DEVNULL) for _ in range(count)]
+                codes = [child.wait() for child in children]
+                wall = time.perf_counter() - start
+                time.sleep(1.0)
+                after = _database_load(url)
+                load = {key: (after[key] - before[key]) / count for key in after}
+                rows.append((label, count, wall, len(stub.requests), load, codes))
+        solo = rows[0][3]
+        print(f"{models}-model project ({len(hub.repos):,} repos), {LATENCY * 1000:.0f} ms per Hub request; "
+              f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
+        print("| runs | wall (s) | Hub requests | saved vs each alone | transactions / scan | rows read / scan | "
+              "rows written / scan | exit codes |")
+        print("|---|---|---|---|---|---|---|---|")
+        for label, count, wall, requests, load, codes in rows:
+            saved = 1 - requests / (solo * count) if solo else 0.0
+            print(f"| {label} | {wall:.1f} | {requests:,} | {saved:.0%} | {load['transactions']:.0f} | "
+                  f"{load['rows read']:,.0f} | {load['rows written']:,.0f} | {sorted(set(codes))} |")
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="10,200,2000")
     parser.add_argument("--huge", action="store_true", help="also 10,000 models")
     parser.add_argument("--history-scans", type=int, default=10, help="scans kept in the history of each size")
+    parser.add_argument("--team", metavar="URL", help="a PostgreSQL URL of your own: measure runners sharing it")
+    parser.add_argument("--runners", type=int, default=8)
+    parser.add_argument("--team-models", type=int, default=500)
     args = parser.parse_args()
+    if args.team:
+        team(args.team, args.runners, args.team_models)
+        return
     sizes = [int(item) for item in args.sizes.split(",") if item] + ([10_000] if args.huge else [])
     load = os.getloadavg()
     work = Path(tempfile.mkdtemp(prefix="licscan-scale-"))
