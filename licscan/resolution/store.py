@@ -110,6 +110,7 @@ _TABLES = (_snapshots, _aliases, _heads, _misses, _scans, _blobs)
 PART_BYTES = 512  # a report part whose JSON is larger than this is stored once, as a blob, by its digest
 _REF = "$blob"  # {"$blob": digest} stands for a part; a report mapping that looks like one is wrapped in "$lit"
 _LITERAL = "$lit"
+_PARTS = "$parts"  # {"$parts": digest}: a long top-level list, whose list of references is itself shared
 
 
 @dataclass(frozen=True)
@@ -808,27 +809,35 @@ def _pack(report: Mapping[str, Any], blobs: dict[str, tuple[bytes, str]], secret
         text = _scrub(json.dumps(item, ensure_ascii=False, sort_keys=True, default=str), secrets)
         if len(text) <= PART_BYTES:
             value = json.loads(text)
-            return {_LITERAL: value} if isinstance(value, dict) and set(value) <= {_REF, _LITERAL} and value else value
+            return {_LITERAL: value} if isinstance(value, dict) and set(value) <= {_REF, _LITERAL, _PARTS} and value else value
         digest = hashlib.sha256(text.encode("utf-8")).hexdigest()[:32]
         blobs.setdefault(digest, (text.encode("utf-8"), ""))
         return {_REF: digest}
 
-    skeleton = {str(key): [part(item) for item in value] if isinstance(value, list) else part(value)
-                for key, value in report.items()}
+    def parts(items: list[Any]) -> Any:
+        """A list of parts; when long, the list of references is itself a part ({"$parts": digest}), so an
+        unchanged list costs a later scan one reference."""
+        packed = [part(item) for item in items]
+        text = json.dumps(packed, ensure_ascii=False, sort_keys=True)
+        if len(text) <= PART_BYTES:
+            return packed
+        digest = hashlib.sha256(text.encode("utf-8")).hexdigest()[:32]
+        blobs.setdefault(digest, (text.encode("utf-8"), " ".join(_refs_in(text))))
+        return {_PARTS: digest}
+
+    skeleton = {str(key): parts(value) if isinstance(value, list) else part(value) for key, value in report.items()}
     return json.dumps(skeleton, ensure_ascii=False, sort_keys=True)
 
 
-_REF_TEXT = '{"' + _REF + '": "'
-
-
 def _refs_in(text: str) -> list[str]:
-    """The digests a skeleton or a part refers to (as _pack writes them)."""
+    """The digests a skeleton or a list of parts refers to (as _pack writes them)."""
     out = []
-    start = text.find(_REF_TEXT)
-    while start >= 0:
-        begin = start + len(_REF_TEXT)
-        out.append(text[begin:text.index('"', begin)])
-        start = text.find(_REF_TEXT, begin)
+    for marker in ('{"' + _REF + '": "', '{"' + _PARTS + '": "'):
+        start = text.find(marker)
+        while start >= 0:
+            begin = start + len(marker)
+            out.append(text[begin:text.index('"', begin)])
+            start = text.find(marker, begin)
     return out
 
 
@@ -844,10 +853,16 @@ def _unpack(skeleton: Any, read: Callable[[str], Any]) -> dict[str, Any]:
                 return item[_LITERAL]
         return item
 
+    def parts(value: Any) -> Any:
+        if isinstance(value, dict) and len(value) == 1 and isinstance(value.get(_PARTS), str):
+            value = read(value[_PARTS])
+            if not isinstance(value, list):
+                raise ValueError("a list of parts is a JSON array")
+        return [part(item) for item in value] if isinstance(value, list) else part(value)
+
     if not isinstance(skeleton, dict):
         raise ValueError("a report skeleton is a JSON object")
-    return {key: [part(item) for item in value] if isinstance(value, list) else part(value)
-            for key, value in skeleton.items()}
+    return {key: parts(value) for key, value in skeleton.items()}
 
 
 def _history_lock(conn: Connection) -> None:
