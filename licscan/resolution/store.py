@@ -640,6 +640,10 @@ class StoreSession:
                 return self._snapshots[key]
             if key not in self._stored:
                 return None
+            written = self._put_snapshots.get(key)
+            if written is not None:  # written this scan, not flushed yet
+                self._snapshots[key] = _decode(written["data"], repo_id)
+                return self._snapshots[key]
         snapshot = self._store.get_snapshot(repo_id, sha)  # stored, but not at a head this scan read: rare
         self._count(1)
         with self._lock:
@@ -678,9 +682,8 @@ class StoreSession:
         when = self._when(at)
         data = _encode(snapshot, secrets)
         key = (snapshot.repo_id, snapshot.sha)
-        stored = _decode(data, snapshot.repo_id)  # what a later read of the database gives (tokens scrubbed)
         with self._lock:
-            self._snapshots[key] = stored
+            self._snapshots.pop(key, None)  # read back (rarely) from the row below, as the database would give it
             self._stored.add(key)
             self._stored_repos.add(key[0])
             self._put_snapshots[key] = {"repo_id": key[0], "sha": key[1], "data": data, "fetched_at": when}
