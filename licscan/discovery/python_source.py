@@ -17,7 +17,7 @@ from .interface import ProjectFile, SourceOutput
 from .needles import Needle, NeedleSet
 from .python_text import CODE, STRING, PythonText, Block
 
-LITERAL, VARIABLE, ENV_DEFAULT, URL = "literal", "variable", "env-default", "url"
+LITERAL, VARIABLE, ENV_DEFAULT, URL, NAMED = "literal", "variable", "env-default", "url", "named"
 UNRESOLVED = "unresolved-reference"
 
 # The byte filter. Every call and keyword the analysis recognises, every library fact it depends on, and every
@@ -48,7 +48,10 @@ _CONDITIONAL_CALLEES = {
     "huggingface_hub": rb"InferenceClient",
     "hub_prefix": rb"create_model|get_tokenizer",
 }
-_SPAN, _PIPELINE_SPAN, _URL = "span", "pipeline", "url"  # what a match means, besides a fact's name
+# The end of a string literal shaped like a Hub id ("org/name"): from its "/" to its closing quote (the literal
+# counts where a model-naming name is bound to it, see _named_literals).
+_ID_LITERAL_END = rb"/[A-Za-z0-9][A-Za-z0-9_.-]*[\"']"
+_SPAN, _PIPELINE_SPAN, _URL, _ID_LITERAL = "span", "pipeline", "url", "id-literal"  # besides a fact's name
 
 
 def _needle_set() -> tuple[NeedleSet, list[str]]:
@@ -61,6 +64,8 @@ def _needle_set() -> tuple[NeedleSet, list[str]]:
         roles.append(fact)
     needles.append(Needle(_URL_HOSTS))
     roles.append(_URL)
+    needles.append(Needle(_ID_LITERAL_END))
+    roles.append(_ID_LITERAL)
     for fact, word in _CONDITIONAL_CALLEES.items():
         needles.append(Needle(word, needs=fact_numbers[fact]))
         roles.append(_SPAN)
@@ -75,7 +80,7 @@ _MAX_FOLDED = 1000  # a folded string longer than this is not a repo id
 def might_name_models(data: bytes) -> bool:
     """The cheap test: whether the file holds anything a recognised call, keyword or Hub URL needs."""
     survey = _survey(data)
-    return bool(survey.hits or survey.url_hosts)
+    return bool(survey.hits or survey.url_hosts or survey.id_literals)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -918,12 +923,14 @@ class _Survey(NamedTuple):
     hits: list[_Hit]
     facts: _FileFacts
     url_hosts: list[tuple[int, int]]  # (start, end) of each Hub host name
+    id_literals: list[tuple[int, int]]  # (the "/", just after the closing quote) of each id-shaped literal
 
 
 def _survey(data: bytes) -> _Survey:
     facts = _FileFacts()
     spans: list[tuple[int, int]] = []
     url_hosts: list[tuple[int, int]] = []
+    id_literals: list[tuple[int, int]] = []
     roles = _NEEDLE_ROLES
     for number, start, end in _NEEDLES.find(data):
         role = roles[number]
@@ -933,6 +940,8 @@ def _survey(data: bytes) -> _Survey:
             spans.append(_identifier_around(data, start, start + 8))
         elif role is _URL:
             url_hosts.append((start, end))
+        elif role is _ID_LITERAL:
+            id_literals.append((start, end))
         else:
             setattr(facts, role, True)
     hits: list[_Hit] = []
@@ -951,7 +960,7 @@ def _survey(data: bytes) -> _Survey:
         elif following == b"=" and data[after + 1 : after + 2] != b"=":
             hits.append(_Hit(start, end, after, False))
     hits.sort(key=lambda hit: hit.start)
-    return _Survey(hits, facts, url_hosts)
+    return _Survey(hits, facts, url_hosts, id_literals)
 
 
 def _fast_parse(text: PythonText, finds: _Finds, facts: _FileFacts, hits: list[_Hit]) -> list[int]:
@@ -987,12 +996,29 @@ def _fast_parse(text: PythonText, finds: _Finds, facts: _FileFacts, hits: list[_
             continue
         line_start = text.line_start(hit.start)
         # (An assignment chain longer than _ASSIGNMENT_REACH is not one: the value is looked at.)
-        if hit.start - line_start <= _ASSIGNMENT_REACH and _ASSIGNMENT_PREFIX.match(data, line_start, hit.start):
+        if (
+            hit.start - line_start <= _ASSIGNMENT_REACH
+            and _ASSIGNMENT_PREFIX.match(data, line_start, hit.start)
+            and not _continues_arguments(data, line_start)
+        ):
             continue
         end = text.argument_end(hit.after + 1)
         if end is None or lookup.value_may_matter(data[hit.after + 1 : end], ID):
             undecided.append(text.lines.line(hit.start))
     return undecided
+
+
+def _continues_arguments(data: bytes, line_start: int) -> bool:
+    """Whether the line starting at `line_start` continues an argument list (the code line before it ends with
+    "(" or ","): a `name=` there is a keyword argument on a line of its own, not an assignment."""
+    end = line_start - 1
+    while end > 0:
+        start = data.rfind(b"\n", 0, end) + 1
+        line = data[start:end].split(b"#", 1)[0].rstrip()
+        if line:
+            return line.endswith((b"(", b","))
+        end = start - 1
+    return False
 
 
 def _identifier_around(data: bytes, start: int, end: int) -> tuple[int, int]:
@@ -1082,6 +1108,97 @@ def _url_occurrences(text: PythonText, finds: _Finds, hosts: list[tuple[int, int
 
 
 # ---------------------------------------------------------------------------------------------
+# Hub ids bound to model-naming names, whatever the call or statement
+# ---------------------------------------------------------------------------------------------
+
+_ID_CHARS = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-")
+_MAX_ID_PART = 96
+# Words of the names that hold a model or a dataset (assignment targets, keywords, dict keys, option strings,
+# environment variable names), the nearest one before the literal deciding its kind.
+_NAMING_WORD = re.compile(
+    rb"(?i)(model|tokenizer|repo_?id|hf_?repo|checkpoint|embed|rerank|encoder|llm|adapter|lora)"
+    rb"|(dataset|data_?path|data_?name|data_?id|data_?files)"
+)
+# A literal alone on its line after an opening bracket, a "key": or default= (a multi-line call, list or dict):
+# the name is looked for on the lines just before.
+_CONTINUED_PREFIX = re.compile(rb"[ \t]*(?:[\[({][ \t]*|(?:default|value)[ \t]*=[ \t]*|[\"'][^\"'\n]*[\"'][ \t]*:[ \t]*)?\Z")
+_LINES_BACK = 3
+_SPACE_REPO = re.compile(rb"repo_type[ \t]*=[ \t]*[\"']space")
+
+
+def _named_literals(text: PythonText, finds: _Finds, literals: list[tuple[int, int]]) -> None:
+    """A Hub-shaped string literal in code that a model- or dataset-naming name takes: an assignment
+    (`embed_model = "org/name"`), a keyword of any call (`HuggingFaceEmbeddings(model_name="org/name")`), a dict
+    key, a parameter or dataclass field default, an argparse option default, an `os.environ.get("MODEL", ...)`
+    default, an `or` fallback. Precision comes from the value: a Hub-shaped id, not a local path."""
+    data = text.data
+    # What a call's own reading found is reported at the call's first line: a literal on a later line of the
+    # same call is not a second place.
+    known: dict[str, list[Location]] = {}
+    for item in finds.occurrences:
+        known.setdefault(item.ref.repo_id, []).append(item.location)
+    for slash, end in literals:
+        start = slash
+        floor = max(0, slash - _MAX_ID_PART)
+        while start > floor and data[start - 1] in _ID_CHARS:
+            start -= 1
+        quote = start - 1
+        if quote < 0 or data[quote] != data[end - 1] or end - slash > _MAX_ID_PART:
+            continue
+        if quote > 0 and data[quote - 1 : quote].isalpha():
+            continue  # an f-string (a template) or another prefixed literal
+        repo_id = hub_id(data[start : end - 1].decode("ascii"))
+        if repo_id is None or text.context(quote) != CODE:
+            continue
+        kind = _naming_kind(text, quote)
+        if kind is None or _SPACE_REPO.search(data, text.line_start(quote), text.line_end(quote)):
+            continue  # (a Space is an app, not a model the project runs)
+        location = finds.locate(text.lines.line(quote))
+        if any(_same_statement(place, location) for place in known.get(repo_id, ())):
+            continue
+        known.setdefault(repo_id, []).append(location)
+        line_start = text.line_start(quote)
+        finds.occurrences.append(
+            Occurrence(
+                ref=ModelRef(repo_id, None, kind),
+                location=location,
+                source=PythonSource.name,
+                text=clip(data[line_start : text.line_end(quote)].decode("utf-8", errors="replace")),
+                via=NAMED,
+            )
+        )
+
+
+_STATEMENT_REACH = 12  # lines a call's arguments may span after its first line
+
+
+def _same_statement(found: Location, literal: Location) -> bool:
+    if found.cell != literal.cell or found.line is None or literal.line is None:
+        return found == literal
+    return 0 <= literal.line - found.line <= _STATEMENT_REACH
+
+
+def _naming_kind(text: PythonText, quote: int) -> RefKind | None:
+    """MODEL or DATASET by the nearest naming word before the literal on its line (or, for a literal continuing
+    a bracket, a `"key":` or `default=`, on the few lines before), None when no name says what it holds."""
+    data = text.data
+    line_start = text.line_start(quote)
+    prefix = data[line_start:quote]
+    searched = prefix
+    if _CONTINUED_PREFIX.match(prefix):
+        back = line_start
+        for _ in range(_LINES_BACK):
+            if back <= 0:
+                break
+            back = text.line_start(back - 1)
+        searched = data[back:quote]
+    kind = None
+    for match in _NAMING_WORD.finditer(searched):
+        kind = RefKind.DATASET if match.group(2) else RefKind.MODEL
+    return kind
+
+
+# ---------------------------------------------------------------------------------------------
 # Entry points
 # ---------------------------------------------------------------------------------------------
 
@@ -1099,7 +1216,7 @@ def analyze(
     decoded text when the caller has it.
     """
     survey = survey or _survey(data)
-    if not survey.hits and not survey.url_hosts:
+    if not survey.hits and not survey.url_hosts and not survey.id_literals:
         return [], []
     finds = _Finds(relpath, locate or (lambda line: Location(relpath, line)))
     text = PythonText(data)
@@ -1124,6 +1241,8 @@ def analyze(
                 return finds.occurrences, [problem, *finds.unresolved]
     if survey.url_hosts:
         _url_occurrences(text, finds, survey.url_hosts)
+    if survey.id_literals:
+        _named_literals(text, finds, survey.id_literals)
     return finds.occurrences, finds.unresolved
 
 
@@ -1228,7 +1347,7 @@ class PythonSource:
         if data.startswith(b"\xef\xbb\xbf"):
             data = data[3:]
         survey = _survey(data)
-        if not survey.hits and not survey.url_hosts:
+        if not survey.hits and not survey.url_hosts and not survey.id_literals:
             return SourceOutput()
         cookie = _ENCODING_COOKIE.search(data, 0, _second_line_end(data))
         if cookie is not None and cookie.group(1).lower().replace(b"_", b"-") not in (b"utf-8", b"utf8"):
