@@ -17,7 +17,9 @@ Run: .venv/bin/python benchmarks/realworld_harvest.py  (rewrites benchmarks/real
 
 from __future__ import annotations
 
+import ast
 import csv
+import json
 import os
 import re
 import sys
@@ -79,15 +81,53 @@ def namespaces_of(files: dict[str, list[str]]) -> set[str]:
     return found
 
 
-def status_of(suffix: str, line: str, in_fence: bool, repo_id: str) -> str:
+def status_of(suffix: str, line: str, in_fence: bool, repo_id: str, docstring: bool = False) -> str:
     stripped = line.strip()
     if PLACEHOLDER.search(repo_id):
         return "placeholder"
     if suffix in PROSE_SUFFIXES:
         return "expected" if in_fence and COMMAND_WORDS.search(line) else "prose"
-    if stripped.startswith(("#", "//")) and suffix not in {".json"}:
+    if docstring or (stripped.startswith(("#", "//")) and suffix not in {".json"}):
         return "prose"
     return "expected"
+
+
+def docstring_lines(text: str) -> set[int]:
+    """Lines of Python string statements (docstrings, commented-out blocks in triple quotes)."""
+    try:
+        tree = ast.parse(text)
+    except (SyntaxError, ValueError):
+        return set()
+    lines: set[int] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant) and isinstance(node.value.value, str):
+            lines.update(range(node.lineno, (node.end_lineno or node.lineno) + 1))
+    return lines
+
+
+def notebook_lines(text: str) -> tuple[list[str], set[int], set[int]] | None:
+    """A notebook's cells as lines (outputs left out: they are what ran, not what the project names), the
+    lines of Markdown cells and the lines of docstrings in code cells."""
+    try:
+        cells = json.loads(text).get("cells", [])
+    except (ValueError, AttributeError):
+        return None
+    lines: list[str] = []
+    prose: set[int] = set()
+    strings: set[int] = set()
+    for cell in cells if isinstance(cells, list) else []:
+        source = cell.get("source", "") if isinstance(cell, dict) else ""
+        body = "".join(source) if isinstance(source, list) else str(source)
+        first = len(lines) + 1
+        cell_lines = body.splitlines() or [""]
+        lines.extend(cell_lines)
+        if cell.get("cell_type") != "code":
+            prose.update(range(first, first + len(cell_lines)))
+        else:
+            code = "\n".join("" if line.lstrip().startswith(("!", "%")) else line for line in cell_lines)
+            strings.update(first - 1 + number for number in docstring_lines(code))
+        lines.append("")
+    return lines, prose, strings
 
 
 def harvest(root: Path) -> list[list[str]]:
@@ -99,19 +139,30 @@ def harvest(root: Path) -> list[list[str]]:
             if path.is_symlink() or (path.suffix.lower() not in TEXT_SUFFIXES and not filename.startswith(("Dockerfile", "Modelfile", ".env", "env."))):
                 continue
             try:
-                files[path.relative_to(root).as_posix()] = path.read_text("utf-8").splitlines()
+                files[path.relative_to(root).as_posix()] = path.read_text("utf-8")
             except (UnicodeDecodeError, OSError):
                 continue
-    namespaces = namespaces_of(files)
+    namespaces = namespaces_of({path: text.splitlines() for path, text in files.items()})
     rows: list[list[str]] = []
-    for relpath, lines in files.items():
+    for relpath, text in files.items():
         repo, _, inner = relpath.partition("/")
         suffix = Path(inner).suffix.lower()
+        lines = text.splitlines()
+        prose_lines: set[int] = set()
+        strings: set[int] = set()
+        if suffix == ".py":
+            strings = docstring_lines(text)
+        elif suffix == ".ipynb":
+            read = notebook_lines(text)
+            if read is not None:
+                lines, prose_lines, strings = read
         in_fence = False
         for number, line in enumerate(lines, 1):
             if line.lstrip().startswith("```"):
                 in_fence = not in_fence
                 continue
+            line_suffix = ".md" if number in prose_lines else suffix
+            docstring = number in strings
             if len(line) > 2000:
                 continue
             seen: set[str] = set()
@@ -121,7 +172,7 @@ def harvest(root: Path) -> list[list[str]]:
                 repo_id = f"{match.group(2)}/{match.group(3).removesuffix('.git')}"
                 kind = "dataset" if match.group(1) else "model"
                 seen.add(repo_id)
-                rows.append([repo, inner, str(number), repo_id, kind, status_of(suffix, line, in_fence, repo_id)])
+                rows.append([repo, inner, str(number), repo_id, kind, status_of(line_suffix, line, in_fence, repo_id, docstring)])
             for match in TOKEN.finditer(line):
                 if match.group(1) not in namespaces:
                     continue
@@ -130,8 +181,8 @@ def harvest(root: Path) -> list[list[str]]:
                     continue
                 seen.add(repo_id)
                 kind = "dataset" if DATASET_HINT.search(line) else "model"
-                rows.append([repo, inner, str(number), repo_id, kind, status_of(suffix, line, in_fence, repo_id)])
-            if suffix in {".py", ".ipynb"}:
+                rows.append([repo, inner, str(number), repo_id, kind, status_of(line_suffix, line, in_fence, repo_id, docstring)])
+            if suffix in {".py", ".ipynb"} and line_suffix != ".md" and not docstring:
                 for match in RUNTIME_PY.finditer(line):
                     if not line.strip().startswith("#"):
                         rows.append([repo, inner, str(number), match.group(1)[:60], "model", "run-time"])

@@ -456,7 +456,10 @@ def _record(
     seen: set[tuple[str, RefKind]] = set()
     shown: str | None = None
     for target in (*targets, *generic):
-        value = evaluator.value(_argument(call, target), depth)
+        argument = _argument(call, target)
+        value = evaluator.value(argument, depth)
+        if value is None and target in targets and _run_time_name(argument, spec):
+            value = _Value(None, why=f"known only at run time: {clip(ast.unparse(argument), 60)}")  # type: ignore[arg-type]
         if value is None:
             continue
         if shown is None:
@@ -482,6 +485,28 @@ def _record(
                 via=value.via,
             )
         )
+
+
+# What the last part of a name says it holds, for calls that also take objects (pipeline(model=model)).
+_HOLDS_A_NAME = re.compile(r"(?i)(name|path|id|repo|dir|ckpt|checkpoint|pretrain)")
+
+
+def _run_time_name(node: ast.expr | None, spec: _Spec | None) -> bool:
+    """Whether a loading call's model argument is a name, attribute or item known only at run time
+    (`model_path`, `args.model_name_or_path`, `self.model_id`, `config["model"]`): it is listed, never dropped.
+    Where the call also takes a loaded object (pipeline), only a name that says it holds a name or path."""
+    if isinstance(node, ast.Name):
+        last = node.id
+    elif isinstance(node, ast.Attribute):
+        last = node.attr
+    elif isinstance(node, ast.Subscript):
+        key = node.slice
+        last = key.value if isinstance(key, ast.Constant) and isinstance(key.value, str) else "name"
+    else:
+        return False
+    if spec is _PIPELINE or spec is _VLLM:
+        return bool(_HOLDS_A_NAME.search(last))
+    return True
 
 
 # ---------------------------------------------------------------------------------------------
@@ -1059,14 +1084,16 @@ def _fast_call(
     if chain_start is None:
         # Called on an expression (f().name(...)): where the call starts, for its line and text, needs the
         # real parse, which is worth it only when an argument could name something.
-        if _may_decide(call, evaluator):
+        if _may_decide(call, evaluator, spec):
             raise _NeedsFullParse("receiver")
         return
     line = text.lines.line(chain_start)
     _record(finds, call, spec, evaluator, 0, line, lambda: text.segment(chain_start, close))
 
 
-def _may_decide(call: ast.Call, evaluator: _Evaluator) -> bool:
+def _may_decide(call: ast.Call, evaluator: _Evaluator, spec: _Spec) -> bool:
+    if any(_run_time_name(_argument(call, target), spec) for target in spec.targets):
+        return True  # listed as a run-time reference
     nodes = [*call.args, *(keyword.value for keyword in call.keywords)]
     try:
         return any(evaluator.value(node, 0) is not None for node in nodes)
