@@ -57,6 +57,8 @@ _FLAG_WORDS = (b"-model", b"-tokenizer", b"-hf", b"-draft", b"-speculative", b"-
 # `EMBEDDING_MODEL_ID=ID`. Precision comes from the value: a Hub-shaped id, not a path or a variable.
 _NAMING_WORDS = (b"model", b"Model", b"MODEL", b"tokenizer", b"TOKENIZER", b"pretrain", b"dataset", b"DATASET", b"data", b"DATA")
 _NAME_WORD = re.compile(rb"(?i)(model|tokenizer|pretrain)|(dataset|data)")
+# Flags and keys of what a run writes or caches (`--output_model_dir`, `--cached_dataset`, `--push_to_hub_model_id`).
+_WRITTEN = re.compile(rb"(?i)output|save|push|upload|export|cache")
 _NAMED_FLAG = re.compile(rb"(?<![\w$.-])--?([A-Za-z][\w.-]*)(?:[ \t]*=[ \t]*|[ \t]+)(?=[\"'$A-Za-z0-9])")
 _NAMED_ASSIGNMENT = re.compile(rb"(?<![\w$.-])([A-Za-z_][\w.-]*)[ \t]*[?:+]?=[ \t]*(?=[\"'$A-Za-z0-9])")
 _WORD = re.compile(rb"""[ \t]*(?:"([^"\n]*)"|'([^'\n]*)'|([^\s"'\\|;&)`]+))""")
@@ -64,6 +66,7 @@ _WORD = re.compile(rb"""[ \t]*(?:"([^"\n]*)"|'([^'\n]*)'|([^\s"'\\|;&)`]+))""")
 _SHELL_ASSIGNMENT = re.compile(rb"(?m)^[ \t]*(?:export[ \t]+)?([A-Za-z_][A-Za-z0-9_]*)=")
 _SHELL_USE = re.compile(r"^\$(?:\{([A-Za-z_][A-Za-z0-9_]*)(?::?[-=]([^}]*))?\}|([A-Za-z_][A-Za-z0-9_]*))$")
 _COMMENT_LINE = re.compile(rb"[ \t]*(?:#|//|REM[ \t]|::)")
+_CONTINUATION = re.compile(rb"[ \t]*\\\r?\n")
 _MAX_VALUES = 64  # words read after one flag (a dataset flag takes a list)
 _ENV_WORDS = (b"MODEL", b"REPO_ID", b"TOKENIZER")
 _DOCKER_WORDS = (b"ENV", b"ARG")
@@ -210,11 +213,14 @@ def _named_values(data: bytes, assignments: bool = True) -> Iterator[tuple[int, 
     for pattern in (_NAMED_FLAG, _NAMED_ASSIGNMENT) if assignments else (_NAMED_FLAG,):
         for match in pattern.finditer(data):
             kinds = [RefKind.DATASET if word.group(2) else RefKind.MODEL for word in _NAME_WORD.finditer(match.group(1))]
-            if not kinds:
+            if not kinds or _WRITTEN.search(match.group(1)):
                 continue
             kind = kinds[-1]
             position = match.end()
             for _ in range(_MAX_VALUES if kind is RefKind.DATASET and pattern is _NAMED_FLAG else 1):
+                continued = _CONTINUATION.match(data, position)
+                if continued is not None:
+                    position = continued.end()  # a list of values over several lines ending in "\"
                 word = _WORD.match(data, position)
                 if word is None or word.end() == position:
                     break

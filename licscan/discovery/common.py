@@ -32,9 +32,12 @@ _LOCAL_FIRST_FOLDERS = frozenset(
 _NOT_REPO_NAMESPACES = frozenset({"application", "text", "image", "audio", "video", "multipart"})
 # A name ending like a file: a path to one, not a repo.
 _FILE_ENDING = re.compile(
-    r"\.(?:json|jsonl|txt|csv|tsv|py|sh|yaml|yml|md|parquet|arrow|pt|pth|bin|safetensors|gguf|ckpt|zip|gz|tar|pkl|npy|png|jpe?g|wav|mp3|mp4|html?)\Z",
+    r"\.(?:json|jsonl|txt|csv|tsv|py|sh|yaml|yml|md|parquet|arrow|pt|pth|bin|safetensors|gguf|onnx|ckpt|zip|gz|tar|pkl|npy|png|jpe?g|wav|mp3|mp4|html?|ipynb)\Z",
     re.I,
 )
+# Namespaces of example values in docs and templates ("your-org/...", "username/...", "my_user/..."), a
+# rate ("30/second" has a digit namespace).
+_PLACEHOLDER = re.compile(r"(?i)(?:your|my)[-_]|(?:user_?name|your|your_?org)\Z")
 _WINDOWS_DRIVE = re.compile(r"^[A-Za-z]:[\\/]")
 
 
@@ -190,4 +193,7 @@ def _looks_local(value: str) -> bool:
     """A relative path in a project's own folders, a media type or a file name rather than a repo id."""
     namespace, _, name = value.partition("/")
     lowered = namespace.lower()
-    return lowered in _LOCAL_FIRST_FOLDERS or lowered in _NOT_REPO_NAMESPACES or bool(_FILE_ENDING.search(name))
+    return (
+        lowered in _LOCAL_FIRST_FOLDERS or lowered in _NOT_REPO_NAMESPACES or namespace.isdigit()
+        or bool(_PLACEHOLDER.match(namespace)) or bool(_FILE_ENDING.search(name))
+    )

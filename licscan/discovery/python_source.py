@@ -1148,7 +1148,12 @@ _NAMING_WORD = re.compile(
 )
 # A literal alone on its line after an opening bracket, a "key": or default= (a multi-line call, list or dict):
 # the name is looked for on the lines just before.
-_CONTINUED_PREFIX = re.compile(rb"[ \t]*(?:[\[({][ \t]*|(?:default|value)[ \t]*=[ \t]*|[\"'][^\"'\n]*[\"'][ \t]*:[ \t]*)?\Z")
+_CONTINUED_PREFIX = re.compile(rb"[ \t]*(?:[\[({,][ \t]*|(?:default|value)[ \t]*=[ \t]*)?\Z")
+# Names of what a project writes (push_to_hub targets, output folders, caches), and calls into other registries
+# (Kaggle, TensorFlow Datasets, torch.hub, Replicate, ModelScope's own hub): their "org/name" is not a Hub use.
+_NOT_A_USE = re.compile(
+    rb"(?i)push|output|save|upload|export|cache|kagglehub|kaggle|tfds|tensorflow_datasets|torch\.hub|replicate"
+)
 _LINES_BACK = 3
 _SPACE_REPO = re.compile(rb"repo_type[ \t]*=[ \t]*[\"']space")
 
@@ -1159,11 +1164,10 @@ def _named_literals(text: PythonText, finds: _Finds, literals: list[tuple[int, i
     key, a parameter or dataclass field default, an argparse option default, an `os.environ.get("MODEL", ...)`
     default, an `or` fallback. Precision comes from the value: a Hub-shaped id, not a local path."""
     data = text.data
-    # What a call's own reading found is reported at the call's first line: a literal on a later line of the
-    # same call is not a second place.
-    known: dict[str, list[Location]] = {}
-    for item in finds.occurrences:
-        known.setdefault(item.ref.repo_id, []).append(item.location)
+    # What the calls' own reading found (at a call's first line, or where a name bound to it is used) is not
+    # reported a second time where its literal stands.
+    known = {item.ref.repo_id for item in finds.occurrences}
+    places: set[tuple[str, Location]] = set()
     for slash, end in literals:
         start = slash
         floor = max(0, slash - _MAX_ID_PART)
@@ -1181,9 +1185,9 @@ def _named_literals(text: PythonText, finds: _Finds, literals: list[tuple[int, i
         if kind is None or _SPACE_REPO.search(data, text.line_start(quote), text.line_end(quote)):
             continue  # (a Space is an app, not a model the project runs)
         location = finds.locate(text.lines.line(quote))
-        if any(_same_statement(place, location) for place in known.get(repo_id, ())):
+        if repo_id in known or (repo_id, location) in places:
             continue
-        known.setdefault(repo_id, []).append(location)
+        places.add((repo_id, location))
         line_start = text.line_start(quote)
         finds.occurrences.append(
             Occurrence(
@@ -1194,15 +1198,6 @@ def _named_literals(text: PythonText, finds: _Finds, literals: list[tuple[int, i
                 via=NAMED,
             )
         )
-
-
-_STATEMENT_REACH = 12  # lines a call's arguments may span after its first line
-
-
-def _same_statement(found: Location, literal: Location) -> bool:
-    if found.cell != literal.cell or found.line is None or literal.line is None:
-        return found == literal
-    return 0 <= literal.line - found.line <= _STATEMENT_REACH
 
 
 def _naming_kind(text: PythonText, quote: int) -> RefKind | None:
@@ -1222,6 +1217,8 @@ def _naming_kind(text: PythonText, quote: int) -> RefKind | None:
     kind = None
     for match in _NAMING_WORD.finditer(searched):
         kind = RefKind.DATASET if match.group(2) else RefKind.MODEL
+    if kind is not None and _NOT_A_USE.search(searched):
+        return None
     return kind
 
 
