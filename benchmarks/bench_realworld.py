@@ -61,6 +61,11 @@ def percent(part: int, whole: int) -> str:
 
 
 def score(truth: list[dict[str, str]], answers: dict[str, dict], show_misses: int, show_extra: int) -> None:
+    # Rows with path "*" come from the review: ids licscan reported that the harvest did not see, judged a
+    # use (or not) wherever they stand; they count for precision, not for recall.
+    anywhere = {(row["repo"], row["id"]) for row in truth if row["path"] == "*" and row["status"] == "expected"}
+    not_anywhere = {(row["repo"], row["id"]) for row in truth if row["path"] == "*" and row["status"] != "expected"}
+    truth = [row for row in truth if row["path"] != "*"]
     expected = [row for row in truth if row["status"] == "expected"]
     not_uses = {(row["repo"], row["path"], row["id"]) for row in truth if row["status"] in ("prose", "placeholder")}
     runtime = [row for row in truth if row["status"] == "run-time"]
@@ -90,17 +95,27 @@ def score(truth: list[dict[str, str]], answers: dict[str, dict], show_misses: in
         got = {key for key in ids if key[1] in found_ids[key[0]]}
         print(f"{'ids, ' + kind + 's':34} {percent(len(got), len(ids)):>22}")
     reported = sum(found_by_file.values())
-    true_positive = sum(count for key, count in found_by_file.items() if key in expected_by_file)
+    def is_use(key: tuple[str, str, str]) -> bool:
+        return key in expected_by_file or ((key[0], key[2]) in anywhere and key not in not_uses)
+
+    true_positive = sum(count for key, count in found_by_file.items() if is_use(key))
     print(f"{'precision (occurrences)':34} {percent(true_positive, reported):>22}")
     listed = [row for row in runtime if (row["repo"], row["path"], int(row["line"])) in found_lines]
     print(f"{'run-time references listed':34} {percent(len(listed), len(runtime)):>22}")
-    extra = [key for key in found_by_file if key not in expected_by_file]
+    extra = [key for key in found_by_file if not is_use(key)]
+    unjudged = [key for key in extra if key not in not_uses and (key[0], key[2]) not in not_anywhere]
     print(f"\nnot reported where the truth expects them: {len(misses)} (file, id) pairs; "
-          f"reported beyond the truth: {len(extra)} (of them {sum(1 for key in extra if key in not_uses)} prose or placeholders)")
+          f"reported where the truth has no use: {len(extra)} (judged not a use: {len(extra) - len(unjudged)}; "
+          f"not yet judged: {len(unjudged)})")
+    api_ids = {(row["repo"], row["id"]) for row in truth if row["kind"] == "api-model"} | {
+        (row["repo"], row["id"]) for row in load_truth() if row["kind"] == "api-model"}
+    as_hub = {(repo, occurrence["id"]) for repo, answer in answers.items() for occurrence in answer["occurrences"]
+              if (repo, occurrence["id"]) in api_ids}
+    print(f"hosted-API model ids (truth kind api-model) that licscan lists as Hub ids: {len(as_hub)} of {len(api_ids)}")
     for key in sorted(misses)[:show_misses]:
         print("  miss ", *key)
     for key in sorted(extra)[:show_extra]:
-        print("  extra", *key, "(prose/placeholder)" if key in not_uses else "")
+        print("  extra", *key, "" if key in unjudged else "(judged not a use)")
     unlisted = [row for row in runtime if row not in listed]
     for row in unlisted[:show_misses]:
         print("  unlisted run-time", row["repo"], row["path"], row["line"], row["id"])

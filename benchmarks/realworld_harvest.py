@@ -65,6 +65,9 @@ PROSE_SUFFIXES = {".md", ".rst", ".txt"}
 COMMAND_WORDS = re.compile(
     r"download|git clone|--model|--tokenizer|serve\b|from_pretrained|load_dataset|pipeline\(|docker run|"
     r"model_name_or_path|MODEL|--dataset|--data|_path\s*[=:]|model\s*[=:]|ollama|import |python", re.I)
+# A line of prose that is a command all the same (docs that show commands without a code block).
+COMMAND_START = re.compile(r"(?:\$ )?(?:python3?|docker|export|CUDA_VISIBLE_DEVICES|torchrun|accelerate|deepspeed|"
+                           r"huggingface-cli|hf |git |vllm|swift|ollama|--|[A-Z_]+=)")
 DATASET_HINT = re.compile(r"datasets?\b|data_path|data_files|dataset_name|load_dataset|--data|train_data|_data\b|repo_type.*dataset", re.I)
 # A loading call or model flag whose argument is not a literal.
 RUNTIME_PY = re.compile(r"(?:from_pretrained|load_dataset|snapshot_download|hf_hub_download)\(\s*(?!['\"f)\s])([A-Za-z_][\w.\[\]'\"]*)")
@@ -86,7 +89,8 @@ def status_of(suffix: str, line: str, in_fence: bool, repo_id: str, docstring: b
     if PLACEHOLDER.search(repo_id):
         return "placeholder"
     if suffix in PROSE_SUFFIXES:
-        return "expected" if in_fence and COMMAND_WORDS.search(line) else "prose"
+        command = in_fence or line.startswith(("    ", "\t")) or COMMAND_START.match(stripped)
+        return "expected" if command and COMMAND_WORDS.search(line) and "`" not in stripped[1:-1] else "prose"
     if docstring or (stripped.startswith(("#", "//")) and suffix not in {".json"}):
         return "prose"
     return "expected"
@@ -198,22 +202,24 @@ def filename_is_script(path: str) -> bool:
 
 
 def apply_review(rows: list[list[str]]) -> list[list[str]]:
-    """Statuses from reading the disagreements: (repo, path, line, id) -> kind and status; new rows appended."""
+    """Statuses from reading the disagreements. A review row (repo, path, line, id, kind, status) sets the kind
+    and status of the harvested rows it matches: path "*" matches every file of the repository, line "*" every
+    line, id "*" every id. A row naming an id the harvest did not see is added as it is (path "*": wherever
+    licscan reports that id in the repository, it is a use, or not, as the row says)."""
     if not REVIEW.exists():
         return rows
-    by_key = {tuple(row[:4]): row for row in rows}
     with REVIEW.open(newline="", encoding="utf-8") as handle:
-        for record in csv.reader(handle, delimiter="\t"):
-            if not record or record[0].startswith("#") or record[0] == "repo":
-                continue
-            repo, path, line, repo_id, kind, status = record[:6]
-            key = (repo, path, line, repo_id)
-            if key in by_key:
-                by_key[key][4:6] = [kind, status]
-            else:
-                row = [repo, path, line, repo_id, kind, status]
-                rows.append(row)
-                by_key[key] = row
+        reviews = [record[:6] for record in csv.reader(handle, delimiter="\t")
+                   if record and not record[0].startswith("#") and record[0] != "repo"]
+    for repo, path, line, repo_id, kind, status in reviews:
+        matched = False
+        for row in rows:
+            if row[0] == repo and path in ("*", row[1]) and line in ("*", row[2]) and repo_id in ("*", row[3]):
+                if row[5] != "run-time":
+                    row[4:6] = [kind, status]
+                matched = True
+        if not matched and repo_id != "*":
+            rows.append([repo, path, line, repo_id, kind, status])
     return rows
 
 
@@ -223,7 +229,7 @@ def main() -> int:
             archive.extractall(folder, filter="data")
         rows = harvest(Path(folder))
     rows = apply_review(rows)
-    rows.sort(key=lambda row: (row[0], row[1], int(row[2]), row[3]))
+    rows.sort(key=lambda row: (row[0], row[1], int(row[2]) if row[2].isdigit() else 0, row[3]))
     with TRUTH.open("w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle, delimiter="\t", lineterminator="\n")
         writer.writerow(["repo", "path", "line", "id", "kind", "status"])

@@ -26,6 +26,7 @@ _LOCAL_FIRST_FOLDERS = frozenset(
         "models", "model", "checkpoints", "checkpoint", "ckpt", "ckpts", "output", "outputs", "out", "saves",
         "save", "weights", "pretrained_models", "experiments", "exp", "runs", "logs", "tmp", "cache", "results",
         "data", "local", "path", "workspace", "mnt", "home", "root", "datasets", "src", "scripts", "configs",
+        "work_dirs", "work_dir",
     }
 )
 # Namespaces of strings that are media types or file names rather than repos ("application/json").
@@ -195,5 +196,6 @@ def _looks_local(value: str) -> bool:
     lowered = namespace.lower()
     return (
         lowered in _LOCAL_FIRST_FOLDERS or lowered in _NOT_REPO_NAMESPACES or namespace.isdigit()
-        or bool(_PLACEHOLDER.match(namespace)) or bool(_FILE_ENDING.search(name))
+        or bool(_PLACEHOLDER.match(namespace)) or bool(_FILE_ENDING.search(name)) or "your-" in name.lower()
+        or "your_" in name.lower()
     )

@@ -1155,6 +1155,7 @@ _NOT_A_USE = re.compile(
     rb"(?i)push|output|save|upload|export|cache|kagglehub|kaggle|tfds|tensorflow_datasets|torch\.hub|replicate"
 )
 _LINES_BACK = 3
+_DICT_KEY = re.compile(rb"[ \t]*:(?!=)")
 _SPACE_REPO = re.compile(rb"repo_type[ \t]*=[ \t]*[\"']space")
 
 
@@ -1178,6 +1179,8 @@ def _named_literals(text: PythonText, finds: _Finds, literals: list[tuple[int, i
             continue
         if quote > 0 and data[quote - 1 : quote].isalpha():
             continue  # an f-string (a template) or another prefixed literal
+        if _DICT_KEY.match(data, end):
+            continue  # a dict key ("reward_model/score": ...), not a value
         repo_id = hub_id(data[start : end - 1].decode("ascii"))
         if repo_id is None or text.context(quote) != CODE:
             continue
