@@ -34,7 +34,7 @@ HERE = Path(__file__).resolve().parent
 ARCHIVE = HERE.parent.parent / "shared" / "corpus" / "realworld-corpus.tar.xz"
 TRUTH = HERE / "realworld_truth.tsv"
 LICSCAN = Path(sys.executable).parent / "licscan"
-DETAIL_LINE = re.compile(r"(?:cell \d+,? )?line (\d+)")
+DETAIL_LINE = re.compile(r"(?:cell (\d+), )?line (\d+)")  # a notebook's place is "cell:line" in the truth
 
 
 def load_truth() -> list[dict[str, str]]:
@@ -77,12 +77,14 @@ def score(truth: list[dict[str, str]], answers: dict[str, dict], show_misses: in
             found_by_file[(repo, occurrence["path"], occurrence["id"])] += 1
             found_ids[repo].add(occurrence["id"])
             if occurrence.get("line"):
-                found_lines.add((repo, occurrence["path"], occurrence["line"]))
+                place = f'{occurrence["cell"]}:{occurrence["line"]}' if occurrence.get("cell") else str(occurrence["line"])
+                found_lines.add((repo, occurrence["path"], place))
         for skipped in answer["skipped"]:
             if skipped["reason"] == "unresolved-reference":
                 match = DETAIL_LINE.match(skipped["detail"])
                 if match:
-                    found_lines.add((repo, skipped["path"], int(match.group(1))))
+                    place = f"{match.group(1)}:{match.group(2)}" if match.group(1) else match.group(2)
+                    found_lines.add((repo, skipped["path"], place))
     expected_by_file: collections.Counter = collections.Counter(
         (row["repo"], row["path"], row["id"]) for row in expected
     )
@@ -100,7 +102,7 @@ def score(truth: list[dict[str, str]], answers: dict[str, dict], show_misses: in
 
     true_positive = sum(count for key, count in found_by_file.items() if is_use(key))
     print(f"{'precision (occurrences)':34} {percent(true_positive, reported):>22}")
-    listed = [row for row in runtime if (row["repo"], row["path"], int(row["line"])) in found_lines]
+    listed = [row for row in runtime if (row["repo"], row["path"], row["line"]) in found_lines]
     print(f"{'run-time references listed':34} {percent(len(listed), len(runtime)):>22}")
     extra = [key for key in found_by_file if not is_use(key)]
     unjudged = [key for key in extra if key not in not_uses and (key[0], key[2]) not in not_anywhere]

@@ -109,7 +109,7 @@ def docstring_lines(text: str) -> set[int]:
     return lines
 
 
-def notebook_lines(text: str) -> tuple[list[str], set[int], set[int]] | None:
+def notebook_lines(text: str) -> tuple[list[str], set[int], set[int], list[str]] | None:
     """A notebook's cells as lines (outputs left out: they are what ran, not what the project names), the
     lines of Markdown cells and the lines of docstrings in code cells."""
     try:
@@ -117,21 +117,24 @@ def notebook_lines(text: str) -> tuple[list[str], set[int], set[int]] | None:
     except (ValueError, AttributeError):
         return None
     lines: list[str] = []
+    places: list[str] = []  # "cell:line" of each line, cells counted from 1 as licscan counts them
     prose: set[int] = set()
     strings: set[int] = set()
-    for cell in cells if isinstance(cells, list) else []:
+    for number, cell in enumerate(cells if isinstance(cells, list) else [], 1):
         source = cell.get("source", "") if isinstance(cell, dict) else ""
         body = "".join(source) if isinstance(source, list) else str(source)
         first = len(lines) + 1
         cell_lines = body.splitlines() or [""]
         lines.extend(cell_lines)
+        places.extend(f"{number}:{line}" for line in range(1, len(cell_lines) + 1))
         if cell.get("cell_type") != "code":
             prose.update(range(first, first + len(cell_lines)))
         else:
             code = "\n".join("" if line.lstrip().startswith(("!", "%")) else line for line in cell_lines)
             strings.update(first - 1 + number for number in docstring_lines(code))
         lines.append("")
-    return lines, prose, strings
+        places.append(f"{number}:0")
+    return lines, prose, strings, places
 
 
 def harvest(root: Path) -> list[list[str]]:
@@ -154,12 +157,13 @@ def harvest(root: Path) -> list[list[str]]:
         lines = text.splitlines()
         prose_lines: set[int] = set()
         strings: set[int] = set()
+        places: list[str] = []
         if suffix == ".py":
             strings = docstring_lines(text)
         elif suffix == ".ipynb":
             read = notebook_lines(text)
             if read is not None:
-                lines, prose_lines, strings = read
+                lines, prose_lines, strings, places = read
         in_fence = False
         for number, line in enumerate(lines, 1):
             if line.lstrip().startswith("```"):
@@ -167,6 +171,7 @@ def harvest(root: Path) -> list[list[str]]:
                 continue
             line_suffix = ".md" if number in prose_lines else suffix
             docstring = number in strings
+            where = places[number - 1] if places else str(number)
             if len(line) > 2000:
                 continue
             seen: set[str] = set()
@@ -176,7 +181,7 @@ def harvest(root: Path) -> list[list[str]]:
                 repo_id = f"{match.group(2)}/{match.group(3).removesuffix('.git')}"
                 kind = "dataset" if match.group(1) else "model"
                 seen.add(repo_id)
-                rows.append([repo, inner, str(number), repo_id, kind, status_of(line_suffix, line, in_fence, repo_id, docstring)])
+                rows.append([repo, inner, where, repo_id, kind, status_of(line_suffix, line, in_fence, repo_id, docstring)])
             for match in TOKEN.finditer(line):
                 if match.group(1) not in namespaces:
                     continue
@@ -185,15 +190,15 @@ def harvest(root: Path) -> list[list[str]]:
                     continue
                 seen.add(repo_id)
                 kind = "dataset" if DATASET_HINT.search(line) else "model"
-                rows.append([repo, inner, str(number), repo_id, kind, status_of(line_suffix, line, in_fence, repo_id, docstring)])
+                rows.append([repo, inner, where, repo_id, kind, status_of(line_suffix, line, in_fence, repo_id, docstring)])
             if suffix in {".py", ".ipynb"} and line_suffix != ".md" and not docstring:
                 for match in RUNTIME_PY.finditer(line):
                     if not line.strip().startswith("#"):
-                        rows.append([repo, inner, str(number), match.group(1)[:60], "model", "run-time"])
+                        rows.append([repo, inner, where, match.group(1)[:60], "model", "run-time"])
             elif suffix in {".sh", ".bash", ".sbatch", ".slurm"} or filename_is_script(inner):
                 for match in RUNTIME_SH.finditer(line):
                     if not line.strip().startswith("#"):
-                        rows.append([repo, inner, str(number), "$" + match.group(1), "model", "run-time"])
+                        rows.append([repo, inner, where, "$" + match.group(1), "model", "run-time"])
     return rows
 
 
@@ -229,7 +234,7 @@ def main() -> int:
             archive.extractall(folder, filter="data")
         rows = harvest(Path(folder))
     rows = apply_review(rows)
-    rows.sort(key=lambda row: (row[0], row[1], int(row[2]) if row[2].isdigit() else 0, row[3]))
+    rows.sort(key=lambda row: (row[0], row[1], [int(part) for part in row[2].split(":") if part.isdigit()], row[3]))
     with TRUTH.open("w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle, delimiter="\t", lineterminator="\n")
         writer.writerow(["repo", "path", "line", "id", "kind", "status"])
