@@ -223,7 +223,7 @@ def apply_review(rows: list[list[str]]) -> list[list[str]]:
                 if row[5] != "run-time":
                     row[4:6] = [kind, status]
                 matched = True
-        if not matched and repo_id != "*":
+        if (path == "*" or not matched) and repo_id != "*":
             rows.append([repo, path, line, repo_id, kind, status])
     return rows
 

@@ -184,6 +184,20 @@ def _recognize(name: str | None, receiver: str | None, attribute: bool, facts: _
     return None
 
 
+def _lazy_call_spec(call: ast.Call, facts: "_FileFacts") -> "_Spec | None":
+    """mmengine-style configs (xtuner, OpenMMLab): `dict(type=load_dataset, path=ID)` is the call
+    `load_dataset(path=ID)` made later; its keywords name what the call would load."""
+    kind = _keyword(call, "type")
+    if not isinstance(kind, (ast.Name, ast.Attribute)):
+        return None
+    name, receiver = _callee(kind)
+    spec = _recognize(name, receiver, isinstance(kind, ast.Attribute), facts)
+    if spec is None:
+        return None
+    # Keywords only: a dict takes no positional arguments.
+    return spec._replace(targets=tuple(target._replace(positional=None) for target in spec.targets))
+
+
 def _callee(func: ast.expr) -> tuple[str | None, str | None]:
     """(the called name, the name of its receiver or module) of a call."""
     if isinstance(func, ast.Name):
@@ -770,6 +784,8 @@ class _CallFinder(ast.NodeVisitor):
     def visit_Call(self, node: ast.Call) -> None:
         name, receiver = _callee(node.func)
         spec = _recognize(name, receiver, isinstance(node.func, ast.Attribute), self.facts)
+        if spec is None and name == "dict" and receiver is None:
+            spec = _lazy_call_spec(node, self.facts)
         if spec is not None or any(keyword.arg in _GENERIC_KEYWORDS for keyword in node.keywords):
             _record(
                 self.finds, node, spec, self.evaluator, len(self.stack) - 1, node.lineno + self.line_offset,
@@ -1033,6 +1049,17 @@ def _fast_parse(text: PythonText, finds: _Finds, facts: _FileFacts, hits: list[_
     return undecided
 
 
+# `type=load_dataset` / `type=AutoModel.from_pretrained` in a config dict: a call made later (see _lazy_call_spec).
+_LAZY_TYPE = re.compile(rb"\btype[ \t]*=[ \t]*(?:[A-Za-z_][\w.]*\.)?(?:from_pretrained|load_dataset|snapshot_download|hf_hub_download)\b")
+
+
+def _lazy_call_lines(text: PythonText) -> set[int]:
+    data = text.data
+    if b"type" not in data:
+        return set()
+    return {text.lines.line(match.start()) for match in _LAZY_TYPE.finditer(data) if text.context(match.start()) == CODE}
+
+
 def _continues_arguments(data: bytes, line_start: int) -> bool:
     """Whether the line starting at `line_start` continues an argument list (the code line before it ends with
     "(" or ","): a `name=` there is a keyword argument on a line of its own, not an assignment."""
@@ -1255,13 +1282,16 @@ def analyze(
         problem = _full_parse(text, source, finds, facts, None)
         if problem is not None:
             return [], [problem]
-    elif survey.hits:
+    elif survey.hits or b"type" in data:
         try:
             undecided = _fast_parse(text, finds, facts, survey.hits)
         except _NeedsFullParse:
             finds.occurrences.clear()
             finds.unresolved.clear()
             undecided = sorted({text.lines.line(hit.start) for hit in survey.hits})
+        lazy = _lazy_call_lines(text)
+        if lazy:
+            undecided = sorted(set(undecided) | lazy)
         if undecided:
             problem = _decide(text, source_text, finds, facts, undecided)
             if problem is not None:
