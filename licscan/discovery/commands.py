@@ -16,7 +16,9 @@ from .needles import Needle, NeedleSet
 COMMAND, URL, VARIABLE, ENV_DEFAULT = "command", "url", "variable", "env-default"
 UNRESOLVED = "unresolved-reference"
 
-_SHELL_SUFFIXES = (".sh", ".bash", ".zsh", ".fish", ".ps1", ".bat", ".cmd", ".mk", ".dockerfile", ".env", ".modelfile")
+# (Slurm batch scripts, Helm templates that run `hf download`, and env example files are shell text too.)
+_SHELL_SUFFIXES = (".sh", ".bash", ".zsh", ".fish", ".ps1", ".bat", ".cmd", ".mk", ".dockerfile", ".env", ".modelfile",
+                   ".sbatch", ".slurm", ".tpl", ".env.example", ".env.sample", ".env.template")
 _CONFIG_SUFFIXES = (".yaml", ".yml", ".toml", ".json", ".jsonc", ".cfg", ".ini", ".conf")
 _DOC_SUFFIXES = (".md", ".markdown", ".rst", ".txt", ".adoc")
 _SCRIPT_NAMES = frozenset(
@@ -106,7 +108,7 @@ class CommandSource:
         filename = _filename(relpath)
         if filename in _NOT_SCRIPTS or filename.endswith((".index.json", "-lock.json", "-lock.yaml")):
             return False
-        if filename in _SCRIPT_NAMES or filename.startswith((".env.", "dockerfile.", "containerfile.", "modelfile.")):
+        if filename in _SCRIPT_NAMES or filename.startswith((".env.", "env.", "dockerfile.", "containerfile.", "modelfile.")):
             return True
         if filename.endswith(("dockerfile", "makefile")):
             return True
@@ -321,6 +323,7 @@ def _command_id(value: str) -> str | None:
 def _download_ref(arguments: str) -> ModelRef | None:
     """The repo of `huggingface-cli download <arguments>`: the first positional argument, with --repo-type and
     --revision applied."""
+    arguments = arguments.replace("`", " ")  # a command quoted as inline code in prose ends at its backtick
     try:
         words = shlex.split(arguments, comments=True)
     except ValueError:
