@@ -65,6 +65,7 @@ PROSE_SUFFIXES = {".md", ".rst", ".txt"}
 COMMAND_WORDS = re.compile(
     r"download|git clone|--model|--tokenizer|serve\b|from_pretrained|load_dataset|pipeline\(|docker run|"
     r"model_name_or_path|MODEL|--dataset|--data|_path\s*[=:]|model\s*[=:]|ollama|import |python", re.I)
+CONTAINER_IMAGE = re.compile(r"(?:FROM\s|-?\s*image:\s)", re.I)
 # A line of prose that is a command all the same (docs that show commands without a code block).
 COMMAND_START = re.compile(r"(?:\$ )?(?:python3?|docker|export|CUDA_VISIBLE_DEVICES|torchrun|accelerate|deepspeed|"
                            r"huggingface-cli|hf |git |vllm|swift|ollama|--|[A-Z_]+=)")
@@ -93,6 +94,8 @@ def status_of(suffix: str, line: str, in_fence: bool, repo_id: str, docstring: b
         return "expected" if command and COMMAND_WORDS.search(line) and "`" not in stripped[1:-1] else "prose"
     if docstring or (stripped.startswith(("#", "//")) and suffix not in {".json"}):
         return "prose"
+    if CONTAINER_IMAGE.match(stripped) and "hf.co/" not in line and "huggingface.co/" not in line:
+        return "prose"  # a container image (FROM nvidia/cuda:..., image: org/name), not a model
     return "expected"
 
 

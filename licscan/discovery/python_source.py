@@ -50,7 +50,7 @@ _CONDITIONAL_CALLEES = {
 }
 # The end of a string literal shaped like a Hub id ("org/name"): from its "/" to its closing quote (the literal
 # counts where a model-naming name is bound to it, see _named_literals).
-_ID_LITERAL_END = rb"/[A-Za-z0-9][A-Za-z0-9_.-]*[\"']"
+_ID_LITERAL_END = rb"/[A-Za-z0-9][A-Za-z0-9_.-]*(?:[:#][A-Za-z0-9_.:#-]*)?[\"']"
 _SPAN, _PIPELINE_SPAN, _URL, _ID_LITERAL = "span", "pipeline", "url", "id-literal"  # besides a fact's name
 
 
@@ -1208,7 +1208,8 @@ def _named_literals(text: PythonText, finds: _Finds, literals: list[tuple[int, i
             continue  # an f-string (a template) or another prefixed literal
         if _DICT_KEY.match(data, end):
             continue  # a dict key ("reward_model/score": ...), not a value
-        repo_id = hub_id(data[start : end - 1].decode("ascii"))
+        # ("ID:subset#500": a dataset's subset and sample count, as ms-swift writes them.)
+        repo_id = hub_id(re.split(r"[:#]", data[start : end - 1].decode("ascii"), maxsplit=1)[0])
         if repo_id is None or text.context(quote) != CODE:
             continue
         kind = _naming_kind(text, quote)
