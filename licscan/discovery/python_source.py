@@ -965,6 +965,7 @@ class _Survey(NamedTuple):
     facts: _FileFacts
     url_hosts: list[tuple[int, int]]  # (start, end) of each Hub host name
     id_literals: list[tuple[int, int]]  # (the "/", just after the closing quote) of each id-shaped literal
+    lazy: bool = False  # a loading callable given as `type=` (a config dict's lazy call)
 
 
 def _survey(data: bytes) -> _Survey:
@@ -988,6 +989,7 @@ def _survey(data: bytes) -> _Survey:
     hits: list[_Hit] = []
     seen: set[int] = set()
     size = len(data)
+    lazy = False
     for start, end in spans:
         if start in seen:
             continue
@@ -1000,8 +1002,10 @@ def _survey(data: bytes) -> _Survey:
             hits.append(_Hit(start, end, after, True))
         elif following == b"=" and data[after + 1 : after + 2] != b"=":
             hits.append(_Hit(start, end, after, False))
+        elif not lazy and _LAZY_BEFORE.search(data, max(0, start - 64), start):
+            lazy = True
     hits.sort(key=lambda hit: hit.start)
-    return _Survey(hits, facts, url_hosts, id_literals)
+    return _Survey(hits, facts, url_hosts, id_literals, lazy)
 
 
 def _fast_parse(text: PythonText, finds: _Finds, facts: _FileFacts, hits: list[_Hit]) -> list[int]:
@@ -1051,6 +1055,9 @@ def _fast_parse(text: PythonText, finds: _Finds, facts: _FileFacts, hits: list[_
 
 # `type=load_dataset` / `type=AutoModel.from_pretrained` in a config dict: a call made later (see _lazy_call_spec).
 _LAZY_TYPE = re.compile(rb"\btype[ \t]*=[ \t]*(?:[A-Za-z_][\w.]*\.)?(?:from_pretrained|load_dataset|snapshot_download|hf_hub_download)\b")
+
+
+_LAZY_BEFORE = re.compile(rb"\btype[ \t]*=[ \t]*(?:[A-Za-z_][\w.]*\.)?\Z")
 
 
 def _lazy_call_lines(text: PythonText) -> set[int]:
@@ -1182,6 +1189,7 @@ _NOT_A_USE = re.compile(
     rb"(?i)push|output|save|upload|export|cache|kagglehub|kaggle|tfds|tensorflow_datasets|torch\.hub|replicate"
 )
 _LINES_BACK = 3
+_PROSE_LINE = re.compile(rb"[ \t]*(?:>>>|\.\.\.[ \t]|#)")
 _DICT_KEY = re.compile(rb"[ \t]*:(?!=)")
 _SPACE_REPO = re.compile(rb"repo_type[ \t]*=[ \t]*[\"']space")
 
@@ -1209,12 +1217,17 @@ def _named_literals(text: PythonText, finds: _Finds, literals: list[tuple[int, i
         if _DICT_KEY.match(data, end):
             continue  # a dict key ("reward_model/score": ...), not a value
         # ("ID:subset#500": a dataset's subset and sample count, as ms-swift writes them.)
+        if _PROSE_LINE.match(data, text.line_start(quote)):
+            continue  # a doctest example or a comment: decided without mapping the file's strings
         repo_id = hub_id(re.split(r"[:#]", data[start : end - 1].decode("ascii"), maxsplit=1)[0])
-        if repo_id is None or text.context(quote) != CODE:
+        if repo_id is None:
             continue
+        # The name first (a search of the line), where the literal stands last (it maps the file's strings).
         kind = _naming_kind(text, quote)
         if kind is None or _SPACE_REPO.search(data, text.line_start(quote), text.line_end(quote)):
             continue  # (a Space is an app, not a model the project runs)
+        if text.context(quote) != CODE:
+            continue
         location = finds.locate(text.lines.line(quote))
         if repo_id in known or (repo_id, location) in places:
             continue
@@ -1283,14 +1296,14 @@ def analyze(
         problem = _full_parse(text, source, finds, facts, None)
         if problem is not None:
             return [], [problem]
-    elif survey.hits or b"type" in data:
+    elif survey.hits or survey.lazy:
         try:
             undecided = _fast_parse(text, finds, facts, survey.hits)
         except _NeedsFullParse:
             finds.occurrences.clear()
             finds.unresolved.clear()
             undecided = sorted({text.lines.line(hit.start) for hit in survey.hits})
-        lazy = _lazy_call_lines(text)
+        lazy = _lazy_call_lines(text) if survey.lazy else set()
         if lazy:
             undecided = sorted(set(undecided) | lazy)
         if undecided:
