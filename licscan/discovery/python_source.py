@@ -452,8 +452,12 @@ def _record(
     depth: int,
     line: int,
     text: Callable[[], str],
+    run_time: bool = False,
 ) -> None:
-    """Add what `call` names to `finds`: Hub ids as occurrences, run-time values as unresolved references."""
+    """Add what `call` names to `finds`: Hub ids as occurrences, run-time values as unresolved references.
+
+    run_time: also list a model argument that is a name, attribute or item known only at run time (not for a
+    call on an expression, `super().from_pretrained(name)`: a library's own plumbing)."""
     targets = spec.targets if spec is not None else ()
     generic = tuple(_Target(None, (keyword.arg,)) for keyword in call.keywords if keyword.arg in _GENERIC_KEYWORDS)
     if not targets and not generic:
@@ -472,8 +476,8 @@ def _record(
     for target in (*targets, *generic):
         argument = _argument(call, target)
         value = evaluator.value(argument, depth)
-        if value is None and target in targets and _run_time_name(argument, spec):
-            value = _Value(None, why=f"known only at run time: {clip(ast.unparse(argument), 60)}")  # type: ignore[arg-type]
+        if value is None and run_time and target in targets and _run_time_name(argument, spec):
+            value = _Value(None, why=f"known only at run time: {clip(_expression_text(argument), 60)}")  # type: ignore[arg-type]
         if value is None:
             continue
         if shown is None:
@@ -503,6 +507,17 @@ def _record(
 
 # What the last part of a name says it holds, for calls that also take objects (pipeline(model=model)).
 _HOLDS_A_NAME = re.compile(r"(?i)(name|path|id|repo|dir|ckpt|checkpoint|pretrain)")
+
+
+def _expression_text(node: ast.expr) -> str:
+    """`args.model_name_or_path`, `config["model"]`: without ast.unparse for the common shapes (it is slow)."""
+    if isinstance(node, ast.Name):
+        return node.id
+    if isinstance(node, ast.Attribute):
+        return f"{_expression_text(node.value)}.{node.attr}"
+    if isinstance(node, ast.Subscript) and isinstance(node.slice, ast.Constant):
+        return f"{_expression_text(node.value)}[{node.slice.value!r}]"
+    return ast.unparse(node)
 
 
 def _run_time_name(node: ast.expr | None, spec: _Spec | None) -> bool:
@@ -787,9 +802,12 @@ class _CallFinder(ast.NodeVisitor):
         if spec is None and name == "dict" and receiver is None:
             spec = _lazy_call_spec(node, self.facts)
         if spec is not None or any(keyword.arg in _GENERIC_KEYWORDS for keyword in node.keywords):
+            on_expression = isinstance(node.func, ast.Attribute) and not isinstance(
+                node.func.value, (ast.Name, ast.Attribute)
+            )
             _record(
                 self.finds, node, spec, self.evaluator, len(self.stack) - 1, node.lineno + self.line_offset,
-                lambda: self._segment(node),
+                lambda: self._segment(node), run_time=not on_expression,
             )
         self.generic_visit(node)
 
@@ -1122,12 +1140,10 @@ def _fast_call(
             raise _NeedsFullParse("receiver")
         return
     line = text.lines.line(chain_start)
-    _record(finds, call, spec, evaluator, 0, line, lambda: text.segment(chain_start, close))
+    _record(finds, call, spec, evaluator, 0, line, lambda: text.segment(chain_start, close), run_time=True)
 
 
 def _may_decide(call: ast.Call, evaluator: _Evaluator, spec: _Spec) -> bool:
-    if any(_run_time_name(_argument(call, target), spec) for target in spec.targets):
-        return True  # listed as a run-time reference
     nodes = [*call.args, *(keyword.value for keyword in call.keywords)]
     try:
         return any(evaluator.value(node, 0) is not None for node in nodes)
