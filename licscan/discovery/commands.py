@@ -61,8 +61,17 @@ _NAMING_WORDS = (b"model", b"Model", b"MODEL", b"tokenizer", b"TOKENIZER", b"pre
 _NAME_WORD = re.compile(rb"(?i)(model|tokenizer|pretrain)|(dataset|data)")
 # Flags and keys of what a run writes or caches (`--output_model_dir`, `--cached_dataset`, `--push_to_hub_model_id`).
 _WRITTEN = re.compile(rb"(?i)output|save|push|upload|export|cache")
-_NAMED_FLAG = re.compile(rb"(?<![\w$.-])--?([A-Za-z][\w.-]*)(?:[ \t]*=[ \t]*|[ \t]+)(?=[\"'$A-Za-z0-9])")
-_NAMED_ASSIGNMENT = re.compile(rb"(?<![\w$.-])([A-Za-z_][\w.-]*)[ \t]*[?:+]?=[ \t]*(?=[\"'$A-Za-z0-9])")
+_NAMING_WORDS_PATTERN = rb"(?:model|Model|MODEL|tokenizer|Tokenizer|TOKENIZER|pretrain|PRETRAIN|data|Data|DATA)"
+_FLAG_TOKEN = re.compile(
+    rb"-(?<![\w$./-]-)(-?(?=[A-Za-z])[A-Za-z0-9_.-]*?" + _NAMING_WORDS_PATTERN + rb"[A-Za-z0-9_.-]*)"
+    rb"(?:[ \t]*=[ \t]*|[ \t]+)(?=[\"'$A-Za-z0-9])"
+)
+_ASSIGNMENT_TOKEN = re.compile(
+    _NAMING_WORDS_PATTERN + rb"([A-Za-z0-9_.-]*)[ \t]*[?:+]?=[ \t]*(?=[\"'$A-Za-z0-9])"
+)
+_TOKEN_CHARS = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-")
+_NOT_BEFORE_NAME = frozenset(b"$/{\\")
+_MAX_NAME = 96
 _WORD = re.compile(rb"""[ \t]*(?:"([^"\n]*)"|'([^'\n]*)'|([^\s"'\\|;&)`]+))""")
 # Shell variables: NAME=value (or export NAME=value) at a line start; $NAME, ${NAME} and ${NAME:-default} uses.
 _SHELL_ASSIGNMENT = re.compile(rb"(?m)^[ \t]*(?:export[ \t]+)?([A-Za-z_][A-Za-z0-9_]*)=")
@@ -153,16 +162,17 @@ def commands_in(
         return Occurrence(ref, where(lines.line(start)), source, clip(_line_around(data, start)), via)
 
     if present.intersection(_NAMING_WORDS):
-        variables = _ShellVariables(data) if b"$" in data else None
-        # (In TOML and INI files `key = value` is the config source's to read.)
-        assignments = not _filename(relpath).endswith((".toml", ".ini", ".cfg", ".conf"))
+        variables = _ShellVariables(data)
+        # (In TOML and INI files `key = value` is the config source's to read; in prose, MODEL_ID=ID lines
+        # are read by _ENV below.)
+        assignments = not _filename(relpath).endswith((".toml", ".ini", ".cfg", ".conf", *_DOC_SUFFIXES))
         for start, kind, value in _named_values(data, assignments):
             if not counts(start):
                 continue
             found = _command_id(value)
             if found is not None:
                 yield occurrence(ModelRef(found, None, kind), start)
-            elif variables is not None and value.startswith("$"):
+            elif value.startswith("$"):
                 resolved, why = variables.value(value, start)
                 if resolved is not None:
                     yield occurrence(ModelRef(resolved[0], None, kind), start, resolved[1])
@@ -211,27 +221,42 @@ def commands_in(
 
 def _named_values(data: bytes, assignments: bool = True) -> Iterator[tuple[int, RefKind, str]]:
     """(offset, kind, value) for each value of a flag or KEY=VALUE whose name holds a naming word: the one
-    value of a model flag, every value (and comma-separated part) of a dataset flag."""
-    for pattern in (_NAMED_FLAG, _NAMED_ASSIGNMENT) if assignments else (_NAMED_FLAG,):
-        for match in pattern.finditer(data):
-            kinds = [RefKind.DATASET if word.group(2) else RefKind.MODEL for word in _NAME_WORD.finditer(match.group(1))]
-            if not kinds or _WRITTEN.search(match.group(1)):
-                continue
-            kind = kinds[-1]
-            position = match.end()
-            for _ in range(_MAX_VALUES if kind is RefKind.DATASET and pattern is _NAMED_FLAG else 1):
-                continued = _CONTINUATION.match(data, position)
-                if continued is not None:
-                    position = continued.end()  # a list of values over several lines ending in "\"
-                word = _WORD.match(data, position)
-                if word is None or word.end() == position:
-                    break
-                text = (word.group(1) or word.group(2) or word.group(3) or b"").decode("utf-8", errors="replace")
-                if text.startswith("-"):
-                    break
-                for part in text.split(","):
-                    yield match.start(), kind, part.split("#", 1)[0].strip()
-                position = word.end()
+    value of a model flag, every value (and comma-separated part) of a dataset flag.
+
+    Both patterns start with a literal (the flag's "-", the naming word) that the engine finds fast; an
+    assignment's name is widened back to its start only where a value follows."""
+    found: list[tuple[int, bytes, int, bool]] = []  # (name start, name, value start, is a flag)
+    for match in _FLAG_TOKEN.finditer(data):
+        found.append((match.start(), match.group(1), match.end(), True))
+    if assignments:
+        for match in _ASSIGNMENT_TOKEN.finditer(data):
+            start = match.start()
+            floor = max(0, start - _MAX_NAME)
+            while start > floor and data[start - 1] in _TOKEN_CHARS:
+                start -= 1
+            if (start and data[start - 1] in _NOT_BEFORE_NAME) or data[start : start + 1] in (b"-", b"."):
+                continue  # part of a path, a variable use, or a flag (read above)
+            found.append((start, data[start : match.end(1)], match.end(), False))
+    for start, name, position, flag in found:
+        if _WRITTEN.search(name):
+            continue
+        kinds = [RefKind.DATASET if word.group(2) else RefKind.MODEL for word in _NAME_WORD.finditer(name)]
+        if not kinds:
+            continue
+        kind = kinds[-1]
+        for _ in range(_MAX_VALUES if kind is RefKind.DATASET and flag else 1):
+            continued = _CONTINUATION.match(data, position)
+            if continued is not None:
+                position = continued.end()  # a list of values over several lines ending in "\\"
+            word = _WORD.match(data, position)
+            if word is None or word.end() == position:
+                break
+            text = (word.group(1) or word.group(2) or word.group(3) or b"").decode("utf-8", errors="replace")
+            if text.startswith("-"):
+                break
+            for part in text.split(","):
+                yield start, kind, part.split("#", 1)[0].strip()
+            position = word.end()
 
 
 class _Placement:
@@ -266,13 +291,23 @@ class _ShellVariables:
     """The literal each shell variable of a script is set to, when it is set once."""
 
     def __init__(self, data: bytes) -> None:
-        self.assigned: dict[str, list[tuple[int, str]]] = {}
+        self.data = data
+        self._assigned: dict[str, list[tuple[int, str]]] | None = None
+
+    @property
+    def assigned(self) -> dict[str, list[tuple[int, str]]]:
+        # Read on the first variable a flag uses: most files never need it.
+        if self._assigned is not None:
+            return self._assigned
+        data = self.data
+        self._assigned = {}
         for match in _SHELL_ASSIGNMENT.finditer(data):
             word = _WORD.match(data, match.end())
             text = b"" if word is None else (word.group(1) or word.group(2) or word.group(3) or b"")
-            self.assigned.setdefault(match.group(1).decode("ascii"), []).append(
+            self._assigned.setdefault(match.group(1).decode("ascii"), []).append(
                 (match.start(), text.decode("utf-8", errors="replace"))
             )
+        return self._assigned
 
     def value(self, use: str, at: int) -> tuple[tuple[str, str] | None, str]:
         """((repo id, via), "") when the use names a Hub id; (None, why) when it is known only at run time;

@@ -41,6 +41,10 @@ TOOL_KEYS = (
 _NAMING_KEY = re.compile(r"(?i)(model|tokenizer|llm|embed|rerank|pretrain)|(dataset|data_?path|hf_hub_url)")
 _KEY_WORDS = (b"model", b"Model", b"MODEL", b"tokenizer", b"TOKENIZER", b"llm", b"LLM", b"embed", b"EMBED",
               b"rerank", b"RERANK", b"pretrain", b"dataset", b"DATASET", b"data_path", b"hf_hub_url")
+# Words whose keys hold a block (a list of datasets) worth parsing the file for; other words' keys only when an
+# id-shaped value stands on their line.
+_BLOCK_WORDS = frozenset({b"dataset", b"DATASET"})
+_VALUE_IS_ID = re.compile(rb"""["']?[ \t]*[:=][ \t]*["']?(?:\$\{[^}\n]*-)?["']?[A-Za-z0-9][\w.-]*/""")
 # Keys that take their meaning from the key above them: axolotl `datasets: [{path: ID}]`, alignment-handbook
 # `dataset_mixture: {datasets: [{id: ID}]}`, verl `model: {path: ID}`, Kubernetes `env: [{name: X, value: ID}]`.
 _INNER_KEYS = frozenset({"path", "id", "name", "repo", "repo_id", "value", "name_or_path"})
@@ -85,8 +89,11 @@ def _may_name_an_id(data: bytes, keys: tuple[str, ...]) -> bool:
             while end < len(data) and data[end] in _KEY_CHARS:
                 end += 1
             key = data[start:end]
-            if (key in wanted or word in _KEY_WORDS) and _VALUE_MAY_BE_ID.match(data, end):
-                return True
+            if key in wanted or word in _BLOCK_WORDS:
+                if _VALUE_MAY_BE_ID.match(data, end):
+                    return True
+            elif word in _KEY_WORDS and _VALUE_IS_ID.match(data, end):
+                return True  # (a key named by a word alone: only for an id on its own line, which is cheap to tell)
             position = data.find(word, end)
     return False
 
