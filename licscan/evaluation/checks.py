@@ -217,10 +217,15 @@ def check_model(
         elif record.territory_note:
             # A conditional territorial clause (e.g. Llama 3.2's EU clause for multimodal models): the
             # reader must judge whether it applies, so it is reported but no territory is excluded.
+            scope = record.scope("territory_note")
+            undecided = ""
+            if "territory_note" in binding.undecided and scope is not None:
+                undecided = (f" It governs {scope.modality} models only, and no card in this model's lineage says "
+                             "its modality (pipeline_tag or tags), so licscan cannot rule it out.")
             findings.append(
                 _finding("LS122", model, binding.ancestor,
-                         f"{record.name} (from {binding.ancestor}) has a territorial clause: {record.territory_note}",
-                         evidence)
+                         f"{record.name} (from {binding.ancestor}) has a territorial clause: {record.territory_note}"
+                         f"{undecided}", evidence)
             )
         duties = obligations_of(record, binding.ancestor)
         if duties:

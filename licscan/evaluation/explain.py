@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from licscan.evaluation.inheritance import conditions_of
-from licscan.evaluation.knowledge import Knowledge
+from licscan.evaluation.knowledge import Knowledge, strongest_first
 from licscan.model import LicenseTerms, Origin, Source
 
 _CONFIDENCE_WORDS = {
@@ -14,7 +14,9 @@ _CONFIDENCE_WORDS = {
 
 
 def _source_lines(sources: tuple[Source, ...]) -> list[str]:
-    return [f"  - {s.citation}{f' <{s.url}>' if s.url else ''} (read {s.date}; {s.confidence})" for s in sources]
+    """The sources a conclusion rests on first (primary, by source type); weaker ones after, as corroboration."""
+    return [f"  - {s.citation}{f' <{s.url}>' if s.url else ''} (read {s.date}; {s.confidence}"
+            f"{f', {s.type}' if s.type else ''})" for s in strongest_first(sources)]
 
 
 def _yes(value: bool) -> str:
@@ -64,6 +66,10 @@ def explain_license(record: LicenseTerms, knowledge: Knowledge) -> str:
         name = newer.name if newer else record.superseded_by
         lines.append(f"\nReplaced by its publisher with {name} ({record.superseded_by}) on {record.superseded_on}: "
                      "a repo's licence depends on the revision; licscan evaluates the pinned revision's.")
+    for scope in record.scopes:
+        governs = ", ".join(filter(None, [f"models {', '.join(scope.models)}" if scope.models else "",
+                                          f"{scope.modality} models" if scope.modality else ""]))
+        lines.append(f"\nScope of {scope.field}: governs {governs} only" + (f". {scope.note}" if scope.note else ""))
     if record.markers:
         lines.append("\nIdentified in a LICENSE file by: " + "; ".join(f'"{m}"' for m in record.markers))
     if record.links:

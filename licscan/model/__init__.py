@@ -14,7 +14,8 @@ from typing import TYPE_CHECKING, Any, Mapping
 if TYPE_CHECKING:
     from licscan.model.findings import (
         CommercialUse, ComputeEstimate, DatasetLicense, EffectiveTerms, EntityListing, Finding, FindingKind,
-        LicenseTerms, ModelReport, NodeLicense, Obligation, Origin, Rule, ScanResult, Severity, Source, Threshold,
+        LicenseTerms, ModelReport, NodeLicense, Obligation, Origin, Rule, ScanResult, Severity, Source, TermScope,
+        Threshold,
         Verdict, Waiver,
     )
     from licscan.model.lineage import (
@@ -245,6 +246,7 @@ _ELSEWHERE = {
     "Waiver": "licscan.model.findings",
     "FindingKind": "licscan.model.findings",
     "Source": "licscan.model.findings",
+    "TermScope": "licscan.model.findings",
     "Threshold": "licscan.model.findings",
     "LicenseTerms": "licscan.model.findings",
     "EntityListing": "licscan.model.findings",
