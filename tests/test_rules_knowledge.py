@@ -385,7 +385,7 @@ def test_explain_a_licence_shows_each_term_with_its_confidence_and_the_sources()
     out = result.output
     assert "naming" in out and '"glm-4"' in out and "[secondary]" in out
     assert "[unconfirmed]" in out  # e.g. its attribution: never shown as a fact
-    assert "githubissues.com/THUDM/GLM-4/219" in out and "(read 2026-09-25; secondary)" in out
+    assert "githubissues.com/THUDM/GLM-4/219" in out and "(read 2026-09-25; secondary, publisher-page)" in out
     llama = runner.invoke(app, ["explain", "llama3.2"]).output
     assert 'Prominently display "Built with Llama". [primary]' in llama
     assert '"Llama 3.2 Version Release Date: September 25, 2024"' in llama

@@ -129,10 +129,27 @@ def explain_lineage(child: str, knowledge: Knowledge) -> str | None:
     return "\n".join(lines) + "\n"
 
 
+# Hub ids (and a template placeholder) that name no licence text: what licscan does with a card that says them.
+_NON_ANSWERS = {
+    "other": "other: the Hub's id for a licence that is not on its list. licscan reads the card's license_name, "
+             "its license_link and the repo's LICENSE / LICENSE-MODEL file (and a NOTICE file in a local model "
+             "folder) to identify the text. With none of them, the licence stays unknown (the uploader may have set terms of its own): the model "
+             "is never treated as clear, and a strict policy fails it (LS111).",
+    "unknown": "unknown: the Hub's id for 'the uploader does not know the licence'. licscan still reads the repo's "
+               "licence file; with none, the licence stays unknown and the model is never treated as clear (LS111).",
+    "license": "license: a card template's placeholder (TRL writes `licence: license`), not a licence. licscan "
+               "reads it as 'no licence declared', notes the placeholder, and the model inherits its base models' "
+               "terms (LS110); with no base model it is unknown (LS111).",
+}
+_NON_ANSWERS["licence"] = _NON_ANSWERS["license"]
+
+
 def explain(name: str, knowledge: Knowledge) -> str | None:
     """What licscan knows under a name: a licence id or slug, a Hub namespace, or a model with rules lineage."""
     wanted = name.strip()
     parts: list[str] = []
+    if wanted.lower() in _NON_ANSWERS and wanted.lower() not in knowledge.aliases:
+        parts.append(_NON_ANSWERS[wanted.lower()] + "\n")
     for key in knowledge.aliases.get(wanted.lower(), ()):
         parts.append(explain_license(knowledge.licenses[key], knowledge))
     origin = knowledge.origins.get(wanted.lower())

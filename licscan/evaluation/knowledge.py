@@ -35,6 +35,7 @@ _LICENSE_KEYS = {
     "territory_exclusions", "territory_note", "use_policy_flow_down", "use_policy", "output_training",
     "output_training_note", "derivatives_must_carry", "markers", "summary", "sources", "unconfirmed",
     "date", "confidence", "secondary", "links", "superseded_by", "superseded_on", "scopes",
+    "members",
 }
 _REQUIRED_LICENSE_KEYS = {"schema", "key", "name", "spdx_id", "commercial_use", "sources"}
 _ORIGINS_KEYS = {"schema", "last_reviewed", "note", "publishers", "unmapped_entities"}
@@ -378,6 +379,7 @@ def parse_license(data: Any, *, file: str) -> LicenseTerms:
         superseded_by=superseded_by,
         superseded_on=superseded_on,
         scopes=_scopes(data.get("scopes"), file=file, rule=key),
+        members=_strings(data.get("members"), file=file, key="members", rule=key),
     )
 
 
@@ -652,6 +654,12 @@ def load_knowledge(rules_dirs: Iterable[str | Path]) -> Knowledge:
     for record in licenses.values():
         if record.superseded_by is not None and record.superseded_by not in licenses:
             raise RuleError(f"'superseded_by' names {record.superseded_by!r}, which has no licence record",
+                            file=next((f for f in reversed(files) if f.endswith(f"{record.key}.yaml")), "rules/licenses"),
+                            rule=record.key)
+    for record in licenses.values():
+        missing = [member for member in record.members if member not in licenses]
+        if missing:
+            raise RuleError(f"'members' names {missing}, which have no licence record",
                             file=next((f for f in reversed(files) if f.endswith(f"{record.key}.yaml")), "rules/licenses"),
                             rule=record.key)
     aliases: dict[str, list[str]] = {}

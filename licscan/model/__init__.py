@@ -224,6 +224,7 @@ class ResolutionSettings:
     # the walk follows them like base_model links, with evidence "licscan-rules".
     extra_parents: Mapping[str, tuple["ParentLink", ...]] = field(default_factory=dict)
     resolve_datasets: bool = True  # resolve the datasets cards name (one API call and README each)
+    project_root: str | None = None  # the scanned project, where local model folders' licence files are read
 
 
 @dataclass(frozen=True)

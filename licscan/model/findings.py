@@ -120,6 +120,7 @@ class LicenseTerms:
     superseded_by: str | None = None  # the licence key the publisher moved to
     superseded_on: str | None = None  # ISO date of that change
     scopes: tuple[TermScope, ...] = ()  # fields that govern only some models (a model list, a modality)
+    members: tuple[str, ...] = ()  # a generic family id (openrail, cc, bsd): the keys of the texts it stands for
 
     def scope(self, name: str) -> TermScope | None:
         """The scope of one field, or None when the field governs every model under the licence."""
