@@ -7,28 +7,10 @@ import os
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
 
 from handmade import HUB_DATA, stand_in_license
-from licscan.cli import app
+from knowledge_scan import messages, model, scan_report
 from licscan.resolution.local import read_local_license
-
-runner = CliRunner()
-
-
-def scan(tmp_path: Path, project: Path) -> dict:
-    out = tmp_path / "report.json"
-    runner.invoke(app, ["scan", str(project), "--json", str(out), "--no-color", "--mirror", str(HUB_DATA)],
-                  env={"LICSCAN_DB_URL": f"sqlite:///{tmp_path / 'cache.db'}"}, catch_exceptions=False)
-    return json.loads(out.read_text())
-
-
-def local_model(report: dict, key: str) -> dict:
-    return next(item for item in report["models"] if item["id"] == key)
-
-
-def findings(model: dict, rule_id: str) -> list[str]:
-    return [f["message"] for f in model["findings"] if f["rule_id"] == rule_id]
 
 
 def folder(tmp_path: Path, card: str, files: dict[str, str]) -> Path:
@@ -46,19 +28,19 @@ def folder(tmp_path: Path, card: str, files: dict[str, str]) -> Path:
 def test_a_folder_whose_card_declares_nothing_is_under_the_deepseek_licence_its_license_file_holds(tmp_path):
     project = folder(tmp_path, "library_name: transformers\n",
                      {"LICENSE": stand_in_license("DEEPSEEK LICENSE AGREEMENT", "Version 1.0, 23 October 2023")})
-    model = local_model(scan(tmp_path, project), "local:models/mine")
-    assert model["effective"]["licenses"] == ["deepseek"]
-    node = model["lineage"]["nodes"][0]
+    item = model(scan_report(tmp_path, HUB_DATA, project=project), "local:models/mine")
+    assert item["effective"]["licenses"] == ["deepseek"]
+    node = item["lineage"]["nodes"][0]
     assert node["license_key"] == "deepseek"
-    assert not any("declares no licence" in text for text in findings(model, "LS111"))
+    assert not any("declares no licence" in text for text in messages(item, "LS111"))
 
 
 def test_a_folder_whose_card_says_mit_beside_a_llama_license_is_the_declared_versus_text_finding(tmp_path):
     project = folder(tmp_path, "license: mit\n", {"LICENSE": stand_in_license("LLAMA 3.1 COMMUNITY LICENSE AGREEMENT")})
-    model = local_model(scan(tmp_path, project), "local:models/mine")
-    (message,) = findings(model, "LS113")
+    item = model(scan_report(tmp_path, HUB_DATA, project=project), "local:models/mine")
+    (message,) = messages(item, "LS113")
     assert "declares mit" in message and "Llama 3.1" in message and "LICENSE" in message
-    assert "llama3.1" in model["effective"]["licenses"]
+    assert "llama3.1" in item["effective"]["licenses"]
 
 
 def test_a_license_model_file_is_read_before_the_code_licence(tmp_path):
@@ -95,13 +77,7 @@ def test_a_gguf_header_whose_general_license_differs_from_the_card_is_the_declar
              files={"gguf-header.json": json.dumps(header)})
     add_repo(mirror, "someone/same-GGUF", {"license": "llama3.1", "base_model": "meta-llama/Llama-3.1-8B"},
              files={"gguf-header.json": json.dumps(header)})
-    project = tmp_path / "project"
-    project.mkdir()
-    (project / "pyproject.toml").write_text('[tool.licscan]\nmodels = ["someone/tune-GGUF", "someone/same-GGUF"]\n')
-    out = tmp_path / "report.json"
-    runner.invoke(app, ["scan", str(project), "--json", str(out), "--mirror", str(mirror)],
-                  env={"LICSCAN_DB_URL": f"sqlite:///{tmp_path / 'cache.db'}"}, catch_exceptions=False)
-    report = json.loads(out.read_text())
-    (message,) = [text for text in findings(local_model(report, "someone/tune-GGUF"), "LS113") if "GGUF" in text]
+    report = scan_report(tmp_path, mirror, "someone/tune-GGUF", "someone/same-GGUF")
+    (message,) = [text for text in messages(model(report, "someone/tune-GGUF"), "LS113") if "GGUF" in text]
     assert "general.license llama3.1" in message and "Apache" in message
-    assert [t for t in findings(local_model(report, "someone/same-GGUF"), "LS113") if "GGUF" in t] == []
+    assert [t for t in messages(model(report, "someone/same-GGUF"), "LS113") if "GGUF" in t] == []

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
-
 import pytest
 from typer.testing import CliRunner
 
 from handmade import HUB_DATA, add_repo, copy_recorded
+from knowledge_scan import messages, model, scan_report
 from licscan.cli import app
 from licscan.config import data_dir
 from licscan.evaluation.explain import explain
@@ -18,28 +16,9 @@ from test_rules_knowledge import PART_A
 runner = CliRunner()
 
 
-def scan(tmp_path: Path, mirror: Path, *models: str) -> dict:
-    project = tmp_path / "project"
-    project.mkdir(exist_ok=True)
-    listed = ", ".join(f'"{m}"' for m in models)
-    (project / "pyproject.toml").write_text(f"[tool.licscan]\nmodels = [{listed}]\n")
-    out = tmp_path / "report.json"
-    runner.invoke(app, ["scan", str(project), "--json", str(out), "--no-color", "--mirror", str(mirror)],
-                  env={"LICSCAN_DB_URL": f"sqlite:///{tmp_path / 'cache.db'}"}, catch_exceptions=False)
-    return json.loads(out.read_text())
-
-
-def model(report: dict, model_id: str) -> dict:
-    return next(item for item in report["models"] if item["id"] == model_id)
-
-
-def messages(item: dict, rule_id: str) -> list[str]:
-    return [f["message"] for f in item["findings"] if f["rule_id"] == rule_id]
-
-
 def test_trl_template_licence_license_on_a_recorded_card_is_no_licence_and_the_adapter_inherits(tmp_path):
     # anon/Z-gpt-oss-9606f0fa is a real card (TRL's template) whose front matter says `licence: license`.
-    item = model(scan(tmp_path, HUB_DATA, "anon/Z-gpt-oss-9606f0fa"), "anon/Z-gpt-oss-9606f0fa")
+    item = model(scan_report(tmp_path, HUB_DATA, "anon/Z-gpt-oss-9606f0fa"), "anon/Z-gpt-oss-9606f0fa")
     (inherits,) = messages(item, "LS110")
     assert "placeholder" in inherits and "inherits the terms of its base models" in inherits
     assert not any("anon/Z-gpt-oss-9606f0fa declares" in text for text in messages(item, "LS111"))
@@ -50,14 +29,14 @@ def test_trl_template_licence_license_on_a_recorded_card_is_no_licence_and_the_a
 def test_other_template_placeholders_are_no_licence_either(tmp_path, fields):
     mirror = copy_recorded(tmp_path / "mirror")
     add_repo(mirror, "someone/trl-tune", {**fields, "base_model": "meta-llama/Llama-3.2-3B"})
-    item = model(scan(tmp_path, mirror, "someone/trl-tune"), "someone/trl-tune")
+    item = model(scan_report(tmp_path, mirror, "someone/trl-tune"), "someone/trl-tune")
     assert any("placeholder" in text for text in messages(item, "LS110"))
     assert item["effective"]["licenses"] == ["llama3.2"]
 
 
 def test_license_other_with_no_name_link_or_file_on_a_recorded_card_stays_unknown(tmp_path):
     # anon/OLMO2-1c0297ec is a real card: `license: other`, nothing else about its licence.
-    item = model(scan(tmp_path, HUB_DATA, "anon/OLMO2-1c0297ec"), "anon/OLMO2-1c0297ec")
+    item = model(scan_report(tmp_path, HUB_DATA, "anon/OLMO2-1c0297ec"), "anon/OLMO2-1c0297ec")
     (unknown,) = [text for text in messages(item, "LS111") if text.startswith("anon/OLMO2-1c0297ec declares")]
     assert "may have set terms of its own" in unknown
     assert item["effective"]["commercial_use"] == "unknown"
@@ -66,7 +45,7 @@ def test_license_other_with_no_name_link_or_file_on_a_recorded_card_stays_unknow
 def test_license_unknown_stays_unknown_even_over_a_permissive_base(tmp_path):
     mirror = copy_recorded(tmp_path / "mirror")
     add_repo(mirror, "someone/unknown-tune", {"license": "unknown", "base_model": "Qwen/Qwen2.5-7B"})
-    item = model(scan(tmp_path, mirror, "someone/unknown-tune"), "someone/unknown-tune")
+    item = model(scan_report(tmp_path, mirror, "someone/unknown-tune"), "someone/unknown-tune")
     assert any("may have set terms of its own" in text for text in messages(item, "LS111"))
     assert item["effective"]["commercial_use"] == "unknown"
 
@@ -77,7 +56,7 @@ def test_a_controlnet_declaring_openrail_over_creativeml_openrail_m_is_read_thro
     add_repo(mirror, "someone/sd-base", {"license": "creativeml-openrail-m"})
     add_repo(mirror, "someone/controlnet-canny", {"license": "openrail", "base_model": "someone/sd-base"})
     add_repo(mirror, "someone/orphan-openrail", {"license": "openrail"})
-    report = scan(tmp_path, mirror, "someone/controlnet-canny", "someone/orphan-openrail")
+    report = scan_report(tmp_path, mirror, "someone/controlnet-canny", "someone/orphan-openrail")
     controlnet = model(report, "someone/controlnet-canny")
     assert controlnet["effective"]["licenses"] == ["creativeml-openrail-m"]
     assert controlnet["effective"]["commercial_use"] == "conditional"

@@ -2,54 +2,34 @@
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
-
 import pytest
-from typer.testing import CliRunner
 
 from handmade import HUB_DATA
-from licscan.cli import app
+from knowledge_scan import messages, model, scan_report
 from licscan.config import data_dir
 from licscan.errors import RuleError
 from licscan.evaluation import evaluate_lineage
 from licscan.evaluation.knowledge import load_knowledge, parse_license
 from licscan.model import CardData, Edge, Lineage, ModelRecord, Relation
 
-runner = CliRunner()
-
-
 @pytest.fixture(scope="module")
 def knowledge():
     return load_knowledge([data_dir("rules")])
 
 
-def scan_recorded(tmp_path: Path, model_id: str) -> dict:
-    project = tmp_path / "project"
-    project.mkdir()
-    (project / "pyproject.toml").write_text(f'[tool.licscan]\nmodels = ["{model_id}"]\n')
-    out = tmp_path / "report.json"
-    runner.invoke(app, ["scan", str(project), "--json", str(out), "--no-color", "--mirror", str(HUB_DATA)],
-                  env={"LICSCAN_DB_URL": f"sqlite:///{tmp_path / 'cache.db'}"}, catch_exceptions=False)
-    return json.loads(out.read_text())
-
-
-def messages(report: dict, rule_id: str) -> list[str]:
-    return [f["message"] for m in report["models"] for f in m["findings"] if f["rule_id"] == rule_id]
-
-
 # Llama 3.2's EU clause withholds rights only for the multimodal models: decided from the recorded cards.
 
 def test_llama_3_2_eu_clause_is_raised_on_the_multimodal_vision_model(tmp_path):
-    report = scan_recorded(tmp_path, "meta-llama/Llama-3.2-11B-Vision-Instruct")
-    assert any("multimodal models" in text for text in messages(report, "LS122"))
+    report = scan_report(tmp_path, HUB_DATA, "meta-llama/Llama-3.2-11B-Vision-Instruct")
+    item = model(report, "meta-llama/Llama-3.2-11B-Vision-Instruct")
+    assert any("multimodal models" in text for text in messages(item, "LS122"))
 
 
 def test_llama_3_2_eu_clause_is_not_raised_on_the_text_only_3b_model(tmp_path):
-    report = scan_recorded(tmp_path, "meta-llama/Llama-3.2-3B")
-    assert messages(report, "LS122") == []
+    item = model(scan_report(tmp_path, HUB_DATA, "meta-llama/Llama-3.2-3B"), "meta-llama/Llama-3.2-3B")
+    assert messages(item, "LS122") == []
     # The rest of the licence still binds it.
-    assert any("Llama 3.2 Community License" in text for text in messages(report, "LS130"))
+    assert any("Llama 3.2 Community License" in text for text in messages(item, "LS130"))
 
 
 def record(repo_id: str, license: str | None, **card) -> ModelRecord:
