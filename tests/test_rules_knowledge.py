@@ -222,20 +222,36 @@ PART_C = {
     "baidu": "CN", "stepfun-ai": "CN", "XiaomiMiMo": "CN", "ByteDance-Seed": "CN", "meta-llama": "US",
     "google": "US", "microsoft": "US", "nvidia": "US", "mistralai": "FR", "tiiuae": "AE", "CohereForAI": "CA",
     "CohereLabs": "CA", "ai21labs": "IL", "stabilityai": "GB", "black-forest-labs": "DE", "allenai": "US",
-    "ibm-granite": "US", "HuggingFaceTB": None, "openai": "US", "LGAI-EXAONE": "KR", "upstage": "KR",
+    "ibm-granite": "US", "HuggingFaceTB": "US", "openai": "US", "LGAI-EXAONE": "KR", "upstage": "KR",
     "sarvamai": "IN", "tokyotech-llm": "JP", "SakanaAI": "JP", "ai-forever": "RU", "yandex": "RU",
     "xai-org": "US", "naver-hyperclovax": "KR",
 }
 
 
+# The namespaces most models and derivatives are pulled from (issue 14), beyond Part C.
+PULLED = {
+    "sentence-transformers": "community", "intfloat": "individual", "Alibaba-NLP": "organisation",
+    "jinaai": "organisation", "nomic-ai": "organisation", "mixedbread-ai": "organisation",
+    "Snowflake": "organisation", "apple": "organisation", "LiquidAI": "organisation", "unsloth": "organisation",
+    "RedHatAI": "organisation", "neuralmagic": "organisation", "NousResearch": "organisation",
+    "mlx-community": "community", "lmstudio-community": "community", "bartowski": "individual",
+    "TheBloke": "individual", "QuantFactory": "community",
+}
+
+
 def test_origins_cover_every_part_c_organisation_with_a_reviewed_date(knowledge):
-    assert set(knowledge.origins) == {namespace.lower() for namespace in PART_C}
+    assert set(knowledge.origins) == {namespace.lower() for namespace in (*PART_C, *PULLED)}
     for namespace, country in PART_C.items():
         origin = knowledge.origins[namespace.lower()]
         assert origin.organization and origin.sources, namespace
         if country is not None:
             assert origin.country == country, namespace
-    assert knowledge.origins_reviewed == "2026-11-22"
+    assert knowledge.origins_reviewed == "2026-12-07"
+    for namespace, account in PULLED.items():
+        origin = knowledge.origins[namespace.lower()]
+        assert origin.account == account and origin.sources, namespace
+        # Names are names: what kind of account it is, or any other note, is said apart.
+        assert "individual" not in origin.organization and "community account" not in origin.organization
     assert knowledge.origins["thudm"].organization == knowledge.origins["zai-org"].organization
     assert knowledge.origins["cohereforai"].organization == knowledge.origins["coherelabs"].organization
     # The HF rename itself is not confirmed in the fact base: the record says so.

@@ -94,6 +94,9 @@ def explain_origin(origins: list[Origin], knowledge: Knowledge) -> str:
     def mark(field: str) -> str:
         return " [unconfirmed]" if field in unconfirmed else f" [{origin.confidence}]"
 
+    if origin.account != "organisation":
+        lines.append(f"Account: {'one person' if origin.account == 'individual' else 'a community of uploaders'}, "
+                     "not an organisation")
     lines.append(f"Country: {origin.country or 'unknown'}{mark('country')}")
     lines.append(f"Parent: {origin.parent or 'none recorded'}{mark('parent')}")
     if origin.listings:

@@ -35,13 +35,16 @@ _LICENSE_KEYS = {
     "territory_exclusions", "territory_note", "use_policy_flow_down", "use_policy", "output_training",
     "output_training_note", "derivatives_must_carry", "markers", "summary", "sources", "unconfirmed",
     "date", "confidence", "secondary", "links", "superseded_by", "superseded_on", "scopes",
-    "members",
+    "members", "standard",
 }
 _REQUIRED_LICENSE_KEYS = {"schema", "key", "name", "spdx_id", "commercial_use", "sources"}
 _ORIGINS_KEYS = {"schema", "last_reviewed", "note", "publishers", "unmapped_entities"}
 _PUBLISHER_KEYS = {
     "namespaces", "organization", "country", "parent", "confidence", "unconfirmed", "sources", "listings", "notes",
+    "account",
 }
+# Who stands behind a namespace: a company or institution, one person, or a community of uploaders.
+_ACCOUNTS = {"organisation", "individual", "community"}
 _LISTING_KEYS = {"list", "entity", "date_added", "citation", "confidence", "source", "notes"}
 _LINEAGE_KEYS = {"schema", "last_reviewed", "note", "edges"}
 _EDGE_KEYS = {"child", "parent", "relation", "confidence", "unconfirmed", "sources", "notes"}
@@ -380,6 +383,7 @@ def parse_license(data: Any, *, file: str) -> LicenseTerms:
         superseded_on=superseded_on,
         scopes=_scopes(data.get("scopes"), file=file, rule=key),
         members=_strings(data.get("members"), file=file, key="members", rule=key),
+        standard=_bool(data.get("standard"), file=file, key="standard", rule=key),
     )
 
 
@@ -456,6 +460,9 @@ def parse_origins(data: Any, *, file: str) -> tuple[dict[str, Origin], str | Non
         if country is not None and not (isinstance(country, str) and re.match(r"^[A-Z]{2}$", country)):
             raise RuleError(f"'country' {country!r} must be an ISO 3166-1 alpha-2 code", file=file, rule=rule)
         confidence = _confidence(item.get("confidence"), file=file, key="confidence", rule=rule, default="unconfirmed")
+        account = item.get("account", "organisation")
+        if account not in _ACCOUNTS:
+            raise RuleError(f"'account' must be one of {sorted(_ACCOUNTS)}, not {account!r}", file=file, rule=rule)
         listings_value = item.get("listings") or []
         if not isinstance(listings_value, list):
             raise RuleError("'listings' must be a list", file=file, rule=rule)
@@ -479,6 +486,7 @@ def parse_origins(data: Any, *, file: str) -> tuple[dict[str, Origin], str | Non
                 unconfirmed=unconfirmed_fields,
                 notes=_optional_text(item.get("notes"), file=file, key="notes", rule=rule),
                 reviewed=reviewed,
+                account=account,
             )
     return origins, reviewed
 

@@ -121,6 +121,7 @@ class LicenseTerms:
     superseded_on: str | None = None  # ISO date of that change
     scopes: tuple[TermScope, ...] = ()  # fields that govern only some models (a model list, a modality)
     members: tuple[str, ...] = ()  # a generic family id (openrail, cc, bsd): the keys of the texts it stands for
+    standard: bool = False  # a standard open licence (OSI, FSF, Creative Commons, open data): duties read in its text
 
     def scope(self, name: str) -> TermScope | None:
         """The scope of one field, or None when the field governs every model under the licence."""
@@ -158,6 +159,7 @@ class Origin:
     unconfirmed: tuple[str, ...] = ()  # fields the registry does not confirm
     notes: str | None = None
     reviewed: str | None = None  # the registry's last_reviewed date
+    account: str = "organisation"  # who stands behind the namespace: "organisation", "individual", "community"
 
     @property
     def known(self) -> bool:
