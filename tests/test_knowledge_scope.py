@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from handmade import HUB_DATA
@@ -10,7 +12,9 @@ from licscan.config import data_dir
 from licscan.errors import RuleError
 from licscan.evaluation import evaluate_lineage
 from licscan.evaluation.knowledge import load_knowledge, parse_license
+from licscan.evaluation.licenses import identify
 from licscan.model import CardData, Edge, Lineage, ModelRecord, Relation
+
 
 @pytest.fixture(scope="module")
 def knowledge():
@@ -118,3 +122,27 @@ def test_standard_licence_duties_are_read_in_the_licence_text(knowledge, key):
     assert any(s.type == "licence-text" and s.confidence == "primary" and ".LICENSE" in s.citation
                for s in record.sources)
     assert record.field_confidence("attribution") == "primary"
+
+
+# Current families: each release's licence as its recorded card declares it, and the record that lists the family.
+FAMILIES = [
+    ("Qwen/Qwen3-235B-A22B-Instruct-2507", "Qwen3", "apache-2.0"),
+    ("Qwen/Qwen3-Next-80B-A3B-Thinking", "Qwen3", "apache-2.0"),
+    ("zai-org/GLM-4.5", "GLM-4.5", "mit"),
+    ("zai-org/GLM-4.6", "GLM-4.6", "mit"),
+    ("zai-org/GLM-5", "GLM-5", "mit"),
+    ("google/gemma-3-4b-it", "Gemma 3", "gemma"),
+    ("google/gemma-3n-E2B-it", "Gemma 3n", "gemma"),
+    ("mistralai/Pixtral-12B-2409", "Pixtral 12B", "apache-2.0"),
+    ("mistralai/Codestral-22B-v0.1", "Codestral 22B", "mnpl"),
+    ("mistralai/Mistral-Large-Instruct-2407", "Mistral Large 2", "mrl"),
+    ("moonshotai/Kimi-K2-Instruct-0905", "Kimi K2", "modified-mit-kimi"),
+]
+
+
+@pytest.mark.parametrize("repo, family, key", FAMILIES)
+def test_each_current_family_release_is_under_the_licence_its_record_lists_it_in(knowledge, repo, family, key):
+    info = json.loads((HUB_DATA / repo / "info.json").read_text())
+    card = CardData(license=info["cardData"].get("license"), license_name=info["cardData"].get("license_name"))
+    assert identify(repo, card, knowledge).key == key
+    assert any(name.startswith(family) for name in knowledge.licenses[key].families)
