@@ -235,21 +235,34 @@ def explain(
 
 @rules_app.command("validate")
 def rules_validate(
-    directory: list[Path] = typer.Argument(None, help="Rules directories (default: the shipped rules)."),
+    directory: list[Path] = typer.Argument(None, metavar="[DIR|POLICY.yaml]...",
+                                           help="Rules directories, or policy files of a project (default: the "
+                                                "shipped rules)."),
 ) -> None:
     """Check rule files: schema, unknown keys, sources and dates; every error names its file and key."""
 
     def run() -> int:
         from licscan.config import data_dir
-        from licscan.evaluation import validate
+        from licscan.evaluation import validate, validate_policy_files
 
-        dirs = tuple(str(item) for item in directory) if directory else (str(data_dir("rules")),)
-        knowledge, errors = validate(dirs)
+        given = list(directory or [])
+        policy_files = [str(item) for item in given if item.suffix in (".yaml", ".yml") and not item.is_dir()]
+        dirs = tuple(str(item) for item in given if str(item) not in policy_files)
+        if not dirs:
+            dirs = (str(data_dir("rules")),) if not policy_files else ()
+        knowledge, errors = validate((str(data_dir("rules")), *dirs) if policy_files else dirs)
+        if knowledge is not None and policy_files:
+            errors = validate_policy_files(policy_files, knowledge)
+            knowledge = None if errors else knowledge
         for error in errors:
             typer.echo(f"licscan: error: {error}", err=True)
+        checked = ", ".join([*dirs, *policy_files])
         if knowledge is None:
-            typer.echo(f"{len(errors)} error{'s' if len(errors) != 1 else ''} in {', '.join(dirs)}", err=True)
+            typer.echo(f"{len(errors)} error{'s' if len(errors) != 1 else ''} in {checked}", err=True)
             return ExitCode.USAGE
+        if policy_files:
+            typer.echo(f"ok: {len(policy_files)} polic{'ies' if len(policy_files) != 1 else 'y'} in {checked}")
+            return ExitCode.PASS
         edges = sum(len(facts) for facts in knowledge.lineage.values())
         typer.echo(
             f"ok: {len(knowledge.licenses)} licences, {len(knowledge.origins)} publisher namespaces, "

@@ -19,7 +19,8 @@ from licscan.evaluation.origin import origin_for
 from licscan.evaluation.policy import apply_policy, select_policy, verdict, waiver_uses
 from licscan.model import EvaluationSettings, Finding, Lineage, ModelReport, Occurrence, Verdict, WaiverUse
 
-__all__ = ["Evaluation", "evaluate", "load", "evaluate_lineage", "validate", "Knowledge", "Policy"]
+__all__ = ["Evaluation", "evaluate", "load", "evaluate_lineage", "validate", "validate_policy_files", "Knowledge",
+           "Policy"]
 
 
 @dataclass(frozen=True)
@@ -134,3 +135,14 @@ def validate(rules_dirs: Iterable[str | Path]) -> tuple[Knowledge | None, list[L
     except LicscanError as exc:
         return None, [exc]
     return knowledge, []
+
+
+def validate_policy_files(paths: Iterable[str | Path], knowledge: Knowledge) -> list[LicscanError]:
+    """Check a project's policy files as the scan would load them (`extends` against the known policies)."""
+    errors: list[LicscanError] = []
+    for path in paths:
+        try:
+            _rules.load_policy_file(path, knowledge.policies)
+        except LicscanError as exc:
+            errors.append(exc)
+    return errors
