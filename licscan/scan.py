@@ -128,6 +128,10 @@ def _evaluate(config, occurrences, local_models, skipped, files_scanned, knowled
     resolved = resolution.resolve(list(roots.values()), settings, store=store)
     lineages = dict(resolved.lineages)
     generated = clock().astimezone(datetime.timezone.utc).replace(microsecond=0)
+    # A waiver names its policy file in reports: relative to the project, so reports do not name the checkout.
+    policy = dataclasses.replace(policy, waivers=tuple(
+        dataclasses.replace(waiver, policy_file=project_label_path(config, waiver.policy_file))
+        for waiver in policy.waivers))
     outcome = evaluation.evaluate(lineages, by_key, knowledge, policy, today=generated.date().isoformat())
     from licscan.model import ScanResult  # resolution's and evaluation's records: not loaded for `discover`
 

@@ -154,9 +154,18 @@ def test_a_waived_finding_keeps_its_finding_and_carries_the_waiver(tmp_path, hub
     assert waived["fails"] is False
     assert waived["waiver"] == {"rule": "LS120", "model": "praxis-test/*",
                                 "reason": "evaluation only, never shipped (LEGAL-12)", "approved_by": "Jo Legal",
-                                "expires": "2027-06-30", "policy_file": str(policy)}
+                                "expires": "2027-06-30", "policy_file": policy.name}  # never the checkout's path
     assert report["waivers"] == [dict(waived["waiver"], status="used", findings=1)]
     assert report["summary"]["waived"] == 1
+
+
+def test_a_waiver_names_its_policy_file_relative_to_the_project(tmp_path, hub):
+    root = make_project(tmp_path, hub, "praxis-test/nc-model", policy="compliance/team.yaml")
+    (root / "compliance").mkdir()
+    (root / "compliance" / "team.yaml").write_text(TEAM)
+    out = tmp_path / "r.json"
+    assert run("scan", str(root), "--json", str(out), env={"SOURCE_DATE_EPOCH": epoch("2027-01-15")}).exit_code == 0
+    assert json.loads(out.read_text())["waivers"][0]["policy_file"] == "compliance/team.yaml"
 
 
 def test_an_expired_waiver_waives_nothing_and_fails_with_its_date(tmp_path, hub):
