@@ -15,8 +15,7 @@ if TYPE_CHECKING:
     from licscan.model.findings import (
         CommercialUse, ComputeEstimate, DatasetLicense, EffectiveTerms, EntityListing, Finding, FindingKind,
         LicenseTerms, ModelReport, NodeLicense, Obligation, Origin, Rule, ScanResult, Severity, Source, TermScope,
-        Threshold,
-        Verdict, Waiver,
+        Threshold, Verdict, Waiver, WaiverUse,
     )
     from licscan.model.lineage import (
         DatasetRecord, Edge, Lineage, ModelRecord, ResolutionResult, ResolutionStats, Unresolved,
@@ -245,6 +244,7 @@ _ELSEWHERE = {
     "CommercialUse": "licscan.model.findings",
     "Severity": "licscan.model.findings",
     "Waiver": "licscan.model.findings",
+    "WaiverUse": "licscan.model.findings",
     "FindingKind": "licscan.model.findings",
     "Source": "licscan.model.findings",
     "TermScope": "licscan.model.findings",
