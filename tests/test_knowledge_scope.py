@@ -106,8 +106,10 @@ def test_qwen_research_naming_duty_does_not_reach_a_qwen2_5_fine_tune(knowledge)
 def test_a_scope_that_names_no_field_or_an_unknown_modality_is_a_rule_error():
     base = {"schema": "licscan-license/1", "key": "x-licence", "name": "X", "spdx_id": "LicenseRef-x",
             "commercial_use": "allowed", "sources": [{"citation": "the text", "date": "2026-01-01"}]}
-    with pytest.raises(RuleError, match="not a field"):
+    with pytest.raises(RuleError, match="not a field a scope can limit"):
         parse_license({**base, "scopes": {"nonsense": {"modality": "text"}}}, file="x.yaml")
+    with pytest.raises(RuleError, match="not a field a scope can limit"):  # a class, not a term: never narrowed
+        parse_license({**base, "scopes": {"commercial_use": {"modality": "text"}}}, file="x.yaml")
     with pytest.raises(RuleError, match="modality"):
         parse_license({**base, "scopes": {"naming": {"modality": "audio"}}}, file="x.yaml")
     with pytest.raises(RuleError, match="'models' or 'modality'"):
