@@ -76,9 +76,7 @@ def test_sarif_of_a_30000_finding_project_is_capped_within_githubs_limits_and_sa
     assert len(run["results"]) == github_sarif.MAX_RESULTS
     assert run["properties"]["omittedResults"] == 5_000 and run["properties"]["findings"] == 30_000
     assert "JSON report" in run["properties"]["omittedNote"]
-    # The schema on a sample of the results: every result has the same shape, and the whole run is 25,000 of them.
-    sample = {**document, "runs": [{**run, "results": run["results"][:200] + run["results"][-200:]}]}
-    assert _schema_errors(sample) == []
+    assert _schema_errors(document) == []  # the whole document, all 25,000 results
 
 
 def test_sarif_puts_failing_findings_first_when_it_must_cut(monkeypatch):
