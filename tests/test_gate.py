@@ -447,3 +447,13 @@ def test_each_ending_exits_as_the_readme_says_through_the_installed_command(endi
     assert report["verdict"] == verdict
     if ending == "model not found":
         assert [f["rule_id"] for f in report["findings"] if f["fails"]] == ["LS103"]
+
+
+def test_a_lockfile_cannot_send_check_outside_the_current_directory(example, monkeypatch):
+    monkeypatch.chdir(example)
+    assert run("lock", ".", "--output", "ci/licscan.lock").exit_code == 1
+    lockfile = example / "ci" / "licscan.lock"
+    data = json.loads(lockfile.read_text())
+    lockfile.write_text(json.dumps({**data, "basedir": "../../../.."}, indent=1, sort_keys=True))
+    result = run("check", "--lockfile", "ci/licscan.lock")
+    assert result.exit_code == 2 and "says its project is '../../../..'" in result.output
