@@ -276,6 +276,23 @@ def rules_validate(
     _guarded(run)
 
 
+@rules_app.command("stats")
+def rules_stats(
+    rules_dir: list[Path] = typer.Option([], "--rules-dir", help="Extra rules directory (overrides shipped rules)."),
+) -> None:
+    """Per licence and publisher: how many facts rest on a primary source, a secondary one, or none."""
+
+    def run() -> int:
+        from licscan.config import data_dir
+        from licscan.evaluation.knowledge import load_knowledge
+        from licscan.evaluation.stats import render_stats
+
+        typer.echo(render_stats(load_knowledge([data_dir("rules"), *rules_dir])), nl=False)
+        return ExitCode.PASS
+
+    _guarded(run)
+
+
 db_app = typer.Typer(help="The metadata cache and scan history (SQLite by default, LICSCAN_DB_URL for PostgreSQL).",
                      no_args_is_help=True)
 app.add_typer(db_app, name="db")

@@ -14,7 +14,7 @@ from licscan.evaluation.compute import estimate
 from licscan.evaluation.datasets import training_data
 from licscan.evaluation.inheritance import effective_terms
 from licscan.evaluation.knowledge import Knowledge, Policy, load_knowledge
-from licscan.evaluation.licenses import check_spdx_id, identify
+from licscan.evaluation.licenses import check_spdx_id, identify, through_family
 from licscan.evaluation.origin import origin_for
 from licscan.evaluation.policy import apply_policy, select_policy, verdict, waiver_uses
 from licscan.model import EvaluationSettings, Finding, Lineage, ModelReport, Occurrence, Verdict, WaiverUse
@@ -51,6 +51,7 @@ def evaluate_lineage(key: str, lineage: Lineage, occurrences: Sequence[Occurrenc
             linked_text=record.linked_license_text, linked_from=record.linked_license_from,
             tags=(*record.card.tags, *record.tags),
         )
+    licenses = through_family(lineage, licenses, knowledge)
     origins = {record.repo_id: origin_for(record.repo_id, knowledge) for record in lineage.nodes}
     root = lineage.nodes[0] if lineage.nodes else None
     training = training_data(lineage, knowledge)
