@@ -42,6 +42,13 @@ class HubStub:
                        "pass" (answer normally: lets a later request of the same repo get the next fault),
                        "slow" (answer after `slow_seconds`), "truncated" (cut JSON body), "reset" (drop the
                        connection), "echo-token" (a 500 whose message repeats the caller's Authorization).
+      file_faults[(repo_id, filename)]
+                       the same, for the next GETs of one file of a repo (after the repo's own faults), plus
+                       "truncated" (Content-Length of the whole file, half the body, then the connection
+                       closes), "drip" (headers at once, then the body one byte every `drip_seconds`) and
+                       "oversized" (the file followed by padding up to `oversized_bytes`). An int status
+                       404 answers EntryNotFound, as the Hub does for a missing file. A dataset's files are
+                       keyed ("datasets/<id>", filename).
       latency          seconds to wait before every answer.
       token            the one token that opens gated repos.
       retry_after      the Retry-After value of injected 429s.
@@ -51,6 +58,9 @@ class HubStub:
         self.root = Path(root)
         self.token = token
         self.faults: dict[str, list[Any]] = {}
+        self.file_faults: dict[tuple[str, str], list[Any]] = {}
+        self.drip_seconds = 0.2
+        self.oversized_bytes = 3_000_000
         self.latency = 0.0
         self.retry_after = 3
         self.slow_seconds = 5.0
@@ -128,6 +138,11 @@ class HubStub:
     def _next_fault(self, repo_id: str) -> Any:
         with self._lock:
             queue = self.faults.get(repo_id)
+            return queue.pop(0) if queue else None
+
+    def _next_file_fault(self, repo_id: str, filename: str) -> Any:
+        with self._lock:
+            queue = self.file_faults.get((repo_id, filename))
             return queue.pop(0) if queue else None
 
     # -- data --------------------------------------------------------------------------------------------
@@ -238,6 +253,37 @@ class _Handler(BaseHTTPRequestHandler):
         self._error(status, None, f"injected {status}", head=head, headers=headers)
         return True
 
+    def _file_fault(self, fault: str, data: bytes, headers: dict[str, str]) -> None:
+        """A file answer that goes wrong after its headers: cut short, dripped, or far larger than asked."""
+        if fault == "oversized":
+            body = data + b"\n" + b"x" * max(0, self.hub.oversized_bytes - len(data) - 1)
+            with self.hub._lock:
+                self.hub._sent.append((urlsplit(self.path).path, None, len(body)))
+            self._send(200, b"", headers, content_type="text/plain; charset=utf-8", length=len(body))
+            try:
+                for start in range(0, len(body), 65536):
+                    self.wfile.write(body[start:start + 65536])
+            except OSError:
+                pass  # the client stopped reading at its cap, as it should
+            self.close_connection = True
+            return
+        self._send(200, b"", headers, content_type="text/plain; charset=utf-8", length=len(data))
+        if fault == "truncated":
+            self.wfile.write(data[: len(data) // 2])
+            self.wfile.flush()
+            self.close_connection = True
+            self.connection.shutdown(2)  # SHUT_RDWR: the client sees the body end early
+            return
+        try:  # "drip": one byte at a time, until the body is sent or the stand-in stops
+            for index in range(len(data)):
+                if self.hub._stopping.wait(self.hub.drip_seconds):
+                    break
+                self.wfile.write(data[index:index + 1])
+                self.wfile.flush()
+        except OSError:
+            pass  # the client gave up, as it should
+        self.close_connection = True
+
     # -- routes ------------------------------------------------------------------------------------------
     def do_GET(self) -> None:
         self._route(head=False)
@@ -257,7 +303,7 @@ class _Handler(BaseHTTPRequestHandler):
                 return
             if "file" in match.groupdict():
                 self._resolve(repo_id, unquote(match["rev"]), unquote(match["file"]), head=head,
-                              find=self.hub._find_dataset)
+                              find=self.hub._find_dataset, fault_key=f"datasets/{repo_id}")
             else:
                 self._api(repo_id, unquote(match["rev"]) if match["rev"] else None, urlsplit(self.path).query,
                           find=self.hub._find_dataset)
@@ -305,7 +351,8 @@ class _Handler(BaseHTTPRequestHandler):
             return
         self._send(200, json.dumps(repo.info).encode())
 
-    def _resolve(self, repo_id: str, revision: str, filename: str, *, head: bool, find=None) -> None:
+    def _resolve(self, repo_id: str, revision: str, filename: str, *, head: bool, find=None,
+                 fault_key: str | None = None) -> None:
         repo, actual = (find or self.hub._find)(repo_id)
         if repo is None and actual is not None:
             self._redirect(f"/{actual}/resolve/{quote(revision, safe='')}/{quote(filename)}", head=head)
@@ -331,6 +378,16 @@ class _Handler(BaseHTTPRequestHandler):
                         headers={"X-Repo-Commit": sha})
             return
         data = target.read_bytes()
+        fault = None if head else self.hub._next_file_fault(fault_key or repo_id, filename)
+        if fault == 404:
+            self._error(404, "EntryNotFound", f"{filename} does not exist on \"{revision}\"",
+                        headers={"X-Repo-Commit": sha})
+            return
+        if fault in ("truncated", "drip", "oversized"):
+            self._file_fault(fault, data, {"X-Repo-Commit": sha})
+            return
+        if self._fault(fault, head):
+            return
         etag = hashlib.sha1(b"blob %d\0" % len(data) + data).hexdigest()  # git's blob id, as the Hub uses
         headers = {"X-Repo-Commit": sha, "ETag": f'"{etag}"', "Accept-Ranges": "bytes"}
         asked = self.headers.get("Range")
