@@ -41,7 +41,9 @@ class HubStub:
                        an int status (429 carries Retry-After and RateLimit headers), a (status, headers) pair,
                        "pass" (answer normally: lets a later request of the same repo get the next fault),
                        "slow" (answer after `slow_seconds`), "truncated" (cut JSON body), "reset" (drop the
-                       connection), "echo-token" (a 500 whose message repeats the caller's Authorization).
+                       connection), "echo-token" (a 500 whose message repeats the caller's Authorization),
+                       "drip" (the answer one byte every `drip_seconds`), "oversized" (a JSON answer of
+                       `oversized_bytes`, streamed as it is generated).
       file_faults[(repo_id, filename)]
                        the same, for the next GETs of one file of a repo (after the repo's own faults), plus
                        "truncated" (Content-Length of the whole file, half the body, then the connection
@@ -66,6 +68,7 @@ class HubStub:
         self.slow_seconds = 5.0
         self._lock = threading.Lock()
         self._requests: list[tuple[str, str]] = []
+        self._headers: list[dict[str, str]] = []
         self._sent: list[tuple[str, str | None, int]] = []  # (path, Range header, body bytes sent) per file GET
         self._stopping = threading.Event()
         self._server: ThreadingHTTPServer | None = None
@@ -115,6 +118,7 @@ class HubStub:
     def clear(self) -> None:
         with self._lock:
             self._requests.clear()
+            self._headers.clear()
             self._sent.clear()
 
     @property
@@ -131,9 +135,16 @@ class HubStub:
     def file_calls(self, method: str | None = None) -> list[tuple[str, str]]:
         return [r for r in self.requests if "/resolve/" in r[1] and (method is None or r[0] == method)]
 
-    def _record(self, method: str, path: str) -> None:
+    def _record(self, method: str, path: str, headers: Any = None) -> None:
         with self._lock:
             self._requests.append((method, path))
+            self._headers.append(dict(headers or {}))
+
+    @property
+    def request_headers(self) -> list[dict[str, str]]:
+        """The headers of every request, in order (as `requests` lists them)."""
+        with self._lock:
+            return list(self._headers)
 
     def _next_fault(self, repo_id: str) -> Any:
         with self._lock:
@@ -239,6 +250,11 @@ class _Handler(BaseHTTPRequestHandler):
             body = b'{"id": "cut", "sha": "0000", "cardData": {"license": "ap'
             self._send(200, body, head=head)
             return True
+        if fault in ("drip", "oversized"):  # a model-info answer dripped, or one JSON string of oversized_bytes
+            self._file_fault(fault, b'{"id": "stub/answer", "sha": "' + b"0" * 40 + b'", "cardData": {"license": "'
+                             if fault == "oversized" else json.dumps({"id": "stub/answer"}).encode(), {},
+                             content_type="application/json; charset=utf-8", tail=b'"}}')
+            return True
         if fault == "echo-token":
             seen = self.headers.get("Authorization", "(none)")
             self._error(500, None, f"Internal error while checking credentials {seen}", head=head)
@@ -253,21 +269,31 @@ class _Handler(BaseHTTPRequestHandler):
         self._error(status, None, f"injected {status}", head=head, headers=headers)
         return True
 
-    def _file_fault(self, fault: str, data: bytes, headers: dict[str, str]) -> None:
-        """A file answer that goes wrong after its headers: cut short, dripped, or far larger than asked."""
+    def _file_fault(self, fault: str, data: bytes, headers: dict[str, str],
+                    content_type: str = "text/plain; charset=utf-8", tail: bytes = b"") -> None:
+        """An answer that goes wrong after its headers: cut short, dripped, or far larger than asked.
+
+        "oversized" sends data, then padding, then tail, up to `oversized_bytes` in all, generated as it
+        goes (the stand-in never holds the whole body).
+        """
         if fault == "oversized":
-            body = data + b"\n" + b"x" * max(0, self.hub.oversized_bytes - len(data) - 1)
+            total = max(self.hub.oversized_bytes, len(data) + len(tail))
             with self.hub._lock:
-                self.hub._sent.append((urlsplit(self.path).path, None, len(body)))
-            self._send(200, b"", headers, content_type="text/plain; charset=utf-8", length=len(body))
+                self.hub._sent.append((urlsplit(self.path).path, None, total))
+            self._send(200, b"", headers, content_type=content_type, length=total)
             try:
-                for start in range(0, len(body), 65536):
-                    self.wfile.write(body[start:start + 65536])
+                self.wfile.write(data)
+                left = total - len(data) - len(tail)
+                block = b"x" * 65536
+                while left > 0:
+                    self.wfile.write(block[:left])
+                    left -= len(block)
+                self.wfile.write(tail)
             except OSError:
                 pass  # the client stopped reading at its cap, as it should
             self.close_connection = True
             return
-        self._send(200, b"", headers, content_type="text/plain; charset=utf-8", length=len(data))
+        self._send(200, b"", headers, content_type=content_type, length=len(data))
         if fault == "truncated":
             self.wfile.write(data[: len(data) // 2])
             self.wfile.flush()
@@ -293,7 +319,7 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _route(self, *, head: bool) -> None:
         path = urlsplit(self.path).path
-        self.hub._record(self.command, path)
+        self.hub._record(self.command, path, self.headers)
         if self.hub.latency:
             self.hub._stopping.wait(self.hub.latency)
         if (match := _DATASET_API.match(path) or _DATASET_RESOLVE.match(path)) and not (head and "file" not in
