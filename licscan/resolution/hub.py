@@ -22,12 +22,14 @@ from huggingface_hub.errors import (
     RevisionNotFoundError,
 )
 
+from licscan.cards import is_repo_id
 from licscan.errors import redact
 from licscan.gguf_header import PREFIX_BYTES, gguf_file_of, read_general
 from licscan.model import ResolutionSettings, UnresolvedReason
 from licscan.resolution.cache import CacheSource
 from licscan.resolution.interface import FetchFailure, PendingFiles, RepoSnapshot, SourceCounters
 from licscan.resolution.store import Head, MetadataStore
+from licscan.untrusted import valid_text
 
 try:  # huggingface_hub 2.x speaks httpx2, 1.x httpx; both name their transport errors alike.
     import httpx2 as _httpx
@@ -190,24 +192,10 @@ class HubSource:
                 self._store.put_miss(repo_id, _miss_reason(bool(self.secrets)), info.detail, secrets=self.secrets,
                                      at=self._now())
             return info
-        canonical = info.id or repo_id
-        sha = info.sha
-        files = tuple(s.rfilename for s in (info.siblings or ()) if getattr(s, "rfilename", None))
-        card_data = _card_data(info)
-        gated = info.gated if isinstance(info.gated, str) else ("manual" if info.gated is True else None)
-        base = RepoSnapshot(
-            requested_id=repo_id,
-            repo_id=canonical,
-            sha=sha,
-            source=self.name,
-            author=info.author,
-            gated=gated,
-            tags=tuple(str(t) for t in (info.tags or ())),
-            card_data=card_data,
-            files=files,
-            authenticated=bool(self.secrets),
-            parameters=_parameters(info),
-        )
+        base = _snapshot_of(info, repo_id, self.name, authenticated=bool(self.secrets))
+        if isinstance(base, FetchFailure):
+            return base
+        canonical, sha = base.repo_id, base.sha
         cached = self._store.get_snapshot(canonical, sha) if (self._store is not None and sha) else None
         if cached is not None and self._reusable(cached):
             self.counters.add(cache_hits=1)
@@ -459,11 +447,10 @@ class HubSource:
                                                                               timeout=self._settings.timeout))
         if isinstance(info, FetchFailure):
             return info
-        files = tuple(s.rfilename for s in (info.siblings or ()) if getattr(s, "rfilename", None))
-        gated = info.gated if isinstance(info.gated, str) else ("manual" if info.gated is True else None)
-        snapshot = RepoSnapshot(requested_id=repo_id, repo_id=info.id or repo_id, sha=info.sha, source=self.name,
-                                author=info.author, gated=gated, tags=tuple(str(t) for t in (info.tags or ())),
-                                card_data=_card_data(info), files=files)
+        snapshot = _snapshot_of(info, repo_id, self.name)
+        if isinstance(snapshot, FetchFailure):
+            return snapshot
+        files = snapshot.files
         notes: list[str] = []
         missing: list[tuple[str, str]] = []
         texts: dict[str, bytes | None] = {}
@@ -557,6 +544,34 @@ class _Missing:
     reason: UnresolvedReason = UnresolvedReason.NETWORK
 
 
+def _snapshot_of(info: Any, repo_id: str, source: str, *, authenticated: bool = False) -> RepoSnapshot | FetchFailure:
+    """What an API answer says of a repo, its files still to read; every string made valid Unicode. An answer
+    whose id or sha is not one (`../../etc`) is refused: the id becomes a node id, a cache key and a folder."""
+    named = getattr(info, "id", None) or repo_id
+    sha = getattr(info, "sha", None)
+    if not (isinstance(named, str) and is_repo_id(named)):
+        return FetchFailure(repo_id, UnresolvedReason.MALFORMED,
+                            f"the Hub's answer names the repo {str(named)[:100]!r}, which is not a repo id")
+    if sha is not None and not (isinstance(sha, str) and _COMMIT.fullmatch(sha)):
+        return FetchFailure(repo_id, UnresolvedReason.MALFORMED,
+                            f"the Hub's answer gives the revision {str(sha)[:100]!r}, which is not a commit id")
+    files = valid_text([s.rfilename for s in (info.siblings or ()) if isinstance(getattr(s, "rfilename", None), str)])
+    gated = info.gated if isinstance(info.gated, str) else ("manual" if info.gated is True else None)
+    return RepoSnapshot(
+        requested_id=repo_id,
+        repo_id=named,
+        sha=sha,
+        source=source,
+        author=valid_text(info.author) if isinstance(info.author, str) else None,  # type: ignore[arg-type]
+        gated=valid_text(gated) if gated else None,  # type: ignore[arg-type]
+        tags=tuple(valid_text([str(t) for t in (info.tags or ())])),  # type: ignore[arg-type]
+        card_data=valid_text(_card_data(info)),  # type: ignore[arg-type]
+        files=tuple(files),  # type: ignore[arg-type]
+        authenticated=authenticated,
+        parameters=_parameters(info),
+    )
+
+
 def _card_data(info: Any) -> dict[str, Any] | None:
     card = getattr(info, "card_data", None)
     if card is None:
@@ -581,18 +596,13 @@ def name_or_path(config: bytes) -> str | None:
     except ValueError:
         return None
     value = data.get("_name_or_path") if isinstance(data, dict) else None
-    return value.strip()[:300] if isinstance(value, str) and value.strip() else None
+    return valid_text(value.strip()[:300]) if isinstance(value, str) and value.strip() else None  # type: ignore[return-value]
 
 
 def _parameters(info: Any) -> int | None:
     """The total parameter count from the API's safetensors metadata, when the Hub computed it."""
     total = getattr(getattr(info, "safetensors", None), "total", None)
     return total if isinstance(total, int) and not isinstance(total, bool) and total > 0 else None
-
-
-def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip()
-    return text.splitlines()[0] if text else ""
 
 
 def _server_message(exc: Exception) -> str:
