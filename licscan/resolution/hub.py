@@ -260,6 +260,7 @@ class HubSource:
         self.counters.add(revalidations=1)
         try:
             self._wait_turn()
+            _bounded_session()
             meta = get_hf_file_metadata(hf_hub_url(canonical, probe, revision="main", endpoint=self._endpoint),
                                         timeout=self._settings.timeout)
         except Exception:  # noqa: BLE001 - any doubt is settled by the API call that follows
