@@ -178,3 +178,26 @@ def test_a_compressed_answer_is_refused_though_identity_was_asked(stub_settings,
     (gap,) = _walk(stub_settings(), "licscan-test/base").lineages["licscan-test/base"].unresolved
     assert gap.reason is UnresolvedReason.MALFORMED and "compressed" in gap.detail
     assert all(headers.get("Accept-Encoding") == "identity" for headers in hub_stub.request_headers)
+
+
+def test_a_licence_file_answered_429_waits_what_retry_after_says_then_is_read(stub_settings, hub_stub):
+    hub_stub.retry_after = 7
+    hub_stub.file_faults[("licscan-test/with-license", "LICENSE")] = [429]
+    sleeps = Sleeps()
+    lineage = _walk(stub_settings(), "licscan-test/with-license", sleep=sleeps).lineages["licscan-test/with-license"]
+    assert sleeps == [7.0]
+    assert lineage.nodes[0].license_text and lineage.unresolved == ()
+
+
+def test_a_licence_file_that_keeps_failing_leaves_the_node_incomplete_with_the_reason(stub_settings, hub_stub):
+    hub_stub.file_faults[("licscan-test/with-license", "LICENSE")] = [503] * 10
+    sleeps = Sleeps()
+    lineage = _walk(stub_settings(max_retries=2), "licscan-test/with-license",
+                    sleep=sleeps).lineages["licscan-test/with-license"]
+    assert sleeps == [1.0, 2.0]
+    node = lineage.nodes[0]
+    assert node.repo_id == "licscan-test/with-license" and node.license_text is None
+    (gap,) = [gap for gap in lineage.unresolved if gap.repo_id == node.repo_id]
+    assert gap.reason is UnresolvedReason.NETWORK and gap.reason.transient
+    assert gap.detail == ("evidence missing: LICENSE could not be read: the Hub answered HTTP 503: injected 503 "
+                          "(gave up after 3 attempts)")
