@@ -19,7 +19,11 @@ from licscan.model import (
     ModelRecord,
     NodeLicense,
     Origin,
+    UnresolvedReason,
 )
+
+
+_NOT_THERE = (UnresolvedReason.NOT_FOUND, UnresolvedReason.INVALID_ID)
 
 
 def _finding(rule_id: str, model: str, ancestor: str, message: str, evidence: dict[str, str | None]) -> Finding:
@@ -89,6 +93,17 @@ def check_model(
     for item in lineage.unresolved:
         via = f", named by {item.referenced_by}" if item.referenced_by else ""
         detail = f": {item.detail}" if item.detail else ""
+        if not lineage.nodes and item.referenced_by is None and item.reason in _NOT_THERE:
+            # The Hub's answer about the id the project itself names: a lasting fact, not an outage.
+            findings.append(
+                _finding(
+                    "LS103", model, item.repo_id,
+                    f"the project names {item.repo_id}, which does not exist on the Hub "
+                    f"({item.reason.value}){detail}",
+                    {"reason": item.reason.value},
+                )
+            )
+            continue
         findings.append(
             _finding(
                 "LS100", model, item.repo_id,

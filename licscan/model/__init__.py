@@ -15,7 +15,7 @@ if TYPE_CHECKING:
     from licscan.model.findings import (
         CommercialUse, ComputeEstimate, DatasetLicense, EffectiveTerms, EntityListing, Finding, FindingKind,
         LicenseTerms, ModelReport, NodeLicense, Obligation, Origin, Rule, ScanResult, Severity, Source, Threshold,
-        Verdict, Waiver,
+        Verdict, Waiver, WaiverUse,
     )
     from licscan.model.lineage import (
         DatasetRecord, Edge, Lineage, ModelRecord, ResolutionResult, ResolutionStats, Unresolved,
@@ -243,6 +243,7 @@ _ELSEWHERE = {
     "CommercialUse": "licscan.model.findings",
     "Severity": "licscan.model.findings",
     "Waiver": "licscan.model.findings",
+    "WaiverUse": "licscan.model.findings",
     "FindingKind": "licscan.model.findings",
     "Source": "licscan.model.findings",
     "Threshold": "licscan.model.findings",

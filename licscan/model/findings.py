@@ -52,6 +52,8 @@ class FindingKind(str, enum.Enum):
     ORIGIN = "origin"
     ENTITY_LIST = "entity-list"
     UNRESOLVED = "unresolved"
+    NOT_FOUND = "not-found"  # the project names a model the Hub says does not exist
+    WAIVER = "waiver"  # a policy waiver that no longer holds (expired)
 
 
 @dataclass(frozen=True)
@@ -223,6 +225,16 @@ class Waiver:
 
 
 @dataclass(frozen=True)
+class WaiverUse:
+    """What one waiver of the policy did in a scan: 'used' (it waived failing findings), 'expired' (its date
+    has passed, so it waived nothing) or 'stale' (it matched no failing finding: the list is rotting)."""
+
+    waiver: Waiver
+    status: str  # "used" | "expired" | "stale"
+    findings: int = 0  # the failing findings it covered (or, expired, would have covered)
+
+
+@dataclass(frozen=True)
 class Finding:
     rule_id: str
     kind: FindingKind
@@ -269,6 +281,7 @@ class ScanResult:
     files_scanned: int = 0
     settings: Mapping[str, Any] = field(default_factory=dict)
     license_records: Mapping[str, LicenseTerms] = field(default_factory=dict)  # every licence that binds a model
+    waivers: tuple[WaiverUse, ...] = ()  # the policy's waivers and what each did in this scan
 
 
 @dataclass(frozen=True)
