@@ -250,24 +250,44 @@ def rules_validate(
         dirs = tuple(str(item) for item in given if str(item) not in policy_files)
         if not dirs:
             dirs = (str(data_dir("rules")),) if not policy_files else ()
-        knowledge, errors = validate((str(data_dir("rules")), *dirs) if policy_files else dirs)
-        if knowledge is not None and policy_files:
-            errors = validate_policy_files(policy_files, knowledge)
-            knowledge = None if errors else knowledge
+        shipped = str(data_dir("rules"))
+        beneath = () if dirs == (shipped,) else (shipped,)
+        # A scan reads other directories over the shipped rules: their policies may extend default or strict.
+        knowledge, errors = validate(dirs, beneath=beneath) if dirs else (None, [])
+        if not errors and policy_files:
+            errors = validate_policy_files(policy_files, [*beneath, *dirs])
         for error in errors:
             typer.echo(f"licscan: error: {error}", err=True)
         checked = ", ".join([*dirs, *policy_files])
-        if knowledge is None:
+        if errors:
             typer.echo(f"{len(errors)} error{'s' if len(errors) != 1 else ''} in {checked}", err=True)
             return ExitCode.USAGE
-        if policy_files:
-            typer.echo(f"ok: {len(policy_files)} polic{'ies' if len(policy_files) != 1 else 'y'} in {checked}")
-            return ExitCode.PASS
-        edges = sum(len(facts) for facts in knowledge.lineage.values())
-        typer.echo(
-            f"ok: {len(knowledge.licenses)} licences, {len(knowledge.origins)} publisher namespaces, "
-            f"{edges} lineage edges, {len(knowledge.policies)} policies in {', '.join(dirs)}"
-        )
+        counts = []
+        if knowledge is not None:
+            edges = sum(len(facts) for facts in knowledge.lineage.values())
+            counts = [(len(knowledge.licenses), "licence", "licences"),
+                      (len(knowledge.origins), "publisher namespace", "publisher namespaces"),
+                      (edges, "lineage edge", "lineage edges")]
+        policies = (len(knowledge.policies) if knowledge is not None else 0) + len(policy_files)
+        counts.append((policies, "policy", "policies"))
+        typer.echo("ok: " + ", ".join(f"{n} {one if n == 1 else many}" for n, one, many in counts) + f" in {checked}")
+        return ExitCode.PASS
+
+    _guarded(run)
+
+
+@rules_app.command("stats")
+def rules_stats(
+    rules_dir: list[Path] = typer.Option([], "--rules-dir", help="Extra rules directory (overrides shipped rules)."),
+) -> None:
+    """Per licence and publisher: how many facts rest on a primary source, a secondary one, or none."""
+
+    def run() -> int:
+        from licscan.config import data_dir
+        from licscan.evaluation.knowledge import load_knowledge
+        from licscan.evaluation.stats import render_stats
+
+        typer.echo(render_stats(load_knowledge([data_dir("rules"), *rules_dir])), nl=False)
         return ExitCode.PASS
 
     _guarded(run)

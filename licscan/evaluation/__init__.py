@@ -14,7 +14,7 @@ from licscan.evaluation.compute import estimate
 from licscan.evaluation.datasets import training_data
 from licscan.evaluation.inheritance import effective_terms
 from licscan.evaluation.knowledge import Knowledge, Policy, load_knowledge
-from licscan.evaluation.licenses import check_spdx_id, identify
+from licscan.evaluation.licenses import check_spdx_id, identify, through_family
 from licscan.evaluation.origin import origin_for
 from licscan.evaluation.policy import apply_policy, select_policy, verdict, waiver_uses
 from licscan.model import EvaluationSettings, Finding, Lineage, ModelReport, Occurrence, Verdict, WaiverUse
@@ -51,6 +51,7 @@ def evaluate_lineage(key: str, lineage: Lineage, occurrences: Sequence[Occurrenc
             linked_text=record.linked_license_text, linked_from=record.linked_license_from,
             tags=(*record.card.tags, *record.tags),
         )
+    licenses = through_family(lineage, licenses, knowledge)
     origins = {record.repo_id: origin_for(record.repo_id, knowledge) for record in lineage.nodes}
     root = lineage.nodes[0] if lineage.nodes else None
     training = training_data(lineage, knowledge)
@@ -97,10 +98,13 @@ _PARSERS = {
 }
 
 
-def validate(rules_dirs: Iterable[str | Path]) -> tuple[Knowledge | None, list[LicscanError]]:
+def validate(rules_dirs: Iterable[str | Path], *,
+             beneath: Sequence[str | Path] = ()) -> tuple[Knowledge | None, list[LicscanError]]:
     """Check every rules file on its own and then together, collecting every error (not only the first).
 
-    Each error names its file and the rule or key. The Knowledge is returned when there are none.
+    Each error names its file and the rule or key. The Knowledge is returned when there are none. A policy
+    may extend one of the policies in `beneath` (the shipped rules, which a scan reads first); those
+    directories are not checked themselves.
     """
     errors: list[LicscanError] = []
     dirs = [Path(item) for item in rules_dirs]
@@ -131,14 +135,19 @@ def validate(rules_dirs: Iterable[str | Path]) -> tuple[Knowledge | None, list[L
     if errors:
         return None, errors
     try:
-        knowledge = load_knowledge(dirs)
+        extendable = load_knowledge(beneath).policies if beneath else None
+        knowledge = load_knowledge(dirs, extendable=extendable)
     except LicscanError as exc:
         return None, [exc]
     return knowledge, []
 
 
-def validate_policy_files(paths: Iterable[str | Path], knowledge: Knowledge) -> list[LicscanError]:
-    """Check a project's policy files as the scan would load them (`extends` against the known policies)."""
+def validate_policy_files(paths: Iterable[str | Path], rules_dirs: Sequence[str | Path]) -> list[LicscanError]:
+    """Check a project's policy files as a scan would load them (`extends` against the rules' policies)."""
+    try:
+        knowledge = load_knowledge(rules_dirs)
+    except LicscanError as exc:
+        return [exc]
     errors: list[LicscanError] = []
     for path in paths:
         try:

@@ -21,6 +21,7 @@ from licscan.model import (
     ParentLink,
     Relation,
     Source,
+    TermScope,
     Threshold,
     Waiver,
 )
@@ -36,13 +37,17 @@ _LICENSE_KEYS = {
     "commercial_use", "permissive", "thresholds", "registration_required", "attribution", "naming",
     "territory_exclusions", "territory_note", "use_policy_flow_down", "use_policy", "output_training",
     "output_training_note", "derivatives_must_carry", "markers", "summary", "sources", "unconfirmed",
-    "date", "confidence", "secondary", "links", "superseded_by", "superseded_on",
+    "date", "confidence", "secondary", "links", "superseded_by", "superseded_on", "scopes",
+    "members", "standard",
 }
 _REQUIRED_LICENSE_KEYS = {"schema", "key", "name", "spdx_id", "commercial_use", "sources"}
 _ORIGINS_KEYS = {"schema", "last_reviewed", "note", "publishers", "unmapped_entities"}
 _PUBLISHER_KEYS = {
     "namespaces", "organization", "country", "parent", "confidence", "unconfirmed", "sources", "listings", "notes",
+    "account",
 }
+# Who stands behind a namespace: a company or institution, one person, or a community of uploaders.
+_ACCOUNTS = {"organisation", "individual", "community"}
 _LISTING_KEYS = {"list", "entity", "date_added", "citation", "confidence", "source", "notes"}
 _LINEAGE_KEYS = {"schema", "last_reviewed", "note", "edges"}
 _EDGE_KEYS = {"child", "parent", "relation", "confidence", "unconfirmed", "sources", "notes"}
@@ -52,6 +57,12 @@ _THRESHOLD_KEYS = {"flop", "meaning", "confidence", "sources", "notes"}
 _POLICY_KEYS = {"schema", "name", "description", "extends", "fail_on", "reason", "fail_closed", "waivers"}
 _WAIVER_KEYS = {"rule", "model", "reason", "approved_by", "expires"}
 _CONFIDENCE = {"primary", "secondary", "unconfirmed"}
+# Source types, strongest first: a legal conclusion rests on the first kinds; the last ones only corroborate.
+SOURCE_TYPES = ("licence-text", "regulation", "registry-filing", "publisher-page", "reference-work", "press", "blog")
+# The kinds of source that can carry a primary fact: the text itself, the law, a filing, the publisher's own page.
+PRIMARY_SOURCE_TYPES = frozenset(SOURCE_TYPES[:4])
+_SCOPE_KEYS = {"models", "modality", "note"}
+_MODALITIES = {"multimodal", "text"}
 _OUTPUT_TRAINING = {"allowed", "restricted", "prohibited", "unknown"}
 _METRICS = {"mau", "dau", "annual-revenue-usd", "monthly-revenue-usd"}
 _TERRITORY = re.compile(r"^(?:[A-Z]{2}|EU)$")
@@ -204,7 +215,7 @@ def _sources(value: Any, *, file: str, rule: str | None, required: bool = True) 
         where = f"sources[{index}]"
         if not isinstance(item, Mapping):
             raise RuleError(f"{where} must be a mapping", file=file, rule=rule)
-        unknown = set(item) - {"citation", "url", "date", "confidence"}
+        unknown = set(item) - {"citation", "url", "date", "confidence", "type"}
         if unknown:
             raise RuleError(f"{where} has unknown keys {sorted(unknown)}", file=file, rule=rule)
         citation = item.get("citation")
@@ -219,9 +230,56 @@ def _sources(value: Any, *, file: str, rule: str | None, required: bool = True) 
                 date=_date(item.get("date"), file=file, key=f"{where}.date", rule=rule),
                 confidence=confidence,
                 url=_optional_text(item.get("url"), file=file, key=f"{where}.url", rule=rule),
+                type=_source_type(item.get("type"), confidence, where=where, file=file, rule=rule),
             )
         )
     return tuple(sources)
+
+
+def _source_type(value: Any, confidence: str, *, where: str, file: str, rule: str | None) -> str | None:
+    """A source's type; a press report or a blog cannot be the primary source of a fact."""
+    if value is None:
+        return None
+    if value not in SOURCE_TYPES:
+        raise RuleError(f"{where}.type must be one of {list(SOURCE_TYPES)}, not {value!r}", file=file, rule=rule)
+    if confidence == "primary" and value not in PRIMARY_SOURCE_TYPES:
+        raise RuleError(f"{where} is a {value} source, which cannot be primary (use confidence: secondary)",
+                        file=file, rule=rule)
+    return str(value)
+
+
+def strongest_first(sources: Iterable[Source]) -> tuple[Source, ...]:
+    """Sources in the order a conclusion rests on them: primary before secondary, then by source type."""
+    rank = {name: index for index, name in enumerate(SOURCE_TYPES)}
+    order = {"primary": 0, "secondary": 1, "unconfirmed": 2}
+    return tuple(sorted(sources, key=lambda s: (order.get(s.confidence, 3), rank.get(s.type or "", len(rank)))))
+
+
+def _scopes(value: Any, *, file: str, rule: str) -> tuple[TermScope, ...]:
+    """`scopes:` maps a field to the models or modality its text governs."""
+    if value is None:
+        return ()
+    if not isinstance(value, Mapping):
+        raise RuleError("'scopes' must map a field to {models, modality, note}", file=file, rule=rule)
+    scopes = []
+    for name, item in value.items():
+        where = f"scopes.{name}"
+        if name not in _LICENSE_KEYS or name in {"schema", "key", "sources", "scopes"}:
+            raise RuleError(f"{where}: {name!r} is not a field a scope can limit", file=file, rule=rule)
+        if not isinstance(item, Mapping) or not item:
+            raise RuleError(f"{where} must give 'models' or 'modality'", file=file, rule=rule)
+        unknown = set(item) - _SCOPE_KEYS
+        if unknown:
+            raise RuleError(f"{where} has unknown keys {sorted(unknown)}", file=file, rule=rule)
+        models = _strings(item.get("models"), file=file, key=f"{where}.models", rule=rule)
+        modality = item.get("modality")
+        if modality is not None and modality not in _MODALITIES:
+            raise RuleError(f"{where}.modality must be one of {sorted(_MODALITIES)}", file=file, rule=rule)
+        if not models and modality is None:
+            raise RuleError(f"{where} must give 'models' or 'modality'", file=file, rule=rule)
+        scopes.append(TermScope(field=str(name), models=models, modality=modality,
+                                note=_optional_text(item.get("note"), file=file, key=f"{where}.note", rule=rule)))
+    return tuple(scopes)
 
 
 def _load_yaml(path: Path) -> Any:
@@ -329,6 +387,9 @@ def parse_license(data: Any, *, file: str) -> LicenseTerms:
         use_policy=_optional_text(data.get("use_policy"), file=file, key="use_policy", rule=key),
         superseded_by=superseded_by,
         superseded_on=superseded_on,
+        scopes=_scopes(data.get("scopes"), file=file, rule=key),
+        members=_strings(data.get("members"), file=file, key="members", rule=key),
+        standard=_bool(data.get("standard"), file=file, key="standard", rule=key),
     )
 
 
@@ -344,11 +405,12 @@ def _listing(listing: Any, *, where: str, file: str, rule: str | None, default_e
     if not isinstance(source, Mapping) or not isinstance(source.get("citation"), str) or not source["citation"].strip():
         raise RuleError(f"{where}.source must give the 'citation' and 'date' licscan read the listing in",
                         file=file, rule=rule)
-    unknown = set(source) - {"citation", "url", "date"}
+    unknown = set(source) - {"citation", "url", "date", "type"}
     if unknown:
         raise RuleError(f"{where}.source has unknown keys {sorted(unknown)}", file=file, rule=rule)
     confidence = _confidence(listing.get("confidence"), file=file, key=f"{where}.confidence", rule=rule,
                              default="secondary")
+    source_type = _source_type(source.get("type"), confidence, where=f"{where}.source", file=file, rule=rule)
     date_added = listing.get("date_added")
     return EntityListing(
         list_name=str(listing["list"]),
@@ -361,6 +423,7 @@ def _listing(listing: Any, *, where: str, file: str, rule: str | None, default_e
             date=_date(source.get("date"), file=file, key=f"{where}.source.date", rule=rule),
             confidence=confidence,
             url=_optional_text(source.get("url"), file=file, key=f"{where}.source.url", rule=rule),
+            type=source_type,
         ),
         notes=_optional_text(listing.get("notes"), file=file, key=f"{where}.notes", rule=rule),
     )
@@ -403,6 +466,9 @@ def parse_origins(data: Any, *, file: str) -> tuple[dict[str, Origin], str | Non
         if country is not None and not (isinstance(country, str) and re.match(r"^[A-Z]{2}$", country)):
             raise RuleError(f"'country' {country!r} must be an ISO 3166-1 alpha-2 code", file=file, rule=rule)
         confidence = _confidence(item.get("confidence"), file=file, key="confidence", rule=rule, default="unconfirmed")
+        account = item.get("account", "organisation")
+        if account not in _ACCOUNTS:
+            raise RuleError(f"'account' must be one of {sorted(_ACCOUNTS)}, not {account!r}", file=file, rule=rule)
         listings_value = item.get("listings") or []
         if not isinstance(listings_value, list):
             raise RuleError("'listings' must be a list", file=file, rule=rule)
@@ -426,6 +492,7 @@ def parse_origins(data: Any, *, file: str) -> tuple[dict[str, Origin], str | Non
                 unconfirmed=unconfirmed_fields,
                 notes=_optional_text(item.get("notes"), file=file, key="notes", rule=rule),
                 reviewed=reviewed,
+                account=account,
             )
     return origins, reviewed
 
@@ -640,8 +707,10 @@ def parse_policy(data: Any, *, file: str, bases: Mapping[str, Policy] | None = N
     )
 
 
-def _resolve_policies(found: list[tuple[str, Any]], policies: dict[str, Policy]) -> None:
-    """Parse policy files whose bases may come later in the list (or from an earlier rules directory)."""
+def _resolve_policies(found: list[tuple[str, Any]], policies: dict[str, Policy],
+                      extendable: Mapping[str, Policy] | None = None) -> None:
+    """Parse policy files whose bases may come later in the list, from an earlier rules directory, or from
+    `extendable` (policies they may extend without being part of what is loaded)."""
     pending = list(found)
     while pending:
         waiting = []
@@ -651,7 +720,7 @@ def _resolve_policies(found: list[tuple[str, Any]], policies: dict[str, Policy])
                     isinstance(other, Mapping) and other.get("name") == extends for _, other in pending):
                 waiting.append((file, data))
                 continue
-            policy = parse_policy(data, file=file, bases=policies)
+            policy = parse_policy(data, file=file, bases={**(extendable or {}), **policies})
             policies[policy.name] = policy
         if len(waiting) == len(pending):
             file, data = waiting[0]
@@ -660,8 +729,9 @@ def _resolve_policies(found: list[tuple[str, Any]], policies: dict[str, Policy])
         pending = waiting
 
 
-def load_knowledge(rules_dirs: Iterable[str | Path]) -> Knowledge:
-    """Read every rules directory in order; a later directory's records override earlier ones by key."""
+def load_knowledge(rules_dirs: Iterable[str | Path], *, extendable: Mapping[str, Policy] | None = None) -> Knowledge:
+    """Read every rules directory in order; a later directory's records override earlier ones by key.
+    `extendable`: policies the directories' policies may extend (the shipped ones, when checking others)."""
     licenses: dict[str, LicenseTerms] = {}
     markers: dict[str, tuple[str, ...]] = {}
     publishers: dict[str, tuple[str, ...]] = {}
@@ -705,11 +775,17 @@ def load_knowledge(rules_dirs: Iterable[str | Path]) -> Knowledge:
             compute = parse_compute(_load_yaml(compute_file), file=str(compute_file))
             files.append(str(compute_file))
         found = [(str(path), _load_yaml(path)) for path in sorted((root / "policies").glob("*.yaml"))]
-        _resolve_policies(found, policies)
+        _resolve_policies(found, policies, extendable)
         files.extend(file for file, _ in found)
     for record in licenses.values():
         if record.superseded_by is not None and record.superseded_by not in licenses:
             raise RuleError(f"'superseded_by' names {record.superseded_by!r}, which has no licence record",
+                            file=next((f for f in reversed(files) if f.endswith(f"{record.key}.yaml")), "rules/licenses"),
+                            rule=record.key)
+    for record in licenses.values():
+        missing = [member for member in record.members if member not in licenses]
+        if missing:
+            raise RuleError(f"'members' names {missing}, which have no licence record",
                             file=next((f for f in reversed(files) if f.endswith(f"{record.key}.yaml")), "rules/licenses"),
                             rule=record.key)
     aliases: dict[str, list[str]] = {}
