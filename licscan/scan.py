@@ -147,6 +147,7 @@ def _evaluate(config, occurrences, local_models, skipped, files_scanned, knowled
         waivers=outcome.waivers,
         stats=resolved.stats,
         files_scanned=files_scanned,
+        project_root=str(config.root),
         license_records={
             key: knowledge.licenses[key]
             for key in sorted({key for report in outcome.models for key in report.effective.licenses})
