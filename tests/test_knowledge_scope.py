@@ -82,6 +82,13 @@ def test_a_quantization_without_a_pipeline_tag_takes_its_base_models_modality(kn
     assert [f for f in report.findings if f.rule_id == "LS122"] == []
 
 
+def test_a_text_only_fine_tune_of_the_vision_model_still_derives_from_a_multimodal_model(knowledge):
+    lineage = chain(record("someone/vision-text-tune", None, pipeline_tag="text-generation"),
+                    record("meta-llama/Llama-3.2-11B-Vision-Instruct", "llama3.2", pipeline_tag="image-text-to-text"))
+    report = evaluate_lineage("someone/vision-text-tune", lineage, (), knowledge)
+    assert any("multimodal models" in f.message for f in report.findings if f.rule_id == "LS122")
+
+
 # The naming clause of the 2026 Qwen RESEARCH LICENSE belongs to Qwen-Image-2.1 only.
 
 def test_qwen_research_naming_duty_governs_a_qwen_image_2_1_derivative(knowledge):
