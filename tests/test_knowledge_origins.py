@@ -38,3 +38,15 @@ def test_a_sentence_transformers_model_shows_its_steward_and_no_invented_country
     assert (origin["organization"], origin["parent"], origin["country"]) == ("Sentence Transformers",
                                                                              "Hugging Face, Inc.", None)
     assert origin["account"] == "community" and origin["confidence"] == "primary" and origin["unconfirmed"] == []
+
+
+def test_tencents_1260h_listing_is_cited_to_the_federal_register_notice_itself(tmp_path):
+    (listing,) = KNOWLEDGE.origins["tencent"].listings
+    assert "FR Doc 2025-00070" in listing.citation and "90 FR 1105" in listing.citation
+    assert listing.source.type == "regulation" and listing.date_added == "2025-01-07"
+    mirror = tmp_path / "mirror"
+    add_repo(mirror, "tencent/probe-hunyuan", {"license": "apache-2.0"})
+    result, report = scan(project_with(tmp_path, "tencent/probe-hunyuan"), tmp_path, mirror=mirror)
+    (finding,) = [item for item in next(m for m in report["models"] if m["id"] == "tencent/probe-hunyuan")["findings"]
+                  if item["rule_id"] == "LS141"]
+    assert "FR Doc 2025-00070" in finding["message"] and "since 2025-01-07" in finding["message"]
