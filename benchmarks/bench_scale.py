@@ -1,6 +1,6 @@
 """Print how a scan scales with the models a project names (issue #17's measures); asserts nothing.
 
-For each size (10, 200, 2,000 models; 10,000 with --huge) a seeded synthetic Hub (tests/synthetic.py: shared
+For each size (10, 200, 2,000 models; 10,000 with --huge) a seeded synthetic Hub (tests/synthetic_hub.py: shared
 foundations, six generations, about 6% merges, datasets, a few leaves named by a renamed id) is served by the
 loopback stand-in (its own process) with 50 ms per request. Printed per size, one table:
   cold and warm whole-process `licscan scan --quiet` (wall, CPU, peak memory, requests by kind), the walk
@@ -31,7 +31,7 @@ sys.path.insert(0, str(ROOT / "tests"))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
 from bench_resolution import RemoteStub  # noqa: E402 - the stand-in in its own process
-from synthetic import generate, write_hub  # noqa: E402
+from synthetic_hub import generate, write_hub  # noqa: E402
 
 LATENCY = 0.05
 FORMATS = ["text", "json", "html", "markdown", "sarif", "junit", "cyclonedx", "spdx"]

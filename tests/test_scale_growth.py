@@ -17,7 +17,7 @@ from licscan.model import Edge, Lineage, ModelRecord, ModelRef, CardData, Relati
 from licscan.resolution import RepoSnapshot, open_store, resolve
 from licscan.resolution.interface import FetchFailure, SourceCounters
 
-from synthetic import SyntheticHub, generate, write_hub
+from synthetic_hub import SyntheticHub, generate, write_hub
 
 runner = CliRunner()
 LINEAR = 2.5  # doubling the input may at most multiply the operations by this (linear is 2, square 4)

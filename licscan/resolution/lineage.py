@@ -32,6 +32,7 @@ from licscan.model import (
     UnresolvedReason,
 )
 from licscan.resolution.interface import SOURCES, FetchFailure, MetadataSource, PendingFiles, RepoSnapshot
+from licscan.resolution.local import read_local_license
 from licscan.resolution.store import DATASET_KEY, MetadataStore, StoreSession, open_store
 
 logger = logging.getLogger(__name__)
@@ -340,8 +341,11 @@ class _Walk:
                                            referenced_by=local.key))
             else:
                 valid.append(replace(link, repo_id=repo_id))
+        # The folder's licence file is read like a Hub repo's, so its text meets the card's declaration.
+        license_file, license_text = read_local_license(self.settings.project_root, local.location.path)
         record = ModelRecord(repo_id=local.key, revision=None, author=None, card=local.card,
-                             parents=tuple(valid), source="local")
+                             parents=tuple(valid), source="local", license_text=license_text,
+                             license_file=license_file)
         return _Node(None, record, _dedupe(valid), problems)
 
     def _hub_node(self, snap: RepoSnapshot) -> _Node:
@@ -351,6 +355,9 @@ class _Walk:
             problems.append(Unresolved(snap.repo_id, UnresolvedReason.MALFORMED,
                                        f"the card of {snap.repo_id} cannot be read, so its base models are "
                                        f"unknown: {unreadable}", referenced_by=snap.repo_id))
+        for reason, why in snap.missing:  # evidence that could have failed the node is missing: never clear
+            problems.append(Unresolved(snap.repo_id, _reason(reason), f"evidence missing: {why}",
+                                       referenced_by=snap.repo_id))
         if raw is not None:
             problems.extend(_bad_base_models(raw, card, snap.repo_id))
         tags = tuple(dict.fromkeys((*snap.tags, *card.tags)))
@@ -441,15 +448,24 @@ class _Walk:
                 continue
             got = fetched.get(repo_id) if reader is not None else FetchFailure(
                 repo_id, UnresolvedReason.OFFLINE, f"the {self.source.name} source does not read datasets")
+            lost: list[tuple[UnresolvedReason, str]] = []
             if isinstance(got, RepoSnapshot):
                 card, _, _ = _read_card(got)
                 self.datasets[repo_id.lower()] = DatasetRecord(
                     repo_id=repo_id, revision=got.sha, card=card, source=got.source, provenance=got.provenance,
                     license_text=got.license_text, license_file=got.license_file)
+                lost = [(_reason(reason), why) for reason, why in got.missing]
             else:
                 failure = got or FetchFailure(repo_id, UnresolvedReason.NETWORK, "never fetched")
                 self.datasets[repo_id.lower()] = DatasetRecord(repo_id, source=self.source.name,
                                                                unresolved=failure.reason, detail=failure.detail)
+                if failure.reason in (UnresolvedReason.NETWORK, UnresolvedReason.RATE_LIMITED):
+                    lost = [(failure.reason, failure.detail)]
+            # A dataset card that could not be read might have failed the model that names it: never clear.
+            for node_id, node in (self.nodes.items() if lost else ()):  # only when lost: datasets x nodes
+                if name in node.record.card.datasets:
+                    node.problems.extend(Unresolved(repo_id, reason, f"training dataset {repo_id}: evidence "
+                                                    f"missing: {why}", referenced_by=node_id) for reason, why in lost)
 
     # -- one lineage per root ----------------------------------------------------------------------------
     def _resolved_parent(self, link: ParentLink) -> str | FetchFailure | None:
@@ -587,6 +603,13 @@ def _card_text(readme: bytes | None) -> str | None:
 
 def _key(repo_id: str, revision: str | None) -> _Key:
     return (repo_id.lower(), revision)
+
+
+def _reason(value: str) -> UnresolvedReason:
+    try:
+        return UnresolvedReason(value)
+    except ValueError:
+        return UnresolvedReason.MALFORMED
 
 
 def _dedupe(links: list[ParentLink]) -> list[ParentLink]:
