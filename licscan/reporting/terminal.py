@@ -9,7 +9,7 @@ from rich.markup import escape as _escape_markup
 from rich.table import Table
 from rich.tree import Tree
 
-from licscan.model import CommercialUse, ModelReport, ScanResult, Severity, Verdict
+from licscan.model import CommercialUse, ModelReport, ScanResult, Severity, Verdict, term_words
 from licscan.untrusted import visible
 
 
@@ -145,7 +145,7 @@ def render(result: ScanResult, *, color: bool = False, width: int = 110, json_re
         console.print(_tree(report))
         for key, fields in report.effective.unconfirmed:
             # Unconfirmed terms are shown as such wherever terms are shown, never as facts.
-            console.print(f"  [dim]{escape(key)}: unconfirmed in licscan's rules: {escape(', '.join(fields))}[/dim]")
+            console.print(f"  [dim]{escape(key)}: unconfirmed in licscan's rules: {escape(', '.join(term_words(field) for field in fields))}[/dim]")
         for item in report.training_data:
             if item.license is not None and item.license.key:
                 console.print(f"  [dim]trained on {escape(item.dataset)} ({escape(item.license.key)}, "

@@ -1,0 +1,81 @@
+"""What the three users saw on the example (CI reviewer, legal reader, command-line user), checked so it stays fixed."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from licscan.cli import app
+
+ROOT = Path(__file__).resolve().parent.parent
+EXAMPLE = ROOT / "examples" / "assistant-app"
+runner = CliRunner()
+
+# A licence record's field names, as the rules and the JSON report spell them: never shown to a reader.
+FIELD_NAMES = ("registration_required", "use_policy_flow_down", "territory_exclusions", "output_training")
+
+
+@pytest.fixture(scope="module")
+def example(tmp_path_factory):
+    """One scan of the example: the terminal output and the Markdown and HTML reports."""
+    base = tmp_path_factory.mktemp("trial")
+    project = base / "assistant-app"
+    shutil.copytree(EXAMPLE, project)
+    markdown, html = base / "summary.md", base / "report.html"
+    result = runner.invoke(app, ["scan", str(project), "--no-color", "--markdown", str(markdown), "--html", str(html)],
+                           env={"SOURCE_DATE_EPOCH": "1767225600", "COLUMNS": "200"})
+    assert result.exit_code == 1, result.output
+    return {"terminal": result.output, "markdown": markdown.read_text(), "html": html.read_text(), "html_path": html}
+
+
+@pytest.mark.parametrize("output", ["terminal", "markdown", "html"])
+def test_unconfirmed_terms_are_named_in_words_not_by_field_names(example, output):
+    """The example's Codestral licence has unconfirmed terms: a reader sees 'registration or application', not
+    'registration_required' (Markdown showed 'registration\\_required, use\\_policy\\_flow\\_down')."""
+    text = example[output].replace("\\_", "_")
+    assert "registration or application" in text
+    assert "passing the use policy on" in text
+    leaked = [name for name in FIELD_NAMES if name in text]
+    assert leaked == []
+
+
+def test_markdown_puts_failing_findings_first_and_links_each_rule_to_its_explanation(example):
+    markdown = example["markdown"]
+    assert markdown.startswith("## licscan: FAIL")
+    assert markdown.index("### Failing findings") < markdown.index("### Unconfirmed terms")
+    failing = markdown.split("### Failing findings", 1)[1].split("###", 1)[0]
+    rules = re.findall(r"^- \*\*(\S+)", failing, flags=re.M)
+    assert len(rules) == 7
+    for rule in rules:
+        assert re.fullmatch(r"\[LS\d{3}\]\(https://\S+#rule-ls\d{3}\)", rule), rule
+        rule_id = rule[1:6]
+        assert rule.endswith(f"#rule-{rule_id.lower()})")
+
+
+def test_html_model_heading_says_a_model_fails_even_when_its_commercial_use_is_allowed(example):
+    """BAAI/bge-m3 is MIT (commercial use allowed, in green) and fails on its entity-listed publisher: its heading
+    said only 'allowed'."""
+    html = example["html"]
+    heading = re.search(r'<h3><span class="id">BAAI/bge-m3</span>(.*?)</h3>', html).group(1)
+    assert "fails the policy (1 failing finding)" in heading
+    passing = re.search(r'<h3><span class="id">Qwen/Qwen2.5-7B-Instruct@main</span>(.*?)</h3>', html).group(1)
+    assert "fails" not in passing and "allowed" in passing
+
+
+@pytest.mark.skipif(not (shutil.which("chromium") and shutil.which("pdftotext")),
+                    reason="needs chromium and poppler-utils to print the page")
+def test_printed_html_report_starts_its_summary_on_the_first_page(example, tmp_path):
+    """Printed, the summary table (kept whole) moved to page 2 and left page 1 with the title alone."""
+    pdf = tmp_path / "report.pdf"
+    subprocess.run(["chromium", "--headless", "--no-sandbox", "--disable-gpu", f"--user-data-dir={tmp_path / 'profile'}",
+                    "--no-pdf-header-footer", f"--print-to-pdf={pdf}", example["html_path"].as_uri()],
+                   check=True, capture_output=True, timeout=180)
+    first_page = subprocess.run(["pdftotext", "-f", "1", "-l", "1", str(pdf), "-"], check=True, capture_output=True,
+                                text=True).stdout
+    assert "Summary" in first_page
+    assert "BAAI/bge-m3" in first_page
