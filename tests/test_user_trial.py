@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -79,3 +81,52 @@ def test_printed_html_report_starts_its_summary_on_the_first_page(example, tmp_p
                                 text=True).stdout
     assert "Summary" in first_page
     assert "BAAI/bge-m3" in first_page
+
+
+def test_check_of_a_file_too_large_to_read_is_incomplete_not_a_pass(tmp_path, monkeypatch):
+    """A pre-commit run handing over a Python file over max_file_bytes that names a model said
+    'PASS: 0 models in 1 file checked': the file was never read."""
+    project = tmp_path / "project"
+    project.mkdir()
+    (project / "app.py").write_text("print('no models yet')\n")
+    (project / "pyproject.toml").write_text("[tool.licscan]\nmax_file_bytes = 1000\n")
+    monkeypatch.chdir(project)
+    assert runner.invoke(app, ["lock", ".", "--mirror", str(tmp_path)]).exit_code == 0
+    (project / "big.py").write_text('from x import M\nM.from_pretrained("praxis/relevance-3b")\n' + "#" * 2000 + "\n")
+    result = runner.invoke(app, ["check", "big.py", "app.py"])
+    assert result.exit_code == 3, result.output
+    assert "UNREAD big.py (too-large: " in result.output
+    assert result.output.splitlines()[-1].startswith("INCOMPLETE: 0 models in 2 files")
+    assert runner.invoke(app, ["check", "app.py"]).exit_code == 0  # a file it read still passes
+
+
+def test_a_lockfile_or_report_nested_too_deeply_is_refused_with_a_message(tmp_path, monkeypatch):
+    """Arrays nested 100,000 deep made `check` and `diff` end in 'internal error: RecursionError' (exit 3)."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "app.py").write_text("print('hello')\n")
+    (tmp_path / "licscan.lock").write_text("[" * 100_000)
+    result = runner.invoke(app, ["check"])
+    assert result.exit_code == 2, result.output
+    assert "licscan.lock is not a valid licscan lockfile (nested too deeply to be one)" in result.output
+    result = runner.invoke(app, ["diff", "licscan.lock", "licscan.lock"])
+    assert result.exit_code == 2, result.output
+    assert "licscan.lock is not a licscan JSON report: it is nested too deeply to be one" in result.output
+
+
+def test_a_mirror_record_nested_too_deeply_is_malformed_metadata_without_a_traceback(tmp_path):
+    """A mirror info.json nested 100,000 deep printed a Python traceback and reported the model unresolved with
+    reason network-error ('trying again may help')."""
+    folder = tmp_path / "mirror" / "org" / "deep"
+    folder.mkdir(parents=True)
+    (folder / "info.json").write_text("[" * 100_000)
+    project = tmp_path / "project"
+    project.mkdir()
+    (project / "app.py").write_text('from x import M\nM.from_pretrained("org/deep")\n')
+    report = tmp_path / "report.json"
+    result = subprocess.run([str(Path(sys.executable).parent / "licscan"), "scan", str(project), "--mirror",
+                             str(tmp_path / "mirror"), "--json", str(report)], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 3, result.stderr
+    assert "Traceback" not in result.stderr and "RecursionError" not in result.stdout + result.stderr
+    (unresolved,) = json.loads(report.read_text())["models"][0]["lineage"]["unresolved"]
+    assert unresolved["reason"] == "malformed-metadata"
+    assert "nests too deeply" in unresolved["detail"]
