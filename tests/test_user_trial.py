@@ -130,3 +130,17 @@ def test_a_mirror_record_nested_too_deeply_is_malformed_metadata_without_a_trace
     (unresolved,) = json.loads(report.read_text())["models"][0]["lineage"]["unresolved"]
     assert unresolved["reason"] == "malformed-metadata"
     assert "nests too deeply" in unresolved["detail"]
+
+
+@pytest.mark.parametrize("command", [["scan"], ["tree"], ["discover"], ["lock"], ["check"], ["diff"], ["mirror", "pull"],
+                                     ["db", "prune"], ["explain"], ["rules", "validate"], ["rules", "stats"], ["waive"]])
+def test_every_option_in_help_says_what_it_takes_and_what_it_does(command):
+    """`rules stats --help` showed '--rules-dir <list[Path]>' (a Python type) and `tree --help` an undescribed
+    '--color / --no-color'."""
+    result = runner.invoke(app, [*command, "--help"], env={"COLUMNS": "200"})
+    assert result.exit_code == 0
+    options = result.output.split("Options:", 1)[1]
+    assert "list[" not in options
+    for line in options.splitlines():
+        if line.strip().startswith("--") and not line.strip().startswith("--help"):
+            assert len(line.strip().split("  ", 1)) == 2, f"no help text: {line!r}"
