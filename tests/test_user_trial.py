@@ -46,6 +46,12 @@ def test_unconfirmed_terms_are_named_in_words_not_by_field_names(example, output
     assert leaked == []
 
 
+def test_terminal_tree_says_when_a_publisher_country_is_unknown(example):
+    """bartowski (an individual, no country on record) was shown as 'bartowski, ??'."""
+    assert "bartowski, country unknown" in example["terminal"]
+    assert "??" not in example["terminal"]
+
+
 def test_markdown_puts_failing_findings_first_and_links_each_rule_to_its_explanation(example):
     markdown = example["markdown"]
     assert markdown.startswith("## licscan: FAIL")
