@@ -23,8 +23,15 @@ def _licensing():
 
 
 def spdx_normalize(identifier: str) -> str | None:
-    """The SPDX id license-expression knows for an identifier (case-insensitive), or None."""
-    info = _licensing().validate(identifier)
+    """The SPDX id license-expression knows for an identifier (case-insensitive), or None.
+
+    None also for what license-expression cannot parse at all ("mit OR", "(mit", a lone surrogate): a card's
+    text is untrusted, and an expression that does not parse is an unidentified licence, not a crash.
+    """
+    try:
+        info = _licensing().validate(identifier)
+    except Exception:  # noqa: BLE001 - the parser raises AttributeError, ExpressionError ... on broken input
+        return None
     if info.errors or not info.normalized_expression:
         return None
     return str(info.normalized_expression)
