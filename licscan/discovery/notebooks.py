@@ -57,11 +57,13 @@ class _Cells:
 
 
 def _source_text(value: Any) -> str:
-    if isinstance(value, str):
-        return value
     if isinstance(value, list):
-        return "".join(item for item in value if isinstance(item, str))
-    return ""
+        value = "".join(item for item in value if isinstance(item, str))
+    if not isinstance(value, str):
+        return ""
+    # JSON may escape a lone surrogate ("\\ud800"), which cannot be read as Python source: U+FFFD instead, so
+    # the rest of the notebook is still read.
+    return value.encode("utf-8", "surrogatepass").decode("utf-8", "replace")
 
 
 def _code_cells(notebook: Any) -> list[tuple[int, str]]:
