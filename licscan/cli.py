@@ -92,9 +92,19 @@ def _color(choice: Optional[bool], stream: Any = None) -> bool:
     return (stream or sys.stdout).isatty() and not os.environ.get("NO_COLOR")
 
 
+def _print_version(value: bool) -> None:
+    if value:
+        from licscan import __version__
+
+        typer.echo(f"licscan {__version__}")
+        raise typer.Exit(int(ExitCode.PASS))
+
+
 @app.callback()
 def main_options(
     debug: bool = typer.Option(False, "--debug", help="Show tracebacks for errors."),
+    version: bool = typer.Option(False, "--version", is_eager=True, callback=_print_version,
+                                 help="Print licscan's version and exit."),
 ) -> None:
     _state["debug"] = debug
 
@@ -111,7 +121,8 @@ def scan(
     spdx_out: Optional[Path] = typer.Option(None, "--spdx", help="Write an SPDX 2.3 SBOM (JSON) here ('-': standard output)."),
     mirror: Optional[Path] = typer.Option(None, "--mirror", help="Resolve from this offline mirror directory."),
     policy: Optional[str] = typer.Option(None, "--policy", help="Policy name (rules/policies) or a policy file."),
-    rules_dir: list[Path] = typer.Option([], "--rules-dir", help="Extra rules directory (overrides shipped rules)."),
+    rules_dir: list[Path] = typer.Option([], "--rules-dir", metavar="DIR",
+                                         help="Extra rules directory (overrides shipped rules); repeatable."),
     max_depth: Optional[int] = typer.Option(None, "--max-depth", min=1, help="Ancestry depth limit."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="Print only the verdict line."),
     color: Optional[bool] = typer.Option(None, "--color/--no-color", help="Colour (default: when a terminal)."),
@@ -145,7 +156,9 @@ def scan(
                 report_on_stdout = body
             else:
                 write_output(target, body)
-        text = render(result, color=_color(color, stream=sys.stdout if report_on_stdout is None else sys.stderr))
+        shown_json = None if json_out is None else ("the JSON report" if str(json_out) == STDOUT else str(json_out))
+        text = render(result, color=_color(color, stream=sys.stdout if report_on_stdout is None else sys.stderr),
+                      json_report=shown_json)
         summary = text.rstrip().splitlines()[-1] if quiet else text.rstrip()
         if report_on_stdout is None:
             typer.echo(summary)
@@ -191,7 +204,8 @@ def tree(
 def explain(
     name: str = typer.Argument(..., help="A rule (LS120, non-commercial), a licence (llama3.1, qwen-research), "
                                          "a Hub namespace (zai-org) or a model with rules lineage."),
-    rules_dir: list[Path] = typer.Option([], "--rules-dir", help="Extra rules directory (overrides shipped rules)."),
+    rules_dir: list[Path] = typer.Option([], "--rules-dir", metavar="DIR",
+                                         help="Extra rules directory (overrides shipped rules); repeatable."),
 ) -> None:
     """Explain a rule, a licence or a publisher in plain words, with sources and confidence per fact."""
 
@@ -223,26 +237,56 @@ def explain(
 
 @rules_app.command("validate")
 def rules_validate(
-    directory: list[Path] = typer.Argument(None, help="Rules directories (default: the shipped rules)."),
+    directory: list[Path] = typer.Argument(None, metavar="[DIR|POLICY.yaml]...",
+                                           help="Rules directories, or policy files of a project (default: the "
+                                                "shipped rules)."),
 ) -> None:
     """Check rule files: schema, unknown keys, sources and dates; every error names its file and key."""
 
     def run() -> int:
         from licscan.config import data_dir
-        from licscan.evaluation import validate
+        from licscan.evaluation import validate, validate_policy_files
 
-        dirs = tuple(str(item) for item in directory) if directory else (str(data_dir("rules")),)
-        knowledge, errors = validate(dirs)
+        given = list(directory or [])
+        policy_files = [str(item) for item in given if item.suffix in (".yaml", ".yml") and not item.is_dir()]
+        dirs = tuple(str(item) for item in given if str(item) not in policy_files)
+        if not dirs:
+            dirs = (str(data_dir("rules")),) if not policy_files else ()
+        knowledge, errors = validate((str(data_dir("rules")), *dirs) if policy_files else dirs)
+        if knowledge is not None and policy_files:
+            errors = validate_policy_files(policy_files, knowledge)
+            knowledge = None if errors else knowledge
         for error in errors:
             typer.echo(f"licscan: error: {error}", err=True)
+        checked = ", ".join([*dirs, *policy_files])
         if knowledge is None:
-            typer.echo(f"{len(errors)} error{'s' if len(errors) != 1 else ''} in {', '.join(dirs)}", err=True)
+            typer.echo(f"{len(errors)} error{'s' if len(errors) != 1 else ''} in {checked}", err=True)
             return ExitCode.USAGE
+        if policy_files:
+            typer.echo(f"ok: {len(policy_files)} polic{'ies' if len(policy_files) != 1 else 'y'} in {checked}")
+            return ExitCode.PASS
         edges = sum(len(facts) for facts in knowledge.lineage.values())
         typer.echo(
             f"ok: {len(knowledge.licenses)} licences, {len(knowledge.origins)} publisher namespaces, "
             f"{edges} lineage edges, {len(knowledge.policies)} policies in {', '.join(dirs)}"
         )
+        return ExitCode.PASS
+
+    _guarded(run)
+
+
+@rules_app.command("stats")
+def rules_stats(
+    rules_dir: list[Path] = typer.Option([], "--rules-dir", help="Extra rules directory (overrides shipped rules)."),
+) -> None:
+    """Per licence and publisher: how many facts rest on a primary source, a secondary one, or none."""
+
+    def run() -> int:
+        from licscan.config import data_dir
+        from licscan.evaluation.knowledge import load_knowledge
+        from licscan.evaluation.stats import render_stats
+
+        typer.echo(render_stats(load_knowledge([data_dir("rules"), *rules_dir])), nl=False)
         return ExitCode.PASS
 
     _guarded(run)
@@ -271,8 +315,55 @@ def lock(
 
         config = load_config(path, mirror=mirror, policy=policy, refresh=refresh or None)
         outcome = write_lock(config, output=output, clock=_clock())
-        typer.echo(f"wrote {outcome.path}: {outcome.models} models, {outcome.nodes} lineage nodes, "
-                   f"verdict {outcome.verdict.upper()}")
+        typer.echo(f"wrote {outcome.path}: {outcome.models} model{'s' if outcome.models != 1 else ''}, "
+                   f"{outcome.nodes} lineage node{'s' if outcome.nodes != 1 else ''}, verdict {outcome.verdict.upper()}")
+        return _verdict_code(outcome.verdict)  # the lockfile is written either way; the gate stops as scan's
+
+    _guarded(run)
+
+
+@app.command()
+def waive(
+    rule_id: str = typer.Argument(..., metavar="RULE", help="The rule id (LS120) or finding kind to waive."),
+    model: str = typer.Argument(..., help="The model id or pattern it is waived for (praxis/*)."),
+    reason: str = typer.Option(..., "--reason", help="Why the exception is acceptable (kept in the reports)."),
+    expires: str = typer.Option(..., "--expires", metavar="YYYY-MM-DD", help="The last day the waiver holds."),
+    approved_by: str = typer.Option(..., "--approved-by", help="Who approved the exception."),
+    policy: Optional[Path] = typer.Option(None, "--policy", metavar="FILE",
+                                          help="The policy file to add it to (default: the configured policy "
+                                               "file, else ./licscan-policy.yaml, made to extend default)."),
+    project: Path = typer.Option(Path("."), "--project", help="The project whose configuration applies."),
+) -> None:
+    """Add a waiver to a policy file, keeping the file's content and comments, and check that it still loads."""
+
+    def run() -> int:
+        import re
+
+        from licscan.config import load_config
+        from licscan.model import Waiver
+        from licscan.scan import add_waiver
+
+        if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", expires):
+            _fail(f"--expires must be a date YYYY-MM-DD, not {expires!r}", ExitCode.USAGE)
+        try:
+            datetime.date.fromisoformat(expires)
+        except ValueError:
+            _fail(f"--expires {expires} is not a date", ExitCode.USAGE)
+        for name, value in (("--reason", reason), ("--approved-by", approved_by), ("MODEL", model)):
+            if not value.strip():
+                _fail(f"{name} must not be empty", ExitCode.USAGE)
+        config = load_config(project)
+        target = policy or (Path(config.policy) if config.policy.endswith((".yaml", ".yml"))
+                            else Path(config.root) / "licscan-policy.yaml")
+        waiver = Waiver(reason=reason.strip(), rule=rule_id.upper() if re.fullmatch(r"(?i)ls\d+", rule_id) else rule_id,
+                        model=model.strip(), approved_by=approved_by.strip(), expires=expires)
+        today = _clock()().date().isoformat()
+        created = add_waiver(config, target, waiver, today=today)
+        typer.echo(f"{'created' if created else 'updated'} {target}: waived {waiver.rule} for {waiver.model} "
+                   f"until {expires}, approved by {waiver.approved_by}")
+        if created and target.resolve() != Path(config.policy).resolve():
+            typer.echo(f"the scan uses it once the configuration names it: policy: {target.name} "
+                       "(in .licscan.yaml or [tool.licscan]), or --policy " + str(target))
         return ExitCode.PASS
 
     _guarded(run)
@@ -308,8 +399,9 @@ def diff(
         from licscan.config import load_config
         from licscan.scan import diff as run_diff
 
-        typer.echo(run_diff(load_config(project), old, new))
-        return ExitCode.PASS
+        text, worse = run_diff(load_config(project), old, new)
+        typer.echo(text)
+        return ExitCode.POLICY_VIOLATION if worse else ExitCode.PASS
 
     _guarded(run)
 

@@ -14,12 +14,13 @@ from licscan.evaluation.compute import estimate
 from licscan.evaluation.datasets import training_data
 from licscan.evaluation.inheritance import effective_terms
 from licscan.evaluation.knowledge import Knowledge, Policy, load_knowledge
-from licscan.evaluation.licenses import check_spdx_id, identify
+from licscan.evaluation.licenses import check_spdx_id, identify, through_family
 from licscan.evaluation.origin import origin_for
-from licscan.evaluation.policy import apply_policy, select_policy, verdict
-from licscan.model import EvaluationSettings, Finding, Lineage, ModelReport, Occurrence, Verdict
+from licscan.evaluation.policy import apply_policy, select_policy, verdict, waiver_uses
+from licscan.model import EvaluationSettings, Finding, Lineage, ModelReport, Occurrence, Verdict, WaiverUse
 
-__all__ = ["Evaluation", "evaluate", "load", "evaluate_lineage", "validate", "Knowledge", "Policy"]
+__all__ = ["Evaluation", "evaluate", "load", "evaluate_lineage", "validate", "validate_policy_files", "Knowledge",
+           "Policy"]
 
 
 @dataclass(frozen=True)
@@ -28,6 +29,7 @@ class Evaluation:
     findings: tuple[Finding, ...]
     verdict: Verdict
     policy: str
+    waivers: tuple[WaiverUse, ...] = ()  # the policy's waivers and what each did
 
 
 def load(settings: EvaluationSettings) -> tuple[Knowledge, Policy]:
@@ -49,6 +51,7 @@ def evaluate_lineage(key: str, lineage: Lineage, occurrences: Sequence[Occurrenc
             linked_text=record.linked_license_text, linked_from=record.linked_license_from,
             tags=(*record.card.tags, *record.tags),
         )
+    licenses = through_family(lineage, licenses, knowledge)
     origins = {record.repo_id: origin_for(record.repo_id, knowledge) for record in lineage.nodes}
     root = lineage.nodes[0] if lineage.nodes else None
     training = training_data(lineage, knowledge)
@@ -72,13 +75,20 @@ def evaluate(
     occurrences: Mapping[str, Sequence[Occurrence]],
     knowledge: Knowledge,
     policy: Policy,
+    *,
+    today: str | None = None,
 ) -> Evaluation:
+    """Evaluate every lineage and apply the policy; `today` (ISO date, from the scan's clock) judges waivers'
+    expiry (None: no waiver expires)."""
     reports = []
+    counts: dict[int, int] = {}
     for key in sorted(lineages):
         report = evaluate_lineage(key, lineages[key], occurrences.get(key, ()), knowledge)
-        reports.append(dataclasses.replace(report, findings=apply_policy(report.findings, policy)))
+        findings = apply_policy(report.findings, policy, today=today, counts=counts)
+        reports.append(dataclasses.replace(report, findings=findings))
     all_findings = tuple(finding for report in reports for finding in report.findings)
-    return Evaluation(models=tuple(reports), findings=all_findings, verdict=verdict(all_findings), policy=policy.name)
+    return Evaluation(models=tuple(reports), findings=all_findings, verdict=verdict(all_findings), policy=policy.name,
+                      waivers=waiver_uses(policy, counts, today))
 
 
 _PARSERS = {
@@ -126,3 +136,14 @@ def validate(rules_dirs: Iterable[str | Path]) -> tuple[Knowledge | None, list[L
     except LicscanError as exc:
         return None, [exc]
     return knowledge, []
+
+
+def validate_policy_files(paths: Iterable[str | Path], knowledge: Knowledge) -> list[LicscanError]:
+    """Check a project's policy files as the scan would load them (`extends` against the known policies)."""
+    errors: list[LicscanError] = []
+    for path in paths:
+        try:
+            _rules.load_policy_file(path, knowledge.policies)
+        except LicscanError as exc:
+            errors.append(exc)
+    return errors

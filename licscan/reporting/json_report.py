@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any, Mapping
 
-from licscan.model import Finding, LicenseTerms, ModelReport, ScanResult, Skipped
+from licscan.model import Finding, LicenseTerms, ModelReport, ScanResult, Skipped, Waiver, WaiverUse
 
 SCHEMA = "licscan-report/1"
 
@@ -20,7 +20,24 @@ def finding_dict(finding: Finding) -> dict[str, Any]:
         "message": finding.message,
         "evidence": dict(finding.evidence),
         "fails": finding.fails,
+        "waiver": waiver_dict(finding.waiver) if finding.waiver is not None else None,
     }
+
+
+def waiver_dict(waiver: Waiver) -> dict[str, Any]:
+    """A waiver as the report shows it: what it covers, why, who approved it, until when, and where it is."""
+    return {
+        "rule": waiver.rule,
+        "model": waiver.model,
+        "reason": waiver.reason,
+        "approved_by": waiver.approved_by,
+        "expires": waiver.expires,
+        "policy_file": waiver.policy_file,
+    }
+
+
+def _waiver_use(use: WaiverUse) -> dict[str, Any]:
+    return {**waiver_dict(use.waiver), "status": use.status, "findings": use.findings}
 
 
 def _evidence(pairs) -> dict[str, str]:
@@ -183,6 +200,7 @@ def report_dict(result: ScanResult) -> dict[str, Any]:
             "models": len(result.models),
             "findings": len(result.findings),
             "failing": sum(1 for finding in result.findings if finding.fails),
+            "waived": sum(1 for finding in result.findings if finding.waiver is not None),
             "by_kind": counts,
             "files_scanned": result.files_scanned,
         },
@@ -190,6 +208,7 @@ def report_dict(result: ScanResult) -> dict[str, Any]:
         "models": [_model(report, result.license_records) for report in result.models],
         "findings": [finding_dict(finding) for finding in result.findings],
         "skipped": [_skipped(item) for item in result.skipped],
+        "waivers": [_waiver_use(use) for use in result.waivers],
     }
 
 

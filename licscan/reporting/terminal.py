@@ -110,7 +110,14 @@ def _tree(report: ModelReport) -> Tree:
     return tree
 
 
-def render(result: ScanResult, *, color: bool = False, width: int = 110) -> str:
+def _count(number: int, noun: str) -> str:
+    return f"{number} {noun}{'' if number == 1 else 's'}"
+
+
+def render(result: ScanResult, *, color: bool = False, width: int = 110, json_report: str | None = None) -> str:
+    """The summary; `json_report` names the JSON report written with it (None: none was asked for), which is
+    where the lines the summary leaves out can be read."""
+    more = f"see {escape(json_report)}" if json_report else "listed with --json FILE"
     buffer = io.StringIO()
     console = Console(
         file=buffer, width=width, color_system="standard" if color else None, force_terminal=color,
@@ -163,14 +170,28 @@ def render(result: ScanResult, *, color: bool = False, width: int = 110) -> str:
             detail = f": {item.detail}" if item.detail else ""
             console.print(f"  {escape(item.path)} ({item.reason}{escape(detail)})")
         if len(result.skipped) > 20:
-            console.print(f"  ... and {len(result.skipped) - 20} more (see the JSON report)")
+            console.print(f"  ... and {len(result.skipped) - 20} more ({more})")
+    unused = [use for use in result.waivers if use.status != "used"]
+    if unused:
+        console.print()
+        console.print("[bold]Waivers[/bold]")
+        for use in unused:
+            waiver = use.waiver
+            what = f"{waiver.rule or 'every rule'} for {waiver.model or 'every model'}"
+            if use.status == "expired":
+                console.print(f"  expired on {waiver.expires}: {escape(what)} ({escape(waiver.policy_file or '')}); "
+                              "it waives nothing now")
+            else:
+                console.print(f"  stale: {escape(what)} ({escape(waiver.policy_file or '')}) matched no failing "
+                              "finding; remove it or correct its rule or model")
     console.print()
     style = _VERDICT_STYLE[result.verdict]
     console.print(
-        f"[{style}]{result.verdict.value.upper()}[/{style}]: {len(result.models)} models, "
-        f"{len(failing)} failing findings, {len(other)} notes"
-        + (f", {info} informational (see the JSON report)" if info else "")
-        + f"; policy {escape(result.policy)}"
+        f"[{style}]{result.verdict.value.upper()}[/{style}]: {_count(len(result.models), 'model')}, "
+        f"{_count(len(failing), 'failing finding')}, {_count(len(other), 'note')}"
+        + (f", {info} informational ({more})" if info else "")
+        + f"; policy {escape(result.policy)}",
+        soft_wrap=True,  # one line, however long: `--quiet` prints it alone
     )
     return buffer.getvalue()
 
