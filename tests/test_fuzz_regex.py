@@ -47,7 +47,8 @@ def _needles():
 #   bind:     for a pattern made from values known only at the call (a key, a name): representative values of
 #             those local names, one compiled pattern each, from the expression as written in licscan.
 #   build:    representative patterns, where the expression cannot be evaluated on its own.
-#   extra:    input units beyond the generated ones (each repeated to INPUT_BYTES).
+#   extra:    input units beyond the generated ones: a unit repeated to INPUT_BYTES, or (prefix, unit, suffix)
+#             with the unit repeated between them (a key, a megabyte of blanks, then what makes the match fail).
 #   trusted:  why the pattern never sees outside text (then it is only listed, not run).
 SITES: dict[str, dict[str, Any]] = {
     "licscan.cards._REPO_ID": {"op": "match"},
@@ -101,6 +102,12 @@ SITES: dict[str, dict[str, Any]] = {
     "licscan.discovery.walk._any_of()#2": {"trusted": "the empty pattern"},
     "licscan.discovery.walk._NAMED_GROUP": {"trusted": "applied to pathspec's regexes, not to file text"},
     "licscan.errors._TOKEN_PATTERN": {"extra": ["hf_", "hf_a"]},
+    "licscan.cli.run()": {"op": "fullmatch"},
+    "licscan.cli.run()#2": {"op": "fullmatch"},
+    "licscan.lock.read_basedir()": {"op": "match", "extra": [('{ "basedir": "', "\\x", ""), ('{"basedir":', " ", "x")]},
+    "licscan.evaluation.policy._TOP_KEY": {"op": "match", "extra": [("a", " ", "")]},
+    "licscan.evaluation.policy._WAIVERS_LINE": {
+        "op": "match", "extra": [("waivers: x", " ", "x"), ("waivers:", " ", "x"), ("waivers: ", "a ", "#")]},
     "licscan.evaluation.compute._TOKENS": {
         "extra": ["1.", "1 ", "1 T ", "1T a ", "1.1.", "12 trillion x ", "1 B tok "]},
     "licscan.evaluation.compute._TRAINING": {},
@@ -221,10 +228,10 @@ import pickle, re, sys
 source, flags, op, units, size = pickle.load(sys.stdin.buffer)
 pattern = re.compile(source, flags)
 for number, unit in enumerate(units):
+    prefix, unit, suffix = unit if isinstance(unit, tuple) else ("", unit, "")
     if isinstance(source, bytes):
-        unit = unit.encode("utf-8")
-    data = unit * (size // max(len(unit), 1) + 1)
-    data = data[:size]
+        prefix, unit, suffix = prefix.encode("utf-8"), unit.encode("utf-8"), suffix.encode("utf-8")
+    data = prefix + (unit * (size // max(len(unit), 1) + 1))[:size] + suffix
     if op == "search":
         pattern.subn(data[:0], data)  # every match, as finditer finds them, without a Python object for each
     elif op == "first":
