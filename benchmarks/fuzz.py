@@ -58,9 +58,10 @@ def run_channel(name: str, cases: int, seed: int) -> dict:
         except FalseClear:
             counts["false_clears"] += 1
             kind = "false clear"
-        except Exception:  # noqa: BLE001 - a crash is what this counts
+        except Exception as exc:  # noqa: BLE001 - a crash is what this counts
             counts["crashes"] += 1
-            kind = "crash: " + traceback.format_exc(limit=4)[-600:]
+            where = traceback.extract_tb(exc.__traceback__)[-1]
+            kind = f"crash: {type(exc).__name__}: {str(exc)[:300]} (at {where.filename}:{where.lineno})"
         else:
             return
         if len(counts["examples"]) < 3:
