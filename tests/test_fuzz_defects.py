@@ -28,7 +28,7 @@ UNCONSTRUCTIBLE = {
     "timestamp tag on a word": "t: !!timestamp x\n",
     "integer past 4,300 digits": "n: " + "1" * 5000 + "\n",
 }
-DANGLING = ["mit OR", "apache-2.0 AND", "mit WITH", "(mit", "\ud800"]
+DANGLING = ["mit OR", "apache-2.0 AND", "mit WITH", "(mit", "\ud800", "mit OR mit OR"]
 
 
 def _scan(project: Path, tmp_path: Path, *extra: str, env: dict[str, str] | None = None):
