@@ -363,10 +363,22 @@ def read_basedir(lockfile: Path) -> str | None:
 
 
 def project_root(lockfile: Path) -> Path:
-    """The project a lockfile was written for: its `basedir`, else (older lockfiles) the lockfile's folder."""
+    """The project a lockfile was written for: its `basedir`, else (older lockfiles) the lockfile's folder.
+
+    A lockfile is project input: its basedir may name the lockfile's folder or one above it (ci/licscan.lock
+    of the project ..), and above that only while it stays inside the current directory, so a crafted
+    lockfile cannot send `check` to read the rest of the disk."""
     folder = lockfile.resolve().parent
     basedir = read_basedir(lockfile)
-    return (folder / basedir).resolve() if basedir else folder
+    if not basedir or basedir == ".":
+        return folder
+    root = (folder / basedir).resolve()
+    here = Path.cwd().resolve()
+    if root not in folder.parents or not (root == here or here in root.parents):
+        raise ConfigError(f"{visible(str(lockfile))} says its project is {visible(basedir)!r} from its folder, "
+                          "which is not a folder above it inside the current directory; run `licscan check` "
+                          "from the project, or `licscan lock` to write the lockfile again")
+    return root
 
 
 def _place(root: Path, files: Sequence[str], lockfile: Path) -> None:

@@ -147,6 +147,7 @@ def _evaluate(config, occurrences, local_models, skipped, files_scanned, knowled
         waivers=outcome.waivers,
         stats=resolved.stats,
         files_scanned=files_scanned,
+        project_root=str(config.root),
         license_records={
             key: knowledge.licenses[key]
             for key in sorted({key for report in outcome.models for key in report.effective.licenses})
@@ -305,11 +306,13 @@ def add_waiver(config: ScanConfig, policy_file: Path, waiver, *, today: str) -> 
 
     if waiver.expires is not None and waiver.expires < today:
         raise ConfigError(f"--expires {waiver.expires} is already past (today is {today})")
-    knowledge, _ = evaluation.load(dataclasses.replace(config.evaluation(), policy="default"))
+    knowledge = evaluation.load_knowledge(config.evaluation().rules_dirs)
     created = not policy_file.exists()
     shown = str(policy_file)
     if created:
-        text = new_policy_text(waiver, name=Path(config.root).name or "project")
+        # It builds on the policy the project uses now, so adding a waiver never loosens anything else.
+        named = config.policy if config.policy in knowledge.policies else "default"
+        text = new_policy_text(waiver, name=Path(config.root).name or "project", extends=named)
     else:
         try:
             before = policy_file.read_text(encoding="utf-8")

@@ -228,6 +228,22 @@ def test_waive_creates_a_policy_that_extends_default(tmp_path, monkeypatch):
     assert run("rules", "validate", "licscan-policy.yaml").exit_code == 0
 
 
+def test_waive_builds_a_new_policy_on_the_one_the_project_uses(tmp_path, monkeypatch):
+    (tmp_path / ".licscan.yaml").write_text("policy: strict\n")
+    monkeypatch.chdir(tmp_path)
+    result = run("waive", "LS121", "meta-llama/*", "--reason", "under 700M MAU", "--expires", "2999-01-01",
+                 "--approved-by", "me")
+    assert result.exit_code == 0, result.output
+    assert "extends: strict\n" in (tmp_path / "licscan-policy.yaml").read_text()
+
+
+def test_rules_validate_reads_a_rules_directory_over_the_shipped_rules(tmp_path):
+    (tmp_path / "policies").mkdir()
+    (tmp_path / "policies" / "team.yaml").write_text("schema: licscan-policy/1\nname: team\nextends: default\n")
+    result = run("rules", "validate", str(tmp_path))
+    assert result.exit_code == 0, result.output
+
+
 @pytest.mark.parametrize("args, message", [
     (["LS1411", "a/*", "--expires", "2999-01-01"], "'waivers[0].rule' names 'LS1411'"),
     (["LS120", "a/*", "--expires", "2020-01-01"], "is already past"),
@@ -431,3 +447,13 @@ def test_each_ending_exits_as_the_readme_says_through_the_installed_command(endi
     assert report["verdict"] == verdict
     if ending == "model not found":
         assert [f["rule_id"] for f in report["findings"] if f["fails"]] == ["LS103"]
+
+
+def test_a_lockfile_cannot_send_check_outside_the_current_directory(example, monkeypatch):
+    monkeypatch.chdir(example)
+    assert run("lock", ".", "--output", "ci/licscan.lock").exit_code == 1
+    lockfile = example / "ci" / "licscan.lock"
+    data = json.loads(lockfile.read_text())
+    lockfile.write_text(json.dumps({**data, "basedir": "../../../.."}, indent=1, sort_keys=True))
+    result = run("check", "--lockfile", "ci/licscan.lock")
+    assert result.exit_code == 2 and "says its project is '../../../..'" in result.output

@@ -377,7 +377,7 @@ def test_rules_validate_accepts_the_shipped_rules_and_a_partial_user_directory(t
     (tmp_path / "licenses").mkdir()
     (tmp_path / "licenses" / "team-licence.yaml").write_text(GOOD_LICENSE)
     user = runner.invoke(app, ["rules", "validate", str(tmp_path)])
-    assert user.exit_code == 0 and "ok: 1 licences" in user.output
+    assert user.exit_code == 0 and "ok: 1 licence," in user.output
     knowledge, errors = validate([data_dir("rules")])
     assert errors == [] and len(knowledge.licenses) >= 119
 

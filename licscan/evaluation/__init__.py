@@ -98,10 +98,13 @@ _PARSERS = {
 }
 
 
-def validate(rules_dirs: Iterable[str | Path]) -> tuple[Knowledge | None, list[LicscanError]]:
+def validate(rules_dirs: Iterable[str | Path], *,
+             beneath: Sequence[str | Path] = ()) -> tuple[Knowledge | None, list[LicscanError]]:
     """Check every rules file on its own and then together, collecting every error (not only the first).
 
-    Each error names its file and the rule or key. The Knowledge is returned when there are none.
+    Each error names its file and the rule or key. The Knowledge is returned when there are none. A policy
+    may extend one of the policies in `beneath` (the shipped rules, which a scan reads first); those
+    directories are not checked themselves.
     """
     errors: list[LicscanError] = []
     dirs = [Path(item) for item in rules_dirs]
@@ -132,14 +135,19 @@ def validate(rules_dirs: Iterable[str | Path]) -> tuple[Knowledge | None, list[L
     if errors:
         return None, errors
     try:
-        knowledge = load_knowledge(dirs)
+        extendable = load_knowledge(beneath).policies if beneath else None
+        knowledge = load_knowledge(dirs, extendable=extendable)
     except LicscanError as exc:
         return None, [exc]
     return knowledge, []
 
 
-def validate_policy_files(paths: Iterable[str | Path], knowledge: Knowledge) -> list[LicscanError]:
-    """Check a project's policy files as the scan would load them (`extends` against the known policies)."""
+def validate_policy_files(paths: Iterable[str | Path], rules_dirs: Sequence[str | Path]) -> list[LicscanError]:
+    """Check a project's policy files as a scan would load them (`extends` against the rules' policies)."""
+    try:
+        knowledge = load_knowledge(rules_dirs)
+    except LicscanError as exc:
+        return [exc]
     errors: list[LicscanError] = []
     for path in paths:
         try:

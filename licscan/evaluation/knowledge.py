@@ -707,8 +707,10 @@ def parse_policy(data: Any, *, file: str, bases: Mapping[str, Policy] | None = N
     )
 
 
-def _resolve_policies(found: list[tuple[str, Any]], policies: dict[str, Policy]) -> None:
-    """Parse policy files whose bases may come later in the list (or from an earlier rules directory)."""
+def _resolve_policies(found: list[tuple[str, Any]], policies: dict[str, Policy],
+                      extendable: Mapping[str, Policy] | None = None) -> None:
+    """Parse policy files whose bases may come later in the list, from an earlier rules directory, or from
+    `extendable` (policies they may extend without being part of what is loaded)."""
     pending = list(found)
     while pending:
         waiting = []
@@ -718,7 +720,7 @@ def _resolve_policies(found: list[tuple[str, Any]], policies: dict[str, Policy])
                     isinstance(other, Mapping) and other.get("name") == extends for _, other in pending):
                 waiting.append((file, data))
                 continue
-            policy = parse_policy(data, file=file, bases=policies)
+            policy = parse_policy(data, file=file, bases={**(extendable or {}), **policies})
             policies[policy.name] = policy
         if len(waiting) == len(pending):
             file, data = waiting[0]
@@ -727,8 +729,9 @@ def _resolve_policies(found: list[tuple[str, Any]], policies: dict[str, Policy])
         pending = waiting
 
 
-def load_knowledge(rules_dirs: Iterable[str | Path]) -> Knowledge:
-    """Read every rules directory in order; a later directory's records override earlier ones by key."""
+def load_knowledge(rules_dirs: Iterable[str | Path], *, extendable: Mapping[str, Policy] | None = None) -> Knowledge:
+    """Read every rules directory in order; a later directory's records override earlier ones by key.
+    `extendable`: policies the directories' policies may extend (the shipped ones, when checking others)."""
     licenses: dict[str, LicenseTerms] = {}
     markers: dict[str, tuple[str, ...]] = {}
     publishers: dict[str, tuple[str, ...]] = {}
@@ -772,7 +775,7 @@ def load_knowledge(rules_dirs: Iterable[str | Path]) -> Knowledge:
             compute = parse_compute(_load_yaml(compute_file), file=str(compute_file))
             files.append(str(compute_file))
         found = [(str(path), _load_yaml(path)) for path in sorted((root / "policies").glob("*.yaml"))]
-        _resolve_policies(found, policies)
+        _resolve_policies(found, policies, extendable)
         files.extend(file for file, _ in found)
     for record in licenses.values():
         if record.superseded_by is not None and record.superseded_by not in licenses:

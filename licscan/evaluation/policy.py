@@ -144,9 +144,10 @@ def waiver_entry(waiver: Waiver, indent: str = "  ") -> str:
     return "".join(f"{indent}{'- ' if index == 0 else '  '}{line}\n" for index, line in enumerate(kept))
 
 
-def new_policy_text(waiver: Waiver, *, name: str) -> str:
-    return ("# licscan policy: the default policy and this project's reviewed exceptions (`licscan waive`).\n"
-            f"schema: {POLICY_SCHEMA}\nname: {_quoted(name)}\nextends: default\nwaivers:\n" + waiver_entry(waiver))
+def new_policy_text(waiver: Waiver, *, name: str, extends: str = "default") -> str:
+    return (f"# licscan policy: the {extends} policy and this project's reviewed exceptions (`licscan waive`).\n"
+            f"schema: {POLICY_SCHEMA}\nname: {_quoted(name)}\nextends: {extends}\nwaivers:\n"
+            + waiver_entry(waiver))
 
 
 def append_waiver(text: str, waiver: Waiver, *, file: str) -> str:

@@ -303,6 +303,9 @@ class ScanResult:
     settings: Mapping[str, Any] = field(default_factory=dict)
     license_records: Mapping[str, LicenseTerms] = field(default_factory=dict)  # every licence that binds a model
     waivers: tuple[WaiverUse, ...] = ()  # the policy's waivers and what each did in this scan
+    # The scanned folder (absolute), for formats that point into its files (SARIF's line hashes and repository
+    # paths); never written into a report, which must not depend on where the checkout lies.
+    project_root: str | None = field(default=None, compare=False)
 
 
 @dataclass(frozen=True)
