@@ -139,6 +139,7 @@ SITES: dict[str, dict[str, Any]] = {
     "licscan.resolution.lineage._HUB_FILE_LINK": {"op": "match", "extra": ["https://hf.co/a/b/blob/", "a/"]},
     "licscan.resolution.lineage._looks_quantized()": {},
     "licscan.untrusted._HIDDEN": {},
+    "licscan.untrusted._SURROGATE": {},
 }
 
 

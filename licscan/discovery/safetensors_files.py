@@ -8,6 +8,7 @@ import struct
 from typing import Any
 
 from licscan.model import CardData, ParentLink, Relation, Skipped
+from licscan.untrusted import valid_text
 
 from .common import hub_id
 from .gguf_files import local_model
@@ -23,8 +24,7 @@ def _text(value: Any) -> str | None:
     if not isinstance(value, str):
         return None
     # JSON may escape a lone surrogate ("\\ud800"), which no UTF-8 writer takes: made U+FFFD here, at the source.
-    value = value.encode("utf-8", "surrogatepass").decode("utf-8", "replace")
-    return value.strip() or None
+    return valid_text(value).strip() or None  # type: ignore[union-attr]
 
 
 class SafetensorsSource:
