@@ -127,7 +127,7 @@ def _evaluate(config, occurrences, local_models, skipped, files_scanned, knowled
     settings = dataclasses.replace(config.resolution(), extra_parents=knowledge.extra_parents)
     resolved = resolution.resolve(list(roots.values()), settings, store=store)
     lineages = dict(resolved.lineages)
-    outcome = evaluation.evaluate(lineages, by_key, knowledge, policy)
+    outcome = evaluation.evaluate(lineages, by_key, knowledge, policy, config.context)
     generated = clock().astimezone(datetime.timezone.utc).replace(microsecond=0)
     from licscan.model import ScanResult  # resolution's and evaluation's records: not loaded for `discover`
 
@@ -142,6 +142,7 @@ def _evaluate(config, occurrences, local_models, skipped, files_scanned, knowled
         verdict=outcome.verdict,
         stats=resolved.stats,
         files_scanned=files_scanned,
+        answers=outcome.answers,
         license_records={
             key: knowledge.licenses[key]
             for key in sorted({key for report in outcome.models for key in report.effective.licenses})

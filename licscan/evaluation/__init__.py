@@ -9,6 +9,8 @@ from typing import Iterable, Mapping, Sequence
 
 from licscan.errors import LicscanError, RuleError
 from licscan.evaluation import knowledge as _rules
+from licscan.evaluation.answer_rules import AnswerRules, load_answers, parse_answers
+from licscan.evaluation.answers import answer
 from licscan.evaluation.checks import check_model
 from licscan.evaluation.compute import estimate
 from licscan.evaluation.datasets import training_data
@@ -17,7 +19,7 @@ from licscan.evaluation.knowledge import Knowledge, Policy, load_knowledge
 from licscan.evaluation.licenses import check_spdx_id, identify
 from licscan.evaluation.origin import origin_for
 from licscan.evaluation.policy import apply_policy, select_policy, verdict
-from licscan.model import EvaluationSettings, Finding, Lineage, ModelReport, Occurrence, Verdict
+from licscan.model import Answers, DeploymentContext, EvaluationSettings, Finding, Lineage, ModelReport, Occurrence, Verdict
 
 __all__ = ["Evaluation", "evaluate", "load", "evaluate_lineage", "validate", "Knowledge", "Policy"]
 
@@ -28,11 +30,12 @@ class Evaluation:
     findings: tuple[Finding, ...]
     verdict: Verdict
     policy: str
+    answers: Answers | None = None
 
 
 def load(settings: EvaluationSettings) -> tuple[Knowledge, Policy]:
     """Read and validate the rules directories and pick the policy (RuleError/ConfigError on bad rules)."""
-    knowledge = load_knowledge(settings.rules_dirs)
+    knowledge = dataclasses.replace(load_knowledge(settings.rules_dirs), answers=load_answers(settings.rules_dirs))
     for record in knowledge.licenses.values():
         check_spdx_id(record)
     return knowledge, select_policy(knowledge, settings.policy)
@@ -72,19 +75,23 @@ def evaluate(
     occurrences: Mapping[str, Sequence[Occurrence]],
     knowledge: Knowledge,
     policy: Policy,
+    context: DeploymentContext | None = None,
 ) -> Evaluation:
     reports = []
     for key in sorted(lineages):
         report = evaluate_lineage(key, lineages[key], occurrences.get(key, ()), knowledge)
         reports.append(dataclasses.replace(report, findings=apply_policy(report.findings, policy)))
     all_findings = tuple(finding for report in reports for finding in report.findings)
-    return Evaluation(models=tuple(reports), findings=all_findings, verdict=verdict(all_findings), policy=policy.name)
+    answers = answer(reports, knowledge, knowledge.answers or AnswerRules(), context)
+    return Evaluation(models=tuple(reports), findings=all_findings, verdict=verdict(all_findings), policy=policy.name,
+                      answers=answers)
 
 
 _PARSERS = {
     "origins.yaml": _rules.parse_origins,
     "lineage.yaml": _rules.parse_lineage,
     "compute.yaml": _rules.parse_compute,
+    "answers.yaml": parse_answers,
 }
 
 

@@ -115,6 +115,7 @@ class Knowledge:
     lineage_reviewed: str | None = None
     compute: ComputeRules | None = None
     unmapped_entities: tuple[EntityListing, ...] = ()
+    answers: Any = None  # AnswerRules from answers.yaml (notices, duties, remedies), set by evaluation.load
 
     @property
     def extra_parents(self) -> dict[str, tuple[ParentLink, ...]]:

@@ -17,6 +17,10 @@ if TYPE_CHECKING:
         LicenseTerms, ModelReport, NodeLicense, Obligation, Origin, Rule, ScanResult, Severity, Source, Threshold,
         Verdict, Waiver,
     )
+    from licscan.model.answers import (  # noqa: F401
+        Answers, Band, Decision, DecisionKind, DeploymentContext, Judgement, Outcome, ProjectObligation, Remedy,
+        UseMode,
+    )
     from licscan.model.lineage import (
         DatasetRecord, Edge, Lineage, ModelRecord, ResolutionResult, ResolutionStats, Unresolved,
     )
@@ -229,6 +233,7 @@ class ResolutionSettings:
 class EvaluationSettings:
     rules_dirs: tuple[str, ...]  # shipped rules first, then the user's (later ones override)
     policy: str = "default"  # a policy name in rules/policies, or a path to a policy file
+    context: "DeploymentContext | None" = None  # [tool.licscan.context]: who uses the models, and how
 
 
 # Where each record defined outside this file lives (see the module's docstring).
@@ -259,6 +264,16 @@ _ELSEWHERE = {
     "Verdict": "licscan.model.findings",
     "ScanResult": "licscan.model.findings",
     "Rule": "licscan.model.findings",
+    "Answers": "licscan.model.answers",
+    "Band": "licscan.model.answers",
+    "Decision": "licscan.model.answers",
+    "DecisionKind": "licscan.model.answers",
+    "DeploymentContext": "licscan.model.answers",
+    "Judgement": "licscan.model.answers",
+    "Outcome": "licscan.model.answers",
+    "ProjectObligation": "licscan.model.answers",
+    "Remedy": "licscan.model.answers",
+    "UseMode": "licscan.model.answers",
 }
 
 

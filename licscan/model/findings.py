@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass, field
-from typing import Any, Mapping
+from typing import TYPE_CHECKING, Any, Mapping
 
 from licscan.model import Occurrence, Skipped
 from licscan.model.lineage import Lineage, ResolutionStats
+
+if TYPE_CHECKING:
+    from licscan.model.answers import Answers
 
 
 class CommercialUse(str, enum.Enum):
@@ -269,6 +272,8 @@ class ScanResult:
     files_scanned: int = 0
     settings: Mapping[str, Any] = field(default_factory=dict)
     license_records: Mapping[str, LicenseTerms] = field(default_factory=dict)  # every licence that binds a model
+    answers: "Answers | None" = None  # judgements against the deployment context, decisions, obligations
+    audit: Mapping[str, Any] = field(default_factory=dict)  # project commit, rules review dates (HTML appendix)
 
 
 @dataclass(frozen=True)
