@@ -107,6 +107,7 @@ def scan(
     junit_out: Optional[Path] = typer.Option(None, "--junit", help="Write JUnit XML here ('-': standard output)."),
     cyclonedx_out: Optional[Path] = typer.Option(None, "--cyclonedx", help="Write a CycloneDX 1.6 SBOM here ('-': standard output)."),
     spdx_out: Optional[Path] = typer.Option(None, "--spdx", help="Write an SPDX 2.3 SBOM (JSON) here ('-': standard output)."),
+    notice_out: Optional[Path] = typer.Option(None, "--notice", help="Write the attribution file (THIRD-PARTY-MODELS.md) here ('-': standard output)."),
     mirror: Optional[Path] = typer.Option(None, "--mirror", help="Resolve from this offline mirror directory."),
     policy: Optional[str] = typer.Option(None, "--policy", help="Policy name (rules/policies) or a policy file."),
     rules_dir: list[Path] = typer.Option([], "--rules-dir", help="Extra rules directory (overrides shipped rules)."),
@@ -125,7 +126,7 @@ def scan(
         from licscan.scan import write_output
 
         outputs = {"json": json_out, "markdown": markdown_out, "html": html_out, "sarif": sarif_out, "junit": junit_out,
-                   "cyclonedx": cyclonedx_out, "spdx": spdx_out}
+                   "cyclonedx": cyclonedx_out, "spdx": spdx_out, "notice": notice_out}
         piped = [f"--{fmt}" for fmt, target in outputs.items() if target is not None and str(target) == STDOUT]
         if len(piped) > 1:
             _fail(f"only one report can go to standard output ('-'), not {' and '.join(piped)}", ExitCode.USAGE)
@@ -251,6 +252,34 @@ db_app = typer.Typer(help="The metadata cache and scan history (SQLite by defaul
 app.add_typer(db_app, name="db")
 mirror_app = typer.Typer(help="Offline mirrors of recorded Hub metadata.", no_args_is_help=True)
 app.add_typer(mirror_app, name="mirror")
+
+
+@app.command()
+def notice(
+    path: Path = typer.Argument(Path("."), help="The project whose models the product ships."),
+    output: Optional[Path] = typer.Option(None, "--output", "-o", help="Where to write (default: standard output)."),
+    mirror: Optional[Path] = typer.Option(None, "--mirror", help="Resolve from this offline mirror directory."),
+    refresh: bool = typer.Option(False, "--refresh", help="Ask the Hub now, whatever the freshness window says."),
+) -> None:
+    """Write the attribution file a product ships: per model, its licences and their required notices."""
+
+    def run() -> int:
+        from licscan.config import load_config
+        from licscan.reporting.notice import render_notice
+        from licscan.scan import scan as run_scan
+        from licscan.scan import write_output
+
+        config = load_config(path, mirror=mirror, refresh=refresh or None)
+        result = run_scan(config, clock=_clock(), project_label=str(path))
+        text = render_notice(result)
+        if output is None or str(output) == STDOUT:
+            typer.echo(text, nl=False)
+        else:
+            write_output(output, text)
+        # A model that could not be read may require a notice the file lacks: not complete.
+        return ExitCode.INCOMPLETE if result.verdict.value == "incomplete" else ExitCode.PASS
+
+    _guarded(run)
 
 
 @app.command()

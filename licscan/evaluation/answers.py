@@ -23,6 +23,7 @@ from licscan.model import (
     Outcome,
     ProjectObligation,
     Remedy,
+    Source,
     UseMode,
 )
 
@@ -111,11 +112,12 @@ def judge_territory(code: str, context: DeploymentContext, rules: AnswerRules) -
 
 
 def _judgement(report: ModelReport, record: LicenseTerms, ancestor: str, kind: str, term: str,
-               outcome: Outcome, reason: str, keys: tuple[str, ...], *, restricts: bool, field: str) -> Judgement:
+               outcome: Outcome, reason: str, keys: tuple[str, ...], *, restricts: bool, field: str,
+               source: Source | None = None) -> Judgement:
     return Judgement(
         model=report.key, license_key=record.key, license_name=record.name, ancestor=ancestor, kind=kind, term=term,
         outcome=outcome, reason=reason, deciding_keys=keys if outcome is Outcome.CANNOT_TELL else (),
-        restricts=restricts, confidence=record.field_confidence(field),
+        restricts=restricts, confidence=record.field_confidence(field), source=source,
     )
 
 
@@ -127,9 +129,9 @@ def judge_model(report: ModelReport, knowledge: Knowledge, rules: AnswerRules,
         record, ancestor = binding.record, binding.ancestor
         notice = rules.notices.get(record.key)
 
-        def add(kind, term, outcome, reason, keys=(), *, restricts=False, field=None):
+        def add(kind, term, outcome, reason, keys=(), *, restricts=False, field=None, source=None):
             judged.append(_judgement(report, record, ancestor, kind, term, outcome, reason, keys,
-                                     restricts=restricts, field=field or kind))
+                                     restricts=restricts, field=field or kind, source=source))
 
         if record.commercial_use is CommercialUse.NON_COMMERCIAL:
             if context.commercial is None:
@@ -176,7 +178,7 @@ def judge_model(report: ModelReport, knowledge: Knowledge, rules: AnswerRules,
             if notice.above_thresholds and outcome is not Outcome.DOES_NOT_APPLY:
                 outcome, reason, keys = _above_any(record, context, outcome, reason)
             add(notice.kind, f"{notice.how} Text: \u201c{notice.text}\u201d", outcome, reason, keys,
-                field="attribution")
+                field="attribution", source=notice.sources[0] if notice.sources else None)
     for record in report.lineage.nodes:
         if record.card.eu_disallowed:
             outcome, reason, keys = judge_territory("EU", context, rules)

@@ -71,6 +71,7 @@ class Judgement:
     deciding_keys: tuple[str, ...] = ()  # the context keys that decide it (what to set when it cannot tell)
     restricts: bool = False  # True when, applying, it limits the grant (a threshold, a territory) not a duty
     confidence: str = "primary"
+    source: Source | None = None  # for a required notice: where its exact text comes from
 
 
 class DecisionKind(str, enum.Enum):
