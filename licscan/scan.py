@@ -147,6 +147,16 @@ def _evaluate(config, occurrences, local_models, skipped, files_scanned, knowled
             key: knowledge.licenses[key]
             for key in sorted({key for report in outcome.models for key in report.effective.licenses})
         },
+        audit={
+            "commit": project_commit(config.root),
+            "rules_reviewed": {
+                name: date for name, date in (
+                    ("publishers and listings", knowledge.origins_reviewed),
+                    ("lineage records", knowledge.lineage_reviewed),
+                    ("notices and remedies", knowledge.answers.reviewed if knowledge.answers else None),
+                ) if date
+            },
+        },
         settings={
             "policy": policy.name,
             "offline": config.offline or config.mirror is not None,
@@ -154,6 +164,41 @@ def _evaluate(config, occurrences, local_models, skipped, files_scanned, knowled
             "max_depth": config.max_depth,
         },
     )
+
+
+_SHA = frozenset("0123456789abcdef")
+
+
+def _small_file(path: Path, limit: int = 1 << 16) -> str | None:
+    """A regular file's text (not a link, at most `limit` bytes), or None."""
+    try:
+        if path.is_symlink() or not path.is_file() or path.stat().st_size > limit:
+            return None
+        return path.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return None
+
+
+def project_commit(root: Path) -> str | None:
+    """The commit the project is checked out at, read from its .git folder (git is never run, and no link is
+    followed out of the folder: a .git file pointing elsewhere, as a worktree has, gives None)."""
+    git = root / ".git"
+    if git.is_symlink() or not git.is_dir():
+        return None
+    head = (_small_file(git / "HEAD") or "").strip()
+    if head.startswith("ref: "):
+        ref = head[5:].strip()
+        if not ref.startswith("refs/") or ".." in ref.split("/"):
+            return None
+        value = (_small_file(git / ref) or "").strip()
+        if not value:
+            for line in (_small_file(git / "packed-refs", 1 << 24) or "").splitlines():
+                sha, _, name = line.partition(" ")
+                if name.strip() == ref:
+                    value = sha
+                    break
+        head = value
+    return head if len(head) == 40 and set(head) <= _SHA else None
 
 
 def project_label_path(config: ScanConfig, path: str | None) -> str | None:

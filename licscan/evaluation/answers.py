@@ -171,7 +171,9 @@ def judge_model(report: ModelReport, knowledge: Knowledge, rules: AnswerRules,
             kind = "licence-copy" if duty.kind == "notice" else duty.kind
             modes = rules.duties[kind].modes if kind in rules.duties else _DISTRIBUTION
             outcome, reason = _mode_outcome(modes, context)
-            add(kind, duty.text, outcome, reason, ("use",), field=_FIELD_OF.get(duty.kind, duty.kind))
+            # The confidence travels as data; the text's own "[unconfirmed]" mark would say it twice.
+            add(kind, duty.text.removesuffix(" [unconfirmed]"), outcome, reason, ("use",),
+                field=_FIELD_OF.get(duty.kind, duty.kind))
         if notice is not None:
             outcome, reason = _mode_outcome(notice.modes, context)
             keys: tuple[str, ...] = ("use",)
@@ -211,7 +213,9 @@ def _listed(report: ModelReport) -> tuple[str, ...]:
     names = {}
     for origin in report.origins.values():
         for listing in origin.listings:
-            names.setdefault(f"{origin.organization or origin.namespace} ({listing.list_name})", None)
+            # The registry's organisation names carry notes in brackets and after semicolons: the name only.
+            organization = (origin.organization or origin.namespace).split(" (")[0].split(";")[0].strip()
+            names.setdefault(f"{organization} ({listing.list_name})", None)
     return tuple(sorted(names))
 
 
@@ -221,7 +225,7 @@ def decide(report: ModelReport, judgements: Sequence[Judgement]) -> Decision:
     failing = [finding for finding in report.findings if finding.fails]
     if failing:
         ids = tuple(dict.fromkeys(finding.rule_id for finding in failing))
-        reason = "; ".join(f"{rule_id} {rule(rule_id).title.lower()}" for rule_id in ids)
+        reason = "; ".join(f"{rule_id} ({rule(rule_id).title.lower()})" for rule_id in ids)
         return Decision(report.key, DecisionKind.BLOCKED, f"fails {reason}", ids, listed)
     review: list[str] = []
     rules: list[str] = []
@@ -249,10 +253,10 @@ def decide(report: ModelReport, judgements: Sequence[Judgement]) -> Decision:
     if duties:
         due = sum(1 for item in duties if item.outcome is Outcome.APPLIES)
         maybe = len(duties) - due
-        parts = [f"{due} obligation{'s' if due != 1 else ''} apply"] if due else []
+        parts = [f"{due} obligation{'s apply' if due != 1 else ' applies'}"] if due else []
         if maybe:
-            parts.append(f"{maybe} may apply (the context does not say)")
-        return Decision(report.key, DecisionKind.OK_WITH_OBLIGATIONS, "; ".join(parts), (), listed)
+            parts.append(f"{maybe} {'more ' if due else ''}may apply, depending on facts the context does not give")
+        return Decision(report.key, DecisionKind.OK_WITH_OBLIGATIONS, "nothing fails; " + "; ".join(parts), (), listed)
     return Decision(report.key, DecisionKind.OK, "no failing finding, condition or obligation applies", (), listed)
 
 

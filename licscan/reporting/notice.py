@@ -4,20 +4,11 @@ through which ancestor, the notices they require verbatim from rules/ with their
 from __future__ import annotations
 
 from licscan.model import Judgement, LicenseTerms, ModelReport, Outcome, ScanResult
+from licscan.reporting.html import licence_link
 from licscan.reporting.markdown import code_span, escape_markdown
 
 _NOTICE_KINDS = ("display", "notice-file")
 _HOW = {"display": "Display", "notice-file": "Ship in a Notice file"}
-
-
-def _text_link(record: LicenseTerms) -> str | None:
-    """Where the licence text is published: the record's own links, SPDX's page of a listed licence, then the
-    URL of the record's first source that has one."""
-    if record.links:
-        return record.links[0]
-    if not record.spdx_id.startswith("LicenseRef-"):
-        return f"https://spdx.org/licenses/{record.spdx_id}.html"
-    return next((source.url for source in record.sources if source.url), None)
 
 
 def _rules_text(value: str) -> str:
@@ -46,7 +37,7 @@ def _model_section(report: ModelReport, result: ScanResult, judgements: tuple[Ju
             record = result.license_records.get(key)
             name = _rules_text(record.name if record else key)
             through = "its own licence" if ancestor == report.lineage.root else f"through `{code_span(ancestor)}`"
-            link = _text_link(record) if record else None
+            link = licence_link(record) if record else None
             lines.append(f"- {name} ({code_span(key)}), {through}" + (f"; text: <{link}>" if link else ""))
         lines.append("")
     missing = [item for item in report.lineage.unresolved]
