@@ -83,6 +83,19 @@ def _clock() -> Callable[[], datetime.datetime]:
     return lambda: datetime.datetime.now(datetime.timezone.utc)
 
 
+def _width(stream: Any) -> int | None:
+    """The terminal's width when the summary goes to one (COLUMNS wins, as for any terminal program); None
+    (the summary's default) for a file, a pipe or CI logs."""
+    columns = os.environ.get("COLUMNS", "")
+    if columns.isdigit() and int(columns) > 0:
+        return int(columns)
+    if stream.isatty():
+        import shutil
+
+        return shutil.get_terminal_size().columns
+    return None
+
+
 def _color(choice: Optional[bool], stream: Any = None) -> bool:
     """--color/--no-color, else colour when the stream the text goes to is a terminal and NO_COLOR is unset."""
     if choice is not None:
@@ -112,7 +125,8 @@ def scan(
     policy: Optional[str] = typer.Option(None, "--policy", help="Policy name (rules/policies) or a policy file."),
     rules_dir: list[Path] = typer.Option([], "--rules-dir", help="Extra rules directory (overrides shipped rules)."),
     max_depth: Optional[int] = typer.Option(None, "--max-depth", min=1, help="Ancestry depth limit."),
-    quiet: bool = typer.Option(False, "--quiet", "-q", help="Print only the verdict line."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="Print one line per model (decision, failing rules) and the verdict."),
+    verbose: bool = typer.Option(False, "--verbose", "-v", help="Also print ancestry trees, judged terms, notes and obligations."),
     color: Optional[bool] = typer.Option(None, "--color/--no-color", help="Colour (default: when a terminal)."),
     refresh: bool = typer.Option(False, "--refresh", help="Ask the Hub now, whatever the freshness window says."),
 ) -> None:
@@ -121,7 +135,7 @@ def scan(
     def run() -> int:
         from licscan.config import data_dir, load_config
         from licscan.reporting import get_format
-        from licscan.reporting.terminal import render
+        from licscan.reporting.terminal import render, render_quiet, render_verdict
         from licscan.scan import scan as run_scan
         from licscan.scan import write_output
 
@@ -144,13 +158,16 @@ def scan(
                 report_on_stdout = body
             else:
                 write_output(target, body)
-        text = render(result, color=_color(color, stream=sys.stdout if report_on_stdout is None else sys.stderr))
-        summary = text.rstrip().splitlines()[-1] if quiet else text.rstrip()
         if report_on_stdout is None:
-            typer.echo(summary)
+            colored = _color(color, stream=sys.stdout)
+            if quiet:
+                typer.echo(render_quiet(result, color=colored).rstrip())
+            else:
+                typer.echo(render(result, color=colored, width=_width(sys.stdout), verbose=verbose).rstrip())
         else:
-            # The report owns standard output (`--json - | jq ...`); the summary goes to standard error.
-            typer.echo(summary, err=True)
+            # The report owns standard output (`--json - | jq ...`): no summary is drawn, only the verdict line
+            # goes to standard error.
+            typer.echo(render_verdict(result, color=_color(color, stream=sys.stderr)).rstrip(), err=True)
             typer.echo(report_on_stdout, nl=not report_on_stdout.endswith("\n"))
         return _verdict_code(result.verdict.value)
 
@@ -180,7 +197,7 @@ def tree(
             _fail(f"{model!r} is not a Hub model id (namespace/name)", ExitCode.USAGE)
         config = load_config(Path("."), mirror=mirror, refresh=refresh or None)
         result = scan_models(config, [model], clock=_clock())
-        typer.echo(render(result, color=_color(color)))
+        typer.echo(render(result, color=_color(color), width=_width(sys.stdout), verbose=True))
         return _verdict_code(result.verdict.value)
 
     _guarded(run)

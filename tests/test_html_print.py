@@ -26,7 +26,10 @@ def report(tmp_path_factory) -> Path:
     project = folder / "assistant-app"
     shutil.copytree(EXAMPLE, project)
     out = folder / "report.html"
-    result = CliRunner().invoke(app, ["scan", str(project), "--html", str(out)], env={"SOURCE_DATE_EPOCH": "1767225600"})
+    # Module-scoped, so outside conftest's per-test isolation: the cache and history go to this folder too.
+    env = {"SOURCE_DATE_EPOCH": "1767225600", "XDG_CACHE_HOME": str(folder / "cache"),
+           "LICSCAN_DB_URL": f"sqlite:///{folder / 'licscan.db'}"}
+    result = CliRunner().invoke(app, ["scan", str(project), "--html", str(out)], env=env)
     assert result.exit_code == 1, result.output
     return out
 
@@ -64,7 +67,7 @@ def test_the_printed_report_answers_on_page_one_and_fits_ten_pages(report, tmp_p
     pages = page_texts(pdf)
     assert 2 <= len(pages) <= 10, len(pages)
     first = " ".join(pages[0].split())
-    assert "Not cleared under the policy: of 10 models, 7 are blocked and 3 are ok with obligations." in first
+    assert "Not cleared under the policy: of 10 models, 7 are blocked and 3 are OK with obligations." in first
     for heading in ("Decision per model", "Obligations", "Waivers", "Context assumed"):
         assert heading in first, heading
     for model in ("BAAI/bge-m3", "ubergarm/GLM-4.6-GGUF", "moonshotai/Kimi-K2-Instruct-0905"):

@@ -4,7 +4,7 @@ through which ancestor, the notices they require verbatim from rules/ with their
 from __future__ import annotations
 
 from licscan.model import Judgement, LicenseTerms, ModelReport, Outcome, ScanResult
-from licscan.reporting.html import licence_link
+from licscan.reporting.plain import licence_link
 from licscan.reporting.markdown import code_span, escape_markdown
 
 _NOTICE_KINDS = ("display", "notice-file")
