@@ -296,3 +296,20 @@ def test_a_bad_context_value_is_a_configuration_error_naming_the_key(tmp_path, b
 def test_no_context_section_means_no_context(tmp_path):
     (tmp_path / "pyproject.toml").write_text("[tool.licscan]\nmodels = []\n", encoding="utf-8")
     assert load_config(tmp_path).context is None
+
+
+def test_a_policy_can_require_a_context_and_a_scan_without_one_is_incomplete(tmp_path):
+    from licscan.scan import scan
+
+    project = tmp_path / "p"
+    project.mkdir()
+    (project / "app.py").write_text('from x import M\nM.from_pretrained("Qwen/Qwen2.5-7B-Instruct")\n')
+    policy = tmp_path / "policy.yaml"
+    policy.write_text("schema: licscan-policy/1\nname: needs-context\nfail_on: [LS120]\nrequire_context: true\n")
+    base = dataclasses.replace(load_config(project), mirror=str(EXAMPLE / "licscan-mirror"), policy=str(policy))
+    without = scan(base, history=False)
+    with_context = scan(dataclasses.replace(base, context=EU_SAAS), history=False)
+    assert without.verdict.value == "incomplete" and with_context.verdict.value == "pass"
+    assert without.answers.decisions[0].kind is DecisionKind.NEEDS_REVIEW
+    assert "requires a deployment context" in without.answers.decisions[0].reason
+    assert with_context.answers.decisions[0].kind is DecisionKind.OK

@@ -82,8 +82,13 @@ def evaluate(
         report = evaluate_lineage(key, lineages[key], occurrences.get(key, ()), knowledge)
         reports.append(dataclasses.replace(report, findings=apply_policy(report.findings, policy)))
     all_findings = tuple(finding for report in reports for finding in report.findings)
-    answers = answer(reports, knowledge, knowledge.answers or AnswerRules(), context)
-    return Evaluation(models=tuple(reports), findings=all_findings, verdict=verdict(all_findings), policy=policy.name,
+    answers = answer(reports, knowledge, knowledge.answers or AnswerRules(), context,
+                     context_required=policy.require_context)
+    outcome = verdict(all_findings)
+    if policy.require_context and not (context and context.given) and outcome is Verdict.PASS:
+        # The policy's answers depend on facts the configuration does not give: not clear (fail closed).
+        outcome = Verdict.INCOMPLETE
+    return Evaluation(models=tuple(reports), findings=all_findings, verdict=outcome, policy=policy.name,
                       answers=answers)
 
 

@@ -46,7 +46,7 @@ _EDGE_KEYS = {"child", "parent", "relation", "confidence", "unconfirmed", "sourc
 _COMPUTE_KEYS = {"schema", "last_reviewed", "note", "method", "thresholds"}
 _METHOD_KEYS = {"factor", "description", "confidence", "sources", "notes"}
 _THRESHOLD_KEYS = {"flop", "meaning", "confidence", "sources", "notes"}
-_POLICY_KEYS = {"schema", "name", "description", "fail_on", "fail_closed", "waivers"}
+_POLICY_KEYS = {"schema", "name", "description", "fail_on", "fail_closed", "waivers", "require_context"}
 _CONFIDENCE = {"primary", "secondary", "unconfirmed"}
 _OUTPUT_TRAINING = {"allowed", "restricted", "prohibited", "unknown"}
 _METRICS = {"mau", "dau", "annual-revenue-usd", "monthly-revenue-usd"}
@@ -62,6 +62,7 @@ class Policy:
     fail_closed: bool = True
     waivers: tuple[Mapping[str, str], ...] = ()
     file: str = ""
+    require_context: bool = False  # a scan without a deployment context is incomplete, not clear
 
 
 @dataclass(frozen=True)
@@ -542,6 +543,7 @@ def parse_policy(data: Any, *, file: str) -> Policy:
         fail_closed=data.get("fail_closed", True) is not False,
         waivers=tuple(waivers),
         file=file,
+        require_context=_bool(data.get("require_context"), file=file, key="require_context", rule=name),
     )
 
 

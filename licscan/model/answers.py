@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass
+from functools import cached_property
 
 from licscan.model.findings import Source
 
@@ -144,11 +145,23 @@ class Answers:
     remedies: tuple[Remedy, ...] = ()
     context_required: bool = False  # the policy asks for a context
 
+    # Looked up once per model by every renderer: indexed on first use, so a report stays linear in models.
+    @cached_property
+    def _by_model(self) -> dict[str, tuple[Decision | None, list[Judgement], list[Remedy]]]:
+        index: dict[str, tuple[Decision | None, list[Judgement], list[Remedy]]] = {}
+        for decision in self.decisions:
+            index.setdefault(decision.model, (decision, [], []))
+        for judgement in self.judgements:
+            index.setdefault(judgement.model, (None, [], []))[1].append(judgement)
+        for remedy in self.remedies:
+            index.setdefault(remedy.model, (None, [], []))[2].append(remedy)
+        return index
+
     def decision(self, model: str) -> Decision | None:
-        return next((item for item in self.decisions if item.model == model), None)
+        return self._by_model.get(model, (None, [], []))[0]
 
     def judgements_of(self, model: str) -> tuple[Judgement, ...]:
-        return tuple(item for item in self.judgements if item.model == model)
+        return tuple(self._by_model.get(model, (None, [], []))[1])
 
     def remedies_of(self, model: str) -> tuple[Remedy, ...]:
-        return tuple(item for item in self.remedies if item.model == model)
+        return tuple(self._by_model.get(model, (None, [], []))[2])

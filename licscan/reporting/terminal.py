@@ -264,18 +264,19 @@ def render(result: ScanResult, *, color: bool = False, width: int | None = None,
 
 
 def render_quiet(result: ScanResult, *, color: bool = False) -> str:
-    """`-q`: one line per model (its decision and the rules it fails), then the verdict line."""
-    buffer = io.StringIO()
-    console = _console(buffer, 10_000, color)
+    """`-q`: one line per model (its decision and the rules it fails), then the verdict line. Plain strings,
+    not rich's layout: a hook runs it on every commit."""
     answers = result.answers
+    lines = []
     for report in _ordered(result):
         decision = answers.decision(report.key) if answers else None
         failing = ",".join(dict.fromkeys(finding.rule_id for finding in report.findings if finding.fails))
         label = decision.kind.value.upper() if decision else "-"
-        style = _DECISION_STYLE[decision.kind] if decision else "bold"
-        console.print(f"[{style}]{label}[/{style}] {escape(report.key)}" + (f" {failing}" if failing else ""))
-    console.print(verdict_line(result))
-    return buffer.getvalue()
+        if color and decision:
+            code = {"bold red": "1;31", "bold yellow": "1;33", "cyan": "36", "green": "32"}[_DECISION_STYLE[decision.kind]]
+            label = f"\x1b[{code}m{label}\x1b[0m"
+        lines.append(f"{label} {visible(report.key)}" + (f" {failing}" if failing else ""))
+    return "\n".join(lines) + ("\n" if lines else "") + render_verdict(result, color=color)
 
 
 def render_verdict(result: ScanResult, *, color: bool = False) -> str:
