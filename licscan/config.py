@@ -290,11 +290,12 @@ def _regions(value: Any, *, file: str | None, key: str, worldwide: bool) -> tupl
 
 def _context(data: Mapping[str, Any], file: str | None):
     """[tool.licscan.context] (or `context:` in .licscan.yaml): the deployment the answers assume; None if absent."""
-    from licscan.model import DeploymentContext, UseMode
-
     section = data.get("context")
     if section is None:
         return None
+    # Loaded only when a context is given: the pre-commit path must not pay for evaluation's records.
+    from licscan.model import DeploymentContext, UseMode
+
     if not isinstance(section, Mapping):
         raise ConfigError("must be a table of deployment facts", file=file, key="context")
     unknown = set(section) - set(_CONTEXT_KEYS)
