@@ -35,6 +35,16 @@ RULES: tuple[Rule, ...] = (
         "the real base in a rules directory of your own (lineage.yaml) so licscan walks it.",
     ),
     Rule(
+        "LS103", "model-not-found", FindingKind.NOT_FOUND, Severity.HIGH,
+        "The project names a model that does not exist on the Hub",
+        "The Hub answered that the repo does not exist (or is private and the token in use cannot see it). "
+        "That is an answer, not an outage: trying again will not change it, so the scan does not end as "
+        "'could not complete' but fails on the model the project names.",
+        "Check the spelling of the model id at the place shown (namespace and name, letter case aside). If the "
+        "repo is private, set HF_TOKEN to a token that can read it. If the model was renamed or removed, name "
+        "the model you actually use.",
+    ),
+    Rule(
         "LS110", "license-missing", FindingKind.LICENSE_MISSING, Severity.LOW,
         "A model declares no licence",
         "A derivative without a licence field is still bound by its base model's terms; licscan applies the "
@@ -140,6 +150,16 @@ RULES: tuple[Rule, ...] = (
         "their Llama and Qwen bases in the publisher's README). licscan's rules/lineage.yaml records such edges "
         "with sources and confidence, and the walk follows them.",
         "Check the source and confidence shown; override or extend the edge in a rules directory of your own.",
+    ),
+    Rule(
+        "LS150", "waiver-expired", FindingKind.WAIVER, Severity.HIGH,
+        "A waiver in the policy has expired",
+        "A waiver is a reviewed exception with an end date. After that date it no longer waives anything: the "
+        "findings it covered fail again, and the expired waiver itself fails the scan, so the exception is "
+        "looked at again rather than kept by habit.",
+        "Review the finding the waiver covered. If the exception still holds, have it approved again and move "
+        "its `expires:` date (or run `licscan waive` for a new entry); otherwise remove the waiver and fix the "
+        "finding.",
     ),
 )
 

@@ -103,9 +103,19 @@ def _color(choice: Optional[bool], stream: Any = None) -> bool:
     return (stream or sys.stdout).isatty() and not os.environ.get("NO_COLOR")
 
 
+def _print_version(value: bool) -> None:
+    if value:
+        from licscan import __version__
+
+        typer.echo(f"licscan {__version__}")
+        raise typer.Exit(int(ExitCode.PASS))
+
+
 @app.callback()
 def main_options(
     debug: bool = typer.Option(False, "--debug", help="Show tracebacks for errors."),
+    version: bool = typer.Option(False, "--version", is_eager=True, callback=_print_version,
+                                 help="Print licscan's version and exit."),
 ) -> None:
     _state["debug"] = debug
 
@@ -123,18 +133,20 @@ def scan(
     notice_out: Optional[Path] = typer.Option(None, "--notice", help="Write the attribution file (THIRD-PARTY-MODELS.md) here ('-': standard output)."),
     mirror: Optional[Path] = typer.Option(None, "--mirror", help="Resolve from this offline mirror directory."),
     policy: Optional[str] = typer.Option(None, "--policy", help="Policy name (rules/policies) or a policy file."),
-    rules_dir: list[Path] = typer.Option([], "--rules-dir", help="Extra rules directory (overrides shipped rules)."),
+    rules_dir: list[Path] = typer.Option([], "--rules-dir", metavar="DIR",
+                                         help="Extra rules directory (overrides shipped rules); repeatable."),
     max_depth: Optional[int] = typer.Option(None, "--max-depth", min=1, help="Ancestry depth limit."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="Print one line per model (decision, failing rules) and the verdict."),
     verbose: bool = typer.Option(False, "--verbose", "-v", help="Also print ancestry trees, judged terms, notes and obligations."),
     color: Optional[bool] = typer.Option(None, "--color/--no-color", help="Colour (default: when a terminal)."),
     refresh: bool = typer.Option(False, "--refresh", help="Ask the Hub now, whatever the freshness window says."),
+    validate: bool = typer.Option(False, "--validate", help="Also check each SBOM written (--cyclonedx, --spdx) with its library's validator (slow on large projects)."),
 ) -> None:
     """Find the models a project uses, resolve their ancestry, evaluate licences and origins."""
 
     def run() -> int:
         from licscan.config import data_dir, load_config
-        from licscan.reporting import get_format
+        from licscan.reporting import get_format, validate_document
         from licscan.reporting.terminal import render, render_quiet, render_verdict
         from licscan.scan import scan as run_scan
         from licscan.scan import write_output
@@ -150,20 +162,27 @@ def scan(
         )
         result = run_scan(config, clock=_clock(), project_label=str(path))
         report_on_stdout = None
+        invalid = []
         for fmt, target in outputs.items():
             if target is None:
                 continue
             body = get_format(fmt, data_dir("reports")).render(result)
+            if validate:
+                invalid += [f"--{fmt}: {problem}" for problem in validate_document(fmt, body)[:5]]
             if str(target) == STDOUT:
                 report_on_stdout = body
             else:
                 write_output(target, body)
+        if invalid:  # a document licscan wrote that its format's library refuses: licscan's defect, not the user's
+            _fail("the written SBOM does not validate: " + "; ".join(invalid), ExitCode.INCOMPLETE)
+        shown_json = None if json_out is None else ("the JSON report" if str(json_out) == STDOUT else str(json_out))
         if report_on_stdout is None:
             colored = _color(color, stream=sys.stdout)
             if quiet:
                 typer.echo(render_quiet(result, color=colored).rstrip())
             else:
-                typer.echo(render(result, color=colored, width=_width(sys.stdout), verbose=verbose).rstrip())
+                typer.echo(render(result, color=colored, width=_width(sys.stdout), verbose=verbose,
+                                  json_report=shown_json).rstrip())
         else:
             # The report owns standard output (`--json - | jq ...`): no summary is drawn, only the verdict line
             # goes to standard error.
@@ -207,7 +226,8 @@ def tree(
 def explain(
     name: str = typer.Argument(..., help="A rule (LS120, non-commercial), a licence (llama3.1, qwen-research), "
                                          "a Hub namespace (zai-org) or a model with rules lineage."),
-    rules_dir: list[Path] = typer.Option([], "--rules-dir", help="Extra rules directory (overrides shipped rules)."),
+    rules_dir: list[Path] = typer.Option([], "--rules-dir", metavar="DIR",
+                                         help="Extra rules directory (overrides shipped rules); repeatable."),
 ) -> None:
     """Explain a rule, a licence or a publisher in plain words, with sources and confidence per fact."""
 
@@ -239,26 +259,59 @@ def explain(
 
 @rules_app.command("validate")
 def rules_validate(
-    directory: list[Path] = typer.Argument(None, help="Rules directories (default: the shipped rules)."),
+    directory: list[Path] = typer.Argument(None, metavar="[DIR|POLICY.yaml]...",
+                                           help="Rules directories, or policy files of a project (default: the "
+                                                "shipped rules)."),
 ) -> None:
     """Check rule files: schema, unknown keys, sources and dates; every error names its file and key."""
 
     def run() -> int:
         from licscan.config import data_dir
-        from licscan.evaluation import validate
+        from licscan.evaluation import validate, validate_policy_files
 
-        dirs = tuple(str(item) for item in directory) if directory else (str(data_dir("rules")),)
-        knowledge, errors = validate(dirs)
+        given = list(directory or [])
+        policy_files = [str(item) for item in given if item.suffix in (".yaml", ".yml") and not item.is_dir()]
+        dirs = tuple(str(item) for item in given if str(item) not in policy_files)
+        if not dirs:
+            dirs = (str(data_dir("rules")),) if not policy_files else ()
+        shipped = str(data_dir("rules"))
+        beneath = () if dirs == (shipped,) else (shipped,)
+        # A scan reads other directories over the shipped rules: their policies may extend default or strict.
+        knowledge, errors = validate(dirs, beneath=beneath) if dirs else (None, [])
+        if not errors and policy_files:
+            errors = validate_policy_files(policy_files, [*beneath, *dirs])
         for error in errors:
             typer.echo(f"licscan: error: {error}", err=True)
-        if knowledge is None:
-            typer.echo(f"{len(errors)} error{'s' if len(errors) != 1 else ''} in {', '.join(dirs)}", err=True)
+        checked = ", ".join([*dirs, *policy_files])
+        if errors:
+            typer.echo(f"{len(errors)} error{'s' if len(errors) != 1 else ''} in {checked}", err=True)
             return ExitCode.USAGE
-        edges = sum(len(facts) for facts in knowledge.lineage.values())
-        typer.echo(
-            f"ok: {len(knowledge.licenses)} licences, {len(knowledge.origins)} publisher namespaces, "
-            f"{edges} lineage edges, {len(knowledge.policies)} policies in {', '.join(dirs)}"
-        )
+        counts = []
+        if knowledge is not None:
+            edges = sum(len(facts) for facts in knowledge.lineage.values())
+            counts = [(len(knowledge.licenses), "licence", "licences"),
+                      (len(knowledge.origins), "publisher namespace", "publisher namespaces"),
+                      (edges, "lineage edge", "lineage edges")]
+        policies = (len(knowledge.policies) if knowledge is not None else 0) + len(policy_files)
+        counts.append((policies, "policy", "policies"))
+        typer.echo("ok: " + ", ".join(f"{n} {one if n == 1 else many}" for n, one, many in counts) + f" in {checked}")
+        return ExitCode.PASS
+
+    _guarded(run)
+
+
+@rules_app.command("stats")
+def rules_stats(
+    rules_dir: list[Path] = typer.Option([], "--rules-dir", help="Extra rules directory (overrides shipped rules)."),
+) -> None:
+    """Per licence and publisher: how many facts rest on a primary source, a secondary one, or none."""
+
+    def run() -> int:
+        from licscan.config import data_dir
+        from licscan.evaluation.knowledge import load_knowledge
+        from licscan.evaluation.stats import render_stats
+
+        typer.echo(render_stats(load_knowledge([data_dir("rules"), *rules_dir])), nl=False)
         return ExitCode.PASS
 
     _guarded(run)
@@ -315,8 +368,55 @@ def lock(
 
         config = load_config(path, mirror=mirror, policy=policy, refresh=refresh or None)
         outcome = write_lock(config, output=output, clock=_clock())
-        typer.echo(f"wrote {outcome.path}: {outcome.models} models, {outcome.nodes} lineage nodes, "
-                   f"verdict {outcome.verdict.upper()}")
+        typer.echo(f"wrote {outcome.path}: {outcome.models} model{'s' if outcome.models != 1 else ''}, "
+                   f"{outcome.nodes} lineage node{'s' if outcome.nodes != 1 else ''}, verdict {outcome.verdict.upper()}")
+        return _verdict_code(outcome.verdict)  # the lockfile is written either way; the gate stops as scan's
+
+    _guarded(run)
+
+
+@app.command()
+def waive(
+    rule_id: str = typer.Argument(..., metavar="RULE", help="The rule id (LS120) or finding kind to waive."),
+    model: str = typer.Argument(..., help="The model id or pattern it is waived for (praxis/*)."),
+    reason: str = typer.Option(..., "--reason", help="Why the exception is acceptable (kept in the reports)."),
+    expires: str = typer.Option(..., "--expires", metavar="YYYY-MM-DD", help="The last day the waiver holds."),
+    approved_by: str = typer.Option(..., "--approved-by", help="Who approved the exception."),
+    policy: Optional[Path] = typer.Option(None, "--policy", metavar="FILE",
+                                          help="The policy file to add it to (default: the configured policy "
+                                               "file, else ./licscan-policy.yaml, made to extend default)."),
+    project: Path = typer.Option(Path("."), "--project", help="The project whose configuration applies."),
+) -> None:
+    """Add a waiver to a policy file, keeping the file's content and comments, and check that it still loads."""
+
+    def run() -> int:
+        import re
+
+        from licscan.config import load_config
+        from licscan.model import Waiver
+        from licscan.scan import add_waiver
+
+        if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", expires):
+            _fail(f"--expires must be a date YYYY-MM-DD, not {expires!r}", ExitCode.USAGE)
+        try:
+            datetime.date.fromisoformat(expires)
+        except ValueError:
+            _fail(f"--expires {expires} is not a date", ExitCode.USAGE)
+        for name, value in (("--reason", reason), ("--approved-by", approved_by), ("MODEL", model)):
+            if not value.strip():
+                _fail(f"{name} must not be empty", ExitCode.USAGE)
+        config = load_config(project)
+        target = policy or (Path(config.policy) if config.policy.endswith((".yaml", ".yml"))
+                            else Path(config.root) / "licscan-policy.yaml")
+        waiver = Waiver(reason=reason.strip(), rule=rule_id.upper() if re.fullmatch(r"(?i)ls\d+", rule_id) else rule_id,
+                        model=model.strip(), approved_by=approved_by.strip(), expires=expires)
+        today = _clock()().date().isoformat()
+        created = add_waiver(config, target, waiver, today=today)
+        typer.echo(f"{'created' if created else 'updated'} {target}: waived {waiver.rule} for {waiver.model} "
+                   f"until {expires}, approved by {waiver.approved_by}")
+        if created and target.resolve() != Path(config.policy).resolve():
+            typer.echo(f"the scan uses it once the configuration names it: policy: {target.name} "
+                       "(in .licscan.yaml or [tool.licscan]), or --policy " + str(target))
         return ExitCode.PASS
 
     _guarded(run)
@@ -352,8 +452,9 @@ def diff(
         from licscan.config import load_config
         from licscan.scan import diff as run_diff
 
-        typer.echo(run_diff(load_config(project), old, new))
-        return ExitCode.PASS
+        text, worse = run_diff(load_config(project), old, new)
+        typer.echo(text)
+        return ExitCode.POLICY_VIOLATION if worse else ExitCode.PASS
 
     _guarded(run)
 

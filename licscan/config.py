@@ -123,6 +123,7 @@ class ScanConfig:
             freshness_seconds=self.freshness_seconds,
             refresh=self.refresh,
             db_pool_size=self.db_pool_size,
+            project_root=str(self.root),
         )
 
     @property

@@ -6,6 +6,7 @@ import enum
 import hashlib
 import json
 import os
+import re
 import sys
 import types
 import typing
@@ -195,8 +196,11 @@ def _finding_ref(finding: dict[str, Any], table: dict[str, Any]) -> str:
     return ref
 
 
-def render_lock(result: Any, *, digest: str, model_verdict: Callable[[Sequence[Any]], str]) -> str:
-    """The lockfile text of a scan: sorted, indented JSON, no clock, the same bytes for the same input."""
+def render_lock(result: Any, *, digest: str, model_verdict: Callable[[Sequence[Any]], str], basedir: str = ".") -> str:
+    """The lockfile text of a scan: sorted, indented JSON, no clock, the same bytes for the same input.
+
+    `basedir` is the project folder relative to the lockfile's: `check` finds the project from it (its name
+    sorts first, so check reads it from the file's first line)."""
     from licscan.model import Lineage
 
     texts: dict[str, str] = {}
@@ -218,7 +222,10 @@ def render_lock(result: Any, *, digest: str, model_verdict: Callable[[Sequence[A
             "findings": [_finding_ref(_plain(finding, texts), findings) for finding in report.findings],
             "verdict": model_verdict(report.findings),
         }
+    lapse = sorted(use.waiver.expires for use in getattr(result, "waivers", ()) if use.waiver.expires
+                   and use.status != "expired")
     body = {
+        "basedir": basedir,
         "schema": LOCK_SCHEMA,
         "licscan": __version__,
         "policy": result.policy,
@@ -229,6 +236,8 @@ def render_lock(result: Any, *, digest: str, model_verdict: Callable[[Sequence[A
         "findings": findings,
         "texts": texts,
     }
+    if lapse:
+        body["waivers_valid_until"] = lapse[0]  # after it, check evaluates again: a waiver has expired
     return redact(json.dumps(body, indent=1, sort_keys=True, ensure_ascii=False)) + "\n"
 
 
@@ -250,12 +259,13 @@ def lock(config: Any, *, output: Path | None = None,
                               + ", ".join(transient[:5]) + (" ..." if len(transient) > 5 else "")
                               + "; try again (or resolve from a mirror with --mirror)")
     settings = config.evaluation()
+    path = output or (Path(config.root) / LOCKFILE)
+    basedir = os.path.relpath(Path(config.root).resolve(), path.resolve().parent).replace(os.sep, "/")
     text = render_lock(result, digest=evaluation_digest(settings.rules_dirs, settings.policy),
-                       model_verdict=lambda findings: verdict(findings).value)
+                       model_verdict=lambda findings: verdict(findings).value, basedir=basedir)
     # Details may name the checkout (a mirror's path): the same project locks to the same bytes anywhere.
     root = str(Path(config.root).resolve())
     text = text.replace(json.dumps(root)[1:-1] + "/", "").replace(json.dumps(root)[1:-1], ".")
-    path = output or (Path(config.root) / LOCKFILE)
     write_output(path, text)
     unique = {_node_ref(record) for report in result.models for record in report.lineage.nodes}
     return LockOutcome(path=path, models=len(result.models), nodes=len(unique), verdict=result.verdict.value)
@@ -272,7 +282,8 @@ def read_lock(path: Path) -> dict[str, Any]:
     try:
         raw = path.read_bytes()
     except FileNotFoundError:
-        raise ConfigError(f"{path} does not exist: run `licscan lock` to write it") from None
+        raise ConfigError(f"{path} does not exist, so there is nothing to check against: run `licscan lock` in the "
+                          f"project folder and commit {path.name}") from None
     except OSError as exc:
         raise ConfigError(f"{path} cannot be read: {exc.strerror}") from None
     try:
@@ -323,6 +334,8 @@ def _failing_lines(findings: Sequence[Mapping[str, Any]]) -> tuple[str, ...]:
 def _verdict_index(data: Mapping[str, Any]) -> dict[str, Any]:
     """What check needs of a lockfile's recorded verdicts: each model's verdict and failing findings."""
     return {
+        "basedir": data.get("basedir"),
+        "waivers_valid_until": data.get("waivers_valid_until"),
         "evaluation_digest": data.get("evaluation_digest"),
         "models": {
             key: [entry["verdict"], _failing_lines([dict(data["findings"][ref], model=key) for ref in entry["findings"]])]
@@ -331,7 +344,58 @@ def _verdict_index(data: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
-def check(config: Any, files: Sequence[str] | None, *, lockfile: Path) -> CheckOutcome:
+def read_basedir(lockfile: Path) -> str | None:
+    """The project folder a lockfile records, relative to the lockfile's folder, read from the file's first
+    lines (`basedir` sorts first), so `check` knows the project before it parses the whole file."""
+    try:
+        with open(lockfile, "rb") as handle:
+            head = handle.read(4096).decode("utf-8", "replace")
+    except OSError:
+        return None
+    found = re.match(r'\{\s*"basedir":\s*("(?:[^"\\]|\\.)*")', head)
+    if found is None:
+        return None
+    try:
+        value = json.loads(found.group(1))
+    except ValueError:
+        return None
+    return value if isinstance(value, str) and value else None
+
+
+def project_root(lockfile: Path) -> Path:
+    """The project a lockfile was written for: its `basedir`, else (older lockfiles) the lockfile's folder.
+
+    A lockfile is project input: its basedir may name the lockfile's folder or one above it (ci/licscan.lock
+    of the project ..), and above that only while it stays inside the current directory, so a crafted
+    lockfile cannot send `check` to read the rest of the disk."""
+    folder = lockfile.resolve().parent
+    basedir = read_basedir(lockfile)
+    if not basedir or basedir == ".":
+        return folder
+    root = (folder / basedir).resolve()
+    here = Path.cwd().resolve()
+    if root not in folder.parents or not (root == here or here in root.parents):
+        raise ConfigError(f"{visible(str(lockfile))} says its project is {visible(basedir)!r} from its folder, "
+                          "which is not a folder above it inside the current directory; run `licscan check` "
+                          "from the project, or `licscan lock` to write the lockfile again")
+    return root
+
+
+def _place(root: Path, files: Sequence[str], lockfile: Path) -> None:
+    """Every given file must exist inside the project: a file that cannot be placed is never passed over."""
+    prefix = os.path.realpath(root).rstrip(os.sep) + os.sep
+    for given in files:
+        real = os.path.realpath(given)
+        if not real.startswith(prefix):
+            shown = visible(str(given))
+            raise ConfigError(f"cannot place {shown}: it is outside {visible(str(root))}, the project "
+                              f"{visible(str(lockfile))} was written for (give files of that project, or the "
+                              "--lockfile of the project they belong to)")
+        if not os.path.exists(real):
+            raise ConfigError(f"cannot place {visible(str(given))}: there is no such file")
+
+
+def check(config: Any, files: Sequence[str] | None, *, lockfile: Path, today: str | None = None) -> CheckOutcome:
     """Discover models in the given files (the whole project when None), look each up in the lockfile, and
     judge them by the policy, with no network. The recorded verdicts are used while the rules, the policy and
     licscan are those they were evaluated with; otherwise the lineages are rebuilt and evaluated again."""
@@ -349,6 +413,8 @@ def check(config: Any, files: Sequence[str] | None, *, lockfile: Path) -> CheckO
         index = _verdict_index(data)
     try:
         root = Path(config.root)
+        if files is not None:
+            _place(root, files, lockfile)
         if files is None:
             found = discovery.discover(root, config.discovery())
             scanned = found.files_scanned
@@ -373,7 +439,13 @@ def check(config: Any, files: Sequence[str] | None, *, lockfile: Path) -> CheckO
     for local in found.local_models:
         places.setdefault(local.key, local.location.path)
     keys = sorted(key for key in places if key in index["models"])
-    evaluated = current != index.get("evaluation_digest") and bool(keys)
+    if files is None and index["models"] and not keys:
+        raise ConfigError(f"{visible(str(lockfile))} records {len(index['models'])} "
+                          f"model{'s' if len(index['models']) != 1 else ''}, and {visible(str(root))} names none "
+                          "of them: is it the lockfile of this project? (run `licscan lock` to write it again)")
+    lapse = index.get("waivers_valid_until")
+    expired = isinstance(lapse, str) and today is not None and today > lapse
+    evaluated = (current != index.get("evaluation_digest") or expired) and bool(keys)
     verdicts: dict[str, tuple[str, tuple[str, ...]]] = {}
     if evaluated:
         from licscan import evaluation
@@ -381,7 +453,7 @@ def check(config: Any, files: Sequence[str] | None, *, lockfile: Path) -> CheckO
 
         data = data if data is not None else read_lock(lockfile)
         knowledge, policy = evaluation.load(settings)
-        outcome = evaluation.evaluate({key: _lineage(data, key) for key in keys}, {}, knowledge, policy)
+        outcome = evaluation.evaluate({key: _lineage(data, key) for key in keys}, {}, knowledge, policy, today=today)
         for report in outcome.models:
             plain = [_plain(finding, {}) for finding in report.findings]
             verdicts[report.key] = (verdict(report.findings).value, _failing_lines(plain))
@@ -412,7 +484,8 @@ def render_check(outcome: CheckOutcome, *, quiet: bool = False) -> str:
         elif item.verdict != "pass":
             lines.append(f"{item.verdict.upper()} {item.key} ({item.where})")
             lines.extend(f"  {line}" for line in item.failing)
-    how = "evaluated again: rules or policy changed since the lock" if outcome.evaluated else "as locked"
+    how = ("evaluated again: rules, policy or a waiver's date changed since the lock" if outcome.evaluated
+           else "as locked")
     summary = (f"{outcome.verdict.upper()}: {len(outcome.models)} model{'s' if len(outcome.models) != 1 else ''} "
                f"in {outcome.files} file{'s' if outcome.files != 1 else ''} checked against "
                f"{outcome.lockfile.name} ({how})")
@@ -424,12 +497,25 @@ def check_exit_code(outcome: CheckOutcome) -> int:
     return {"pass": 0, "fail": 1, "incomplete": 3}[outcome.verdict]
 
 
-def run_check(lockfile: Path | None, files: Sequence[str] | None, *, quiet: bool = False) -> tuple[str, int]:
+def _today() -> str:
+    """The date waivers are judged by: SOURCE_DATE_EPOCH's when set (as for reports), else today's (UTC)."""
+    import datetime
+
+    epoch = os.environ.get("SOURCE_DATE_EPOCH", "").strip()
+    when = (datetime.datetime.fromtimestamp(int(epoch), tz=datetime.timezone.utc) if epoch.isdigit()
+            else datetime.datetime.now(datetime.timezone.utc))
+    return when.date().isoformat()
+
+
+def run_check(lockfile: Path | None, files: Sequence[str] | None, *, quiet: bool = False,
+              today: str | None = None) -> tuple[str, int]:
     """`licscan check` from options to (text, exit code): shared by the Typer command and the lean entry."""
     from licscan.config import load_config
 
     path = Path(lockfile) if lockfile is not None else Path(LOCKFILE)
+    if not path.is_file():
+        read_lock(path)  # says what to do before anything else
     # check never opens the database: an in-memory URL spares finding the user cache directory.
-    config = load_config(path.resolve().parent, db_url=os.environ.get("LICSCAN_DB_URL") or "sqlite://")
-    outcome = check(config, list(files) if files else None, lockfile=path)
+    config = load_config(project_root(path), db_url=os.environ.get("LICSCAN_DB_URL") or "sqlite://")
+    outcome = check(config, list(files) if files else None, lockfile=path, today=today or _today())
     return render_check(outcome, quiet=quiet), check_exit_code(outcome)

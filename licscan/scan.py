@@ -127,8 +127,13 @@ def _evaluate(config, occurrences, local_models, skipped, files_scanned, knowled
     settings = dataclasses.replace(config.resolution(), extra_parents=knowledge.extra_parents)
     resolved = resolution.resolve(list(roots.values()), settings, store=store)
     lineages = dict(resolved.lineages)
-    outcome = evaluation.evaluate(lineages, by_key, knowledge, policy, config.context)
     generated = clock().astimezone(datetime.timezone.utc).replace(microsecond=0)
+    # A waiver names its policy file in reports: relative to the project, so reports do not name the checkout.
+    policy = dataclasses.replace(policy, waivers=tuple(
+        dataclasses.replace(waiver, policy_file=project_label_path(config, waiver.policy_file))
+        for waiver in policy.waivers))
+    outcome = evaluation.evaluate(lineages, by_key, knowledge, policy, config.context,
+                                  today=generated.date().isoformat())
     from licscan.model import ScanResult  # resolution's and evaluation's records: not loaded for `discover`
 
     return ScanResult(
@@ -140,9 +145,11 @@ def _evaluate(config, occurrences, local_models, skipped, files_scanned, knowled
         findings=outcome.findings,
         skipped=tuple(sorted(skipped)),
         verdict=outcome.verdict,
+        waivers=outcome.waivers,
         stats=resolved.stats,
         files_scanned=files_scanned,
         answers=outcome.answers,
+        project_root=str(config.root),
         license_records={
             key: knowledge.licenses[key]
             for key in sorted({key for report in outcome.models for key in report.effective.licenses})
@@ -289,13 +296,13 @@ def history(config: ScanConfig, *, limit: int = 20) -> list:
         store.close()
 
 
-def diff(config: ScanConfig, old: str | None = None, new: str | None = None) -> str:
+def diff(config: ScanConfig, old: str | None = None, new: str | None = None) -> tuple[str, bool]:
     """What changed between two scans: ids from the history, or JSON report files; by default the last two
-    scans of this project."""
+    scans of this project. With it, whether the gate got worse (see reporting.diff.got_worse)."""
     import json
 
     from licscan.errors import ConfigError
-    from licscan.reporting.diff import render
+    from licscan.reporting.diff import got_worse, render
 
     def load(ref: str, store) -> tuple[str, dict]:
         path = Path(ref)
@@ -333,4 +340,35 @@ def diff(config: ScanConfig, old: str | None = None, new: str | None = None) -> 
         new_label, new_data = load(new, store)
     finally:
         store.close()
-    return render(old_label, new_label, old_data, new_data)
+    return render(old_label, new_label, old_data, new_data), got_worse(old_data, new_data)
+
+
+def add_waiver(config: ScanConfig, policy_file: Path, waiver, *, today: str) -> bool:
+    """Append a waiver to a policy file (made, extending default, when there is none) and check that the file
+    still loads as a policy; returns whether the file was created. Nothing is written when it would not load."""
+    from licscan import evaluation
+    from licscan.evaluation.knowledge import parse_policy
+    from licscan.evaluation.policy import append_waiver, new_policy_text
+    from licscan.safeyaml import load as load_yaml
+
+    if waiver.expires is not None and waiver.expires < today:
+        raise ConfigError(f"--expires {waiver.expires} is already past (today is {today})")
+    knowledge = evaluation.load_knowledge(config.evaluation().rules_dirs)
+    created = not policy_file.exists()
+    shown = str(policy_file)
+    if created:
+        # It builds on the policy the project uses now, so adding a waiver never loosens anything else.
+        named = config.policy if config.policy in knowledge.policies else "default"
+        text = new_policy_text(waiver, name=Path(config.root).name or "project", extends=named)
+    else:
+        try:
+            before = policy_file.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise ConfigError(f"cannot read {shown}: {exc}") from None
+        parse_policy(load_yaml(before.encode("utf-8"), what=shown), file=shown, bases=knowledge.policies)
+        text = append_waiver(before, waiver, file=shown)
+    policy = parse_policy(load_yaml(text.encode("utf-8"), what=shown), file=shown, bases=knowledge.policies)
+    if not policy.waivers or dataclasses.replace(policy.waivers[-1], policy_file=None) != waiver:
+        raise ConfigError("the waiver could not be added as written; add it by hand", file=shown, key="waivers")
+    write_output(policy_file, text)
+    return created

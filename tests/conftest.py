@@ -5,6 +5,24 @@ from __future__ import annotations
 import pytest
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _isolated_session(tmp_path_factory):
+    """Module-scoped fixtures (a scan shared by a file's tests) run before the per-test isolation below: they get
+    a home and cache of the session's own, never the user's real ones (which another licscan may have written)."""
+    import os
+
+    home = tmp_path_factory.mktemp("session-home")
+    saved = {name: os.environ.get(name) for name in ("HOME", "XDG_CACHE_HOME", "LICSCAN_DB_URL")}
+    os.environ["HOME"], os.environ["XDG_CACHE_HOME"] = str(home), str(home / ".cache")
+    os.environ.pop("LICSCAN_DB_URL", None)
+    yield
+    for name, value in saved.items():
+        if value is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = value
+
+
 @pytest.fixture(autouse=True)
 def _isolated_environment(tmp_path_factory, monkeypatch):
     home = tmp_path_factory.mktemp("home")

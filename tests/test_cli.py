@@ -194,11 +194,15 @@ def test_rate_limited_hub_makes_the_scan_incomplete_with_exit_3(tmp_path, hub_st
     assert "rate-limited" in result.output
 
 
-def test_a_missing_model_is_unresolved_not_found(tmp_path, hub_stub):
+def test_a_missing_model_is_a_failing_finding_not_an_incomplete_scan(tmp_path, hub_stub):
+    """The Hub's 404 is an answer: exit 1 with LS103, never 3 (which a CI retries as a network failure)."""
     project = write_project(tmp_path, 'from x import M\nM.from_pretrained("nobody/never-existed")\n')
     result, report = scan_json(project, tmp_path, env={"HF_ENDPOINT": hub_stub.url})
-    assert result.exit_code == 3
+    assert result.exit_code == 1, result.output
+    assert report["verdict"] == "fail"
     assert model(report, "nobody/never-existed")["lineage"]["unresolved"][0]["reason"] == "not-found"
+    (finding,) = [f for f in report["findings"] if f["model"] == "nobody/never-existed"]
+    assert finding["rule_id"] == "LS103" and finding["fails"] and "does not exist on the Hub" in finding["message"]
 
 
 def test_the_hub_token_never_reaches_the_report_or_the_output(tmp_path, hub_stub):

@@ -45,6 +45,24 @@ def test_wheel_carries_rules_and_report_templates(wheel):
         assert script.relative_to(ROOT).as_posix() in names
 
 
+def test_the_wheel_and_the_sdist_carry_the_licence_they_declare(wheel, tmp_path):
+    """The wheel declares License-Expression: Apache-2.0; the text ships beside it (from the SPDX list)."""
+    import tarfile
+
+    text = (ROOT / "LICENSE").read_text(encoding="utf-8")
+    assert text.startswith("Apache License\nVersion 2.0, January 2004\n") and "END OF TERMS AND CONDITIONS" in text
+    archive = zipfile.ZipFile(wheel)
+    metadata = archive.read(next(n for n in archive.namelist() if n.endswith(".dist-info/METADATA"))).decode()
+    assert "License-Expression: Apache-2.0" in metadata and "License-File: LICENSE" in metadata
+    shipped = next(n for n in archive.namelist() if n.endswith(".dist-info/licenses/LICENSE"))
+    assert archive.read(shipped).decode("utf-8") == text
+    subprocess.run([sys.executable, "-m", "build", "--sdist", "--no-isolation", "--outdir", str(tmp_path), str(ROOT)],
+                   check=True, capture_output=True, timeout=300)
+    (sdist,) = tmp_path.glob("licscan-*.tar.gz")
+    with tarfile.open(sdist) as bundle:
+        assert bundle.extractfile(f"{sdist.name[:-len('.tar.gz')]}/LICENSE").read().decode("utf-8") == text
+
+
 def test_installed_wheel_finds_its_own_rules(wheel, tmp_path):
     zipfile.ZipFile(wheel).extractall(tmp_path)
     probe = (

@@ -222,20 +222,36 @@ PART_C = {
     "baidu": "CN", "stepfun-ai": "CN", "XiaomiMiMo": "CN", "ByteDance-Seed": "CN", "meta-llama": "US",
     "google": "US", "microsoft": "US", "nvidia": "US", "mistralai": "FR", "tiiuae": "AE", "CohereForAI": "CA",
     "CohereLabs": "CA", "ai21labs": "IL", "stabilityai": "GB", "black-forest-labs": "DE", "allenai": "US",
-    "ibm-granite": "US", "HuggingFaceTB": None, "openai": "US", "LGAI-EXAONE": "KR", "upstage": "KR",
+    "ibm-granite": "US", "HuggingFaceTB": "US", "openai": "US", "LGAI-EXAONE": "KR", "upstage": "KR",
     "sarvamai": "IN", "tokyotech-llm": "JP", "SakanaAI": "JP", "ai-forever": "RU", "yandex": "RU",
     "xai-org": "US", "naver-hyperclovax": "KR",
 }
 
 
+# The namespaces most models and derivatives are pulled from (issue 14), beyond Part C.
+PULLED = {
+    "sentence-transformers": "community", "intfloat": "individual", "Alibaba-NLP": "organisation",
+    "jinaai": "organisation", "nomic-ai": "organisation", "mixedbread-ai": "organisation",
+    "Snowflake": "organisation", "apple": "organisation", "LiquidAI": "organisation", "unsloth": "organisation",
+    "RedHatAI": "organisation", "neuralmagic": "organisation", "NousResearch": "organisation",
+    "mlx-community": "community", "lmstudio-community": "community", "bartowski": "individual",
+    "TheBloke": "individual", "QuantFactory": "community",
+}
+
+
 def test_origins_cover_every_part_c_organisation_with_a_reviewed_date(knowledge):
-    assert set(knowledge.origins) == {namespace.lower() for namespace in PART_C}
+    assert set(knowledge.origins) == {namespace.lower() for namespace in (*PART_C, *PULLED)}
     for namespace, country in PART_C.items():
         origin = knowledge.origins[namespace.lower()]
         assert origin.organization and origin.sources, namespace
         if country is not None:
             assert origin.country == country, namespace
-    assert knowledge.origins_reviewed == "2026-11-22"
+    assert knowledge.origins_reviewed == "2026-12-07"
+    for namespace, account in PULLED.items():
+        origin = knowledge.origins[namespace.lower()]
+        assert origin.account == account and origin.sources, namespace
+        # Names are names: what kind of account it is, or any other note, is said apart.
+        assert "individual" not in origin.organization and "community account" not in origin.organization
     assert knowledge.origins["thudm"].organization == knowledge.origins["zai-org"].organization
     assert knowledge.origins["cohereforai"].organization == knowledge.origins["coherelabs"].organization
     # The HF rename itself is not confirmed in the fact base: the record says so.
@@ -249,7 +265,9 @@ def test_restricted_party_listings_carry_date_added_citation_and_source(knowledg
     zhipu = listing("zai-org", "BIS Entity List")
     assert zhipu.date_added == "2025-01-16" and "90 FR 4617" in zhipu.citation and zhipu.source.date
     baai = listing("baai", "BIS Entity List")
-    assert baai.date_added == "2025-03-25" and "UNCONFIRMED" in baai.citation
+    # The citation names the list itself; what is not confirmed (which Federal Register rule) is said in notes.
+    assert baai.date_added == "2025-03-25" and baai.citation.startswith("15 CFR Part 744, Supplement No. 4")
+    assert "UNCONFIRMED" not in baai.citation and "not confirmed" in (baai.notes or "")
     assert listing("tencent", "1260H").date_added == "2025-01-07"
     assert listing("ai-forever", "OFAC SDN").date_added == "2022-04-06"
     unmapped = {(item.entity.split(" ")[0], item.list_name.split(" ")[0]) for item in knowledge.unmapped_entities}
@@ -359,7 +377,7 @@ def test_rules_validate_accepts_the_shipped_rules_and_a_partial_user_directory(t
     (tmp_path / "licenses").mkdir()
     (tmp_path / "licenses" / "team-licence.yaml").write_text(GOOD_LICENSE)
     user = runner.invoke(app, ["rules", "validate", str(tmp_path)])
-    assert user.exit_code == 0 and "ok: 1 licences" in user.output
+    assert user.exit_code == 0 and "ok: 1 licence," in user.output
     knowledge, errors = validate([data_dir("rules")])
     assert errors == [] and len(knowledge.licenses) >= 119
 
@@ -383,7 +401,7 @@ def test_explain_a_licence_shows_each_term_with_its_confidence_and_the_sources()
     out = result.output
     assert "naming" in out and '"glm-4"' in out and "[secondary]" in out
     assert "[unconfirmed]" in out  # e.g. its attribution: never shown as a fact
-    assert "githubissues.com/THUDM/GLM-4/219" in out and "(read 2026-09-25; secondary)" in out
+    assert "githubissues.com/THUDM/GLM-4/219" in out and "(read 2026-09-25; secondary, publisher-page)" in out
     llama = runner.invoke(app, ["explain", "llama3.2"]).output
     assert 'Prominently display "Built with Llama". [primary]' in llama
     assert '"Llama 3.2 Version Release Date: September 25, 2024"' in llama

@@ -174,7 +174,7 @@ def test_diff_shows_a_licence_changed_upstream_and_a_new_ancestor(tmp_path):
     (hub / "licscan-test/base/info.json").write_text(json.dumps(info))
     assert run("scan", str(root), "--mirror", str(hub)).exit_code == 1
     shown = run("diff", "--project", str(root))
-    assert shown.exit_code == 0, shown.output
+    assert shown.exit_code == 1, shown.output  # the verdict got worse: the gate stops
     text = shown.output
     assert "licence of licscan-test/base changed: apache-2.0 -> cc-by-nc-4.0" in text
     assert "new finding LS120 [fails]" in text and "verdict" in text
@@ -255,7 +255,7 @@ def locked(tmp_path):
     shutil.copytree(EXAMPLE, root)
     (root / "app" / "clean.py").write_text('from x import M\nM.from_pretrained("Qwen/Qwen2.5-7B-Instruct")\n')
     result = run("lock", str(root))
-    assert result.exit_code == 0, result.output
+    assert result.exit_code == 1, result.output  # the example fails (LS112): lock exits by the verdict it writes
     return root
 
 
@@ -283,7 +283,7 @@ def test_models_sharing_an_ancestor_share_its_findings_in_the_lockfile(tmp_path)
     for repo in ("meta-llama/Llama-3.1-8B-Instruct",):
         shutil.copytree(HUB / repo, hub / repo)
     root = project(tmp_path, "licscan-test/tune-one", "licscan-test/tune-two")
-    assert run("lock", str(root), "--mirror", str(hub)).exit_code == 0
+    assert run("lock", str(root), "--mirror", str(hub)).exit_code == 1
     data = json.loads((root / "licscan.lock").read_text())
     one, two = (data["models"][f"licscan-test/tune-{name}"]["findings"] for name in ("one", "two"))
     relabel = [ref for ref in set(one) & set(two) if data["findings"][ref]["rule_id"] == "LS112"]
@@ -298,7 +298,7 @@ def test_models_sharing_an_ancestor_share_its_findings_in_the_lockfile(tmp_path)
 
 def test_lockfile_is_byte_identical_for_the_same_input(locked):
     first = (locked / "licscan.lock").read_bytes()
-    assert run("lock", str(locked)).exit_code == 0
+    assert run("lock", str(locked)).exit_code == 1
     assert (locked / "licscan.lock").read_bytes() == first
     assert list(json.loads(first)) == sorted(json.loads(first))
 
@@ -447,7 +447,8 @@ def test_lock_refuses_to_pin_a_network_failure(tmp_path, hub_stub):
 def test_token_never_reaches_the_lockfile(tmp_path, hub_stub):
     root = project(tmp_path, "licscan-test/with-license", "licscan-test/gated-files")
     result = run("lock", str(root), env={"HF_ENDPOINT": hub_stub.url, "HF_TOKEN": hub_stub.token})
-    assert result.exit_code == 0, result.output
+    written = json.loads((root / "licscan.lock").read_text())["verdict"]
+    assert result.exit_code == {"pass": 0, "fail": 1, "incomplete": 3}[written], result.output
     assert hub_stub.token not in (root / "licscan.lock").read_text()
 
 

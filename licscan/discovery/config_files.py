@@ -187,9 +187,18 @@ def _located(text: str, hits: Iterator[tuple[str, str]]) -> Iterator[tuple[str, 
         yield key, value, line
 
 
+def _licscan_document(node: Any) -> bool:
+    """licscan's own files (a policy, rules): their `model:` keys are waiver patterns and rule facts, not
+    models the project uses."""
+    return node.id == "mapping" and any(
+        key.id == "scalar" and key.value == "schema" and value.id == "scalar"
+        and str(value.value).startswith("licscan-") for key, value in node.value)
+
+
 def _yaml_hits(text: str, keys: set[str]) -> Iterator[tuple[str, str, int]]:
     seen: set[int] = set()  # aliases share nodes: each node is walked once, so bombs stay linear
-    stack = list(reversed(safeyaml.compose_all(text, what="YAML")))
+    documents = safeyaml.compose_all(text, what="YAML")
+    stack = [node for node in reversed(documents) if node is not None and not _licscan_document(node)]
     while stack:
         node = stack.pop()
         if id(node) in seen:

@@ -16,12 +16,16 @@ from licscan.evaluation.compute import estimate
 from licscan.evaluation.datasets import training_data
 from licscan.evaluation.inheritance import effective_terms
 from licscan.evaluation.knowledge import Knowledge, Policy, load_knowledge
-from licscan.evaluation.licenses import check_spdx_id, identify
+from licscan.evaluation.licenses import check_spdx_id, identify, through_family
 from licscan.evaluation.origin import origin_for
-from licscan.evaluation.policy import apply_policy, select_policy, verdict
-from licscan.model import Answers, DeploymentContext, EvaluationSettings, Finding, Lineage, ModelReport, Occurrence, Verdict
+from licscan.evaluation.policy import apply_policy, select_policy, verdict, waiver_uses
+from licscan.model import (
+    Answers, DeploymentContext, EvaluationSettings, Finding, Lineage, ModelReport, Occurrence, Verdict,
+    WaiverUse,
+)
 
-__all__ = ["Evaluation", "evaluate", "load", "evaluate_lineage", "validate", "Knowledge", "Policy"]
+__all__ = ["Evaluation", "evaluate", "load", "evaluate_lineage", "validate", "validate_policy_files", "Knowledge",
+           "Policy"]
 
 
 @dataclass(frozen=True)
@@ -30,6 +34,7 @@ class Evaluation:
     findings: tuple[Finding, ...]
     verdict: Verdict
     policy: str
+    waivers: tuple[WaiverUse, ...] = ()  # the policy's waivers and what each did
     answers: Answers | None = None
 
 
@@ -52,6 +57,7 @@ def evaluate_lineage(key: str, lineage: Lineage, occurrences: Sequence[Occurrenc
             linked_text=record.linked_license_text, linked_from=record.linked_license_from,
             tags=(*record.card.tags, *record.tags),
         )
+    licenses = through_family(lineage, licenses, knowledge)
     origins = {record.repo_id: origin_for(record.repo_id, knowledge) for record in lineage.nodes}
     root = lineage.nodes[0] if lineage.nodes else None
     training = training_data(lineage, knowledge)
@@ -76,11 +82,17 @@ def evaluate(
     knowledge: Knowledge,
     policy: Policy,
     context: DeploymentContext | None = None,
+    *,
+    today: str | None = None,
 ) -> Evaluation:
+    """Evaluate every lineage and apply the policy; `today` (ISO date, from the scan's clock) judges waivers'
+    expiry (None: no waiver expires)."""
     reports = []
+    counts: dict[int, int] = {}
     for key in sorted(lineages):
         report = evaluate_lineage(key, lineages[key], occurrences.get(key, ()), knowledge)
-        reports.append(dataclasses.replace(report, findings=apply_policy(report.findings, policy)))
+        findings = apply_policy(report.findings, policy, today=today, counts=counts)
+        reports.append(dataclasses.replace(report, findings=findings))
     all_findings = tuple(finding for report in reports for finding in report.findings)
     answers = answer(reports, knowledge, knowledge.answers or AnswerRules(), context,
                      context_required=policy.require_context)
@@ -89,7 +101,7 @@ def evaluate(
         # The policy's answers depend on facts the configuration does not give: not clear (fail closed).
         outcome = Verdict.INCOMPLETE
     return Evaluation(models=tuple(reports), findings=all_findings, verdict=outcome, policy=policy.name,
-                      answers=answers)
+                      waivers=waiver_uses(policy, counts, today), answers=answers)
 
 
 _PARSERS = {
@@ -100,10 +112,13 @@ _PARSERS = {
 }
 
 
-def validate(rules_dirs: Iterable[str | Path]) -> tuple[Knowledge | None, list[LicscanError]]:
+def validate(rules_dirs: Iterable[str | Path], *,
+             beneath: Sequence[str | Path] = ()) -> tuple[Knowledge | None, list[LicscanError]]:
     """Check every rules file on its own and then together, collecting every error (not only the first).
 
-    Each error names its file and the rule or key. The Knowledge is returned when there are none.
+    Each error names its file and the rule or key. The Knowledge is returned when there are none. A policy
+    may extend one of the policies in `beneath` (the shipped rules, which a scan reads first); those
+    directories are not checked themselves.
     """
     errors: list[LicscanError] = []
     dirs = [Path(item) for item in rules_dirs]
@@ -134,7 +149,23 @@ def validate(rules_dirs: Iterable[str | Path]) -> tuple[Knowledge | None, list[L
     if errors:
         return None, errors
     try:
-        knowledge = load_knowledge(dirs)
+        extendable = load_knowledge(beneath).policies if beneath else None
+        knowledge = load_knowledge(dirs, extendable=extendable)
     except LicscanError as exc:
         return None, [exc]
     return knowledge, []
+
+
+def validate_policy_files(paths: Iterable[str | Path], rules_dirs: Sequence[str | Path]) -> list[LicscanError]:
+    """Check a project's policy files as a scan would load them (`extends` against the rules' policies)."""
+    try:
+        knowledge = load_knowledge(rules_dirs)
+    except LicscanError as exc:
+        return [exc]
+    errors: list[LicscanError] = []
+    for path in paths:
+        try:
+            _rules.load_policy_file(path, knowledge.policies)
+        except LicscanError as exc:
+            errors.append(exc)
+    return errors

@@ -7,6 +7,7 @@ from typing import Mapping, Sequence
 from licscan.catalog import rule
 from licscan.evaluation.inheritance import bindings, commercial_class, conditions_of, obligations_of
 from licscan.evaluation.knowledge import Knowledge
+from licscan.evaluation.licenses import record_for
 from licscan.cards import normalize_repo_id
 from licscan.gguf_header import named_bases
 from licscan.model import (
@@ -19,7 +20,11 @@ from licscan.model import (
     ModelRecord,
     NodeLicense,
     Origin,
+    UnresolvedReason,
 )
+
+
+_NOT_THERE = (UnresolvedReason.NOT_FOUND, UnresolvedReason.INVALID_ID)
 
 
 def _finding(rule_id: str, model: str, ancestor: str, message: str, evidence: dict[str, str | None]) -> Finding:
@@ -89,6 +94,17 @@ def check_model(
     for item in lineage.unresolved:
         via = f", named by {item.referenced_by}" if item.referenced_by else ""
         detail = f": {item.detail}" if item.detail else ""
+        if not lineage.nodes and item.referenced_by is None and item.reason in _NOT_THERE:
+            # The Hub's answer about the id the project itself names: a lasting fact, not an outage.
+            findings.append(
+                _finding(
+                    "LS103", model, item.repo_id,
+                    f"the project names {item.repo_id}, which does not exist on the Hub "
+                    f"({item.reason.value}){detail}",
+                    {"reason": item.reason.value},
+                )
+            )
+            continue
         findings.append(
             _finding(
                 "LS100", model, item.repo_id,
@@ -105,20 +121,29 @@ def check_model(
         if record.gguf_problem:
             findings.append(_finding("LS101", model, record.repo_id, f"{record.repo_id}: {record.gguf_problem}",
                                      {**evidence, "gguf.file": record.gguf_file}))
+        placeholder = dict(node_license.evidence).get("placeholder")
+        said = f" (its card's {placeholder})" if placeholder else ""
         if node_license.method == "missing":
             if record.repo_id in has_parents:
                 findings.append(
                     _finding("LS110", model, record.repo_id,
-                             f"{record.repo_id} declares no licence; it inherits the terms of its base models", evidence)
+                             f"{record.repo_id} declares no licence{said}; it inherits the terms of its base models",
+                             evidence)
                 )
             else:
                 findings.append(
                     _finding("LS111", model, record.repo_id,
-                             f"{record.repo_id} declares no licence and names no base model to inherit from", evidence)
+                             f"{record.repo_id} declares no licence{said} and names no base model to inherit from",
+                             evidence)
                 )
         elif node_license.key is None:
-            why = "a slug different publishers use for different texts" if node_license.method == "ambiguous" else \
-                "a licence licscan has no terms for"
+            if node_license.method == "ambiguous":
+                why = "a slug different publishers use for different texts"
+            elif node_license.declared in ("other", "unknown") and not node_license.license_name:
+                # No name, link or licence file: the uploader may have set terms of its own, so never clear.
+                why = "with no licence name, link or licence file to read (the uploader may have set terms of its own)"
+            else:
+                why = "a licence licscan has no terms for"
             findings.append(
                 _finding("LS111", model, record.repo_id,
                          f"{record.repo_id} declares {_declared(node_license)}, {why}; its terms are unknown", evidence)
@@ -141,6 +166,26 @@ def check_model(
             _finding("LS113", model, record.repo_id,
                      f"{record.repo_id}{at} declares {_declared(node_license)} ({said.name}) but its licence text "
                      f"({where}) is {text.name}; licscan evaluates the text", evidence)
+        )
+
+    # A GGUF file whose header's general.license names another licence than the one the card declares.
+    for record in lineage.nodes:
+        header = record.gguf_header or {}
+        written = header.get("general.license")
+        node_license = licenses[record.repo_id]
+        if not isinstance(written, str) or node_license.key is None:
+            continue
+        in_header = record_for(knowledge, written, [record.repo_id.split("/", 1)[0]])
+        if in_header is None or in_header.key == node_license.key:
+            continue
+        evidence = _evidence(record, node_license)
+        evidence.update({"gguf.file": record.gguf_file, "gguf:general.license": written,
+                         "declared.license": node_license.key, "gguf.license": in_header.key})
+        findings.append(
+            _finding("LS113", model, record.repo_id,
+                     f"{record.repo_id}'s licence is {knowledge.licenses[node_license.key].name} but the GGUF header "
+                     f"of {record.gguf_file or 'its GGUF file'} says general.license {written} ({in_header.name}); licscan "
+                     "evaluates the card's licence: check which text the weights were released under", evidence)
         )
 
     # A node declaring a more permissive licence than an ancestor's: the ancestor's licence still binds.
@@ -217,10 +262,15 @@ def check_model(
         elif record.territory_note:
             # A conditional territorial clause (e.g. Llama 3.2's EU clause for multimodal models): the
             # reader must judge whether it applies, so it is reported but no territory is excluded.
+            scope = record.scope("territory_note")
+            undecided = ""
+            if "territory_note" in binding.undecided and scope is not None:
+                undecided = (f" It governs {scope.modality} models only, and no card in this model's lineage says "
+                             "its modality (pipeline_tag or tags), so licscan cannot rule it out.")
             findings.append(
                 _finding("LS122", model, binding.ancestor,
-                         f"{record.name} (from {binding.ancestor}) has a territorial clause: {record.territory_note}",
-                         evidence)
+                         f"{record.name} (from {binding.ancestor}) has a territorial clause: {record.territory_note}"
+                         f"{undecided}", evidence)
             )
         duties = obligations_of(record, binding.ancestor)
         if duties:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from licscan.evaluation.inheritance import conditions_of
-from licscan.evaluation.knowledge import Knowledge
+from licscan.evaluation.knowledge import Knowledge, strongest_first
 from licscan.model import LicenseTerms, Origin, Source
 
 _CONFIDENCE_WORDS = {
@@ -14,7 +14,9 @@ _CONFIDENCE_WORDS = {
 
 
 def _source_lines(sources: tuple[Source, ...]) -> list[str]:
-    return [f"  - {s.citation}{f' <{s.url}>' if s.url else ''} (read {s.date}; {s.confidence})" for s in sources]
+    """The sources a conclusion rests on first (primary, by source type); weaker ones after, as corroboration."""
+    return [f"  - {s.citation}{f' <{s.url}>' if s.url else ''} (read {s.date}; {s.confidence}"
+            f"{f', {s.type}' if s.type else ''})" for s in strongest_first(sources)]
 
 
 def _yes(value: bool) -> str:
@@ -64,6 +66,10 @@ def explain_license(record: LicenseTerms, knowledge: Knowledge) -> str:
         name = newer.name if newer else record.superseded_by
         lines.append(f"\nReplaced by its publisher with {name} ({record.superseded_by}) on {record.superseded_on}: "
                      "a repo's licence depends on the revision; licscan evaluates the pinned revision's.")
+    for scope in record.scopes:
+        governs = ", ".join(filter(None, [f"models {', '.join(scope.models)}" if scope.models else "",
+                                          f"{scope.modality} models" if scope.modality else ""]))
+        lines.append(f"\nScope of {scope.field}: governs {governs} only" + (f". {scope.note}" if scope.note else ""))
     if record.markers:
         lines.append("\nIdentified in a LICENSE file by: " + "; ".join(f'"{m}"' for m in record.markers))
     if record.links:
@@ -88,6 +94,9 @@ def explain_origin(origins: list[Origin], knowledge: Knowledge) -> str:
     def mark(field: str) -> str:
         return " [unconfirmed]" if field in unconfirmed else f" [{origin.confidence}]"
 
+    if origin.account != "organisation":
+        lines.append(f"Account: {'one person' if origin.account == 'individual' else 'a community of uploaders'}, "
+                     "not an organisation")
     lines.append(f"Country: {origin.country or 'unknown'}{mark('country')}")
     lines.append(f"Parent: {origin.parent or 'none recorded'}{mark('parent')}")
     if origin.listings:
@@ -123,10 +132,27 @@ def explain_lineage(child: str, knowledge: Knowledge) -> str | None:
     return "\n".join(lines) + "\n"
 
 
+# Hub ids (and a template placeholder) that name no licence text: what licscan does with a card that says them.
+_NON_ANSWERS = {
+    "other": "other: the Hub's id for a licence that is not on its list. licscan reads the card's license_name, "
+             "its license_link and the repo's LICENSE / LICENSE-MODEL file (and a NOTICE file in a local model "
+             "folder) to identify the text. With none of them, the licence stays unknown (the uploader may have set terms of its own): the model "
+             "is never treated as clear, and a strict policy fails it (LS111).",
+    "unknown": "unknown: the Hub's id for 'the uploader does not know the licence'. licscan still reads the repo's "
+               "licence file; with none, the licence stays unknown and the model is never treated as clear (LS111).",
+    "license": "license: a card template's placeholder (TRL writes `licence: license`), not a licence. licscan "
+               "reads it as 'no licence declared', notes the placeholder, and the model inherits its base models' "
+               "terms (LS110); with no base model it is unknown (LS111).",
+}
+_NON_ANSWERS["licence"] = _NON_ANSWERS["license"]
+
+
 def explain(name: str, knowledge: Knowledge) -> str | None:
     """What licscan knows under a name: a licence id or slug, a Hub namespace, or a model with rules lineage."""
     wanted = name.strip()
     parts: list[str] = []
+    if wanted.lower() in _NON_ANSWERS and wanted.lower() not in knowledge.aliases:
+        parts.append(_NON_ANSWERS[wanted.lower()] + "\n")
     for key in knowledge.aliases.get(wanted.lower(), ()):
         parts.append(explain_license(knowledge.licenses[key], knowledge))
     origin = knowledge.origins.get(wanted.lower())

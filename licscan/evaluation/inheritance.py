@@ -7,6 +7,7 @@ from typing import Mapping
 
 from licscan.evaluation.knowledge import Knowledge
 from licscan.evaluation.licenses import spdx_expression
+from licscan.evaluation.scope import narrowed
 from licscan.model import (
     CommercialUse,
     EffectiveTerms,
@@ -85,10 +86,16 @@ def commercial_class(record: LicenseTerms) -> CommercialUse:
 
 @dataclass(frozen=True)
 class Binding:
-    """A licence that binds the model and the nearest node it comes from."""
+    """A licence that binds the model and the nearest node it comes from.
+
+    record is the licence as it governs this model: a term whose text names other models or another modality
+    is left out (its field named in out_of_scope); a scoped term licscan cannot decide stays, named in undecided.
+    """
 
     record: LicenseTerms
     ancestor: str
+    out_of_scope: tuple[str, ...] = ()
+    undecided: tuple[str, ...] = ()
 
 
 def bindings(lineage: Lineage, licenses: Mapping[str, NodeLicense], knowledge: Knowledge) -> tuple[Binding, ...]:
@@ -97,7 +104,8 @@ def bindings(lineage: Lineage, licenses: Mapping[str, NodeLicense], knowledge: K
     for record in lineage.nodes:
         node_license = licenses.get(record.repo_id)
         if node_license and node_license.key and node_license.key not in seen:
-            seen[node_license.key] = Binding(knowledge.licenses[node_license.key], record.repo_id)
+            terms, left_out, undecided = narrowed(knowledge.licenses[node_license.key], lineage.nodes)
+            seen[node_license.key] = Binding(terms, record.repo_id, left_out, undecided)
     return tuple(seen.values())
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+import difflib
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -10,6 +11,7 @@ from typing import Any, Iterable, Mapping
 
 from licscan import safeyaml
 from licscan.cards import is_repo_id
+from licscan.catalog import RULES
 from licscan.errors import ParseError, RuleError
 from licscan.model import (
     CommercialUse,
@@ -19,7 +21,9 @@ from licscan.model import (
     ParentLink,
     Relation,
     Source,
+    TermScope,
     Threshold,
+    Waiver,
 )
 
 LICENSE_SCHEMA = "licscan-license/1"
@@ -33,21 +37,33 @@ _LICENSE_KEYS = {
     "commercial_use", "permissive", "thresholds", "registration_required", "attribution", "naming",
     "territory_exclusions", "territory_note", "use_policy_flow_down", "use_policy", "output_training",
     "output_training_note", "derivatives_must_carry", "markers", "summary", "sources", "unconfirmed",
-    "date", "confidence", "secondary", "links", "superseded_by", "superseded_on",
+    "date", "confidence", "secondary", "links", "superseded_by", "superseded_on", "scopes",
+    "members", "standard",
 }
 _REQUIRED_LICENSE_KEYS = {"schema", "key", "name", "spdx_id", "commercial_use", "sources"}
 _ORIGINS_KEYS = {"schema", "last_reviewed", "note", "publishers", "unmapped_entities"}
 _PUBLISHER_KEYS = {
     "namespaces", "organization", "country", "parent", "confidence", "unconfirmed", "sources", "listings", "notes",
+    "account",
 }
+# Who stands behind a namespace: a company or institution, one person, or a community of uploaders.
+_ACCOUNTS = {"organisation", "individual", "community"}
 _LISTING_KEYS = {"list", "entity", "date_added", "citation", "confidence", "source", "notes"}
 _LINEAGE_KEYS = {"schema", "last_reviewed", "note", "edges"}
 _EDGE_KEYS = {"child", "parent", "relation", "confidence", "unconfirmed", "sources", "notes"}
 _COMPUTE_KEYS = {"schema", "last_reviewed", "note", "method", "thresholds"}
 _METHOD_KEYS = {"factor", "description", "confidence", "sources", "notes"}
 _THRESHOLD_KEYS = {"flop", "meaning", "confidence", "sources", "notes"}
-_POLICY_KEYS = {"schema", "name", "description", "fail_on", "fail_closed", "waivers", "require_context"}
+_POLICY_KEYS = {"schema", "name", "description", "extends", "fail_on", "reason", "fail_closed", "waivers",
+                "require_context"}
+_WAIVER_KEYS = {"rule", "model", "reason", "approved_by", "expires"}
 _CONFIDENCE = {"primary", "secondary", "unconfirmed"}
+# Source types, strongest first: a legal conclusion rests on the first kinds; the last ones only corroborate.
+SOURCE_TYPES = ("licence-text", "regulation", "registry-filing", "publisher-page", "reference-work", "press", "blog")
+# The kinds of source that can carry a primary fact: the text itself, the law, a filing, the publisher's own page.
+PRIMARY_SOURCE_TYPES = frozenset(SOURCE_TYPES[:4])
+_SCOPE_KEYS = {"models", "modality", "note"}
+_MODALITIES = {"multimodal", "text"}
 _OUTPUT_TRAINING = {"allowed", "restricted", "prohibited", "unknown"}
 _METRICS = {"mau", "dau", "annual-revenue-usd", "monthly-revenue-usd"}
 _TERRITORY = re.compile(r"^(?:[A-Z]{2}|EU)$")
@@ -60,8 +76,10 @@ class Policy:
     description: str
     fail_on: frozenset[str]  # rule ids or finding kinds
     fail_closed: bool = True
-    waivers: tuple[Mapping[str, str], ...] = ()
+    waivers: tuple[Waiver, ...] = ()
     file: str = ""
+    extends: str | None = None  # the policy this one builds on (its fail_on and waivers are included)
+    reason: str | None = None  # why the gate fails on nothing, when fail_on is empty on purpose
     require_context: bool = False  # a scan without a deployment context is incomplete, not clear
 
 
@@ -200,7 +218,7 @@ def _sources(value: Any, *, file: str, rule: str | None, required: bool = True) 
         where = f"sources[{index}]"
         if not isinstance(item, Mapping):
             raise RuleError(f"{where} must be a mapping", file=file, rule=rule)
-        unknown = set(item) - {"citation", "url", "date", "confidence"}
+        unknown = set(item) - {"citation", "url", "date", "confidence", "type"}
         if unknown:
             raise RuleError(f"{where} has unknown keys {sorted(unknown)}", file=file, rule=rule)
         citation = item.get("citation")
@@ -215,9 +233,56 @@ def _sources(value: Any, *, file: str, rule: str | None, required: bool = True) 
                 date=_date(item.get("date"), file=file, key=f"{where}.date", rule=rule),
                 confidence=confidence,
                 url=_optional_text(item.get("url"), file=file, key=f"{where}.url", rule=rule),
+                type=_source_type(item.get("type"), confidence, where=where, file=file, rule=rule),
             )
         )
     return tuple(sources)
+
+
+def _source_type(value: Any, confidence: str, *, where: str, file: str, rule: str | None) -> str | None:
+    """A source's type; a press report or a blog cannot be the primary source of a fact."""
+    if value is None:
+        return None
+    if value not in SOURCE_TYPES:
+        raise RuleError(f"{where}.type must be one of {list(SOURCE_TYPES)}, not {value!r}", file=file, rule=rule)
+    if confidence == "primary" and value not in PRIMARY_SOURCE_TYPES:
+        raise RuleError(f"{where} is a {value} source, which cannot be primary (use confidence: secondary)",
+                        file=file, rule=rule)
+    return str(value)
+
+
+def strongest_first(sources: Iterable[Source]) -> tuple[Source, ...]:
+    """Sources in the order a conclusion rests on them: primary before secondary, then by source type."""
+    rank = {name: index for index, name in enumerate(SOURCE_TYPES)}
+    order = {"primary": 0, "secondary": 1, "unconfirmed": 2}
+    return tuple(sorted(sources, key=lambda s: (order.get(s.confidence, 3), rank.get(s.type or "", len(rank)))))
+
+
+def _scopes(value: Any, *, file: str, rule: str) -> tuple[TermScope, ...]:
+    """`scopes:` maps a field to the models or modality its text governs."""
+    if value is None:
+        return ()
+    if not isinstance(value, Mapping):
+        raise RuleError("'scopes' must map a field to {models, modality, note}", file=file, rule=rule)
+    scopes = []
+    for name, item in value.items():
+        where = f"scopes.{name}"
+        if name not in _LICENSE_KEYS or name in {"schema", "key", "sources", "scopes"}:
+            raise RuleError(f"{where}: {name!r} is not a field a scope can limit", file=file, rule=rule)
+        if not isinstance(item, Mapping) or not item:
+            raise RuleError(f"{where} must give 'models' or 'modality'", file=file, rule=rule)
+        unknown = set(item) - _SCOPE_KEYS
+        if unknown:
+            raise RuleError(f"{where} has unknown keys {sorted(unknown)}", file=file, rule=rule)
+        models = _strings(item.get("models"), file=file, key=f"{where}.models", rule=rule)
+        modality = item.get("modality")
+        if modality is not None and modality not in _MODALITIES:
+            raise RuleError(f"{where}.modality must be one of {sorted(_MODALITIES)}", file=file, rule=rule)
+        if not models and modality is None:
+            raise RuleError(f"{where} must give 'models' or 'modality'", file=file, rule=rule)
+        scopes.append(TermScope(field=str(name), models=models, modality=modality,
+                                note=_optional_text(item.get("note"), file=file, key=f"{where}.note", rule=rule)))
+    return tuple(scopes)
 
 
 def _load_yaml(path: Path) -> Any:
@@ -325,6 +390,9 @@ def parse_license(data: Any, *, file: str) -> LicenseTerms:
         use_policy=_optional_text(data.get("use_policy"), file=file, key="use_policy", rule=key),
         superseded_by=superseded_by,
         superseded_on=superseded_on,
+        scopes=_scopes(data.get("scopes"), file=file, rule=key),
+        members=_strings(data.get("members"), file=file, key="members", rule=key),
+        standard=_bool(data.get("standard"), file=file, key="standard", rule=key),
     )
 
 
@@ -340,11 +408,12 @@ def _listing(listing: Any, *, where: str, file: str, rule: str | None, default_e
     if not isinstance(source, Mapping) or not isinstance(source.get("citation"), str) or not source["citation"].strip():
         raise RuleError(f"{where}.source must give the 'citation' and 'date' licscan read the listing in",
                         file=file, rule=rule)
-    unknown = set(source) - {"citation", "url", "date"}
+    unknown = set(source) - {"citation", "url", "date", "type"}
     if unknown:
         raise RuleError(f"{where}.source has unknown keys {sorted(unknown)}", file=file, rule=rule)
     confidence = _confidence(listing.get("confidence"), file=file, key=f"{where}.confidence", rule=rule,
                              default="secondary")
+    source_type = _source_type(source.get("type"), confidence, where=f"{where}.source", file=file, rule=rule)
     date_added = listing.get("date_added")
     return EntityListing(
         list_name=str(listing["list"]),
@@ -357,6 +426,7 @@ def _listing(listing: Any, *, where: str, file: str, rule: str | None, default_e
             date=_date(source.get("date"), file=file, key=f"{where}.source.date", rule=rule),
             confidence=confidence,
             url=_optional_text(source.get("url"), file=file, key=f"{where}.source.url", rule=rule),
+            type=source_type,
         ),
         notes=_optional_text(listing.get("notes"), file=file, key=f"{where}.notes", rule=rule),
     )
@@ -399,6 +469,9 @@ def parse_origins(data: Any, *, file: str) -> tuple[dict[str, Origin], str | Non
         if country is not None and not (isinstance(country, str) and re.match(r"^[A-Z]{2}$", country)):
             raise RuleError(f"'country' {country!r} must be an ISO 3166-1 alpha-2 code", file=file, rule=rule)
         confidence = _confidence(item.get("confidence"), file=file, key="confidence", rule=rule, default="unconfirmed")
+        account = item.get("account", "organisation")
+        if account not in _ACCOUNTS:
+            raise RuleError(f"'account' must be one of {sorted(_ACCOUNTS)}, not {account!r}", file=file, rule=rule)
         listings_value = item.get("listings") or []
         if not isinstance(listings_value, list):
             raise RuleError("'listings' must be a list", file=file, rule=rule)
@@ -422,6 +495,7 @@ def parse_origins(data: Any, *, file: str) -> tuple[dict[str, Origin], str | Non
                 unconfirmed=unconfirmed_fields,
                 notes=_optional_text(item.get("notes"), file=file, key="notes", rule=rule),
                 reviewed=reviewed,
+                account=account,
             )
     return origins, reviewed
 
@@ -522,33 +596,146 @@ def parse_compute(data: Any, *, file: str) -> ComputeRules:
     )
 
 
-def parse_policy(data: Any, *, file: str) -> Policy:
+def _gate_terms() -> dict[str, str]:
+    """Every name a policy may fail on or waive: rule ids (LS120) and finding kinds (non-commercial)."""
+    from licscan.model import FindingKind
+
+    terms = {rule.id: rule.id for rule in RULES}
+    terms.update({kind.value: kind.value for kind in FindingKind})
+    return terms
+
+
+def _gate_term(value: Any, *, file: str, key: str, rule: str | None) -> str:
+    """A rule id or a finding kind, exactly as licscan knows it; a typo is an error, never a silent no-op."""
+    terms = _gate_terms()
+    if isinstance(value, str):
+        if value in terms:
+            return value
+        if value.upper() in terms:
+            return value.upper()
+    close = difflib.get_close_matches(str(value), sorted(terms), n=1, cutoff=0.6)
+    hint = f" (did you mean {close[0]}?)" if close else " (see `licscan explain` for rule ids and kinds)"
+    raise RuleError(f"{key!r} names {value!r}, which is neither a rule id nor a finding kind{hint}",
+                    file=file, rule=rule)
+
+
+def _waiver(item: Any, *, file: str, index: int, rule: str | None) -> Waiver:
+    where = f"waivers[{index}]"
+    if not isinstance(item, Mapping):
+        raise RuleError(f"{where!r} must be a mapping with rule, model, reason, approved_by and expires",
+                        file=file, rule=rule)
+    unknown = set(item) - _WAIVER_KEYS
+    if unknown:
+        raise RuleError(f"{where!r} has unknown keys {sorted(map(str, unknown))} (known: {sorted(_WAIVER_KEYS)})",
+                        file=file, rule=rule)
+    reason = _optional_text(item.get("reason"), file=file, key=f"{where}.reason", rule=rule)
+    if not reason or not reason.strip():
+        raise RuleError(f"{where + '.reason'!r} is required: say why the exception is acceptable",
+                        file=file, rule=rule)
+    if item.get("rule") is None and item.get("model") is None:
+        raise RuleError(f"{where!r} needs 'rule' or 'model' (or both): a waiver of everything is not a waiver",
+                        file=file, rule=rule)
+    covered = None if item.get("rule") is None else _gate_term(item.get("rule"), file=file, key=f"{where}.rule",
+                                                              rule=rule)
+    model = _optional_text(item.get("model"), file=file, key=f"{where}.model", rule=rule)
+    if model is not None and not model.strip():
+        raise RuleError(f"{where + '.model'!r} must be a model id or pattern (namespace/*)", file=file, rule=rule)
+    expires = None if item.get("expires") is None else _date(item.get("expires"), file=file,
+                                                              key=f"{where}.expires", rule=rule)
+    return Waiver(
+        reason=reason.strip(),
+        rule=covered,
+        model=model,
+        approved_by=_optional_text(item.get("approved_by"), file=file, key=f"{where}.approved_by", rule=rule),
+        expires=expires,
+        policy_file=file,
+    )
+
+
+def parse_policy(data: Any, *, file: str, bases: Mapping[str, Policy] | None = None) -> Policy:
+    """One policy file, validated; RuleError names the file and the key.
+
+    A policy states what fails (`fail_on`) or builds on another (`extends: default`); a gate that fails on
+    nothing must say so (`fail_on: []` with a `reason:`). With `bases`, an `extends` is resolved against them
+    (its fail_on and waivers are included); without, only the file itself is checked."""
     if not isinstance(data, Mapping) or data.get("schema") != POLICY_SCHEMA:
         raise RuleError(f"'schema' must be {POLICY_SCHEMA!r}", file=file)
     unknown = set(data) - _POLICY_KEYS
     if unknown:
-        raise RuleError(f"unknown keys {sorted(unknown)}", file=file)
+        raise RuleError(f"unknown keys {sorted(map(str, unknown))} (known: {sorted(_POLICY_KEYS)})", file=file)
     name = data.get("name")
     if not isinstance(name, str) or not name:
         raise RuleError("'name' is required", file=file)
-    waivers = []
-    for index, waiver in enumerate(data.get("waivers") or []):
-        if not isinstance(waiver, Mapping) or not waiver.get("reason") or not (waiver.get("rule") or waiver.get("model")):
-            raise RuleError(f"waivers[{index}] needs 'rule' or 'model', and a 'reason'", file=file, rule=name)
-        waivers.append({str(k): str(v) for k, v in waiver.items()})
+    extends = data.get("extends")
+    if extends is not None and (not isinstance(extends, str) or not extends.strip()):
+        raise RuleError("'extends' must name a policy (default, strict)", file=file, rule=name)
+    if "fail_on" not in data or data.get("fail_on") is None:
+        if extends is None:
+            raise RuleError("states neither 'fail_on' nor 'extends': say what fails (fail_on: [LS120, ...]) or "
+                            "build on a shipped policy (extends: default)", file=file, rule=name)
+        own: tuple[str, ...] = ()
+    else:
+        own = tuple(_gate_term(item, file=file, key="fail_on", rule=name)
+                    for item in _strings(data.get("fail_on"), file=file, key="fail_on", rule=name))
+    reason = _optional_text(data.get("reason"), file=file, key="reason", rule=name)
+    if extends is None and not own and not (reason and reason.strip()):
+        raise RuleError("'fail_on' is empty, so the gate would pass everything: if that is meant, say why with "
+                        "'reason:'", file=file, rule=name)
+    fail_closed = data.get("fail_closed")
+    if fail_closed is not None and not isinstance(fail_closed, bool):
+        raise RuleError("'fail_closed' must be true or false", file=file, rule=name)
+    raw_waivers = data.get("waivers")
+    if raw_waivers is not None and not isinstance(raw_waivers, list):
+        raise RuleError("'waivers' must be a list", file=file, rule=name)
+    waivers = tuple(_waiver(item, file=file, index=index, rule=name) for index, item in enumerate(raw_waivers or []))
+    fail_on = frozenset(own)
+    if extends is not None and bases is not None:
+        base = bases.get(extends)
+        if base is None:
+            known = ", ".join(sorted(bases)) or "none"
+            raise RuleError(f"'extends' names {extends!r}, which is not a policy (known: {known})", file=file,
+                            rule=name)
+        fail_on = base.fail_on | fail_on  # building on a policy adds to what fails, never removes
+        waivers = base.waivers + waivers
+        fail_closed = base.fail_closed if fail_closed is None else fail_closed
     return Policy(
         name=name,
         description=str(data.get("description") or ""),
-        fail_on=frozenset(_strings(data.get("fail_on"), file=file, key="fail_on", rule=name)),
-        fail_closed=data.get("fail_closed", True) is not False,
-        waivers=tuple(waivers),
+        fail_on=fail_on,
+        fail_closed=fail_closed is not False,
+        waivers=waivers,
         file=file,
+        extends=extends,
+        reason=reason,
         require_context=_bool(data.get("require_context"), file=file, key="require_context", rule=name),
     )
 
 
-def load_knowledge(rules_dirs: Iterable[str | Path]) -> Knowledge:
-    """Read every rules directory in order; a later directory's records override earlier ones by key."""
+def _resolve_policies(found: list[tuple[str, Any]], policies: dict[str, Policy],
+                      extendable: Mapping[str, Policy] | None = None) -> None:
+    """Parse policy files whose bases may come later in the list, from an earlier rules directory, or from
+    `extendable` (policies they may extend without being part of what is loaded)."""
+    pending = list(found)
+    while pending:
+        waiting = []
+        for file, data in pending:
+            extends = data.get("extends") if isinstance(data, Mapping) else None
+            if isinstance(extends, str) and extends not in policies and any(
+                    isinstance(other, Mapping) and other.get("name") == extends for _, other in pending):
+                waiting.append((file, data))
+                continue
+            policy = parse_policy(data, file=file, bases={**(extendable or {}), **policies})
+            policies[policy.name] = policy
+        if len(waiting) == len(pending):
+            file, data = waiting[0]
+            raise RuleError(f"'extends' goes round in a circle ({data.get('extends')!r})", file=file,
+                            rule=str(data.get("name")))
+        pending = waiting
+
+
+def load_knowledge(rules_dirs: Iterable[str | Path], *, extendable: Mapping[str, Policy] | None = None) -> Knowledge:
+    """Read every rules directory in order; a later directory's records override earlier ones by key.
+    `extendable`: policies the directories' policies may extend (the shipped ones, when checking others)."""
     licenses: dict[str, LicenseTerms] = {}
     markers: dict[str, tuple[str, ...]] = {}
     publishers: dict[str, tuple[str, ...]] = {}
@@ -591,13 +778,18 @@ def load_knowledge(rules_dirs: Iterable[str | Path]) -> Knowledge:
         if compute_file.exists():
             compute = parse_compute(_load_yaml(compute_file), file=str(compute_file))
             files.append(str(compute_file))
-        for path in sorted((root / "policies").glob("*.yaml")):
-            policy = parse_policy(_load_yaml(path), file=str(path))
-            policies[policy.name] = policy
-            files.append(str(path))
+        found = [(str(path), _load_yaml(path)) for path in sorted((root / "policies").glob("*.yaml"))]
+        _resolve_policies(found, policies, extendable)
+        files.extend(file for file, _ in found)
     for record in licenses.values():
         if record.superseded_by is not None and record.superseded_by not in licenses:
             raise RuleError(f"'superseded_by' names {record.superseded_by!r}, which has no licence record",
+                            file=next((f for f in reversed(files) if f.endswith(f"{record.key}.yaml")), "rules/licenses"),
+                            rule=record.key)
+    for record in licenses.values():
+        missing = [member for member in record.members if member not in licenses]
+        if missing:
+            raise RuleError(f"'members' names {missing}, which have no licence record",
                             file=next((f for f in reversed(files) if f.endswith(f"{record.key}.yaml")), "rules/licenses"),
                             rule=record.key)
     aliases: dict[str, list[str]] = {}
@@ -622,5 +814,6 @@ def load_knowledge(rules_dirs: Iterable[str | Path]) -> Knowledge:
     )
 
 
-def load_policy_file(path: str | Path) -> Policy:
-    return parse_policy(_load_yaml(Path(path)), file=str(path))
+def load_policy_file(path: str | Path, bases: Mapping[str, Policy] | None = None) -> Policy:
+    """A policy file outside the rules directories (a project's own); `extends` names one of `bases`."""
+    return parse_policy(_load_yaml(Path(path)), file=str(path), bases=bases or {})

@@ -2,19 +2,22 @@
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import re
 from dataclasses import dataclass
-from typing import Iterable, Sequence
+from typing import Iterable, Mapping, Sequence
 
 from license_expression import get_spdx_licensing
 
 from licscan.errors import RuleError
 from licscan.evaluation.knowledge import Knowledge
-from licscan.model import CardData, LicenseTerms, NodeLicense
+from licscan.model import CardData, LicenseTerms, Lineage, NodeLicense
 
 # Hub ids that say nothing about the licence: the card must be read further.
 _NON_ANSWERS = {"other", "unknown", "none", "noassertion", ""}
+# Values card templates leave in place of a licence (TRL writes `licence: license`): no licence was declared.
+PLACEHOLDERS = frozenset({"license", "licence", "[license]", "{license}", "<license>", "your-license", "your_license"})
 
 
 @functools.lru_cache(maxsize=1)
@@ -60,6 +63,13 @@ def _lookup(knowledge: Knowledge, name: str, namespaces: Iterable[str]) -> tuple
     if not keys:
         return None, None
     return _by_publisher(knowledge, keys, namespaces, what=repr(name))
+
+
+def record_for(knowledge: Knowledge, name: str, namespaces: Iterable[str] = ()) -> LicenseTerms | None:
+    """The licence record a Hub id or slug names (a GGUF header's general.license), None when not one record."""
+    if name.strip().lower() in _NON_ANSWERS or name.strip().lower() in PLACEHOLDERS:
+        return None
+    return _lookup(knowledge, name, namespaces)[0]
 
 
 def _by_publisher(knowledge: Knowledge, keys: Sequence[str], namespaces: Iterable[str],
@@ -166,6 +176,17 @@ def identify(repo_id: str, card: CardData, knowledge: Knowledge, *, context_name
     declared = card.license
     evidence: list[tuple[str, str]] = []
     notes: list[str] = []
+    # A template's placeholder is not a declaration: noted, then read as if the field were absent.
+    license_name = card.license_name
+    for field, value in (("license", declared), ("license_name", license_name)):
+        if value is not None and value.strip().lower() in PLACEHOLDERS:
+            evidence.append(("placeholder", f"{field}: {value} (a card template's placeholder, not a licence)"))
+    if declared is not None and declared.strip().lower() in PLACEHOLDERS:
+        declared = None
+    if license_name is not None and license_name.strip().lower() in PLACEHOLDERS:
+        license_name = None
+        if declared == "other":
+            declared = None  # `license: other` is only the template's way to introduce the placeholder name
 
     # What the text says: the linked text, the linked licence URL, then the repo's own licence file.
     text_record: LicenseTerms | None = None
@@ -201,8 +222,8 @@ def identify(repo_id: str, card: CardData, knowledge: Knowledge, *, context_name
     candidates: list[tuple[str, str]] = []
     if declared and declared not in _NON_ANSWERS:
         candidates.append(("license-id", declared))
-    if card.license_name:
-        candidates.append(("license_name", card.license_name))
+    if license_name:
+        candidates.append(("license_name", license_name))
     for tag in dict.fromkeys(tags):
         if isinstance(tag, str) and tag.lower().startswith("license:"):
             value = tag.split(":", 1)[1].strip()
@@ -224,14 +245,39 @@ def identify(repo_id: str, card: CardData, knowledge: Knowledge, *, context_name
 
     if text_record is not None:
         disagrees = slug_record is not None and slug_record.key != text_record.key
-        return NodeLicense(repo_id, declared, card.license_name, text_record.key, text_record.spdx_id,
+        return NodeLicense(repo_id, card.license, card.license_name, text_record.key, text_record.spdx_id,
                            text_method or "license-file", evidence=tuple(evidence),
                            declared_key=slug_record.key if disagrees else None)
     if slug_record is not None:
-        return NodeLicense(repo_id, declared, card.license_name, slug_record.key, slug_record.spdx_id,
+        return NodeLicense(repo_id, card.license, card.license_name, slug_record.key, slug_record.spdx_id,
                            slug_method or "license-id", evidence=tuple(evidence))
-    if declared is None and card.license_name is None:
-        return NodeLicense(repo_id, None, None, None, None, "missing", evidence=tuple(evidence))
+    if declared is None and license_name is None:
+        return NodeLicense(repo_id, card.license, card.license_name, None, None, "missing", evidence=tuple(evidence))
     spdx = spdx_normalize(declared) if declared and declared not in _NON_ANSWERS else None
-    return NodeLicense(repo_id, declared, card.license_name, None, spdx, "ambiguous" if ambiguity else "unidentified",
-                       evidence=tuple(evidence))
+    return NodeLicense(repo_id, card.license, card.license_name, None, spdx,
+                       "ambiguous" if ambiguity else "unidentified", evidence=tuple(evidence))
+
+
+def through_family(lineage: Lineage, licenses: Mapping[str, NodeLicense],
+                   knowledge: Knowledge) -> dict[str, NodeLicense]:
+    """Nodes declaring a generic family id (openrail, cc, bsd) read as the nearest ancestor's text of that family.
+
+    A ControlNet declaring `openrail` over `creativeml-openrail-m` is under the CreativeML text; with no such
+    ancestor the family id stays as identified (its terms unconfirmed, so unknown, never clear).
+    """
+    resolved = dict(licenses)
+    for record in reversed(lineage.nodes):  # ancestors are settled before the nodes that derive from them
+        own = resolved.get(record.repo_id)
+        family = knowledge.licenses.get(own.key) if own is not None and own.key else None
+        if family is None or not family.members:
+            continue
+        for ancestor in lineage.ancestors(record.repo_id):
+            theirs = resolved.get(ancestor)
+            if theirs is not None and theirs.key in family.members:
+                member = knowledge.licenses[theirs.key]
+                resolved[record.repo_id] = dataclasses.replace(
+                    own, key=member.key, spdx_id=member.spdx_id, method="family",
+                    evidence=(*own.evidence, ("family", f"{family.key} names a family of texts; read as "
+                                              f"{member.name} ({member.key}) of its ancestor {ancestor}")))
+                break
+    return resolved

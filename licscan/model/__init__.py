@@ -14,8 +14,8 @@ from typing import TYPE_CHECKING, Any, Mapping
 if TYPE_CHECKING:
     from licscan.model.findings import (
         CommercialUse, ComputeEstimate, DatasetLicense, EffectiveTerms, EntityListing, Finding, FindingKind,
-        LicenseTerms, ModelReport, NodeLicense, Obligation, Origin, Rule, ScanResult, Severity, Source, Threshold,
-        Verdict, Waiver,
+        LicenseTerms, ModelReport, NodeLicense, Obligation, Origin, Rule, ScanResult, Severity, Source, TermScope,
+        Threshold, Verdict, Waiver, WaiverUse,
     )
     from licscan.model.answers import (  # noqa: F401
         Answers, Band, Decision, DecisionKind, DeploymentContext, Judgement, Outcome, ProjectObligation, Remedy,
@@ -227,6 +227,7 @@ class ResolutionSettings:
     # the walk follows them like base_model links, with evidence "licscan-rules".
     extra_parents: Mapping[str, tuple["ParentLink", ...]] = field(default_factory=dict)
     resolve_datasets: bool = True  # resolve the datasets cards name (one API call and README each)
+    project_root: str | None = None  # the scanned project, where local model folders' licence files are read
 
 
 @dataclass(frozen=True)
@@ -248,8 +249,10 @@ _ELSEWHERE = {
     "CommercialUse": "licscan.model.findings",
     "Severity": "licscan.model.findings",
     "Waiver": "licscan.model.findings",
+    "WaiverUse": "licscan.model.findings",
     "FindingKind": "licscan.model.findings",
     "Source": "licscan.model.findings",
+    "TermScope": "licscan.model.findings",
     "Threshold": "licscan.model.findings",
     "LicenseTerms": "licscan.model.findings",
     "EntityListing": "licscan.model.findings",

@@ -55,6 +55,8 @@ class FindingKind(str, enum.Enum):
     ORIGIN = "origin"
     ENTITY_LIST = "entity-list"
     UNRESOLVED = "unresolved"
+    NOT_FOUND = "not-found"  # the project names a model the Hub says does not exist
+    WAIVER = "waiver"  # a policy waiver that no longer holds (expired)
 
 
 @dataclass(frozen=True)
@@ -65,6 +67,19 @@ class Source:
     date: str  # ISO date the source was read or published
     confidence: str = "primary"  # "primary", "secondary", "unconfirmed"
     url: str | None = None
+    # What kind of source it is: "licence-text", "regulation", "registry-filing", "publisher-page",
+    # "reference-work", "press" or "blog" (None for rules written before sources were typed).
+    type: str | None = None
+
+
+@dataclass(frozen=True)
+class TermScope:
+    """What one field of a licence record governs: the models or modality its text names, and nothing else."""
+
+    field: str  # the LicenseTerms field the scope limits (naming, territory_note, ...)
+    models: tuple[str, ...] = ()  # repo id patterns ("Qwen/Qwen-Image-2.1*"), any case; empty = any model
+    modality: str | None = None  # "multimodal" or "text": the term governs only models of that modality
+    note: str | None = None  # the words of the licence that set the scope, in plain words
 
 
 @dataclass(frozen=True)
@@ -109,6 +124,13 @@ class LicenseTerms:
     use_policy: str | None = None
     superseded_by: str | None = None  # the licence key the publisher moved to
     superseded_on: str | None = None  # ISO date of that change
+    scopes: tuple[TermScope, ...] = ()  # fields that govern only some models (a model list, a modality)
+    members: tuple[str, ...] = ()  # a generic family id (openrail, cc, bsd): the keys of the texts it stands for
+    standard: bool = False  # a standard open licence (OSI, FSF, Creative Commons, open data): duties read in its text
+
+    def scope(self, name: str) -> TermScope | None:
+        """The scope of one field, or None when the field governs every model under the licence."""
+        return next((item for item in self.scopes if item.field == name), None)
 
     def field_confidence(self, name: str) -> str:
         """How sure licscan's rules are of one field: 'primary', 'secondary' or 'unconfirmed'."""
@@ -142,6 +164,7 @@ class Origin:
     unconfirmed: tuple[str, ...] = ()  # fields the registry does not confirm
     notes: str | None = None
     reviewed: str | None = None  # the registry's last_reviewed date
+    account: str = "organisation"  # who stands behind the namespace: "organisation", "individual", "community"
 
     @property
     def known(self) -> bool:
@@ -226,6 +249,16 @@ class Waiver:
 
 
 @dataclass(frozen=True)
+class WaiverUse:
+    """What one waiver of the policy did in a scan: 'used' (it waived failing findings), 'expired' (its date
+    has passed, so it waived nothing) or 'stale' (it matched no failing finding: the list is rotting)."""
+
+    waiver: Waiver
+    status: str  # "used" | "expired" | "stale"
+    findings: int = 0  # the failing findings it covered (or, expired, would have covered)
+
+
+@dataclass(frozen=True)
 class Finding:
     rule_id: str
     kind: FindingKind
@@ -272,6 +305,10 @@ class ScanResult:
     files_scanned: int = 0
     settings: Mapping[str, Any] = field(default_factory=dict)
     license_records: Mapping[str, LicenseTerms] = field(default_factory=dict)  # every licence that binds a model
+    waivers: tuple[WaiverUse, ...] = ()  # the policy's waivers and what each did in this scan
+    # The scanned folder (absolute), for formats that point into its files (SARIF's line hashes and repository
+    # paths); never written into a report, which must not depend on where the checkout lies.
+    project_root: str | None = field(default=None, compare=False)
     answers: "Answers | None" = None  # judgements against the deployment context, decisions, obligations
     audit: Mapping[str, Any] = field(default_factory=dict)  # project commit, rules review dates (HTML appendix)
 

@@ -31,6 +31,21 @@ REGISTRY: dict[str, tuple[str, str, bool]] = {
 }
 
 
+# Formats whose document a library can check (`licscan scan --validate`): name -> the module's validate_with_library.
+# Not on every write: spdx-tools' validation grows with the square of the packages.
+VALIDATORS: dict[str, str] = {
+    "cyclonedx": "licscan.reporting.cyclonedx_sbom",
+    "spdx": "licscan.reporting.spdx_sbom",
+}
+
+
+def validate_document(name: str, text: str) -> list[str]:
+    """What the format's library finds wrong with a document licscan wrote ([] when valid, or no validator)."""
+    if name not in VALIDATORS:
+        return []
+    return importlib.import_module(VALIDATORS[name]).validate_with_library(text)
+
+
 def get_format(name: str, templates: Path) -> ReportFormat:
     """The report format called `name` (templates: the reports/ directory)."""
     module_name, class_name, uses_templates = REGISTRY[name]

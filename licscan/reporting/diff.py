@@ -12,7 +12,8 @@ _LICENSE_FIELDS = ("license", "license_name", "license_link", "license_key", "sp
 class Change:
     model: str
     kind: str  # "model-added", "model-removed", "revision", "license", "ancestor-added", "ancestor-removed",
-    #            "finding-added", "finding-removed", "unresolved-added", "unresolved-removed", "commercial-use"
+    #            "finding-added", "finding-removed", "unresolved-added", "unresolved-removed", "commercial-use",
+    #            "new-model-finding" (a failing finding of a model that is new: sorts after its "model-added")
     text: str
 
 
@@ -45,6 +46,10 @@ def compare(old: Mapping[str, Any], new: Mapping[str, Any]) -> list[Change]:
     before, after = _models(old), _models(new)
     for key in sorted(set(after) - set(before)):
         changes.append(Change(key, "model-added", f"new model {key}"))
+        for finding in after[key].get("findings") or ():
+            if isinstance(finding, Mapping) and finding.get("fails"):
+                changes.append(Change(key, "new-model-finding", f"  fails: {finding.get('rule_id')} "
+                                                                f"{finding.get('kind')}: {finding.get('message')}"))
     for key in sorted(set(before) - set(after)):
         changes.append(Change(key, "model-removed", f"model {key} is no longer used"))
     for key in sorted(set(before) & set(after)):
@@ -85,6 +90,23 @@ def compare(old: Mapping[str, Any], new: Mapping[str, Any]) -> list[Change]:
         for repo_id, reason in sorted(gaps(was) - gaps(now)):
             changes.append(Change(key, "unresolved-removed", f"{repo_id} is resolved again (was {reason})"))
     return sorted(changes)
+
+
+_VERDICT_RANK = {"pass": 0, "incomplete": 1, "fail": 2}
+
+
+def got_worse(old: Mapping[str, Any], new: Mapping[str, Any]) -> bool:
+    """Whether the gate should stop on this change: the verdict got worse, or a failing finding is new (on a
+    model that was there before, or on a new model)."""
+    if _VERDICT_RANK.get(str(new.get("verdict")), 2) > _VERDICT_RANK.get(str(old.get("verdict")), 2):
+        return True
+    before, after = _models(old), _models(new)
+    for key, model in after.items():
+        seen = {_finding_key(f) for f in (before.get(key) or {}).get("findings") or () if isinstance(f, Mapping)}
+        if any(isinstance(f, Mapping) and f.get("fails") and _finding_key(f) not in seen
+               for f in model.get("findings") or ()):
+            return True
+    return False
 
 
 def render(old_label: str, new_label: str, old: Mapping[str, Any], new: Mapping[str, Any]) -> str:

@@ -6,7 +6,8 @@ import json
 from typing import Any, Mapping
 
 from licscan.model import (
-    Answers, Band, DeploymentContext, Finding, LicenseTerms, ModelReport, ScanResult, Skipped, Source,
+    Answers, Band, DeploymentContext, Finding, LicenseTerms, ModelReport, ScanResult, Skipped, Source, Waiver,
+    WaiverUse,
 )
 
 SCHEMA = "licscan-report/1"
@@ -22,7 +23,24 @@ def finding_dict(finding: Finding) -> dict[str, Any]:
         "message": finding.message,
         "evidence": dict(finding.evidence),
         "fails": finding.fails,
+        "waiver": waiver_dict(finding.waiver) if finding.waiver is not None else None,
     }
+
+
+def waiver_dict(waiver: Waiver) -> dict[str, Any]:
+    """A waiver as the report shows it: what it covers, why, who approved it, until when, and where it is."""
+    return {
+        "rule": waiver.rule,
+        "model": waiver.model,
+        "reason": waiver.reason,
+        "approved_by": waiver.approved_by,
+        "expires": waiver.expires,
+        "policy_file": waiver.policy_file,
+    }
+
+
+def _waiver_use(use: WaiverUse) -> dict[str, Any]:
+    return {**waiver_dict(use.waiver), "status": use.status, "findings": use.findings}
 
 
 def _evidence(pairs) -> dict[str, str]:
@@ -244,6 +262,7 @@ def report_dict(result: ScanResult) -> dict[str, Any]:
             "models": len(result.models),
             "findings": len(result.findings),
             "failing": sum(1 for finding in result.findings if finding.fails),
+            "waived": sum(1 for finding in result.findings if finding.waiver is not None),
             "by_kind": counts,
             "files_scanned": result.files_scanned,
         },
@@ -253,6 +272,7 @@ def report_dict(result: ScanResult) -> dict[str, Any]:
         "obligations": obligations_list(result.answers),
         "findings": [finding_dict(finding) for finding in result.findings],
         "skipped": [_skipped(item) for item in result.skipped],
+        "waivers": [_waiver_use(use) for use in result.waivers],
     }
 
 

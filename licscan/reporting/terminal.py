@@ -139,14 +139,23 @@ def _ordered(result: ScanResult) -> list[ModelReport]:
     return sorted(result.models, key=rank)
 
 
-def verdict_line(result: ScanResult) -> str:
+def _count(number: int, noun: str) -> str:
+    return f"{number} {noun}{'' if number == 1 else 's'}"
+
+
+def _more(json_report: str | None) -> str:
+    """Where the lines the summary leaves out can be read."""
+    return f"see {escape(json_report)}" if json_report else "listed with --json FILE"
+
+
+def verdict_line(result: ScanResult, json_report: str | None = None) -> str:
     failing = sum(1 for finding in result.findings if finding.fails)
     notes = sum(1 for finding in result.findings if _is_note(finding) and finding.severity is not Severity.INFO)
     info = sum(1 for finding in result.findings if _is_note(finding) and finding.severity is Severity.INFO)
     style = _VERDICT_STYLE[result.verdict]
-    return (f"[{style}]{result.verdict.value.upper()}[/{style}]: {len(result.models)} models, "
-            f"{failing} failing findings, {notes} notes"
-            + (f", {info} informational (see the JSON report)" if info else "")
+    return (f"[{style}]{result.verdict.value.upper()}[/{style}]: {_count(len(result.models), 'model')}, "
+            f"{_count(failing, 'failing finding')}, {_count(notes, 'note')}"
+            + (f", {info} informational ({_more(json_report)})" if info else "")
             + f"; policy {escape(result.policy)}")
 
 
@@ -196,9 +205,11 @@ def _decisions(console: Console, result: ScanResult, width: int) -> None:
                 _indented(console, f"[red]entity list: {escape('; '.join(decision.entity_listed))}[/red]")
 
 
-def render(result: ScanResult, *, color: bool = False, width: int | None = None, verbose: bool = False) -> str:
+def render(result: ScanResult, *, color: bool = False, width: int | None = None, verbose: bool = False,
+           json_report: str | None = None) -> str:
     """The summary at `width` columns (default DEFAULT_WIDTH); `verbose` adds ancestry trees, judged terms and
-    every note."""
+    every note; `json_report` names the JSON report written with it (None: none was asked for), which is where
+    the lines the summary leaves out can be read."""
     width = max(20, width or DEFAULT_WIDTH)
     buffer = io.StringIO()
     console = _console(buffer, width, color)
@@ -256,9 +267,22 @@ def render(result: ScanResult, *, color: bool = False, width: int | None = None,
             detail = f": {item.detail}" if item.detail else ""
             _indented(console, f"{escape(item.path)} ({item.reason}{escape(detail)})")
         if len(result.skipped) > (20 if verbose else 3):
-            console.print(f"  ... and {len(result.skipped) - (20 if verbose else 3)} more (see the JSON report)")
+            console.print(f"  ... and {len(result.skipped) - (20 if verbose else 3)} more ({_more(json_report)})")
+    unused = [use for use in result.waivers if use.status != "used"]
+    if unused:
+        console.print()
+        console.print("[bold]Waivers[/bold]")
+        for use in unused:
+            waiver = use.waiver
+            what = f"{waiver.rule or 'every rule'} for {waiver.model or 'every model'}"
+            if use.status == "expired":
+                _indented(console, f"expired on {waiver.expires}: {escape(what)} ({escape(waiver.policy_file or '')}); "
+                          "it waives nothing now")
+            else:
+                _indented(console, f"stale: {escape(what)} ({escape(waiver.policy_file or '')}) matched no failing "
+                          "finding; remove it or correct its rule or model")
     console.print()
-    console.print(verdict_line(result))
+    console.print(verdict_line(result, json_report))
     # Padding fills lines to the width; the spaces at their ends carry nothing.
     return "".join(line.rstrip() + "\n" for line in buffer.getvalue().splitlines())
 

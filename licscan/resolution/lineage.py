@@ -31,6 +31,7 @@ from licscan.model import (
     UnresolvedReason,
 )
 from licscan.resolution.interface import SOURCES, FetchFailure, MetadataSource, PendingFiles, RepoSnapshot
+from licscan.resolution.local import read_local_license
 from licscan.resolution.store import MetadataStore, open_store
 
 logger = logging.getLogger(__name__)
@@ -290,8 +291,11 @@ class _Walk:
                                            referenced_by=local.key))
             else:
                 valid.append(replace(link, repo_id=repo_id))
+        # The folder's licence file is read like a Hub repo's, so its text meets the card's declaration.
+        license_file, license_text = read_local_license(self.settings.project_root, local.location.path)
         record = ModelRecord(repo_id=local.key, revision=None, author=None, card=local.card,
-                             parents=tuple(valid), source="local")
+                             parents=tuple(valid), source="local", license_text=license_text,
+                             license_file=license_file)
         return _Node(None, record, _dedupe(valid), problems)
 
     def _hub_node(self, snap: RepoSnapshot) -> _Node:
