@@ -313,3 +313,32 @@ def test_a_policy_can_require_a_context_and_a_scan_without_one_is_incomplete(tmp
     assert without.answers.decisions[0].kind is DecisionKind.NEEDS_REVIEW
     assert "requires a deployment context" in without.answers.decisions[0].reason
     assert with_context.answers.decisions[0].kind is DecisionKind.OK
+
+
+# --- Llama 3.2: the EU clause binds its multimodal models, and companies established in the EU ------------
+
+def llama32(shipped, context, pipeline):
+    child = ModelRecord(repo_id="acme/llama-tune", revision="0" * 40, author="acme",
+                        card=CardData(license="llama3.2", pipeline_tag=pipeline))
+    base = ModelRecord(repo_id="meta-llama/Llama-3.2-11B-Vision" if pipeline == "image-text-to-text"
+                       else "meta-llama/Llama-3.2-3B", revision="1" * 40, author="meta-llama",
+                       card=CardData(license="llama3.2", pipeline_tag=pipeline))
+    return [item for item in answers_for(shipped, context, child, base).judgements if item.kind == "territory"]
+
+
+def test_llama32_eu_clause_applies_to_a_vision_derivative_of_an_eu_company(shipped):
+    [clause] = llama32(shipped, EU_SAAS, "image-text-to-text")
+    assert clause.outcome is Outcome.APPLIES and clause.reason == "company established in the European Union"
+    assert clause.source is not None and "USE_POLICY" in clause.source.citation
+
+
+def test_llama32_eu_clause_does_not_bind_a_text_model_or_a_company_outside_the_eu(shipped):
+    assert llama32(shipped, EU_SAAS, "text-generation") == []
+    us = DeploymentContext(established_in=("US",), user_regions=("EU",))
+    [clause] = llama32(shipped, us, "image-text-to-text")
+    assert clause.outcome is Outcome.DOES_NOT_APPLY and "does not bind where the users are" in clause.reason
+
+
+def test_llama32_eu_clause_cannot_tell_when_no_card_gives_the_modality(shipped):
+    [clause] = llama32(shipped, EU_SAAS, None)
+    assert clause.outcome is Outcome.CANNOT_TELL

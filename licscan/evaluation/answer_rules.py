@@ -12,7 +12,8 @@ from licscan.evaluation.knowledge import _date, _load_yaml, _sources, _strings
 from licscan.model import Source, UseMode
 
 ANSWERS_SCHEMA = "licscan-answers/1"
-_TOP_KEYS = {"schema", "last_reviewed", "regions", "duties", "notices", "remedies", "commercial_paths", "alternatives"}
+_TOP_KEYS = {"schema", "last_reviewed", "regions", "duties", "notices", "remedies", "commercial_paths", "alternatives",
+             "territory_clauses"}
 _ENTRY_KEYS = {
     "regions": {"code", "name", "members", "sources"},
     "duties": {"kind", "modes", "why"},
@@ -20,7 +21,9 @@ _ENTRY_KEYS = {
     "remedies": {"rule", "text", "sources"},
     "commercial_paths": {"license", "text", "sources"},
     "alternatives": {"instead_of", "license", "models", "text", "sources"},
+    "territory_clauses": {"license", "territories", "binds", "text", "sources"},
 }
+_BINDS = {"establishment", "establishment-or-users"}
 _NOTICE_KINDS = {"display", "notice-file"}
 
 
@@ -64,6 +67,17 @@ class Advice:
 
 
 @dataclass(frozen=True)
+class TerritoryClause:
+    """A territory clause in a licence's own words: the territories it names and whom it binds."""
+
+    license: str
+    territories: tuple[str, ...]
+    establishment_only: bool  # binds the company where it is established, not where its users are
+    text: str
+    sources: tuple[Source, ...]
+
+
+@dataclass(frozen=True)
 class AnswerRules:
     regions: Mapping[str, Region] = field(default_factory=dict)
     duties: Mapping[str, Duty] = field(default_factory=dict)
@@ -71,6 +85,7 @@ class AnswerRules:
     remedies: Mapping[str, Advice] = field(default_factory=dict)  # by rule id
     commercial_paths: Mapping[str, Advice] = field(default_factory=dict)  # by licence key
     alternatives: tuple[Advice, ...] = ()
+    territory_clauses: Mapping[str, TerritoryClause] = field(default_factory=dict)  # by licence key
     reviewed: str | None = None
 
     def members(self, code: str) -> frozenset[str]:
@@ -141,6 +156,19 @@ def parse_answers(data: Any, *, file: str) -> AnswerRules:
                               _text(item, "how", file=file, where=where), _modes(item, file=file, where=where),
                               _sources(item.get("sources"), file=file, rule=key), above)
 
+    clauses = {}
+    for where, item in entries.get("territory_clauses", []):
+        key = _text(item, "license", file=file, where=where)
+        binds = item.get("binds")
+        if binds not in _BINDS:
+            raise RuleError(f"{where}.binds must be one of {sorted(_BINDS)}", file=file, rule=key)
+        territories = _strings(item.get("territories"), file=file, key=f"{where}.territories", rule=key)
+        if not territories:
+            raise RuleError(f"{where}.territories must name at least one territory", file=file, rule=key)
+        clauses[key] = TerritoryClause(key, territories, binds == "establishment",
+                                       _text(item, "text", file=file, where=where),
+                                       _sources(item.get("sources"), file=file, rule=key))
+
     def advice(section: str, key_name: str) -> list[Advice]:
         found = []
         for where, item in entries.get(section, []):
@@ -157,6 +185,7 @@ def parse_answers(data: Any, *, file: str) -> AnswerRules:
         remedies={item.key: item for item in advice("remedies", "rule")},
         commercial_paths={item.key: item for item in advice("commercial_paths", "license")},
         alternatives=tuple(advice("alternatives", "instead_of")),
+        territory_clauses=clauses,
         reviewed=_date(data.get("last_reviewed"), file=file, key="last_reviewed"),
     )
 
@@ -176,6 +205,7 @@ def load_answers(rules_dirs: Iterable[str | Path]) -> AnswerRules:
             remedies={**merged.remedies, **found.remedies},
             commercial_paths={**merged.commercial_paths, **found.commercial_paths},
             alternatives=(*found.alternatives, *merged.alternatives),
+            territory_clauses={**merged.territory_clauses, **found.territory_clauses},
             reviewed=found.reviewed or merged.reviewed,
         )
     return merged

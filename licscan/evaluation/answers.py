@@ -87,8 +87,10 @@ def judge_threshold(value: float, metric: str, band: Band | None) -> tuple[Outco
     return Outcome.CANNOT_TELL, f"the context's band ({_band_words(band, metric)}) spans the threshold"
 
 
-def judge_territory(code: str, context: DeploymentContext, rules: AnswerRules) -> tuple[Outcome, str, tuple[str, ...]]:
-    """A territory a licence excludes, against where the company is established and where its users are."""
+def judge_territory(code: str, context: DeploymentContext, rules: AnswerRules, *,
+                    establishment_only: bool = False) -> tuple[Outcome, str, tuple[str, ...]]:
+    """A territory a licence excludes, against where the company is established and (unless the clause binds
+    the company's establishment only) where its users are."""
     covered = rules.members(code)
     name = rules.regions[code].name if code in rules.regions else code
     the = "the " if code in rules.regions else ""
@@ -100,6 +102,11 @@ def judge_territory(code: str, context: DeploymentContext, rules: AnswerRules) -
     users = expand(item for item in context.user_regions if item != "worldwide")
     if established & covered:
         return Outcome.APPLIES, f"company established in {the}{name}", ("established_in",)
+    if establishment_only:
+        if context.established_in:
+            return (Outcome.DOES_NOT_APPLY, f"company not established in {the}{name} (the clause does not bind "
+                    "where the users are)", ())
+        return Outcome.CANNOT_TELL, "the context does not say where the company is established", ("established_in",)
     if "worldwide" in context.user_regions or users & covered:
         return Outcome.APPLIES, f"users in {the}{name}", ("user_regions",)
     if context.established_in and context.user_regions:
@@ -156,6 +163,17 @@ def judge_model(report: ModelReport, knowledge: Knowledge, rules: AnswerRules,
             outcome, reason, keys = judge_territory(code, context, rules)
             add("territory", f"the licence is not granted in {name}", outcome, reason, keys, restricts=True,
                 field="territory_exclusions")
+        clause = rules.territory_clauses.get(record.key)
+        if clause is not None and record.territory_note:
+            # Kept for this model by the licence record's scope, or kept because its scope could not be decided.
+            for code in clause.territories:
+                outcome, reason, keys = judge_territory(code, context, rules,
+                                                        establishment_only=clause.establishment_only)
+                if "territory_note" in binding.undecided and outcome is Outcome.APPLIES:
+                    outcome, reason, keys = (Outcome.CANNOT_TELL, f"{reason}, but no card in the ancestry says "
+                                             "whether the model is one the clause names", ())
+                add("territory", clause.text, outcome, reason, keys, restricts=True, field="territory_note",
+                    source=clause.sources[0] if clause.sources else None)
         if record.registration_required:
             if context.commercial is None:
                 outcome, reason = Outcome.CANNOT_TELL, "the context does not say whether use is commercial"
