@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 import enum
 import os
@@ -96,6 +97,18 @@ def _width(stream: Any) -> int | None:
     return None
 
 
+@contextlib.contextmanager
+def _progress(quiet: bool):
+    """A progress display on standard error while a scan runs: only on a terminal, never in CI logs or a pipe."""
+    if quiet or not sys.stderr.isatty() or os.environ.get("CI") or os.environ.get("TERM") == "dumb":
+        yield None
+        return
+    from licscan.reporting.terminal import ScanProgress
+
+    with ScanProgress() as display:
+        yield display
+
+
 def _color(choice: Optional[bool], stream: Any = None) -> bool:
     """--color/--no-color, else colour when the stream the text goes to is a terminal and NO_COLOR is unset."""
     if choice is not None:
@@ -160,7 +173,8 @@ def scan(
             path, mirror=mirror, policy=policy, max_depth=max_depth, refresh=refresh or None,
             rules_dirs=tuple(str(item) for item in rules_dir) or None,
         )
-        result = run_scan(config, clock=_clock(), project_label=str(path))
+        with _progress(quiet) as progress:
+            result = run_scan(config, clock=_clock(), project_label=str(path), progress=progress)
         report_on_stdout = None
         invalid = []
         for fmt, target in outputs.items():

@@ -54,22 +54,26 @@ def _utc_now() -> datetime.datetime:
 
 
 def scan(config: ScanConfig, *, clock: Clock = _utc_now, project_label: str | None = None,
-         history: bool = True) -> ScanResult:
+         history: bool = True, progress: Callable[..., None] | None = None) -> ScanResult:
     """Scan a project: every model it names, through its whole ancestry, judged by the policy.
 
     The scan is kept in the history of the metadata database (see `licscan diff`) unless history=False.
+    `progress` is told the phase ("discover", "resolve" with done/known/requests, "wait" with seconds,
+    "evaluate"), for a display.
     """
     from licscan import discovery, evaluation, resolution
 
     # Rules are read first: a broken rules directory should fail before any network traffic.
     knowledge, policy = evaluation.load(config.evaluation())
+    if progress is not None:
+        progress("discover")
     found = discovery.discover(config.root, config.discovery())
     # The database too: a cache that cannot be used fails the scan before any request is spent.
     store = open_database(config) if (history or not config.mirror) else None
     try:
         result = _evaluate(
             config, found.occurrences, found.local_models, found.skipped, found.files_scanned,
-            knowledge, policy, clock, project_label, resolution, evaluation, store=store,
+            knowledge, policy, clock, project_label, resolution, evaluation, store=store, progress=progress,
         )
         if history and store is not None:
             record_history(store, config, result)
@@ -110,7 +114,7 @@ def scan_models(config: ScanConfig, repo_ids: Sequence[str], *, clock: Clock = _
 
 
 def _evaluate(config, occurrences, local_models, skipped, files_scanned, knowledge, policy, clock, project_label,
-              resolution, evaluation, *, store=None) -> ScanResult:
+              resolution, evaluation, *, store=None, progress=None) -> ScanResult:
     model_occurrences = [item for item in occurrences if item.ref.kind is RefKind.MODEL]
     roots: dict[str, ModelRef | LocalModel] = {}
     by_key: dict[str, list[Occurrence]] = defaultdict(list)
@@ -124,9 +128,11 @@ def _evaluate(config, occurrences, local_models, skipped, files_scanned, knowled
             Occurrence(ref=ModelRef(local.key), location=local.location, source="model-dir", via="local")
         )
     # Base models licscan's rules record (rules/lineage.yaml) are walked by resolution like the cards' own.
-    settings = dataclasses.replace(config.resolution(), extra_parents=knowledge.extra_parents)
+    settings = dataclasses.replace(config.resolution(), extra_parents=knowledge.extra_parents, progress=progress)
     resolved = resolution.resolve(list(roots.values()), settings, store=store)
     lineages = dict(resolved.lineages)
+    if progress is not None:
+        progress("evaluate")
     generated = clock().astimezone(datetime.timezone.utc).replace(microsecond=0)
     # A waiver names its policy file in reports: relative to the project, so reports do not name the checkout.
     policy = dataclasses.replace(policy, waivers=tuple(

@@ -215,3 +215,48 @@ def test_html_uses_no_internal_field_names(example):
 def test_every_human_format_shows_each_decision(example, fmt):
     text = get_format(fmt, data_dir("reports")).render(example)
     assert "Blocked" in text and "OK with obligations" in text
+
+
+# --- Progress ---------------------------------------------------------------------------------------------
+
+def test_a_scan_reports_its_progress_phase_by_phase(tmp_path, monkeypatch):
+    from licscan.scan import scan
+
+    monkeypatch.setenv("LICSCAN_DB_URL", f"sqlite:///{tmp_path / 'db.sqlite'}")
+    project = tmp_path / "assistant-app"
+    shutil.copytree(EXAMPLE, project)
+    events: list[tuple[str, dict]] = []
+    scan(load_config(project), clock=CLOCK, history=False, progress=lambda event, **numbers: events.append((event, numbers)))
+    names = [event for event, _ in events]
+    assert names[0] == "discover" and names[-1] == "evaluate" and "resolve" in names
+    last = [numbers for event, numbers in events if event == "resolve"][-1]
+    assert last["done"] == last["known"] >= 10
+
+
+def test_the_progress_display_says_what_the_walk_is_doing():
+    import io
+
+    from rich.console import Console
+
+    from licscan.reporting.terminal import ScanProgress
+
+    buffer = io.StringIO()
+    with ScanProgress(Console(file=buffer, force_terminal=True, width=100)) as display:
+        display("resolve", done=3, known=7, requests=12)
+        assert display.last == "licscan: resolving ancestries: 3/7 repos, 12 requests"
+        display("wait", seconds=42.0)
+        assert display.last == "licscan: waiting 42 s (Hub rate limit or retry)"
+    shown = buffer.getvalue()
+    assert "waiting 42 s" in shown and shown.endswith("\x1b[2K")  # drawn, then cleared (transient)
+
+
+def test_no_progress_is_drawn_where_no_terminal_shows_it(tmp_path):
+    from typer.testing import CliRunner
+
+    from licscan.cli import app
+
+    project = tmp_path / "assistant-app"
+    shutil.copytree(EXAMPLE, project)
+    result = CliRunner().invoke(app, ["scan", str(project), "--json", "-"], env={"SOURCE_DATE_EPOCH": "1767225600"})
+    assert "licscan: resolving" not in result.stderr and "discovering" not in result.stderr
+    assert result.stderr.strip().startswith("FAIL") and result.stderr.strip().count("\n") == 0

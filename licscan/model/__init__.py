@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Mapping
+from typing import TYPE_CHECKING, Any, Callable, Mapping
 
 if TYPE_CHECKING:
     from licscan.model.findings import (
@@ -227,6 +227,8 @@ class ResolutionSettings:
     # the walk follows them like base_model links, with evidence "licscan-rules".
     extra_parents: Mapping[str, tuple["ParentLink", ...]] = field(default_factory=dict)
     resolve_datasets: bool = True  # resolve the datasets cards name (one API call and README each)
+    # Told how the walk goes, for a progress display: ("resolve", done=, known=, requests=) and ("wait", seconds=).
+    progress: Callable[..., None] | None = field(default=None, compare=False)
     project_root: str | None = None  # the scanned project, where local model folders' licence files are read
 
 

@@ -310,6 +310,42 @@ def render_verdict(result: ScanResult, *, color: bool = False) -> str:
     return buffer.getvalue()
 
 
+class ScanProgress:
+    """A one-line progress display on standard error while a scan runs (discovery, then the ancestry walk:
+    repos done of those known, requests, rate-limit or retry waits). The caller shows it only on a terminal."""
+
+    def __init__(self, console: Console | None = None) -> None:
+        from rich.live import Live
+        from rich.text import Text
+
+        self._text = Text
+        self._live = Live(Text("starting"), console=console or Console(stderr=True), transient=True,
+                          refresh_per_second=8)
+        self.last = ""
+
+    def __enter__(self) -> "ScanProgress":
+        self._live.start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self._live.stop()
+
+    def __call__(self, event: str, **numbers: float) -> None:
+        if event == "discover":
+            line = "licscan: discovering the models the project names ..."
+        elif event == "resolve":
+            line = (f"licscan: resolving ancestries: {int(numbers['done'])}/{int(numbers['known'])} repos, "
+                    f"{int(numbers['requests'])} requests")
+        elif event == "wait":
+            line = f"licscan: waiting {numbers['seconds']:.0f} s (Hub rate limit or retry)"
+        elif event == "evaluate":
+            line = "licscan: evaluating licences and origins ..."
+        else:
+            return
+        self.last = line
+        self._live.update(self._text(line))
+
+
 class TerminalFormat:
     name = "text"
     suffix = ".txt"
