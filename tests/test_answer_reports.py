@@ -206,7 +206,7 @@ def test_no_model_heading_shows_green_for_a_model_that_fails(example):
 def test_html_uses_no_internal_field_names(example):
     html = get_format("html", data_dir("reports")).render(example)
     text = re.sub(r"<style>.*?</style>|<[^>]+>", " ", html, flags=re.S)
-    for internal in ("derivatives_must_carry", "output_training", "use_policy_flow_down",
+    for internal in ("derivatives_must_carry", "output_training", "use_policy_flow_down", "fact base",
                      "registration_required", "extra_gated", "license-relabel", "commercial-condition"):
         assert internal not in text, internal
 

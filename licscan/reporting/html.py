@@ -10,7 +10,7 @@ from licscan.catalog import RULES
 from licscan.model import Finding, ModelReport, Origin, ScanResult, Source
 from licscan.reporting.plain import (
     CLASS_WORDS, FIELD_WORDS, OBLIGATION_WORDS, OUTCOME_WORDS, checklist, context_words, licence_link,
-    short_organization, verdict_sentence,
+    reader_words, short_organization, verdict_sentence,
 )
 from licscan.reporting.templating import render_template
 
@@ -169,5 +169,6 @@ class HtmlFormat:
                 "field_words": lambda name: FIELD_WORDS.get(name, name.replace("_", " ")),
                 "capitalize_first": lambda text: text[:1].upper() + text[1:],
                 "short_org": short_organization,
+                "reader": reader_words,
             },
         )

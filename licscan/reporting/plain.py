@@ -158,3 +158,15 @@ def short_organization(name: str) -> str:
     return name.split(" (")[0].split(";")[0].strip()
 
 
+
+
+_INTERNAL = (("the licscan fact base", "licscan's sources"), ("The licscan fact base", "licscan's sources"),
+             ("the fact base's", "licscan's"), ("The fact base's", "licscan's"), ("the fact base", "licscan's sources"),
+             ("The fact base", "licscan's sources"), ("fact base", "licscan's sources"))
+
+
+def reader_words(text: str) -> str:
+    """Text from rules/ as a reader sees it: the rules' internal name for their research is not shown."""
+    for internal, plain in _INTERNAL:
+        text = text.replace(internal, plain)
+    return text
