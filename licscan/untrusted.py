@@ -34,3 +34,21 @@ def _escape(match: re.Match[str]) -> str:
         return _NAMED[character]
     code = ord(character)
     return f"\\x{code:02x}" if code <= 0xFF else f"\\u{code:04x}"
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def valid_text(value: object) -> object:
+    """JSON-like data from outside (an API answer, a mirror's info.json) with every string valid Unicode.
+
+    JSON's "\\ud800" escape makes a lone surrogate, which no UTF-8 writer (SQLite, a report, a terminal)
+    accepts: each becomes U+FFFD where the data enters, in keys and values at any depth.
+    """
+    if isinstance(value, str):
+        return _SURROGATE.sub("\ufffd", value) if _SURROGATE.search(value) else value
+    if isinstance(value, dict):
+        return {valid_text(key): valid_text(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [valid_text(item) for item in value]
+    return value

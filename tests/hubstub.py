@@ -41,7 +41,16 @@ class HubStub:
                        an int status (429 carries Retry-After and RateLimit headers), a (status, headers) pair,
                        "pass" (answer normally: lets a later request of the same repo get the next fault),
                        "slow" (answer after `slow_seconds`), "truncated" (cut JSON body), "reset" (drop the
-                       connection), "echo-token" (a 500 whose message repeats the caller's Authorization).
+                       connection), "echo-token" (a 500 whose message repeats the caller's Authorization),
+                       "drip" (the answer one byte every `drip_seconds`), "oversized" (a JSON answer of
+                       `oversized_bytes`, streamed as it is generated).
+      file_faults[(repo_id, filename)]
+                       the same, for the next GETs of one file of a repo (after the repo's own faults), plus
+                       "truncated" (Content-Length of the whole file, half the body, then the connection
+                       closes), "drip" (headers at once, then the body one byte every `drip_seconds`) and
+                       "oversized" (the file followed by padding up to `oversized_bytes`). An int status
+                       404 answers EntryNotFound, as the Hub does for a missing file. A dataset's files are
+                       keyed ("datasets/<id>", filename).
       latency          seconds to wait before every answer.
       token            the one token that opens gated repos.
       retry_after      the Retry-After value of injected 429s.
@@ -51,11 +60,15 @@ class HubStub:
         self.root = Path(root)
         self.token = token
         self.faults: dict[str, list[Any]] = {}
+        self.file_faults: dict[tuple[str, str], list[Any]] = {}
+        self.drip_seconds = 0.2
+        self.oversized_bytes = 3_000_000
         self.latency = 0.0
         self.retry_after = 3
         self.slow_seconds = 5.0
         self._lock = threading.Lock()
         self._requests: list[tuple[str, str]] = []
+        self._headers: list[dict[str, str]] = []
         self._sent: list[tuple[str, str | None, int]] = []  # (path, Range header, body bytes sent) per file GET
         self._stopping = threading.Event()
         self._server: ThreadingHTTPServer | None = None
@@ -105,6 +118,7 @@ class HubStub:
     def clear(self) -> None:
         with self._lock:
             self._requests.clear()
+            self._headers.clear()
             self._sent.clear()
 
     @property
@@ -121,13 +135,25 @@ class HubStub:
     def file_calls(self, method: str | None = None) -> list[tuple[str, str]]:
         return [r for r in self.requests if "/resolve/" in r[1] and (method is None or r[0] == method)]
 
-    def _record(self, method: str, path: str) -> None:
+    def _record(self, method: str, path: str, headers: Any = None) -> None:
         with self._lock:
             self._requests.append((method, path))
+            self._headers.append(dict(headers or {}))
+
+    @property
+    def request_headers(self) -> list[dict[str, str]]:
+        """The headers of every request, in order (as `requests` lists them)."""
+        with self._lock:
+            return list(self._headers)
 
     def _next_fault(self, repo_id: str) -> Any:
         with self._lock:
             queue = self.faults.get(repo_id)
+            return queue.pop(0) if queue else None
+
+    def _next_file_fault(self, repo_id: str, filename: str) -> Any:
+        with self._lock:
+            queue = self.file_faults.get((repo_id, filename))
             return queue.pop(0) if queue else None
 
     # -- data --------------------------------------------------------------------------------------------
@@ -224,6 +250,11 @@ class _Handler(BaseHTTPRequestHandler):
             body = b'{"id": "cut", "sha": "0000", "cardData": {"license": "ap'
             self._send(200, body, head=head)
             return True
+        if fault in ("drip", "oversized"):  # a model-info answer dripped, or one JSON string of oversized_bytes
+            self._file_fault(fault, b'{"id": "stub/answer", "sha": "' + b"0" * 40 + b'", "cardData": {"license": "'
+                             if fault == "oversized" else json.dumps({"id": "stub/answer"}).encode(), {},
+                             content_type="application/json; charset=utf-8", tail=b'"}}')
+            return True
         if fault == "echo-token":
             seen = self.headers.get("Authorization", "(none)")
             self._error(500, None, f"Internal error while checking credentials {seen}", head=head)
@@ -238,6 +269,47 @@ class _Handler(BaseHTTPRequestHandler):
         self._error(status, None, f"injected {status}", head=head, headers=headers)
         return True
 
+    def _file_fault(self, fault: str, data: bytes, headers: dict[str, str],
+                    content_type: str = "text/plain; charset=utf-8", tail: bytes = b"") -> None:
+        """An answer that goes wrong after its headers: cut short, dripped, or far larger than asked.
+
+        "oversized" sends data, then padding, then tail, up to `oversized_bytes` in all, generated as it
+        goes (the stand-in never holds the whole body).
+        """
+        if fault == "oversized":
+            total = max(self.hub.oversized_bytes, len(data) + len(tail))
+            with self.hub._lock:
+                self.hub._sent.append((urlsplit(self.path).path, None, total))
+            self._send(200, b"", headers, content_type=content_type, length=total)
+            try:
+                self.wfile.write(data)
+                left = total - len(data) - len(tail)
+                block = b"x" * 65536
+                while left > 0:
+                    self.wfile.write(block[:left])
+                    left -= len(block)
+                self.wfile.write(tail)
+            except OSError:
+                pass  # the client stopped reading at its cap, as it should
+            self.close_connection = True
+            return
+        self._send(200, b"", headers, content_type=content_type, length=len(data))
+        if fault == "truncated":
+            self.wfile.write(data[: len(data) // 2])
+            self.wfile.flush()
+            self.close_connection = True
+            self.connection.shutdown(2)  # SHUT_RDWR: the client sees the body end early
+            return
+        try:  # "drip": one byte at a time, until the body is sent or the stand-in stops
+            for index in range(len(data)):
+                if self.hub._stopping.wait(self.hub.drip_seconds):
+                    break
+                self.wfile.write(data[index:index + 1])
+                self.wfile.flush()
+        except OSError:
+            pass  # the client gave up, as it should
+        self.close_connection = True
+
     # -- routes ------------------------------------------------------------------------------------------
     def do_GET(self) -> None:
         self._route(head=False)
@@ -247,7 +319,7 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _route(self, *, head: bool) -> None:
         path = urlsplit(self.path).path
-        self.hub._record(self.command, path)
+        self.hub._record(self.command, path, self.headers)
         if self.hub.latency:
             self.hub._stopping.wait(self.hub.latency)
         if (match := _DATASET_API.match(path) or _DATASET_RESOLVE.match(path)) and not (head and "file" not in
@@ -257,7 +329,7 @@ class _Handler(BaseHTTPRequestHandler):
                 return
             if "file" in match.groupdict():
                 self._resolve(repo_id, unquote(match["rev"]), unquote(match["file"]), head=head,
-                              find=self.hub._find_dataset)
+                              find=self.hub._find_dataset, fault_key=f"datasets/{repo_id}")
             else:
                 self._api(repo_id, unquote(match["rev"]) if match["rev"] else None, urlsplit(self.path).query,
                           find=self.hub._find_dataset)
@@ -305,7 +377,8 @@ class _Handler(BaseHTTPRequestHandler):
             return
         self._send(200, json.dumps(repo.info).encode())
 
-    def _resolve(self, repo_id: str, revision: str, filename: str, *, head: bool, find=None) -> None:
+    def _resolve(self, repo_id: str, revision: str, filename: str, *, head: bool, find=None,
+                 fault_key: str | None = None) -> None:
         repo, actual = (find or self.hub._find)(repo_id)
         if repo is None and actual is not None:
             self._redirect(f"/{actual}/resolve/{quote(revision, safe='')}/{quote(filename)}", head=head)
@@ -331,6 +404,16 @@ class _Handler(BaseHTTPRequestHandler):
                         headers={"X-Repo-Commit": sha})
             return
         data = target.read_bytes()
+        fault = None if head else self.hub._next_file_fault(fault_key or repo_id, filename)
+        if fault == 404:
+            self._error(404, "EntryNotFound", f"{filename} does not exist on \"{revision}\"",
+                        headers={"X-Repo-Commit": sha})
+            return
+        if fault in ("truncated", "drip", "oversized"):
+            self._file_fault(fault, data, {"X-Repo-Commit": sha})
+            return
+        if self._fault(fault, head):
+            return
         etag = hashlib.sha1(b"blob %d\0" % len(data) + data).hexdigest()  # git's blob id, as the Hub uses
         headers = {"X-Repo-Commit": sha, "ETag": f'"{etag}"', "Accept-Ranges": "bytes"}
         asked = self.headers.get("Range")

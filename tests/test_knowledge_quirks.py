@@ -78,3 +78,11 @@ def test_explain_other_and_unknown_say_what_licscan_reads_and_that_they_stay_unk
     other = result.output
     assert "license_name" in other and "stays unknown" in other
     assert "never treated as clear" in runner.invoke(app, ["explain", "unknown"]).output
+
+
+def test_a_re_publisher_that_is_one_person_is_said_so_in_the_report(tmp_path):
+    repo = "bartowski/Codestral-22B-v0.1-GGUF"
+    item = model(scan_report(tmp_path, HUB_DATA, repo), repo)
+    origin = item["lineage"]["nodes"][0]["origin"]
+    assert (origin["organization"], origin["account"]) == ("bartowski", "individual")
+    assert not any(f["rule_id"] == "LS140" and "bartowski" in f["message"] for f in item["findings"])

@@ -36,6 +36,28 @@ def test_llama_3_2_eu_clause_is_not_raised_on_the_text_only_3b_model(tmp_path):
     assert any("Llama 3.2 Community License" in text for text in messages(item, "LS130"))
 
 
+# The same scope on Llama 3.3's and Llama 4's EU clause: the multimodal model and a text-only neighbour.
+@pytest.mark.parametrize("key, multimodal, text_only", [
+    ("llama3.3", "someone/llama-3.3-vision-tune", "meta-llama/Llama-3.3-70B-Instruct"),
+    ("llama4", "RedHatAI/Llama-4-Scout-17B-16E-Instruct-FP8-dynamic", "someone/llama-4-text-distill"),
+])
+def test_llama_3_3_and_4_eu_clause_governs_the_multimodal_model_and_not_its_text_only_neighbour(
+        knowledge, key, multimodal, text_only):
+    def territorial(repo_id: str, pipeline_tag: str) -> list[str]:
+        lineage = chain(record(repo_id, key, pipeline_tag=pipeline_tag))
+        report = evaluate_lineage(repo_id, lineage, (), knowledge)
+        return [f.message for f in report.findings if f.rule_id == "LS122"]
+
+    assert any("multimodal models" in text for text in territorial(multimodal, "image-text-to-text"))
+    assert territorial(text_only, "text-generation") == []
+
+
+def test_the_recorded_llama_4_scout_quantization_is_multimodal_and_gets_the_eu_clause(tmp_path):
+    repo = "RedHatAI/Llama-4-Scout-17B-16E-Instruct-FP8-dynamic"
+    item = model(scan_report(tmp_path, HUB_DATA, repo), repo)
+    assert any("Llama 4" in text and "multimodal" in text for text in messages(item, "LS122"))
+
+
 def record(repo_id: str, license: str | None, **card) -> ModelRecord:
     return ModelRecord(repo_id=repo_id, revision="0" * 40, author=repo_id.split("/")[0],
                        card=CardData(license=license, **card))
@@ -58,6 +80,13 @@ def test_a_quantization_without_a_pipeline_tag_takes_its_base_models_modality(kn
                     record("meta-llama/Llama-3.2-3B", "llama3.2", pipeline_tag="text-generation"))
     report = evaluate_lineage("someone/Llama-3.2-3B-GGUF", lineage, (), knowledge)
     assert [f for f in report.findings if f.rule_id == "LS122"] == []
+
+
+def test_a_text_only_fine_tune_of_the_vision_model_still_derives_from_a_multimodal_model(knowledge):
+    lineage = chain(record("someone/vision-text-tune", None, pipeline_tag="text-generation"),
+                    record("meta-llama/Llama-3.2-11B-Vision-Instruct", "llama3.2", pipeline_tag="image-text-to-text"))
+    report = evaluate_lineage("someone/vision-text-tune", lineage, (), knowledge)
+    assert any("multimodal models" in f.message for f in report.findings if f.rule_id == "LS122")
 
 
 # The naming clause of the 2026 Qwen RESEARCH LICENSE belongs to Qwen-Image-2.1 only.
@@ -84,8 +113,10 @@ def test_qwen_research_naming_duty_does_not_reach_a_qwen2_5_fine_tune(knowledge)
 def test_a_scope_that_names_no_field_or_an_unknown_modality_is_a_rule_error():
     base = {"schema": "licscan-license/1", "key": "x-licence", "name": "X", "spdx_id": "LicenseRef-x",
             "commercial_use": "allowed", "sources": [{"citation": "the text", "date": "2026-01-01"}]}
-    with pytest.raises(RuleError, match="not a field"):
+    with pytest.raises(RuleError, match="not a field a scope can limit"):
         parse_license({**base, "scopes": {"nonsense": {"modality": "text"}}}, file="x.yaml")
+    with pytest.raises(RuleError, match="not a field a scope can limit"):  # a class, not a term: never narrowed
+        parse_license({**base, "scopes": {"commercial_use": {"modality": "text"}}}, file="x.yaml")
     with pytest.raises(RuleError, match="modality"):
         parse_license({**base, "scopes": {"naming": {"modality": "audio"}}}, file="x.yaml")
     with pytest.raises(RuleError, match="'models' or 'modality'"):

@@ -220,11 +220,13 @@ def test_card_lost_to_a_network_error_is_not_cached(stub_settings, hub_stub, db_
     # huggingface_hub retries a failed file HEAD itself, sleeping with time.sleep; skip those waits here.
     monkeypatch.setattr(time_module, "sleep", lambda seconds: None)
     hub_stub.faults["licscan-test/peft-adapter"] = ["pass"] + [503] * 12
-    first = _walk(stub_settings(db_url=db_url), "licscan-test/peft-adapter")
+    first = resolve([ModelRef("licscan-test/peft-adapter")], stub_settings(db_url=db_url), sleep=lambda s: None)
     node = first.lineages["licscan-test/peft-adapter"].nodes[0]
-    # The scan still knows the card from the API's cardData, and says why.
+    # The scan still knows the card from the API's cardData, and says why; the node is incomplete.
     assert node.card.license == "apache-2.0" and node.card.base_models == ("licscan-test/base",)
-    assert any("README.md could not be downloaded" in p for p in node.card.problems)
+    assert any("README.md could not be read" in p for p in node.card.problems)
+    assert any(gap.repo_id == node.repo_id and "evidence missing" in gap.detail
+               for gap in first.lineages["licscan-test/peft-adapter"].unresolved)
     hub_stub.faults.clear()
     hub_stub.clear()
     second = _walk(stub_settings(db_url=db_url), "licscan-test/peft-adapter")

@@ -144,3 +144,60 @@ def test_other_client_errors_are_not_found(stub_settings, hub_stub, fault):
     hub_stub.faults["licscan-test/base"] = [fault]
     (gap,) = _walk(stub_settings(), "licscan-test/base").lineages["licscan-test/base"].unresolved
     assert gap.reason is UnresolvedReason.NOT_FOUND and str(fault) in gap.detail
+
+
+def test_an_answer_that_drips_in_is_cut_at_the_request_deadline(stub_settings, hub_stub, monkeypatch):
+    # The read timeout (2 s) never fires: a byte arrives every 0.05 s. Only a deadline per request ends it.
+    from licscan.resolution import hub
+
+    monkeypatch.setattr(hub, "REQUEST_DEADLINE", 0.3, raising=False)
+    hub_stub.drip_seconds = 0.05
+    hub_stub.faults["licscan-test/base"] = ["drip"] * 5
+    lineage = _walk(stub_settings(max_retries=1), "licscan-test/base").lineages["licscan-test/base"]
+    (gap,) = lineage.unresolved
+    assert gap.reason is UnresolvedReason.NETWORK and "took longer than 0.3s in all" in gap.detail
+    assert len(hub_stub.api_calls("licscan-test/base")) == 2 and lineage.nodes == ()
+
+
+def test_an_oversized_model_info_answer_is_refused_at_the_cap_not_read_whole(stub_settings, hub_stub, monkeypatch):
+    from licscan.resolution import hub
+
+    monkeypatch.setattr(hub, "MAX_ANSWER_BYTES", 200_000, raising=False)
+    hub_stub.oversized_bytes = 5_000_000
+    hub_stub.faults["licscan-test/base"] = ["oversized"] * 5
+    lineage = _walk(stub_settings(), "licscan-test/base").lineages["licscan-test/base"]
+    (gap,) = lineage.unresolved
+    assert (gap.repo_id, gap.reason) == ("licscan-test/base", UnresolvedReason.MALFORMED)
+    assert "larger than 200,000 bytes" in gap.detail
+    assert len(hub_stub.api_calls("licscan-test/base")) == 1  # a size is not a reason to ask again
+
+
+def test_a_compressed_answer_is_refused_though_identity_was_asked(stub_settings, hub_stub):
+    # A small gzip body can expand past any cap after it was counted: licscan asks for none and reads none.
+    hub_stub.faults["licscan-test/base"] = [(200, {"Content-Encoding": "gzip"})] * 5
+    (gap,) = _walk(stub_settings(), "licscan-test/base").lineages["licscan-test/base"].unresolved
+    assert gap.reason is UnresolvedReason.MALFORMED and "compressed" in gap.detail
+    assert all(headers.get("Accept-Encoding") == "identity" for headers in hub_stub.request_headers)
+
+
+def test_a_licence_file_answered_429_waits_what_retry_after_says_then_is_read(stub_settings, hub_stub):
+    hub_stub.retry_after = 7
+    hub_stub.file_faults[("licscan-test/with-license", "LICENSE")] = [429]
+    sleeps = Sleeps()
+    lineage = _walk(stub_settings(), "licscan-test/with-license", sleep=sleeps).lineages["licscan-test/with-license"]
+    assert sleeps == [7.0]
+    assert lineage.nodes[0].license_text and lineage.unresolved == ()
+
+
+def test_a_licence_file_that_keeps_failing_leaves_the_node_incomplete_with_the_reason(stub_settings, hub_stub):
+    hub_stub.file_faults[("licscan-test/with-license", "LICENSE")] = [503] * 10
+    sleeps = Sleeps()
+    lineage = _walk(stub_settings(max_retries=2), "licscan-test/with-license",
+                    sleep=sleeps).lineages["licscan-test/with-license"]
+    assert sleeps == [1.0, 2.0]
+    node = lineage.nodes[0]
+    assert node.repo_id == "licscan-test/with-license" and node.license_text is None
+    (gap,) = [gap for gap in lineage.unresolved if gap.repo_id == node.repo_id]
+    assert gap.reason is UnresolvedReason.NETWORK and gap.reason.transient
+    assert gap.detail == ("evidence missing: LICENSE could not be read: the Hub answered HTTP 503: injected 503 "
+                          "(gave up after 3 attempts)")

@@ -275,7 +275,7 @@ def test_restricted_party_listings_carry_date_added_citation_and_source(knowledg
         (entity.replace("'Sense", "").strip("('"), lst) for entity, lst in unmapped} | unmapped
     for clean in ("deepseek-ai", "Qwen", "moonshotai", "MiniMaxAI"):
         assert knowledge.origins[clean.lower()].listings == ()
-        assert "UNCONFIRMED" in (knowledge.origins[clean.lower()].notes or "") or clean == "deepseek-ai"
+        assert "not confirmed" in (knowledge.origins[clean.lower()].notes or "") or clean == "deepseek-ai"
 
 
 def test_lineage_rules_are_sourced_and_their_unconfirmed_base_ids_are_marked(knowledge):

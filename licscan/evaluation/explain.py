@@ -41,6 +41,10 @@ def explain_license(record: LicenseTerms, knowledge: Knowledge) -> str:
         lines.append(f"Publishers using this text: {', '.join(record.publishers)}")
     if record.families:
         lines.append(f"Families: {', '.join(record.families)} [{record.field_confidence('families')}]")
+    if record.members:
+        lines.append(f"A family id, not one text: a model declaring it is read as its nearest ancestor's text of the "
+                     f"family ({', '.join(record.members)}); with none, the terms below apply: what every text of the family "
+                     "shares, and what they do not share is marked unconfirmed (unknown, never clear).")
     lines.append(f"Facts below are {_CONFIDENCE_WORDS.get(record.confidence, record.confidence)} "
                  f"({record.confidence}) unless marked otherwise.")
     if record.summary:

@@ -13,6 +13,7 @@ from licscan import safeyaml
 from licscan.cards import is_repo_id
 from licscan.catalog import RULES
 from licscan.errors import ParseError, RuleError
+from licscan.evaluation.scope import SCOPABLE_FIELDS
 from licscan.model import (
     CommercialUse,
     EntityListing,
@@ -267,8 +268,9 @@ def _scopes(value: Any, *, file: str, rule: str) -> tuple[TermScope, ...]:
     scopes = []
     for name, item in value.items():
         where = f"scopes.{name}"
-        if name not in _LICENSE_KEYS or name in {"schema", "key", "sources", "scopes"}:
-            raise RuleError(f"{where}: {name!r} is not a field a scope can limit", file=file, rule=rule)
+        if name not in SCOPABLE_FIELDS:
+            raise RuleError(f"{where}: {name!r} is not a field a scope can limit (one of {sorted(SCOPABLE_FIELDS)})",
+                            file=file, rule=rule)
         if not isinstance(item, Mapping) or not item:
             raise RuleError(f"{where} must give 'models' or 'modality'", file=file, rule=rule)
         unknown = set(item) - _SCOPE_KEYS

@@ -41,8 +41,13 @@ def modality(record: ModelRecord) -> str | None:
 
 
 def lineage_modality(nodes: Sequence[ModelRecord]) -> str | None:
-    """The model's modality: the nearest node whose card says (a quantization inherits its base's)."""
-    return next((found for found in map(modality, nodes) if found is not None), None)
+    """The model's modality as a licence term sees it: multimodal when any node of its lineage is (a text-only
+    fine-tune of a vision model still derives from the multimodal model), text when the cards that say anything
+    all say text (a quantization without a pipeline_tag takes its base's), None when no card says."""
+    found = {item for item in map(modality, nodes) if item is not None}
+    if "multimodal" in found:
+        return "multimodal"
+    return "text" if found else None
 
 
 def governs(scope: TermScope, nodes: Sequence[ModelRecord]) -> bool | None:

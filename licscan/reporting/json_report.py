@@ -130,6 +130,7 @@ def _model(report: ModelReport, records: Mapping[str, LicenseTerms] | None = Non
                     "organization": origin.organization,
                     "country": origin.country,
                     "parent": origin.parent,
+                    "account": origin.account,
                     "confidence": origin.confidence,
                     "unconfirmed": list(origin.unconfirmed),
                     "reviewed": origin.reviewed,
@@ -140,8 +141,8 @@ def _model(report: ModelReport, records: Mapping[str, LicenseTerms] | None = Non
                             "date_added": listing.date_added,
                             "citation": listing.citation,
                             "confidence": listing.confidence,
-                            "source": ({"citation": listing.source.citation, "date": listing.source.date}
-                                       if listing.source else None),
+                            "source": ({"citation": listing.source.citation, "date": listing.source.date,
+                                        "type": listing.source.type} if listing.source else None),
                         }
                         for listing in origin.listings
                     ],

@@ -22,12 +22,14 @@ from huggingface_hub.errors import (
     RevisionNotFoundError,
 )
 
+from licscan.cards import is_repo_id
 from licscan.errors import redact
 from licscan.gguf_header import PREFIX_BYTES, gguf_file_of, read_general
 from licscan.model import ResolutionSettings, UnresolvedReason
 from licscan.resolution.cache import CacheSource
 from licscan.resolution.interface import FetchFailure, PendingFiles, RepoSnapshot, SourceCounters
 from licscan.resolution.store import Head, MetadataStore
+from licscan.untrusted import valid_text
 
 try:  # huggingface_hub 2.x speaks httpx2, 1.x httpx; both name their transport errors alike.
     import httpx2 as _httpx
@@ -41,7 +43,9 @@ DATASET_EXPAND = ["author", "cardData", "sha", "gated", "tags", "siblings"]
 MAX_RETRY_AFTER = 60.0  # never sleep longer than this on one Retry-After, whatever the server asks
 BACKOFF_START = 1.0
 BACKOFF_MAX = 8.0
-MAX_FILE_BYTES = 2_000_000
+MAX_FILE_BYTES = 2_000_000  # README, LICENSE, config.json: a larger one is not read, and the node is incomplete
+MAX_ANSWER_BYTES = 64_000_000  # any one answer (a model_info with a very long file list is a few MB)
+REQUEST_DEADLINE = 120.0  # seconds one request may take in all, however its bytes trickle in
 # A repo with a LICENSE-MODEL usually keeps its code licence in LICENSE: the weights' licence is read first.
 _LICENSE_NAMES = ("license-model", "license-model.md", "license-model.txt", "license", "license.md", "license.txt")
 _COMMIT = re.compile(r"[0-9a-f]{40}")
@@ -55,6 +59,73 @@ class _Retry:
     reason: UnresolvedReason
     detail: str
     wait: float | None = None
+
+
+class _Unbounded(Exception):
+    """An answer licscan will not read further: past its size cap, past its deadline, or compressed."""
+
+    def __init__(self, message: str, *, late: bool = False) -> None:
+        super().__init__(message)
+        self.late = late  # past the deadline: trying again may work, unlike a body that is too large
+
+
+class _BoundedStream(_httpx.SyncByteStream):
+    """A response body read chunk by chunk, refused once it passes max_bytes or its request's deadline."""
+
+    def __init__(self, inner: Any, max_bytes: int, deadline: float) -> None:
+        self._inner = inner
+        self._max_bytes = max_bytes
+        self._deadline = deadline
+
+    def __iter__(self) -> Any:
+        total = 0
+        for chunk in self._inner:
+            total += len(chunk)
+            if total > self._max_bytes:
+                raise _Unbounded(f"the answer is larger than {self._max_bytes:,} bytes: not read further")
+            if time.monotonic() > self._deadline:
+                raise _Unbounded(f"the answer took longer than {REQUEST_DEADLINE:g}s in all", late=True)
+            yield chunk
+
+    def close(self) -> None:
+        self._inner.close()
+
+
+_DEADLINE = "licscan.deadline"  # a request extension: when the whole request must be over (time.monotonic)
+
+
+def _limit_request(request: Any) -> None:
+    request.extensions[_DEADLINE] = request.extensions.get(_DEADLINE) or time.monotonic() + REQUEST_DEADLINE
+    # A compressed body could expand far past the size cap after it was counted, as huggingface_hub's own
+    # downloads say: no compression.
+    request.headers["Accept-Encoding"] = "identity"
+
+
+def _limit_response(response: Any) -> None:
+    encoding = response.headers.get("Content-Encoding", "identity").strip().lower()
+    if encoding not in ("", "identity"):
+        response.close()
+        raise _Unbounded(f"the server compressed its answer ({encoding[:40]}) though asked not to: not read")
+    deadline = response.request.extensions.get(_DEADLINE) or time.monotonic() + REQUEST_DEADLINE
+    response.stream = _BoundedStream(response.stream, MAX_ANSWER_BYTES, deadline)
+
+
+_HOOKS_LOCK = threading.Lock()
+
+
+def _bounded_session() -> Any:
+    """huggingface_hub's shared client, with licscan's bounds on every answer (size, total time).
+
+    Through the client's public event hooks, so huggingface_hub's own code path (its headers, proxies,
+    error classes) stays as it is; added again whenever huggingface_hub has built a new client.
+    """
+    session = get_session()
+    with _HOOKS_LOCK:
+        hooks = session.event_hooks
+        if _limit_response not in hooks["response"]:
+            session.event_hooks = {"request": [*hooks["request"], _limit_request],
+                                   "response": [*hooks["response"], _limit_response]}
+    return session
 
 
 class HubSource:
@@ -121,24 +192,10 @@ class HubSource:
                 self._store.put_miss(repo_id, _miss_reason(bool(self.secrets)), info.detail, secrets=self.secrets,
                                      at=self._now())
             return info
-        canonical = info.id or repo_id
-        sha = info.sha
-        files = tuple(s.rfilename for s in (info.siblings or ()) if getattr(s, "rfilename", None))
-        card_data = _card_data(info)
-        gated = info.gated if isinstance(info.gated, str) else ("manual" if info.gated is True else None)
-        base = RepoSnapshot(
-            requested_id=repo_id,
-            repo_id=canonical,
-            sha=sha,
-            source=self.name,
-            author=info.author,
-            gated=gated,
-            tags=tuple(str(t) for t in (info.tags or ())),
-            card_data=card_data,
-            files=files,
-            authenticated=bool(self.secrets),
-            parameters=_parameters(info),
-        )
+        base = _snapshot_of(info, repo_id, self.name, authenticated=bool(self.secrets))
+        if isinstance(base, FetchFailure):
+            return base
+        canonical, sha = base.repo_id, base.sha
         cached = self._store.get_snapshot(canonical, sha) if (self._store is not None and sha) else None
         if cached is not None and self._reusable(cached):
             self.counters.add(cache_hits=1)
@@ -203,6 +260,7 @@ class HubSource:
         self.counters.add(revalidations=1)
         try:
             self._wait_turn()
+            _bounded_session()
             meta = get_hf_file_metadata(hf_hub_url(canonical, probe, revision="main", endpoint=self._endpoint),
                                         timeout=self._settings.timeout)
         except Exception:  # noqa: BLE001 - any doubt is settled by the API call that follows
@@ -236,6 +294,11 @@ class HubSource:
                     self._pause_until = 0.0
 
     def _model_info(self, repo_id: str, revision: str | None) -> Any:
+        return self._api_call(repo_id, revision, lambda: self._api.model_info(
+            repo_id, revision=revision, expand=EXPAND, timeout=self._settings.timeout))
+
+    def _api_call(self, repo_id: str, revision: str | None, call: Callable[[], Any]) -> Any:
+        """One API call, retried on what trying again may fix (429 after Retry-After, 5xx, resets, timeouts)."""
         backoff = BACKOFF_START
         attempts = 0
         while True:
@@ -247,8 +310,8 @@ class HubSource:
             attempts += 1
             self.counters.add(api_calls=1)
             try:
-                return self._api.model_info(repo_id, revision=revision, expand=EXPAND,
-                                            timeout=self._settings.timeout)
+                _bounded_session()
+                return call()
             except Exception as exc:  # noqa: BLE001 - every failure becomes a value, never a crash
                 failure = self._classify(repo_id, revision, exc)
                 if isinstance(failure, FetchFailure):
@@ -259,21 +322,29 @@ class HubSource:
                     with self._gate:
                         self._exhausted = self._exhausted or f"{repo_id} gave up after {tries}"
                 return FetchFailure(repo_id, failure.reason, self._redact(f"{failure.detail} (gave up after {tries})"))
-            wait = failure.wait if failure.wait is not None else backoff
-            backoff = min(BACKOFF_MAX, backoff * 2)
-            logger.warning("%s", self._redact(f"{repo_id}: {failure.detail}; retrying in {wait:g}s"))
-            if failure.reason is UnresolvedReason.RATE_LIMITED:
-                with self._gate:  # every worker waits: the next request from any of them would be refused too
-                    until = self._pause_until = max(self._pause_until, self._now() + wait)
-                self._sleep(wait)
-                with self._gate:
-                    if self._pause_until == until:
-                        self._pause_until = 0.0
-            else:
-                self._sleep(wait)
+            backoff = self._back_off(repo_id, failure, backoff)
+
+    def _back_off(self, what: str, failure: _Retry, backoff: float) -> float:
+        """Wait before the next attempt (what the server asked, else backoff); returns the next backoff."""
+        wait = failure.wait if failure.wait is not None else backoff
+        logger.warning("%s", self._redact(f"{what}: {failure.detail}; retrying in {wait:g}s"))
+        if failure.reason is UnresolvedReason.RATE_LIMITED:
+            with self._gate:  # every worker waits: the next request from any of them would be refused too
+                until = self._pause_until = max(self._pause_until, self._now() + wait)
+            self._sleep(wait)
+            with self._gate:
+                if self._pause_until == until:
+                    self._pause_until = 0.0
+        else:
+            self._sleep(wait)
+        return min(BACKOFF_MAX, backoff * 2)
 
     def _classify(self, repo_id: str, revision: str | None, exc: Exception) -> FetchFailure | _Retry:
         """Turn what model_info raised into a final failure or a retry. Order matters: subclasses first."""
+        if isinstance(exc, _Unbounded):
+            if exc.late:
+                return _Retry(UnresolvedReason.NETWORK, str(exc))
+            return FetchFailure(repo_id, UnresolvedReason.MALFORMED, str(exc))
         if isinstance(exc, GatedRepoError):
             return FetchFailure(repo_id, UnresolvedReason.GATED,
                                 "gated: the Hub refuses its metadata without an accepted access request"
@@ -313,137 +384,193 @@ class HubSource:
     def _with_files(self, snapshot: RepoSnapshot) -> tuple[RepoSnapshot, bool]:
         """The snapshot with README.md and LICENSE read, and whether it may be cached for its sha.
 
-        A file refused for gating is a stable fact about this sha and this token; a file lost to a network
-        error is not, so such a snapshot is used for this scan but never cached.
+        A file refused for gating is a stable fact about this sha and this token. Any other file that is
+        listed but could not be read (after retries) is evidence missing: the snapshot says so in `missing`,
+        the walk makes the node incomplete, and such a snapshot is used for this scan but never cached.
         """
         notes: list[str] = []
+        missing: list[tuple[str, str]] = []
         readme: bytes | None = None
         license_text: str | None = None
         api_only = False
-        cacheable = True
-        if "README.md" in snapshot.files or not snapshot.files:
-            got = self._download(snapshot, "README.md")
+        refused = False  # the repo's files are gated for this caller: every other file would be refused too
+
+        def read(filename: str, **kwargs: Any) -> bytes | None:
+            nonlocal refused
+            got = self._download(snapshot, filename, **kwargs)
             if isinstance(got, bytes):
-                readme = got
-            else:
+                return got
+            if got.incomplete:
+                missing.append((got.reason.value, got.note))
+            refused = refused or not got.incomplete
+            if filename == "README.md":
                 notes.append(got.note)
-                api_only = True
-                cacheable = cacheable and not got.transient
+            return None
+
+        if "README.md" in snapshot.files or not snapshot.files:
+            readme = read("README.md")
+            api_only = readme is None
         else:
             notes.append("the repo has no README.md")
         license_name = license_file_of(snapshot.files)
-        if license_name and not api_only:
-            got = self._download(snapshot, license_name)
-            if isinstance(got, bytes):
-                license_text = got.decode("utf-8", errors="replace")
-            else:
-                notes.append(got.note)
-                cacheable = cacheable and not got.transient
+        if license_name and not refused:
+            got = read(license_name)
+            license_text = got.decode("utf-8", errors="replace") if got is not None else None
         config_name = None
         # One more file only where it can contradict something: a card that names a base model.
-        if "config.json" in snapshot.files and not api_only and (snapshot.card_data or {}).get("base_model"):
-            got = self._download(snapshot, "config.json")
-            if isinstance(got, bytes):
-                config_name = name_or_path(got)
-            else:
-                cacheable = cacheable and not got.transient
+        if "config.json" in snapshot.files and not refused and (snapshot.card_data or {}).get("base_model"):
+            got = read("config.json")
+            config_name = name_or_path(got) if got is not None else None
         gguf: dict[str, Any] = {}
         gguf_name = gguf_file_of(snapshot.files)
         # A GGUF quantization's header names the model it was converted from: read only its first bytes
         # (an HTTP Range request), and only where the card names a base model it could contradict.
-        if gguf_name and not api_only and (snapshot.card_data or {}).get("base_model"):
-            got = self._download(snapshot, gguf_name, max_bytes=PREFIX_BYTES)
-            if isinstance(got, bytes):
+        if gguf_name and not refused and (snapshot.card_data or {}).get("base_model"):
+            got = read(gguf_name, max_bytes=PREFIX_BYTES)
+            if got is not None:
                 header = read_general(got, whole=len(got) < PREFIX_BYTES)
                 gguf = {"gguf_file": gguf_name, "gguf_header": header.general,
                         "gguf_problem": f"{gguf_name}: {header.problem}" if header.problem else None}
-            else:
-                cacheable = cacheable and not got.transient
         updated = replace(snapshot, readme=readme, license_text=license_text, api_only=api_only, notes=tuple(notes),
                           license_file=license_name if license_text is not None else None,
-                          config_name_or_path=config_name, **gguf)
-        return updated, cacheable
+                          config_name_or_path=config_name, missing=tuple(missing), **gguf)
+        return updated, not missing
 
     def fetch_dataset(self, repo_id: str) -> RepoSnapshot | FetchFailure:
         """A dataset's card and LICENSE at its current revision: one API call, then README.md as a file.
 
-        Datasets are asked once, without retries, and are not kept in the metadata cache: a dataset that
-        cannot be read costs the scan nothing but a finding that its licence is unknown.
+        Retried like a model's reads; datasets are not kept in the metadata cache. A file listed but not
+        read is evidence missing (`missing`), as for a model.
         """
         if self.offline:
             return FetchFailure(repo_id, UnresolvedReason.OFFLINE, "offline: datasets are read from the Hub only")
-        self._wait_turn()
-        self.counters.add(api_calls=1)
-        try:
-            info = self._api.dataset_info(repo_id, expand=DATASET_EXPAND, timeout=self._settings.timeout)
-        except Exception as exc:  # noqa: BLE001 - every failure becomes a value, never a crash
-            failure = self._classify(repo_id, None, exc)
-            return failure if isinstance(failure, FetchFailure) else FetchFailure(repo_id, failure.reason,
-                                                                                  failure.detail)
-        files = tuple(s.rfilename for s in (info.siblings or ()) if getattr(s, "rfilename", None))
-        gated = info.gated if isinstance(info.gated, str) else ("manual" if info.gated is True else None)
-        snapshot = RepoSnapshot(requested_id=repo_id, repo_id=info.id or repo_id, sha=info.sha, source=self.name,
-                                author=info.author, gated=gated, tags=tuple(str(t) for t in (info.tags or ())),
-                                card_data=_card_data(info), files=files)
-        notes = []
-        readme = license_text = None
-        if "README.md" in files:
-            got = self._download(snapshot, "README.md", repo_type="dataset")
-            readme = got if isinstance(got, bytes) else None
-            if not isinstance(got, bytes):
-                notes.append(got.note)
+        info = self._api_call(repo_id, None, lambda: self._api.dataset_info(repo_id, expand=DATASET_EXPAND,
+                                                                              timeout=self._settings.timeout))
+        if isinstance(info, FetchFailure):
+            return info
+        snapshot = _snapshot_of(info, repo_id, self.name)
+        if isinstance(snapshot, FetchFailure):
+            return snapshot
+        files = snapshot.files
+        notes: list[str] = []
+        missing: list[tuple[str, str]] = []
+        texts: dict[str, bytes | None] = {}
+        for name in ("README.md" if "README.md" in files else None, license_file_of(files)):
+            if name is None:
+                continue
+            got = self._download(snapshot, name, repo_type="dataset")
+            texts[name] = got if isinstance(got, bytes) else None
+            if isinstance(got, _Missing):
+                if name == "README.md":
+                    notes.append(got.note)
+                if got.incomplete:
+                    missing.append((got.reason.value, got.note))
+        readme = texts.get("README.md")
         license_name = license_file_of(files)
-        if license_name:
-            got = self._download(snapshot, license_name, repo_type="dataset")
-            license_text = got.decode("utf-8", errors="replace") if isinstance(got, bytes) else None
-        return replace(snapshot, readme=readme, license_text=license_text, notes=tuple(notes),
+        license_bytes = texts.get(license_name) if license_name else None
+        license_text = license_bytes.decode("utf-8", errors="replace") if license_bytes is not None else None
+        return replace(snapshot, readme=readme, license_text=license_text, notes=tuple(notes), missing=tuple(missing),
                        license_file=license_name if license_text is not None else None, api_only=readme is None)
 
     def _download(self, snapshot: RepoSnapshot, filename: str, *, repo_type: str = "model",
                   max_bytes: int | None = None) -> bytes | _Missing:
         """The file's bytes (at most max_bytes, asked for with a Range request), or why there are none.
 
-        One GET on the file resolver, pinned to the sha, through huggingface_hub's session (its headers and
-        token, its error classes): hf_hub_download would add a HEAD per file and a copy on disk we never use.
-        With max_bytes the request carries Range: bytes=0-(max_bytes-1), so a multi-GB GGUF sends only its
-        header; a server that ignores the Range is read only that far all the same.
+        Retried like the API call (Retry-After honoured, backoff otherwise). One GET per attempt on the file
+        resolver, pinned to the sha, through huggingface_hub's session (its headers and token, its error
+        classes): hf_hub_download would add a HEAD per file and a copy on disk we never use. With max_bytes
+        the request carries Range: bytes=0-(max_bytes-1), so a multi-GB GGUF sends only its header; a server
+        that ignores the Range is read only that far all the same. Without it, a file larger than
+        MAX_FILE_BYTES is not read (it is streamed up to the cap, never whole).
         """
-        self.counters.add(file_downloads=1)
         url = hf_hub_url(snapshot.repo_id, filename, revision=snapshot.sha or "main", endpoint=self._endpoint,
                          repo_type=repo_type)
+        backoff = BACKOFF_START
+        attempts = 0
+        while True:
+            attempts += 1
+            got = self._download_once(snapshot, filename, url, max_bytes)
+            if not isinstance(got, _Retry):
+                return got
+            if attempts > self._settings.max_retries:
+                tries = f"{attempts} attempt{'s' if attempts != 1 else ''}"
+                return _Missing(self._redact(f"{filename} could not be read: {got.detail} (gave up after {tries})"),
+                                reason=got.reason)
+            backoff = self._back_off(f"{snapshot.repo_id}/{filename}", got, backoff)
+
+    def _download_once(self, snapshot: RepoSnapshot, filename: str, url: str,
+                       max_bytes: int | None) -> bytes | _Missing | _Retry:
+        self.counters.add(file_downloads=1)
         limit = MAX_FILE_BYTES if max_bytes is None else max_bytes
         headers = build_hf_headers()
         if max_bytes is not None:
             headers["Range"] = f"bytes=0-{max_bytes - 1}"
         try:
             self._wait_turn()
-            with get_session().stream("GET", url, headers=headers, follow_redirects=True,
-                                      timeout=self._settings.timeout) as response:
+            with _bounded_session().stream("GET", url, headers=headers, follow_redirects=True,
+                                           timeout=self._settings.timeout) as response:
                 hf_raise_for_status(response)
                 data = bytearray()
                 for chunk in response.iter_bytes():
                     data += chunk
-                    if len(data) >= limit:
+                    if len(data) > limit:
                         break
-            return bytes(data[:limit])
         except GatedRepoError:
             return _Missing(f"{filename} not read: the repo's files are gated (they need an accepted access "
-                            "request)", transient=False)
+                            "request)", transient=False, incomplete=False)
         except EntryNotFoundError:
             return _Missing(f"{filename} is listed but not found at {snapshot.sha}", transient=False)
         except RepositoryNotFoundError:
             return _Missing(f"{filename} cannot be read (repo not found, or private/gated without access)")
         except Exception as exc:  # noqa: BLE001 - a file we cannot read degrades the record, never the scan
-            return _Missing(self._redact(f"{filename} could not be downloaded: {type(exc).__name__}: "
-                                         f"{_first_line(exc)}"))
+            failure = self._classify(snapshot.repo_id, snapshot.sha, exc)
+            if isinstance(failure, _Retry):
+                return failure
+            return _Missing(self._redact(f"{filename} could not be read: {failure.detail}"),
+                            transient=False, reason=failure.reason)
+        if len(data) > limit and max_bytes is None:
+            return _Missing(f"{filename} is larger than {limit:,} bytes: not read", transient=False,
+                            reason=UnresolvedReason.MALFORMED)
+        return bytes(data[:limit])
 
 
 @dataclass(frozen=True)
 class _Missing:
-    """Why a file could not be read; transient when trying again later might work."""
+    """Why a file could not be read; transient when trying again later might work; incomplete when the
+    file is evidence licscan lacks (everything but a gated refusal, which the card's own notes explain)."""
 
     note: str
     transient: bool = True
+    incomplete: bool = True
+    reason: UnresolvedReason = UnresolvedReason.NETWORK
+
+
+def _snapshot_of(info: Any, repo_id: str, source: str, *, authenticated: bool = False) -> RepoSnapshot | FetchFailure:
+    """What an API answer says of a repo, its files still to read; every string made valid Unicode. An answer
+    whose id or sha is not one (`../../etc`) is refused: the id becomes a node id, a cache key and a folder."""
+    named = getattr(info, "id", None) or repo_id
+    sha = getattr(info, "sha", None)
+    if not (isinstance(named, str) and is_repo_id(named)):
+        return FetchFailure(repo_id, UnresolvedReason.MALFORMED,
+                            f"the Hub's answer names the repo {str(named)[:100]!r}, which is not a repo id")
+    if sha is not None and not (isinstance(sha, str) and _COMMIT.fullmatch(sha)):
+        return FetchFailure(repo_id, UnresolvedReason.MALFORMED,
+                            f"the Hub's answer gives the revision {str(sha)[:100]!r}, which is not a commit id")
+    files = valid_text([s.rfilename for s in (info.siblings or ()) if isinstance(getattr(s, "rfilename", None), str)])
+    gated = info.gated if isinstance(info.gated, str) else ("manual" if info.gated is True else None)
+    return RepoSnapshot(
+        requested_id=repo_id,
+        repo_id=named,
+        sha=sha,
+        source=source,
+        author=valid_text(info.author) if isinstance(info.author, str) else None,  # type: ignore[arg-type]
+        gated=valid_text(gated) if gated else None,  # type: ignore[arg-type]
+        tags=tuple(valid_text([str(t) for t in (info.tags or ())])),  # type: ignore[arg-type]
+        card_data=valid_text(_card_data(info)),  # type: ignore[arg-type]
+        files=tuple(files),  # type: ignore[arg-type]
+        authenticated=authenticated,
+        parameters=_parameters(info),
+    )
 
 
 def _card_data(info: Any) -> dict[str, Any] | None:
@@ -470,18 +597,13 @@ def name_or_path(config: bytes) -> str | None:
     except ValueError:
         return None
     value = data.get("_name_or_path") if isinstance(data, dict) else None
-    return value.strip()[:300] if isinstance(value, str) and value.strip() else None
+    return valid_text(value.strip()[:300]) if isinstance(value, str) and value.strip() else None  # type: ignore[return-value]
 
 
 def _parameters(info: Any) -> int | None:
     """The total parameter count from the API's safetensors metadata, when the Hub computed it."""
     total = getattr(getattr(info, "safetensors", None), "total", None)
     return total if isinstance(total, int) and not isinstance(total, bool) and total > 0 else None
-
-
-def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip()
-    return text.splitlines()[0] if text else ""
 
 
 def _server_message(exc: Exception) -> str:

@@ -38,6 +38,9 @@ class RepoSnapshot:
     gguf_file: str | None = None  # the GGUF file whose header prefix was read (when the card names a base_model)
     gguf_header: Mapping[str, Any] | None = None  # its general.* keys
     gguf_problem: str | None = None  # why its header could not be read
+    # Evidence the repo lists but the source could not read (a file lost to errors after retries, or past the
+    # size cap): (UnresolvedReason value, why). The node is incomplete: a fail-closed gate never counts it clear.
+    missing: tuple[tuple[str, str], ...] = ()
 
     def with_request(self, requested_id: str, *, source: str | None = None) -> "RepoSnapshot":
         return replace(self, requested_id=requested_id, source=source or self.source)

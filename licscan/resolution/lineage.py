@@ -316,6 +316,9 @@ class _Walk:
             problems.append(Unresolved(snap.repo_id, UnresolvedReason.MALFORMED,
                                        f"the card of {snap.repo_id} cannot be read, so its base models are "
                                        f"unknown: {unreadable}", referenced_by=snap.repo_id))
+        for reason, why in snap.missing:  # evidence that could have failed the node is missing: never clear
+            problems.append(Unresolved(snap.repo_id, _reason(reason), f"evidence missing: {why}",
+                                       referenced_by=snap.repo_id))
         if raw is not None:
             problems.extend(_bad_base_models(raw, card, snap.repo_id))
         tags = tuple(dict.fromkeys((*snap.tags, *card.tags)))
@@ -404,15 +407,24 @@ class _Walk:
                 continue
             got = fetched.get(repo_id) if reader is not None else FetchFailure(
                 repo_id, UnresolvedReason.OFFLINE, f"the {self.source.name} source does not read datasets")
+            lost: list[tuple[UnresolvedReason, str]] = []
             if isinstance(got, RepoSnapshot):
                 card, _, _ = _read_card(got)
                 self.datasets[repo_id.lower()] = DatasetRecord(
                     repo_id=repo_id, revision=got.sha, card=card, source=got.source, provenance=got.provenance,
                     license_text=got.license_text, license_file=got.license_file)
+                lost = [(_reason(reason), why) for reason, why in got.missing]
             else:
                 failure = got or FetchFailure(repo_id, UnresolvedReason.NETWORK, "never fetched")
                 self.datasets[repo_id.lower()] = DatasetRecord(repo_id, source=self.source.name,
                                                                unresolved=failure.reason, detail=failure.detail)
+                if failure.reason in (UnresolvedReason.NETWORK, UnresolvedReason.RATE_LIMITED):
+                    lost = [(failure.reason, failure.detail)]
+            # A dataset card that could not be read might have failed the model that names it: never clear.
+            for node_id, node in self.nodes.items():
+                if lost and name in node.record.card.datasets:
+                    node.problems.extend(Unresolved(repo_id, reason, f"training dataset {repo_id}: evidence "
+                                                    f"missing: {why}", referenced_by=node_id) for reason, why in lost)
 
     # -- one lineage per root ----------------------------------------------------------------------------
     def _resolved_parent(self, link: ParentLink) -> str | FetchFailure | None:
@@ -550,6 +562,13 @@ def _card_text(readme: bytes | None) -> str | None:
 
 def _key(repo_id: str, revision: str | None) -> _Key:
     return (repo_id.lower(), revision)
+
+
+def _reason(value: str) -> UnresolvedReason:
+    try:
+        return UnresolvedReason(value)
+    except ValueError:
+        return UnresolvedReason.MALFORMED
 
 
 def _dedupe(links: list[ParentLink]) -> list[ParentLink]:

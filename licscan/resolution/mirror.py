@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import json
+import os
 import threading
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from licscan.cards import is_repo_id
+from licscan.confined import Unreadable, read_confined
 from licscan.gguf_header import PREFIX_BYTES, gguf_file_of, read_general
 from licscan.model import UnresolvedReason
 from licscan.resolution.interface import FetchFailure, RepoSnapshot, SourceCounters
+from licscan.untrusted import valid_text
 
 # The weights' licence (LICENSE-MODEL) before the repo's general LICENSE, as the Hub source reads them.
 LICENSE_FILES = ("LICENSE-MODEL", "LICENSE-MODEL.md", "LICENSE-MODEL.txt", "LICENSE", "LICENSE.md", "LICENSE.txt")
@@ -21,58 +24,71 @@ GGUF_HEADER = "gguf-header.json"  # <repo>/gguf-header.json: {"file", "general":
 DATASETS = "datasets"  # <mirror>/datasets/<namespace>/<name>/ holds dataset repos, laid out like models
 
 
-def read_license_file(folder: Path) -> tuple[str | None, str | None]:
-    """(file name, text) of the repo's licence file, or (None, None)."""
-    for name in LICENSE_FILES:
-        path = folder / name
-        if path.is_file():
-            return name, path.read_bytes()[:MAX_FILE_BYTES].decode("utf-8", errors="replace")
-    return None, None
+class _Reader:
+    """The files of one repo folder of a mirror, read inside the mirror (no link out, no special file, capped);
+    what is there but could not be read is kept in `missing`: the node is then incomplete."""
 
+    def __init__(self, root: Path, folder: Path) -> None:
+        self.root = root
+        self.folder = folder
+        self.missing: list[tuple[str, str]] = []
 
-def read_license(folder: Path) -> str | None:
-    return read_license_file(folder)[1]
-
-
-def _config_name(folder: Path) -> str | None:
-    path = folder / "config.json"
-    if not path.is_file():
-        return None
-    try:
-        data = json.loads(path.read_bytes()[:MAX_FILE_BYTES])
-    except ValueError:
-        return None
-    value = data.get("_name_or_path") if isinstance(data, dict) else None
-    return value.strip()[:300] if isinstance(value, str) and value.strip() else None
-
-
-def _gguf(folder: Path, files: list[str], card_data: Any) -> dict[str, Any]:
-    """The GGUF header fields of a snapshot, as the Hub source reads them: only when the card names a base
-    model; from gguf-header.json (what `mirror pull` records), else from the GGUF file itself when the
-    mirror holds it (its first PREFIX_BYTES only)."""
-    if not (isinstance(card_data, dict) and card_data.get("base_model")):
-        return {}
-    recorded = folder / GGUF_HEADER
-    if recorded.is_file():
+    def read(self, name: str, limit: int = MAX_FILE_BYTES, *, prefix: bool = False) -> bytes | None:
         try:
-            data = json.loads(recorded.read_bytes()[:MAX_FILE_BYTES])
+            return read_confined(self.root, self.folder / name, limit, prefix=prefix)
+        except Unreadable as exc:
+            self.missing.append((UnresolvedReason.MALFORMED.value, f"{self.folder / name}: {exc}"))
+            return None
+
+    def exists(self, name: str) -> bool:
+        return os.path.lexists(self.folder / name)
+
+    def license_file(self) -> tuple[str | None, str | None]:
+        """(file name, text) of the repo's licence file, or (None, None)."""
+        for name in LICENSE_FILES:
+            if self.exists(name):
+                data = self.read(name)
+                return (name, data.decode("utf-8", errors="replace")) if data is not None else (None, None)
+        return None, None
+
+    def config_name(self) -> str | None:
+        data = self.read("config.json") if self.exists("config.json") else None
+        if data is None:
+            return None
+        try:
+            config = json.loads(data)
         except ValueError:
-            data = None
-        if not isinstance(data, dict) or not isinstance(data.get("file"), str):
-            return {"gguf_problem": f"{recorded} is not a GGUF header record"}
-        general = data.get("general")
-        problem = data.get("problem")
-        return {"gguf_file": data["file"], "gguf_header": general if isinstance(general, dict) else {},
-                "gguf_problem": problem if isinstance(problem, str) else None}
-    name = gguf_file_of(files)
-    path = folder / name if name else None
-    if path is None or not path.is_file():
-        return {}
-    with path.open("rb") as handle:
-        prefix = handle.read(PREFIX_BYTES)
-    header = read_general(prefix, whole=len(prefix) < PREFIX_BYTES)
-    return {"gguf_file": name, "gguf_header": header.general,
-            "gguf_problem": f"{name}: {header.problem}" if header.problem else None}
+            return None
+        value = config.get("_name_or_path") if isinstance(config, dict) else None
+        return valid_text(value.strip()[:300]) if isinstance(value, str) and value.strip() else None  # type: ignore[return-value]
+
+    def gguf(self, files: list[str], card_data: Any) -> dict[str, Any]:
+        """The GGUF header fields of a snapshot, as the Hub source reads them: only when the card names a base
+        model; from gguf-header.json (what `mirror pull` records), else from the GGUF file itself when the
+        mirror holds it (its first PREFIX_BYTES only)."""
+        if not (isinstance(card_data, dict) and card_data.get("base_model")):
+            return {}
+        if self.exists(GGUF_HEADER):
+            raw = self.read(GGUF_HEADER)
+            try:
+                data = valid_text(json.loads(raw)) if raw is not None else None
+            except ValueError:
+                data = None
+            if not isinstance(data, dict) or not isinstance(data.get("file"), str):
+                return {"gguf_problem": f"{self.folder / GGUF_HEADER} is not a GGUF header record"}
+            general = data.get("general")
+            problem = data.get("problem")
+            return {"gguf_file": data["file"], "gguf_header": general if isinstance(general, dict) else {},
+                    "gguf_problem": problem if isinstance(problem, str) else None}
+        name = gguf_file_of(files)
+        if name is None or not self.exists(name):
+            return {}
+        prefix = self.read(name, PREFIX_BYTES, prefix=True)
+        if prefix is None:
+            return {}
+        header = read_general(prefix, whole=len(prefix) < PREFIX_BYTES)
+        return {"gguf_file": name, "gguf_header": header.general,
+                "gguf_problem": f"{name}: {header.problem}" if header.problem else None}
 
 
 def _parameters(info: dict[str, Any]) -> int | None:
@@ -101,7 +117,7 @@ class MirrorSource:
         if not is_repo_id(repo_id):  # also keeps '..' and absolute paths out of the directory walk
             return None
         folder = self.root / repo_id
-        if (folder / "info.json").is_file():
+        if os.path.lexists(folder / "info.json"):  # a link or a pipe is found here, and refused when read
             return folder
         with self._lock:
             if self._lower is None:
@@ -138,7 +154,7 @@ class MirrorSource:
         """A dataset repo from <mirror>/datasets/<namespace>/<name>/ (info.json, README.md, LICENSE*)."""
         self.counters.add(mirror_reads=1)
         folder = self.root / DATASETS / repo_id
-        if not is_repo_id(repo_id) or not (folder / "info.json").is_file():
+        if not is_repo_id(repo_id) or not os.path.lexists(folder / "info.json"):
             return FetchFailure(repo_id, UnresolvedReason.OFFLINE,
                                 f"dataset {repo_id} is not in the mirror at {self.label}/{DATASETS}")
         info = self._info(folder)
@@ -150,24 +166,33 @@ class MirrorSource:
     def _info(self, folder: Path) -> dict[str, Any] | str:
         path = folder / "info.json"
         try:
-            info = json.loads(path.read_bytes()[:MAX_FILE_BYTES])
-        except (OSError, ValueError) as exc:
+            data = read_confined(self.root, path, MAX_FILE_BYTES)
+            info = valid_text(json.loads(data)) if data is not None else None
+        except Unreadable as exc:
+            return f"{path}: {exc}"
+        except ValueError as exc:
             return f"{path} cannot be read as JSON: {exc}"
+        if info is None:
+            return f"{path} is missing"
         if not isinstance(info, dict):
             return f"{path} holds a {type(info).__name__}, not an object"
         return info
 
     def _snapshot(self, requested: str, folder: Path, info: dict[str, Any],
                   revision: str | None) -> RepoSnapshot | FetchFailure:
-        canonical = info.get("id") if isinstance(info.get("id"), str) else None
-        canonical = canonical or f"{folder.parent.name}/{folder.name}"
+        named = info.get("id")
+        if named is not None and not (isinstance(named, str) and is_repo_id(named)):
+            # The id becomes a node id, a cache key and a folder name in `mirror pull`: only a repo id will do.
+            return FetchFailure(requested, UnresolvedReason.MALFORMED,
+                                f"{folder / 'info.json'}: its id {str(named)[:100]!r} is not a repo id")
+        canonical = named or f"{folder.parent.name}/{folder.name}"
         sha = info.get("sha") if isinstance(info.get("sha"), str) else None
         if revision not in (None, "main", sha):
             return FetchFailure(requested, UnresolvedReason.OFFLINE,
                                 f"revision {revision} of {canonical} is not in the mirror at {self.label} "
                                 f"(it holds {sha or 'an unknown revision'})")
-        readme_path = folder / "README.md"
-        readme = readme_path.read_bytes()[:MAX_FILE_BYTES] if readme_path.is_file() else None
+        reader = _Reader(self.root, folder)
+        readme = reader.read("README.md") if reader.exists("README.md") else None
         card_data = info.get("cardData")
         tags = info.get("tags") if isinstance(info.get("tags"), list) else []
         siblings = info.get("siblings") if isinstance(info.get("siblings"), list) else []
@@ -175,8 +200,13 @@ class MirrorSource:
         if not files:
             files = sorted(p.name for p in folder.iterdir() if p.is_file() and p.name not in ("info.json", GGUF_HEADER))
         ours = info.get("licscan") if isinstance(info.get("licscan"), dict) else {}
-        license_file, license_text = read_license_file(folder)
+        license_file, license_text = reader.license_file()
+        config_name = reader.config_name()
+        gguf = reader.gguf(files, card_data)
         gated = info.get("gated")
+        # Evidence the Hub would not give when the mirror was pulled stays missing in every scan of the mirror.
+        recorded = [tuple(item) for item in ours.get("missing") or () if isinstance(item, list) and len(item) == 2
+                    and all(isinstance(part, str) for part in item)]
         return RepoSnapshot(
             requested_id=requested,
             repo_id=canonical,
@@ -189,14 +219,15 @@ class MirrorSource:
             readme=readme,
             license_text=license_text,
             license_file=license_file,
-            config_name_or_path=_config_name(folder),
+            config_name_or_path=config_name,
             parameters=_parameters(info),
             files=tuple(files),
-            **_gguf(folder, files, card_data),
+            **gguf,
             provenance=ours.get("provenance") if isinstance(ours.get("provenance"), str) else None,
             api_only=bool(ours.get("api_only")) and readme is None,
             notes=(tuple(str(note) for note in ours.get("notes") or ()) if ours.get("api_only") and readme is None
                    else () if readme is not None else ("the mirror holds no README.md for this repo",)),
+            missing=(*recorded, *reader.missing),  # type: ignore[arg-type]
         )
 
 
@@ -233,6 +264,8 @@ def write_snapshot(root: str | Path, snapshot: RepoSnapshot) -> list[str]:
         ours["provenance"] = snapshot.provenance
     if snapshot.api_only:  # the README was refused (gated): a scan of the mirror says so, as the Hub scan did
         ours.update(api_only=True, notes=list(snapshot.notes))
+    if snapshot.missing:  # evidence the Hub did not give: a scan of the mirror is incomplete, as the Hub scan was
+        ours["missing"] = [list(item) for item in snapshot.missing]
     if ours:
         info["licscan"] = ours
     _atomic_write(folder / "info.json", (json.dumps(info, indent=1, sort_keys=True, ensure_ascii=False) + "\n").encode())

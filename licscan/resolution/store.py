@@ -29,7 +29,7 @@ from sqlalchemy import (
     select,
     update,
 )
-from sqlalchemy.engine import Connection, Engine, make_url
+from sqlalchemy.engine import URL, Connection, Engine, make_url
 from sqlalchemy.exc import ArgumentError, IntegrityError, OperationalError, SQLAlchemyError
 from sqlalchemy.pool import StaticPool
 
@@ -132,14 +132,38 @@ class ScanRecord:
 
 
 def describe_url(url: str) -> str:
-    """The URL or file path, with any password hidden, for messages."""
+    """The URL or file path, with any password hidden (in the userinfo or a query `password=`), for messages."""
     try:
-        parsed = make_url(url)
+        parsed = _credentials_mended(make_url(url))
     except ArgumentError:
         return "the cache URL"
     if parsed.drivername.startswith("sqlite"):
         return parsed.database or "an in-memory database"
-    return parsed.render_as_string(hide_password=True)
+    if _PASSWORD_KEY in parsed.query:
+        parsed = parsed.update_query_dict({_PASSWORD_KEY: "***"})
+    return parsed.render_as_string(hide_password=True).replace("%2A%2A%2A", "***")  # the query's, as typed
+
+
+_PASSWORD_KEY = "password"  # libpq's (and psycopg's) connection parameter, also accepted in the URL's query
+
+
+def _credentials_mended(parsed: URL) -> URL:
+    """An unencoded "@" in a password: SQLAlchemy ends the password at the first "@" and keeps the rest in
+    the host ("tail@host"), where every message would show it. The userinfo ends at the last "@", as in libpq."""
+    if parsed.host and "@" in parsed.host:
+        tail, host = parsed.host.rsplit("@", 1)
+        return parsed.set(password=f"{parsed.password or ''}@{tail}", host=host)
+    return parsed
+
+
+def _url_secrets(parsed: URL) -> tuple[str, ...]:
+    """The password of a URL in every form it can take there, to scrub from messages."""
+    mended = _credentials_mended(parsed)
+    value = mended.query.get(_PASSWORD_KEY)
+    found = [mended.password, parsed.password, *((value,) if isinstance(value, str) else (value or ()))]
+    if parsed.host and "@" in parsed.host:
+        found.append(parsed.host.rsplit("@", 1)[0])
+    return tuple(item for item in found if isinstance(item, str) and item)
 
 
 def _retryable(exc: SQLAlchemyError) -> bool:
@@ -210,7 +234,8 @@ class MetadataStore:
         raise AssertionError("unreachable")  # pragma: no cover
 
     def _explain(self, exc: SQLAlchemyError) -> str:
-        reason = " ".join(str(getattr(exc, "orig", None) or exc).split())[:300]
+        reason = redact(" ".join(str(getattr(exc, "orig", None) or exc).split()),
+                        *_url_secrets(self._engine.url))[:300]
         if "not a database" in reason or "malformed" in reason:
             return (f"the metadata cache {self._where} is not a licscan cache database ({reason}); "
                     "move the file away or point the cache somewhere else")
@@ -575,7 +600,7 @@ def open_store(url: str | None, *, now: Callable[[], float] = time.time, pool_si
         return store
     where = _describe(url)
     try:
-        parsed = make_url(url)
+        parsed = _credentials_mended(make_url(url))
     except ArgumentError:
         # A URL that does not parse is the configuration's fault (exit 2), not an unavailable cache (exit 3).
         raise ConfigError(f"the metadata cache URL {url.split('://')[0]}://... (LICSCAN_DB_URL or db_url) is not "
@@ -608,7 +633,8 @@ def open_store(url: str | None, *, now: Callable[[], float] = time.time, pool_si
         raise CacheError(f"the metadata cache {where} needs a database driver that is not installed ({exc}); "
                          "for PostgreSQL: pip install 'licscan[postgres]'") from None
     except (ArgumentError, SQLAlchemyError) as exc:
-        raise CacheError(f"the metadata cache {where} cannot be opened: {str(exc).splitlines()[0]}") from None
+        raise CacheError(f"the metadata cache {where} cannot be opened: "
+                         f"{redact(str(exc).splitlines()[0], *_url_secrets(parsed))}") from None
     store = MetadataStore(engine, where=where, now=now)
     try:
         store.create()
