@@ -193,14 +193,15 @@ def scan(
         if report_on_stdout is None:
             colored = _color(color, stream=sys.stdout)
             if quiet:
-                typer.echo(render_quiet(result, color=colored).rstrip())
+                typer.echo(render_quiet(result, color=colored, json_report=shown_json).rstrip())
             else:
                 typer.echo(render(result, color=colored, width=_width(sys.stdout), verbose=verbose,
                                   json_report=shown_json).rstrip())
         else:
             # The report owns standard output (`--json - | jq ...`): no summary is drawn, only the verdict line
             # goes to standard error.
-            typer.echo(render_verdict(result, color=_color(color, stream=sys.stderr)).rstrip(), err=True)
+            typer.echo(render_verdict(result, color=_color(color, stream=sys.stderr), json_report=shown_json).rstrip(),
+                       err=True)
             typer.echo(report_on_stdout, nl=not report_on_stdout.endswith("\n"))
         return _verdict_code(result.verdict.value)
 

@@ -287,7 +287,7 @@ def render(result: ScanResult, *, color: bool = False, width: int | None = None,
     return "".join(line.rstrip() + "\n" for line in buffer.getvalue().splitlines())
 
 
-def render_quiet(result: ScanResult, *, color: bool = False) -> str:
+def render_quiet(result: ScanResult, *, color: bool = False, json_report: str | None = None) -> str:
     """`-q`: one line per model (its decision and the rules it fails), then the verdict line. Plain strings,
     not rich's layout: a hook runs it on every commit."""
     answers = result.answers
@@ -300,13 +300,13 @@ def render_quiet(result: ScanResult, *, color: bool = False) -> str:
             code = {"bold red": "1;31", "bold yellow": "1;33", "cyan": "36", "green": "32"}[_DECISION_STYLE[decision.kind]]
             label = f"\x1b[{code}m{label}\x1b[0m"
         lines.append(f"{label} {visible(report.key)}" + (f" {failing}" if failing else ""))
-    return "\n".join(lines) + ("\n" if lines else "") + render_verdict(result, color=color)
+    return "\n".join(lines) + ("\n" if lines else "") + render_verdict(result, color=color, json_report=json_report)
 
 
-def render_verdict(result: ScanResult, *, color: bool = False) -> str:
+def render_verdict(result: ScanResult, *, color: bool = False, json_report: str | None = None) -> str:
     """Only the verdict line (when a report owns standard output, nothing shows a summary)."""
     buffer = io.StringIO()
-    _console(buffer, 10_000, color).print(verdict_line(result))
+    _console(buffer, 10_000, color).print(verdict_line(result, json_report))
     return buffer.getvalue()
 
 
