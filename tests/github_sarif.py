@@ -18,7 +18,8 @@ https://docs.github.com/en/code-security/code-scanning/troubleshooting-sarif-upl
 
 and a file of at most 10 MB gzip-compressed ("SARIF file is too large",
 https://docs.github.com/en/code-security/code-scanning/troubleshooting-sarif-uploads/file-too-large).
-GitHub also resolves a relative `uri` against the repository root, and tracks alerts across commits by
+A result without a location makes the upload fail ("locationFromSarifResult: expected at least one location",
+github/codeql-action issue #2459). GitHub also resolves a relative `uri` against the repository root, and tracks alerts across commits by
 `partialFingerprints.primaryLocationLineHash` ("<hex>:<n>", as github/codeql-action's src/fingerprints.ts writes it).
 """
 
@@ -69,6 +70,8 @@ def problems(text: str) -> list[str]:
             if result.get("ruleId") not in rule_ids:
                 found.append(f"{where}: ruleId {result.get('ruleId')!r} is not among the run's rules")
             locations = result.get("locations", [])
+            if not locations:
+                found.append(f"{where}: no location (GitHub refuses the whole upload)")
             if len(locations) > MAX_LOCATIONS:
                 found.append(f"{where}: {len(locations)} locations > {MAX_LOCATIONS}")
             for location in locations:

@@ -139,6 +139,27 @@ def test_sarif_paths_are_relative_to_the_repository_root_when_a_subfolder_of_a_m
     assert github_sarif.problems(out.read_text()) == [] and _schema_errors(document) == []
 
 
+def test_sarif_gives_a_model_no_file_names_a_location_github_accepts_or_leaves_it_out_counted(tmp_path):
+    """GitHub refuses a whole upload when one result has no location: a model given on the command line points
+    at the project's configuration file, or, with none, stays in the JSON report and is counted in SARIF."""
+    from licscan.model import Location, ModelRef, Occurrence
+
+    key = "org/declared"
+    named = Occurrence(ref=ModelRef(key), location=Location("<command line>"), source="command-line")
+    report = model_report(key, [record(key)], [], {key: node_license(key)}, (finding(key),), (named,))
+    project = tmp_path / "project"
+    project.mkdir()
+    bare = SarifFormat().render(result([report], project_root=str(project)))
+    assert github_sarif.problems(bare) == []
+    run = json.loads(bare)["runs"][0]
+    assert run["results"] == [] and run["properties"]["unlocatedFindings"] == 1
+    (project / "pyproject.toml").write_text("[tool.licscan]\nmodels = ['org/declared']\n")
+    configured = SarifFormat().render(result([report], project_root=str(project)))
+    assert github_sarif.problems(configured) == []
+    located, = json.loads(configured)["runs"][0]["results"]
+    assert located["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] == "pyproject.toml"
+
+
 def test_sarif_never_reads_through_a_link_out_of_the_project(tmp_path):
     outside = tmp_path / "secret.py"
     outside.write_text("TOKEN = 'hf_secret'\n")

@@ -135,6 +135,14 @@ class _Places:
         self.places: dict[str, list[tuple[str, int | None]]] = {}
         for report in result.models:
             self.places[report.key] = self._model_places(report)
+        # GitHub refuses a whole upload in which one result has no location ("expected at least one location"):
+        # a finding on a model no file names (given on the command line) points at the project's own
+        # configuration, and is left out (and counted) when the project has none.
+        self.fallback: tuple[str, int | None] | None = None
+        for name in ("pyproject.toml", ".licscan.yaml", "licscan.lock"):
+            if root is not None and _read_inside(root, name) is not None:
+                self.fallback = (name, None)
+                break
 
     def _model_places(self, report: ModelReport) -> list[tuple[str, int | None]]:
         places = set()
@@ -177,14 +185,13 @@ def _suppressions(finding: Finding) -> list[dict[str, Any]]:
     return [{"kind": "external", "status": "accepted", "justification": justification, "properties": properties}]
 
 
-def _result(finding: Finding, rule_index: int, places: _Places, place: tuple[str, int | None] | None) -> dict[str, Any]:
+def _result(finding: Finding, rule_index: int, places: _Places, place: tuple[str, int | None]) -> dict[str, Any]:
     result: dict[str, Any] = {
         "ruleId": finding.rule_id,
         "ruleIndex": rule_index,
         "level": sarif_level(finding.severity, finding.fails),
         "message": {"text": f"{finding.model}: {finding.message}"},
-        "locations": [],
-        "partialFingerprints": {"licscanFinding/v2": _fingerprint(finding, place[0] if place else None)},
+        "partialFingerprints": {"licscanFinding/v2": _fingerprint(finding, place[0])},
         "properties": {
             "model": finding.model,
             "ancestor": finding.ancestor,
@@ -194,15 +201,14 @@ def _result(finding: Finding, rule_index: int, places: _Places, place: tuple[str
             "evidence": dict(finding.evidence),
         },
     }
-    if place is not None:
-        path, line = place
-        physical: dict[str, Any] = {"artifactLocation": {"uri": places.uri(path), "uriBaseId": "%SRCROOT%"}}
-        if line:
-            physical["region"] = {"startLine": line}
-        result["locations"] = [{"physicalLocation": physical}]
-        line_hash = places.line_hash(path, line)
-        if line_hash:
-            result["partialFingerprints"]["primaryLocationLineHash"] = line_hash
+    path, line = place
+    physical: dict[str, Any] = {"artifactLocation": {"uri": places.uri(path), "uriBaseId": "%SRCROOT%"}}
+    if line:
+        physical["region"] = {"startLine": line}
+    result["locations"] = [{"physicalLocation": physical}]
+    line_hash = places.line_hash(path, line)
+    if line_hash:
+        result["partialFingerprints"]["primaryLocationLineHash"] = line_hash
     suppressions = _suppressions(finding)
     if suppressions:
         result["suppressions"] = suppressions
@@ -219,8 +225,12 @@ def sarif_dict(result: ScanResult) -> dict[str, Any]:
     rule_index = {rule.id: index for index, rule in enumerate(RULES)}
     results: list[dict[str, Any]] = []
     omitted = 0
+    unlocated = 0
     for finding in sorted(result.findings, key=_priority):  # a stable sort: the scan's order within a class
-        finding_places: list[tuple[str, int | None] | None] = list(places.places.get(finding.model, ())) or [None]
+        finding_places = list(places.places.get(finding.model, ())) or ([places.fallback] if places.fallback else [])
+        if not finding_places:
+            unlocated += 1
+            continue
         room = MAX_RESULTS_PER_RUN - len(results)
         if room < len(finding_places):
             omitted += len(finding_places) - max(room, 0)
@@ -228,6 +238,11 @@ def sarif_dict(result: ScanResult) -> dict[str, Any]:
         results.extend(_result(finding, rule_index[finding.rule_id], places, place) for place in finding_places)
     properties: dict[str, Any] = {"verdict": result.verdict.value, "policy": result.policy,
                                   "findings": len(result.findings), "projectPath": places.prefix or "."}
+    if unlocated:
+        properties["unlocatedFindings"] = unlocated
+        properties["unlocatedNote"] = (
+            f"{unlocated} findings are on models no file of the project names; GitHub takes no result without a "
+            "location, so they are in the JSON and HTML reports only.")
     if omitted:
         properties["omittedResults"] = omitted
         properties["omittedNote"] = (
