@@ -74,12 +74,14 @@ def _guarded(action: Callable[[], int]) -> None:
 
 def _clock() -> Callable[[], datetime.datetime]:
     """The report clock: SOURCE_DATE_EPOCH when set, so that builds are reproducible."""
-    epoch = os.environ.get("SOURCE_DATE_EPOCH")
-    if epoch:
-        try:
-            fixed = datetime.datetime.fromtimestamp(int(epoch), tz=datetime.timezone.utc)
-        except ValueError:
-            _fail(f"SOURCE_DATE_EPOCH must be an integer, not {epoch!r}", ExitCode.USAGE)
+    from licscan.config import source_date_epoch
+    from licscan.errors import ConfigError
+
+    try:
+        fixed = source_date_epoch(os.environ.get("SOURCE_DATE_EPOCH"))
+    except ConfigError as exc:
+        _fail(str(exc), ExitCode.USAGE)
+    if fixed is not None:
         return lambda: fixed
     return lambda: datetime.datetime.now(datetime.timezone.utc)
 
@@ -216,7 +218,7 @@ def _verdict_code(verdict: str) -> int:
 def tree(
     model: str = typer.Argument(..., help="A Hub model id, e.g. meta-llama/Llama-3.1-8B-Instruct."),
     mirror: Optional[Path] = typer.Option(None, "--mirror", help="Resolve from this offline mirror directory."),
-    color: Optional[bool] = typer.Option(None, "--color/--no-color"),
+    color: Optional[bool] = typer.Option(None, "--color/--no-color", help="Colour (default: when a terminal)."),
     refresh: bool = typer.Option(False, "--refresh", help="Ask the Hub now, whatever the freshness window says."),
 ) -> None:
     """Print one model's ancestry with each node's licence and origin."""
@@ -317,7 +319,8 @@ def rules_validate(
 
 @rules_app.command("stats")
 def rules_stats(
-    rules_dir: list[Path] = typer.Option([], "--rules-dir", help="Extra rules directory (overrides shipped rules)."),
+    rules_dir: list[Path] = typer.Option([], "--rules-dir", metavar="DIR",
+                                         help="Extra rules directory (overrides shipped rules); repeatable."),
 ) -> None:
     """Per licence and publisher: how many facts rest on a primary source, a secondary one, or none."""
 

@@ -57,7 +57,7 @@ def _node_label(report: ModelReport, repo_id: str, relation: str | None) -> str:
         origin_text = "this project"
     elif origin.known:
         listed = " [red]entity-listed[/red]" if origin.listings else ""
-        origin_text = f"{escape(short_organization(origin.organization or ''))}, {origin.country or '??'}{listed}"
+        origin_text = f"{escape(short_organization(origin.organization or ''))}, {origin.country or 'country unknown'}{listed}"
     else:
         origin_text = "origin unknown"
     parts = [f"[bold]{escape(record.repo_id)}[/bold]"]
