@@ -7,15 +7,15 @@ from dataclasses import dataclass
 
 from licscan.model import DecisionKind, ScanResult, Verdict
 
-# Licence record fields, as a reader says them (reports never show internal field names).
-FIELD_WORDS = {
-    "attribution": "attribution notice", "naming": "naming of derivatives", "thresholds": "user or revenue thresholds",
-    "registration_required": "registration", "territory_exclusions": "territories excluded",
-    "use_policy_flow_down": "passing on the use policy", "use_policy": "use policy", "output_training":
-    "training on outputs", "derivatives_must_carry": "licence copy with derivatives", "commercial_use":
-    "commercial use", "key": "licence identifier", "name": "licence name", "version": "version", "markers":
-    "text fingerprints", "aliases": "other names", "summary": "summary",
-}
+# Licence record fields, as a reader says them (reports never show internal field names): the data model's words.
+class _FieldWords(dict):
+    def get(self, name, default=None):  # noqa: D401 - a mapping over every field name
+        from licscan.model.findings import term_words
+
+        return term_words(name)
+
+
+FIELD_WORDS = _FieldWords()
 # How each decision reads after a count: (one, several).
 _VERBS = {
     DecisionKind.BLOCKED: ("is blocked", "are blocked"),

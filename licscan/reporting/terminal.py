@@ -16,7 +16,7 @@ from rich.tree import Tree
 from licscan.model import (
     DecisionKind, Finding, ModelReport, ScanResult, Severity, Verdict,
 )
-from licscan.reporting.plain import checklist, short_organization, verdict_sentence
+from licscan.reporting.plain import FIELD_WORDS, checklist, short_organization, verdict_sentence
 from licscan.untrusted import visible
 
 # Below this many columns the decision table is drawn as stacked lines instead.
@@ -230,6 +230,10 @@ def render(result: ScanResult, *, color: bool = False, width: int | None = None,
         console.print(f"[bold]{escape(report.key)}[/bold] [{style}]{decision.kind.label if decision else ''}[/{style}]")
         if verbose:
             console.print(_tree(report))
+            for key, fields in report.effective.unconfirmed:
+                # Unconfirmed terms are shown as such wherever terms are shown, never as facts.
+                _indented(console, f"[dim]{escape(key)}: not confirmed in licscan's rules: "
+                          f"{escape(', '.join(FIELD_WORDS.get(name) for name in fields))}[/dim]")
         for finding in sorted(shown, key=lambda item: not item.fails):
             if finding.fails:
                 mark = f"[{_SEVERITY_STYLE[finding.severity]}]FAIL {finding.rule_id}[/{_SEVERITY_STYLE[finding.severity]}]"
