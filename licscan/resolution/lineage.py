@@ -74,6 +74,13 @@ def resolve(
     are not roots and get no lineage. Never raises on bad or missing data (those become Unresolved);
     raises CacheError only when the metadata cache cannot be used.
     """
+    if settings.progress is not None:
+        report, pause = settings.progress, sleep
+
+        def sleep(seconds: float) -> None:  # a rate-limit or retry wait, shown while it lasts
+            report("wait", seconds=seconds)
+            pause(seconds)
+
     own_store = store is None and source is None and not settings.mirror
     if own_store:
         store = open_store(settings.db_url, now=now, pool_size=settings.db_pool_size)
@@ -189,6 +196,10 @@ class _Walk:
                     self._ask(repo_id, revision, depth)
             while True:
                 self._dispatch()
+                if self.settings.progress is not None:
+                    counts = self.source.counters.snapshot()
+                    self.settings.progress("resolve", done=len(self._depth) - len(self._running),
+                                           known=len(self._depth), requests=counts.api_calls + counts.file_downloads)
                 if not self._running:
                     break
                 future = self._completed.get()
