@@ -75,6 +75,12 @@ def test_html_model_heading_says_a_model_fails_even_when_its_commercial_use_is_a
     assert "fails" not in passing and "allowed" in passing
 
 
+def test_html_settings_line_is_words_not_python_values(example):
+    """The legal report's closing line read 'offline=True, ..., max_depth=32' (a Python repr and a field name)."""
+    settings = re.search(r"Settings: ([^<]*)", example["html"]).group(1)
+    assert settings == "policy default, offline yes, mirror licscan-mirror, max depth 32."
+
+
 @pytest.mark.skipif(not (shutil.which("chromium") and shutil.which("pdftotext")),
                     reason="needs chromium and poppler-utils to print the page")
 def test_printed_html_report_starts_its_summary_on_the_first_page(example, tmp_path):
