@@ -110,7 +110,8 @@ def scan_models(config: ScanConfig, repo_ids: Sequence[str], *, clock: Clock = _
         Occurrence(ref=ModelRef(repo_id), location=_COMMAND_LINE, source="command-line", via="declared")
         for repo_id in repo_ids
     )
-    return _evaluate(config, occurrences, (), (), 0, knowledge, policy, clock, "command line", resolution, evaluation)
+    return _evaluate(config, occurrences, (), (), 0, knowledge, policy, clock,
+                     ", ".join(repo_ids), resolution, evaluation)  # the title names what was asked for
 
 
 def _evaluate(config, occurrences, local_models, skipped, files_scanned, knowledge, policy, clock, project_label,

@@ -152,3 +152,11 @@ def test_every_option_in_help_says_what_it_takes_and_what_it_does(command):
     for line in options.splitlines():
         if line.strip().startswith("--") and not line.strip().startswith("--help"):
             assert len(line.strip().split("  ", 1)) == 2, f"no help text: {line!r}"
+
+
+def test_tree_titles_its_output_with_the_model_asked_for(tmp_path):
+    """`licscan tree praxis/relevance-3b` was titled 'licscan: command line'."""
+    result = runner.invoke(app, ["tree", "praxis/relevance-3b", "--no-color", "--mirror", str(EXAMPLE / "licscan-mirror")],
+                           env={"COLUMNS": "200"})
+    assert result.exit_code == 1, result.output
+    assert result.output.splitlines()[0].strip() == "licscan: praxis/relevance-3b"
