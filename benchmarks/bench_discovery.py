@@ -31,6 +31,13 @@ RG_PATTERN = "from_pretrained|base_model|hf_hub_download|huggingface.co"
 # The independent count's notion of a Hub id: namespace/name, each part starting with a letter or digit.
 REPO_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*/[A-Za-z0-9][A-Za-z0-9._-]*$")
 YAML_KEYS = ("base_model", "model_name_or_path")
+# A relative path in a project's own folders ("models/Llama-2-7b", an output a recipe wrote) is a local path,
+# not a Hub id (issue 15): the independent count leaves such values out as licscan does.
+LOCAL_FOLDERS = {"models", "model", "checkpoints", "checkpoint", "outputs", "output", "saves", "data"}
+
+
+def hub_shaped(value: str) -> bool:
+    return bool(REPO_ID.match(value)) and value.split("/", 1)[0].lower() not in LOCAL_FOLDERS
 
 
 # ---------------------------------------------------------------------------------------------
@@ -106,7 +113,7 @@ def expected_references(source: Path) -> tuple[set[tuple[str, int, str]], set[tu
                     continue
                 argument = node.args[0] if node.args else next(
                     (k.value for k in node.keywords if k.arg == "pretrained_model_name_or_path"), None)
-                if isinstance(argument, ast.Constant) and isinstance(argument.value, str) and REPO_ID.match(argument.value):
+                if isinstance(argument, ast.Constant) and isinstance(argument.value, str) and hub_shaped(argument.value):
                     calls.add((relpath, node.lineno, argument.value))
         elif path.suffix in (".yaml", ".yml"):
             try:
@@ -118,7 +125,7 @@ def expected_references(source: Path) -> tuple[set[tuple[str, int, str]], set[tu
                 node = stack.pop()
                 if isinstance(node, dict):
                     for key, value in node.items():
-                        if key in YAML_KEYS and isinstance(value, str) and REPO_ID.match(value):
+                        if key in YAML_KEYS and isinstance(value, str) and hub_shaped(value):
                             yaml_values.add((relpath, value))
                         stack.append(value)
                 elif isinstance(node, list):

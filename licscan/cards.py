@@ -15,12 +15,15 @@ _PART = r"[A-Za-z0-9](?:[A-Za-z0-9._-]{0,94}[A-Za-z0-9])?"
 _REPO_ID = re.compile(rf"^{_PART}/{_PART}$")
 _FRONT_MATTER = re.compile(r"\A\ufeff?---[ \t]*\r?\n(.*?)(?:\r?\n)?^(?:---|\.\.\.)[ \t]*$", re.S | re.M)
 _HUB_URL_PREFIX = re.compile(r"^(?:https?://)?(?:www\.)?(?:huggingface\.co|hf\.co)/(?:models/)?", re.I)
-# First path segments of Hub URLs that are site sections, not namespaces ("hf.co/datasets/org/name").
+# First path segments the Hub reserves for site sections, pages and assets, never namespaces
+# ("hf.co/datasets/org/name", "hf.co/docs/...", "hf.co/transformers/v4.2.2/..."): the one list of them.
 HUB_SECTIONS = frozenset(
     {
         "datasets", "spaces", "docs", "blog", "collections", "papers", "settings", "organizations",
         "join", "login", "pricing", "api", "tasks", "learn", "chat", "new", "posts", "search",
         "enterprise", "terms-of-service", "privacy", "changelog", "inference-endpoints", "resolve",
+        "front", "static", "avatars", "storage", "models", "model", "user", "users", "transformers",
+        "course", "notifications", "billing", "oauth", "welcome", "huggingchat", "inference-api",
     }
 )
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import textwrap
 
 from licscan.discovery import discover
-from licscan.model import DiscoverySettings
+from licscan.model import DiscoverySettings, RefKind
 
 
 def _project(root, files, settings=None):
@@ -33,7 +33,11 @@ def test_axolotl_yaml(tmp_path):
             type: alpaca
         output_dir: ./outputs/lora-out
     """})
-    assert _found(result) == {("NousResearch/Meta-Llama-3-8B", "configs/lora.yml", 2)}
+    assert _found(result) == {
+        ("NousResearch/Meta-Llama-3-8B", "configs/lora.yml", 2),
+        ("mhenrichsen/alpaca_2k_test", "configs/lora.yml", 8),  # datasets[].path: a dataset
+    }
+    assert {o.ref.repo_id: o.ref.kind for o in result.occurrences}["mhenrichsen/alpaca_2k_test"] is RefKind.DATASET
     occurrence = result.occurrences[0]
     assert occurrence.source == "config-file"
     assert occurrence.via == "config"
@@ -106,10 +110,10 @@ def test_toml_config_line_numbers(tmp_path):
 
 
 def test_configured_keys_add_to_the_tools_keys(tmp_path):
-    files = {"c.yaml": "model: org/default-key\nmy_model: org/custom-key\nnotes: org/not-a-key\n"}
+    files = {"c.yaml": "model: org/default-key\nmy_weights: org/custom-key\nnotes: org/not-a-key\n"}
     default = _project(tmp_path, files)
     assert {o.ref.repo_id for o in default.occurrences} == {"org/default-key"}
-    custom = discover(tmp_path, DiscoverySettings(config_keys=("my_model",)))
+    custom = discover(tmp_path, DiscoverySettings(config_keys=("my_weights",)))
     assert {o.ref.repo_id for o in custom.occurrences} == {"org/default-key", "org/custom-key"}
 
 

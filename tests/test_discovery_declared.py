@@ -39,6 +39,7 @@ def test_declared_in_another_file_or_nowhere(tmp_path):
     (occurrence,) = result.occurrences
     assert occurrence.location == Location("licscan.toml", 1)
 
+    (tmp_path / "licscan.toml").unlink()
     nowhere = discover(tmp_path, DiscoverySettings(declared_models=("org/unlisted",)))
     (occurrence,) = nowhere.occurrences
     assert occurrence.location == Location("pyproject.toml", None)

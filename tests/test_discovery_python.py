@@ -158,13 +158,18 @@ def test_names_that_are_not_one_literal_are_not_guessed_but_reported(tmp_path):
             AutoModel.from_pretrained("acme/" + suffix)
             return [AutoModel.from_pretrained(NAME) for NAME in ("x", "y")]
     """})
-    assert result.occurrences == ()
+    # The calls name nothing knowable; the constants a model-naming name takes are named where they stand.
+    assert [(o.ref.repo_id, o.location.line, o.via) for o in result.occurrences] == [
+        ("org-a/model-a", 4, "named"), ("org-b/model-b", 5, "named"),
+    ]
     unresolved = sorted((s.path, s.detail) for s in result.skipped if s.reason == "unresolved-reference")
     assert unresolved == [
+        ("dyn.py", "line 11: AutoModel.from_pretrained(NAME) (known only at run time: NAME)"),
         ("dyn.py", "line 15: AutoModel.from_pretrained(MODEL) (MODEL is assigned more than once)"),
         ("dyn.py", "line 16: AutoModel.from_pretrained(CHOSEN) (environment variable MODEL)"),
         ("dyn.py", 'line 17: AutoModel.from_pretrained(f"acme/{suffix}") (an f-string with a part known only at run time)'),
         ("dyn.py", 'line 18: AutoModel.from_pretrained("acme/" + suffix) (a concatenation with a part known only at run time)'),
+        ("dyn.py", "line 19: AutoModel.from_pretrained(NAME) (known only at run time: NAME)"),
     ]
 
 

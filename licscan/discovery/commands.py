@@ -2,19 +2,23 @@
 
 from __future__ import annotations
 
+import bisect
 import re
 import shlex
 from typing import Iterator
 
-from licscan.model import Location, ModelRef, Occurrence, RefKind
+from licscan.model import Location, ModelRef, Occurrence, RefKind, Skipped
 
 from .common import LineIndex, clip, hub_id, hub_urls
 from .interface import ProjectFile, SourceOutput
 from .needles import Needle, NeedleSet
 
-COMMAND, URL = "command", "url"
+COMMAND, URL, VARIABLE, ENV_DEFAULT = "command", "url", "variable", "env-default"
+UNRESOLVED = "unresolved-reference"
 
-_SHELL_SUFFIXES = (".sh", ".bash", ".zsh", ".fish", ".ps1", ".bat", ".cmd", ".mk", ".dockerfile", ".env", ".modelfile")
+# (Slurm batch scripts, Helm templates that run `hf download`, and env example files are shell text too.)
+_SHELL_SUFFIXES = (".sh", ".bash", ".zsh", ".fish", ".ps1", ".bat", ".cmd", ".mk", ".dockerfile", ".env", ".modelfile",
+                   ".sbatch", ".slurm", ".tpl", ".env.example", ".env.sample", ".env.template")
 _CONFIG_SUFFIXES = (".yaml", ".yml", ".toml", ".json", ".jsonc", ".cfg", ".ini", ".conf")
 _DOC_SUFFIXES = (".md", ".markdown", ".rst", ".txt", ".adoc")
 _SCRIPT_NAMES = frozenset(
@@ -28,7 +32,8 @@ _NOT_SCRIPTS = frozenset(
 )
 
 # The cheap test: a file without any of these words holds no command this source reads.
-_NEEDLES = (b"download", b"clone", b"model", b"MODEL", b"-hf", b"serve", b"ugging", b"hf.co")
+_NEEDLES = (b"download", b"clone", b"model", b"MODEL", b"-hf", b"serve", b"ugging", b"hf.co", b"Model", b"pretrain",
+            b"dataset", b"DATASET", b"data")
 
 # `huggingface-cli download [options] ID [files]`, `hf download ...`: found by the literal "download" (fast),
 # then the word before it is checked.
@@ -49,10 +54,35 @@ _FLAG = re.compile(
     rb"(?:[ \t]*=[ \t]*|[ \t]+|[ \t]*,[ \t]*|[ \t]*\n[ \t]*-[ \t]+)[\"']?([^\s\"',\]\)}]+)"
 )
 _FLAG_WORDS = (b"-model", b"-tokenizer", b"-hf", b"-draft", b"-speculative", b"-base", b"-adapter", b"-lora")
+# Any flag or KEY=VALUE whose name holds one of these words takes a model (or, for the dataset words, a
+# dataset): `--reward_pretrain ID`, `--dataset 'ID#500' ID`, `actor_rollout_ref.model.path=ID`,
+# `EMBEDDING_MODEL_ID=ID`. Precision comes from the value: a Hub-shaped id, not a path or a variable.
+_NAMING_WORDS = (b"model", b"Model", b"MODEL", b"tokenizer", b"TOKENIZER", b"pretrain", b"dataset", b"DATASET", b"data", b"DATA")
+_NAME_WORD = re.compile(rb"(?i)(model|tokenizer|pretrain)|(dataset|data)")
+# Flags and keys of what a run writes or caches (`--output_model_dir`, `--cached_dataset`, `--push_to_hub_model_id`).
+_WRITTEN = re.compile(rb"(?i)output|save|push|upload|export|cache")
+_NAMING_WORDS_PATTERN = rb"(?:model|Model|MODEL|tokenizer|Tokenizer|TOKENIZER|pretrain|PRETRAIN|data|Data|DATA)"
+_FLAG_TOKEN = re.compile(
+    rb"-(?<![\w$./-]-)(-?(?=[A-Za-z])[A-Za-z0-9_.-]*?" + _NAMING_WORDS_PATTERN + rb"[A-Za-z0-9_.-]*)"
+    rb"(?:[ \t]*=[ \t]*|[ \t]+)(?=[\"'$A-Za-z0-9])"
+)
+_ASSIGNMENT_TOKEN = re.compile(
+    _NAMING_WORDS_PATTERN + rb"([A-Za-z0-9_.-]*)[ \t]*[?:+]?=[ \t]*(?=[\"'$A-Za-z0-9])"
+)
+_TOKEN_CHARS = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-")
+_NOT_BEFORE_NAME = frozenset(b"$/{\\")
+_MAX_NAME = 96
+_WORD = re.compile(rb"""[ \t]*(?:"([^"\n]*)"|'([^'\n]*)'|([^\s"'\\|;&)`]+))""")
+# Shell variables: NAME=value (or export NAME=value) at a line start; $NAME, ${NAME} and ${NAME:-default} uses.
+_SHELL_ASSIGNMENT = re.compile(rb"(?m)^[ \t]*(?:export[ \t]+)?([A-Za-z_][A-Za-z0-9_]*)=")
+_SHELL_USE = re.compile(r"^\$(?:\{([A-Za-z_][A-Za-z0-9_]*)(?::?[-=]([^}]*))?\}|([A-Za-z_][A-Za-z0-9_]*))$")
+_COMMENT_LINE = re.compile(rb"[ \t]*(?:#|//|REM[ \t]|::)")
+_CONTINUATION = re.compile(rb"[ \t]*\\\r?\n")
+_MAX_VALUES = 64  # words read after one flag (a dataset flag takes a list)
 _ENV_WORDS = (b"MODEL", b"REPO_ID", b"TOKENIZER")
 _DOCKER_WORDS = (b"ENV", b"ARG")
 # Which of the words that decide what to search for a file holds, found in one pass (needles.py).
-_WORDS = tuple(dict.fromkeys((*_NEEDLES, *_FLAG_WORDS, *_ENV_WORDS, *_DOCKER_WORDS, b"vllm")))
+_WORDS = tuple(dict.fromkeys((*_NEEDLES, *_FLAG_WORDS, *_ENV_WORDS, *_DOCKER_WORDS, b"vllm", *_NAMING_WORDS)))
 _PRESENCE = NeedleSet([Needle(re.escape(word), first_only=True) for word in _WORDS])
 _VLLM_SERVE = re.compile(rb"vllm[ \t]+serve[ \t]+[\"']?([^\s\"';]+)")
 # MODEL_ID=org/name in shell, .env, Dockerfile ENV/ARG, compose environment lists, Makefile (?=, :=).
@@ -87,7 +117,7 @@ class CommandSource:
         filename = _filename(relpath)
         if filename in _NOT_SCRIPTS or filename.endswith((".index.json", "-lock.json", "-lock.yaml")):
             return False
-        if filename in _SCRIPT_NAMES or filename.startswith((".env.", "dockerfile.", "containerfile.", "modelfile.")):
+        if filename in _SCRIPT_NAMES or filename.startswith((".env.", "env.", "dockerfile.", "containerfile.", "modelfile.")):
             return True
         if filename.endswith(("dockerfile", "makefile")):
             return True
@@ -98,7 +128,8 @@ class CommandSource:
         present = _words_in(data)
         if not present.intersection(_NEEDLES):
             return SourceOutput()
-        found = list(commands_in(data, file.relpath, present=present))
+        unresolved: list[Skipped] = []
+        found = list(commands_in(data, file.relpath, present=present, unresolved=unresolved))
         if not is_doc(file.relpath):
             lines = LineIndex(data)
             found.extend(
@@ -106,7 +137,7 @@ class CommandSource:
                            clip(data[start:end].decode("utf-8", errors="replace")), URL)
                 for ref, start, end in hub_urls(data)
             )
-        return SourceOutput(occurrences=tuple(found))
+        return SourceOutput(occurrences=tuple(found), skipped=tuple(unresolved))
 
 
 def _words_in(data: bytes) -> set[bytes]:
@@ -114,18 +145,43 @@ def _words_in(data: bytes) -> set[bytes]:
 
 
 def commands_in(
-    data: bytes, relpath: str, locate=None, source: str = CommandSource.name, present: set[bytes] | None = None
+    data: bytes, relpath: str, locate=None, source: str = CommandSource.name, present: set[bytes] | None = None,
+    unresolved: "list[Skipped] | None" = None,
 ) -> Iterator[Occurrence]:
     """Occurrences for the model-fetching commands in `data` (shell text, a config, a notebook's ! lines).
 
-    `present`: which of _WORDS data holds, when the caller has looked already."""
+    `present`: which of _WORDS data holds, when the caller has looked already; `unresolved`: where to list the
+    model flags whose value is a shell variable set at run time."""
     if present is None:
         present = _words_in(data)
     lines = LineIndex(data)
     where = locate or (lambda line: Location(relpath, line))
+    counts = _Placement(data, is_doc(relpath))
 
-    def occurrence(ref: ModelRef, start: int) -> Occurrence:
-        return Occurrence(ref, where(lines.line(start)), source, clip(_line_around(data, start)), COMMAND)
+    def occurrence(ref: ModelRef, start: int, via: str = COMMAND) -> Occurrence:
+        return Occurrence(ref, where(lines.line(start)), source, clip(_line_around(data, start)), via)
+
+    if present.intersection(_NAMING_WORDS):
+        variables = _ShellVariables(data)
+        # (In TOML and INI files `key = value` is the config source's to read; in prose, MODEL_ID=ID lines
+        # are read by _ENV below.)
+        assignments = not _filename(relpath).endswith((".toml", ".ini", ".cfg", ".conf", *_DOC_SUFFIXES))
+        for start, kind, value in _named_values(data, assignments):
+            if not counts(start):
+                continue
+            found = _command_id(value)
+            if found is not None:
+                yield occurrence(ModelRef(found, None, kind), start)
+            elif value.startswith("$"):
+                resolved, why = variables.value(value, start)
+                if resolved is not None:
+                    yield occurrence(ModelRef(resolved[0], None, kind), start, resolved[1])
+                elif why and unresolved is not None:
+                    place = where(lines.line(start))
+                    cell = f"cell {place.cell}, " if place.cell else ""
+                    unresolved.append(
+                        Skipped(relpath, UNRESOLVED, f"{cell}line {place.line}: {clip(_line_around(data, start))} ({why})")
+                    )
 
     # Each pattern runs only where its literal words are: a needle search is far faster than a regex scan.
     if b"download" in present:
@@ -133,7 +189,7 @@ def commands_in(
             if not _DOWNLOADER.search(data, max(0, match.start() - 24), match.start()):
                 continue
             ref = _download_ref(match.group(1).decode("utf-8", errors="replace"))
-            if ref is not None:
+            if ref is not None and counts(match.start()):
                 yield occurrence(ref, match.start())
     if b"clone" in present:
         for match in _CLONE.finditer(data):
@@ -159,8 +215,121 @@ def commands_in(
             if pattern is _FLAG and match.group(1).lower().startswith(b"-lora"):
                 value = value.rsplit("=", 1)[-1]  # vLLM: --lora-modules name=org/adapter
             repo_id = _command_id(value)
-            if repo_id is not None:
+            if repo_id is not None and counts(match.start()):
                 yield occurrence(ModelRef(repo_id), match.start())
+
+
+def _named_values(data: bytes, assignments: bool = True) -> Iterator[tuple[int, RefKind, str]]:
+    """(offset, kind, value) for each value of a flag or KEY=VALUE whose name holds a naming word: the one
+    value of a model flag, every value (and comma-separated part) of a dataset flag.
+
+    Both patterns start with a literal (the flag's "-", the naming word) that the engine finds fast; an
+    assignment's name is widened back to its start only where a value follows."""
+    found: list[tuple[int, bytes, int, bool]] = []  # (name start, name, value start, is a flag)
+    for match in _FLAG_TOKEN.finditer(data):
+        found.append((match.start(), match.group(1), match.end(), True))
+    if assignments:
+        for match in _ASSIGNMENT_TOKEN.finditer(data):
+            start = match.start()
+            floor = max(0, start - _MAX_NAME)
+            while start > floor and data[start - 1] in _TOKEN_CHARS:
+                start -= 1
+            if (start and data[start - 1] in _NOT_BEFORE_NAME) or data[start : start + 1] in (b"-", b"."):
+                continue  # part of a path, a variable use, or a flag (read above)
+            found.append((start, data[start : match.end(1)], match.end(), False))
+    for start, name, position, flag in found:
+        if _WRITTEN.search(name):
+            continue
+        kinds = [RefKind.DATASET if word.group(2) else RefKind.MODEL for word in _NAME_WORD.finditer(name)]
+        if not kinds:
+            continue
+        kind = kinds[-1]
+        for _ in range(_MAX_VALUES if kind is RefKind.DATASET and flag else 1):
+            continued = _CONTINUATION.match(data, position)
+            if continued is not None:
+                position = continued.end()  # a list of values over several lines ending in "\\"
+            word = _WORD.match(data, position)
+            if word is None or word.end() == position:
+                break
+            text = (word.group(1) or word.group(2) or word.group(3) or b"").decode("utf-8", errors="replace")
+            if text.startswith("-"):
+                break
+            for part in text.split(","):
+                yield start, kind, part.split("#", 1)[0].strip()
+            position = word.end()
+
+
+class _Placement:
+    """Whether a match counts as a command: not on a comment line of a script or config; in prose (docs), not
+    in inline code inside a sentence outside a code block (an id a sentence mentions is not a command)."""
+
+    def __init__(self, data: bytes, doc: bool) -> None:
+        self.data = data
+        self.doc = doc
+        self._fences: list[int] | None = None
+
+    def __call__(self, start: int) -> bool:
+        data = self.data
+        line_start = data.rfind(b"\n", 0, start) + 1
+        if not self.doc:
+            return not _COMMENT_LINE.match(data, line_start)
+        before = data[line_start:start]
+        if before.count(b"`") % 2 == 0 or self._in_fence(line_start):
+            return True
+        # Inside `inline code`: a command only when the code span is the whole line (a bare command).
+        line_end = data.find(b"\n", start)
+        line = data[line_start : len(data) if line_end < 0 else line_end].strip()
+        return line.startswith(b"`") and line.endswith(b"`") and line.count(b"`") == 2
+
+    def _in_fence(self, line_start: int) -> bool:
+        if self._fences is None:
+            self._fences = [match.start() for match in re.finditer(rb"(?m)^[ \t]*(?:```|~~~)", self.data)]
+        return bisect.bisect_right(self._fences, line_start) % 2 == 1
+
+
+class _ShellVariables:
+    """The literal each shell variable of a script is set to, when it is set once."""
+
+    def __init__(self, data: bytes) -> None:
+        self.data = data
+        self._assigned: dict[str, list[tuple[int, str]]] | None = None
+
+    @property
+    def assigned(self) -> dict[str, list[tuple[int, str]]]:
+        # Read on the first variable a flag uses: most files never need it.
+        if self._assigned is not None:
+            return self._assigned
+        data = self.data
+        self._assigned = {}
+        for match in _SHELL_ASSIGNMENT.finditer(data):
+            word = _WORD.match(data, match.end())
+            text = b"" if word is None else (word.group(1) or word.group(2) or word.group(3) or b"")
+            self._assigned.setdefault(match.group(1).decode("ascii"), []).append(
+                (match.start(), text.decode("utf-8", errors="replace"))
+            )
+        return self._assigned
+
+    def value(self, use: str, at: int) -> tuple[tuple[str, str] | None, str]:
+        """((repo id, via), "") when the use names a Hub id; (None, why) when it is known only at run time;
+        (None, "") when it is a local path."""
+        match = _SHELL_USE.match(use)
+        if match is None:
+            return None, "a value built at run time"
+        name = match.group(1) or match.group(3)
+        default = match.group(2)
+        values = [text for offset, text in self.assigned.get(name, ()) if offset < at] or [
+            text for _, text in self.assigned.get(name, ())
+        ]
+        if len(values) == 1 and "$" not in values[0]:
+            found = _command_id(values[0])
+            return ((found, VARIABLE) if found else None), ""
+        if not values and default:
+            found = _command_id(default)
+            if found is not None:
+                return (found, ENV_DEFAULT), ""
+        if len(values) > 1:
+            return None, f"shell variable {name} is set more than once"
+        return None, f"shell variable {name}"
 
 
 # The text of a command is its line; of a very long one (many commands on one line), the part from the match.
@@ -189,6 +358,7 @@ def _command_id(value: str) -> str | None:
 def _download_ref(arguments: str) -> ModelRef | None:
     """The repo of `huggingface-cli download <arguments>`: the first positional argument, with --repo-type and
     --revision applied."""
+    arguments = arguments.replace("`", " ")  # a command quoted as inline code in prose ends at its backtick
     try:
         words = shlex.split(arguments, comments=True)
     except ValueError:

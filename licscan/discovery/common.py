@@ -17,9 +17,28 @@ HUB_HOSTS = (b"huggingface.co/", b"hf.co/", b"HuggingFace.co/", b"Huggingface.co
 _BEFORE_HOST = re.compile(rb"(?:https?://)?(?:www\.)?\Z", re.I)
 _URL_PATH = re.compile(rb"(?:(models|datasets)/)?([A-Za-z0-9][A-Za-z0-9._-]*)/([A-Za-z0-9][A-Za-z0-9._-]*)")
 _HOST_BOUNDARY = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789.-")
-# First path segments of Hub URLs that are site pages or assets rather than namespaces.
-_NOT_NAMESPACES = frozenset({"front", "static", "avatars", "storage", "models", "model", "user", "users"})
 _LOCAL_PREFIXES = ("./", "../", "/", "~", ".\\", "..\\", "\\")
+# First folders of relative paths that projects write or keep models in ("models/Llama-2-7b",
+# "outputs/run1", "checkpoints/step-100"): such a value is a local path, not a Hub id. (No Hub namespace
+# of these names publishes models.)
+_LOCAL_FIRST_FOLDERS = frozenset(
+    {
+        "models", "model", "checkpoints", "checkpoint", "ckpt", "ckpts", "output", "outputs", "out", "saves",
+        "save", "weights", "pretrained_models", "experiments", "exp", "runs", "logs", "tmp", "cache", "results",
+        "data", "local", "path", "workspace", "mnt", "home", "root", "datasets", "src", "scripts", "configs",
+        "work_dirs", "work_dir",
+    }
+)
+# Namespaces of strings that are media types or file names rather than repos ("application/json").
+_NOT_REPO_NAMESPACES = frozenset({"application", "text", "image", "audio", "video", "multipart"})
+# A name ending like a file: a path to one, not a repo.
+_FILE_ENDING = re.compile(
+    r"\.(?:json|jsonl|txt|csv|tsv|py|sh|yaml|yml|md|parquet|arrow|pt|pth|bin|safetensors|gguf|onnx|ckpt|zip|gz|tar|pkl|npy|png|jpe?g|wav|mp3|mp4|html?|ipynb)\Z",
+    re.I,
+)
+# Namespaces of example values in docs and templates ("your-org/...", "username/...", "my_user/..."), a
+# rate ("30/second" has a digit namespace).
+_PLACEHOLDER = re.compile(r"(?i)(?:your|my)[-_]|(?:user_?name|your|your_?org)\Z")
 _WINDOWS_DRIVE = re.compile(r"^[A-Za-z]:[\\/]")
 
 
@@ -104,7 +123,7 @@ def _url_at(data: bytes, host_start: int, path_start: int) -> tuple[ModelRef, in
     section = (match.group(1) or b"").lower()
     namespace = match.group(2).decode("ascii")
     name = match.group(3).decode("ascii").rstrip("._-")
-    if namespace.lower() in HUB_SECTIONS or namespace.lower() in _NOT_NAMESPACES:
+    if namespace.lower() in HUB_SECTIONS:
         return None
     if name.endswith(".git"):
         name = name[:-4]
@@ -165,4 +184,18 @@ def hub_id(value: str) -> str | None:
     text = value.strip()
     if not text or text.startswith(_LOCAL_PREFIXES) or _WINDOWS_DRIVE.match(text):
         return None
-    return normalize_repo_id(text)
+    repo_id = normalize_repo_id(text)
+    if repo_id is None or (repo_id == text and _looks_local(repo_id)):
+        return None
+    return repo_id
+
+
+def _looks_local(value: str) -> bool:
+    """A relative path in a project's own folders, a media type or a file name rather than a repo id."""
+    namespace, _, name = value.partition("/")
+    lowered = namespace.lower()
+    return (
+        lowered in _LOCAL_FIRST_FOLDERS or lowered in _NOT_REPO_NAMESPACES or namespace.isdigit()
+        or bool(_PLACEHOLDER.match(namespace)) or bool(_FILE_ENDING.search(name)) or "your-" in name.lower()
+        or "your_" in name.lower()
+    )

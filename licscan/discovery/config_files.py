@@ -9,7 +9,7 @@ from typing import Any, Iterator
 
 from licscan import safeyaml
 from licscan.errors import ParseError
-from licscan.model import Location, ModelRef, Occurrence, Skipped
+from licscan.model import Location, ModelRef, Occurrence, RefKind, Skipped
 
 from .common import LineIndex, clip, decode_utf8, find_value_line, hub_id, load_json, not_utf8_detail
 from .interface import ProjectFile, SourceOutput
@@ -35,6 +35,21 @@ TOOL_KEYS = (
     "ref_model", "reward_model", "teacher_model", "tokenizer", "tokenizer_name", "speculative_model", "draft_model",
     "model-id", "model_id", "MODEL_ID", "HF_MODEL_ID", "MODEL_NAME", "MODEL", "BASE_MODEL",
 )
+# Any key holding one of these words names a model (or, the second group, a dataset): `llm-model`,
+# `APP_EMBEDDINGS_MODELNAME`, `REFLECTION_LLM`, `reranker_model`, `dataset`, `test_datasets`, `dataset_path`, and
+# LLaMA-Factory's dataset_info.json `hf_hub_url`. Precision comes from the value: a Hub-shaped id, not a path.
+_NAMING_KEY = re.compile(r"(?i)(model|tokenizer|llm|embed|rerank|pretrain)|(dataset|data_?path|hf_hub_url)")
+_KEY_WORDS = (b"model", b"Model", b"MODEL", b"tokenizer", b"TOKENIZER", b"llm", b"LLM", b"embed", b"EMBED",
+              b"rerank", b"RERANK", b"pretrain", b"dataset", b"DATASET", b"data_path", b"hf_hub_url")
+# Words whose keys hold a block (a list of datasets) worth parsing the file for; other words' keys only when an
+# id-shaped value stands on their line.
+_BLOCK_WORDS = frozenset({b"dataset", b"DATASET"})
+_VALUE_IS_ID = re.compile(rb"""["']?[ \t]*[:=][ \t]*["']?(?:\$\{[^}\n]*-)?["']?[A-Za-z0-9][\w.-]*/""")
+# Keys that take their meaning from the key above them: axolotl `datasets: [{path: ID}]`, alignment-handbook
+# `dataset_mixture: {datasets: [{id: ID}]}`, verl `model: {path: ID}`, Kubernetes `env: [{name: X, value: ID}]`.
+_INNER_KEYS = frozenset({"path", "id", "name", "repo", "repo_id", "value", "name_or_path"})
+# `${VAR:-default}` (compose, shell-style interpolation): the default is the value when nothing is set.
+_INTERPOLATION_DEFAULT = re.compile(r"^\$\{[A-Za-z_][A-Za-z0-9_]*:?-[\"']?([^\"'}]*)[\"']?\}$")
 # A config.json holding these keys is a model's own config, which model_dirs reads.
 MODEL_CONFIG_KEYS = frozenset(
     {"model_type", "architectures", "_name_or_path", "transformers_version", "_class_name", "_diffusers_version"}
@@ -63,9 +78,9 @@ def _key_words(keys: tuple[str, ...]) -> tuple[bytes, ...]:
 
 
 def _may_name_an_id(data: bytes, keys: tuple[str, ...]) -> bool:
-    """Whether some configured key could hold a Hub id: the file is parsed only then."""
+    """Whether some configured or naming key could hold a Hub id: the file is parsed only then."""
     wanted = {key.encode("utf-8") for key in keys}
-    for word in _key_words(keys):
+    for word in dict.fromkeys((*_key_words(keys), *_KEY_WORDS)):
         position = data.find(word)
         while position >= 0:
             start, end = position, position + len(word)
@@ -73,8 +88,12 @@ def _may_name_an_id(data: bytes, keys: tuple[str, ...]) -> bool:
                 start -= 1
             while end < len(data) and data[end] in _KEY_CHARS:
                 end += 1
-            if data[start:end] in wanted and _VALUE_MAY_BE_ID.match(data, end):
-                return True
+            key = data[start:end]
+            if key in wanted or word in _BLOCK_WORDS:
+                if _VALUE_MAY_BE_ID.match(data, end):
+                    return True
+            elif word in _KEY_WORDS and _VALUE_IS_ID.match(data, end):
+                return True  # (a key named by a word alone: only for an id on its own line, which is cheap to tell)
             position = data.find(word, end)
     return False
 
@@ -101,7 +120,9 @@ class ConfigFileSource:
 
     def scan(self, file: ProjectFile) -> SourceOutput:
         keys = tuple(dict.fromkeys((*file.settings.config_keys, *TOOL_KEYS)))
-        if not _may_name_an_id(file.data, keys):
+        # licscan's own configuration lists models to declare or ignore: the declared source reads it.
+        own_config = file.relpath in (file.settings.declared_in, ".licscan.yaml")
+        if own_config or not _may_name_an_id(file.data, keys):
             return SourceOutput()
         try:
             text = decode_utf8(file.data)
@@ -117,19 +138,25 @@ class ConfigFileSource:
                     return SourceOutput()
                 hits = list(_located(text, _data_hits(data, set(keys))))
             else:
-                hits = list(_located(text, _data_hits(_load_toml(text), set(keys))))
+                data = _load_toml(text)
+                if file.relpath == "pyproject.toml" and isinstance(data.get("tool"), dict):
+                    data["tool"].pop("licscan", None)  # licscan's own settings: the declared source reads them
+                hits = list(_located(text, _data_hits(data, set(keys))))
         except ParseError as exc:
             return SourceOutput(skipped=(Skipped(file.relpath, "parse-error", str(exc)),))
         except RecursionError:
             return SourceOutput(skipped=(Skipped(file.relpath, "parse-error", "nests too deeply"),))
         found = []
         for key, value, line in _split_lists(hits):
-            repo_id = hub_id(value)
+            kind = RefKind.MODEL
+            if isinstance(key, tuple):
+                key, kind = key
+            repo_id = hub_id(_plain_value(value))
             if repo_id is None:
                 continue
             found.append(
                 Occurrence(
-                    ref=ModelRef(repo_id),
+                    ref=ModelRef(repo_id, None, kind),
                     location=Location(file.relpath, line),
                     source=self.name,
                     text=clip(f"{key}: {value}"),
@@ -137,6 +164,29 @@ class ConfigFileSource:
                 )
             )
         return SourceOutput(occurrences=tuple(found))
+
+
+def _plain_value(value: str) -> str:
+    """The id in a value: `${VAR:-ID}` gives its default; `ID#500` (a sample count, ms-swift) its id."""
+    default = _INTERPOLATION_DEFAULT.match(value)
+    if default is not None:
+        value = default.group(1)
+    return value.split("#", 1)[0]
+
+
+def key_kind(key: object, keys: "set[str] | frozenset[str]", context: "RefKind | None") -> "RefKind | None":
+    """What a key's value names: MODEL for a configured key or a key holding a model word, DATASET for a
+    dataset word, the context's kind for an inner key (path, id, name, value) under such a key; else None."""
+    if not isinstance(key, str):
+        return None
+    if key in keys:
+        return RefKind.MODEL
+    match = None
+    for match in _NAMING_KEY.finditer(key):
+        pass
+    if match is not None:
+        return RefKind.DATASET if match.group(2) else RefKind.MODEL
+    return context if key in _INNER_KEYS else None
 
 
 def _split_lists(hits: Iterator[tuple[str, str, int | None]] | list) -> Iterator[tuple[str, str, int | None]]:
@@ -153,37 +203,54 @@ def _load_toml(text: str) -> Any:
         raise ParseError(f"not valid TOML: {exc}") from None
 
 
-def _data_hits(data: Any, keys: set[str]) -> Iterator[tuple[str, str]]:
-    """(key, string) for every configured key holding a string or a list of strings, in order."""
-    stack: list[Any] = [data]
+def _data_hits(data: Any, keys: set[str]) -> Iterator[tuple[Any, str]]:
+    """((key, kind), string) for every naming key holding a string or a list of strings, in order."""
+    stack: list[tuple[Any, RefKind | None]] = [(data, None)]
     while stack:
-        node = stack.pop()
-        children: list[Any] = []
+        node, context = stack.pop()
+        children: list[tuple[Any, RefKind | None]] = []
         if isinstance(node, dict):
+            named = _named_entry(node, context)
+            if named is not None:
+                yield named
             for key, value in node.items():
-                if key in keys:
+                kind = key_kind(key, keys, context)
+                if kind is not None:
                     if isinstance(value, str):
-                        yield key, value
+                        yield (key, kind), value
                     elif isinstance(value, list):
                         for item in value:
                             if isinstance(item, str):
-                                yield key, item
+                                yield (key, kind), item
                 if isinstance(value, (dict, list)):
-                    children.append(value)
+                    if kind is RefKind.DATASET and isinstance(value, dict) and "mix" in str(key).lower():
+                        # dataset_mixer: {ID: weight}: the keys are the datasets.
+                        yield from (((str(key), kind), name) for name in value if isinstance(name, str))
+                    children.append((value, kind or context))
         elif isinstance(node, list):
-            children = [item for item in node if isinstance(item, (dict, list))]
+            children = [(item, context) for item in node if isinstance(item, (dict, list))]
         stack.extend(reversed(children))
 
 
-def _located(text: str, hits: Iterator[tuple[str, str]]) -> Iterator[tuple[str, str, int | None]]:
+def _named_entry(node: dict, context: "RefKind | None") -> "tuple[Any, str] | None":
+    """Kubernetes-style `{name: LLM_MODEL_ID, value: ID}`: the name says what the value is."""
+    name, value = node.get("name"), node.get("value")
+    if not isinstance(name, str) or not isinstance(value, str):
+        return None
+    kind = key_kind(name, frozenset(), None)
+    return ((name, kind), value) if kind is not None else None
+
+
+def _located(text: str, hits: Iterator[tuple[Any, str]]) -> Iterator[tuple[Any, str, int | None]]:
     # JSON and TOML parsers keep no positions: search the raw text, moving forward in
     # document order, for each value after its key.
     cursor = 0
     lines = LineIndex(text)
     for key, value in hits:
-        line, cursor = find_value_line(text, key, value, cursor, lines)
+        name = key[0] if isinstance(key, tuple) else key
+        line, cursor = find_value_line(text, name, value, cursor, lines)
         if line is None:
-            line, _ = find_value_line(text, key, value, 0, lines)
+            line, _ = find_value_line(text, name, value, 0, lines)
         yield key, value, line
 
 
@@ -195,27 +262,40 @@ def _licscan_document(node: Any) -> bool:
         and str(value.value).startswith("licscan-") for key, value in node.value)
 
 
-def _yaml_hits(text: str, keys: set[str]) -> Iterator[tuple[str, str, int]]:
+def _yaml_hits(text: str, keys: set[str]) -> Iterator[tuple[Any, str, int]]:
     seen: set[int] = set()  # aliases share nodes: each node is walked once, so bombs stay linear
     documents = safeyaml.compose_all(text, what="YAML")
-    stack = [node for node in reversed(documents) if node is not None and not _licscan_document(node)]
+    stack: list[tuple[Any, RefKind | None]] = [
+        (node, None) for node in reversed(documents) if node is not None and not _licscan_document(node)
+    ]
     while stack:
-        node = stack.pop()
+        node, context = stack.pop()
         if id(node) in seen:
             continue
         seen.add(id(node))
-        children: list[Any] = []
+        children: list[tuple[Any, RefKind | None]] = []
         if node.id == "mapping":
+            scalars = {k.value: v for k, v in node.value if k.id == "scalar" and v.id == "scalar"}
+            name, value = scalars.get("name"), scalars.get("value")
+            if name is not None and value is not None:
+                kind = key_kind(name.value, frozenset(), None)
+                if kind is not None:
+                    yield (name.value, kind), value.value, value.start_mark.line + 1
             for key_node, value_node in node.value:
-                if key_node.id == "scalar" and key_node.value in keys:
+                kind = key_kind(key_node.value, keys, context) if key_node.id == "scalar" else None
+                if kind is not None:
                     if value_node.id == "scalar":
-                        yield key_node.value, value_node.value, value_node.start_mark.line + 1
+                        yield (key_node.value, kind), value_node.value, value_node.start_mark.line + 1
                     elif value_node.id == "sequence":
                         for item in value_node.value:
                             if item.id == "scalar":
-                                yield key_node.value, item.value, item.start_mark.line + 1
+                                yield (key_node.value, kind), item.value, item.start_mark.line + 1
+                    elif kind is RefKind.DATASET and value_node.id == "mapping" and "mix" in str(key_node.value).lower():
+                        for mixed, _ in value_node.value:
+                            if mixed.id == "scalar":
+                                yield (key_node.value, kind), mixed.value, mixed.start_mark.line + 1
                 if value_node.id != "scalar":
-                    children.append(value_node)
+                    children.append((value_node, kind or context))
         elif node.id == "sequence":
-            children = [item for item in node.value if item.id != "scalar"]
+            children = [(item, context) for item in node.value if item.id != "scalar"]
         stack.extend(reversed(children))

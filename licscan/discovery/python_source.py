@@ -17,7 +17,7 @@ from .interface import ProjectFile, SourceOutput
 from .needles import Needle, NeedleSet
 from .python_text import CODE, STRING, PythonText, Block
 
-LITERAL, VARIABLE, ENV_DEFAULT, URL = "literal", "variable", "env-default", "url"
+LITERAL, VARIABLE, ENV_DEFAULT, URL, NAMED = "literal", "variable", "env-default", "url", "named"
 UNRESOLVED = "unresolved-reference"
 
 # The byte filter. Every call and keyword the analysis recognises, every library fact it depends on, and every
@@ -48,7 +48,10 @@ _CONDITIONAL_CALLEES = {
     "huggingface_hub": rb"InferenceClient",
     "hub_prefix": rb"create_model|get_tokenizer",
 }
-_SPAN, _PIPELINE_SPAN, _URL = "span", "pipeline", "url"  # what a match means, besides a fact's name
+# The end of a string literal shaped like a Hub id ("org/name"): from its "/" to its closing quote (the literal
+# counts where a model-naming name is bound to it, see _named_literals).
+_ID_LITERAL_END = rb"/[A-Za-z0-9][A-Za-z0-9_.-]*(?:[:#][A-Za-z0-9_.:#-]*)?[\"']"
+_SPAN, _PIPELINE_SPAN, _URL, _ID_LITERAL = "span", "pipeline", "url", "id-literal"  # besides a fact's name
 
 
 def _needle_set() -> tuple[NeedleSet, list[str]]:
@@ -61,6 +64,8 @@ def _needle_set() -> tuple[NeedleSet, list[str]]:
         roles.append(fact)
     needles.append(Needle(_URL_HOSTS))
     roles.append(_URL)
+    needles.append(Needle(_ID_LITERAL_END))
+    roles.append(_ID_LITERAL)
     for fact, word in _CONDITIONAL_CALLEES.items():
         needles.append(Needle(word, needs=fact_numbers[fact]))
         roles.append(_SPAN)
@@ -75,7 +80,7 @@ _MAX_FOLDED = 1000  # a folded string longer than this is not a repo id
 def might_name_models(data: bytes) -> bool:
     """The cheap test: whether the file holds anything a recognised call, keyword or Hub URL needs."""
     survey = _survey(data)
-    return bool(survey.hits or survey.url_hosts)
+    return bool(survey.hits or survey.url_hosts or survey.id_literals)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -177,6 +182,20 @@ def _recognize(name: str | None, receiver: str | None, attribute: bool, facts: _
     if facts.vllm and name in ("LLM", "EngineArgs", "AsyncEngineArgs") and receiver in (None, "vllm"):
         return _VLLM
     return None
+
+
+def _lazy_call_spec(call: ast.Call, facts: "_FileFacts") -> "_Spec | None":
+    """mmengine-style configs (xtuner, OpenMMLab): `dict(type=load_dataset, path=ID)` is the call
+    `load_dataset(path=ID)` made later; its keywords name what the call would load."""
+    kind = _keyword(call, "type")
+    if not isinstance(kind, (ast.Name, ast.Attribute)):
+        return None
+    name, receiver = _callee(kind)
+    spec = _recognize(name, receiver, isinstance(kind, ast.Attribute), facts)
+    if spec is None:
+        return None
+    # Keywords only: a dict takes no positional arguments.
+    return spec._replace(targets=tuple(target._replace(positional=None) for target in spec.targets))
 
 
 def _callee(func: ast.expr) -> tuple[str | None, str | None]:
@@ -433,8 +452,12 @@ def _record(
     depth: int,
     line: int,
     text: Callable[[], str],
+    run_time: bool = False,
 ) -> None:
-    """Add what `call` names to `finds`: Hub ids as occurrences, run-time values as unresolved references."""
+    """Add what `call` names to `finds`: Hub ids as occurrences, run-time values as unresolved references.
+
+    run_time: also list a model argument that is a name, attribute or item known only at run time (not for a
+    call on an expression, `super().from_pretrained(name)`: a library's own plumbing)."""
     targets = spec.targets if spec is not None else ()
     generic = tuple(_Target(None, (keyword.arg,)) for keyword in call.keywords if keyword.arg in _GENERIC_KEYWORDS)
     if not targets and not generic:
@@ -451,7 +474,10 @@ def _record(
     seen: set[tuple[str, RefKind]] = set()
     shown: str | None = None
     for target in (*targets, *generic):
-        value = evaluator.value(_argument(call, target), depth)
+        argument = _argument(call, target)
+        value = evaluator.value(argument, depth)
+        if value is None and run_time and target in targets and _run_time_name(argument, spec):
+            value = _Value(None, why=f"known only at run time: {clip(_expression_text(argument), 60)}")  # type: ignore[arg-type]
         if value is None:
             continue
         if shown is None:
@@ -477,6 +503,39 @@ def _record(
                 via=value.via,
             )
         )
+
+
+# What the last part of a name says it holds, for calls that also take objects (pipeline(model=model)).
+_HOLDS_A_NAME = re.compile(r"(?i)(name|path|id|repo|dir|ckpt|checkpoint|pretrain)")
+
+
+def _expression_text(node: ast.expr) -> str:
+    """`args.model_name_or_path`, `config["model"]`: without ast.unparse for the common shapes (it is slow)."""
+    if isinstance(node, ast.Name):
+        return node.id
+    if isinstance(node, ast.Attribute):
+        return f"{_expression_text(node.value)}.{node.attr}"
+    if isinstance(node, ast.Subscript) and isinstance(node.slice, ast.Constant):
+        return f"{_expression_text(node.value)}[{node.slice.value!r}]"
+    return ast.unparse(node)
+
+
+def _run_time_name(node: ast.expr | None, spec: _Spec | None) -> bool:
+    """Whether a loading call's model argument is a name, attribute or item known only at run time
+    (`model_path`, `args.model_name_or_path`, `self.model_id`, `config["model"]`): it is listed, never dropped.
+    Where the call also takes a loaded object (pipeline), only a name that says it holds a name or path."""
+    if isinstance(node, ast.Name):
+        last = node.id
+    elif isinstance(node, ast.Attribute):
+        last = node.attr
+    elif isinstance(node, ast.Subscript):
+        key = node.slice
+        last = key.value if isinstance(key, ast.Constant) and isinstance(key.value, str) else "name"
+    else:
+        return False
+    if spec is _PIPELINE or spec is _VLLM:
+        return bool(_HOLDS_A_NAME.search(last))
+    return True
 
 
 # ---------------------------------------------------------------------------------------------
@@ -740,10 +799,15 @@ class _CallFinder(ast.NodeVisitor):
     def visit_Call(self, node: ast.Call) -> None:
         name, receiver = _callee(node.func)
         spec = _recognize(name, receiver, isinstance(node.func, ast.Attribute), self.facts)
+        if spec is None and name == "dict" and receiver is None:
+            spec = _lazy_call_spec(node, self.facts)
         if spec is not None or any(keyword.arg in _GENERIC_KEYWORDS for keyword in node.keywords):
+            on_expression = isinstance(node.func, ast.Attribute) and not isinstance(
+                node.func.value, (ast.Name, ast.Attribute)
+            )
             _record(
                 self.finds, node, spec, self.evaluator, len(self.stack) - 1, node.lineno + self.line_offset,
-                lambda: self._segment(node),
+                lambda: self._segment(node), run_time=not on_expression,
             )
         self.generic_visit(node)
 
@@ -918,12 +982,15 @@ class _Survey(NamedTuple):
     hits: list[_Hit]
     facts: _FileFacts
     url_hosts: list[tuple[int, int]]  # (start, end) of each Hub host name
+    id_literals: list[tuple[int, int]]  # (the "/", just after the closing quote) of each id-shaped literal
+    lazy: bool = False  # a loading callable given as `type=` (a config dict's lazy call)
 
 
 def _survey(data: bytes) -> _Survey:
     facts = _FileFacts()
     spans: list[tuple[int, int]] = []
     url_hosts: list[tuple[int, int]] = []
+    id_literals: list[tuple[int, int]] = []
     roles = _NEEDLE_ROLES
     for number, start, end in _NEEDLES.find(data):
         role = roles[number]
@@ -933,11 +1000,14 @@ def _survey(data: bytes) -> _Survey:
             spans.append(_identifier_around(data, start, start + 8))
         elif role is _URL:
             url_hosts.append((start, end))
+        elif role is _ID_LITERAL:
+            id_literals.append((start, end))
         else:
             setattr(facts, role, True)
     hits: list[_Hit] = []
     seen: set[int] = set()
     size = len(data)
+    lazy = False
     for start, end in spans:
         if start in seen:
             continue
@@ -950,8 +1020,10 @@ def _survey(data: bytes) -> _Survey:
             hits.append(_Hit(start, end, after, True))
         elif following == b"=" and data[after + 1 : after + 2] != b"=":
             hits.append(_Hit(start, end, after, False))
+        elif not lazy and _LAZY_BEFORE.search(data, max(0, start - 64), start):
+            lazy = True
     hits.sort(key=lambda hit: hit.start)
-    return _Survey(hits, facts, url_hosts)
+    return _Survey(hits, facts, url_hosts, id_literals, lazy)
 
 
 def _fast_parse(text: PythonText, finds: _Finds, facts: _FileFacts, hits: list[_Hit]) -> list[int]:
@@ -987,12 +1059,43 @@ def _fast_parse(text: PythonText, finds: _Finds, facts: _FileFacts, hits: list[_
             continue
         line_start = text.line_start(hit.start)
         # (An assignment chain longer than _ASSIGNMENT_REACH is not one: the value is looked at.)
-        if hit.start - line_start <= _ASSIGNMENT_REACH and _ASSIGNMENT_PREFIX.match(data, line_start, hit.start):
+        if (
+            hit.start - line_start <= _ASSIGNMENT_REACH
+            and _ASSIGNMENT_PREFIX.match(data, line_start, hit.start)
+            and not _continues_arguments(data, line_start)
+        ):
             continue
         end = text.argument_end(hit.after + 1)
         if end is None or lookup.value_may_matter(data[hit.after + 1 : end], ID):
             undecided.append(text.lines.line(hit.start))
     return undecided
+
+
+# `type=load_dataset` / `type=AutoModel.from_pretrained` in a config dict: a call made later (see _lazy_call_spec).
+_LAZY_TYPE = re.compile(rb"\btype[ \t]*=[ \t]*(?:[A-Za-z_][\w.]*\.)?(?:from_pretrained|load_dataset|snapshot_download|hf_hub_download)\b")
+
+
+_LAZY_BEFORE = re.compile(rb"\btype[ \t]*=[ \t]*(?:[A-Za-z_][\w.]*\.)?\Z")
+
+
+def _lazy_call_lines(text: PythonText) -> set[int]:
+    data = text.data
+    if b"type" not in data:
+        return set()
+    return {text.lines.line(match.start()) for match in _LAZY_TYPE.finditer(data) if text.context(match.start()) == CODE}
+
+
+def _continues_arguments(data: bytes, line_start: int) -> bool:
+    """Whether the line starting at `line_start` continues an argument list (the code line before it ends with
+    "(" or ","): a `name=` there is a keyword argument on a line of its own, not an assignment."""
+    end = line_start - 1
+    while end > 0:
+        start = data.rfind(b"\n", 0, end) + 1
+        line = data[start:end].split(b"#", 1)[0].rstrip()
+        if line:
+            return line.endswith((b"(", b","))
+        end = start - 1
+    return False
 
 
 def _identifier_around(data: bytes, start: int, end: int) -> tuple[int, int]:
@@ -1033,14 +1136,14 @@ def _fast_call(
     if chain_start is None:
         # Called on an expression (f().name(...)): where the call starts, for its line and text, needs the
         # real parse, which is worth it only when an argument could name something.
-        if _may_decide(call, evaluator):
+        if _may_decide(call, evaluator, spec):
             raise _NeedsFullParse("receiver")
         return
     line = text.lines.line(chain_start)
-    _record(finds, call, spec, evaluator, 0, line, lambda: text.segment(chain_start, close))
+    _record(finds, call, spec, evaluator, 0, line, lambda: text.segment(chain_start, close), run_time=True)
 
 
-def _may_decide(call: ast.Call, evaluator: _Evaluator) -> bool:
+def _may_decide(call: ast.Call, evaluator: _Evaluator, spec: _Spec) -> bool:
     nodes = [*call.args, *(keyword.value for keyword in call.keywords)]
     try:
         return any(evaluator.value(node, 0) is not None for node in nodes)
@@ -1082,6 +1185,104 @@ def _url_occurrences(text: PythonText, finds: _Finds, hosts: list[tuple[int, int
 
 
 # ---------------------------------------------------------------------------------------------
+# Hub ids bound to model-naming names, whatever the call or statement
+# ---------------------------------------------------------------------------------------------
+
+_ID_CHARS = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-")
+_MAX_ID_PART = 96
+# Words of the names that hold a model or a dataset (assignment targets, keywords, dict keys, option strings,
+# environment variable names), the nearest one before the literal deciding its kind.
+_NAMING_WORD = re.compile(
+    rb"(?i)(model|tokenizer|repo_?id|hf_?repo|checkpoint|embed|rerank|encoder|llm|adapter|lora)"
+    rb"|(dataset|data_?path|data_?name|data_?id|data_?files)"
+)
+# A literal alone on its line after an opening bracket, a "key": or default= (a multi-line call, list or dict):
+# the name is looked for on the lines just before.
+_CONTINUED_PREFIX = re.compile(rb"[ \t]*(?:[\[({,][ \t]*|(?:default|value)[ \t]*=[ \t]*)?\Z")
+# Names of what a project writes (push_to_hub targets, output folders, caches), and calls into other registries
+# (Kaggle, TensorFlow Datasets, torch.hub, Replicate, ModelScope's own hub): their "org/name" is not a Hub use.
+_NOT_A_USE = re.compile(
+    rb"(?i)push|output|save|upload|export|cache|kagglehub|kaggle|tfds|tensorflow_datasets|torch\.hub|replicate"
+)
+_LINES_BACK = 3
+_PROSE_LINE = re.compile(rb"[ \t]*(?:>>>|\.\.\.[ \t]|#)")
+_DICT_KEY = re.compile(rb"[ \t]*:(?!=)")
+_SPACE_REPO = re.compile(rb"repo_type[ \t]*=[ \t]*[\"']space")
+
+
+def _named_literals(text: PythonText, finds: _Finds, literals: list[tuple[int, int]]) -> None:
+    """A Hub-shaped string literal in code that a model- or dataset-naming name takes: an assignment
+    (`embed_model = "org/name"`), a keyword of any call (`HuggingFaceEmbeddings(model_name="org/name")`), a dict
+    key, a parameter or dataclass field default, an argparse option default, an `os.environ.get("MODEL", ...)`
+    default, an `or` fallback. Precision comes from the value: a Hub-shaped id, not a local path."""
+    data = text.data
+    # What the calls' own reading found (at a call's first line, or where a name bound to it is used) is not
+    # reported a second time where its literal stands.
+    known = {item.ref.repo_id for item in finds.occurrences}
+    places: set[tuple[str, Location]] = set()
+    for slash, end in literals:
+        start = slash
+        floor = max(0, slash - _MAX_ID_PART)
+        while start > floor and data[start - 1] in _ID_CHARS:
+            start -= 1
+        quote = start - 1
+        if quote < 0 or data[quote] != data[end - 1] or end - slash > _MAX_ID_PART:
+            continue
+        if quote > 0 and data[quote - 1 : quote].isalpha():
+            continue  # an f-string (a template) or another prefixed literal
+        if _DICT_KEY.match(data, end):
+            continue  # a dict key ("reward_model/score": ...), not a value
+        # ("ID:subset#500": a dataset's subset and sample count, as ms-swift writes them.)
+        if _PROSE_LINE.match(data, text.line_start(quote)):
+            continue  # a doctest example or a comment: decided without mapping the file's strings
+        repo_id = hub_id(re.split(r"[:#]", data[start : end - 1].decode("ascii"), maxsplit=1)[0])
+        if repo_id is None:
+            continue
+        # The name first (a search of the line), where the literal stands last (it maps the file's strings).
+        kind = _naming_kind(text, quote)
+        if kind is None or _SPACE_REPO.search(data, text.line_start(quote), text.line_end(quote)):
+            continue  # (a Space is an app, not a model the project runs)
+        if text.context(quote) != CODE:
+            continue
+        location = finds.locate(text.lines.line(quote))
+        if repo_id in known or (repo_id, location) in places:
+            continue
+        places.add((repo_id, location))
+        line_start = text.line_start(quote)
+        finds.occurrences.append(
+            Occurrence(
+                ref=ModelRef(repo_id, None, kind),
+                location=location,
+                source=PythonSource.name,
+                text=clip(data[line_start : text.line_end(quote)].decode("utf-8", errors="replace")),
+                via=NAMED,
+            )
+        )
+
+
+def _naming_kind(text: PythonText, quote: int) -> RefKind | None:
+    """MODEL or DATASET by the nearest naming word before the literal on its line (or, for a literal continuing
+    a bracket, a `"key":` or `default=`, on the few lines before), None when no name says what it holds."""
+    data = text.data
+    line_start = text.line_start(quote)
+    prefix = data[line_start:quote]
+    searched = prefix
+    if _CONTINUED_PREFIX.match(prefix):
+        back = line_start
+        for _ in range(_LINES_BACK):
+            if back <= 0:
+                break
+            back = text.line_start(back - 1)
+        searched = data[back:quote]
+    kind = None
+    for match in _NAMING_WORD.finditer(searched):
+        kind = RefKind.DATASET if match.group(2) else RefKind.MODEL
+    if kind is not None and _NOT_A_USE.search(searched):
+        return None
+    return kind
+
+
+# ---------------------------------------------------------------------------------------------
 # Entry points
 # ---------------------------------------------------------------------------------------------
 
@@ -1099,7 +1300,7 @@ def analyze(
     decoded text when the caller has it.
     """
     survey = survey or _survey(data)
-    if not survey.hits and not survey.url_hosts:
+    if not survey.hits and not survey.url_hosts and not survey.id_literals:
         return [], []
     finds = _Finds(relpath, locate or (lambda line: Location(relpath, line)))
     text = PythonText(data)
@@ -1111,19 +1312,24 @@ def analyze(
         problem = _full_parse(text, source, finds, facts, None)
         if problem is not None:
             return [], [problem]
-    elif survey.hits:
+    elif survey.hits or survey.lazy:
         try:
             undecided = _fast_parse(text, finds, facts, survey.hits)
         except _NeedsFullParse:
             finds.occurrences.clear()
             finds.unresolved.clear()
             undecided = sorted({text.lines.line(hit.start) for hit in survey.hits})
+        lazy = _lazy_call_lines(text) if survey.lazy else set()
+        if lazy:
+            undecided = sorted(set(undecided) | lazy)
         if undecided:
             problem = _decide(text, source_text, finds, facts, undecided)
             if problem is not None:
                 return finds.occurrences, [problem, *finds.unresolved]
     if survey.url_hosts:
         _url_occurrences(text, finds, survey.url_hosts)
+    if survey.id_literals:
+        _named_literals(text, finds, survey.id_literals)
     return finds.occurrences, finds.unresolved
 
 
@@ -1228,7 +1434,7 @@ class PythonSource:
         if data.startswith(b"\xef\xbb\xbf"):
             data = data[3:]
         survey = _survey(data)
-        if not survey.hits and not survey.url_hosts:
+        if not survey.hits and not survey.url_hosts and not survey.id_literals:
             return SourceOutput()
         cookie = _ENCODING_COOKIE.search(data, 0, _second_line_end(data))
         if cookie is not None and cookie.group(1).lower().replace(b"_", b"-") not in (b"utf-8", b"utf8"):

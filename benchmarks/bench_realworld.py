@@ -1,0 +1,146 @@
+"""Benchmark: recall and precision of `licscan discover` on ten real application repositories.
+
+Unpacks ../shared/corpus/realworld-corpus.tar.xz to a temporary folder (never into the project), runs
+`licscan discover --no-cache --json` on each repository, and scores the answer against
+benchmarks/realworld_truth.tsv (built by realworld_harvest.py, without licscan). Prints figures; asserts nothing.
+
+How it counts:
+- an occurrence is a (repository, file, line, id) the truth marks `expected`; licscan recalls as many of a
+  file's occurrences of an id as it reports there (the lines may differ: an id bound to a name is reported
+  where the name is used, a notebook's line is counted within its cell);
+- recall by id: the ids of expected rows (models, datasets, API/runtime models apart) that licscan reports
+  anywhere in the same repository;
+- precision: licscan's occurrences whose (repository, file, id) the truth marks `expected`, over all it reports;
+- run-time references listed: the truth's `run-time` rows (a loading call or model flag whose argument is not a
+  literal) at whose file and line licscan lists an unresolved reference or names a model.
+
+Run: .venv/bin/python benchmarks/bench_realworld.py [--show-misses N] [--show-extra N] [--repo NAME]
+"""
+
+from __future__ import annotations
+
+import argparse
+import collections
+import csv
+import json
+import re
+import subprocess
+import sys
+import tarfile
+import tempfile
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+ARCHIVE = HERE.parent.parent / "shared" / "corpus" / "realworld-corpus.tar.xz"
+TRUTH = HERE / "realworld_truth.tsv"
+LICSCAN = Path(sys.executable).parent / "licscan"
+DETAIL_LINE = re.compile(r"(?:cell (\d+), )?line (\d+)")  # a notebook's place is "cell:line" in the truth
+
+
+def load_truth() -> list[dict[str, str]]:
+    with TRUTH.open(newline="", encoding="utf-8") as handle:
+        return list(csv.DictReader(handle, delimiter="\t"))
+
+
+def run_discovery(root: Path, repos: list[str]) -> dict[str, dict]:
+    answers = {}
+    for repo in repos:
+        completed = subprocess.run(
+            [str(LICSCAN), "discover", "--no-cache", "--json", str(root / repo)], capture_output=True, text=True
+        )
+        if completed.returncode != 0:
+            print(f"{repo}: licscan discover exited {completed.returncode}: {completed.stderr.strip()[-300:]}")
+            answers[repo] = {"occurrences": [], "skipped": []}
+            continue
+        answers[repo] = json.loads(completed.stdout)
+    return answers
+
+
+def percent(part: int, whole: int) -> str:
+    return f"{100.0 * part / whole:6.2f}% ({part}/{whole})" if whole else "   n/a (0/0)"
+
+
+def score(truth: list[dict[str, str]], answers: dict[str, dict], show_misses: int, show_extra: int) -> None:
+    # Rows with path "*" come from the review: ids licscan reported that the harvest did not see, judged a
+    # use (or not) wherever they stand; they count for precision, not for recall.
+    anywhere = {(row["repo"], row["id"]) for row in truth if row["path"] == "*" and row["status"] == "expected"}
+    not_anywhere = {(row["repo"], row["id"]) for row in truth if row["path"] == "*" and row["status"] != "expected"}
+    truth = [row for row in truth if row["path"] != "*"]
+    expected = [row for row in truth if row["status"] == "expected"]
+    not_uses = {(row["repo"], row["path"], row["id"]) for row in truth if row["status"] in ("prose", "placeholder")}
+    runtime = [row for row in truth if row["status"] == "run-time"]
+    found_by_file: collections.Counter = collections.Counter()
+    found_ids: dict[str, set[str]] = collections.defaultdict(set)
+    found_lines: set[tuple[str, str, int]] = set()
+    for repo, answer in answers.items():
+        for occurrence in answer["occurrences"]:
+            found_by_file[(repo, occurrence["path"], occurrence["id"])] += 1
+            found_ids[repo].add(occurrence["id"])
+            if occurrence.get("line"):
+                place = f'{occurrence["cell"]}:{occurrence["line"]}' if occurrence.get("cell") else str(occurrence["line"])
+                found_lines.add((repo, occurrence["path"], place))
+        for skipped in answer["skipped"]:
+            if skipped["reason"] == "unresolved-reference":
+                match = DETAIL_LINE.match(skipped["detail"])
+                if match:
+                    place = f"{match.group(1)}:{match.group(2)}" if match.group(1) else match.group(2)
+                    found_lines.add((repo, skipped["path"], place))
+    expected_by_file: collections.Counter = collections.Counter(
+        (row["repo"], row["path"], row["id"]) for row in expected
+    )
+    print(f"{'':34} {'recall':>22}")
+    hit = sum(min(count, found_by_file[key]) for key, count in expected_by_file.items())
+    print(f"{'occurrences':34} {percent(hit, len(expected)):>22}")
+    misses = [key for key, count in expected_by_file.items() if found_by_file[key] < count]
+    for kind in ("model", "dataset", "api-model"):
+        ids = {(row["repo"], row["id"]) for row in expected if row["kind"] == kind}
+        got = {key for key in ids if key[1] in found_ids[key[0]]}
+        print(f"{'ids, ' + kind + 's':34} {percent(len(got), len(ids)):>22}")
+    reported = sum(found_by_file.values())
+    def is_use(key: tuple[str, str, str]) -> bool:
+        return key in expected_by_file or ((key[0], key[2]) in anywhere and key not in not_uses)
+
+    true_positive = sum(count for key, count in found_by_file.items() if is_use(key))
+    print(f"{'precision (occurrences)':34} {percent(true_positive, reported):>22}")
+    listed = [row for row in runtime if (row["repo"], row["path"], row["line"]) in found_lines]
+    print(f"{'run-time references listed':34} {percent(len(listed), len(runtime)):>22}")
+    extra = [key for key in found_by_file if not is_use(key)]
+    unjudged = [key for key in extra if key not in not_uses and (key[0], key[2]) not in not_anywhere]
+    print(f"\nnot reported where the truth expects them: {len(misses)} (file, id) pairs; "
+          f"reported where the truth has no use: {len(extra)} (judged not a use: {len(extra) - len(unjudged)}; "
+          f"not yet judged: {len(unjudged)})")
+    api_ids = {(row["repo"], row["id"]) for row in truth if row["kind"] == "api-model"} | {
+        (row["repo"], row["id"]) for row in load_truth() if row["kind"] == "api-model"}
+    as_hub = {(repo, occurrence["id"]) for repo, answer in answers.items() for occurrence in answer["occurrences"]
+              if (repo, occurrence["id"]) in api_ids}
+    print(f"hosted-API model ids (truth kind api-model) that licscan lists as Hub ids: {len(as_hub)} of {len(api_ids)}")
+    for key in sorted(misses)[:show_misses]:
+        print("  miss ", *key)
+    for key in sorted(extra)[:show_extra]:
+        print("  extra", *key, "" if key in unjudged else "(judged not a use)")
+    unlisted = [row for row in runtime if row not in listed]
+    for row in unlisted[:show_misses]:
+        print("  unlisted run-time", row["repo"], row["path"], row["line"], row["id"])
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--show-misses", type=int, default=0)
+    parser.add_argument("--show-extra", type=int, default=0)
+    parser.add_argument("--repo", action="append", help="score only these repositories (folder names)")
+    options = parser.parse_args()
+    truth = load_truth()
+    repos = sorted({row["repo"] for row in truth})
+    if options.repo:
+        repos = [repo for repo in repos if repo in options.repo]
+        truth = [row for row in truth if row["repo"] in options.repo]
+    with tempfile.TemporaryDirectory(prefix="licscan-realworld-") as folder:
+        with tarfile.open(ARCHIVE) as archive:
+            archive.extractall(folder, filter="data")
+        answers = run_discovery(Path(folder), repos)
+    score(truth, answers, options.show_misses, options.show_extra)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
