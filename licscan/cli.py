@@ -73,12 +73,14 @@ def _guarded(action: Callable[[], int]) -> None:
 
 def _clock() -> Callable[[], datetime.datetime]:
     """The report clock: SOURCE_DATE_EPOCH when set, so that builds are reproducible."""
-    epoch = os.environ.get("SOURCE_DATE_EPOCH")
-    if epoch:
-        try:
-            fixed = datetime.datetime.fromtimestamp(int(epoch), tz=datetime.timezone.utc)
-        except ValueError:
-            _fail(f"SOURCE_DATE_EPOCH must be an integer, not {epoch!r}", ExitCode.USAGE)
+    from licscan.config import source_date_epoch
+    from licscan.errors import ConfigError
+
+    try:
+        fixed = source_date_epoch(os.environ.get("SOURCE_DATE_EPOCH"))
+    except ConfigError as exc:
+        _fail(str(exc), ExitCode.USAGE)
+    if fixed is not None:
         return lambda: fixed
     return lambda: datetime.datetime.now(datetime.timezone.utc)
 

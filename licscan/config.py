@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import datetime
 import os
+import re
 import tomllib
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -25,6 +27,41 @@ MAX_DISCOVERY_WORKERS = 64
 # and `--refresh` (or freshness_seconds = 0) asks now.
 DEFAULT_FRESHNESS_SECONDS = 86_400
 _TRUE = {"1", "true", "yes", "on"}
+
+
+# SQLAlchemy's own URL grammar (sqlalchemy.engine.url), reduced to finding the port: credentials, then a host or
+# an [IPv6] host, then ":port". Each part stops at a character the next must start with, so no backtracking.
+_URL_PORT = re.compile(
+    r"[\w+]+://(?:[^:/@]*(?::[^@]*)?@)?(?:\[[^/?\]]*\]|[^/:?\[]*)(?::(?P<port>[^/?]*))?(?:[/?].*)?", re.S)
+
+
+def source_date_epoch(value: str | None) -> datetime.datetime | None:
+    """The fixed report time SOURCE_DATE_EPOCH gives (reproducible builds), or None when it is unset.
+
+    Raises ConfigError for a value that is not an integer or is outside what the platform's clock can show.
+    """
+    if not value:
+        return None
+    try:
+        return datetime.datetime.fromtimestamp(int(value), tz=datetime.timezone.utc)
+    except ValueError:
+        if not value.strip().lstrip("+-").isdigit():
+            raise ConfigError(f"SOURCE_DATE_EPOCH must be an integer, not {value[:40]!r}") from None
+        raise ConfigError(f"SOURCE_DATE_EPOCH {value[:40]} is outside the dates this platform can show") from None
+    except (OverflowError, OSError):
+        raise ConfigError(f"SOURCE_DATE_EPOCH {value[:40]} is outside the dates this platform can show") from None
+
+
+def check_db_url(url: str) -> None:
+    """Refuse a database URL whose port is not a number from 0 to 65535, as a configuration error (exit 2).
+
+    The message never repeats the URL or the port text: without an '@', what reads as a port may be a password.
+    """
+    match = _URL_PORT.fullmatch(url)
+    port = match["port"] if match else None
+    if port and not (port.isascii() and port.isdigit() and int(port) <= 65_535):
+        raise ConfigError("the port in the metadata cache URL (LICSCAN_DB_URL or db_url) is not a number "
+                          "from 0 to 65535")
 
 
 def data_dir(name: str) -> Path:
@@ -150,8 +187,10 @@ def _read_file_settings(root: Path) -> tuple[dict[str, Any], str | None]:
     if pyproject.is_file():
         try:
             data = tomllib.loads(pyproject.read_text(encoding="utf-8"))
-        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-            raise ConfigError(f"is not valid TOML: {exc}", file="pyproject.toml") from None
+        except (ValueError, RecursionError) as exc:
+            # TOMLDecodeError and UnicodeDecodeError are ValueErrors, and so is an integer past Python's
+            # 4,300-digit limit, which tomllib lets through; deep nesting is a RecursionError.
+            raise ConfigError(f"is not valid TOML: {str(exc)[:200] or type(exc).__name__}", file="pyproject.toml") from None
         section = data.get("tool", {}).get("licscan")
         if section is not None:
             if not isinstance(section, Mapping):
@@ -281,4 +320,5 @@ def load_config(root: Path, *, check_mirror: bool = True, **overrides: Any) -> S
         raise ConfigError(f"mirror directory {config.mirror} does not exist", file=file, key="mirror")
     if config.db_url is None:
         config = replace(config, db_url=default_db_url())
+    check_db_url(config.db_url)
     return config

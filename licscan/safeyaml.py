@@ -14,7 +14,6 @@ MAX_YAML_BYTES = 1_000_000
 MAX_EXPANDED_NODES = 200_000
 
 
-
 @functools.lru_cache(maxsize=1)
 def _yaml() -> Any:
     """PyYAML, imported on first use: commands that parse no YAML (pre-commit's check) skip its import."""
@@ -73,6 +72,17 @@ def _errors(what: str) -> Iterator[None]:
         raise ParseError(f"{what} is not valid YAML{where}: {problem}") from None
     except RecursionError:
         raise ParseError(f"{what} nests too deeply") from None
+    except (ValueError, TypeError, KeyError, AttributeError, IndexError, OverflowError) as exc:
+        # What PyYAML parses but its constructors cannot build: "date: 2024-02-30", "!!int x", "!!bool maybe",
+        # "!!timestamp x", an integer past Python's 4,300-digit limit. They raise plain Python errors.
+        raise ParseError(f"{what} has a value that cannot be read: {_shown(exc)}") from None
+
+
+def _shown(exc: Exception) -> str:
+    """A constructor's error in one short line (a KeyError's message is only the key)."""
+    text = str(exc).splitlines()[0] if str(exc) else ""
+    text = text.encode("utf-8", "backslashreplace").decode("utf-8")[:200]
+    return f"{type(exc).__name__}: {text}" if isinstance(exc, KeyError) or not text else text
 
 
 def _text(text: str | bytes, what: str) -> str:
@@ -81,6 +91,11 @@ def _text(text: str | bytes, what: str) -> str:
             text = text.decode("utf-8")
         except UnicodeDecodeError as exc:
             raise ParseError(f"{what} is not UTF-8 (byte {exc.start})") from None
+    else:
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError as exc:  # a lone surrogate, which no YAML parser takes
+            raise ParseError(f"{what} is not valid Unicode (character {exc.start})") from None
     if len(text) > MAX_YAML_BYTES:
         raise ParseError(f"{what} is larger than {MAX_YAML_BYTES} bytes")
     return text

@@ -28,7 +28,6 @@ OWNERS = {
     "pathspec": {"licscan.discovery.walk"},
     "hyperscan": {"licscan.discovery.needles"},
     "platformdirs": {"licscan.config"},
-    "gguf": {"licscan.discovery.gguf_files"},
 }
 
 

@@ -63,6 +63,8 @@ def load_json(text: str) -> Any:
         return json.loads(text)
     except json.JSONDecodeError as exc:
         raise ParseError(f"not valid JSON at line {exc.lineno}: {exc.msg}") from None
+    except ValueError as exc:  # an integer past Python's 4,300-digit limit
+        raise ParseError(f"not valid JSON: {str(exc)[:200]}") from None
     except RecursionError:
         raise ParseError("JSON nests too deeply") from None
 

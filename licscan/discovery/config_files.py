@@ -199,8 +199,8 @@ def _split_lists(hits: Iterator[tuple[str, str, int | None]] | list) -> Iterator
 def _load_toml(text: str) -> Any:
     try:
         return tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise ParseError(f"not valid TOML: {exc}") from None
+    except (ValueError, RecursionError) as exc:  # TOMLDecodeError, or an integer past the 4,300-digit limit
+        raise ParseError(f"not valid TOML: {str(exc)[:200] or type(exc).__name__}") from None
 
 
 def _data_hits(data: Any, keys: set[str]) -> Iterator[tuple[Any, str]]:

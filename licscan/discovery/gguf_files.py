@@ -2,20 +2,13 @@
 
 from __future__ import annotations
 
-import struct
 from typing import Any
 
+from licscan.gguf_header import GGUF_MAGIC, SOURCE_KEYS, read_general
 from licscan.model import CardData, Location, LocalModel, ParentLink, Relation, Skipped
 
 from .common import hub_id
 from .interface import ProjectFile, SourceOutput
-
-GGUF_MAGIC = b"GGUF"
-# Bounds on what a header may claim before anything walks it: a hostile file cannot make the reader loop or
-# allocate without end. Real models have a few hundred tensors and metadata keys.
-MAX_GGUF_KEYS = 100_000
-MAX_GGUF_TENSORS = 1_000_000
-_SOURCE_KEYS = ("general.source.huggingface.repository", "general.source.repo_url", "general.source.url")
 
 
 def local_model(file: ProjectFile, card: CardData, parents: list[ParentLink]) -> SourceOutput:
@@ -39,17 +32,16 @@ class GgufSource:
         head = file.data
         if len(head) < 24 or head[:4] != GGUF_MAGIC:
             return SourceOutput(skipped=(Skipped(file.relpath, "parse-error", "not a GGUF file (no GGUF magic)"),))
-        version = struct.unpack_from("<I", head, 4)[0]
-        tensors, keys = struct.unpack_from("<QQ", head, 8)
-        if version not in (2, 3) or keys > MAX_GGUF_KEYS or tensors > MAX_GGUF_TENSORS:
-            return SourceOutput(
-                skipped=(Skipped(file.relpath, "parse-error", f"GGUF header not read: version {version}, "
-                                                              f"{keys} keys, {tensors} tensors"),)
-            )
         try:
-            metadata = _gguf_metadata(str(file.abspath))
-        except Exception as exc:  # noqa: BLE001 - the reader raises many kinds of errors on damaged files
-            return SourceOutput(skipped=(Skipped(file.relpath, "parse-error", f"GGUF header: {type(exc).__name__}: {exc}"[:300]),))
+            # The whole metadata is walked in place: every count and length it claims is checked against the
+            # file's size and a fixed cap before anything is read, and only the general.* values are kept.
+            with open(file.abspath, "rb") as handle:
+                header = read_general(handle, whole=True)
+        except OSError as exc:
+            return SourceOutput(skipped=(Skipped(file.relpath, "unreadable", exc.strerror or str(exc)),))
+        if header.problem is not None:
+            return SourceOutput(skipped=(Skipped(file.relpath, "parse-error", header.problem[:300]),))
+        metadata = header.general
         problems: list[str] = []
         bases: list[str] = []
         count = metadata.get("general.base_model.count")
@@ -67,7 +59,7 @@ class GgufSource:
                     continue
             bases.append(repo_id)
         parents = [ParentLink(repo_id, Relation.UNSPECIFIED, "gguf") for repo_id in bases]
-        for key in _SOURCE_KEYS:
+        for key in SOURCE_KEYS:
             value = metadata.get(key)
             repo_id = hub_id(value) if isinstance(value, str) else None
             if repo_id is not None:
@@ -87,25 +79,6 @@ class GgufSource:
         if card.license is None and not parents and not problems:
             return SourceOutput()  # a bare conversion naming nothing: not a model licscan can say anything about
         return local_model(file, card, parents)
-
-
-def _gguf_metadata(path: str) -> dict[str, Any]:
-    """The general.* metadata of a GGUF file, read by the gguf package over a memory map (tensors untouched)."""
-    from gguf import GGUFReader  # numpy and gguf load only when the project has a GGUF file
-
-    reader = GGUFReader(path, "r")
-    found: dict[str, Any] = {}
-    for name, field in reader.fields.items():
-        if not name.startswith("general."):
-            continue
-        try:
-            value = field.contents()
-        except (ValueError, UnicodeDecodeError, IndexError):
-            continue
-        found[name] = value
-    return found
-
-
 
 
 def _text(value: Any) -> str | None:

@@ -7,6 +7,7 @@ from typing import Any
 
 from licscan.errors import ParseError
 from licscan.model import Location, Occurrence, Skipped
+from licscan.untrusted import valid_text
 
 from .commands import commands_in
 from .common import decode_utf8, load_json, not_utf8_detail, url_fallback
@@ -57,11 +58,13 @@ class _Cells:
 
 
 def _source_text(value: Any) -> str:
-    if isinstance(value, str):
-        return value
     if isinstance(value, list):
-        return "".join(item for item in value if isinstance(item, str))
-    return ""
+        value = "".join(item for item in value if isinstance(item, str))
+    if not isinstance(value, str):
+        return ""
+    # JSON may escape a lone surrogate ("\\ud800"), which cannot be read as Python source: U+FFFD instead, so
+    # the rest of the notebook is still read.
+    return valid_text(value)  # type: ignore[return-value]
 
 
 def _code_cells(notebook: Any) -> list[tuple[int, str]]:

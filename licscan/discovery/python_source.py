@@ -954,7 +954,8 @@ class _FastLookup:
 
     def _search(self, name: str, purpose: str) -> bool:
         encoded = name.encode("utf-8")
-        pattern = re.compile(re.escape(encoded) + rb"[ \t]*(?::[^=\n]*)?=(?!=)([^\n]*)")
+        # The annotation is bounded: unbounded, every "name:" on a long line would re-read the rest of it.
+        pattern = re.compile(re.escape(encoded) + rb"[ \t]*(?::[^=\n]{0,200})?=(?!=)([^\n]*)")
         data = self.data
         for match in pattern.finditer(data):
             line_start = data.rfind(b"\n", 0, match.start()) + 1

@@ -20,14 +20,27 @@ _NON_ANSWERS = {"other", "unknown", "none", "noassertion", ""}
 PLACEHOLDERS = frozenset({"license", "licence", "[license]", "{license}", "<license>", "your-license", "your_license"})
 
 
+_OPERATORS = {"AND", "OR", "WITH"}
+
+
 @functools.lru_cache(maxsize=1)
 def _licensing():
     return get_spdx_licensing()
 
 
 def spdx_normalize(identifier: str) -> str | None:
-    """The SPDX id license-expression knows for an identifier (case-insensitive), or None."""
-    info = _licensing().validate(identifier)
+    """The SPDX id license-expression knows for an identifier (case-insensitive), or None.
+
+    None also for what license-expression cannot parse at all ("mit OR", "(mit", a lone surrogate): a card's
+    text is untrusted, and an expression that does not parse is an unidentified licence, not a crash.
+    """
+    words = identifier.replace("(", " ( ").replace(")", " ) ").upper().split()
+    if not words or words[0] in _OPERATORS or words[-1] in _OPERATORS or words.count("(") != words.count(")"):
+        return None  # license-expression lets some through ("mit OR mit OR" reads as "MIT OR MIT")
+    try:
+        info = _licensing().validate(identifier)
+    except Exception:  # noqa: BLE001 - the parser raises AttributeError, ExpressionError ... on broken input
+        return None
     if info.errors or not info.normalized_expression:
         return None
     return str(info.normalized_expression)

@@ -7,7 +7,7 @@ import re
 from urllib.parse import quote
 
 _NOT_SPDX_IDSTRING = re.compile(r"[^A-Za-z0-9.-]+")
-_PARENTHESIS = re.compile(r"\s*\([^()]*\)")
+_PARENTHESIS = re.compile(r"\([^()]*\)")  # blanks around it go with split(): "\s*\(" re-read every run of blanks
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 
 
@@ -53,7 +53,7 @@ def hub_url(repo_id: str) -> str:
 def supplier_name(organization: str) -> str:
     """The publisher's name alone: the registry's notes ("(licensor in the Qwen licences); ...") left out."""
     first = organization.split(";", 1)[0]
-    name = _PARENTHESIS.sub("", first).strip()
+    name = " ".join(_PARENTHESIS.sub(" ", first).split())
     return _CONTROL.sub(" ", name or first.strip()) or organization
 
 
