@@ -185,7 +185,7 @@ def _verdict_code(verdict: str) -> int:
 def tree(
     model: str = typer.Argument(..., help="A Hub model id, e.g. meta-llama/Llama-3.1-8B-Instruct."),
     mirror: Optional[Path] = typer.Option(None, "--mirror", help="Resolve from this offline mirror directory."),
-    color: Optional[bool] = typer.Option(None, "--color/--no-color"),
+    color: Optional[bool] = typer.Option(None, "--color/--no-color", help="Colour (default: when a terminal)."),
     refresh: bool = typer.Option(False, "--refresh", help="Ask the Hub now, whatever the freshness window says."),
 ) -> None:
     """Print one model's ancestry with each node's licence and origin."""
@@ -286,7 +286,8 @@ def rules_validate(
 
 @rules_app.command("stats")
 def rules_stats(
-    rules_dir: list[Path] = typer.Option([], "--rules-dir", help="Extra rules directory (overrides shipped rules)."),
+    rules_dir: list[Path] = typer.Option([], "--rules-dir", metavar="DIR",
+                                         help="Extra rules directory (overrides shipped rules); repeatable."),
 ) -> None:
     """Per licence and publisher: how many facts rest on a primary source, a secondary one, or none."""
 

@@ -53,6 +53,11 @@ class CheckOutcome(NamedTuple):
     files: int
     verdict: str  # "pass" | "fail" | "incomplete"
     evaluated: bool  # True when the policy was evaluated again (rules or policy changed since the lock)
+    unread: tuple[Any, ...] = ()  # given files discovery could not read (Skipped): their models are unchecked
+
+
+# A given file skipped for one of these was not read, so the models it names are unknown: the check cannot pass.
+_UNREAD_REASONS = frozenset({"too-large", "unreadable"})
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -290,6 +295,8 @@ def read_lock(path: Path) -> dict[str, Any]:
         data = json.loads(raw)
     except (ValueError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{path} is not a valid licscan lockfile (not JSON: {exc}); {hint}") from None
+    except RecursionError:  # a crafted file: arrays nested deeper than the parser goes
+        raise ConfigError(f"{path} is not a valid licscan lockfile (nested too deeply to be one); {hint}") from None
     if not isinstance(data, dict) or data.get("schema") != LOCK_SCHEMA:
         found = data.get("schema") if isinstance(data, dict) else type(data).__name__
         if isinstance(found, str) and found.startswith("licscan-lock/"):
@@ -467,12 +474,15 @@ def check(config: Any, files: Sequence[str] | None, *, lockfile: Path, today: st
             checked.append(CheckedModel(key, verdicts[key][0], places[key], verdicts[key][1]))
         else:
             checked.append(CheckedModel(key, "missing", places[key]))
-    worst = "pass"
+    # A file the hook handed over but discovery could not read may name any model: never a pass.
+    unread = tuple(item for item in found.skipped if item.reason in _UNREAD_REASONS) if files is not None else ()
+    worst = "incomplete" if unread else "pass"
     for item in checked:
         level = "fail" if item.verdict == "missing" else item.verdict
         if _VERDICT_ORDER[level] > _VERDICT_ORDER[worst]:
             worst = level
-    return CheckOutcome(lockfile=lockfile, models=tuple(checked), files=scanned, verdict=worst, evaluated=evaluated)
+    return CheckOutcome(lockfile=lockfile, models=tuple(checked), files=scanned, verdict=worst, evaluated=evaluated,
+                        unread=unread)
 
 
 def render_check(outcome: CheckOutcome, *, quiet: bool = False) -> str:
@@ -484,6 +494,8 @@ def render_check(outcome: CheckOutcome, *, quiet: bool = False) -> str:
         elif item.verdict != "pass":
             lines.append(f"{item.verdict.upper()} {item.key} ({item.where})")
             lines.extend(f"  {line}" for line in item.failing)
+    for item in outcome.unread:
+        lines.append(f"UNREAD {item.path} ({item.reason}: {item.detail}): the models it names were not checked")
     how = ("evaluated again: rules, policy or a waiver's date changed since the lock" if outcome.evaluated
            else "as locked")
     summary = (f"{outcome.verdict.upper()}: {len(outcome.models)} model{'s' if len(outcome.models) != 1 else ''} "

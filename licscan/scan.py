@@ -266,6 +266,8 @@ def diff(config: ScanConfig, old: str | None = None, new: str | None = None) -> 
                 raise ConfigError(f"{ref} is neither a scan id of the history nor a report file") from None
             except (OSError, ValueError) as exc:
                 raise ConfigError(f"{ref} is not a licscan JSON report: {exc}") from None
+            except RecursionError:  # a crafted file: arrays nested deeper than the parser goes
+                raise ConfigError(f"{ref} is not a licscan JSON report: it is nested too deeply to be one") from None
             if not isinstance(data, dict) or data.get("schema") != "licscan-report/1":
                 raise ConfigError(f"{ref} is not a licscan JSON report (schema licscan-report/1)")
             return ref, data

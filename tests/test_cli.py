@@ -140,7 +140,7 @@ def test_markdown_summary_lists_failing_findings(example, tmp_path):
     run("scan", str(example), "--markdown", str(out))
     text = out.read_text()
     assert text.startswith("## licscan: FAIL")
-    assert "**LS112 license-relabel** `anon/AA-llama32-3b-c205633c`" in text
+    assert "**[LS112](https://github.com/licscan/licscan/blob/main/README.md#rule-ls112) license-relabel** `anon/AA-llama32-3b-c205633c`" in text
     assert "`Nos-PT/Llama-Carvalho-PT-GL` (offline)" in text
 
 

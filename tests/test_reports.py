@@ -242,6 +242,6 @@ def test_the_markdown_summary_fits_a_pull_request_comment_and_says_what_it_leave
     text = summary.read_text()
     assert len(text) <= MAX_SUMMARY_CHARS
     assert f"· {failing} failing findings ·" in text  # the counts are the whole scan's
-    listed = text.count("- **LS100 unresolved**")
+    listed = text.count("- **[LS100](")  # each failing finding, its rule id linked
     assert 0 < listed < failing and f"- … and {failing - listed} more: see the JSON or HTML report" in text
     assert "org/missing-base-0`" in text

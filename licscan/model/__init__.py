@@ -15,7 +15,7 @@ if TYPE_CHECKING:
     from licscan.model.findings import (
         CommercialUse, ComputeEstimate, DatasetLicense, EffectiveTerms, EntityListing, Finding, FindingKind,
         LicenseTerms, ModelReport, NodeLicense, Obligation, Origin, Rule, ScanResult, Severity, Source, TermScope,
-        Threshold, Verdict, Waiver, WaiverUse,
+        Threshold, Verdict, Waiver, WaiverUse, term_words,
     )
     from licscan.model.lineage import (
         DatasetRecord, Edge, Lineage, ModelRecord, ResolutionResult, ResolutionStats, Unresolved,
@@ -250,6 +250,7 @@ _ELSEWHERE = {
     "TermScope": "licscan.model.findings",
     "Threshold": "licscan.model.findings",
     "LicenseTerms": "licscan.model.findings",
+    "term_words": "licscan.model.findings",
     "EntityListing": "licscan.model.findings",
     "Origin": "licscan.model.findings",
     "NodeLicense": "licscan.model.findings",

@@ -86,6 +86,29 @@ class Threshold:
     consequence: str  # what happens above (or below) it, in the licence's words
 
 
+# A licence record's fields as a report names them: readers see duties in words, not the records' field names
+# (the JSON report keeps the field names, which are its schema).
+_TERM_WORDS = {
+    "commercial_use": "commercial use",
+    "registration_required": "registration or application",
+    "attribution": "attribution or notice",
+    "naming": "naming duty",
+    "territory_exclusions": "territory exclusions",
+    "territory_note": "territory note",
+    "use_policy_flow_down": "passing the use policy on",
+    "use_policy": "use policy",
+    "output_training": "training other models on outputs",
+    "output_training_note": "training other models on outputs",
+    "derivatives_must_carry": "derivatives carrying the licence",
+    "aliases": "licence ids",
+}
+
+
+def term_words(field_name: str) -> str:
+    """A licence record's field in the words a report shows it with."""
+    return _TERM_WORDS.get(field_name, field_name.replace("_", " "))
+
+
 @dataclass(frozen=True)
 class LicenseTerms:
     """One licence as a record of rules/licenses/*.yaml."""

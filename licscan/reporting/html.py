@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from licscan.catalog import RULES
-from licscan.model import ModelReport, ScanResult
+from licscan.model import ModelReport, ScanResult, term_words
 from licscan.reporting.templating import render_template
 
 
@@ -61,6 +61,7 @@ class HtmlFormat:
         css = (self._templates / "html" / "report.css").read_text(encoding="utf-8")
         return render_template(
             self._templates, "html/report.html.j2", html=True,
+            filters={"term_words": term_words},
             result=result,
             css=css,
             trees={report.key: ancestry_tree(report) for report in result.models},

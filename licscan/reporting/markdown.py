@@ -5,7 +5,8 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from licscan.model import ScanResult
+from licscan.catalog import help_uri
+from licscan.model import ScanResult, term_words
 from licscan.reporting.templating import render_template
 
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]<>()#+!|])")
@@ -21,6 +22,11 @@ def escape_markdown(value: object) -> str:
 def code_span(value: object) -> str:
     """Text for inside `backticks`: escapes do not work there, so backticks and newlines are replaced."""
     return _CONTROL.sub("\ufffd", str(value).replace("`", "'").replace("\r", " ").replace("\n", " "))
+
+
+def rule_link(rule_id: str) -> str:
+    """A rule id linked to its explanation, so a reviewer can read why it fails and what to do."""
+    return f"[{rule_id}]({help_uri(rule_id)})"
 
 
 # GitHub takes at most 65,536 characters in a pull-request comment (and 1 MiB in a job summary): a longer
@@ -44,7 +50,8 @@ class MarkdownFormat:
         while True:
             text = render_template(
                 self._templates, "markdown/summary.md.j2", html=False,
-                filters={"md": escape_markdown, "code": code_span},
+                filters={"md": escape_markdown, "code": code_span, "term_words": term_words,
+                         "rule_link": rule_link},
                 verdict=result.verdict.value, policy=result.policy, limit=limit,
                 model_count=len(result.models), failing_count=len(failing),
                 models=result.models, failing=failing, unresolved=unresolved, unconfirmed=unconfirmed,

@@ -9,7 +9,7 @@ from rich.markup import escape as _escape_markup
 from rich.table import Table
 from rich.tree import Tree
 
-from licscan.model import CommercialUse, ModelReport, ScanResult, Severity, Verdict
+from licscan.model import CommercialUse, ModelReport, ScanResult, Severity, Verdict, term_words
 from licscan.untrusted import visible
 
 
@@ -54,7 +54,7 @@ def _node_label(report: ModelReport, repo_id: str, relation: str | None) -> str:
         origin_text = "this project"
     elif origin.known:
         listed = " [red]entity-listed[/red]" if origin.listings else ""
-        origin_text = f"{escape(_short(origin.organization or ''))}, {origin.country or '??'}{listed}"
+        origin_text = f"{escape(_short(origin.organization or ''))}, {origin.country or 'country unknown'}{listed}"
     else:
         origin_text = "origin unknown"
     parts = [f"[bold]{escape(record.repo_id)}[/bold]"]
@@ -145,7 +145,7 @@ def render(result: ScanResult, *, color: bool = False, width: int = 110, json_re
         console.print(_tree(report))
         for key, fields in report.effective.unconfirmed:
             # Unconfirmed terms are shown as such wherever terms are shown, never as facts.
-            console.print(f"  [dim]{escape(key)}: unconfirmed in licscan's rules: {escape(', '.join(fields))}[/dim]")
+            console.print(f"  [dim]{escape(key)}: unconfirmed in licscan's rules: {escape(', '.join(term_words(field) for field in fields))}[/dim]")
         for item in report.training_data:
             if item.license is not None and item.license.key:
                 console.print(f"  [dim]trained on {escape(item.dataset)} ({escape(item.license.key)}, "

@@ -594,7 +594,7 @@ def name_or_path(config: bytes) -> str | None:
     """config.json's _name_or_path: the checkpoint the model was saved from, as transformers records it."""
     try:
         data = json.loads(config[:MAX_FILE_BYTES])
-    except ValueError:
+    except (ValueError, RecursionError):  # nested too deeply: not read
         return None
     value = data.get("_name_or_path") if isinstance(data, dict) else None
     return valid_text(value.strip()[:300]) if isinstance(value, str) and value.strip() else None  # type: ignore[return-value]

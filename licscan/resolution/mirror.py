@@ -57,7 +57,7 @@ class _Reader:
             return None
         try:
             config = json.loads(data)
-        except ValueError:
+        except (ValueError, RecursionError):
             return None
         value = config.get("_name_or_path") if isinstance(config, dict) else None
         return valid_text(value.strip()[:300]) if isinstance(value, str) and value.strip() else None  # type: ignore[return-value]
@@ -72,7 +72,7 @@ class _Reader:
             raw = self.read(GGUF_HEADER)
             try:
                 data = valid_text(json.loads(raw)) if raw is not None else None
-            except ValueError:
+            except (ValueError, RecursionError):
                 data = None
             if not isinstance(data, dict) or not isinstance(data.get("file"), str):
                 return {"gguf_problem": f"{self.folder / GGUF_HEADER} is not a GGUF header record"}
@@ -172,6 +172,8 @@ class MirrorSource:
             return f"{path}: {exc}"
         except ValueError as exc:
             return f"{path} cannot be read as JSON: {exc}"
+        except RecursionError:  # arrays nested deeper than the parser goes: a crafted file, not a source bug
+            return f"{path} cannot be read as JSON: it nests too deeply"
         if info is None:
             return f"{path} is missing"
         if not isinstance(info, dict):
