@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 import enum
 import os
@@ -85,6 +86,31 @@ def _clock() -> Callable[[], datetime.datetime]:
     return lambda: datetime.datetime.now(datetime.timezone.utc)
 
 
+def _width(stream: Any) -> int | None:
+    """The terminal's width when the summary goes to one (COLUMNS wins, as for any terminal program); None
+    (the summary's default) for a file, a pipe or CI logs."""
+    columns = os.environ.get("COLUMNS", "")
+    if columns.isdigit() and int(columns) > 0:
+        return int(columns)
+    if stream.isatty():
+        import shutil
+
+        return shutil.get_terminal_size().columns
+    return None
+
+
+@contextlib.contextmanager
+def _progress(quiet: bool):
+    """A progress display on standard error while a scan runs: only on a terminal, never in CI logs or a pipe."""
+    if quiet or not sys.stderr.isatty() or os.environ.get("CI") or os.environ.get("TERM") == "dumb":
+        yield None
+        return
+    from licscan.reporting.terminal import ScanProgress
+
+    with ScanProgress() as display:
+        yield display
+
+
 def _color(choice: Optional[bool], stream: Any = None) -> bool:
     """--color/--no-color, else colour when the stream the text goes to is a terminal and NO_COLOR is unset."""
     if choice is not None:
@@ -119,12 +145,14 @@ def scan(
     junit_out: Optional[Path] = typer.Option(None, "--junit", help="Write JUnit XML here ('-': standard output)."),
     cyclonedx_out: Optional[Path] = typer.Option(None, "--cyclonedx", help="Write a CycloneDX 1.6 SBOM here ('-': standard output)."),
     spdx_out: Optional[Path] = typer.Option(None, "--spdx", help="Write an SPDX 2.3 SBOM (JSON) here ('-': standard output)."),
+    notice_out: Optional[Path] = typer.Option(None, "--notice", help="Write the attribution file (THIRD-PARTY-MODELS.md) here ('-': standard output)."),
     mirror: Optional[Path] = typer.Option(None, "--mirror", help="Resolve from this offline mirror directory."),
     policy: Optional[str] = typer.Option(None, "--policy", help="Policy name (rules/policies) or a policy file."),
     rules_dir: list[Path] = typer.Option([], "--rules-dir", metavar="DIR",
                                          help="Extra rules directory (overrides shipped rules); repeatable."),
     max_depth: Optional[int] = typer.Option(None, "--max-depth", min=1, help="Ancestry depth limit."),
-    quiet: bool = typer.Option(False, "--quiet", "-q", help="Print only the verdict line."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="Print one line per model (decision, failing rules) and the verdict."),
+    verbose: bool = typer.Option(False, "--verbose", "-v", help="Also print ancestry trees, judged terms, notes and obligations."),
     color: Optional[bool] = typer.Option(None, "--color/--no-color", help="Colour (default: when a terminal)."),
     refresh: bool = typer.Option(False, "--refresh", help="Ask the Hub now, whatever the freshness window says."),
     validate: bool = typer.Option(False, "--validate", help="Also check each SBOM written (--cyclonedx, --spdx) with its library's validator (slow on large projects)."),
@@ -134,12 +162,12 @@ def scan(
     def run() -> int:
         from licscan.config import data_dir, load_config
         from licscan.reporting import get_format, validate_document
-        from licscan.reporting.terminal import render
+        from licscan.reporting.terminal import render, render_quiet, render_verdict
         from licscan.scan import scan as run_scan
         from licscan.scan import write_output
 
         outputs = {"json": json_out, "markdown": markdown_out, "html": html_out, "sarif": sarif_out, "junit": junit_out,
-                   "cyclonedx": cyclonedx_out, "spdx": spdx_out}
+                   "cyclonedx": cyclonedx_out, "spdx": spdx_out, "notice": notice_out}
         piped = [f"--{fmt}" for fmt, target in outputs.items() if target is not None and str(target) == STDOUT]
         if len(piped) > 1:
             _fail(f"only one report can go to standard output ('-'), not {' and '.join(piped)}", ExitCode.USAGE)
@@ -147,7 +175,8 @@ def scan(
             path, mirror=mirror, policy=policy, max_depth=max_depth, refresh=refresh or None,
             rules_dirs=tuple(str(item) for item in rules_dir) or None,
         )
-        result = run_scan(config, clock=_clock(), project_label=str(path))
+        with _progress(quiet) as progress:
+            result = run_scan(config, clock=_clock(), project_label=str(path), progress=progress)
         report_on_stdout = None
         invalid = []
         for fmt, target in outputs.items():
@@ -163,14 +192,18 @@ def scan(
         if invalid:  # a document licscan wrote that its format's library refuses: licscan's defect, not the user's
             _fail("the written SBOM does not validate: " + "; ".join(invalid), ExitCode.INCOMPLETE)
         shown_json = None if json_out is None else ("the JSON report" if str(json_out) == STDOUT else str(json_out))
-        text = render(result, color=_color(color, stream=sys.stdout if report_on_stdout is None else sys.stderr),
-                      json_report=shown_json)
-        summary = text.rstrip().splitlines()[-1] if quiet else text.rstrip()
         if report_on_stdout is None:
-            typer.echo(summary)
+            colored = _color(color, stream=sys.stdout)
+            if quiet:
+                typer.echo(render_quiet(result, color=colored, json_report=shown_json).rstrip())
+            else:
+                typer.echo(render(result, color=colored, width=_width(sys.stdout), verbose=verbose,
+                                  json_report=shown_json).rstrip())
         else:
-            # The report owns standard output (`--json - | jq ...`); the summary goes to standard error.
-            typer.echo(summary, err=True)
+            # The report owns standard output (`--json - | jq ...`): no summary is drawn, only the verdict line
+            # goes to standard error.
+            typer.echo(render_verdict(result, color=_color(color, stream=sys.stderr), json_report=shown_json).rstrip(),
+                       err=True)
             typer.echo(report_on_stdout, nl=not report_on_stdout.endswith("\n"))
         return _verdict_code(result.verdict.value)
 
@@ -200,7 +233,7 @@ def tree(
             _fail(f"{model!r} is not a Hub model id (namespace/name)", ExitCode.USAGE)
         config = load_config(Path("."), mirror=mirror, refresh=refresh or None)
         result = scan_models(config, [model], clock=_clock())
-        typer.echo(render(result, color=_color(color)))
+        typer.echo(render(result, color=_color(color), width=_width(sys.stdout), verbose=True))
         return _verdict_code(result.verdict.value)
 
     _guarded(run)
@@ -307,6 +340,34 @@ db_app = typer.Typer(help="The metadata cache and scan history (SQLite by defaul
 app.add_typer(db_app, name="db")
 mirror_app = typer.Typer(help="Offline mirrors of recorded Hub metadata.", no_args_is_help=True)
 app.add_typer(mirror_app, name="mirror")
+
+
+@app.command()
+def notice(
+    path: Path = typer.Argument(Path("."), help="The project whose models the product ships."),
+    output: Optional[Path] = typer.Option(None, "--output", "-o", help="Where to write (default: standard output)."),
+    mirror: Optional[Path] = typer.Option(None, "--mirror", help="Resolve from this offline mirror directory."),
+    refresh: bool = typer.Option(False, "--refresh", help="Ask the Hub now, whatever the freshness window says."),
+) -> None:
+    """Write the attribution file a product ships: per model, its licences and their required notices."""
+
+    def run() -> int:
+        from licscan.config import load_config
+        from licscan.reporting.notice import render_notice
+        from licscan.scan import scan as run_scan
+        from licscan.scan import write_output
+
+        config = load_config(path, mirror=mirror, refresh=refresh or None)
+        result = run_scan(config, clock=_clock(), project_label=str(path))
+        text = render_notice(result)
+        if output is None or str(output) == STDOUT:
+            typer.echo(text, nl=False)
+        else:
+            write_output(output, text)
+        # A model that could not be read may require a notice the file lacks: not complete.
+        return ExitCode.INCOMPLETE if result.verdict.value == "incomplete" else ExitCode.PASS
+
+    _guarded(run)
 
 
 @app.command()

@@ -18,7 +18,7 @@ _PACKAGE_DIR = Path(__file__).resolve().parent
 _KNOWN_KEYS = {
     "models", "exclude", "mirror", "policy", "rules_dirs", "max_depth", "timeout", "workers",
     "freshness_seconds", "db_url", "config_keys", "max_file_bytes", "project", "db_pool_size", "ignore",
-    "discovery_workers",
+    "discovery_workers", "context",
 }
 # Processes discovery may use at most: past this, fork and result transfer cost more than the cores give.
 MAX_DISCOVERY_WORKERS = 64
@@ -113,6 +113,7 @@ class ScanConfig:
     endpoint: str | None = None
     offline: bool = False
     extra: Mapping[str, Any] = field(default_factory=dict)
+    context: Any = None  # DeploymentContext from [tool.licscan.context] / .licscan.yaml `context:`, or None
 
     def discovery(self, *, use_cache: bool = True) -> DiscoverySettings:
         """Discovery's settings; use_cache=False reads every file afresh and leaves the per-file cache alone."""
@@ -168,7 +169,8 @@ class ScanConfig:
         return self.project or str(self.root)
 
     def evaluation(self) -> EvaluationSettings:
-        return EvaluationSettings(rules_dirs=(str(data_dir("rules")), *self.rules_dirs), policy=self.policy)
+        return EvaluationSettings(rules_dirs=(str(data_dir("rules")), *self.rules_dirs), policy=self.policy,
+                                  context=self.context)
 
 
 def _read_file_settings(root: Path) -> tuple[dict[str, Any], str | None]:
@@ -256,6 +258,118 @@ def _discovery_workers(data: Mapping[str, Any], file: str | None) -> int:
     return value
 
 
+_CONTEXT_KEYS = {
+    "established_in": "ISO 3166-1 alpha-2 codes of the countries the company is established in, e.g. [\"DE\"]",
+    "user_regions": "ISO 3166-1 alpha-2 codes, \"EU\" or \"worldwide\": where the users are",
+    "monthly_active_users": "a number, or a band such as \"10k-100k\", \"<1M\" or \">700M\"",
+    "annual_revenue_usd": "a number, or a band such as \"1M-10M\" or \"<1M\"",
+    "monthly_revenue_usd": "a number, or a band such as \"<20M\"",
+    "use": "a list of: internal, saas, shipped, weights-redistributed, derivative-published",
+    "commercial": "true (commercial use) or false (research or evaluation only)",
+}
+_REGION = re.compile(r"^(?:[A-Z]{2}|EU)$")
+_AMOUNT = re.compile(r"^(\d+(?:\.\d+)?)([kmb]?)$")
+_SCALE = {"": 1, "k": 1e3, "m": 1e6, "b": 1e9}
+
+
+def _amount(text: str) -> float | None:
+    match = _AMOUNT.match(text.strip().lower().replace(",", "").replace("_", ""))
+    return float(match.group(1)) * _SCALE[match.group(2)] if match else None
+
+
+def _band(value: Any, *, file: str | None, key: str):
+    """A number, or a band: "LOW-HIGH", "<HIGH" (below), ">LOW" or "LOW+" (above); k, M and B scale."""
+    from licscan.model import Band
+
+    hint = f"must be {_CONTEXT_KEYS[key.rsplit('.', 1)[-1]]}"
+    if isinstance(value, bool):
+        raise ConfigError(hint, file=file, key=key)
+    if isinstance(value, (int, float)):
+        if value < 0:
+            raise ConfigError(hint, file=file, key=key)
+        return Band(float(value), float(value))
+    if not isinstance(value, str):
+        raise ConfigError(hint, file=file, key=key)
+    text = value.strip()
+    if text.startswith("<"):
+        high = _amount(text[1:])
+        if high is not None:
+            return Band(0.0, high)
+    elif text.startswith(">") or text.endswith("+"):
+        low = _amount(text.strip("+>"))
+        if low is not None:
+            return Band(low, None)
+    elif "-" in text:
+        low_text, _, high_text = text.partition("-")
+        low, high = _amount(low_text), _amount(high_text)
+        if low is not None and high is not None and low <= high:
+            return Band(low, high)
+    else:
+        exact = _amount(text)
+        if exact is not None:
+            return Band(exact, exact)
+    raise ConfigError(f"{hint}, not {value!r}", file=file, key=key)
+
+
+def _regions(value: Any, *, file: str | None, key: str, worldwide: bool) -> tuple[str, ...]:
+    items = [value] if isinstance(value, str) else value
+    if not isinstance(items, (list, tuple)) or not all(isinstance(item, str) for item in items):
+        raise ConfigError(f"must be a list of {_CONTEXT_KEYS[key.rsplit('.', 1)[-1]]}", file=file, key=key)
+    codes = []
+    for item in items:
+        code = item.strip().upper()
+        if worldwide and code == "WORLDWIDE":
+            codes.append("worldwide")
+        elif _REGION.match(code):
+            codes.append(code)
+        else:
+            raise ConfigError(f"{item!r} is not {_CONTEXT_KEYS[key.rsplit('.', 1)[-1]]}", file=file, key=key)
+    return tuple(dict.fromkeys(codes))
+
+
+def _context(data: Mapping[str, Any], file: str | None):
+    """[tool.licscan.context] (or `context:` in .licscan.yaml): the deployment the answers assume; None if absent."""
+    section = data.get("context")
+    if section is None:
+        return None
+    # Loaded only when a context is given: the pre-commit path must not pay for evaluation's records.
+    from licscan.model import DeploymentContext, UseMode
+
+    if not isinstance(section, Mapping):
+        raise ConfigError("must be a table of deployment facts", file=file, key="context")
+    unknown = set(section) - set(_CONTEXT_KEYS)
+    if unknown:
+        raise ConfigError(f"unknown keys {sorted(unknown)} (known: {', '.join(sorted(_CONTEXT_KEYS))})",
+                          file=file, key="context")
+    modes = None
+    if "use" in section:
+        value = section["use"]
+        items = [value] if isinstance(value, str) else value
+        known = ", ".join(mode.value for mode in UseMode)
+        if not isinstance(items, (list, tuple)) or not items or not all(isinstance(item, str) for item in items):
+            raise ConfigError(f"must be a list of: {known}", file=file, key="context.use")
+        try:
+            modes = tuple(dict.fromkeys(UseMode(item.strip().lower()) for item in items))
+        except ValueError:
+            raise ConfigError(f"must be a list of: {known}, not {items!r}", file=file, key="context.use") from None
+    commercial = section.get("commercial")
+    if commercial is not None and not isinstance(commercial, bool):
+        raise ConfigError(f"must be {_CONTEXT_KEYS['commercial']}", file=file, key="context.commercial")
+    bands = {
+        name: _band(section[name], file=file, key=f"context.{name}") if section.get(name) is not None else None
+        for name in ("monthly_active_users", "annual_revenue_usd", "monthly_revenue_usd")
+    }
+    return DeploymentContext(
+        established_in=_regions(section.get("established_in", ()), file=file, key="context.established_in",
+                                worldwide=False),
+        user_regions=_regions(section.get("user_regions", ()), file=file, key="context.user_regions", worldwide=True),
+        use_modes=modes,
+        commercial=commercial,
+        declared_in=file,
+        **bands,
+    )
+
+
 def load_config(root: Path, *, check_mirror: bool = True, **overrides: Any) -> ScanConfig:
     """The scan configuration for a project: file settings, then environment, then overrides (CLI).
 
@@ -302,6 +416,7 @@ def load_config(root: Path, *, check_mirror: bool = True, **overrides: Any) -> S
         config_keys=_strings(data, "config_keys", file),
         max_file_bytes=_number(data, "max_file_bytes", file, 2_000_000, int),
         ignore=_ignore_entries(data, file),
+        context=_context(data, file),
     )
     env = os.environ
     config = replace(

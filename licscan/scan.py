@@ -54,22 +54,26 @@ def _utc_now() -> datetime.datetime:
 
 
 def scan(config: ScanConfig, *, clock: Clock = _utc_now, project_label: str | None = None,
-         history: bool = True) -> ScanResult:
+         history: bool = True, progress: Callable[..., None] | None = None) -> ScanResult:
     """Scan a project: every model it names, through its whole ancestry, judged by the policy.
 
     The scan is kept in the history of the metadata database (see `licscan diff`) unless history=False.
+    `progress` is told the phase ("discover", "resolve" with done/known/requests, "wait" with seconds,
+    "evaluate"), for a display.
     """
     from licscan import discovery, evaluation, resolution
 
     # Rules are read first: a broken rules directory should fail before any network traffic.
     knowledge, policy = evaluation.load(config.evaluation())
+    if progress is not None:
+        progress("discover")
     found = discovery.discover(config.root, config.discovery())
     # The database too: a cache that cannot be used fails the scan before any request is spent.
     store = open_database(config) if (history or not config.mirror) else None
     try:
         result = _evaluate(
             config, found.occurrences, found.local_models, found.skipped, found.files_scanned,
-            knowledge, policy, clock, project_label, resolution, evaluation, store=store,
+            knowledge, policy, clock, project_label, resolution, evaluation, store=store, progress=progress,
         )
         if history and store is not None:
             record_history(store, config, result)
@@ -106,11 +110,12 @@ def scan_models(config: ScanConfig, repo_ids: Sequence[str], *, clock: Clock = _
         Occurrence(ref=ModelRef(repo_id), location=_COMMAND_LINE, source="command-line", via="declared")
         for repo_id in repo_ids
     )
-    return _evaluate(config, occurrences, (), (), 0, knowledge, policy, clock, "command line", resolution, evaluation)
+    return _evaluate(config, occurrences, (), (), 0, knowledge, policy, clock,
+                     ", ".join(repo_ids), resolution, evaluation)  # the title names what was asked for
 
 
 def _evaluate(config, occurrences, local_models, skipped, files_scanned, knowledge, policy, clock, project_label,
-              resolution, evaluation, *, store=None) -> ScanResult:
+              resolution, evaluation, *, store=None, progress=None) -> ScanResult:
     model_occurrences = [item for item in occurrences if item.ref.kind is RefKind.MODEL]
     roots: dict[str, ModelRef | LocalModel] = {}
     by_key: dict[str, list[Occurrence]] = defaultdict(list)
@@ -124,15 +129,18 @@ def _evaluate(config, occurrences, local_models, skipped, files_scanned, knowled
             Occurrence(ref=ModelRef(local.key), location=local.location, source="model-dir", via="local")
         )
     # Base models licscan's rules record (rules/lineage.yaml) are walked by resolution like the cards' own.
-    settings = dataclasses.replace(config.resolution(), extra_parents=knowledge.extra_parents)
+    settings = dataclasses.replace(config.resolution(), extra_parents=knowledge.extra_parents, progress=progress)
     resolved = resolution.resolve(list(roots.values()), settings, store=store)
     lineages = dict(resolved.lineages)
+    if progress is not None:
+        progress("evaluate")
     generated = clock().astimezone(datetime.timezone.utc).replace(microsecond=0)
     # A waiver names its policy file in reports: relative to the project, so reports do not name the checkout.
     policy = dataclasses.replace(policy, waivers=tuple(
         dataclasses.replace(waiver, policy_file=project_label_path(config, waiver.policy_file))
         for waiver in policy.waivers))
-    outcome = evaluation.evaluate(lineages, by_key, knowledge, policy, today=generated.date().isoformat())
+    outcome = evaluation.evaluate(lineages, by_key, knowledge, policy, config.context,
+                                  today=generated.date().isoformat())
     from licscan.model import ScanResult  # resolution's and evaluation's records: not loaded for `discover`
 
     return ScanResult(
@@ -147,10 +155,21 @@ def _evaluate(config, occurrences, local_models, skipped, files_scanned, knowled
         waivers=outcome.waivers,
         stats=resolved.stats,
         files_scanned=files_scanned,
+        answers=outcome.answers,
         project_root=str(config.root),
         license_records={
             key: knowledge.licenses[key]
             for key in sorted({key for report in outcome.models for key in report.effective.licenses})
+        },
+        audit={
+            "commit": project_commit(config.root),
+            "rules_reviewed": {
+                name: date for name, date in (
+                    ("publishers and listings", knowledge.origins_reviewed),
+                    ("lineage records", knowledge.lineage_reviewed),
+                    ("notices and remedies", knowledge.answers.reviewed if knowledge.answers else None),
+                ) if date
+            },
         },
         settings={
             "policy": policy.name,
@@ -159,6 +178,41 @@ def _evaluate(config, occurrences, local_models, skipped, files_scanned, knowled
             "max_depth": config.max_depth,
         },
     )
+
+
+_SHA = frozenset("0123456789abcdef")
+
+
+def _small_file(path: Path, limit: int = 1 << 16) -> str | None:
+    """A regular file's text (not a link, at most `limit` bytes), or None."""
+    try:
+        if path.is_symlink() or not path.is_file() or path.stat().st_size > limit:
+            return None
+        return path.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return None
+
+
+def project_commit(root: Path) -> str | None:
+    """The commit the project is checked out at, read from its .git folder (git is never run, and no link is
+    followed out of the folder: a .git file pointing elsewhere, as a worktree has, gives None)."""
+    git = root / ".git"
+    if git.is_symlink() or not git.is_dir():
+        return None
+    head = (_small_file(git / "HEAD") or "").strip()
+    if head.startswith("ref: "):
+        ref = head[5:].strip()
+        if not ref.startswith("refs/") or ".." in ref.split("/"):
+            return None
+        value = (_small_file(git / ref) or "").strip()
+        if not value:
+            for line in (_small_file(git / "packed-refs", 1 << 24) or "").splitlines():
+                sha, _, name = line.partition(" ")
+                if name.strip() == ref:
+                    value = sha
+                    break
+        head = value
+    return head if len(head) == 40 and set(head) <= _SHA else None
 
 
 def project_label_path(config: ScanConfig, path: str | None) -> str | None:

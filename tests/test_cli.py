@@ -140,14 +140,17 @@ def test_markdown_summary_lists_failing_findings(example, tmp_path):
     run("scan", str(example), "--markdown", str(out))
     text = out.read_text()
     assert text.startswith("## licscan: FAIL")
-    assert "**[LS112](https://github.com/licscan/licscan/blob/main/README.md#rule-ls112) license-relabel** `anon/AA-llama32-3b-c205633c`" in text
+    assert "**[LS112](https://github.com/licscan/licscan/blob/main/README.md#rule-ls112)** " \
+           "`anon/AA-llama32-3b-c205633c`" in text
     assert "`Nos-PT/Llama-Carvalho-PT-GL` (offline)" in text
 
 
-def test_quiet_prints_only_the_verdict_line(example):
+def test_quiet_prints_one_line_per_model_and_the_verdict_line(example):
     result = run("scan", str(example), "--quiet", "--no-color")
     assert result.exit_code == 1
-    assert result.output.strip().count("\n") == 0 and result.output.startswith("FAIL")
+    lines = result.output.strip().splitlines()
+    assert len(lines) == 11 and lines[-1].startswith("FAIL")
+    assert "BLOCKED BAAI/bge-m3 LS141" in lines and "OK-WITH-OBLIGATIONS local:models/support-lora" in lines
 
 
 def write_project(tmp_path: Path, code: str, **files: str) -> Path:

@@ -375,12 +375,13 @@ def test_version_and_help_show_no_python_types():
 
 def test_the_verdict_line_counts_in_words_and_points_at_a_report_that_exists(tmp_path, hub):
     root = make_project(tmp_path, hub, "praxis-test/nc-model")
-    quiet = run("scan", str(root), "-q", "--no-color")
-    assert quiet.output.startswith("FAIL: 1 model, 1 failing finding, ") and "see the JSON report" not in quiet.output
+    quiet = run("scan", str(root), "-q", "--no-color")  # -q: a line per model, then the verdict line
+    verdict = quiet.output.splitlines()[-1]
+    assert verdict.startswith("FAIL: 1 model, 1 failing finding, ") and "see the JSON report" not in quiet.output
     report = tmp_path / "r.json"
     named = run("scan", str(root), "-q", "--no-color", "--json", str(report))
     assert "see the JSON report" not in named.output
-    assert named.output.count("\n") == 1 and (f"see {report}" in named.output or "informational" not in named.output)
+    assert named.output.count("\n") == 2 and (f"see {report}" in named.output or "informational" not in named.output)
 
 
 # ---------------------------------------------------------------------------------------------------------

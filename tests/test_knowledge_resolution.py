@@ -280,7 +280,7 @@ def test_training_compute_is_estimated_from_safetensors_parameters_and_the_cards
 
 def test_a_base_model_from_licscans_rules_is_walked_and_marked_as_such(tmp_path):
     result, report = scan(project_with(tmp_path, "deepseek-ai/DeepSeek-R1-Distill-Llama-8B"), tmp_path,
-                          mirror=HUB_DATA)
+                          "--verbose", mirror=HUB_DATA)  # the ancestry trees are printed with --verbose
     distill = model(report, "deepseek-ai/DeepSeek-R1-Distill-Llama-8B")
     assert distill["lineage"]["edges"] == [{"child": distill["id"], "parent": "meta-llama/Llama-3.1-8B",
                                             "relation": "finetune", "evidence": "licscan-rules"}]

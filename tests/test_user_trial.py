@@ -29,7 +29,9 @@ def example(tmp_path_factory):
     project = base / "assistant-app"
     shutil.copytree(EXAMPLE, project)
     markdown, html = base / "summary.md", base / "report.html"
-    result = runner.invoke(app, ["scan", str(project), "--no-color", "--markdown", str(markdown), "--html", str(html)],
+    # --verbose: the trees and terms (the default summary is short, with the decisions and failing findings).
+    result = runner.invoke(app, ["scan", str(project), "--no-color", "--verbose", "--markdown", str(markdown),
+                                 "--html", str(html)],
                            env={"SOURCE_DATE_EPOCH": "1767225600", "COLUMNS": "200"})
     assert result.exit_code == 1, result.output
     return {"terminal": result.output, "markdown": markdown.read_text(), "html": html.read_text(), "html_path": html}
@@ -57,7 +59,7 @@ def test_markdown_puts_failing_findings_first_and_links_each_rule_to_its_explana
     assert markdown.startswith("## licscan: FAIL")
     assert markdown.index("### Failing findings") < markdown.index("### Unconfirmed terms")
     failing = markdown.split("### Failing findings", 1)[1].split("###", 1)[0]
-    rules = re.findall(r"^- \*\*(\S+)", failing, flags=re.M)
+    rules = [rule.rstrip("*") for rule in re.findall(r"^- \*\*(\S+)", failing, flags=re.M)]  # **[LSnnn](url)**
     assert len(rules) == 7
     for rule in rules:
         assert re.fullmatch(r"\[LS\d{3}\]\(https://\S+#rule-ls\d{3}\)", rule), rule
@@ -70,9 +72,9 @@ def test_html_model_heading_says_a_model_fails_even_when_its_commercial_use_is_a
     said only 'allowed'."""
     html = example["html"]
     heading = re.search(r'<h3><span class="id">BAAI/bge-m3</span>(.*?)</h3>', html).group(1)
-    assert "fails the policy (1 failing finding)" in heading
+    assert '<span class="decision blocked">Blocked</span>' in heading  # the decision, never a green class
     passing = re.search(r'<h3><span class="id">Qwen/Qwen2.5-7B-Instruct@main</span>(.*?)</h3>', html).group(1)
-    assert "fails" not in passing and "allowed" in passing
+    assert "blocked" not in passing and "OK with obligations" in passing
 
 
 @pytest.mark.skipif(not (shutil.which("chromium") and shutil.which("pdftotext")),
@@ -85,7 +87,7 @@ def test_printed_html_report_starts_its_summary_on_the_first_page(example, tmp_p
                    check=True, capture_output=True, timeout=180)
     first_page = subprocess.run(["pdftotext", "-f", "1", "-l", "1", str(pdf), "-"], check=True, capture_output=True,
                                 text=True).stdout
-    assert "Summary" in first_page
+    assert "Decision per model" in first_page
     assert "BAAI/bge-m3" in first_page
 
 
@@ -150,3 +152,11 @@ def test_every_option_in_help_says_what_it_takes_and_what_it_does(command):
     for line in options.splitlines():
         if line.strip().startswith("--") and not line.strip().startswith("--help"):
             assert len(line.strip().split("  ", 1)) == 2, f"no help text: {line!r}"
+
+
+def test_tree_titles_its_output_with_the_model_asked_for(tmp_path):
+    """`licscan tree praxis/relevance-3b` was titled 'licscan: command line'."""
+    result = runner.invoke(app, ["tree", "praxis/relevance-3b", "--no-color", "--mirror", str(EXAMPLE / "licscan-mirror")],
+                           env={"COLUMNS": "200"})
+    assert result.exit_code == 1, result.output
+    assert result.output.splitlines()[0].strip() == "licscan: praxis/relevance-3b"

@@ -9,6 +9,8 @@ from typing import Iterable, Mapping, Sequence
 
 from licscan.errors import LicscanError, RuleError
 from licscan.evaluation import knowledge as _rules
+from licscan.evaluation.answer_rules import AnswerRules, load_answers, parse_answers
+from licscan.evaluation.answers import answer
 from licscan.evaluation.checks import check_model
 from licscan.evaluation.compute import estimate
 from licscan.evaluation.datasets import training_data
@@ -17,7 +19,10 @@ from licscan.evaluation.knowledge import Knowledge, Policy, load_knowledge
 from licscan.evaluation.licenses import check_spdx_id, identify, through_family
 from licscan.evaluation.origin import origin_for
 from licscan.evaluation.policy import apply_policy, select_policy, verdict, waiver_uses
-from licscan.model import EvaluationSettings, Finding, Lineage, ModelReport, Occurrence, Verdict, WaiverUse
+from licscan.model import (
+    Answers, DeploymentContext, EvaluationSettings, Finding, Lineage, ModelReport, Occurrence, Verdict,
+    WaiverUse,
+)
 
 __all__ = ["Evaluation", "evaluate", "load", "evaluate_lineage", "validate", "validate_policy_files", "Knowledge",
            "Policy"]
@@ -30,11 +35,12 @@ class Evaluation:
     verdict: Verdict
     policy: str
     waivers: tuple[WaiverUse, ...] = ()  # the policy's waivers and what each did
+    answers: Answers | None = None
 
 
 def load(settings: EvaluationSettings) -> tuple[Knowledge, Policy]:
     """Read and validate the rules directories and pick the policy (RuleError/ConfigError on bad rules)."""
-    knowledge = load_knowledge(settings.rules_dirs)
+    knowledge = dataclasses.replace(load_knowledge(settings.rules_dirs), answers=load_answers(settings.rules_dirs))
     for record in knowledge.licenses.values():
         check_spdx_id(record)
     return knowledge, select_policy(knowledge, settings.policy)
@@ -75,6 +81,7 @@ def evaluate(
     occurrences: Mapping[str, Sequence[Occurrence]],
     knowledge: Knowledge,
     policy: Policy,
+    context: DeploymentContext | None = None,
     *,
     today: str | None = None,
 ) -> Evaluation:
@@ -87,14 +94,21 @@ def evaluate(
         findings = apply_policy(report.findings, policy, today=today, counts=counts)
         reports.append(dataclasses.replace(report, findings=findings))
     all_findings = tuple(finding for report in reports for finding in report.findings)
-    return Evaluation(models=tuple(reports), findings=all_findings, verdict=verdict(all_findings), policy=policy.name,
-                      waivers=waiver_uses(policy, counts, today))
+    answers = answer(reports, knowledge, knowledge.answers or AnswerRules(), context,
+                     context_required=policy.require_context)
+    outcome = verdict(all_findings)
+    if policy.require_context and not (context and context.given) and outcome is Verdict.PASS:
+        # The policy's answers depend on facts the configuration does not give: not clear (fail closed).
+        outcome = Verdict.INCOMPLETE
+    return Evaluation(models=tuple(reports), findings=all_findings, verdict=outcome, policy=policy.name,
+                      waivers=waiver_uses(policy, counts, today), answers=answers)
 
 
 _PARSERS = {
     "origins.yaml": _rules.parse_origins,
     "lineage.yaml": _rules.parse_lineage,
     "compute.yaml": _rules.parse_compute,
+    "answers.yaml": parse_answers,
 }
 
 

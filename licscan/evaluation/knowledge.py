@@ -55,7 +55,8 @@ _EDGE_KEYS = {"child", "parent", "relation", "confidence", "unconfirmed", "sourc
 _COMPUTE_KEYS = {"schema", "last_reviewed", "note", "method", "thresholds"}
 _METHOD_KEYS = {"factor", "description", "confidence", "sources", "notes"}
 _THRESHOLD_KEYS = {"flop", "meaning", "confidence", "sources", "notes"}
-_POLICY_KEYS = {"schema", "name", "description", "extends", "fail_on", "reason", "fail_closed", "waivers"}
+_POLICY_KEYS = {"schema", "name", "description", "extends", "fail_on", "reason", "fail_closed", "waivers",
+                "require_context"}
 _WAIVER_KEYS = {"rule", "model", "reason", "approved_by", "expires"}
 _CONFIDENCE = {"primary", "secondary", "unconfirmed"}
 # Source types, strongest first: a legal conclusion rests on the first kinds; the last ones only corroborate.
@@ -80,6 +81,7 @@ class Policy:
     file: str = ""
     extends: str | None = None  # the policy this one builds on (its fail_on and waivers are included)
     reason: str | None = None  # why the gate fails on nothing, when fail_on is empty on purpose
+    require_context: bool = False  # a scan without a deployment context is incomplete, not clear
 
 
 @dataclass(frozen=True)
@@ -133,6 +135,7 @@ class Knowledge:
     lineage_reviewed: str | None = None
     compute: ComputeRules | None = None
     unmapped_entities: tuple[EntityListing, ...] = ()
+    answers: Any = None  # AnswerRules from answers.yaml (notices, duties, remedies), set by evaluation.load
 
     @property
     def extra_parents(self) -> dict[str, tuple[ParentLink, ...]]:
@@ -706,6 +709,7 @@ def parse_policy(data: Any, *, file: str, bases: Mapping[str, Policy] | None = N
         file=file,
         extends=extends,
         reason=reason,
+        require_context=_bool(data.get("require_context"), file=file, key="require_context", rule=name),
     )
 
 

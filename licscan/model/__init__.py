@@ -9,13 +9,17 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Mapping
+from typing import TYPE_CHECKING, Any, Callable, Mapping
 
 if TYPE_CHECKING:
     from licscan.model.findings import (
         CommercialUse, ComputeEstimate, DatasetLicense, EffectiveTerms, EntityListing, Finding, FindingKind,
         LicenseTerms, ModelReport, NodeLicense, Obligation, Origin, Rule, ScanResult, Severity, Source, TermScope,
         Threshold, Verdict, Waiver, WaiverUse, term_words,
+    )
+    from licscan.model.answers import (  # noqa: F401
+        Answers, Band, Decision, DecisionKind, DeploymentContext, Judgement, Outcome, ProjectObligation, Remedy,
+        UseMode,
     )
     from licscan.model.lineage import (
         DatasetRecord, Edge, Lineage, ModelRecord, ResolutionResult, ResolutionStats, Unresolved,
@@ -223,6 +227,8 @@ class ResolutionSettings:
     # the walk follows them like base_model links, with evidence "licscan-rules".
     extra_parents: Mapping[str, tuple["ParentLink", ...]] = field(default_factory=dict)
     resolve_datasets: bool = True  # resolve the datasets cards name (one API call and README each)
+    # Told how the walk goes, for a progress display: ("resolve", done=, known=, requests=) and ("wait", seconds=).
+    progress: Callable[..., None] | None = field(default=None, compare=False)
     project_root: str | None = None  # the scanned project, where local model folders' licence files are read
 
 
@@ -230,6 +236,7 @@ class ResolutionSettings:
 class EvaluationSettings:
     rules_dirs: tuple[str, ...]  # shipped rules first, then the user's (later ones override)
     policy: str = "default"  # a policy name in rules/policies, or a path to a policy file
+    context: "DeploymentContext | None" = None  # [tool.licscan.context]: who uses the models, and how
 
 
 # Where each record defined outside this file lives (see the module's docstring).
@@ -263,6 +270,16 @@ _ELSEWHERE = {
     "Verdict": "licscan.model.findings",
     "ScanResult": "licscan.model.findings",
     "Rule": "licscan.model.findings",
+    "Answers": "licscan.model.answers",
+    "Band": "licscan.model.answers",
+    "Decision": "licscan.model.answers",
+    "DecisionKind": "licscan.model.answers",
+    "DeploymentContext": "licscan.model.answers",
+    "Judgement": "licscan.model.answers",
+    "Outcome": "licscan.model.answers",
+    "ProjectObligation": "licscan.model.answers",
+    "Remedy": "licscan.model.answers",
+    "UseMode": "licscan.model.answers",
 }
 
 

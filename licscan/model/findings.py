@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass, field
-from typing import Any, Mapping
+from typing import TYPE_CHECKING, Any, Mapping
 
 from licscan.model import Occurrence, Skipped
 from licscan.model.lineage import Lineage, ResolutionStats
+
+if TYPE_CHECKING:
+    from licscan.model.answers import Answers
 
 
 class CommercialUse(str, enum.Enum):
@@ -329,6 +332,8 @@ class ScanResult:
     # The scanned folder (absolute), for formats that point into its files (SARIF's line hashes and repository
     # paths); never written into a report, which must not depend on where the checkout lies.
     project_root: str | None = field(default=None, compare=False)
+    answers: "Answers | None" = None  # judgements against the deployment context, decisions, obligations
+    audit: Mapping[str, Any] = field(default_factory=dict)  # project commit, rules review dates (HTML appendix)
 
 
 @dataclass(frozen=True)

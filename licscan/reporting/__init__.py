@@ -24,6 +24,7 @@ REGISTRY: dict[str, tuple[str, str, bool]] = {
     "json": ("licscan.reporting.json_report", "JsonFormat", False),
     "junit": ("licscan.reporting.junit", "JunitFormat", False),
     "markdown": ("licscan.reporting.markdown", "MarkdownFormat", True),
+    "notice": ("licscan.reporting.notice", "NoticeFormat", False),
     "sarif": ("licscan.reporting.sarif", "SarifFormat", False),
     "spdx": ("licscan.reporting.spdx_sbom", "SpdxFormat", False),
     "text": ("licscan.reporting.terminal", "TerminalFormat", False),

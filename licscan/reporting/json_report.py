@@ -5,7 +5,10 @@ from __future__ import annotations
 import json
 from typing import Any, Mapping
 
-from licscan.model import Finding, LicenseTerms, ModelReport, ScanResult, Skipped, Waiver, WaiverUse
+from licscan.model import (
+    Answers, Band, DeploymentContext, Finding, LicenseTerms, ModelReport, ScanResult, Skipped, Source, Waiver,
+    WaiverUse,
+)
 
 SCHEMA = "licscan-report/1"
 
@@ -91,7 +94,8 @@ def _compute(report: ModelReport) -> list[dict[str, Any]]:
     ]
 
 
-def _model(report: ModelReport, records: Mapping[str, LicenseTerms] | None = None) -> dict[str, Any]:
+def _model(report: ModelReport, records: Mapping[str, LicenseTerms] | None = None,
+           answers: Answers | None = None) -> dict[str, Any]:
     records = records or {}
     lineage = report.lineage
     nodes = []
@@ -179,7 +183,65 @@ def _model(report: ModelReport, records: Mapping[str, LicenseTerms] | None = Non
         "training_data": _training(report),
         "training_compute": _compute(report),
         "findings": [finding_dict(finding) for finding in report.findings],
+        **_answers_of(report, answers),
     }
+
+
+def _source(source: Source | None) -> dict[str, Any] | None:
+    if source is None:
+        return None
+    return {"citation": source.citation, "date": source.date, "confidence": source.confidence, "url": source.url}
+
+
+def context_dict(context: DeploymentContext) -> dict[str, Any]:
+    """The deployment context as the configuration gave it; null or [] where it says nothing."""
+
+    def band(value: Band | None) -> dict[str, Any] | None:
+        return None if value is None else {"low": value.low, "high": value.high}
+
+    return {
+        "given": context.given,
+        "declared_in": context.declared_in,
+        "established_in": list(context.established_in),
+        "user_regions": list(context.user_regions),
+        "monthly_active_users": band(context.monthly_active_users),
+        "annual_revenue_usd": band(context.annual_revenue_usd),
+        "monthly_revenue_usd": band(context.monthly_revenue_usd),
+        "use": None if context.use_modes is None else [mode.value for mode in context.use_modes],
+        "commercial": context.commercial,
+    }
+
+
+def _answers_of(report: ModelReport, answers: Answers | None) -> dict[str, Any]:
+    if answers is None:
+        return {}
+    decision = answers.decision(report.key)
+    return {
+        "decision": None if decision is None else {
+            "decision": decision.kind.value, "reason": decision.reason, "rules": list(decision.rules),
+            "entity_listed": list(decision.entity_listed),
+        },
+        "judgements": [
+            {"license": item.license_key or None, "ancestor": item.ancestor, "kind": item.kind, "term": item.term,
+             "outcome": item.outcome.value, "reason": item.reason, "deciding_keys": list(item.deciding_keys),
+             "restricts": item.restricts, "confidence": item.confidence}
+            for item in answers.judgements_of(report.key)
+        ],
+        "remedies": [
+            {"rule_id": item.rule_id, "ancestor": item.ancestor, "text": item.text, "suggestion": item.suggestion,
+             "command": item.command, "sources": [_source(source) for source in item.sources]}
+            for item in answers.remedies_of(report.key)
+        ],
+    }
+
+
+def obligations_list(answers: Answers | None) -> list[dict[str, Any]]:
+    return [
+        {"kind": item.kind, "text": item.text, "notice_text": item.notice_text, "outcome": item.outcome.value,
+         "reason": item.reason, "models": list(item.models), "licenses": list(item.licenses),
+         "ancestors": list(item.ancestors), "source": _source(item.source), "confidence": item.confidence}
+        for item in (answers.obligations if answers else ())
+    ]
 
 
 def _skipped(item: Skipped) -> dict[str, Any]:
@@ -206,7 +268,9 @@ def report_dict(result: ScanResult) -> dict[str, Any]:
             "files_scanned": result.files_scanned,
         },
         "settings": dict(result.settings),
-        "models": [_model(report, result.license_records) for report in result.models],
+        "models": [_model(report, result.license_records, result.answers) for report in result.models],
+        "context": context_dict(result.answers.context) if result.answers else None,
+        "obligations": obligations_list(result.answers),
         "findings": [finding_dict(finding) for finding in result.findings],
         "skipped": [_skipped(item) for item in result.skipped],
         "waivers": [_waiver_use(use) for use in result.waivers],

@@ -72,6 +72,13 @@ def resolve(
     are not roots and get no lineage. Never raises on bad or missing data (those become Unresolved);
     raises CacheError only when the metadata cache cannot be used.
     """
+    if settings.progress is not None:
+        report, pause = settings.progress, sleep
+
+        def sleep(seconds: float) -> None:  # a rate-limit or retry wait, shown while it lasts
+            report("wait", seconds=seconds)
+            pause(seconds)
+
     own_store = store is None and source is None and not settings.mirror
     if own_store:
         store = open_store(settings.db_url, now=now, pool_size=settings.db_pool_size)
@@ -199,6 +206,10 @@ class _Walk:
                         self._settle(other_id, other_revision, result.with_request(other_id)
                                      if isinstance(result, RepoSnapshot) else replace(result, repo_id=other_id),
                                      other_depth)
+                if self.settings.progress is not None:
+                    counts = self.source.counters.snapshot()
+                    self.settings.progress("resolve", done=len(self._depth) - len(self._running),
+                                           known=len(self._depth), requests=counts.api_calls + counts.file_downloads)
         finally:
             for future in self._running:
                 future.cancel()
