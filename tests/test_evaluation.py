@@ -283,8 +283,8 @@ def test_every_shipped_licence_record_has_a_dated_source():
 
 def test_a_licence_whose_commercial_terms_are_unconfirmed_is_unknown_not_clear(shipped):
     knowledge, policy = shipped
-    assert "commercial_use" in knowledge.licenses["modified-mit-minimax"].unconfirmed
-    lineage = chain(node("MiniMaxAI/MiniMax-M2.5", "other", "modified-mit"))
+    assert "commercial_use" in knowledge.licenses["kimi-k3"].unconfirmed
+    lineage = chain(node("moonshotai/Kimi-K3", "other", "kimi-k3"))
     outcome = evaluate({lineage.root: lineage}, {}, knowledge, policy)
     assert outcome.models[0].effective.commercial_use is CommercialUse.UNKNOWN
     assert any(f.rule_id == "LS111" and "unconfirmed" in f.message and f.fails for f in outcome.findings)

@@ -285,8 +285,8 @@ def test_a_base_model_from_licscans_rules_is_walked_and_marked_as_such(tmp_path)
     assert distill["lineage"]["edges"] == [{"child": distill["id"], "parent": "meta-llama/Llama-3.1-8B",
                                             "relation": "finetune", "evidence": "licscan-rules"}]
     (rule_edge,) = rules_of(report, distill["id"])["LS143"]
-    assert rule_edge["evidence"]["confidence"] == "unconfirmed" and rule_edge["evidence"]["unconfirmed"] == "parent"
-    assert "0cf7856" in rule_edge["evidence"]["source"] and "names no base model" in rule_edge["message"]
+    assert rule_edge["evidence"]["confidence"] == "primary" and not rule_edge["evidence"].get("unconfirmed")
+    assert "00f3296a" in rule_edge["evidence"]["source"] and "names no base model" in rule_edge["message"]
     assert rules_of(report, distill["id"])["LS112"][0]["ancestor"] == "meta-llama/Llama-3.1-8B"
     assert "from licscan's rules" in result.output
 

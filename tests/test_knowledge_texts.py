@@ -25,6 +25,7 @@ READ_IN_TEXT = {
     "deepfloyd-if-license": (("1.a", "2.a", "3"), "non-commercial"),
     "microsoft-research-license": (("1", "2.c", "2.e", "7"), "non-commercial"),
     "mrl": (("2.2", "3.2", "4.2"), "non-commercial"),
+    "tongyi-qianwen-research": (("2.a", "3.c", "4.b"), "non-commercial"),
 }
 # The fields a verdict or a duty is built from (a record's identity fields, such as families, are not terms).
 TERMS = {"commercial_use", "attribution", "naming", "territory_exclusions", "territory_note", "use_policy_flow_down",
@@ -82,3 +83,17 @@ def test_a_microsoft_research_licence_file_under_an_mit_card_is_caught_and_non_c
     (finding,) = rules_of(report, "someone/orca-relabelled")["LS113"]
     assert finding["fails"] and "declares mit" in finding["message"]
     assert model(report, "someone/orca-relabelled")["effective"]["commercial_use"] == "non-commercial"
+
+
+def test_a_tongyi_qianwen_research_text_is_told_from_the_2024_qwen_research_text(tmp_path):
+    # The 2023 title contains the 2024 one ("... Qwen RESEARCH LICENSE AGREEMENT"): its own phrases decide.
+    mirror = tmp_path / "mirror"
+    phrases = KNOWLEDGE.licenses["tongyi-qianwen-research"].markers
+    add_repo(mirror, "someone/qwen1-tune", {"license": "other"}, files={"LICENSE": stand_in_license(*phrases)})
+    add_repo(mirror, "someone/qwen25-tune", {"license": "other"},
+             files={"LICENSE": stand_in_license(*KNOWLEDGE.licenses["qwen-research"].markers)})
+    result, report = scan(project_with(tmp_path, "someone/qwen1-tune", "someone/qwen25-tune"), tmp_path, mirror=mirror)
+    assert node(report, "someone/qwen1-tune")["license_key"] == "tongyi-qianwen-research"
+    assert node(report, "someone/qwen25-tune")["license_key"] == "qwen-research"
+    duties = {duty["kind"]: duty["text"] for duty in model(report, "someone/qwen1-tune")["effective"]["obligations"]}
+    assert "section 4.b" in duties["output-training"] and "[unconfirmed]" not in duties["output-training"]

@@ -278,15 +278,16 @@ def test_restricted_party_listings_carry_date_added_citation_and_source(knowledg
         assert "not confirmed" in (knowledge.origins[clean.lower()].notes or "") or clean == "deepseek-ai"
 
 
-def test_lineage_rules_are_sourced_and_their_unconfirmed_base_ids_are_marked(knowledge):
+def test_lineage_rules_are_sourced_to_the_publishers_own_table_of_bases(knowledge):
     distills = {child: facts for child, facts in knowledge.lineage.items() if "r1-distill" in child}
     assert len(distills) == 6
     for facts in distills.values():
         (fact,) = facts
         assert fact.relation is Relation.FINETUNE
-        assert fact.confidence == "unconfirmed" and fact.unconfirmed == ("parent",)
-        assert any("DeepSeek-R1 README" in source.citation and source.confidence == "primary"
-                   for source in fact.sources)
+        # DeepSeek's R1 README names each distill's base in its section 3 table: the parent is confirmed.
+        assert fact.confidence == "primary" and fact.unconfirmed == ()
+        assert any("DeepSeek-R1 README" in source.citation and "section 3" in source.citation
+                   and source.confidence == "primary" and source.type == "publisher-page" for source in fact.sources)
     assert knowledge.lineage["deepseek-ai/deepseek-r1-distill-llama-8b"][0].parent == "meta-llama/Llama-3.1-8B"
     assert knowledge.compute is not None and [t.flop for t in knowledge.compute.thresholds] == [1e23, 1e25]
     assert knowledge.compute.factor == 6 and knowledge.compute.confidence == "secondary"
@@ -416,7 +417,7 @@ def test_explain_a_publisher_and_a_rules_lineage_edge():
     out = runner.invoke(app, ["explain", "THUDM"]).output
     assert "BIS Entity List since 2025-01-16" in out and "90 FR 4617" in out and "zai-org" in out
     out = runner.invoke(app, ["explain", "deepseek-ai/DeepSeek-R1-Distill-Qwen-7B"]).output
-    assert "Qwen/Qwen2.5-Math-7B" in out and "unconfirmed" in out and "0cf7856" in out
+    assert "Qwen/Qwen2.5-Math-7B" in out and "[primary]" in out and "00f3296a" in out and "section 3" in out
 
 
 def test_explain_reads_a_users_rules_directory(tmp_path):

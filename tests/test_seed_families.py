@@ -156,10 +156,11 @@ def test_glm_through_the_thudm_to_zai_org_rename(report):
     assert Model(report, "ubergarm/GLM-4.6-GGUF").fails("LS141")
 
 
-def test_minimax_unconfirmed_modified_mit_and_the_minimax_model_licence_text(report):
+def test_minimax_modified_mit_and_the_minimax_model_licence_text(report):
+    # MiniMax M2.5's modified MIT, read in its LICENSE: "MiniMax M2.5" displayed in any commercial product.
     m25 = Model(report, "MiniMaxAI/MiniMax-M2.5")
-    assert m25.licenses == {"modified-mit-minimax"} and m25.commercial == "unknown"
-    assert m25.fails("LS111") and "unconfirmed" in m25.findings("LS111")[0]["message"]
+    assert m25.licenses == {"modified-mit-minimax"} and m25.commercial == "conditional"
+    assert not m25.findings("LS111") and '"MiniMax M2.5" in every commercial product' in m25.duties("attribution")
     text01 = Model(report, "MiniMaxAI/MiniMax-Text-01")
     node = text01.nodes["MiniMaxAI/MiniMax-Text-01"]
     assert node["license_key"] == "minimax-model-license" and node["license_file"] == "LICENSE-MODEL"
