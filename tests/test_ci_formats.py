@@ -189,6 +189,23 @@ def test_a_waived_finding_is_suppressed_in_sarif_with_reason_approver_and_expiry
     assert "suppressions" not in by_rule["LS112"]
 
 
+def test_sarif_run_lists_what_each_waiver_did_so_a_stale_one_is_seen():
+    import dataclasses
+
+    from licscan.model import WaiverUse
+
+    stale = Waiver(reason="old exception", rule="LS141", model="gone/*", approved_by="Sam", expires="2027-01-31")
+    scan = dataclasses.replace(result([]), waivers=(WaiverUse(WAIVER, "used", 2), WaiverUse(stale, "stale", 0)))
+    document = json.loads(SarifFormat().render(scan))
+    assert _schema_errors(document) == []
+    assert document["runs"][0]["properties"]["waivers"] == [
+        {"status": "used", "findings": 2, "reason": "research use only, agreed with legal", "rule": "LS120",
+         "model": "org/*", "approvedBy": "Dana Legal", "expires": "2027-06-30", "policyFile": "licscan-policy.yaml"},
+        {"status": "stale", "findings": 0, "reason": "old exception", "rule": "LS141", "model": "gone/*",
+         "approvedBy": "Sam", "expires": "2027-01-31"},
+    ]
+
+
 # ---------------------------------------------------------------------------------------------------------
 # JUnit
 # ---------------------------------------------------------------------------------------------------------

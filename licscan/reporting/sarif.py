@@ -238,6 +238,13 @@ def sarif_dict(result: ScanResult) -> dict[str, Any]:
         results.extend(_result(finding, rule_index[finding.rule_id], places, place) for place in finding_places)
     properties: dict[str, Any] = {"verdict": result.verdict.value, "policy": result.policy,
                                   "findings": len(result.findings), "projectPath": places.prefix or "."}
+    if result.waivers:  # the audit trail: what each waiver of the policy did (used, expired, stale)
+        properties["waivers"] = [
+            {key: value for key, value in (
+                ("status", use.status), ("findings", use.findings), ("reason", use.waiver.reason),
+                ("rule", use.waiver.rule), ("model", use.waiver.model), ("approvedBy", use.waiver.approved_by),
+                ("expires", use.waiver.expires), ("policyFile", use.waiver.policy_file)) if value is not None}
+            for use in result.waivers]
     if unlocated:
         properties["unlocatedFindings"] = unlocated
         properties["unlocatedNote"] = (
