@@ -15,6 +15,14 @@ import typer
 
 from licscan.errors import LicscanError, detach_stdout, redact
 
+# Typer prints an argument's Python type after its metavar in --help ("[FILE]... <list[Path]>"); for options a
+# metavar replaces the type, for arguments nothing does. A reader wants the metavar only, so an argument that
+# has one shows it alone, as an option does.
+_argument_type_label = typer.core.TyperArgument.display_type_rich
+typer.core.TyperArgument.display_type_rich = (  # type: ignore[method-assign]
+    lambda self, ctx: None if self.metavar is not None else _argument_type_label(self, ctx)
+)
+
 
 class ExitCode(enum.IntEnum):
     PASS = 0
@@ -442,7 +450,7 @@ def waive(
 
 @app.command()
 def check(
-    files: list[Path] = typer.Argument(None, help="Files to check (default: the whole project)."),
+    files: list[Path] = typer.Argument(None, metavar="[FILE]...", help="Files to check (default: the whole project)."),
     lockfile: Optional[Path] = typer.Option(None, "--lockfile", help="The lockfile (default ./licscan.lock)."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="Print only the verdict line."),
 ) -> None:
@@ -555,7 +563,7 @@ def db_upgrade() -> None:
 
 @mirror_app.command("pull")
 def mirror_pull(
-    models: list[str] = typer.Argument(None, help="Model ids; with --from-scan, project paths (default: .)."),
+    models: list[str] = typer.Argument(None, metavar="[MODEL]...", help="Model ids; with --from-scan, project paths (default: .)."),
     from_scan: bool = typer.Option(False, "--from-scan", help="Pull every model the project(s) name."),
     output: Optional[Path] = typer.Option(None, "--output", "-o",
                                           help="The mirror directory (default: the configured mirror, else "
