@@ -435,3 +435,28 @@ def test_the_readme_rules_table_lists_every_rule_with_its_kind_and_severity():
     for rule in RULES:
         row = f'| <a id="rule-{rule.id.lower()}"></a>{rule.id} | {rule.kind.value} | {rule.severity.value} |'
         assert row in readme, rule.id
+
+
+def test_no_research_note_or_internal_path_reaches_the_text_a_reader_sees():
+    """Summaries, citations and notes of rules/ are shown in reports and by `licscan explain`: they said 'the fact
+    base gives no date for this source...', 'UNCONFIRMED in the fact base' and cited 'tests/data/hub'."""
+    import yaml
+
+    def strings(value):
+        if isinstance(value, str):
+            yield value
+        elif isinstance(value, dict):
+            for item in value.values():
+                yield from strings(item)
+        elif isinstance(value, list):
+            for item in value:
+                yield from strings(item)
+
+    rules = Path(__file__).resolve().parent.parent / "rules"
+    leaks = [
+        (path.relative_to(rules).as_posix(), text[:80])
+        for path in sorted(rules.rglob("*.yaml"))
+        for text in strings(yaml.safe_load(path.read_text(encoding="utf-8")))
+        if "fact base" in text.lower() or "UNCONFIRMED" in text or "tests/data" in text
+    ]
+    assert leaks == []
