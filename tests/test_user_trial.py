@@ -77,8 +77,6 @@ def test_html_model_heading_says_a_model_fails_even_when_its_commercial_use_is_a
     assert "blocked" not in passing and "OK with obligations" in passing
 
 
-@pytest.mark.skipif(not (shutil.which("chromium") and shutil.which("pdftotext")),
-                    reason="needs chromium and poppler-utils to print the page")
 def test_printed_html_report_starts_its_summary_on_the_first_page(example, tmp_path):
     """Printed, the summary table (kept whole) moved to page 2 and left page 1 with the title alone."""
     pdf = tmp_path / "report.pdf"
