@@ -2,18 +2,11 @@
 
 from __future__ import annotations
 
-import textwrap
 
 from licscan.discovery import discover
 from licscan.model import DiscoverySettings, RefKind
 
-
-def _project(root, files, settings=None):
-    for name, text in files.items():
-        path = root / name
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(textwrap.dedent(text).lstrip("\n"), encoding="utf-8")
-    return discover(root, settings or DiscoverySettings())
+from project_files import discover_project as _project
 
 
 def _found(result):

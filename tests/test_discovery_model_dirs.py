@@ -2,20 +2,11 @@
 
 from __future__ import annotations
 
-import json
-import textwrap
 
 from licscan.discovery import discover
 from licscan.model import CardData, DiscoverySettings, Location, ParentLink, Relation
 
-
-def _project(root, files):
-    for name, content in files.items():
-        path = root / name
-        path.parent.mkdir(parents=True, exist_ok=True)
-        text = json.dumps(content, indent=2) if isinstance(content, dict) else textwrap.dedent(content).lstrip("\n")
-        path.write_text(text, encoding="utf-8")
-    return discover(root, DiscoverySettings())
+from project_files import discover_project as _project
 
 
 def test_adapter_folder_is_a_local_model_with_an_adapter_parent(tmp_path):

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any, Iterable, Mapping
 
 from licscan.errors import RuleError
-from licscan.evaluation.knowledge import _date, _load_yaml, _sources, _strings
+from licscan.evaluation.knowledge import _date, _entry, _load_yaml, _sources, _strings
 from licscan.model import Source, UseMode
 
 ANSWERS_SCHEMA = "licscan-answers/1"
@@ -127,12 +127,7 @@ def parse_answers(data: Any, *, file: str) -> AnswerRules:
             raise RuleError(f"'{section}' must be a list", file=file)
         for index, item in enumerate(items):
             where = f"{section}[{index}]"
-            if not isinstance(item, Mapping):
-                raise RuleError(f"{where} must be a mapping", file=file)
-            extra = set(item) - allowed
-            if extra:
-                raise RuleError(f"{where} has unknown keys {sorted(extra)}", file=file)
-            entries.setdefault(section, []).append((where, item))
+            entries.setdefault(section, []).append((where, _entry(item, allowed, where=where, file=file)))
     regions = {}
     for where, item in entries.get("regions", []):
         code = _text(item, "code", file=file, where=where)

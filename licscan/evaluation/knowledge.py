@@ -207,6 +207,16 @@ def _fields(value: Any, allowed: set[str], *, file: str, key: str, rule: str | N
     return names
 
 
+def _entry(item: Any, allowed: Iterable[str], *, where: str, file: str, rule: str | None = None) -> Mapping[str, Any]:
+    """One entry of a rule file: a mapping with no key outside `allowed` (errors name the file and the entry)."""
+    if not isinstance(item, Mapping):
+        raise RuleError(f"{where} must be a mapping", file=file, rule=rule)
+    unknown = set(item) - set(allowed)
+    if unknown:
+        raise RuleError(f"{where} has unknown keys {sorted(unknown)}", file=file, rule=rule)
+    return item
+
+
 def _sources(value: Any, *, file: str, rule: str | None, required: bool = True) -> tuple[Source, ...]:
     if value is None and not required:
         return ()
@@ -217,11 +227,7 @@ def _sources(value: Any, *, file: str, rule: str | None, required: bool = True) 
     sources = []
     for index, item in enumerate(value):
         where = f"sources[{index}]"
-        if not isinstance(item, Mapping):
-            raise RuleError(f"{where} must be a mapping", file=file, rule=rule)
-        unknown = set(item) - {"citation", "url", "date", "confidence", "type"}
-        if unknown:
-            raise RuleError(f"{where} has unknown keys {sorted(unknown)}", file=file, rule=rule)
+        _entry(item, ("citation", "url", "date", "confidence", "type"), where=where, file=file, rule=rule)
         citation = item.get("citation")
         if not isinstance(citation, str) or not citation.strip():
             raise RuleError(f"{where} needs a 'citation'", file=file, rule=rule)
@@ -399,11 +405,7 @@ def parse_license(data: Any, *, file: str) -> LicenseTerms:
 
 
 def _listing(listing: Any, *, where: str, file: str, rule: str | None, default_entity: str) -> EntityListing:
-    if not isinstance(listing, Mapping):
-        raise RuleError(f"{where} must be a mapping", file=file, rule=rule)
-    unknown = set(listing) - _LISTING_KEYS
-    if unknown:
-        raise RuleError(f"{where} has unknown keys {sorted(unknown)}", file=file, rule=rule)
+    _entry(listing, _LISTING_KEYS, where=where, file=file, rule=rule)
     if not listing.get("list") or not listing.get("citation"):
         raise RuleError(f"{where} needs 'list' and 'citation'", file=file, rule=rule)
     source = listing.get("source")
@@ -516,11 +518,7 @@ def parse_lineage(data: Any, *, file: str) -> tuple[list[LineageFact], str | Non
     facts = []
     for index, item in enumerate(edges):
         where = f"edges[{index}]"
-        if not isinstance(item, Mapping):
-            raise RuleError(f"{where} must be a mapping", file=file)
-        unknown = set(item) - _EDGE_KEYS
-        if unknown:
-            raise RuleError(f"{where} has unknown keys {sorted(unknown)}", file=file)
+        _entry(item, _EDGE_KEYS, where=where, file=file)
         child, parent = item.get("child"), item.get("parent")
         for name, value in (("child", child), ("parent", parent)):
             if not isinstance(value, str) or not is_repo_id(value):
@@ -574,11 +572,7 @@ def parse_compute(data: Any, *, file: str) -> ComputeRules:
         raise RuleError("'thresholds' must list at least one threshold", file=file)
     for index, item in enumerate(items):
         where = f"thresholds[{index}]"
-        if not isinstance(item, Mapping):
-            raise RuleError(f"{where} must be a mapping", file=file)
-        unknown = set(item) - _THRESHOLD_KEYS
-        if unknown:
-            raise RuleError(f"{where} has unknown keys {sorted(unknown)}", file=file)
+        _entry(item, _THRESHOLD_KEYS, where=where, file=file)
         thresholds.append(
             ComputeThreshold(
                 flop=_number_value(item.get("flop"), file=file, key=f"{where}.flop"),
