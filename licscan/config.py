@@ -132,7 +132,14 @@ class ScanConfig:
             ignore=self.ignore,
             cache_path=default_discovery_cache(self.root) if use_cache else None,
             workers=self.discovery_workers,
+            api=self.providers().vocabulary,
         )
+
+    def providers(self):
+        """The hosted model APIs and runtime tags of rules/providers.yaml (shipped, then the project's rules)."""
+        from licscan.providers import load_providers
+
+        return load_providers(self.evaluation().rules_dirs)
 
     def _mirror_in_project(self) -> str | None:
         """The mirror's path relative to the project root (posix), or None when it is elsewhere or unset."""

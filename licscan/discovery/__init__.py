@@ -9,7 +9,7 @@ from stat import S_ISREG
 from typing import Iterable, Iterator
 
 from licscan.errors import ConfigError
-from licscan.model import DiscoveryResult, DiscoverySettings, LocalModel, Occurrence, Skipped
+from licscan.model import DiscoveryResult, DiscoverySettings, LocalModel, Occurrence, RefKind, Skipped
 from licscan.untrusted import shown_path
 
 from .cache import ResultCache, fingerprint
@@ -141,6 +141,7 @@ def _finish(
     folders = _FolderCheck(root)
     occurrences = [item for item in occurrences if not folders.shadows_occurrence(item)]
     candidates = [folders.without_folder_parents(item) for item in candidates]
+    occurrences = _without_claimed(occurrences)
     occurrences, ignored = _apply_model_ignores(occurrences, settings)
     return DiscoveryResult(
         occurrences=_unique_sorted(occurrences),
@@ -191,6 +192,17 @@ class _FolderCheck:
         if len(kept) == len(model.parents):
             return model
         return LocalModel(model.key, model.location, model.card, kept)
+
+
+def _without_claimed(occurrences: list[Occurrence]) -> list[Occurrence]:
+    """A provider's model string that looks like a Hub id ('deepseek/deepseek-chat' for LiteLLM) is the hosted API
+    or runtime tag it names, not a Hub repo: other sources' reading of the same text at that place is dropped."""
+    claimed = {(item.location, item.text.lower()) for item in occurrences
+               if item.ref.kind in (RefKind.HOSTED_API, RefKind.RUNTIME)}
+    if not claimed:
+        return occurrences
+    return [item for item in occurrences if item.ref.kind in (RefKind.HOSTED_API, RefKind.RUNTIME)
+            or (item.location, item.ref.repo_id.lower()) not in claimed]
 
 
 def _apply_model_ignores(

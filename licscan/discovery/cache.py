@@ -39,6 +39,7 @@ def fingerprint(settings: DiscoverySettings, source_names: list[str]) -> str:
         hasher.update(module.name.encode())
         hasher.update(module.read_bytes())
     hasher.update(json.dumps([SCHEMA, list(settings.config_keys), settings.max_file_bytes, source_names]).encode())
+    hasher.update(repr(settings.api).encode())  # what counts as a hosted API or a runtime tag (rules/providers.yaml)
     return hasher.hexdigest()
 
 

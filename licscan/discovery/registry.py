@@ -7,6 +7,7 @@ import functools
 from .commands import CommandSource
 from .config_files import ConfigFileSource
 from .declared import DeclaredSource
+from .hosted_apis import HostedApiSource
 from .hub_links import HubLinkSource
 from .interface import DiscoverySource, ProjectSource
 from .model_dirs import ModelDirSource
@@ -24,6 +25,7 @@ SOURCES: tuple[DiscoverySource, ...] = (
     ModelDirSource(),
     GgufSource(),
     SafetensorsSource(),
+    HostedApiSource(),
 )
 
 PROJECT_SOURCES: tuple[ProjectSource, ...] = (DeclaredSource(),)

@@ -21,6 +21,7 @@ if TYPE_CHECKING:
         Answers, Band, Decision, DecisionKind, DeploymentContext, Judgement, Outcome, ProjectObligation, Remedy,
         UseMode,
     )
+    from licscan.model.providers import Provider, ProviderTable, ProviderTerms, RuntimeTag  # noqa: F401,E501
     from licscan.model.lineage import (
         DatasetRecord, Edge, Lineage, ModelRecord, ResolutionResult, ResolutionStats, Unresolved,
     )
@@ -34,6 +35,29 @@ if TYPE_CHECKING:
 class RefKind(str, enum.Enum):
     MODEL = "model"
     DATASET = "dataset"
+    HOSTED_API = "hosted-api"  # a model used through a provider's API: repo_id is "api:<provider>/<model name>"
+    RUNTIME = "runtime"  # a local runtime's tag (Ollama): repo_id is "<runtime>:<tag>"
+
+
+HOSTED_PREFIX = "api:"
+
+
+def hosted_key(provider: str, model: str) -> str:
+    """The key of a model used through a provider's API: 'api:deepseek/deepseek-chat'."""
+    return f"{HOSTED_PREFIX}{provider}/{model}"
+
+
+def runtime_key(runtime: str, tag: str) -> str:
+    """The key of a local runtime's tag: 'ollama:qwen2.5:7b' (a tag without a size is the runtime's ':latest')."""
+    return f"{runtime}:{tag if ':' in tag else tag + ':latest'}"
+
+
+def service_parts(key: str) -> tuple[str, str] | None:
+    """(provider, model name) of a hosted-API key, None for any other key."""
+    if not key.startswith(HOSTED_PREFIX) or "/" not in key:
+        return None
+    provider, _, name = key[len(HOSTED_PREFIX):].partition("/")
+    return provider, name
 
 
 @dataclass(frozen=True, order=True)
@@ -138,6 +162,7 @@ class UnresolvedReason(str, enum.Enum):
     CYCLE = "cycle"
     DEPTH_LIMIT = "depth-limit"
     MALFORMED = "malformed-metadata"  # card or info that cannot be parsed
+    UNMAPPED_TAG = "unmapped-runtime-tag"  # a local runtime tag licscan's rules do not map to a Hub model
 
     @property
     def transient(self) -> bool:
@@ -187,6 +212,31 @@ class IgnoreEntry:
 
 
 @dataclass(frozen=True)
+class ApiVocabulary:
+    """What tells discovery that a file uses a hosted model API or a local runtime (from rules/providers.yaml).
+
+    Pairs rather than mappings, so the settings stay hashable and picklable as they are."""
+
+    hosts: tuple[tuple[str, str], ...] = ()  # (API host, lower-case; provider key)
+    packages: tuple[tuple[str, str], ...] = ()  # (SDK import name; provider key)
+    prefixes: tuple[tuple[str, str], ...] = ()  # (LiteLLM or OpenRouter prefix, lower-case; provider key)
+    patterns: tuple[tuple[str, tuple[str, ...]], ...] = ()  # (provider key; model-name globs)
+    runtimes: tuple[str, ...] = ("ollama",)  # local runtimes whose tags are dependencies
+
+    def models_of(self, provider: str, name: str) -> bool:
+        """Whether the provider serves a model of this name (its globs, letter case aside)."""
+        import fnmatch
+
+        lowered = name.lower()
+        globs = next((items for key, items in self.patterns if key == provider), ())
+        return any(fnmatch.fnmatchcase(lowered, glob.lower()) for glob in globs)
+
+    @property
+    def empty(self) -> bool:
+        return not (self.hosts or self.packages or self.prefixes)
+
+
+@dataclass(frozen=True)
 class DiscoverySettings:
     config_keys: tuple[str, ...] = (
         "model_name_or_path",
@@ -207,6 +257,7 @@ class DiscoverySettings:
     ignore: tuple[IgnoreEntry, ...] = ()  # skipped on purpose, and reported as such
     cache_path: str | None = None  # the per-file result cache (a JSON file); None for no cache
     workers: int = 0  # processes that scan files; 0 chooses by the amount of unread bytes
+    api: ApiVocabulary = ApiVocabulary()  # hosted APIs and runtimes to recognise (empty: none are)
 
 
 @dataclass(frozen=True)
@@ -280,6 +331,10 @@ _ELSEWHERE = {
     "ProjectObligation": "licscan.model.answers",
     "Remedy": "licscan.model.answers",
     "UseMode": "licscan.model.answers",
+    "Provider": "licscan.model.providers",
+    "ProviderTable": "licscan.model.providers",
+    "ProviderTerms": "licscan.model.providers",
+    "RuntimeTag": "licscan.model.providers",
 }
 
 

@@ -1,0 +1,236 @@
+"""rules/providers.yaml read into frozen records: hosted model APIs and local runtime tags (shared by config and
+evaluation, so discovery gets its vocabulary as a setting and evaluation the provider facts)."""
+
+from __future__ import annotations
+
+import functools
+import re
+from pathlib import Path
+from typing import Any, Iterable, Mapping
+
+from licscan import safeyaml
+from licscan.errors import RuleError
+from licscan.model.findings import EntityListing, Source
+from licscan.model.providers import Provider, ProviderTable, ProviderTerms, RuntimeTag
+
+PROVIDERS_SCHEMA = "licscan-providers/1"
+FILE_NAME = "providers.yaml"
+
+_TOP_KEYS = {"schema", "last_reviewed", "note", "providers", "runtime_tags"}
+_PROVIDER_KEYS = {"key", "name", "hosts", "sdk_packages", "prefixes", "models", "publisher", "organization", "country",
+                  "parent", "terms", "listings", "confidence", "unconfirmed", "sources", "notes"}
+_TERMS_KEYS = {"url", "read", "title"}
+_TAG_KEYS = {"runtime", "tag", "hub_model", "confidence", "sources", "notes"}
+_SOURCE_KEYS = {"citation", "url", "date", "confidence", "type"}
+_LISTING_KEYS = {"list", "entity", "date_added", "citation", "confidence", "source", "notes"}
+_CONFIDENCE = ("primary", "secondary", "unconfirmed")
+_SOURCE_TYPES = ("licence-text", "regulation", "registry-filing", "publisher-page", "reference-work", "press", "blog")
+_PRIMARY_TYPES = _SOURCE_TYPES[:4]
+_KEY = re.compile(r"^[a-z0-9][a-z0-9-]{0,40}$")
+_HOST = re.compile(r"^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)+$")
+_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_HUB_ID = re.compile(r"^[A-Za-z0-9][\w.-]*/[A-Za-z0-9][\w.-]*$")
+_TAG = re.compile(r"^[a-z0-9][\w.-]*(/[\w.-]+)?:[\w.-]+$")
+_COUNTRY = re.compile(r"^[A-Z]{2}$")
+_PACKAGE = re.compile(r"^[A-Za-z_][\w.]*$")
+_PREFIX = re.compile(r"^[\w.-]+$")
+
+
+class _Reader:
+    """Checks one file's values; every error names the file and the entry it is in."""
+
+    def __init__(self, file: str) -> None:
+        self.file = file
+
+    def fail(self, message: str, rule: str | None = None) -> RuleError:
+        return RuleError(message, file=self.file, rule=rule)
+
+    def mapping(self, value: Any, allowed: set[str], where: str, rule: str | None = None) -> Mapping[str, Any]:
+        if not isinstance(value, Mapping):
+            raise self.fail(f"{where} must be a mapping", rule)
+        unknown = sorted(str(key) for key in set(value) - allowed)
+        if unknown:
+            raise self.fail(f"{where} has unknown keys {unknown}", rule)
+        return value
+
+    def text(self, value: Any, where: str, rule: str | None, *, required: bool = False) -> str | None:
+        if value is None and not required:
+            return None
+        if not isinstance(value, str) or not value.strip():
+            raise self.fail(f"{where} must be text", rule)
+        return value.strip()
+
+    def texts(self, value: Any, where: str, rule: str | None, pattern: re.Pattern[str] | None = None) -> tuple[str, ...]:
+        if value is None:
+            return ()
+        if not isinstance(value, list) or not all(isinstance(item, str) and item for item in value):
+            raise self.fail(f"{where} must be a list of strings", rule)
+        for item in value:
+            if pattern is not None and not pattern.match(item):
+                raise self.fail(f"{where}: {item!r} is not of the form expected", rule)
+        return tuple(value)
+
+    def date(self, value: Any, where: str, rule: str | None, *, required: bool = True) -> str | None:
+        if value is None and not required:
+            return None
+        text = value.isoformat() if hasattr(value, "isoformat") else value
+        if not isinstance(text, str) or not _DATE.match(text):
+            raise self.fail(f"{where} must be an ISO date YYYY-MM-DD, not {value!r}", rule)
+        return text
+
+    def confidence(self, value: Any, where: str, rule: str | None) -> str:
+        if value not in _CONFIDENCE:
+            raise self.fail(f"{where} must be one of {list(_CONFIDENCE)}, not {value!r}", rule)
+        return str(value)
+
+    def source(self, value: Any, where: str, rule: str | None, confidence: str | None = None) -> Source:
+        item = self.mapping(value, _SOURCE_KEYS, where, rule)
+        confidence = confidence or self.confidence(item.get("confidence", "primary"), f"{where}.confidence", rule)
+        kind = item.get("type")
+        if kind not in _SOURCE_TYPES:
+            raise self.fail(f"{where}.type must be one of {list(_SOURCE_TYPES)}, not {kind!r}", rule)
+        if confidence == "primary" and kind not in _PRIMARY_TYPES:
+            raise self.fail(f"{where} is a {kind} source, which cannot be primary (use confidence: secondary)", rule)
+        return Source(citation=self.text(item.get("citation"), f"{where}.citation", rule, required=True) or "",
+                      date=self.date(item.get("date"), f"{where}.date", rule) or "", confidence=confidence,
+                      url=self.text(item.get("url"), f"{where}.url", rule), type=kind)
+
+    def sources(self, value: Any, where: str, rule: str | None) -> tuple[Source, ...]:
+        if not isinstance(value, list) or not value:
+            raise self.fail(f"{where} must list at least one source with citation, date and type", rule)
+        return tuple(self.source(item, f"{where}[{index}]", rule) for index, item in enumerate(value))
+
+    def listing(self, value: Any, where: str, rule: str | None, entity: str) -> EntityListing:
+        item = self.mapping(value, _LISTING_KEYS, where, rule)
+        confidence = self.confidence(item.get("confidence", "secondary"), f"{where}.confidence", rule)
+        return EntityListing(
+            list_name=self.text(item.get("list"), f"{where}.list", rule, required=True) or "",
+            entity=self.text(item.get("entity"), f"{where}.entity", rule) or entity,
+            date_added=self.date(item.get("date_added"), f"{where}.date_added", rule, required=False),
+            citation=self.text(item.get("citation"), f"{where}.citation", rule, required=True) or "",
+            confidence=confidence,
+            source=self.source(item.get("source"), f"{where}.source", rule, confidence),
+            notes=self.text(item.get("notes"), f"{where}.notes", rule),
+        )
+
+
+def parse_providers(data: Any, *, file: str) -> ProviderTable:
+    """Check and read a providers.yaml (RuleError naming the file and entry on the first problem)."""
+    read = _Reader(file)
+    top = read.mapping(data, _TOP_KEYS, "the file")
+    if top.get("schema") != PROVIDERS_SCHEMA:
+        raise read.fail(f"'schema' must be {PROVIDERS_SCHEMA!r}")
+    reviewed = read.date(top.get("last_reviewed"), "last_reviewed", None)
+    items = top.get("providers")
+    if not isinstance(items, list):
+        raise read.fail("'providers' must be a list")
+    providers: dict[str, Provider] = {}
+    for index, value in enumerate(items):
+        where = f"providers[{index}]"
+        item = read.mapping(value, _PROVIDER_KEYS, where)
+        key = item.get("key")
+        if not isinstance(key, str) or not _KEY.match(key):
+            raise read.fail(f"{where}.key must be a lower-case word such as 'deepseek', not {key!r}")
+        if key in providers:
+            raise read.fail(f"{where}: provider {key!r} is listed twice", key)
+        providers[key] = _provider(read, item, key)
+    tags = top.get("runtime_tags") or []
+    if not isinstance(tags, list):
+        raise read.fail("'runtime_tags' must be a list")
+    runtime_tags: dict[tuple[str, str], RuntimeTag] = {}
+    for index, value in enumerate(tags):
+        where = f"runtime_tags[{index}]"
+        item = read.mapping(value, _TAG_KEYS, where)
+        runtime = read.text(item.get("runtime"), f"{where}.runtime", None, required=True) or ""
+        tag = read.text(item.get("tag"), f"{where}.tag", None, required=True) or ""
+        rule = f"{runtime}:{tag}"
+        if not _TAG.match(tag):
+            raise read.fail(f"{where}.tag must be name:size, such as 'qwen2.5:7b' or 'llama3.1:latest'", rule)
+        hub_model = read.text(item.get("hub_model"), f"{where}.hub_model", rule, required=True) or ""
+        if not _HUB_ID.match(hub_model):
+            raise read.fail(f"{where}.hub_model must be a Hub repo id (namespace/name), not {hub_model!r}", rule)
+        if (runtime, tag.lower()) in runtime_tags:
+            raise read.fail(f"{where}: tag {rule!r} is listed twice", rule)
+        runtime_tags[(runtime, tag.lower())] = RuntimeTag(
+            runtime=runtime, tag=tag, hub_model=hub_model,
+            confidence=read.confidence(item.get("confidence"), f"{where}.confidence", rule),
+            sources=read.sources(item.get("sources"), f"{where}.sources", rule),
+            notes=read.text(item.get("notes"), f"{where}.notes", rule))
+    return ProviderTable(providers=tuple(providers.values()), runtime_tags=tuple(runtime_tags.values()),
+                         reviewed=reviewed, file=file)
+
+
+def _provider(read: _Reader, item: Mapping[str, Any], key: str) -> Provider:
+    hosts = tuple(host.lower() for host in read.texts(item.get("hosts"), "hosts", key))
+    for host in hosts:
+        if not _HOST.match(host):
+            raise read.fail(f"'hosts' names {host!r}, which is not a host name (no scheme, no path)", key)
+    country = item.get("country")
+    if country is not None and not (isinstance(country, str) and _COUNTRY.match(country)):
+        raise read.fail(f"'country' {country!r} must be an ISO 3166-1 alpha-2 code", key)
+    terms_value = read.mapping(item.get("terms"), _TERMS_KEYS, "terms", key)
+    terms = ProviderTerms(url=read.text(terms_value.get("url"), "terms.url", key),
+                          read=read.date(terms_value.get("read"), "terms.read", key, required=False),
+                          title=read.text(terms_value.get("title"), "terms.title", key))
+    unconfirmed = read.texts(item.get("unconfirmed"), "unconfirmed", key)
+    for name in unconfirmed:
+        if name not in _PROVIDER_KEYS:
+            raise read.fail(f"'unconfirmed' names {name!r}, which is not a field", key)
+    if terms.read is None and "terms" not in unconfirmed:
+        raise read.fail("'terms' has no date read: list 'terms' under 'unconfirmed'", key)
+    publisher = read.text(item.get("publisher"), "publisher", key)
+    organization = read.text(item.get("organization"), "organization", key)
+    if publisher is None and organization is None:
+        raise read.fail("give the 'publisher' namespace of origins.yaml, or the 'organization' itself", key)
+    listings = item.get("listings") or []
+    if not isinstance(listings, list):
+        raise read.fail("'listings' must be a list", key)
+    models = read.texts(item.get("models"), "models", key)
+    if not models:
+        raise read.fail("'models' must list the model-name globs the provider serves", key)
+    return Provider(
+        key=key,
+        name=read.text(item.get("name"), "name", key, required=True) or key,
+        hosts=hosts,
+        sdk_packages=read.texts(item.get("sdk_packages"), "sdk_packages", key, _PACKAGE),
+        prefixes=tuple(prefix.lower() for prefix in read.texts(item.get("prefixes"), "prefixes", key,
+                                                               _PREFIX)),
+        models=models,
+        publisher=publisher,
+        organization=organization,
+        country=country,
+        parent=read.text(item.get("parent"), "parent", key),
+        terms=terms,
+        listings=tuple(read.listing(value, f"listings[{index}]", key, organization or key)
+                       for index, value in enumerate(listings)),
+        confidence=read.confidence(item.get("confidence"), "confidence", key),
+        sources=read.sources(item.get("sources"), "sources", key),
+        unconfirmed=unconfirmed,
+        notes=read.text(item.get("notes"), "notes", key),
+    )
+
+
+def load_providers(rules_dirs: Iterable[str | Path]) -> ProviderTable:
+    """Every directory's providers.yaml in order: a later one replaces a provider by key and a tag by name."""
+    providers: dict[str, Provider] = {}
+    tags: dict[tuple[str, str], RuntimeTag] = {}
+    reviewed, file = None, ""
+    for directory in rules_dirs:
+        path = Path(directory) / FILE_NAME
+        if not path.is_file():
+            continue
+        table = _parsed(str(path), path.stat().st_mtime_ns)
+        providers.update((item.key, item) for item in table.providers)
+        tags.update(((item.runtime, item.tag.lower()), item) for item in table.runtime_tags)
+        reviewed, file = table.reviewed or reviewed, table.file
+    return ProviderTable(providers=tuple(providers.values()), runtime_tags=tuple(tags.values()), reviewed=reviewed,
+                         file=file)
+
+
+@functools.lru_cache(maxsize=8)  # a scan asks for the table twice (discovery's vocabulary, evaluation's facts)
+def _parsed(path: str, mtime_ns: int) -> ProviderTable:
+    try:
+        data = safeyaml.load(Path(path).read_bytes(), what=path)
+    except OSError as exc:
+        raise RuleError(f"cannot read: {exc.strerror}", file=path) from None
+    return parse_providers(data, file=path)
