@@ -152,6 +152,25 @@ RULES: tuple[Rule, ...] = (
         "Check the source and confidence shown; override or extend the edge in a rules directory of your own.",
     ),
     Rule(
+        "LS160", "hosted-api-terms", FindingKind.SERVICE_TERMS, Severity.MEDIUM,
+        "A model is used through a provider's API: its terms of service govern",
+        "A model reached through a hosted API (an OpenAI-compatible base_url, a provider's SDK, a LiteLLM or "
+        "OpenRouter model string) has no weights and no model licence in the project: the provider's terms of "
+        "service decide what may be sent, how outputs may be used, where data goes, and who answers for end users. "
+        "The provider's organisation, country and restricted-party listings are its origin.",
+        "Read the provider's terms at the link shown (licscan's rules give the date they were read, or say they "
+        "were not read); check the provider's origin and listings with your compliance reviewer.",
+    ),
+    Rule(
+        "LS161", "runtime-tag", FindingKind.ORIGIN, Severity.INFO,
+        "A local runtime tag is evaluated as the Hub model it packages",
+        "A tag such as Ollama's `qwen2.5:7b` names a packaging of a Hub model, not a licence: licscan's rules "
+        "(providers.yaml) map the tag to the model, whose whole ancestry is then evaluated. A tag the rules do not "
+        "map is unresolved, never clear.",
+        "Check the mapping and its confidence; record a tag licscan does not know, or correct one, in a rules "
+        "directory of your own (providers.yaml, runtime_tags), or declare the Hub model under `models`.",
+    ),
+    Rule(
         "LS150", "waiver-expired", FindingKind.WAIVER, Severity.HIGH,
         "A waiver in the policy has expired",
         "A waiver is a reviewed exception with an end date. After that date it no longer waives anything: the "

@@ -116,12 +116,12 @@ def scan_models(config: ScanConfig, repo_ids: Sequence[str], *, clock: Clock = _
 
 def _evaluate(config, occurrences, local_models, skipped, files_scanned, knowledge, policy, clock, project_label,
               resolution, evaluation, *, store=None, progress=None) -> ScanResult:
-    model_occurrences = [item for item in occurrences if item.ref.kind is RefKind.MODEL]
+    model_occurrences = [item for item in occurrences if item.ref.kind in _ROOT_KINDS]
     roots: dict[str, ModelRef | LocalModel] = {}
     by_key: dict[str, list[Occurrence]] = defaultdict(list)
     for item in model_occurrences:
         key = item.ref.key
-        roots.setdefault(key, ModelRef(item.ref.repo_id, item.ref.revision))
+        roots.setdefault(key, ModelRef(item.ref.repo_id, item.ref.revision, item.ref.kind))
         by_key[key].append(item)
     for local in local_models:
         roots[local.key] = local
@@ -129,7 +129,8 @@ def _evaluate(config, occurrences, local_models, skipped, files_scanned, knowled
             Occurrence(ref=ModelRef(local.key), location=local.location, source="model-dir", via="local")
         )
     # Base models licscan's rules record (rules/lineage.yaml) are walked by resolution like the cards' own.
-    settings = dataclasses.replace(config.resolution(), extra_parents=knowledge.extra_parents, progress=progress)
+    settings = dataclasses.replace(config.resolution(), extra_parents=knowledge.extra_parents, progress=progress,
+                                   runtime_parents=runtime_parents(roots, knowledge.providers))
     resolved = resolution.resolve(list(roots.values()), settings, store=store)
     lineages = dict(resolved.lineages)
     if progress is not None:
@@ -178,6 +179,21 @@ def _evaluate(config, occurrences, local_models, skipped, files_scanned, knowled
             "max_depth": config.max_depth,
         },
     )
+
+
+_ROOT_KINDS = (RefKind.MODEL, RefKind.HOSTED_API, RefKind.RUNTIME)
+
+
+def runtime_parents(roots, providers) -> dict[str, str]:
+    """The Hub model each runtime tag among the roots packages, as rules/providers.yaml maps it."""
+    mapped = {}
+    for key, root in roots.items():
+        if isinstance(root, ModelRef) and root.kind is RefKind.RUNTIME:
+            runtime, _, tag = key.partition(":")
+            entry = providers.runtime_tag(runtime, tag)
+            if entry is not None:
+                mapped[key] = entry.hub_model
+    return mapped
 
 
 _SHA = frozenset("0123456789abcdef")

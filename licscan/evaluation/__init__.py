@@ -19,6 +19,7 @@ from licscan.evaluation.knowledge import Knowledge, Policy, load_knowledge
 from licscan.evaluation.licenses import check_spdx_id, identify, through_family
 from licscan.evaluation.origin import origin_for
 from licscan.evaluation.policy import apply_policy, select_policy, verdict, waiver_uses
+from licscan.providers import parse_providers
 from licscan.model import (
     Answers, DeploymentContext, EvaluationSettings, Finding, Lineage, ModelReport, Occurrence, Verdict,
     WaiverUse,
@@ -119,6 +120,7 @@ def evaluate(
 
 _PARSERS = {
     "origins.yaml": _rules.parse_origins,
+    "providers.yaml": parse_providers,
     "lineage.yaml": _rules.parse_lineage,
     "compute.yaml": _rules.parse_compute,
     "answers.yaml": parse_answers,

@@ -253,7 +253,11 @@ def decide(report: ModelReport, judgements: Sequence[Judgement]) -> Decision:
             rules.append(finding.rule_id)
     for item in report.lineage.unresolved:
         review.append(f"{item.repo_id} could not be read ({item.reason.value})")
-    if report.effective.commercial_use is CommercialUse.UNKNOWN and not report.lineage.unresolved:
+    terms = [finding for finding in report.findings if finding.rule_id == "LS160"]
+    for finding in terms:  # a hosted API: no model licence, the provider's terms of service instead
+        review.append(f"the provider's terms of service govern ({dict(finding.evidence).get('terms') or 'no link on record'})")
+        rules.append(finding.rule_id)
+    if report.effective.commercial_use is CommercialUse.UNKNOWN and not report.lineage.unresolved and not terms:
         review.append("a licence in the ancestry could not be identified")
     for judgement in judgements:
         if judgement.restricts and judgement.outcome is Outcome.APPLIES:

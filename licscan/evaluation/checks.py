@@ -20,11 +20,48 @@ from licscan.model import (
     ModelRecord,
     NodeLicense,
     Origin,
+    RefKind,
     UnresolvedReason,
+    service_parts,
 )
 
 
 _NOT_THERE = (UnresolvedReason.NOT_FOUND, UnresolvedReason.INVALID_ID)
+_SERVICE_SOURCES = (RefKind.HOSTED_API.value, RefKind.RUNTIME.value)
+
+
+def _service_findings(model: str, record: ModelRecord, lineage: Lineage, knowledge: Knowledge) -> list[Finding]:
+    """A hosted API's terms to review (no model licence binds it); a runtime tag's mapping to its Hub model."""
+    service = service_parts(record.repo_id)
+    if service is not None:
+        provider = knowledge.providers.provider(service[0])
+        if provider is None:
+            return [_finding("LS160", model, record.repo_id,
+                             f"{service[1]} is used through the API of {service[0]}, which licscan's rules do not "
+                             "record: its terms of service govern the use; review them", {"provider": service[0]})]
+        terms = provider.terms
+        link = terms.url or "no link on record"
+        when = f"read {terms.read}" if terms.read else "not read in licscan's rules"
+        return [_finding("LS160", model, record.repo_id,
+                         f"{service[1]} is used through {provider.name}: the provider's terms of service govern this "
+                         f"use, not a model licence; review them ({link}, {when})",
+                         {"provider": provider.key, "terms": terms.url, "terms_read": terms.read or "not read",
+                          "terms_title": terms.title, "confidence": provider.confidence,
+                          "source": "; ".join(f"{item.citation} ({item.date})" for item in provider.sources[:2])})]
+    findings = []
+    for edge in lineage.edges:
+        if edge.child != record.repo_id:
+            continue
+        runtime, _, tag = record.repo_id.partition(":")
+        entry = knowledge.providers.runtime_tag(runtime, tag)
+        marks = f" [{entry.confidence}]" if entry is not None and entry.confidence != "primary" else ""
+        source = f"; source: {entry.sources[0].citation} ({entry.sources[0].date})" if entry and entry.sources else ""
+        findings.append(_finding("LS161", model, record.repo_id,
+                                 f"{record.repo_id} is the {runtime} tag of {edge.parent} (licscan's rules, "
+                                 f"providers.yaml){marks}; that model's ancestry is evaluated{source}",
+                                 {"runtime": runtime, "hub_model": edge.parent,
+                                  "confidence": entry.confidence if entry else None}))
+    return findings
 
 
 def _finding(rule_id: str, model: str, ancestor: str, message: str, evidence: dict[str, str | None]) -> Finding:
@@ -116,6 +153,9 @@ def check_model(
     for record in lineage.nodes:
         node_license = licenses[record.repo_id]
         evidence = _evidence(record, node_license)
+        if record.source in _SERVICE_SOURCES:
+            findings.extend(_service_findings(model, record, lineage, knowledge))
+            continue
         for problem in record.card.problems:
             findings.append(_finding("LS101", model, record.repo_id, f"{record.repo_id}: {problem}", evidence))
         if record.gguf_problem:

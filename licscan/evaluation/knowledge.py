@@ -13,7 +13,9 @@ from licscan import safeyaml
 from licscan.cards import is_repo_id
 from licscan.catalog import RULES
 from licscan.errors import ParseError, RuleError
+from licscan.providers import load_providers
 from licscan.evaluation.scope import SCOPABLE_FIELDS
+from licscan.model.providers import ProviderTable
 from licscan.model import (
     CommercialUse,
     EntityListing,
@@ -136,6 +138,7 @@ class Knowledge:
     compute: ComputeRules | None = None
     unmapped_entities: tuple[EntityListing, ...] = ()
     answers: Any = None  # AnswerRules from answers.yaml (notices, duties, remedies), set by evaluation.load
+    providers: ProviderTable = field(default_factory=ProviderTable)  # providers.yaml: hosted APIs, runtime tags
 
     @property
     def extra_parents(self) -> dict[str, tuple[ParentLink, ...]]:
@@ -732,6 +735,7 @@ def _resolve_policies(found: list[tuple[str, Any]], policies: dict[str, Policy],
 def load_knowledge(rules_dirs: Iterable[str | Path], *, extendable: Mapping[str, Policy] | None = None) -> Knowledge:
     """Read every rules directory in order; a later directory's records override earlier ones by key.
     `extendable`: policies the directories' policies may extend (the shipped ones, when checking others)."""
+    rules_dirs = list(rules_dirs)  # read twice: the records, then providers.yaml
     licenses: dict[str, LicenseTerms] = {}
     markers: dict[str, tuple[str, ...]] = {}
     publishers: dict[str, tuple[str, ...]] = {}
@@ -794,7 +798,13 @@ def load_knowledge(rules_dirs: Iterable[str | Path], *, extendable: Mapping[str,
             keys = aliases.setdefault(name.lower(), [])
             if record.key not in keys:
                 keys.append(record.key)
+    providers = load_providers(rules_dirs)
+    for provider in providers.providers:
+        if provider.publisher is not None and provider.publisher.lower() not in origins:
+            raise RuleError(f"'publisher' names {provider.publisher!r}, which has no record in origins.yaml",
+                            file=providers.file, rule=provider.key)
     return Knowledge(
+        providers=providers,
         licenses=licenses,
         aliases={name: tuple(sorted(keys)) for name, keys in aliases.items()},
         publishers=publishers,

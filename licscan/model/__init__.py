@@ -281,6 +281,9 @@ class ResolutionSettings:
     # Told how the walk goes, for a progress display: ("resolve", done=, known=, requests=) and ("wait", seconds=).
     progress: Callable[..., None] | None = field(default=None, compare=False)
     project_root: str | None = None  # the scanned project, where local model folders' licence files are read
+    # The Hub model each local runtime tag of the scan packages (rules/providers.yaml), by the tag's key
+    # ("ollama:qwen2.5:7b"); a tag not here is unresolved, never clear.
+    runtime_parents: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

@@ -57,6 +57,7 @@ class FindingKind(str, enum.Enum):
     UNRESOLVED = "unresolved"
     NOT_FOUND = "not-found"  # the project names a model the Hub says does not exist
     WAIVER = "waiver"  # a policy waiver that no longer holds (expired)
+    SERVICE_TERMS = "service-terms"  # a model used through a provider's API: its terms of service govern
 
 
 @dataclass(frozen=True)

@@ -76,13 +76,14 @@ class _Builder:
         self.result = result
         self.records = dict(result.license_records)
         self.components: dict[str, dict[str, Any]] = {}
+        self.services: dict[str, dict[str, Any]] = {}  # models used through a provider's API
         self.depends: dict[str, set[str]] = {}
         self.identities: dict[str, dict[str, Any]] = {}  # repo id -> pedigree entry
 
     def model(self, record: ModelRecord, report: ModelReport, relations: dict[str, str]) -> dict[str, Any]:
         node_license = report.licenses[record.repo_id]
         origin = report.origins[record.repo_id]
-        local = record.source == "local"
+        local = record.source in ("local", "runtime")  # a runtime tag is no Hub repo: no purl, no Hub link
         component = _identity(record.repo_id, record.revision, local=local)
         component["bom-ref"] = record.repo_id
         if origin.organization:
@@ -110,6 +111,29 @@ class _Builder:
         self.identities[record.repo_id] = _identity(record.repo_id, record.revision, local=local)
         return component
 
+    def service(self, record: ModelRecord, report: ModelReport) -> dict[str, Any]:
+        """A model used through a provider's API: a CycloneDX service, with the provider and its terms."""
+        provider, _, name = record.repo_id.removeprefix("api:").partition("/")
+        origin = report.origins[record.repo_id]
+        service: dict[str, Any] = {"bom-ref": record.repo_id, "group": provider, "name": name}
+        if origin.organization:
+            service["provider"] = {"name": supplier_name(origin.organization)}
+        properties = [_property("licscan:source", record.source)]
+        if origin.country:
+            properties.append(_property("licscan:origin-country", origin.country))
+        for listing in origin.listings:
+            properties.append(_property("licscan:restricted-party-list",
+                                        f"{listing.list_name} ({listing.date_added or 'date unknown'})"))
+        for finding in report.findings:
+            evidence = dict(finding.evidence)
+            if finding.rule_id == "LS160" and finding.ancestor == record.repo_id:
+                if evidence.get("terms"):
+                    service["externalReferences"] = [{"type": "other", "url": evidence["terms"],
+                                                      "comment": "terms of service"}]
+                properties.append(_property("licscan:terms-read", evidence.get("terms_read", "not read")))
+        service["properties"] = properties
+        return service
+
     def unresolved(self, item: Unresolved, revision: str | None) -> dict[str, Any]:
         """A model (or ancestor) named but not resolved: in the inventory all the same, with why, no licence claimed."""
         component = _identity(item.repo_id, revision, local=False)
@@ -129,8 +153,8 @@ class _Builder:
             if edge.relation is Relation.QUANTIZED:
                 quantized_from.setdefault(edge.child, []).append(edge.parent)
         for record in report.lineage.nodes:
-            component = self.components[record.repo_id]
-            if "pedigree" in component or record.repo_id not in parents:
+            component = self.components.get(record.repo_id)  # a hosted API is a service, with no pedigree
+            if component is None or "pedigree" in component or record.repo_id not in parents:
                 continue
             seen: dict[str, None] = {}
             frontier = parents[record.repo_id]
@@ -157,7 +181,9 @@ class _Builder:
         for report in result.models:
             relations = {edge.parent: edge.relation.value for edge in report.lineage.edges}
             for record in report.lineage.nodes:
-                if record.repo_id not in self.components:
+                if record.source == "hosted-api":
+                    self.services.setdefault(record.repo_id, self.service(record, report))
+                elif record.repo_id not in self.components:
                     self.components[record.repo_id] = self.model(record, report, relations)
                 self.depends.setdefault(record.repo_id, set())
             for edge in report.lineage.edges:
@@ -203,6 +229,8 @@ class _Builder:
             "components": [self.components[key] for key in sorted(self.components)],
             "dependencies": dependencies,
         }
+        if self.services:
+            bom["services"] = [self.services[key] for key in sorted(self.services)]
         annotations = _waiver_annotations(result, self.components, metadata["tools"]["components"][0])
         if annotations:
             bom["annotations"] = annotations
@@ -241,7 +269,7 @@ def check(bom: dict[str, Any]) -> None:
     """licscan's own checks on a document it built, in one pass over it: every bom-ref unique, every dependency
     and annotation naming one that exists, every purl well formed."""
     refs = {_PROJECT_REF}
-    for component in bom["components"]:
+    for component in (*bom["components"], *bom.get("services", ())):
         ref = component["bom-ref"]
         if ref in refs:
             raise SbomCheckError(f"CycloneDX: bom-ref {ref!r} is used twice")

@@ -133,6 +133,11 @@ class _Walk:
                     levels[1].extend((link.repo_id, None) for link in node.links)
                 root_keys.append((root.key, root, None, None))
                 continue
+            if root.kind in (RefKind.HOSTED_API, RefKind.RUNTIME):
+                bad = self._service_node(root, levels[1])
+                if root.key not in {key for key, *_ in root_keys}:
+                    root_keys.append((root.key, root, None, bad))
+                continue
             if root.kind is not RefKind.MODEL:
                 continue  # datasets have no base_model ancestry to walk
             asked = root.repo_id
@@ -338,6 +343,25 @@ class _Walk:
         return self._guarded(repo_id, lambda: self.source.fetch(repo_id, revision))
 
     # -- reading one node --------------------------------------------------------------------------------
+    def _service_node(self, root: ModelRef, parents: list[tuple[str, str | None]]) -> Unresolved | None:
+        """A hosted API is a node of its own (its provider is evaluation's to judge; nothing to fetch). A runtime
+        tag is a node whose parent is the Hub model the rules map it to, walked like any model."""
+        links: tuple[ParentLink, ...] = ()
+        if root.kind is RefKind.RUNTIME:
+            hub_model = self.settings.runtime_parents.get(root.key)
+            if hub_model is None or normalize_repo_id(hub_model) is None:
+                runtime, _, tag = root.key.partition(":")
+                return Unresolved(root.key, UnresolvedReason.UNMAPPED_TAG,
+                                  f"licscan's rules (providers.yaml) do not say which Hub model the {runtime} tag "
+                                  f"{tag!r} packages; its terms are unknown")
+            links = (ParentLink(hub_model, Relation.QUANTIZED, "runtime-tag"),)
+            if self.max_depth >= 1:
+                parents.append((hub_model, None))
+        record = ModelRecord(repo_id=root.key, revision=None, author=None, card=CardData(), parents=links,
+                             source=root.kind.value)
+        self.nodes[root.key] = _Node(None, record, list(links))
+        return None
+
     def _local_node(self, local: LocalModel) -> _Node:
         links = list(local.parents)
         problems: list[Unresolved] = []
@@ -490,7 +514,7 @@ class _Walk:
                  bad: Unresolved | None) -> Lineage:
         if bad is not None:
             return Lineage(root=key, nodes=(), unresolved=(bad,))
-        if isinstance(root, LocalModel):
+        if isinstance(root, LocalModel) or root.kind in (RefKind.HOSTED_API, RefKind.RUNTIME):
             start = root.key
         else:
             result = self.results.get(fetch_key) if fetch_key else None
