@@ -41,6 +41,14 @@ def _needles():
     return [re.compile(needle.pattern) for needle in needles]
 
 
+def _TRIGGERS():
+    from licscan.config import data_dir
+    from licscan.discovery.hosted_apis import _triggers
+    from licscan.providers import load_providers
+
+    return _triggers(load_providers([data_dir("rules")]).vocabulary)
+
+
 # site ("module: pattern expression as written") -> how to guard it.
 #   op:       how the code applies it: "search" (every match, as finditer and sub do: every start position is
 #             tried), "first" (the first match only), "match" (anchored at one position), "fullmatch".
@@ -140,6 +148,22 @@ SITES: dict[str, dict[str, Any]] = {
     "licscan.evaluation.compute._TRAINING": {},
     "licscan.evaluation.compute._SENTENCE_END": {"extra": [". ", ".\t"]},
     "licscan.evaluation.knowledge._TERRITORY": {"trusted": "rules/ data shipped with licscan"},
+    "licscan.discovery.hosted_apis._FENCE": {"extra": ["```", "~~~", " \t```"]},
+    "licscan.discovery.hosted_apis._JS_MODEL": {"extra": ["model:", "model: '", "model :\t`a"]},
+    "licscan.discovery.hosted_apis._JS_PIPELINE": {"extra": ["pipeline(", "pipeline('a', '", "from_pretrained(\"a/"]},
+    "licscan.discovery.hosted_apis._MODELFILE_FROM": {"op": "search", "extra": ["FROM ", "from \t"]},
+    "licscan.discovery.hosted_apis._NAME": {"op": "match"},
+    "licscan.discovery.hosted_apis._OLLAMA_COMMAND": {"extra": ["ollama pull ", "ollama run a", "ollama \t"]},
+    "licscan.discovery.hosted_apis._YAML_MODEL": {"extra": ["model:", "- model: a/", "  model: 'a"]},
+    "licscan.discovery.hosted_apis._triggers()": {"build": lambda: [_TRIGGERS()], "extra": ["ollama", "litellm"]},
+    "licscan.providers._COUNTRY": {"trusted": "rules/ data (providers.yaml)"},
+    "licscan.providers._DATE": {"trusted": "rules/ data (providers.yaml)"},
+    "licscan.providers._HOST": {"trusted": "rules/ data (providers.yaml)"},
+    "licscan.providers._HUB_ID": {"trusted": "rules/ data (providers.yaml)"},
+    "licscan.providers._KEY": {"trusted": "rules/ data (providers.yaml)"},
+    "licscan.providers._PACKAGE": {"trusted": "rules/ data (providers.yaml)"},
+    "licscan.providers._PREFIX": {"trusted": "rules/ data (providers.yaml)"},
+    "licscan.providers._TAG": {"trusted": "rules/ data (providers.yaml)"},
     "licscan.evaluation.knowledge._DATE": {"trusted": "rules/ data shipped with licscan"},
     "licscan.evaluation.knowledge.parse_license()": {"trusted": "rules/ data shipped with licscan"},
     "licscan.evaluation.knowledge.parse_license()#2": {"trusted": "rules/ data shipped with licscan"},

@@ -165,4 +165,46 @@ def explain(name: str, knowledge: Knowledge) -> str | None:
     lineage = explain_lineage(wanted, knowledge)
     if lineage is not None:
         parts.append(lineage)
+    provider = knowledge.providers.provider(wanted.removeprefix("api:").split("/", 1)[0])
+    if provider is not None:
+        parts.append(explain_provider(provider, knowledge))
     return "\n".join(parts) if parts else None
+
+
+def explain_provider(provider, knowledge: Knowledge) -> str:
+    """A hosted model API as a reviewer reads it: who serves it, from where, under which terms, with sources."""
+    from licscan.evaluation.origin import provider_origin
+
+    origin = provider_origin(provider.key, knowledge)
+    marked = set(provider.unconfirmed)
+
+    def mark(field: str) -> str:
+        return " [unconfirmed]" if field in marked else ""
+
+    terms = provider.terms
+    lines = [f"{provider.key}: {provider.name} (a hosted model API)",
+             f"Facts below are {_CONFIDENCE_WORDS.get(provider.confidence, provider.confidence)} "
+             f"({provider.confidence}) unless marked otherwise.",
+             f"  {'organisation ':.<28} {origin.organization or 'not on record'}{mark('organization')}",
+             f"  {'country ':.<28} {origin.country or 'not on record'}{mark('country')}"]
+    if origin.parent:
+        lines.append(f"  {'parent ':.<28} {origin.parent}")
+    if provider.publisher:
+        lines.append(f"  {'publisher record ':.<28} {provider.publisher} (see `licscan explain {provider.publisher}`)")
+    listed = "; ".join(f"{item.list_name}: {item.entity} (added {item.date_added or 'date unknown'}; {item.citation})"
+                       for item in origin.listings)
+    lines.append(f"  {'restricted-party lists ':.<28} {listed or 'none on record (not a clearance)'}")
+    lines.append(f"  {'API hosts ':.<28} {', '.join(provider.hosts) or 'none on record'}{mark('hosts')}")
+    if provider.sdk_packages:
+        lines.append(f"  {'SDK packages ':.<28} {', '.join(provider.sdk_packages)}{mark('sdk_packages')}")
+    if provider.prefixes:
+        lines.append(f"  {'LiteLLM/OpenRouter prefixes ':.<28} {', '.join(provider.prefixes)}{mark('prefixes')}")
+    lines.append(f"  {'model names ':.<28} {', '.join(provider.models)}{mark('models')}")
+    read = f"read {terms.read}" if terms.read else "not read in licscan's rules: read them at the provider"
+    lines.append(f"  {'terms of service ':.<28} {terms.title or terms.url or 'no link on record'}"
+                 f"{f' <{terms.url}>' if terms.url and terms.title else ''} ({read})")
+    if provider.notes:
+        lines.append(f"\n{provider.notes}")
+    lines.append("\nSources:")
+    lines.extend(_source_lines(provider.sources))
+    return "\n".join(lines) + "\n"
