@@ -33,6 +33,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 ARCHIVE = HERE.parent.parent / "shared" / "corpus" / "realworld-corpus.tar.xz"
 TRUTH = HERE / "realworld_truth.tsv"
+API_TRUTH = HERE / "realworld_api_truth.tsv"  # models used through an API or a local runtime (providers slice)
 LICSCAN = Path(sys.executable).parent / "licscan"
 DETAIL_LINE = re.compile(r"(?:cell (\d+), )?line (\d+)")  # a notebook's place is "cell:line" in the truth
 
@@ -74,6 +75,8 @@ def score(truth: list[dict[str, str]], answers: dict[str, dict], show_misses: in
     found_lines: set[tuple[str, str, int]] = set()
     for repo, answer in answers.items():
         for occurrence in answer["occurrences"]:
+            if occurrence["kind"] in ("hosted-api", "runtime"):
+                continue  # scored against realworld_api_truth.tsv by score_api
             found_by_file[(repo, occurrence["path"], occurrence["id"])] += 1
             found_ids[repo].add(occurrence["id"])
             if occurrence.get("line"):
@@ -123,6 +126,30 @@ def score(truth: list[dict[str, str]], answers: dict[str, dict], show_misses: in
         print("  unlisted run-time", row["repo"], row["path"], row["line"], row["id"])
 
 
+def score_api(answers: dict[str, dict]) -> None:
+    """Hosted-API and runtime-tag dependencies against realworld_api_truth.tsv (read by hand, see benchmarks/README)."""
+    with API_TRUTH.open(newline="", encoding="utf-8") as handle:
+        rows = [row for row in csv.DictReader(handle, delimiter="\t") if row["repo"] in answers]
+    expected = collections.Counter((r["repo"], r["path"], r["id"]) for r in rows if r["status"] == "expected")
+    found: collections.Counter = collections.Counter()
+    for repo, answer in answers.items():
+        for item in answer["occurrences"]:
+            if item["kind"] in ("hosted-api", "runtime") or item["source"] == "hosted-api" and item["via"] != "fallback":
+                found[(repo, item["path"], item["id"])] += 1
+    hit = sum(min(count, found[key]) for key, count in expected.items())
+    ids = {(repo, ident) for repo, _, ident in expected}
+    seen = {(repo, ident) for repo, _, ident in found}
+    right = sum(count for key, count in found.items() if key in expected)
+    listed = {(repo, item["path"], (DETAIL_LINE.match(item["detail"]) or [None, None, None])[2])
+              for repo, answer in answers.items() for item in answer["skipped"] if item["reason"] == "unresolved-reference"}
+    runtime = [r for r in rows if r["status"] == "run-time"]
+    print(f"\n{'API/runtime occurrences':34} {percent(hit, sum(expected.values())):>22}")
+    print(f"{'API/runtime ids':34} {percent(len(ids & seen), len(ids)):>22}")
+    print(f"{'API/runtime precision':34} {percent(right, sum(found.values())):>22}")
+    print(f"{'API/runtime run-time listed':34} "
+          f"{percent(sum((r['repo'], r['path'], r['line']) in listed for r in runtime), len(runtime)):>22}")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--show-misses", type=int, default=0)
@@ -139,6 +166,7 @@ def main() -> int:
             archive.extractall(folder, filter="data")
         answers = run_discovery(Path(folder), repos)
     score(truth, answers, options.show_misses, options.show_extra)
+    score_api(answers)
     return 0
 
 

@@ -20,6 +20,7 @@ SAMPLES = {
     ),
     "config-file": ("configs/axolotl.yaml", b"base_model: org/yaml-model\n"),
     "command": ("scripts/fetch.sh", b"#!/bin/sh\nhuggingface-cli download org/cli-model --local-dir models/\n"),
+    "hosted-api": ("deploy/Modelfile", b"FROM llama3.1\nPARAMETER temperature 0.2\n"),
     "hub-url": ("web/client.ts", b'const MODEL_URL = "https://huggingface.co/org/ts-model";\n'),
     "model-dir": ("adapter/adapter_config.json", b'{"base_model_name_or_path": "org/base-model"}'),
     "gguf": ("models/tiny.gguf", None),  # written by gguf's own writer, below
@@ -99,6 +100,7 @@ def test_all_sources_together(tmp_path):
         ("org/cli-model", "command"),
         ("org/ts-model", "hub-url"),
         ("org/declared", "declared"),
+        ("ollama:llama3.1:latest", "hosted-api"),
     }
     assert [m.key for m in result.local_models] == [
         "local:adapter", "local:models/lora.safetensors", "local:models/tiny.gguf"

@@ -216,3 +216,57 @@ def test_shipped_providers_cover_the_brief_and_explain_answers_for_a_provider_ke
     result = CliRunner().invoke(app, ["explain", "zhipu"])
     assert result.exit_code == 0
     assert "BIS Entity List" in result.output and "open.bigmodel.cn" in result.output
+
+
+def test_notebooks_read_code_cells_prose_code_blocks_and_javascript_cells(tmp_path):
+    def cell(kind, text):
+        return {"cell_type": kind, "source": text.splitlines(keepends=True), "metadata": {}}
+
+    notebook = {"nbformat": 4, "metadata": {}, "cells": [
+        cell("markdown", "Pull the model first: `ollama pull phi4` (prose).\n\n```\nollama pull qwen3:8b\n```\n"),
+        cell("code", "!ollama pull gemma3:4b\nfrom groq import Groq\nclient = Groq(api_key='x'\n"),  # a broken cell
+        cell("code", "client.chat.completions.create(model='llama3-70b-8192', messages=[])\n"),
+        cell("code", "from ollama import AsyncClient\nawait AsyncClient().chat(model='gemma2:2b', messages=[])\n"),
+        cell("code", "%%writefile app.js\nimport { pipeline } from '@huggingface/transformers';\n"
+                     "const model_id = 'onnx-community/gemma-3-1b-it-ONNX';\n"),
+    ]}
+    result = discover_project(tmp_path, {"demo.ipynb": notebook}, SETTINGS)
+    found = {(item.ref.key, item.location.cell) for item in result.occurrences if item.source == "hosted-api"}
+    # The Groq client is made in a cell that does not parse; its import still tells who serves the next cell's model.
+    assert found == {("ollama:qwen3:8b", 1), ("ollama:gemma3:4b", 2), ("api:groq/llama3-70b-8192", 3),
+                     ("ollama:gemma2:2b", 4), ("onnx-community/gemma-3-1b-it-ONNX", 5)}
+
+
+def test_commands_the_project_builds_or_gives_at_run_time(tmp_path):
+    result = discover_project(tmp_path, {
+        "FAQ.md": "Indented commands are code:\n\n    $ ollama run gemma3:1b\n\n```bash\nollama create me -f Modelfile\n"
+                  "ollama run me\n```\n",
+        "Dockerfile": "ARG MODEL\nRUN ollama serve & sleep 5 && ollama pull $MODEL\n",
+        "run.py": "import subprocess\nsubprocess.Popen('ollama run gemma2', shell=True)\n",
+    }, SETTINGS)
+    keys = {item.ref.key for item in result.occurrences}
+    assert keys == {"ollama:gemma3:1b", "ollama:gemma2:latest"}  # not `me`, which the project creates
+    listed = [item for item in result.skipped if item.reason == "unresolved-reference"]
+    assert [(item.path, item.detail.split(":")[0]) for item in listed] == [("Dockerfile", "line 2")]
+
+
+def test_defaults_configs_and_local_servers(tmp_path):
+    result = discover_project(tmp_path, {
+        "agent.py": '''
+            from langchain_nvidia_ai_endpoints import ChatNVIDIA, NVIDIAEmbeddings
+            from langchain_huggingface import HuggingFaceEmbeddings
+            def ask(question, model="meta/llama3-70b-instruct"):
+                return ChatNVIDIA(model=model).invoke(question)
+            local = ChatNVIDIA(base_url="http://localhost:8000/v1", model="meta/llama3-8b-instruct")
+            hub = HuggingFaceEmbeddings(model_name="BAAI/bge-small-en-v1.5")
+        ''',
+        "config.yaml": '''
+            llm:
+              base_url: https://integrate.api.nvidia.com/v1
+              model_name: meta/llama-3.1-70b-instruct
+        ''',
+    }, SETTINGS)
+    found = {item.ref.key for item in result.occurrences if item.ref.kind.value == "hosted-api"}
+    # A function's default is used; a client of the project's own server is not a hosted API; a Hub id written with
+    # its capitals beside the client is not NVIDIA's.
+    assert found == {"api:nvidia/meta/llama3-70b-instruct", "api:nvidia/meta/llama-3.1-70b-instruct"}

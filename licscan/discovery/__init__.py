@@ -195,10 +195,11 @@ class _FolderCheck:
 
 
 def _without_claimed(occurrences: list[Occurrence]) -> list[Occurrence]:
-    """A provider's model string that looks like a Hub id ('deepseek/deepseek-chat' for LiteLLM) is the hosted API
-    or runtime tag it names, not a Hub repo: other sources' reading of the same text at that place is dropped."""
+    """A LiteLLM or OpenRouter string that looks like a Hub id ('deepseek/deepseek-chat', 'ollama/llama3.1') is the
+    hosted API or runtime tag it names, not a Hub repo: other sources' reading of the same text there is dropped.
+    (A provider's own name of an open model, NVIDIA's 'mistralai/mixtral-8x7b-instruct-v0.1', stays a Hub id too.)"""
     claimed = {(item.location, item.text.lower()) for item in occurrences
-               if item.ref.kind in (RefKind.HOSTED_API, RefKind.RUNTIME)}
+               if item.ref.kind in (RefKind.HOSTED_API, RefKind.RUNTIME) and item.via == "prefixed"}
     if not claimed:
         return occurrences
     return [item for item in occurrences if item.ref.kind in (RefKind.HOSTED_API, RefKind.RUNTIME)

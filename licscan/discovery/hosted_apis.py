@@ -12,17 +12,26 @@ import bisect
 import functools
 import re
 import warnings
+from typing import Callable
+
 from licscan.cards import is_repo_id
+from licscan.errors import ParseError
 from licscan.model import ApiVocabulary, Location, ModelRef, Occurrence, RefKind, Skipped, hosted_key, runtime_key
 
+from .common import decode_utf8, load_json
 from .interface import ProjectFile, SourceOutput
+from .notebooks import _at, _Cells, _code_cells
 
 SOURCE = "hosted-api"
+UNRESOLVED = "unresolved-reference"
+PREFIXED = "prefixed"  # a LiteLLM or OpenRouter string whose first part names the provider, not a Hub namespace
 _PY = (".py",)
+_NOTEBOOK = (".ipynb",)
 _JS = (".js", ".mjs", ".cjs", ".ts", ".tsx", ".jsx", ".mts", ".cts")
 _SHELL = (".sh", ".bash", ".zsh", ".md", ".markdown", ".yaml", ".yml", ".ps1")
 _SCRIPT_NAMES = frozenset({"dockerfile", "containerfile", "makefile", "justfile", "modelfile"})
 _DOCS = (".md", ".markdown")
+_BASE_URL_KEYWORDS = frozenset({"base_url", "api_base", "openai_api_base", "endpoint", "base_uri", "server_url"})
 _MODEL_KEYWORDS = frozenset({"model", "model_name", "model_id", "engine", "llm_model", "chat_model", "embedding_model"})
 _OLLAMA_CALLS = frozenset({"chat", "generate", "embed", "embeddings", "pull", "show", "create", "push"})
 _HUB_PROVIDER_PREFIXES = frozenset({"huggingface", "together_ai", "together"})  # LiteLLM: prefix/org/name -> a Hub id
@@ -30,11 +39,15 @@ _RUNTIME_PREFIXES = frozenset({"ollama", "ollama_chat"})
 _MAX_NAME = 120
 _NAME = re.compile(r"^[A-Za-z0-9][\w.:/@-]*$")  # a model name as providers write them (no spaces, no URL scheme)
 _OLLAMA_COMMAND = re.compile(r"\bollama[ \t]+(?:pull|run)[ \t]+([A-Za-z0-9][\w.:/-]*)")
+_OLLAMA_VARIABLE = re.compile(r"\bollama[ \t]+(?:pull|run)[ \t]+[\"']?(\$\{?[A-Za-z_]\w*\}?)")
+_INDENTED_CODE = re.compile(r"(?:    |\t)")  # a Markdown indented code block's line
+_OLLAMA_CREATE = re.compile(r"\bollama[ \t]+create[ \t]+([A-Za-z0-9][\w.:/-]*)")
 _MODELFILE_FROM = re.compile(r"(?im)^[ \t]*FROM[ \t]+(\S+)")
 _FENCE = re.compile(r"(?m)^[ \t]*(?:```|~~~)")
 _JS_PIPELINE = re.compile(r"""\b(?:pipeline|from_pretrained)\([ \t]*(?:(['"`])[\w-]+\1[ \t]*,[ \t]*)?(['"`])([\w.-]+/[\w.-]+)\2""")
+_JS_MODEL_CONSTANT = re.compile(r"""\b(?:const|let|var|static)[ \t]+\w*(?:model|MODEL)\w*[ \t]*=[ \t]*(['"`])([\w.-]+/[\w.-]+)\1""")
 _JS_MODEL = re.compile(r"""\bmodel[ \t]*:[ \t]*(['"`])([\w.:/@-]{1,120})\1""")
-_YAML_MODEL = re.compile(r"""(?m)^[ \t-]*model[ \t]*:[ \t]*(['"]?)([\w.:/@-]{1,160})\1[ \t]*(?:#.*)?$""")
+_YAML_MODEL = re.compile(r"""(?m)^[ \t-]*(?:model|model_name|model_id)[ \t]*:[ \t]*(['"]?)([\w.:/@-]{1,160})\1[ \t]*(?:#.*)?$""")
 
 
 @functools.lru_cache(maxsize=4)
@@ -53,17 +66,20 @@ class HostedApiSource:
 
     def wants(self, relpath: str) -> bool:
         filename = relpath.rsplit("/", 1)[-1].lower()
-        return (filename.endswith(_PY + _JS + _SHELL) or filename in _SCRIPT_NAMES or _is_modelfile(filename)
+        return (filename.endswith(_PY + _NOTEBOOK + _JS + _SHELL) or filename in _SCRIPT_NAMES or _is_modelfile(filename)
                 or filename.startswith(("dockerfile.", "containerfile.")))
 
     def scan(self, file: ProjectFile) -> SourceOutput:
         vocabulary = file.settings.api
         filename = file.relpath.rsplit("/", 1)[-1].lower()
-        if vocabulary.empty or not (_is_modelfile(filename) or _triggers(vocabulary).search(file.data)):
+        # Runtime tags, LiteLLM's Hub prefixes and transformers.js need no provider table; hosted APIs do.
+        if not (_is_modelfile(filename) or _triggers(vocabulary).search(file.data)):
             return SourceOutput()
         text = file.data.decode("utf-8", errors="replace")
         finds = _Finds(file.relpath, vocabulary)
         try:
+            if filename.endswith(_NOTEBOOK):
+                return _notebook(file, finds)
             if filename.endswith(_PY):
                 _python(text, finds)
             elif filename.endswith(_JS):
@@ -71,34 +87,46 @@ class HostedApiSource:
             else:
                 _commands(text, filename, finds)
         except SyntaxError as exc:
-            return SourceOutput(skipped=(Skipped(file.relpath, "parse-error", f"{SOURCE}: {exc.msg} at line {exc.lineno}"),))
+            return SourceOutput(occurrences=tuple(finds.found), skipped=(
+                Skipped(file.relpath, "parse-error", f"{SOURCE}: {exc.msg} at line {exc.lineno}"),))
         except (RecursionError, MemoryError, ValueError) as exc:
-            return SourceOutput(skipped=(Skipped(file.relpath, "parse-error", f"{SOURCE}: {type(exc).__name__}"),))
-        return SourceOutput(occurrences=tuple(finds.found))
+            return SourceOutput(occurrences=tuple(finds.found), skipped=(
+                Skipped(file.relpath, "parse-error", f"{SOURCE}: {type(exc).__name__}"),))
+        return SourceOutput(occurrences=tuple(finds.found), skipped=tuple(finds.unresolved))
 
 
 class _Finds:
     """Occurrences of one file, each value classified once by what it names."""
 
-    def __init__(self, relpath: str, vocabulary: ApiVocabulary) -> None:
+    def __init__(self, relpath: str, vocabulary: ApiVocabulary,
+                 locate: Callable[[int], Location] | None = None) -> None:
         self.relpath = relpath
         self.vocabulary = vocabulary
+        self.locate = locate or (lambda line: Location(relpath, line))
         self.prefixes = dict(vocabulary.prefixes)
         self.found: list[Occurrence] = []
+        self.unresolved: list[Skipped] = []
 
-    def add(self, ref: ModelRef, line: int, text: str) -> None:
-        self.found.append(Occurrence(ref, Location(self.relpath, line), SOURCE, text[:200], "literal"))
+    def run_time(self, line: int, text: str) -> None:
+        """A runtime tag the project gives only when it runs (`ollama pull $MODEL`): listed, never dropped."""
+        where = self.locate(line)
+        cell = f"cell {where.cell}, " if where.cell is not None else ""
+        self.unresolved.append(Skipped(where.path, UNRESOLVED, f"{cell}line {where.line}: {text[:120]} "
+                                                               "(a runtime tag given at run time)"))
 
-    def hosted(self, provider: str, name: str, line: int, text: str) -> None:
+    def add(self, ref: ModelRef, line: int, text: str, via: str = "literal") -> None:
+        self.found.append(Occurrence(ref, self.locate(line), SOURCE, text[:200], via))
+
+    def hosted(self, provider: str, name: str, line: int, text: str, via: str = "literal") -> None:
         if _plausible(name):
-            self.add(ModelRef(hosted_key(provider, name), kind=RefKind.HOSTED_API), line, text)
+            self.add(ModelRef(hosted_key(provider, name), kind=RefKind.HOSTED_API), line, text, via)
 
-    def runtime(self, tag: str, line: int, text: str, runtime: str = "ollama") -> None:
+    def runtime(self, tag: str, line: int, text: str, runtime: str = "ollama", via: str = "literal") -> None:
         tag = tag.strip()
         if tag.lower().startswith(("hf.co/", "huggingface.co/")):
             return  # a Hub repo itself: the command source reads those links
         if _plausible(tag) and not tag.startswith(("/", ".")) and not tag.lower().endswith((".gguf", ".bin")):
-            self.add(ModelRef(runtime_key(runtime, tag), kind=RefKind.RUNTIME), line, text)
+            self.add(ModelRef(runtime_key(runtime, tag), kind=RefKind.RUNTIME), line, text, via)
 
     def hub(self, repo_id: str, line: int, text: str) -> None:
         if is_repo_id(repo_id):
@@ -117,11 +145,11 @@ class _Finds:
             self.hub(rest, line, value)
             return True
         if lowered in _RUNTIME_PREFIXES and not openrouter:
-            self.runtime(rest, line, value)
+            self.runtime(rest, line, value, via=PREFIXED)
             return True
         provider = self.prefixes.get(lowered)
         if provider is not None and "/" not in rest:
-            self.hosted(provider, rest, line, value)
+            self.hosted(provider, rest, line, value, via=PREFIXED)
             return True
         return False
 
@@ -133,16 +161,22 @@ def _plausible(name: str) -> bool:
 # -- Python ----------------------------------------------------------------------------------------------------------
 
 
-def _python(text: str, finds: _Finds) -> None:
+def _parse(text: str) -> ast.Module:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # SyntaxWarning for invalid escapes in the scanned project's strings
-        tree = ast.parse(text)
+        return ast.parse(text)
+
+
+def _python(text: str, finds: _Finds, *, imported_elsewhere: frozenset[str] = frozenset(), context: str = "") -> None:
+    """One module (or one notebook cell, with what the other cells import and name as `imported_elsewhere` and
+    `context`)."""
+    tree = _parse(text)
     vocabulary = finds.vocabulary
-    imported = _imports(tree)
+    imported = _imports(tree) | imported_elsewhere
     packages = dict(vocabulary.packages)
     sdk_providers = sorted({provider for name in imported for package, provider in packages.items()
                             if name == package or name.startswith(package + ".")})
-    lowered = text.lower()
+    lowered = (context or text).lower()
     host_providers = sorted({provider for host, provider in vocabulary.hosts if host in lowered})
     litellm = any(name == "litellm" or name.startswith("litellm.") for name in imported)
     openrouter = "openrouter.ai" in lowered
@@ -150,6 +184,9 @@ def _python(text: str, finds: _Finds) -> None:
     other_base_url = _other_base_url(tree, vocabulary)
     for node in ast.walk(tree):
         if isinstance(node, ast.Call):
+            if any(keyword.arg in _BASE_URL_KEYWORDS and _local_server(keyword.value, vocabulary)
+                   for keyword in node.keywords):
+                continue  # ChatOpenAI(base_url="http://localhost:8000/v1", model=...): a server of the project's own
             ollama_call = _is_ollama_call(node, ollama_names)
             values = [(keyword.value, keyword.arg) for keyword in node.keywords if keyword.arg in _MODEL_KEYWORDS]
             if ollama_call and node.args and not values:
@@ -167,6 +204,16 @@ def _python(text: str, finds: _Finds) -> None:
             if any(isinstance(target, ast.Name) and "model" in target.id.lower() for target in targets):
                 _classify(node.value.value, node.value.lineno, finds, sdk_providers, host_providers, litellm,
                           openrouter, other_base_url)
+        elif isinstance(node, ast.arguments):  # def ask(prompt, model="llama3-70b-8192"): a default that is used
+            named = [*node.posonlyargs, *node.args][-len(node.defaults):] if node.defaults else []
+            pairs = [*zip(named, node.defaults), *zip(node.kwonlyargs, node.kw_defaults)]
+            for arg, default in pairs:
+                if arg.arg in _MODEL_KEYWORDS and isinstance(default, ast.Constant) and isinstance(default.value, str):
+                    _classify(default.value, default.lineno, finds, sdk_providers, host_providers, litellm,
+                              openrouter, other_base_url)
+        elif isinstance(node, ast.Constant) and isinstance(node.value, str) and "ollama" in node.value:
+            for match in _OLLAMA_COMMAND.finditer(node.value):  # subprocess.run("ollama pull gemma2")
+                finds.runtime(match.group(1), node.lineno, match.group(0))
         elif isinstance(node, ast.Dict):
             for key, value in zip(node.keys, node.values):
                 if isinstance(key, ast.Constant) and key.value in _MODEL_KEYWORDS and isinstance(value, ast.Constant) \
@@ -186,22 +233,48 @@ def _imports(tree: ast.AST) -> set[str]:
     return names
 
 
+def _import_lines(lines: list[str]) -> set[str]:
+    """The imports of a cell that does not parse, read line by line."""
+    names: set[str] = set()
+    for line in lines:
+        if line.startswith(("import ", "from ")):
+            try:
+                names |= _imports(_parse(line))
+            except (SyntaxError, ValueError):
+                continue
+    return names
+
+
 def _other_base_url(tree: ast.AST, vocabulary: ApiVocabulary) -> bool:
-    """Whether a client in the file is pointed at a server that is not a known provider (a local vLLM, a proxy)."""
-    hosts = [host for host, _ in vocabulary.hosts]
+    """Whether a client in the file is pointed at a server that is not a known provider (a local vLLM, a proxy):
+    a literal URL of another host. A base_url read from a variable says nothing either way."""
     for node in ast.walk(tree):
-        if isinstance(node, ast.keyword) and node.arg in ("base_url", "api_base", "openai_api_base", "endpoint"):
-            value = node.value
-            if not (isinstance(value, ast.Constant) and isinstance(value.value, str)
-                    and any(host in value.value.lower() for host in hosts)):
-                return True
+        if isinstance(node, ast.keyword) and node.arg in _BASE_URL_KEYWORDS and _local_server(node.value, vocabulary):
+            return True
+        if isinstance(node, ast.Assign) and _local_server(node.value, vocabulary) and any(
+                isinstance(target, ast.Name) and target.id.lower() in _BASE_URL_KEYWORDS for target in node.targets):
+            return True  # base_url = "http://localhost:5000/v1", then OpenAI(base_url=base_url)
     return False
+
+
+def _local_server(value: ast.AST, vocabulary: ApiVocabulary) -> bool:
+    if isinstance(value, ast.JoinedStr):  # f"http://localhost:{port}/v1"
+        text = "".join(part.value for part in value.values if isinstance(part, ast.Constant) and isinstance(part.value, str))
+    elif isinstance(value, ast.Constant) and isinstance(value.value, str):
+        text = value.value
+    else:
+        return False
+    lowered = text.lower()
+    return "://" in lowered and not any(host in lowered for host, _ in vocabulary.hosts)
 
 
 def _is_ollama_call(node: ast.Call, ollama_names: set[str]) -> bool:
     func = node.func
     if isinstance(func, ast.Attribute):
         if isinstance(func.value, ast.Name) and func.value.id == "ollama" and func.attr in _OLLAMA_CALLS:
+            return True
+        maker = func.value.func if isinstance(func.value, ast.Call) else None  # AsyncClient().chat(model=...)
+        if isinstance(maker, ast.Name) and f"ollama.{maker.id}" in ollama_names and func.attr in _OLLAMA_CALLS:
             return True
         name = func.attr
     elif isinstance(func, ast.Name):
@@ -219,19 +292,83 @@ def _classify(value: str, line: int, finds: _Finds, sdk_providers: list[str], ho
     vocabulary = finds.vocabulary
     if (litellm or openrouter) and "/" in value and finds.prefixed(value, line, openrouter=openrouter and not litellm):
         return
-    if host_providers:
-        serving = [provider for provider in host_providers if vocabulary.models_of(provider, value)]
-        if len(host_providers) == 1 and "/" not in value:
-            finds.hosted(host_providers[0], value, line, value)
-        elif len(serving) == 1:
-            finds.hosted(serving[0], value, line, value)
+    if host_providers and other_base_url:
+        return  # clients of a provider and of some other server side by side: which one a name goes to is unsaid
+    # The name must be one a named host's provider serves: a file that names an API host also names other things
+    # ('llama' as a backend choice, a tokenizer, a local file).
+    serving = [provider for provider in host_providers if _serves(vocabulary, provider, value)]
+    if len(serving) == 1:
+        finds.hosted(serving[0], value, line, value)
         return
-    if other_base_url:
-        return  # an OpenAI-compatible client of some other server: the SDK does not say who serves the model
     for provider in sdk_providers:
-        if vocabulary.models_of(provider, value):
+        if provider == "openai" and (other_base_url or any(item != "openai" for item in host_providers)):
+            continue  # the OpenAI SDK pointed at another server: it does not say who serves the model
+        if _serves(vocabulary, provider, value):
             finds.hosted(provider, value, line, value)
             return
+
+
+def _serves(vocabulary: ApiVocabulary, provider: str, value: str) -> bool:
+    """A provider's model name; one with a slash only in lower case ('meta/llama3-70b-instruct' at NVIDIA), since
+    a Hub id loaded beside the API client is usually written with its capitals ('BAAI/bge-small-en-v1.5')."""
+    return vocabulary.models_of(provider, value) and ("/" not in value or value == value.lower())
+
+
+# -- Jupyter notebooks ----------------------------------------------------------------------------------------------
+
+
+def _notebook(file: ProjectFile, finds: _Finds) -> SourceOutput:
+    """Code cells as one module (an import in one cell serves the next), `!` and %%bash lines as commands."""
+    try:
+        notebook = load_json(decode_utf8(file.data))
+        cells = _code_cells(notebook)
+    except (UnicodeDecodeError, ParseError):
+        return SourceOutput()  # the notebook source reports what is wrong with the file
+    joined = _Cells()
+    for number, source in cells:
+        joined.add(number, source)
+    whole = "\n".join(joined.python)
+    try:
+        _parse(whole)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        # Cell by cell, each with what the readable cells import: a client made in one cell is used in the next.
+        imported: set[str] = set()
+        for _, lines, _ in joined.cells:
+            try:
+                imported |= _imports(_parse("\n".join(lines)))
+            except (SyntaxError, ValueError, RecursionError, MemoryError):
+                imported |= _import_lines(lines)  # the cell is broken further down: its imports still count
+        for _, lines, places in joined.cells:
+            finds.locate = lambda line, places=places: _at(file.relpath, places, line)
+            text = "\n".join(lines)
+            try:
+                _python(text, finds, imported_elsewhere=frozenset(imported), context=whole)
+            except (SyntaxError, ValueError, RecursionError, MemoryError):
+                if "transformers" in text:
+                    _javascript(text, finds)  # a JavaScript cell (%%writefile app.js) using transformers.js
+    else:
+        finds.locate = lambda line: _at(file.relpath, joined.python_places, line)
+        _python(whole, finds)
+    if joined.shell:
+        finds.locate = lambda line: _at(file.relpath, joined.shell_places, line)
+        _commands("\n".join(joined.shell), "notebook.sh", finds)
+    for number, text in _markdown_cells(notebook):  # a command in a code block of the notebook's prose
+        if "ollama" in text:
+            finds.locate = lambda line, number=number: Location(file.relpath, line, number)
+            _commands(text, "cell.md", finds)
+    return SourceOutput(occurrences=tuple(finds.found), skipped=tuple(finds.unresolved))
+
+
+def _markdown_cells(notebook: object) -> list[tuple[int, str]]:
+    cells = notebook.get("cells") if isinstance(notebook, dict) else None
+    found = []
+    for number, cell in enumerate(cells if isinstance(cells, list) else [], start=1):
+        if isinstance(cell, dict) and cell.get("cell_type") == "markdown":
+            source = cell.get("source")
+            text = "".join(item for item in source if isinstance(item, str)) if isinstance(source, list) else source
+            if isinstance(text, str):
+                found.append((number, text))
+    return found
 
 
 # -- JavaScript and TypeScript ---------------------------------------------------------------------------------------
@@ -242,6 +379,8 @@ def _javascript(text: str, finds: _Finds) -> None:
     if "@huggingface/transformers" in text or "@xenova/transformers" in text:
         for match in _JS_PIPELINE.finditer(text):
             finds.hub(match.group(3), _line(starts, match.start(3)), match.group(3))
+        for match in _JS_MODEL_CONSTANT.finditer(text):  # const model_id = "org/name"; pipeline(task, model_id)
+            finds.hub(match.group(2), _line(starts, match.start(2)), match.group(2))
     lowered = text.lower()
     host_providers = sorted({provider for host, provider in finds.vocabulary.hosts if host in lowered})
     if len(host_providers) == 1:
@@ -255,20 +394,36 @@ def _javascript(text: str, finds: _Finds) -> None:
 def _commands(text: str, filename: str, finds: _Finds) -> None:
     starts = _line_starts(text)
     fences = [match.start() for match in _FENCE.finditer(text)] if filename.endswith(_DOCS) else None
+    # `ollama create me -f Modelfile` then `ollama run me`: a model the project builds itself, not a library tag.
+    created = {match.group(1).lower() for match in _OLLAMA_CREATE.finditer(text)}
     for match in _OLLAMA_COMMAND.finditer(text):
+        if match.group(1).lower() in created or match.group(1).lower().split(":")[0] in created:
+            continue
         line_start = text.rfind("\n", 0, match.start()) + 1
         if text[line_start:match.start()].lstrip().startswith("#") and fences is None:
             continue  # a comment in a script is not a use
-        if fences is not None and bisect.bisect_right(fences, line_start) % 2 == 0:
-            continue  # prose: only a Markdown code block is a command
+        if fences is not None and bisect.bisect_right(fences, line_start) % 2 == 0 \
+                and not _INDENTED_CODE.match(text, line_start):
+            continue  # prose: only a Markdown code block (fenced or indented) is a command
         finds.runtime(match.group(1), _line(starts, match.start(1)), match.group(0))
+    for match in _OLLAMA_VARIABLE.finditer(text):
+        line_start = text.rfind("\n", 0, match.start()) + 1
+        if not text[line_start:match.start()].lstrip().startswith("#") or fences is not None:
+            finds.run_time(_line(starts, match.start(1)), match.group(0))
     if _is_modelfile(filename):
         for match in _MODELFILE_FROM.finditer(text):
             finds.runtime(match.group(1), _line(starts, match.start(1)), match.group(0))
-    if filename.endswith((".yaml", ".yml")) and "litellm" in text.lower():
-        for match in _YAML_MODEL.finditer(text):
-            if "/" in match.group(2):
-                finds.prefixed(match.group(2), _line(starts, match.start(2)))
+    if filename.endswith((".yaml", ".yml")):
+        lowered = text.lower()
+        litellm = "litellm" in lowered
+        hosts = sorted({provider for host, provider in finds.vocabulary.hosts if host in lowered})
+        for match in _YAML_MODEL.finditer(text) if litellm or hosts else ():
+            value, line = match.group(2), _line(starts, match.start(2))
+            if litellm and "/" in value and finds.prefixed(value, line):
+                continue
+            serving = [provider for provider in hosts if _serves(finds.vocabulary, provider, value)]
+            if len(serving) == 1:  # a client configured with the provider's base_url and a model it serves
+                finds.hosted(serving[0], value, line, value)
 
 
 def _is_modelfile(filename: str) -> bool:
