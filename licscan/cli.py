@@ -316,7 +316,9 @@ def rules_validate(
             edges = sum(len(facts) for facts in knowledge.lineage.values())
             counts = [(len(knowledge.licenses), "licence", "licences"),
                       (len(knowledge.origins), "publisher namespace", "publisher namespaces"),
-                      (edges, "lineage edge", "lineage edges")]
+                      (edges, "lineage edge", "lineage edges"),
+                      (len(knowledge.providers.providers), "model provider", "model providers"),
+                      (len(knowledge.providers.runtime_tags), "runtime tag", "runtime tags")]
         policies = (len(knowledge.policies) if knowledge is not None else 0) + len(policy_files)
         counts.append((policies, "policy", "policies"))
         typer.echo("ok: " + ", ".join(f"{n} {one if n == 1 else many}" for n, one, many in counts) + f" in {checked}")

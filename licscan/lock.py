@@ -440,7 +440,7 @@ def check(config: Any, files: Sequence[str] | None, *, lockfile: Path, today: st
         index = _verdict_index(data)
     places: dict[str, str] = {}
     for occurrence in found.occurrences:
-        if occurrence.ref.kind.value == "model":
+        if occurrence.ref.kind.value in ("model", "hosted-api", "runtime"):  # every kind a scan evaluates
             line = f":{occurrence.location.line}" if occurrence.location.line else ""
             places.setdefault(occurrence.ref.key, f"{occurrence.location.path}{line}")
     for local in found.local_models:

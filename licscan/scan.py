@@ -261,6 +261,10 @@ def mirror_pull(config: ScanConfig, models: Sequence[str], target: Path, *,
     for project in from_projects:
         project_config = load_config(project, check_mirror=False)
         found = discovery.discover(project_config.root, project_config.discovery())
+        runtime_tags = {item.ref.key: ModelRef(item.ref.repo_id, kind=RefKind.RUNTIME) for item in found.occurrences
+                        if item.ref.kind is RefKind.RUNTIME}
+        for hub_model in runtime_parents(runtime_tags, knowledge.providers).values():
+            roots.setdefault(hub_model, ModelRef(hub_model))  # a runtime tag's Hub model, for offline scans
         for item in found.occurrences:
             if item.ref.kind is RefKind.MODEL:
                 roots.setdefault(item.ref.key, ModelRef(item.ref.repo_id, item.ref.revision))

@@ -270,3 +270,29 @@ def test_defaults_configs_and_local_servers(tmp_path):
     # A function's default is used; a client of the project's own server is not a hosted API; a Hub id written with
     # its capitals beside the client is not NVIDIA's.
     assert found == {"api:nvidia/meta/llama3-70b-instruct", "api:nvidia/meta/llama-3.1-70b-instruct"}
+
+
+def test_the_lockfile_records_hosted_apis_and_check_sees_a_new_one(tmp_path, mirror, monkeypatch):
+    project = _project(tmp_path, {"app.py": "import anthropic\nanthropic.Anthropic().messages.create("
+                                            "model='claude-3-5-haiku-latest', max_tokens=1, messages=[])\n",
+                                  "Modelfile": "FROM qwen2.5:7b\n"})
+    env = {"LICSCAN_DB_URL": f"sqlite:///{tmp_path / 'c.db'}"}
+    monkeypatch.chdir(project)
+    CliRunner().invoke(app, ["lock", ".", "--mirror", str(mirror)], env=env, catch_exceptions=False)
+    locked = json.loads((project / "licscan.lock").read_text())
+    assert {"api:anthropic/claude-3-5-haiku-latest", "ollama:qwen2.5:7b"} <= set(locked["models"])
+    result = CliRunner().invoke(app, ["check", "app.py"], env=env, catch_exceptions=False)
+    assert "MISSING" not in result.output
+    (project / "app.py").write_text("from openai import OpenAI\nOpenAI(base_url='https://api.deepseek.com')"
+                                    ".chat.completions.create(model='deepseek-chat', messages=[])\n")
+    result = CliRunner().invoke(app, ["check", "app.py"], env=env, catch_exceptions=False)
+    assert result.exit_code != 0 and "MISSING api:deepseek/deepseek-chat" in result.output
+
+
+def test_mirror_pull_records_the_hub_model_a_runtime_tag_packages(tmp_path, hub_stub):
+    project = _project(tmp_path, {"Modelfile": "FROM qwen2.5:7b\n"})
+    result = CliRunner().invoke(app, ["mirror", "pull", "--from-scan", str(project), "--output", str(tmp_path / "copy")],
+                                env={"HF_ENDPOINT": hub_stub.url, "LICSCAN_DB_URL": f"sqlite:///{tmp_path / 'c.db'}"},
+                                catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "copy" / "Qwen" / "Qwen2.5-7B-Instruct" / "info.json").is_file()
