@@ -34,19 +34,19 @@ INPUT_BYTES = 1_000_000
 ALLOWANCE_SECONDS = 10.0  # per input; a linear pattern never comes near it, a quadratic one always passes it
 
 
-def _needles():
-    from licscan.discovery import commands, python_source
-
-    needles = [*python_source._NEEDLES.needles, *commands._PRESENCE.needles]
-    return [re.compile(needle.pattern) for needle in needles]
-
-
-def _TRIGGERS():
+def _provider_needles():
     from licscan.config import data_dir
     from licscan.discovery.hosted_apis import _triggers
     from licscan.providers import load_providers
 
-    return _triggers(load_providers([data_dir("rules")]).vocabulary)
+    return _triggers(load_providers([data_dir("rules")]).vocabulary).needles
+
+
+def _needles():
+    from licscan.discovery import commands, python_source
+
+    needles = [*python_source._NEEDLES.needles, *commands._PRESENCE.needles, *_provider_needles()]
+    return [re.compile(needle.pattern) for needle in needles]
 
 
 # site ("module: pattern expression as written") -> how to guard it.
@@ -159,7 +159,6 @@ SITES: dict[str, dict[str, Any]] = {
     "licscan.discovery.hosted_apis._OLLAMA_CREATE": {"extra": ["ollama create ", "ollama create a", "ollama \t"]},
     "licscan.discovery.hosted_apis._OLLAMA_COMMAND": {"extra": ["ollama pull ", "ollama run a", "ollama \t"]},
     "licscan.discovery.hosted_apis._YAML_MODEL": {"extra": ["model:", "- model: a/", "  model: 'a"]},
-    "licscan.discovery.hosted_apis._triggers()": {"build": lambda: [_TRIGGERS()], "extra": ["ollama", "litellm"]},
     "licscan.providers._COUNTRY": {"trusted": "rules/ data (providers.yaml)"},
     "licscan.providers._DATE": {"trusted": "rules/ data (providers.yaml)"},
     "licscan.providers._HOST": {"trusted": "rules/ data (providers.yaml)"},

@@ -20,6 +20,7 @@ from licscan.model import ApiVocabulary, Location, ModelRef, Occurrence, RefKind
 
 from .common import decode_utf8, load_json
 from .interface import ProjectFile, SourceOutput
+from .needles import Needle, NeedleSet
 from .notebooks import _at, _Cells, _code_cells
 
 SOURCE = "hosted-api"
@@ -51,11 +52,20 @@ _YAML_MODEL = re.compile(r"""(?m)^[ \t-]*(?:model|model_name|model_id)[ \t]*:[ \
 
 
 @functools.lru_cache(maxsize=4)
-def _triggers(vocabulary: ApiVocabulary) -> re.Pattern[bytes]:
-    """Words without which a file uses no hosted API or runtime: most files are passed over on this alone."""
-    words = {"ollama", "litellm", "openrouter", "transformers", *(host for host, _ in vocabulary.hosts),
-             *(package.split(".")[-1] for package, _ in vocabulary.packages)}
-    return re.compile("|".join(re.escape(word) for word in sorted(words)).encode())
+def _triggers(vocabulary: ApiVocabulary) -> NeedleSet:
+    """Words without which a file uses no hosted API or runtime, found in one pass: an API host, an import of a
+    provider's SDK, a runtime, LiteLLM, OpenRouter, transformers.js. Most files are passed over on this alone."""
+    phrases = set()
+    for package, _ in vocabulary.packages:
+        phrases |= {f"import {package}", f"from {package}"}
+        if "." in package:
+            head, _, tail = package.rpartition(".")
+            phrases.add(f"from {head} import {tail}")
+    words = {"ollama", "litellm", "openrouter", "@huggingface/transformers", "@xenova/transformers",
+             *(host for host, _ in vocabulary.hosts), *phrases}
+    # A word that contains another adds nothing (the shorter one is there too), and the one-pass engine wants none.
+    minimal = sorted(word for word in words if not any(other != word and other in word for other in words))
+    return NeedleSet([Needle(re.escape(word).encode(), first_only=True) for word in minimal])
 
 
 class HostedApiSource:
@@ -73,7 +83,7 @@ class HostedApiSource:
         vocabulary = file.settings.api
         filename = file.relpath.rsplit("/", 1)[-1].lower()
         # Runtime tags, LiteLLM's Hub prefixes and transformers.js need no provider table; hosted APIs do.
-        if not (_is_modelfile(filename) or _triggers(vocabulary).search(file.data)):
+        if not (_is_modelfile(filename) or _triggers(vocabulary).find(file.data)):
             return SourceOutput()
         text = file.data.decode("utf-8", errors="replace")
         finds = _Finds(file.relpath, vocabulary)
