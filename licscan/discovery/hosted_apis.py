@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ast
 import bisect
+import fnmatch
 import functools
 import re
 import warnings
@@ -40,6 +41,12 @@ _RUNTIME_PREFIXES = frozenset({"ollama", "ollama_chat"})
 _MAX_NAME = 120
 _NAME = re.compile(r"^[A-Za-z0-9][\w.:/@-]*$")  # a model name as providers write them (no spaces, no URL scheme)
 _OLLAMA_COMMAND = re.compile(r"\bollama[ \t]+(?:pull|run)[ \t]+([A-Za-z0-9][\w.:/-]*)")
+# What a Python file must hold for the AST to be worth building: a model-naming key, parameter or constant given
+# a literal, or a literal passed first to a call an Ollama client makes (the values are checked against the
+# providers' model names before anything is parsed).
+_PY_CANDIDATE = re.compile(
+    r"""(?i)(?:model\w*|engine)['"]?[ \t]*(?::[ \t]*[\w.\[\], ]+)?[:=][ \t]*(['"])([A-Za-z0-9][\w.:/@-]{0,119})\1"""
+    r"""|\b(?:chat|generate|pull|embed\w*|show|create|push)\([ \t]*(['"])([A-Za-z0-9][\w.:/@-]{0,119})\3""")
 _OLLAMA_VARIABLE = re.compile(r"\bollama[ \t]+(?:pull|run)[ \t]+[\"']?(\$\{?[A-Za-z_]\w*\}?)")
 _INDENTED_CODE = re.compile(r"(?:    |\t)")  # a Markdown indented code block's line
 _OLLAMA_CREATE = re.compile(r"\bollama[ \t]+create[ \t]+([A-Za-z0-9][\w.:/-]*)")
@@ -68,6 +75,22 @@ def _triggers(vocabulary: ApiVocabulary) -> NeedleSet:
     return NeedleSet([Needle(re.escape(word).encode(), first_only=True) for word in minimal])
 
 
+@functools.lru_cache(maxsize=4)
+def _model_names(vocabulary: ApiVocabulary) -> re.Pattern[str]:
+    """Every provider's model-name globs as one pattern (letter case aside)."""
+    globs = sorted({glob for _, items in vocabulary.patterns for glob in items})
+    return re.compile("|".join(fnmatch.translate(glob) for glob in globs) or "(?!)", re.IGNORECASE)
+
+
+def _worth_parsing(text: str, vocabulary: ApiVocabulary) -> bool:
+    """Whether any literal the Python reading could classify is there (a parse costs more than this search)."""
+    lowered = text.lower()
+    if "ollama" in lowered or "litellm" in lowered or "openrouter" in lowered:
+        return True
+    names = _model_names(vocabulary)
+    return any(names.match(match.group(2) or match.group(4)) for match in _PY_CANDIDATE.finditer(text))
+
+
 class HostedApiSource:
     """Hosted-API models and runtime tags, as dependencies of their own kinds (and the Hub ids they name)."""
 
@@ -91,7 +114,8 @@ class HostedApiSource:
             if filename.endswith(_NOTEBOOK):
                 return _notebook(file, finds)
             if filename.endswith(_PY):
-                _python(text, finds)
+                if _worth_parsing(text, vocabulary):
+                    _python(text, finds)
             elif filename.endswith(_JS):
                 _javascript(text, finds)
             else:
@@ -177,12 +201,35 @@ def _parse(text: str) -> ast.Module:
         return ast.parse(text)
 
 
-def _python(text: str, finds: _Finds, *, imported_elsewhere: frozenset[str] = frozenset(), context: str = "") -> None:
+def _python(text: str, finds: _Finds, *, imported_elsewhere: frozenset[str] = frozenset(), context: str = "",
+            tree: ast.Module | None = None) -> None:
     """One module (or one notebook cell, with what the other cells import and name as `imported_elsewhere` and
-    `context`)."""
-    tree = _parse(text)
+    `context`). The tree is walked once: a walk costs more than the parse."""
+    tree = tree if tree is not None else _parse(text)
     vocabulary = finds.vocabulary
-    imported = _imports(tree) | imported_elsewhere
+    imported = set(imported_elsewhere)
+    candidates: list[ast.AST] = []
+    other_base_url = False
+    for node in ast.walk(tree):
+        kind = type(node)
+        if kind is ast.Import:
+            imported.update(alias.name for alias in node.names)
+        elif kind is ast.ImportFrom:
+            if node.module and not node.level:
+                imported.add(node.module)
+                imported.update(f"{node.module}.{alias.name}" for alias in node.names)
+        elif kind is ast.keyword:
+            other_base_url = other_base_url or (node.arg in _BASE_URL_KEYWORDS and _local_server(node.value, vocabulary))
+        elif kind is ast.Assign:
+            if type(node.value) is ast.Constant and isinstance(node.value.value, str):
+                candidates.append(node)
+                # base_url = "http://localhost:5000/v1", then OpenAI(base_url=base_url)
+                other_base_url = other_base_url or (_local_server(node.value, vocabulary) and any(
+                    type(target) is ast.Name and target.id.lower() in _BASE_URL_KEYWORDS for target in node.targets))
+        elif kind is ast.AnnAssign or kind is ast.Call or kind is ast.arguments or kind is ast.Dict:
+            candidates.append(node)
+        elif kind is ast.Constant and type(node.value) is str and "ollama" in node.value:
+            candidates.append(node)
     packages = dict(vocabulary.packages)
     sdk_providers = sorted({provider for name in imported for package, provider in packages.items()
                             if name == package or name.startswith(package + ".")})
@@ -191,45 +238,44 @@ def _python(text: str, finds: _Finds, *, imported_elsewhere: frozenset[str] = fr
     litellm = any(name == "litellm" or name.startswith("litellm.") for name in imported)
     openrouter = "openrouter.ai" in lowered
     ollama_names = {name for name in imported if "ollama" in name.lower()}
-    other_base_url = _other_base_url(tree, vocabulary)
-    for node in ast.walk(tree):
+
+    def classify(value: str, line: int) -> None:
+        _classify(value, line, finds, sdk_providers, host_providers, litellm, openrouter, other_base_url)
+
+    for node in candidates:
         if isinstance(node, ast.Call):
             if any(keyword.arg in _BASE_URL_KEYWORDS and _local_server(keyword.value, vocabulary)
                    for keyword in node.keywords):
                 continue  # ChatOpenAI(base_url="http://localhost:8000/v1", model=...): a server of the project's own
             ollama_call = _is_ollama_call(node, ollama_names)
-            values = [(keyword.value, keyword.arg) for keyword in node.keywords if keyword.arg in _MODEL_KEYWORDS]
+            values = [keyword.value for keyword in node.keywords if keyword.arg in _MODEL_KEYWORDS]
             if ollama_call and node.args and not values:
-                values.append((node.args[0], "model"))
-            for value, _ in values:
+                values.append(node.args[0])
+            for value in values:
                 if isinstance(value, ast.Constant) and isinstance(value.value, str):
                     if ollama_call:
                         finds.runtime(value.value, value.lineno, value.value)
                     else:
-                        _classify(value.value, value.lineno, finds, sdk_providers, host_providers, litellm, openrouter,
-                                  other_base_url)
-        elif isinstance(node, (ast.Assign, ast.AnnAssign)) and isinstance(node.value, ast.Constant) \
-                and isinstance(node.value.value, str):
+                        classify(value.value, value.lineno)
+        elif isinstance(node, (ast.Assign, ast.AnnAssign)):
+            if not (isinstance(node.value, ast.Constant) and isinstance(node.value.value, str)):
+                continue
             targets = node.targets if isinstance(node, ast.Assign) else [node.target]
             if any(isinstance(target, ast.Name) and "model" in target.id.lower() for target in targets):
-                _classify(node.value.value, node.value.lineno, finds, sdk_providers, host_providers, litellm,
-                          openrouter, other_base_url)
+                classify(node.value.value, node.value.lineno)
         elif isinstance(node, ast.arguments):  # def ask(prompt, model="llama3-70b-8192"): a default that is used
             named = [*node.posonlyargs, *node.args][-len(node.defaults):] if node.defaults else []
-            pairs = [*zip(named, node.defaults), *zip(node.kwonlyargs, node.kw_defaults)]
-            for arg, default in pairs:
+            for arg, default in [*zip(named, node.defaults), *zip(node.kwonlyargs, node.kw_defaults)]:
                 if arg.arg in _MODEL_KEYWORDS and isinstance(default, ast.Constant) and isinstance(default.value, str):
-                    _classify(default.value, default.lineno, finds, sdk_providers, host_providers, litellm,
-                              openrouter, other_base_url)
-        elif isinstance(node, ast.Constant) and isinstance(node.value, str) and "ollama" in node.value:
+                    classify(default.value, default.lineno)
+        elif isinstance(node, ast.Constant):
             for match in _OLLAMA_COMMAND.finditer(node.value):  # subprocess.run("ollama pull gemma2")
                 finds.runtime(match.group(1), node.lineno, match.group(0))
         elif isinstance(node, ast.Dict):
             for key, value in zip(node.keys, node.values):
                 if isinstance(key, ast.Constant) and key.value in _MODEL_KEYWORDS and isinstance(value, ast.Constant) \
                         and isinstance(value.value, str):
-                    _classify(value.value, value.lineno, finds, sdk_providers, host_providers, litellm, openrouter,
-                              other_base_url)
+                    classify(value.value, value.lineno)
 
 
 def _imports(tree: ast.AST) -> set[str]:
@@ -253,18 +299,6 @@ def _import_lines(lines: list[str]) -> set[str]:
             except (SyntaxError, ValueError):
                 continue
     return names
-
-
-def _other_base_url(tree: ast.AST, vocabulary: ApiVocabulary) -> bool:
-    """Whether a client in the file is pointed at a server that is not a known provider (a local vLLM, a proxy):
-    a literal URL of another host. A base_url read from a variable says nothing either way."""
-    for node in ast.walk(tree):
-        if isinstance(node, ast.keyword) and node.arg in _BASE_URL_KEYWORDS and _local_server(node.value, vocabulary):
-            return True
-        if isinstance(node, ast.Assign) and _local_server(node.value, vocabulary) and any(
-                isinstance(target, ast.Name) and target.id.lower() in _BASE_URL_KEYWORDS for target in node.targets):
-            return True  # base_url = "http://localhost:5000/v1", then OpenAI(base_url=base_url)
-    return False
 
 
 def _local_server(value: ast.AST, vocabulary: ApiVocabulary) -> bool:
@@ -338,8 +372,10 @@ def _notebook(file: ProjectFile, finds: _Finds) -> SourceOutput:
     for number, source in cells:
         joined.add(number, source)
     whole = "\n".join(joined.python)
+    if not _worth_parsing(whole, finds.vocabulary):
+        whole = ""  # nothing the code cells could name: their commands and prose are still read
     try:
-        _parse(whole)
+        tree = _parse(whole)
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         # Cell by cell, each with what the readable cells import: a client made in one cell is used in the next.
         imported: set[str] = set()
@@ -354,11 +390,15 @@ def _notebook(file: ProjectFile, finds: _Finds) -> SourceOutput:
             try:
                 _python(text, finds, imported_elsewhere=frozenset(imported), context=whole)
             except (SyntaxError, ValueError, RecursionError, MemoryError):
-                if "transformers" in text:
-                    _javascript(text, finds)  # a JavaScript cell (%%writefile app.js) using transformers.js
+                continue  # a cell that is not Python: the notebook source reports it
     else:
         finds.locate = lambda line: _at(file.relpath, joined.python_places, line)
-        _python(whole, finds)
+        _python(whole, finds, tree=tree)
+    for _, lines, places in joined.cells:  # a JavaScript cell (%%writefile app.js) using transformers.js
+        text = "\n".join(lines)
+        if "@huggingface/transformers" in text or "@xenova/transformers" in text:
+            finds.locate = lambda line, places=places: _at(file.relpath, places, line)
+            _javascript(text, finds)
     if joined.shell:
         finds.locate = lambda line: _at(file.relpath, joined.shell_places, line)
         _commands("\n".join(joined.shell), "notebook.sh", finds)
