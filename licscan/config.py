@@ -115,8 +115,10 @@ class ScanConfig:
     extra: Mapping[str, Any] = field(default_factory=dict)
     context: Any = None  # DeploymentContext from [tool.licscan.context] / .licscan.yaml `context:`, or None
 
-    def discovery(self, *, use_cache: bool = True) -> DiscoverySettings:
-        """Discovery's settings; use_cache=False reads every file afresh and leaves the per-file cache alone."""
+    def discovery(self, *, use_cache: bool = True, providers: bool = True) -> DiscoverySettings:
+        """Discovery's settings; use_cache=False reads every file afresh and leaves the per-file cache alone;
+        providers=False leaves out the hosted-API vocabulary (reading rules/providers.yaml needs the YAML parser,
+        which the pre-commit check of a few files does without: runtime tags are still recognised)."""
         defaults = DiscoverySettings()
         exclude = self.exclude
         inside = self._mirror_in_project()
@@ -132,7 +134,7 @@ class ScanConfig:
             ignore=self.ignore,
             cache_path=default_discovery_cache(self.root) if use_cache else None,
             workers=self.discovery_workers,
-            api=self.providers().vocabulary,
+            api=self.providers().vocabulary if providers else defaults.api,
         )
 
     def providers(self):

@@ -428,7 +428,7 @@ def check(config: Any, files: Sequence[str] | None, *, lockfile: Path, today: st
         else:
             # The files a hook hands over are the ones that changed, so their cached results would miss;
             # reading and rewriting the project's whole cache would cost more than reading them.
-            found = discovery.discover_files(root, files, config.discovery(use_cache=False))
+            found = discovery.discover_files(root, files, config.discovery(use_cache=False, providers=False))
             scanned = len(files)
         settings = config.evaluation()
         current = evaluation_digest(settings.rules_dirs, settings.policy)

@@ -281,12 +281,16 @@ def test_the_lockfile_records_hosted_apis_and_check_sees_a_new_one(tmp_path, mir
     CliRunner().invoke(app, ["lock", ".", "--mirror", str(mirror)], env=env, catch_exceptions=False)
     locked = json.loads((project / "licscan.lock").read_text())
     assert {"api:anthropic/claude-3-5-haiku-latest", "ollama:qwen2.5:7b"} <= set(locked["models"])
-    result = CliRunner().invoke(app, ["check", "app.py"], env=env, catch_exceptions=False)
+    result = CliRunner().invoke(app, ["check"], env=env, catch_exceptions=False)
     assert "MISSING" not in result.output
     (project / "app.py").write_text("from openai import OpenAI\nOpenAI(base_url='https://api.deepseek.com')"
                                     ".chat.completions.create(model='deepseek-chat', messages=[])\n")
-    result = CliRunner().invoke(app, ["check", "app.py"], env=env, catch_exceptions=False)
+    result = CliRunner().invoke(app, ["check"], env=env, catch_exceptions=False)
     assert result.exit_code != 0 and "MISSING api:deepseek/deepseek-chat" in result.output
+    # The hook's check of given files reads no provider table (no YAML parser per commit), but runtime tags count.
+    (project / "Modelfile").write_text("FROM gemma3:4b\n")
+    result = CliRunner().invoke(app, ["check", "Modelfile"], env=env, catch_exceptions=False)
+    assert result.exit_code != 0 and "MISSING ollama:gemma3:4b" in result.output
 
 
 def test_mirror_pull_records_the_hub_model_a_runtime_tag_packages(tmp_path, hub_stub):
