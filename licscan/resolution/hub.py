@@ -94,6 +94,9 @@ class _BoundedStream(_httpx.SyncByteStream):
         self._inner.close()
 
 
+_LATE = "the Hub did not answer within"  # how a request cut off at its deadline is reported
+
+
 @dataclass(frozen=True)
 class _Deadline:
     """When a request must be over (time.monotonic()), and the seconds it was given, for the message."""
@@ -102,7 +105,7 @@ class _Deadline:
     seconds: float
 
     def message(self) -> str:
-        return f"the Hub did not answer within {self.seconds:g} s"
+        return f"{_LATE} {self.seconds:g} s"
 
 
 _DEADLINE = "licscan.deadline"  # a request extension holding its _Deadline (kept across the redirects it follows)
@@ -485,7 +488,7 @@ class HubSource:
                                     f"not found, or private/gated without access (HTTP {status}{message})")
             return FetchFailure(repo_id, UnresolvedReason.MALFORMED, f"the Hub answered HTTP {status}{message}")
         if isinstance(exc, _httpx.TimeoutException):
-            if str(exc).startswith("the Hub did not answer within"):  # the request's deadline (_DeadlineStream)
+            if str(exc).startswith(_LATE):  # the request's deadline (_step), not one read's timeout
                 return _Retry(UnresolvedReason.NETWORK, str(exc))
             return _Retry(UnresolvedReason.NETWORK, f"timed out after {self._settings.timeout:g}s")
         if isinstance(exc, _httpx.TransportError):
