@@ -30,3 +30,45 @@ def test_minimax_m2_ties_its_display_duty_to_thresholds_and_m2_5_to_every_commer
     for model_id in ("MiniMaxAI/MiniMax-M2.5", "someone/m2.5-tune"):
         assert not any("MiniMax" in text for text in model(report, model_id)["effective"]["conditions"])
     assert node(report, "MiniMaxAI/MiniMax-M2.5")["license_key"] == "modified-mit-minimax"
+
+
+# Generic family ids (openrail, bsd, gpl, lgpl): what every member text shares is read in those texts; what the
+# id cannot tell (which OpenRAIL text, so whether commercial use is allowed) stays unknown, never clear.
+
+def alone_under(tmp_path, license_id: str) -> tuple[dict, list[str]]:
+    """The effective terms of a model declaring license_id with no ancestor, and the fields left unconfirmed."""
+    mirror = tmp_path / "mirror"
+    add_repo(mirror, "someone/alone", {"license": license_id})
+    result, report = scan(project_with(tmp_path, "someone/alone"), tmp_path, mirror=mirror)
+    effective = model(report, "someone/alone")["effective"]
+    (terms,) = effective["terms_confidence"]
+    return effective, terms["license_unconfirmed"]
+
+
+def test_an_orphan_openrail_model_stays_unknown_but_its_shared_use_restrictions_are_read_in_the_member_texts(tmp_path):
+    effective, unconfirmed = alone_under(tmp_path, "openrail")
+    assert effective["commercial_use"] == "unknown"
+    assert unconfirmed == ["commercial_use"]
+    flow_down = [duty for duty in effective["obligations"] if duty["kind"] == "use-policy"]
+    assert flow_down and all(duty["confidence"] == "primary" and "[unconfirmed]" not in duty["text"]
+                             for duty in flow_down)
+
+
+def test_a_bsd_family_model_keeps_the_notices_every_bsd_text_requires_as_a_primary_duty(tmp_path):
+    effective, unconfirmed = alone_under(tmp_path, "bsd")
+    assert effective["commercial_use"] == "allowed"
+    assert unconfirmed == []
+    assert any(duty["kind"] == "attribution" and "copyright" in duty["text"] and duty["confidence"] == "primary"
+               for duty in effective["obligations"])
+
+
+def test_a_stable_diffusion_3_5_fine_tune_passes_stabilitys_use_policy_on_as_its_text_says(tmp_path):
+    mirror = tmp_path / "mirror"
+    add_repo(mirror, "stabilityai/stable-diffusion-3.5-medium",
+             {"license": "other", "license_name": "stabilityai-ai-community", "pipeline_tag": "text-to-image"})
+    add_repo(mirror, "someone/sd35-anime", {"base_model": "stabilityai/stable-diffusion-3.5-medium"})
+    result, report = scan(project_with(tmp_path, "someone/sd35-anime"), tmp_path, mirror=mirror)
+    effective = model(report, "someone/sd35-anime")["effective"]
+    assert "stabilityai-ai-community" in effective["licenses"]
+    flow_down = [duty for duty in effective["obligations"] if duty["kind"] == "use-policy"]
+    assert flow_down and flow_down[0]["confidence"] == "primary" and "Acceptable Use Policy" in flow_down[0]["text"]
