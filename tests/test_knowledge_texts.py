@@ -154,3 +154,17 @@ def test_a_medgemma_derivative_carries_the_hai_def_notice_and_the_prohibited_use
         duties["attribution"]["text"]
     assert duties["attribution"]["confidence"] == "primary"
     assert all("[unconfirmed]" not in duty["text"] for duty in duties.values())
+
+
+def test_a_krea_2_model_carries_the_quoted_usd_1_million_threshold_as_secondary_and_its_use_policy_as_primary(tmp_path):
+    # The Krea 2 licence PDF was not read: its revenue clause is known from a quotation (secondary), its use policy
+    # from Krea's own page (primary); a reader sees both, each with its confidence.
+    mirror = tmp_path / "mirror"
+    add_repo(mirror, "krea/Krea-2-Raw", {"license": "other", "license_name": "krea-2-community-license"})
+    result, report = scan(project_with(tmp_path, "krea/Krea-2-Raw"), tmp_path, mirror=mirror)
+    effective = model(report, "krea/Krea-2-Raw")["effective"]
+    assert any("USD 1 million" in text and "section 2.3" in text for text in effective["conditions"])
+    (terms,) = effective["terms_confidence"]
+    assert "thresholds" in terms["license_secondary"] and "thresholds" not in terms["license_unconfirmed"]
+    record = KNOWLEDGE.licenses["krea-2-community-license"]
+    assert record.field_confidence("use_policy") == "primary" and "Krea Acceptable Use Policy" in record.use_policy
