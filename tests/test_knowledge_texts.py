@@ -106,11 +106,16 @@ def test_a_tongyi_qianwen_research_text_is_told_from_the_2024_qwen_research_text
     assert "section 4.b" in duties["output-training"] and "[unconfirmed]" not in duties["output-training"]
 
 
-def test_an_ltx_2_model_needs_a_paid_licence_from_usd_10_million_and_may_not_train_other_models_commercially(tmp_path):
+def effective_under(tmp_path, repo: str, license_name: str) -> dict:
+    """The effective terms a scan reports for one model whose card names license_name under `license: other`."""
     mirror = tmp_path / "mirror"
-    add_repo(mirror, "someone/ltx-2-lora", {"license": "other", "license_name": "ltx-2-community-license-agreement"})
-    result, report = scan(project_with(tmp_path, "someone/ltx-2-lora"), tmp_path, mirror=mirror)
-    effective = model(report, "someone/ltx-2-lora")["effective"]
+    add_repo(mirror, repo, {"license": "other", "license_name": license_name})
+    result, report = scan(project_with(tmp_path, repo), tmp_path, mirror=mirror)
+    return model(report, repo)["effective"]
+
+
+def test_an_ltx_2_model_needs_a_paid_licence_from_usd_10_million_and_may_not_train_other_models_commercially(tmp_path):
+    effective = effective_under(tmp_path, "someone/ltx-2-lora", "ltx-2-community-license-agreement")
     assert any("USD 10 million" in text and "paid commercial use licence" in text for text in effective["conditions"])
     duties = {duty["kind"]: duty["text"] for duty in effective["obligations"]}
     assert "Attachment A, item 18" in duties["output-training"]
@@ -118,10 +123,7 @@ def test_an_ltx_2_model_needs_a_paid_licence_from_usd_10_million_and_may_not_tra
 
 
 def test_an_lfm_model_is_licensed_for_commercial_use_only_below_usd_10_million_revenue(tmp_path):
-    mirror = tmp_path / "mirror"
-    add_repo(mirror, "LiquidAI/LFM2-1.2B", {"license": "other", "license_name": "lfm1.0", "license_link": "LICENSE"})
-    result, report = scan(project_with(tmp_path, "LiquidAI/LFM2-1.2B"), tmp_path, mirror=mirror)
-    effective = model(report, "LiquidAI/LFM2-1.2B")["effective"]
+    effective = effective_under(tmp_path, "LiquidAI/LFM2-1.2B", "lfm1.0")
     assert effective["commercial_use"] == "conditional"
     assert any("USD 10 million" in text and "section 5(b)" in text for text in effective["conditions"])
 
@@ -159,10 +161,7 @@ def test_a_medgemma_derivative_carries_the_hai_def_notice_and_the_prohibited_use
 def test_a_krea_2_model_carries_the_quoted_usd_1_million_threshold_as_secondary_and_its_use_policy_as_primary(tmp_path):
     # The Krea 2 licence PDF was not read: its revenue clause is known from a quotation (secondary), its use policy
     # from Krea's own page (primary); a reader sees both, each with its confidence.
-    mirror = tmp_path / "mirror"
-    add_repo(mirror, "krea/Krea-2-Raw", {"license": "other", "license_name": "krea-2-community-license"})
-    result, report = scan(project_with(tmp_path, "krea/Krea-2-Raw"), tmp_path, mirror=mirror)
-    effective = model(report, "krea/Krea-2-Raw")["effective"]
+    effective = effective_under(tmp_path, "krea/Krea-2-Raw", "krea-2-community-license")
     assert any("USD 1 million" in text and "section 2.3" in text for text in effective["conditions"])
     (terms,) = effective["terms_confidence"]
     assert "thresholds" in terms["license_secondary"] and "thresholds" not in terms["license_unconfirmed"]
