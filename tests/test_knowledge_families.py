@@ -111,6 +111,8 @@ READ_RELEASES = [
     ("black-forest-labs/FLUX.1-Kontext-dev", {"license": "other", "license_name": "flux-1-dev-non-commercial-license",
                                                "license_link": "LICENSE.md"},
      "FLUX.1 Kontext [dev]", "flux-1-dev-non-commercial-license"),
+    ("microsoft/Orca-2-13b", {"license": "other", "license_name": "microsoft-research-license", "license_link": "LICENSE"},
+     "Orca 2", "microsoft-research-license"),
 ]
 
 
