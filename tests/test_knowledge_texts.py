@@ -119,7 +119,7 @@ def test_an_ltx_2_model_needs_a_paid_licence_from_usd_10_million_and_may_not_tra
     assert any("USD 10 million" in text and "paid commercial use licence" in text for text in effective["conditions"])
     duties = {duty["kind"]: duty["text"] for duty in effective["obligations"]}
     assert "Attachment A, item 18" in duties["output-training"]
-    assert "machine generated" in duties["attribution"]
+    assert "machine generated" in duties["use-policy"]
 
 
 def test_an_lfm_model_is_licensed_for_commercial_use_only_below_usd_10_million_revenue(tmp_path):
