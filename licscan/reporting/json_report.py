@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-import json
+import weakref
 from typing import Any, Mapping
 
 from licscan.model import (
     Answers, Band, DeploymentContext, Finding, LicenseTerms, ModelReport, ScanResult, Skipped, Source, Waiver,
     WaiverUse,
 )
+from licscan.reporting.json_text import dumps
 
 SCHEMA = "licscan-report/1"
 
@@ -248,7 +249,21 @@ def _skipped(item: Skipped) -> dict[str, Any]:
     return {"path": item.path, "reason": item.reason, "detail": item.detail}
 
 
+_last_built: list[Any] = [None, None]  # (weak reference to a ScanResult, its report dict)
+
+
 def report_dict(result: ScanResult) -> dict[str, Any]:
+    """The JSON report as data. A scan's report is built once: the history keeps it and --json writes it, and
+    at 2,000 models building it takes seconds. The dict is shared: callers read it and never change it."""
+    held, built = _last_built
+    if held is not None and held() is result:
+        return built
+    built = _report_dict(result)
+    _last_built[:] = [weakref.ref(result), built]
+    return built
+
+
+def _report_dict(result: ScanResult) -> dict[str, Any]:
     counts: dict[str, int] = {}
     for finding in result.findings:
         counts[finding.kind.value] = counts.get(finding.kind.value, 0) + 1
@@ -282,4 +297,4 @@ class JsonFormat:
     suffix = ".json"
 
     def render(self, result: ScanResult) -> str:
-        return json.dumps(report_dict(result), indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+        return dumps(report_dict(result), indent=2) + "\n"
