@@ -197,3 +197,24 @@ def test_the_command_collects_cycles_rarely(monkeypatch):
         assert gc.get_threshold()[0] >= 10_000 and gc.isenabled()
     finally:
         gc.set_threshold(*before)
+
+
+def test_a_report_kept_for_its_scan_goes_with_the_scan(tmp_path):
+    """The report built once per scan is not kept after the scan result is gone (a service scanning many
+    projects would otherwise hold the last large report)."""
+    import dataclasses
+    import gc
+
+    import licscan.reporting.json_report as json_report
+    from licscan.model import ScanResult, Verdict
+
+    result = ScanResult(project="p", generated_at="2026-01-01T00:00:00Z", tool_version="0", policy="default",
+                        models=(), findings=(), skipped=(), verdict=Verdict.PASS)
+    first = json_report.report_dict(result)
+    assert json_report.report_dict(result) is first  # built once for the scan
+    assert json_report.report_dict(dataclasses.replace(result)) is not first  # another scan: its own
+    other = dataclasses.replace(result, project="q")
+    json_report.report_dict(other)
+    del other
+    gc.collect()
+    assert json_report._last_built == [None, None]

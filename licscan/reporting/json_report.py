@@ -289,8 +289,14 @@ def report_dict(result: ScanResult) -> dict[str, Any]:
     if held is not None and held() is result:
         return built
     built = _report_dict(result)
-    _last_built[:] = [weakref.ref(result), built]
+    _last_built[:] = [weakref.ref(result, _forget), built]
     return built
+
+
+def _forget(held: weakref.ref) -> None:
+    """The scan result is gone: so goes its report (hundreds of MB at 2,000 models)."""
+    if _last_built[0] is held:
+        _last_built[:] = [None, None]
 
 
 def _report_dict(result: ScanResult) -> dict[str, Any]:
