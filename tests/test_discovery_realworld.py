@@ -248,3 +248,73 @@ def test_prose_mentions_comments_and_reserved_hub_pages_are_not_uses(tmp_path):
         "cfg.yaml": "# base_model: acme/commented-key\nbase_model: outputs/run1\n",
     })
     assert _ids(result) == {("acme/bare-command", M), ("acme/fenced-command", M)}
+
+
+def test_each_place_a_literal_stands_is_reported_once(tmp_path):
+    # The literal a call follows is reported at the call; the same id written elsewhere in the file is a place too.
+    result = _project(tmp_path, {"serve.py": """
+        from transformers import AutoModel
+
+        BASE_MODEL = "acme/base-7b"
+        model = AutoModel.from_pretrained(BASE_MODEL)
+
+
+        def check(base_model):
+            if base_model == "acme/base-7b":
+                return True
+    """})
+    assert sorted((o.location.line, o.via) for o in result.occurrences) == [(4, "variable"), (8, "named")]
+
+
+def test_literals_compared_with_a_naming_name_and_elements_of_long_lists(tmp_path):
+    result = _project(tmp_path, {"tests/test_models.py": """
+        import pytest
+
+        @pytest.mark.parametrize(
+            "base_model",
+            [
+                "acme/first",
+                "acme/second",
+                "acme/third",
+                "acme/fourth",
+                "acme/fifth",
+            ]
+        )
+        def test_load(base_model):
+            if "acme/compared" == base_model or "acme/lowered".lower() in base_model.lower():
+                pass
+
+        DEFAULT_MODELS = [
+            "acme/default-a",
+            # "acme/commented-out",
+            "acme/default-b",
+            "acme/default-c",
+            "acme/default-d",
+        ]
+        prompt_types = {
+            "plain": [
+                "acme/in-a-lookup-table",
+                "acme/another-row",
+                "acme/a-third-row",
+                "acme/a-fourth-row",
+            ],
+        }
+        exclude_ids = ["acme/excluded",
+                       "acme/excluded-too",
+                       "acme/excluded-three",
+                       "acme/excluded-four"]
+        status = "acme/compared-with-nothing" == other
+    """})
+    assert _ids(result) == {(f"acme/{name}", M) for name in (
+        "first", "second", "third", "fourth", "fifth", "compared", "lowered",
+        "default-a", "default-b", "default-c", "default-d")}
+
+
+def test_hub_urls_in_comment_lines_of_scripts_and_configs_are_not_uses(tmp_path):
+    result = _project(tmp_path, {
+        "run.sh": "# download from https://huggingface.co/datasets/acme/in-a-comment\n"
+                  "wget https://huggingface.co/acme/fetched/resolve/main/model.gguf\n",
+        "config.yml": "# the list below is from https://huggingface.co/datasets/acme/yaml-comment\nfiles: [a, b]\n",
+        "Dockerfile": "    # as e.g. https://huggingface.co/acme/docker-comment\nRUN echo\n",
+    })
+    assert _ids(result) == {("acme/fetched", M)}

@@ -132,10 +132,11 @@ class CommandSource:
         found = list(commands_in(data, file.relpath, present=present, unresolved=unresolved))
         if not is_doc(file.relpath):
             lines = LineIndex(data)
+            in_code = _Placement(data, doc=False)  # a URL in a comment line points at a model; it does not use it
             found.extend(
                 Occurrence(ref, Location(file.relpath, lines.line(start)), self.name,
                            clip(data[start:end].decode("utf-8", errors="replace")), URL)
-                for ref, start, end in hub_urls(data)
+                for ref, start, end in hub_urls(data) if in_code(start)
             )
         return SourceOutput(occurrences=tuple(found), skipped=tuple(unresolved))
 
