@@ -72,6 +72,7 @@ SITES: dict[str, dict[str, Any]] = {
     "licscan.discovery.common.find_value_line()": {
         "bind": [{"key": "base_model"}],
         "extra": ["base_model", "base_model ", '"base_model"  ']},
+    "licscan.discovery.config_files._KEY_REST": {"op": "match", "extra": ["a", "a \t", "a\" :"]},
     "licscan.discovery.config_files._VALUE_MAY_BE_ID": {"op": "match", "extra": [": a", ": '", '= "a']},
     "licscan.discovery.declared._find()": {
         "bind": [{"value": "org/name"}],
@@ -128,11 +129,11 @@ SITES: dict[str, dict[str, Any]] = {
     "licscan.discovery.python_source._HOLDS_A_NAME": {},
     "licscan.discovery.python_source._LAZY_BEFORE": {},
     "licscan.discovery.python_source._LAZY_TYPE": {},
-    "licscan.discovery.python_source._NAMING_WORD": {},
     "licscan.discovery.python_source._NOT_A_USE": {},
     "licscan.discovery.python_source._PROSE_LINE": {"op": "match"},
     "licscan.discovery.python_source._SPACE_REPO": {},
-    "licscan.discovery.python_source._named_literals()": {},
+    "licscan.discovery.python_source._SUBSET": {},
+    "licscan.discovery.python_source._ID_PART": {"op": "fullmatch"},
     "licscan.errors._TOKEN_PATTERN": {"extra": ["hf_", "hf_a"]},
     "licscan.cli.run()": {"op": "fullmatch"},
     "licscan.cli.run()#2": {"op": "fullmatch"},

@@ -69,6 +69,8 @@ _FLAG_TOKEN = re.compile(
 _ASSIGNMENT_TOKEN = re.compile(
     _NAMING_WORDS_PATTERN + rb"([A-Za-z0-9_.-]*)[ \t]*[?:+]?=[ \t]*(?=[\"'$A-Za-z0-9])"
 )
+# Where the assignments start, in one pass (hyperscan takes no lookahead: the value's first byte is matched).
+_ASSIGNMENT_STARTS = NeedleSet([Needle(_NAMING_WORDS_PATTERN + rb"[A-Za-z0-9_.-]*[ \t]*[?:+]?=[ \t]*[\"'$A-Za-z0-9]")])
 _TOKEN_CHARS = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-")
 _NOT_BEFORE_NAME = frozenset(b"$/{\\")
 _MAX_NAME = 96
@@ -230,7 +232,11 @@ def _named_values(data: bytes, assignments: bool = True) -> Iterator[tuple[int, 
     for match in _FLAG_TOKEN.finditer(data):
         found.append((match.start(), match.group(1), match.end(), True))
     if assignments:
-        for match in _ASSIGNMENT_TOKEN.finditer(data):
+        # The one-pass search finds where each assignment starts; re reads its parts there.
+        for _, at, _ in _ASSIGNMENT_STARTS.find(data):
+            match = _ASSIGNMENT_TOKEN.match(data, at)
+            if match is None:
+                continue
             start = match.start()
             floor = max(0, start - _MAX_NAME)
             while start > floor and data[start - 1] in _TOKEN_CHARS:

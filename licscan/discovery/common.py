@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from typing import Any, Iterator
@@ -183,6 +184,18 @@ def hub_id(value: str) -> str | None:
     """The Hub repo id a string names, judged by its text alone (no file-system check), or None."""
     if not isinstance(value, str):
         return None
+    return _hub_id(value) if len(value) <= _MAX_JUDGED else _judged(value)
+
+
+_MAX_JUDGED = 256  # longer strings are judged afresh each time, not remembered
+
+
+@functools.lru_cache(maxsize=8192)  # a project names the same few ids in many places
+def _hub_id(value: str) -> str | None:
+    return _judged(value)
+
+
+def _judged(value: str) -> str | None:
     text = value.strip()
     if not text or text.startswith(_LOCAL_PREFIXES) or _WINDOWS_DRIVE.match(text):
         return None

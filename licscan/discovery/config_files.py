@@ -13,6 +13,7 @@ from licscan.model import Location, ModelRef, Occurrence, RefKind, Skipped
 
 from .common import LineIndex, clip, decode_utf8, find_value_line, hub_id, load_json, not_utf8_detail
 from .interface import ProjectFile, SourceOutput
+from .needles import Needle, NeedleSet
 
 _SUFFIXES = (".yaml", ".yml", ".json", ".toml")
 
@@ -62,6 +63,8 @@ _VALUE_MAY_BE_ID = re.compile(rb"""["']?[ \t]*[:=][ \t]*(?:$|[\[{*&|>!]|["']?[^\
 
 
 _KEY_CHARS = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-")
+# The rest of a key after a word in it, when a ":" or "=" follows (as the value patterns below require).
+_KEY_REST = re.compile(rb"""[A-Za-z0-9_-]*(?=["']?[ \t]*[:=])""")
 
 
 @functools.lru_cache(maxsize=8)
@@ -77,24 +80,32 @@ def _key_words(keys: tuple[str, ...]) -> tuple[bytes, ...]:
     return tuple(words)
 
 
+@functools.lru_cache(maxsize=8)
+def _word_needles(keys: tuple[str, ...]) -> tuple[tuple[bytes, ...], NeedleSet]:
+    """The words of the keys and the naming words, searched for in one pass (a pass per word over a large
+    JSON data file costs more than all the rest of the check)."""
+    words = tuple(dict.fromkeys((*_key_words(keys), *_KEY_WORDS)))
+    return words, NeedleSet([Needle(re.escape(word)) for word in words])
+
+
 def _may_name_an_id(data: bytes, keys: tuple[str, ...]) -> bool:
     """Whether some configured or naming key could hold a Hub id: the file is parsed only then."""
     wanted = {key.encode("utf-8") for key in keys}
-    for word in dict.fromkeys((*_key_words(keys), *_KEY_WORDS)):
-        position = data.find(word)
-        while position >= 0:
-            start, end = position, position + len(word)
-            while start > 0 and data[start - 1] in _KEY_CHARS:
-                start -= 1
-            while end < len(data) and data[end] in _KEY_CHARS:
-                end += 1
-            key = data[start:end]
-            if key in wanted or word in _BLOCK_WORDS:
-                if _VALUE_MAY_BE_ID.match(data, end):
-                    return True
-            elif word in _KEY_WORDS and _VALUE_IS_ID.match(data, end):
-                return True  # (a key named by a word alone: only for an id on its own line, which is cheap to tell)
-            position = data.find(word, end)
+    words, needles = _word_needles(keys)
+    for number, start, end in needles.find(data):
+        word = words[number]
+        rest = _KEY_REST.match(data, end)
+        if rest is None:
+            continue  # a word in prose ("the model is"): no key
+        end = rest.end()
+        while start > 0 and data[start - 1] in _KEY_CHARS:
+            start -= 1
+        key = data[start:end]
+        if key in wanted or word in _BLOCK_WORDS:
+            if _VALUE_MAY_BE_ID.match(data, end):
+                return True
+        elif word in _KEY_WORDS and _VALUE_IS_ID.match(data, end):
+            return True  # (a key named by a word alone: only for an id on its own line, which is cheap to tell)
     return False
 
 
@@ -181,12 +192,23 @@ def key_kind(key: object, keys: "set[str] | frozenset[str]", context: "RefKind |
         return None
     if key in keys:
         return RefKind.MODEL
+    named = _named_by_words(key) if len(key) <= _MAX_KEY else None
+    if named is not None:
+        return named
+    return context if key in _INNER_KEYS else None
+
+
+_MAX_KEY = 256  # longer keys are data, not names
+
+
+@functools.lru_cache(maxsize=4096)  # a config's keys repeat from file to file and within one
+def _named_by_words(key: str) -> "RefKind | None":
     match = None
     for match in _NAMING_KEY.finditer(key):
         pass
-    if match is not None:
-        return RefKind.DATASET if match.group(2) else RefKind.MODEL
-    return context if key in _INNER_KEYS else None
+    if match is None:
+        return None
+    return RefKind.DATASET if match.group(2) else RefKind.MODEL
 
 
 def _split_lists(hits: Iterator[tuple[str, str, int | None]] | list) -> Iterator[tuple[str, str, int | None]]:

@@ -1215,14 +1215,16 @@ def _url_occurrences(text: PythonText, finds: _Finds, hosts: list[tuple[int, int
 # Hub ids bound to model-naming names, whatever the call or statement
 # ---------------------------------------------------------------------------------------------
 
-_ID_CHARS = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-")
+_ID_PART = re.compile(rb"[A-Za-z0-9_.-]+")
 _MAX_ID_PART = 96
 # Words of the names that hold a model or a dataset (assignment targets, keywords, dict keys, option strings,
-# environment variable names), the nearest one before the literal deciding its kind.
-_NAMING_WORD = re.compile(
-    rb"(?i)(model|tokenizer|repo_?id|hf_?repo|checkpoint|embed|rerank|encoder|llm|adapter|lora)"
-    rb"|(dataset|data_?path|data_?name|data_?id|data_?files)"
-)
+# environment variable names), the nearest one before the literal deciding its kind. Each is looked for from
+# the end with bytes.rfind in the lowered text (a case-blind alternation tried at every byte costs more than
+# the rest of the reading of a literal).
+_MODEL_WORDS = (b"model", b"tokenizer", b"repo_id", b"repoid", b"hf_repo", b"hfrepo", b"checkpoint", b"embed", b"rerank",
+                b"encoder", b"llm", b"adapter", b"lora")
+_DATASET_WORDS = (b"dataset", b"data_path", b"datapath", b"data_name", b"dataname", b"data_id", b"dataid",
+                  b"data_files", b"datafiles", b"data_source", b"datasource")
 # A literal alone on its line after an opening bracket, a "key": or default= (a multi-line call, list or dict):
 # the name is looked for on the lines just before.
 _CONTINUED_PREFIX = re.compile(rb"[ \t]*(?:[\[({,][ \t]*|(?:default|value)[ \t]*=[ \t]*)?\Z")
@@ -1243,6 +1245,7 @@ _COMPARED = re.compile(rb"(?:\.[A-Za-z_]\w*\(\))*[ \t]*(?:==|!=|in[ \t(]|not[ \t
 _PROSE_LINE = re.compile(rb"[ \t]*(?:>>>|\.\.\.[ \t]|#)")
 _DICT_KEY = re.compile(rb"[ \t]*:(?!=)")
 _BEFORE_KEY = re.compile(rb"(?:[{,]|^)[ \t]*\Z", re.M)
+_SUBSET = re.compile(r"[:#]")
 _SPACE_REPO = re.compile(rb"repo_type[ \t]*=[ \t]*[\"']space")
 
 
@@ -1257,26 +1260,29 @@ def _named_literals(text: PythonText, finds: _Finds, literals: list[tuple[int, i
     places: set[tuple[str, Location]] = set()
     heads = _ListHeads(text)
     for slash, end in literals:
-        start = slash
-        floor = max(0, slash - _MAX_ID_PART)
-        while start > floor and data[start - 1] in _ID_CHARS:
-            start -= 1
-        quote = start - 1
+        # The opening quote: the nearest before the "/" with only id characters between (C searches, no loop).
+        floor = max(0, slash - _MAX_ID_PART - 1)
+        quote = max(data.rfind(b'"', floor, slash), data.rfind(b"'", floor, slash))
         if quote < 0 or data[quote] != data[end - 1] or end - slash > _MAX_ID_PART:
+            continue
+        start = quote + 1
+        if not _ID_PART.fullmatch(data, start, slash):
             continue
         if quote > 0 and data[quote - 1 : quote].isalpha():
             continue  # an f-string (a template) or another prefixed literal
         if _DICT_KEY.match(data, end) and _BEFORE_KEY.search(data, max(0, quote - 64), quote):
             continue  # a dict key ("reward_model/score": ...), not a value (`if x == "org/name":` is one)
         # ("ID:subset#500": a dataset's subset and sample count, as ms-swift writes them.)
-        if _PROSE_LINE.match(data, text.line_start(quote)):
+        line_start = text.line_start(quote)
+        if _PROSE_LINE.match(data, line_start):
             continue  # a doctest example or a comment: decided without mapping the file's strings
-        repo_id = hub_id(re.split(r"[:#]", data[start : end - 1].decode("ascii"), maxsplit=1)[0])
+        repo_id = hub_id(_SUBSET.split(data[start : end - 1].decode("ascii"), maxsplit=1)[0])
         if repo_id is None:
             continue
         # The name first (a search of the line), where the literal stands last (it maps the file's strings).
-        kind = _naming_kind(text, quote, end, heads)
-        if kind is None or _SPACE_REPO.search(data, text.line_start(quote), text.line_end(quote)):
+        kind = _naming_kind(text, quote, end, heads, line_start)
+        line_end = text.line_end(quote)
+        if kind is None or _SPACE_REPO.search(data, line_start, line_end):
             continue  # (a Space is an app, not a model the project runs)
         if text.context(quote) != CODE:
             continue
@@ -1285,13 +1291,12 @@ def _named_literals(text: PythonText, finds: _Finds, literals: list[tuple[int, i
         if (line, repo_id) in finds.literals_read or (repo_id, location) in places:
             continue
         places.add((repo_id, location))
-        line_start = text.line_start(quote)
         finds.occurrences.append(
             Occurrence(
                 ref=ModelRef(repo_id, None, kind),
                 location=location,
                 source=PythonSource.name,
-                text=clip(data[line_start : text.line_end(quote)].decode("utf-8", errors="replace")),
+                text=clip(data[line_start:line_end].decode("utf-8", errors="replace")),
                 via=NAMED,
             )
         )
@@ -1371,18 +1376,22 @@ def _lines_above(text: PythonText, line_start: int, count: int = _LINES_BACK) ->
 
 
 def _kind_named(searched: bytes) -> RefKind | None:
-    kind = None
-    for match in _NAMING_WORD.finditer(_ID_STRING.sub(b"''", searched)):  # (other ids hold words too)
-        kind = RefKind.DATASET if match.group(2) else RefKind.MODEL
-    return kind
+    """The kind the last naming word in `searched` says."""
+    if b"/" in searched:
+        searched = _ID_STRING.sub(b"''", searched)  # (other ids hold words too)
+    lowered = searched.lower()
+    model = max(map(lowered.rfind, _MODEL_WORDS))
+    dataset = max(map(lowered.rfind, _DATASET_WORDS))
+    if model < 0 and dataset < 0:
+        return None
+    return RefKind.DATASET if dataset > model else RefKind.MODEL
 
 
-def _naming_kind(text: PythonText, quote: int, end: int, heads: _ListHeads) -> RefKind | None:
+def _naming_kind(text: PythonText, quote: int, end: int, heads: _ListHeads, line_start: int) -> RefKind | None:
     """MODEL or DATASET by the nearest naming word before the literal on its line (or, for a literal continuing
     a bracket, a `"key":` or `default=`, on the few lines before, or where the long list it is an element of
     opens), or by the name it is compared with after it; None when no name says what it holds."""
     data = text.data
-    line_start = text.line_start(quote)
     prefix = data[line_start:quote]
     searched = prefix
     if _CONTINUED_PREFIX.match(prefix):
