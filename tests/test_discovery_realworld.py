@@ -318,3 +318,41 @@ def test_hub_urls_in_comment_lines_of_scripts_and_configs_are_not_uses(tmp_path)
         "Dockerfile": "    # as e.g. https://huggingface.co/acme/docker-comment\nRUN echo\n",
     })
     assert _ids(result) == {("acme/fetched", M)}
+
+
+def _invalid(result):
+    return sorted((s.path, s.detail) for s in result.skipped if s.reason == "invalid-id")
+
+
+def test_values_shaped_like_ids_that_are_not_ids_are_listed_not_dropped(tmp_path):
+    result = _project(tmp_path, {
+        "serve.py": """
+            from transformers import AutoModel
+            model = AutoModel.from_pretrained("acme/na--me")
+            local = AutoModel.from_pretrained("checkpoints/step-100")
+        """,
+        "config.yaml": "model_worker: acme/chat-6b@localhost@20002\ndataset: acme/data:subset\noutput_model: models/x\n",
+        "run.sh": "vllm serve --model acme/bad..name\n",
+    })
+    assert _ids(result) == {("acme/data", D)}
+    assert _invalid(result) == [
+        ("config.yaml", "line 1: model_worker: acme/chat-6b@localhost@20002 (not a Hub repo id)"),
+        ("run.sh", "line 1: vllm serve --model acme/bad..name (acme/bad..name is not a Hub repo id)"),
+        ("serve.py", 'line 2: AutoModel.from_pretrained("acme/na--me") (acme/na--me is not a Hub repo id)'),
+    ]
+
+
+def test_the_discover_summary_counts_in_words(tmp_path):
+    from licscan.discovery.listing import render_text
+
+    result = _project(tmp_path, {"app.py": 'from transformers import AutoModel\nAutoModel.from_pretrained("acme/one")\n'})
+    assert render_text(result).splitlines()[-1] == "1 occurrence of 1 model and 0 datasets, 0 local models, in 1 file read"
+
+
+def test_key_value_arguments_of_a_model_flag(tmp_path):
+    result = _project(tmp_path, {"eval.sh": """
+        lm_eval --model hf --model_args pretrained=acme/evaluated,dtype=bfloat16,peft=../peft_output --tasks x
+        lm_eval --model vllm --model_args pretrained=acme/served,tensor_parallel_size=1
+    """})
+    assert _ids(result) == {("acme/evaluated", M), ("acme/served", M)}
+    assert _invalid(result) == []

@@ -9,7 +9,7 @@ from typing import Iterator
 
 from licscan.model import Location, ModelRef, Occurrence, RefKind, Skipped
 
-from .common import LineIndex, clip, hub_id, hub_urls
+from .common import INVALID_ID, LineIndex, clip, hub_id, hub_urls, rejected_id
 from .interface import ProjectFile, SourceOutput
 from .needles import Needle, NeedleSet
 
@@ -59,6 +59,8 @@ _FLAG_WORDS = (b"-model", b"-tokenizer", b"-hf", b"-draft", b"-speculative", b"-
 # `EMBEDDING_MODEL_ID=ID`. Precision comes from the value: a Hub-shaped id, not a path or a variable.
 _NAMING_WORDS = (b"model", b"Model", b"MODEL", b"tokenizer", b"TOKENIZER", b"pretrain", b"dataset", b"DATASET", b"data", b"DATA")
 _NAME_WORD = re.compile(rb"(?i)(model|tokenizer|pretrain)|(dataset|data)")
+# Keys of `key=value` arguments that name a model though no naming word is in them (lm-eval's model_args).
+_ARGUMENT_KEYS = frozenset({"peft", "adapter", "lora", "base"})
 # Flags and keys of what a run writes or caches (`--output_model_dir`, `--cached_dataset`, `--push_to_hub_model_id`).
 _WRITTEN = re.compile(rb"(?i)output|save|push|upload|export|cache")
 _NAMING_WORDS_PATTERN = rb"(?:model|Model|MODEL|tokenizer|Tokenizer|TOKENIZER|pretrain|PRETRAIN|data|Data|DATA)"
@@ -175,16 +177,15 @@ def commands_in(
             found = _command_id(value)
             if found is not None:
                 yield occurrence(ModelRef(found, None, kind), start)
+            elif unresolved is not None and rejected_id(value):
+                unresolved.append(_listed(INVALID_ID, relpath, where(lines.line(start)), data, start,
+                                          f"{clip(value, 60)} is not a Hub repo id"))
             elif value.startswith("$"):
                 resolved, why = variables.value(value, start)
                 if resolved is not None:
                     yield occurrence(ModelRef(resolved[0], None, kind), start, resolved[1])
                 elif why and unresolved is not None:
-                    place = where(lines.line(start))
-                    cell = f"cell {place.cell}, " if place.cell else ""
-                    unresolved.append(
-                        Skipped(relpath, UNRESOLVED, f"{cell}line {place.line}: {clip(_line_around(data, start))} ({why})")
-                    )
+                    unresolved.append(_listed(UNRESOLVED, relpath, where(lines.line(start)), data, start, why))
 
     # Each pattern runs only where its literal words are: a needle search is far faster than a regex scan.
     if b"download" in present:
@@ -262,8 +263,20 @@ def _named_values(data: bytes, assignments: bool = True) -> Iterator[tuple[int, 
             if text.startswith("-"):
                 break
             for part in text.split(","):
+                key, equals, value = part.partition("=")
+                if equals:
+                    # `--model_args pretrained=ID,dtype=float` (lm-eval): the pairs whose key names a model.
+                    if not (_NAME_WORD.search(key.encode()) or key.strip().lower() in _ARGUMENT_KEYS):
+                        continue
+                    part = value
                 yield start, kind, part.split("#", 1)[0].strip()
             position = word.end()
+
+
+def _listed(reason: str, relpath: str, place: Location, data: bytes, start: int, why: str) -> Skipped:
+    """A value listed rather than dropped (known only at run time, or not a Hub id): its place, line and why."""
+    cell = f"cell {place.cell}, " if place.cell else ""
+    return Skipped(relpath, reason, f"{cell}line {place.line}: {clip(_line_around(data, start))} ({why})")
 
 
 class _Placement:

@@ -205,6 +205,26 @@ def _judged(value: str) -> str | None:
     return repo_id
 
 
+INVALID_ID = "invalid-id"
+# One "/" between two runs of anything but blanks, slashes and the marks of a variable or template: shaped like a
+# repo id, whatever its characters.
+_ID_SHAPED = re.compile(r"[^\s/\\$<>{}()\[\]|`'\"]{1,120}/[^\s/\\$<>{}()\[\]|`'\"]{1,120}")
+
+
+def rejected_id(value: str) -> bool:
+    """Whether a value in a model's place is shaped like a Hub id but is not one (`org/name@host`, `-org/name`,
+    `org/na--me`): listed as an invalid-id entry rather than dropped without a word. Local paths, URLs, media
+    types, file names and placeholders are not."""
+    text = value.strip()
+    namespace, _, name = text.partition("/")
+    if ":" in namespace:
+        return False  # a URL or a scheme
+    text = f"{namespace}/{name.split(':', 1)[0]}"  # (an `org/name:tag` suffix says which file or subset)
+    if not _ID_SHAPED.fullmatch(text) or hub_id(text) is not None or text.startswith(_LOCAL_PREFIXES):
+        return False
+    return not _looks_local(text)
+
+
 def _looks_local(value: str) -> bool:
     """A relative path in a project's own folders, a media type or a file name rather than a repo id."""
     namespace, _, name = value.partition("/")

@@ -11,7 +11,9 @@ from licscan import safeyaml
 from licscan.errors import ParseError
 from licscan.model import Location, ModelRef, Occurrence, RefKind, Skipped
 
-from .common import LineIndex, clip, decode_utf8, find_value_line, hub_id, load_json, not_utf8_detail
+from .common import (
+    INVALID_ID, LineIndex, clip, decode_utf8, find_value_line, hub_id, load_json, not_utf8_detail, rejected_id,
+)
 from .interface import ProjectFile, SourceOutput
 from .needles import Needle, NeedleSet
 
@@ -158,12 +160,17 @@ class ConfigFileSource:
         except RecursionError:
             return SourceOutput(skipped=(Skipped(file.relpath, "parse-error", "nests too deeply"),))
         found = []
+        rejected = []
         for key, value, line in _split_lists(hits):
             kind = RefKind.MODEL
             if isinstance(key, tuple):
                 key, kind = key
-            repo_id = hub_id(_plain_value(value))
+            candidate = _plain_value(value)
+            repo_id = hub_id(candidate) or (hub_id(candidate.split(":", 1)[0]) if ":" in candidate else None)
             if repo_id is None:
+                if rejected_id(candidate):
+                    where = f"line {line}: " if line else ""
+                    rejected.append(Skipped(file.relpath, INVALID_ID, clip(f"{where}{key}: {value} (not a Hub repo id)")))
                 continue
             found.append(
                 Occurrence(
@@ -174,7 +181,7 @@ class ConfigFileSource:
                     via="config",
                 )
             )
-        return SourceOutput(occurrences=tuple(found))
+        return SourceOutput(occurrences=tuple(found), skipped=tuple(rejected))
 
 
 def _plain_value(value: str) -> str:

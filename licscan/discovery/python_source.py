@@ -12,7 +12,7 @@ from typing import Callable, NamedTuple
 
 from licscan.model import Location, ModelRef, Occurrence, RefKind, Skipped
 
-from .common import HUB_HOSTS, clip, hub_id, hub_urls
+from .common import HUB_HOSTS, INVALID_ID, clip, hub_id, hub_urls, rejected_id
 from .interface import ProjectFile, SourceOutput
 from .needles import Needle, NeedleSet
 from .python_text import CODE, STRING, PythonText, Block
@@ -511,6 +511,10 @@ def _record(
                 continue
             candidate = candidate[len(_HUB_PREFIXES[0]) :]
         repo_id = hub_id(candidate)
+        if repo_id is None and rejected_id(candidate):
+            finds.unresolved.append(
+                Skipped(finds.relpath, INVALID_ID, f"{finds.where(line)}: {shown} ({clip(candidate, 60)} is not a Hub repo id)")
+            )
         if repo_id is None or (repo_id, kind) in seen:
             continue
         seen.add((repo_id, kind))
