@@ -356,3 +356,31 @@ def test_key_value_arguments_of_a_model_flag(tmp_path):
     """})
     assert _ids(result) == {("acme/evaluated", M), ("acme/served", M)}
     assert _invalid(result) == []
+
+
+def test_dicts_quoted_into_commands_and_several_ids_after_a_model_flag(tmp_path):
+    result = _project(tmp_path, {
+        "docs/serving.md": """
+            ```bash
+            python generate.py --model_lock="[{'inference_server': 'vllm:10.0.0.1:5000', 'base_model': 'acme/locked'}]"
+            export MODEL_LOCK="{\\"base_model\\": \\"acme/double-quoted\\", \\"prompt_type\\": \\"plain\\"}"
+            ```
+        """,
+        "train.sh": "swift rlhf --reward_model acme/reward-a acme/reward-b --output_model_dir out serve.py\n",
+        "job.yaml": "env:\n  - name: MODEL_ID\n    value: acme/k8s-env-model\n",
+    })
+    assert _ids(result) == {
+        ("acme/locked", M), ("acme/double-quoted", M), ("acme/reward-a", M), ("acme/reward-b", M),
+        ("acme/k8s-env-model", M),
+    }
+
+
+def test_hub_urls_fetched_by_a_notebooks_shell_lines(tmp_path):
+    import json
+
+    cells = [{"cell_type": "code", "source": [
+        "# !wget https://huggingface.co/acme/commented/resolve/main/x.bin\n",
+        "!wget https://huggingface.co/datasets/acme/fetched/resolve/main/train.jsonl\n",
+    ]}]
+    result = _project(tmp_path, {"nb.ipynb": json.dumps({"cells": cells})})
+    assert _ids(result) == {("acme/fetched", D)}

@@ -58,6 +58,7 @@ SITES: dict[str, dict[str, Any]] = {
     "licscan.config._AMOUNT": {"op": "match", "extra": ["1.5", "10k", "2m", "1,000", "0."]},
     "licscan.config._REGION": {"op": "match", "extra": ["EU", "DE", "de"]},
     "licscan.discovery.commands._DOWNLOAD": {"extra": ["download ", "download a"]},
+    "licscan.discovery.commands._QUOTED_KEY": {"op": "match", "extra": ["'a'", "'a\\' :", "'a': \\"]},
     "licscan.discovery.commands._DOWNLOADER": {"extra": ["hf ", "huggingface-cli "]},
     "licscan.discovery.commands._CLONE": {"extra": ["git ", "git lfs ", "git clone"]},
     "licscan.discovery.commands._SSH_REMOTE": {"extra": ["git@hf.co:", "git@hf.co:a", "git@hf.co:datasets/a"]},
@@ -74,6 +75,7 @@ SITES: dict[str, dict[str, Any]] = {
         "bind": [{"key": "base_model"}],
         "extra": ["base_model", "base_model ", '"base_model"  ']},
     "licscan.discovery.config_files._KEY_REST": {"op": "match", "extra": ["a", "a \t", "a\" :"]},
+    "licscan.discovery.config_files._NAMED_VALUE": {"op": "match", "extra": ["a\n value: a", "a\n", " value:"]},
     "licscan.discovery.config_files._VALUE_MAY_BE_ID": {"op": "match", "extra": [": a", ": '", '= "a']},
     "licscan.discovery.declared._find()": {
         "bind": [{"value": "org/name"}],

@@ -73,6 +73,12 @@ _ASSIGNMENT_TOKEN = re.compile(
 )
 # Where the assignments start, in one pass (hyperscan takes no lookahead: the value's first byte is matched).
 _ASSIGNMENT_STARTS = NeedleSet([Needle(_NAMING_WORDS_PATTERN + rb"[A-Za-z0-9_.-]*[ \t]*[?:+]?=[ \t]*[\"'$A-Za-z0-9]")])
+# A quoted key holding a naming word, with a quoted value: found in one pass, read by re where it starts.
+# (The quotes may be escaped: a JSON object inside a double-quoted shell string.)
+_QUOTED_KEY_STARTS = NeedleSet([Needle(
+    rb"[\"'][A-Za-z0-9_.-]{0,64}" + _NAMING_WORDS_PATTERN + rb"[A-Za-z0-9_.-]{0,64}\\?[\"'][ \t]*:[ \t]*\\?[\"']"
+)])
+_QUOTED_KEY = re.compile(rb"""["']([A-Za-z0-9_.-]{1,140})\\?["'][ \t]*:[ \t]*\\?(?=["'])""")
 _TOKEN_CHARS = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-")
 _NOT_BEFORE_NAME = frozenset(b"$/{\\")
 _MAX_NAME = 96
@@ -135,14 +141,18 @@ class CommandSource:
         unresolved: list[Skipped] = []
         found = list(commands_in(data, file.relpath, present=present, unresolved=unresolved))
         if not is_doc(file.relpath):
-            lines = LineIndex(data)
-            in_code = _Placement(data, doc=False)  # a URL in a comment line points at a model; it does not use it
-            found.extend(
-                Occurrence(ref, Location(file.relpath, lines.line(start)), self.name,
-                           clip(data[start:end].decode("utf-8", errors="replace")), URL)
-                for ref, start, end in hub_urls(data) if in_code(start)
-            )
+            found.extend(urls_in(data, lambda line: Location(file.relpath, line), self.name))
         return SourceOutput(occurrences=tuple(found), skipped=tuple(unresolved))
+
+
+def urls_in(data: bytes, locate, source: str) -> Iterator[Occurrence]:
+    """Hub URLs on the code lines of a script (`wget https://huggingface.co/ID/resolve/main/...` fetches from the
+    repo); a URL in a comment line points at a model, it does not use it."""
+    lines = LineIndex(data)
+    in_code = _Placement(data, doc=False)
+    for ref, start, end in hub_urls(data):
+        if in_code(start):
+            yield Occurrence(ref, locate(lines.line(start)), source, clip(data[start:end].decode("utf-8", errors="replace")), URL)
 
 
 def _words_in(data: bytes) -> set[bytes]:
@@ -171,7 +181,9 @@ def commands_in(
         # (In TOML and INI files `key = value` is the config source's to read; in prose, MODEL_ID=ID lines
         # are read by _ENV below.)
         assignments = not _filename(relpath).endswith((".toml", ".ini", ".cfg", ".conf", *_DOC_SUFFIXES))
-        for start, kind, value in _named_values(data, assignments):
+        # (In YAML and JSON files a quoted key is the config source's to read.)
+        quoted = not _filename(relpath).endswith(_CONFIG_SUFFIXES)
+        for start, kind, value in _named_values(data, assignments, quoted):
             if not counts(start):
                 continue
             found = _command_id(value)
@@ -223,9 +235,10 @@ def commands_in(
                 yield occurrence(ModelRef(repo_id), match.start())
 
 
-def _named_values(data: bytes, assignments: bool = True) -> Iterator[tuple[int, RefKind, str]]:
-    """(offset, kind, value) for each value of a flag or KEY=VALUE whose name holds a naming word: the one
-    value of a model flag, every value (and comma-separated part) of a dataset flag.
+def _named_values(data: bytes, assignments: bool = True, quoted: bool = False) -> Iterator[tuple[int, RefKind, str]]:
+    """(offset, kind, value) for each value of a flag, KEY=VALUE or quoted `'key': 'value'` pair (a dict written
+    into a command: `--model_lock="[{'base_model': 'ID'}]"`) whose name holds a naming word: the value of a model
+    flag (and the Hub ids after it), every value (and comma-separated part) of a dataset flag.
 
     Both patterns start with a literal (the flag's "-", the naming word) that the engine finds fast; an
     assignment's name is widened back to its start only where a value follows."""
@@ -245,6 +258,11 @@ def _named_values(data: bytes, assignments: bool = True) -> Iterator[tuple[int, 
             if (start and data[start - 1] in _NOT_BEFORE_NAME) or data[start : start + 1] in (b"-", b"."):
                 continue  # part of a path, a variable use, or a flag (read above)
             found.append((start, data[start : match.end(1)], match.end(), False))
+    if quoted:
+        for _, at, _ in _QUOTED_KEY_STARTS.find(data):
+            match = _QUOTED_KEY.match(data, at)
+            if match is not None:
+                found.append((match.start(), match.group(1), match.end(), False))
     for start, name, position, flag in found:
         if _WRITTEN.search(name):
             continue
@@ -252,7 +270,7 @@ def _named_values(data: bytes, assignments: bool = True) -> Iterator[tuple[int, 
         if not kinds:
             continue
         kind = kinds[-1]
-        for _ in range(_MAX_VALUES if kind is RefKind.DATASET and flag else 1):
+        for number in range(_MAX_VALUES if flag else 1):
             continued = _CONTINUATION.match(data, position)
             if continued is not None:
                 position = continued.end()  # a list of values over several lines ending in "\\"
@@ -260,8 +278,9 @@ def _named_values(data: bytes, assignments: bool = True) -> Iterator[tuple[int, 
             if word is None or word.end() == position:
                 break
             text = (word.group(1) or word.group(2) or word.group(3) or b"").decode("utf-8", errors="replace")
-            if text.startswith("-"):
-                break
+            text = text.rstrip("\\")  # (the escaped closing quote of a value inside a quoted string)
+            if text.startswith("-") or (number and kind is RefKind.MODEL and _command_id(text) is None):
+                break  # (a model flag takes more values only where they are Hub ids: `--reward_model ID ID`)
             for part in text.split(","):
                 key, equals, value = part.partition("=")
                 if equals:

@@ -67,6 +67,7 @@ _VALUE_MAY_BE_ID = re.compile(rb"""["']?[ \t]*[:=][ \t]*(?:$|[\[{*&|>!]|["']?[^\
 _KEY_CHARS = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-")
 # The rest of a key after a word in it, when a ":" or "=" follows (as the value patterns below require).
 _KEY_REST = re.compile(rb"""[A-Za-z0-9_-]*(?=["']?[ \t]*[:=])""")
+_NAMED_VALUE = re.compile(rb"""[A-Za-z0-9_-]*["']?[ \t]*\r?\n[ \t]*value[ \t]*:[ \t]*["']?[A-Za-z0-9][\w.-]*/""")
 
 
 @functools.lru_cache(maxsize=8)
@@ -98,7 +99,10 @@ def _may_name_an_id(data: bytes, keys: tuple[str, ...]) -> bool:
         word = words[number]
         rest = _KEY_REST.match(data, end)
         if rest is None:
-            continue  # a word in prose ("the model is"): no key
+            # Kubernetes' `- name: EMBEDDING_MODEL_ID` with `value: ID` on the next line; else prose, no key.
+            if word in _KEY_WORDS and _NAMED_VALUE.match(data, end):
+                return True
+            continue
         end = rest.end()
         while start > 0 and data[start - 1] in _KEY_CHARS:
             start -= 1
