@@ -384,3 +384,21 @@ def test_hub_urls_fetched_by_a_notebooks_shell_lines(tmp_path):
     ]}]
     result = _project(tmp_path, {"nb.ipynb": json.dumps({"cells": cells})})
     assert _ids(result) == {("acme/fetched", D)}
+
+
+def test_json_output_shown_in_prose_is_not_a_command(tmp_path):
+    result = _project(tmp_path, {"README.md": """
+        ```bash
+        curl localhost:8080/v1/chat/completions -d '{"model": "acme/requested", "messages": []}'
+        ```
+
+        ```
+        {"object":"chat.completion","model":"acme/shown-in-the-output","choices":[]}
+        ```
+    """})
+    assert _ids(result) == {("acme/requested", M)}
+
+
+def test_a_dataset_folder_is_local(tmp_path):
+    result = _project(tmp_path, {"prep.py": 'data_source = "dataset/Polaris-Hard"\ndataset_name = "acme/real"\n'})
+    assert _ids(result) == {("acme/real", D)}

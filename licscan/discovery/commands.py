@@ -79,6 +79,7 @@ _QUOTED_KEY_STARTS = NeedleSet([Needle(
     rb"[\"'][A-Za-z0-9_.-]{0,64}" + _NAMING_WORDS_PATTERN + rb"[A-Za-z0-9_.-]{0,64}\\?[\"'][ \t]*:[ \t]*\\?[\"']"
 )])
 _QUOTED_KEY = re.compile(rb"""["']([A-Za-z0-9_.-]{1,140})\\?["'][ \t]*:[ \t]*\\?(?=["'])""")
+_OUTPUT_LINE = re.compile(rb"[ \t]*[\[{\"]")
 _TOKEN_CHARS = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-")
 _NOT_BEFORE_NAME = frozenset(b"$/{\\")
 _MAX_NAME = 96
@@ -183,9 +184,10 @@ def commands_in(
         assignments = not _filename(relpath).endswith((".toml", ".ini", ".cfg", ".conf", *_DOC_SUFFIXES))
         # (In YAML and JSON files a quoted key is the config source's to read.)
         quoted = not _filename(relpath).endswith(_CONFIG_SUFFIXES)
+        doc = is_doc(relpath)
         for start, kind, value in _named_values(data, assignments, quoted):
-            if not counts(start):
-                continue
+            if not counts(start) or (doc and _OUTPUT_LINE.match(data, data.rfind(b"\n", max(0, start - 4096), start) + 1)):
+                continue  # (in prose, a line that opens with JSON is output shown to the reader, not a command)
             found = _command_id(value)
             if found is not None:
                 yield occurrence(ModelRef(found, None, kind), start)

@@ -26,7 +26,7 @@ _LOCAL_FIRST_FOLDERS = frozenset(
     {
         "models", "model", "checkpoints", "checkpoint", "ckpt", "ckpts", "output", "outputs", "out", "saves",
         "save", "weights", "pretrained_models", "experiments", "exp", "runs", "logs", "tmp", "cache", "results",
-        "data", "local", "path", "workspace", "mnt", "home", "root", "datasets", "src", "scripts", "configs",
+        "data", "local", "path", "workspace", "mnt", "home", "root", "datasets", "dataset", "src", "scripts", "configs",
         "work_dirs", "work_dir",
     }
 )

@@ -1187,8 +1187,13 @@ def _may_decide(call: ast.Call, evaluator: _Evaluator, spec: _Spec) -> bool:
 # ---------------------------------------------------------------------------------------------
 
 
+# What follows the repo in a URL that fetches from it (a file, the git remote), rather than shows its page.
+_FETCHED = re.compile(rb"(?:\.git\b|/(?:resolve|raw|blob|xet|info/refs)/)")
+
+
 def _url_occurrences(text: PythonText, finds: _Finds, hosts: list[tuple[int, int]]) -> None:
-    """Hub URLs in one-line string literals of code; comments and docstrings are prose, not uses."""
+    """Hub URLs that fetch a file or clone the repo, in one-line string literals of code; comments and docstrings
+    are prose, and a repo's page is a link for a reader, not a use."""
     data = text.data
     quoted = []
     line_start, first_quote = -1, -1
@@ -1202,8 +1207,8 @@ def _url_occurrences(text: PythonText, finds: _Finds, hosts: list[tuple[int, int
         if 0 <= first_quote < host[0]:
             quoted.append(host)
     for ref, start, end in hub_urls(data, quoted):
-        if text.context(start) != STRING:
-            continue
+        if not _FETCHED.match(data, end) or text.context(start) != STRING:
+            continue  # (a repo's page: a link for a reader, as in a registry of models to show)
         finds.occurrences.append(
             Occurrence(
                 ref=ref,
