@@ -353,8 +353,9 @@ def test_key_value_arguments_of_a_model_flag(tmp_path):
     result = _project(tmp_path, {"eval.sh": """
         lm_eval --model hf --model_args pretrained=acme/evaluated,dtype=bfloat16,peft=../peft_output --tasks x
         lm_eval --model vllm --model_args pretrained=acme/served,tensor_parallel_size=1
+        python generate.py --model_path_llama=https://huggingface.co/acme/gguf/resolve/main/w.gguf?download=true
     """})
-    assert _ids(result) == {("acme/evaluated", M), ("acme/served", M)}
+    assert _ids(result) == {("acme/evaluated", M), ("acme/served", M), ("acme/gguf", M)}
     assert _invalid(result) == []
 
 
@@ -367,11 +368,12 @@ def test_dicts_quoted_into_commands_and_several_ids_after_a_model_flag(tmp_path)
             ```
         """,
         "train.sh": "swift rlhf --reward_model acme/reward-a acme/reward-b --output_model_dir out serve.py\n",
-        "job.yaml": "env:\n  - name: MODEL_ID\n    value: acme/k8s-env-model\n",
+        "job.yaml": "env:\n  - name: MODEL_ID\n    value: acme/k8s-env-model\n"
+                    "  - name: LORA_ADAPTERS\n    value: acme/lora-a,acme/lora-b\n",
     })
     assert _ids(result) == {
         ("acme/locked", M), ("acme/double-quoted", M), ("acme/reward-a", M), ("acme/reward-b", M),
-        ("acme/k8s-env-model", M),
+        ("acme/k8s-env-model", M), ("acme/lora-a", M), ("acme/lora-b", M),
     }
 
 
@@ -400,5 +402,6 @@ def test_json_output_shown_in_prose_is_not_a_command(tmp_path):
 
 
 def test_a_dataset_folder_is_local(tmp_path):
-    result = _project(tmp_path, {"prep.py": 'data_source = "dataset/Polaris-Hard"\ndataset_name = "acme/real"\n'})
-    assert _ids(result) == {("acme/real", D)}
+    result = _project(tmp_path, {"prep.py": 'data_source = "dataset/Polaris-Hard"\ndataset_name = "acme/real"\n'
+                                            'data_file = "acme/data-file"\n'})
+    assert _ids(result) == {("acme/real", D), ("acme/data-file", D)}

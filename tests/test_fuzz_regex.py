@@ -59,6 +59,7 @@ SITES: dict[str, dict[str, Any]] = {
     "licscan.config._REGION": {"op": "match", "extra": ["EU", "DE", "de"]},
     "licscan.discovery.commands._DOWNLOAD": {"extra": ["download ", "download a"]},
     "licscan.discovery.commands._OUTPUT_LINE": {"op": "match"},
+    "licscan.discovery.commands._ARGUMENT_KEY": {"op": "fullmatch"},
     "licscan.discovery.commands._QUOTED_KEY": {"op": "match", "extra": ["'a'", "'a\\' :", "'a': \\"]},
     "licscan.discovery.commands._DOWNLOADER": {"extra": ["hf ", "huggingface-cli "]},
     "licscan.discovery.commands._CLONE": {"extra": ["git ", "git lfs ", "git clone"]},

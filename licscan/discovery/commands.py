@@ -61,6 +61,7 @@ _NAMING_WORDS = (b"model", b"Model", b"MODEL", b"tokenizer", b"TOKENIZER", b"pre
 _NAME_WORD = re.compile(rb"(?i)(model|tokenizer|pretrain)|(dataset|data)")
 # Keys of `key=value` arguments that name a model though no naming word is in them (lm-eval's model_args).
 _ARGUMENT_KEYS = frozenset({"peft", "adapter", "lora", "base"})
+_ARGUMENT_KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_.-]{0,64}")  # (not a URL with a query: `...?download=true`)
 # Flags and keys of what a run writes or caches (`--output_model_dir`, `--cached_dataset`, `--push_to_hub_model_id`).
 _WRITTEN = re.compile(rb"(?i)output|save|push|upload|export|cache")
 _NAMING_WORDS_PATTERN = rb"(?:model|Model|MODEL|tokenizer|Tokenizer|TOKENIZER|pretrain|PRETRAIN|data|Data|DATA)"
@@ -285,7 +286,7 @@ def _named_values(data: bytes, assignments: bool = True, quoted: bool = False) -
                 break  # (a model flag takes more values only where they are Hub ids: `--reward_model ID ID`)
             for part in text.split(","):
                 key, equals, value = part.partition("=")
-                if equals:
+                if equals and _ARGUMENT_KEY.fullmatch(key.strip()):
                     # `--model_args pretrained=ID,dtype=float` (lm-eval): the pairs whose key names a model.
                     if not (_NAME_WORD.search(key.encode()) or key.strip().lower() in _ARGUMENT_KEYS):
                         continue

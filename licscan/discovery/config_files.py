@@ -38,12 +38,13 @@ TOOL_KEYS = (
     "ref_model", "reward_model", "teacher_model", "tokenizer", "tokenizer_name", "speculative_model", "draft_model",
     "model-id", "model_id", "MODEL_ID", "HF_MODEL_ID", "MODEL_NAME", "MODEL", "BASE_MODEL",
 )
-# Any key holding one of these words names a model (or, the second group, a dataset): `llm-model`,
+# Any key holding one of these words names a model (or, the second group, a dataset): `llm-model`, `LORA_ADAPTERS`,
 # `APP_EMBEDDINGS_MODELNAME`, `REFLECTION_LLM`, `reranker_model`, `dataset`, `test_datasets`, `dataset_path`, and
 # LLaMA-Factory's dataset_info.json `hf_hub_url`. Precision comes from the value: a Hub-shaped id, not a path.
-_NAMING_KEY = re.compile(r"(?i)(model|tokenizer|llm|embed|rerank|pretrain)|(dataset|data_?path|hf_hub_url)")
+_NAMING_KEY = re.compile(r"(?i)(model|tokenizer|llm|embed|rerank|pretrain|adapter|lora)|(dataset|data_?path|hf_hub_url)")
 _KEY_WORDS = (b"model", b"Model", b"MODEL", b"tokenizer", b"TOKENIZER", b"llm", b"LLM", b"embed", b"EMBED",
-              b"rerank", b"RERANK", b"pretrain", b"dataset", b"DATASET", b"data_path", b"hf_hub_url")
+              b"rerank", b"RERANK", b"pretrain", b"adapter", b"ADAPTER", b"lora", b"LORA", b"dataset", b"DATASET",
+              b"data_path", b"hf_hub_url")
 # Words whose keys hold a block (a list of datasets) worth parsing the file for; other words' keys only when an
 # id-shaped value stands on their line.
 _BLOCK_WORDS = frozenset({b"dataset", b"DATASET"})

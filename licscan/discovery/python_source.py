@@ -1233,7 +1233,7 @@ _MAX_ID_PART = 96
 _MODEL_WORDS = (b"model", b"tokenizer", b"repo_id", b"repoid", b"hf_repo", b"hfrepo", b"checkpoint", b"embed", b"rerank",
                 b"encoder", b"llm", b"adapter", b"lora")
 _DATASET_WORDS = (b"dataset", b"data_path", b"datapath", b"data_name", b"dataname", b"data_id", b"dataid",
-                  b"data_files", b"datafiles", b"data_source", b"datasource")
+                  b"data_file", b"datafile", b"data_source", b"datasource")
 # A literal alone on its line after an opening bracket, a "key": or default= (a multi-line call, list or dict):
 # the name is looked for on the lines just before.
 _CONTINUED_PREFIX = re.compile(rb"[ \t]*(?:[\[({,][ \t]*|(?:default|value)[ \t]*=[ \t]*)?\Z")
