@@ -405,3 +405,27 @@ def test_a_dataset_folder_is_local(tmp_path):
     result = _project(tmp_path, {"prep.py": 'data_source = "dataset/Polaris-Hard"\ndataset_name = "acme/real"\n'
                                             'data_file = "acme/data-file"\n'})
     assert _ids(result) == {("acme/real", D), ("acme/data-file", D)}
+
+
+def test_python_blocks_of_markdown_docs_are_read_as_python(tmp_path):
+    result = _project(tmp_path, {"docs/usage.md": """
+        Load the model with `AutoModel.from_pretrained("acme/in-inline-code")` as shown:
+
+        ```python
+        from transformers import AutoModel, AutoTokenizer
+        model_id = "acme/doc-model"
+        model = AutoModel.from_pretrained(model_id)
+        >>> tok = AutoTokenizer.from_pretrained("acme/doc-tokenizer")
+        ```
+
+        ```json
+        {"model": "acme/in-a-json-block"}
+        ```
+
+        ```bash
+        vllm serve --model acme/doc-served
+        ```
+    """})
+    assert {(o.ref.repo_id, o.location.line) for o in result.occurrences} == {
+        ("acme/doc-model", 6), ("acme/doc-tokenizer", 7), ("acme/doc-served", 15),
+    }

@@ -69,6 +69,8 @@ SITES: dict[str, dict[str, Any]] = {
     "licscan.discovery.commands._ENV": {"extra": ["MODEL_ID", "MODEL ", "HF_MODEL_ID=", "A_MODEL_A_MODEL"]},
     "licscan.discovery.commands._DOCKER_ENV": {"extra": ["ENV ", "ENV MODEL ", " ENV MODEL"]},
     "licscan.discovery.commands._QUANT_SUFFIX": {"extra": [":a", ":a:"]},
+    "licscan.discovery.doc_code._FENCE": {"op": "match", "extra": ["```", "~~~ a", "   ````"]},
+    "licscan.discovery.doc_code._PROMPT": {"op": "match", "extra": [">>> ", "... "]},
     "licscan.discovery.common._ID_SHAPED": {"op": "fullmatch", "extra": ["a/", "a/a", "/a"]},
     "licscan.discovery.common._BEFORE_HOST": {"extra": ["http://", "www.", "https://www."]},
     "licscan.discovery.common._URL_PATH": {"op": "match", "extra": ["models/", "a/", "a.", "models/a"]},
