@@ -429,3 +429,18 @@ def test_python_blocks_of_markdown_docs_are_read_as_python(tmp_path):
     assert {(o.ref.repo_id, o.location.line) for o in result.occurrences} == {
         ("acme/doc-model", 6), ("acme/doc-tokenizer", 7), ("acme/doc-served", 15),
     }
+
+
+def test_the_first_argument_of_a_wrapper_class(tmp_path):
+    result = _project(tmp_path, {"infer.py": """
+        from my_project import TransformersEngine, TOGETHER
+        from gradio_client import Client
+
+        engine = TransformersEngine('acme/wrapped', max_batch_size=2)
+        second = TransformersEngine(
+            'acme/wrapped-on-its-own-line', task_type='embedding')
+        hosted = TOGETHER("acme/all-capitals", "key")
+        space = Client("acme/a-space")
+        path = os.path.join("acme/not-a-class")
+    """})
+    assert _ids(result) == {("acme/wrapped", M), ("acme/wrapped-on-its-own-line", M), ("acme/all-capitals", M)}

@@ -132,6 +132,7 @@ SITES: dict[str, dict[str, Any]] = {
     "licscan.discovery.python_source._ELEMENT_LINE": {"op": "match", "extra": [" '", " #", " \n"]},
     "licscan.discovery.python_source._ID_STRING": {"extra": ["'a/", "'a/b", '"a/b\'']},
     "licscan.discovery.python_source._BARE_HEAD": {"op": "match", "extra": [" [", "return [", "[ #"]},
+    "licscan.discovery.python_source._CONSTRUCTED": {"extra": ["Ab(", "AB_(", "Client( ", "a.Ab("]},
     "licscan.discovery.python_source._COMPARED": {"op": "match", "extra": [".a()", " ==", " in ", " not in("]},
     "licscan.discovery.python_source._HOLDS_A_NAME": {},
     "licscan.discovery.python_source._LAZY_BEFORE": {},

@@ -1250,6 +1250,11 @@ _MAX_ELEMENT_LINES = 500  # a list longer than this is data, not a list of model
 _ID_STRING = re.compile(rb"""(["'])[A-Za-z0-9][\w.-]*/[\w.:#-]*\1""")
 _BARE_HEAD = re.compile(rb"[ \t]*(?:return[ \t]+|yield[ \t]+)?[\[({][ \t]*(?:#[^\n]*)?$", re.M)
 # After a literal, a comparison with a name (`"org/name" == base_model`, `"org/name".lower() in model_name`).
+# A class called with the literal first (CapWords, or all capitals): a model wrapper's constructor. Not gradio's
+# `Client(ID)`, which connects to a Space (an app, not a model the project runs).
+_CONSTRUCTED = re.compile(
+    rb"(?<![\w.])(?!Client\()[A-Z][A-Za-z0-9]*[a-z][A-Za-z0-9]*\([ \t]*\Z|(?<![\w.])[A-Z][A-Z0-9_]{2,}\([ \t]*\Z"
+)
 _COMPARED = re.compile(rb"(?:\.[A-Za-z_]\w*\(\))*[ \t]*(?:==|!=|in[ \t(]|not[ \t]+in[ \t(])")
 _PROSE_LINE = re.compile(rb"[ \t]*(?:>>>|\.\.\.[ \t]|#)")
 _DICT_KEY = re.compile(rb"[ \t]*:(?!=)")
@@ -1396,6 +1401,15 @@ def _kind_named(searched: bytes) -> RefKind | None:
     return RefKind.DATASET if dataset > model else RefKind.MODEL
 
 
+def _opening(text: PythonText, line_start: int, prefix: bytes) -> bytes:
+    """What opens the argument list a literal is first in: the text before it, or the line above when the literal
+    begins its line."""
+    if prefix.strip() or line_start == 0:
+        return prefix
+    above = text.line_start(line_start - 1)
+    return text.data[above : line_start - 1]
+
+
 def _naming_kind(text: PythonText, quote: int, end: int, heads: _ListHeads, line_start: int) -> RefKind | None:
     """MODEL or DATASET by the nearest naming word before the literal on its line (or, for a literal continuing
     a bracket, a `"key":` or `default=`, on the few lines before, or where the long list it is an element of
@@ -1422,6 +1436,8 @@ def _naming_kind(text: PythonText, quote: int, end: int, heads: _ListHeads, line
             after = data[compared.end() : text.line_end(end)].split(b"#", 1)[0]
             kind = _kind_named(after)
             searched += after
+    if kind is None and _CONSTRUCTED.search(_opening(text, line_start, prefix)):
+        kind = RefKind.MODEL  # the first argument of a class: `TransformersEngine(ID)`, the project's own wrapper
     if kind is not None and _NOT_A_USE.search(searched):
         return None
     return kind
