@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from typing import Any, Mapping
+from typing import Any, Iterator, Mapping
 
 from licscan.model import (
     Answers, Band, DeploymentContext, Finding, LicenseTerms, ModelReport, ScanResult, Skipped, Source, Waiver,
@@ -249,6 +249,17 @@ def _skipped(item: Skipped) -> dict[str, Any]:
 
 
 def report_dict(result: ScanResult) -> dict[str, Any]:
+    fields = report_fields(result)
+    return {key: list(value) if key in _LONG_LISTS else value for key, value in fields.items()}
+
+
+# The lists that grow with the project: a streamed report encodes them an element at a time.
+_LONG_LISTS = ("models", "findings")
+
+
+def report_fields(result: ScanResult) -> dict[str, Any]:
+    """The report's top-level fields, with the long lists as iterators: nothing per model is built before it is
+    asked for (what a streamed report and the history read, one element at a time)."""
     counts: dict[str, int] = {}
     for finding in result.findings:
         counts[finding.kind.value] = counts.get(finding.kind.value, 0) + 1
@@ -268,13 +279,19 @@ def report_dict(result: ScanResult) -> dict[str, Any]:
             "files_scanned": result.files_scanned,
         },
         "settings": dict(result.settings),
-        "models": [_model(report, result.license_records, result.answers) for report in result.models],
+        "models": (_model(report, result.license_records, result.answers) for report in result.models),
         "context": context_dict(result.answers.context) if result.answers else None,
         "obligations": obligations_list(result.answers),
-        "findings": [finding_dict(finding) for finding in result.findings],
+        "findings": (finding_dict(finding) for finding in result.findings),
         "skipped": [_skipped(item) for item in result.skipped],
         "waivers": [_waiver_use(use) for use in result.waivers],
     }
+
+
+def _nested(text: str, indent: str) -> str:
+    """A value encoded at the top level, moved in to where it stands in the report (JSON strings hold no raw
+    line breaks, so every line break is the encoder's own)."""
+    return text.replace("\n", "\n" + indent)
 
 
 class JsonFormat:
@@ -282,4 +299,21 @@ class JsonFormat:
     suffix = ".json"
 
     def render(self, result: ScanResult) -> str:
-        return json.dumps(report_dict(result), indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+        return "".join(self.render_parts(result))
+
+    def render_parts(self, result: ScanResult) -> Iterator[str]:
+        """The report as json.dumps(report_dict(result), indent=2, sort_keys=True) writes it, one model or finding
+        at a time: a 2,000-model report (70 MB of text) is never held whole, nor are its millions of tokens."""
+        encoder = json.JSONEncoder(indent=2, sort_keys=True, ensure_ascii=False)
+        fields = report_fields(result)
+        for index, key in enumerate(sorted(fields)):
+            yield ("{" if index == 0 else ",") + "\n  " + encoder.encode(key) + ": "
+            if key not in _LONG_LISTS:
+                yield _nested(encoder.encode(fields[key]), "  ")
+                continue
+            empty = True
+            for item in fields[key]:
+                yield ("[" if empty else ",") + "\n    " + _nested(encoder.encode(item), "    ")
+                empty = False
+            yield "[]" if empty else "\n  ]"
+        yield "\n}\n"

@@ -1,0 +1,63 @@
+"""A cold scan of a large project within its memory: reports and the history are written a model at a time,
+byte for byte what the whole document would be (the peak itself is measured by benchmarks/bench_scale.py)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from licscan.config import data_dir
+from licscan.reporting import REGISTRY, get_format, report_parts
+from licscan.reporting.json_report import report_dict, report_fields
+from licscan.resolution import open_store
+from licscan.scan import write_output
+
+from synthetic import synthetic_result
+
+
+@pytest.fixture(scope="module")
+def result():
+    return synthetic_result(40)
+
+
+@pytest.mark.parametrize("name", sorted(REGISTRY))
+def test_every_format_written_in_pieces_is_the_document_it_renders(result, name):
+    writer = get_format(name, data_dir("reports"))
+    assert "".join(report_parts(writer, result)) == writer.render(result)
+
+
+def test_the_json_report_is_streamed_a_model_at_a_time_and_reads_as_the_whole_report(result):
+    pieces = list(report_parts(get_format("json", data_dir("reports")), result))
+    whole = json.dumps(report_dict(result), indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+    assert "".join(pieces) == whole
+    # Never the whole list of models (or findings) in one piece: each is encoded and written on its own.
+    assert len(pieces) > len(result.models) + len(result.findings)
+    assert max(len(piece) for piece in pieces) < len(whole) / 10
+
+
+def test_a_report_that_fails_half_way_leaves_the_previous_file_and_no_temporary_one(tmp_path):
+    target = tmp_path / "report.json"
+    target.write_text("the last good report\n")
+
+    def pieces():
+        yield "{\n"
+        raise RuntimeError("a defect while rendering")
+
+    with pytest.raises(RuntimeError):
+        write_output(target, pieces())
+    assert target.read_text() == "the last good report\n"
+    assert [path.name for path in tmp_path.iterdir()] == ["report.json"]
+    write_output(target, iter(["{", "}\n"]))
+    assert target.read_text() == "{}\n"
+
+
+def test_the_history_keeps_a_report_whose_lists_are_built_as_they_are_packed(tmp_path, result):
+    store = open_store(f"sqlite:///{tmp_path / 'history.db'}")
+    try:
+        scan_id = store.record_scan("p", "p", report_fields(result))
+        record, report = store.scan_report(scan_id)
+    finally:
+        store.close()
+    assert report == json.loads(json.dumps(report_dict(result)))
+    assert (record.models, record.findings) == (len(result.models), len(result.findings))
