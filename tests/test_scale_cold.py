@@ -61,3 +61,20 @@ def test_the_history_keeps_a_report_whose_lists_are_built_as_they_are_packed(tmp
         store.close()
     assert report == json.loads(json.dumps(report_dict(result)))
     assert (record.models, record.findings) == (len(result.models), len(result.findings))
+
+
+def test_an_ancestor_shared_by_many_lineages_is_one_record_not_a_copy_per_lineage():
+    from licscan.model import ModelRef, ResolutionSettings
+    from licscan.resolution import resolve
+    from synthetic_hub import generate
+    from test_scale_growth import SyntheticSource
+
+    hub = generate(60, seed=5)
+    lineages = resolve([ModelRef(leaf) for leaf in hub.leaves], ResolutionSettings(workers=4, resolve_datasets=False),
+                       source=SyntheticSource(hub, delay=0)).lineages
+    held: dict[str, set[int]] = {}
+    for lineage in lineages.values():
+        for node in lineage.nodes:
+            held.setdefault(node.repo_id, set()).add(id(node))
+    assert sum(len(lineage.nodes) for lineage in lineages.values()) > 2 * len(held)  # the lineages do share nodes
+    assert [repo for repo, objects in held.items() if len(objects) > 1] == []
