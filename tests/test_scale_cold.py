@@ -27,13 +27,34 @@ def test_every_format_written_in_pieces_is_the_document_it_renders(result, name)
     assert "".join(report_parts(writer, result)) == writer.render(result)
 
 
-def test_the_json_report_is_streamed_a_model_at_a_time_and_reads_as_the_whole_report(result):
-    pieces = list(report_parts(get_format("json", data_dir("reports")), result))
-    whole = json.dumps(report_dict(result), indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+@pytest.mark.parametrize("name", ["json", "sarif"])
+def test_the_json_reports_are_streamed_an_element_at_a_time_and_read_as_the_whole_document(result, name):
+    from licscan.reporting.sarif import sarif_dict
+
+    document = {"json": report_dict, "sarif": sarif_dict}[name](result)
+    pieces = list(report_parts(get_format(name, data_dir("reports")), result))
+    whole = json.dumps(document, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
     assert "".join(pieces) == whole
-    # Never the whole list of models (or findings) in one piece: each is encoded and written on its own.
-    assert len(pieces) > len(result.models) + len(result.findings)
-    assert max(len(piece) for piece in pieces) < len(whole) / 10
+    # Never a whole list of models, findings or results in one piece: each is encoded and written on its own,
+    # so the largest piece does not grow with the project.
+    assert len(pieces) > len(result.findings)
+    twice = list(report_parts(get_format(name, data_dir("reports")), synthetic_result(2 * len(result.models))))
+    assert max(map(len, twice)) <= 1.2 * max(map(len, pieces)), (max(map(len, twice)), max(map(len, pieces)))
+
+
+@pytest.mark.parametrize("value", [
+    {}, [], {"a": [], "b": {}, "c": [1, {"d": "é\n", "e": None}], "f": 1.5, "g": True},
+    [[[1, 2], []], {"x": [{"y": []}]}, "line\nbreak"], "text", 3,
+])
+@pytest.mark.parametrize("depth", [0, 1, 2, 5])
+def test_indented_json_in_pieces_is_what_json_dumps_writes(value, depth):
+    from licscan.reporting.json_pieces import json_pieces
+
+    for ascii_only in (True, False):
+        expected = json.dumps(value, indent=2, sort_keys=True, ensure_ascii=ascii_only) + "\n"
+        assert "".join(json_pieces(value, indent=2, depth=depth, ensure_ascii=ascii_only)) == expected
+        assert "".join(json_pieces(value, indent=4, depth=depth, ensure_ascii=ascii_only)) == (
+            json.dumps(value, indent=4, sort_keys=True, ensure_ascii=ascii_only) + "\n")
 
 
 def test_a_report_that_fails_half_way_leaves_the_previous_file_and_no_temporary_one(tmp_path):

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any, Iterator, Mapping
 
 from licscan.model import (
     Answers, Band, DeploymentContext, Finding, LicenseTerms, ModelReport, ScanResult, Skipped, Source, Waiver,
     WaiverUse,
 )
+from licscan.reporting.json_pieces import json_pieces
 
 SCHEMA = "licscan-report/1"
 
@@ -253,7 +253,7 @@ def report_dict(result: ScanResult) -> dict[str, Any]:
     return {key: list(value) if key in _LONG_LISTS else value for key, value in fields.items()}
 
 
-# The lists that grow with the project: a streamed report encodes them an element at a time.
+# The lists that grow with the project: built as they are written (or packed into the history).
 _LONG_LISTS = ("models", "findings")
 
 
@@ -288,12 +288,6 @@ def report_fields(result: ScanResult) -> dict[str, Any]:
     }
 
 
-def _nested(text: str, indent: str) -> str:
-    """A value encoded at the top level, moved in to where it stands in the report (JSON strings hold no raw
-    line breaks, so every line break is the encoder's own)."""
-    return text.replace("\n", "\n" + indent)
-
-
 class JsonFormat:
     name = "json"
     suffix = ".json"
@@ -302,18 +296,5 @@ class JsonFormat:
         return "".join(self.render_parts(result))
 
     def render_parts(self, result: ScanResult) -> Iterator[str]:
-        """The report as json.dumps(report_dict(result), indent=2, sort_keys=True) writes it, one model or finding
-        at a time: a 2,000-model report (70 MB of text) is never held whole, nor are its millions of tokens."""
-        encoder = json.JSONEncoder(indent=2, sort_keys=True, ensure_ascii=False)
-        fields = report_fields(result)
-        for index, key in enumerate(sorted(fields)):
-            yield ("{" if index == 0 else ",") + "\n  " + encoder.encode(key) + ": "
-            if key not in _LONG_LISTS:
-                yield _nested(encoder.encode(fields[key]), "  ")
-                continue
-            empty = True
-            for item in fields[key]:
-                yield ("[" if empty else ",") + "\n    " + _nested(encoder.encode(item), "    ")
-                empty = False
-            yield "[]" if empty else "\n  ]"
-        yield "\n}\n"
+        """The report one model and one finding at a time (the long lists are built as they are written)."""
+        return json_pieces(report_fields(result), indent=2, depth=2, ensure_ascii=False)

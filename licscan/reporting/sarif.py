@@ -4,16 +4,16 @@ from __future__ import annotations
 
 import array
 import hashlib
-import json
 import os
 import stat
 import sys
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any, Iterable, Iterator
 from urllib.parse import quote
 
 from licscan.catalog import RULES, help_uri
 from licscan.model import Finding, ModelReport, ScanResult, Severity
+from licscan.reporting.json_pieces import json_pieces
 
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 
@@ -286,4 +286,8 @@ class SarifFormat:
     suffix = ".sarif"
 
     def render(self, result: ScanResult) -> str:
-        return json.dumps(sarif_dict(result), indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+        return "".join(self.render_parts(result))
+
+    def render_parts(self, result: ScanResult) -> Iterator[str]:
+        """The log one result at a time (runs -> run -> results -> each result whole)."""
+        return json_pieces(sarif_dict(result), indent=2, depth=4, ensure_ascii=False)
