@@ -101,11 +101,10 @@ def record_history(store, config: ScanConfig, result: ScanResult) -> int:
     """Keep a scan (its JSON report: models, lineage, findings) under the project's key; returns its id."""
     import os
 
-    from licscan.reporting.json_report import report_fields
+    from licscan.reporting.json_report import report_dict
 
     secrets = (os.environ.get("HF_TOKEN"), os.environ.get("HUGGING_FACE_HUB_TOKEN"))
-    # The report's long lists as iterators: each model and finding is packed as it is built, never all at once.
-    return store.record_scan(config.project_key, result.project, report_fields(result),
+    return store.record_scan(config.project_key, result.project, report_dict(result),
                              secrets=tuple(item for item in secrets if item))
 
 

@@ -9,8 +9,7 @@ import pytest
 
 from licscan.config import data_dir
 from licscan.reporting import REGISTRY, get_format, report_parts
-from licscan.reporting.json_report import report_dict, report_fields
-from licscan.resolution import open_store
+from licscan.reporting.json_report import report_dict
 from licscan.scan import write_output
 
 from synthetic import synthetic_result
@@ -71,17 +70,6 @@ def test_a_report_that_fails_half_way_leaves_the_previous_file_and_no_temporary_
     assert [path.name for path in tmp_path.iterdir()] == ["report.json"]
     write_output(target, iter(["{", "}\n"]))
     assert target.read_text() == "{}\n"
-
-
-def test_the_history_keeps_a_report_whose_lists_are_built_as_they_are_packed(tmp_path, result):
-    store = open_store(f"sqlite:///{tmp_path / 'history.db'}")
-    try:
-        scan_id = store.record_scan("p", "p", report_fields(result))
-        record, report = store.scan_report(scan_id)
-    finally:
-        store.close()
-    assert report == json.loads(json.dumps(report_dict(result)))
-    assert (record.models, record.findings) == (len(result.models), len(result.findings))
 
 
 def test_an_ancestor_shared_by_many_lineages_is_one_record_not_a_copy_per_lineage():

@@ -14,6 +14,7 @@ from urllib.parse import quote
 from licscan.catalog import RULES, help_uri
 from licscan.model import Finding, ModelReport, ScanResult, Severity
 from licscan.reporting.json_pieces import json_pieces
+from licscan.reporting.json_text import dumps
 
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 
@@ -286,8 +287,8 @@ class SarifFormat:
     suffix = ".sarif"
 
     def render(self, result: ScanResult) -> str:
-        return "".join(self.render_parts(result))
+        return dumps(sarif_dict(result), indent=2) + "\n"
 
     def render_parts(self, result: ScanResult) -> Iterator[str]:
-        """The log one result at a time (runs -> run -> results -> each result whole)."""
+        """The log one result at a time (runs -> run -> results -> each result whole), to a file."""
         return json_pieces(sarif_dict(result), indent=2, depth=4, ensure_ascii=False)

@@ -417,8 +417,8 @@ class MetadataStore:
             "generated_at": str(report.get("generated_at") or "")[:32],
             "tool_version": str((report.get("tool") or {}).get("version") or "")[:32],
             "policy": str(report.get("policy") or "")[:256], "verdict": str(report.get("verdict") or "")[:16],
-            "models": int(summary.get("models") or _length(report.get("models"))),
-            "findings": int(summary.get("findings") or _length(report.get("findings"))),
+            "models": int(summary.get("models") or len(report.get("models") or ())),
+            "findings": int(summary.get("findings") or len(report.get("findings") or ())),
             "report": "", "body": body,
         }
 
@@ -836,8 +836,7 @@ class _BlobReader:
 
 
 def _pack(report: Mapping[str, Any], blobs: dict[str, tuple[bytes, str]], secrets: Sequence[str]) -> str:
-    """The report's skeleton: each element of a top-level list or iterator (a model with its lineage, a finding,
-    ...; an iterator's elements are packed as they come, so the caller need not build them all first) and
+    """The report's skeleton: each element of a top-level list (a model with its lineage, a finding, ...) and
     each other top-level value whose JSON is larger than PART_BYTES becomes {"$blob": digest}; the parts go
     into blobs (digest -> (JSON, the digests it refers to)). One pass of the JSON encoder over the report;
     tokens are scrubbed from every part."""
@@ -862,14 +861,8 @@ def _pack(report: Mapping[str, Any], blobs: dict[str, tuple[bytes, str]], secret
         blobs.setdefault(digest, (text.encode("utf-8"), " ".join(_refs_in(text))))
         return {_PARTS: digest}
 
-    skeleton = {str(key): parts(value) if isinstance(value, (list, Iterator)) else part(value)
-                for key, value in report.items()}
+    skeleton = {str(key): parts(value) if isinstance(value, list) else part(value) for key, value in report.items()}
     return json.dumps(skeleton, ensure_ascii=False, sort_keys=True)
-
-
-def _length(items: Any) -> int:
-    """How many items a report list holds (0 when it is not a list: a lazily built one is counted in its summary)."""
-    return len(items) if isinstance(items, (list, tuple)) else 0
 
 
 def _refs_in(text: str) -> list[str]:
