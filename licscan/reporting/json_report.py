@@ -133,12 +133,16 @@ def _model(report: ModelReport, records: Mapping[str, LicenseTerms] | None = Non
                     "account": origin.account,
                     "confidence": origin.confidence,
                     "unconfirmed": list(origin.unconfirmed),
+                    "secondary": list(origin.secondary),
+                    "field_confidence": {name: origin.field_confidence(name)
+                                         for name in ("organization", "country", "parent")},
                     "reviewed": origin.reviewed,
                     "entity_lists": [
                         {
                             "list": listing.list_name,
                             "entity": listing.entity,
                             "date_added": listing.date_added,
+                            "published": listing.published,
                             "citation": listing.citation,
                             "confidence": listing.confidence,
                             "source": ({"citation": listing.source.citation, "date": listing.source.date,
