@@ -112,9 +112,13 @@ def test_reports_show_each_publisher_fact_with_its_own_confidence(tmp_path):
     # The ancestry line: the organisation is not marked, its country is.
     assert "Probe Lab GmbH, DE" in text and "(country not confirmed)" in text
     assert 'Probe Lab GmbH <span class="unconfirmed">(not confirmed)' not in text
-    # The publishers appendix: each fact with its confidence.
-    assert "Probe Lab GmbH <span class=\"meta\">(primary)</span>" in text
-    assert "part of Probe Holding AG (secondary)" in text
+    # The publishers appendix: each fact not read in a primary source is marked with its own confidence.
+    appendix = text[text.index("Appendix A: publishers"):]
+    row = appendix[appendix.rindex("<tr>", 0, appendix.index("Probe Lab GmbH")):]
+    row = row[:row.index("</tr>")]
+    assert "<td>Probe Lab GmbH<br>" in row
+    assert 'part of Probe Holding AG</span> <span class="meta">(secondary)</span>' in row
+    assert '<td>DE <span class="unconfirmed">(not confirmed)</span></td>' in row
 
 
 @pytest.mark.parametrize(("change", "message"), [
