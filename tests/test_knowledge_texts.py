@@ -23,8 +23,13 @@ KNOWLEDGE = load_knowledge([data_dir("rules")])
 READ_IN_TEXT = {
     "apple-ascl": ((), "allowed"),  # one paragraph, no numbered sections
     "deepfloyd-if-license": (("1.a", "2.a", "3"), "non-commercial"),
+    "glm-5.3": (("1", "2", "3"), "conditional"),
+    "kimi-k3": (("1", "2", "3", "4", "5"), "conditional"),
     "microsoft-research-license": (("1", "2.c", "2.e", "7"), "non-commercial"),
     "mrl": (("2.2", "3.2", "4.2"), "non-commercial"),
+    "qwen-community-1.0": (("1", "2"), "conditional"),
+    "qwen-research": (("1.i", "2.a", "3.c", "4.b"), "non-commercial"),
+    "qwen3.8-max": (("1", "2"), "conditional"),
     "tongyi-qianwen-research": (("2.a", "3.c", "4.b"), "non-commercial"),
 }
 # The fields a verdict or a duty is built from (a record's identity fields, such as families, are not terms).
