@@ -23,6 +23,7 @@ KNOWLEDGE = load_knowledge([data_dir("rules")])
 READ_IN_TEXT = {
     "apple-ascl": ((), "allowed"),  # one paragraph, no numbered sections
     "deepfloyd-if-license": (("1.a", "2.a", "3"), "non-commercial"),
+    "deepseek": (("4.a", "5", "6", "14"), "conditional"),
     "glm-5.3": (("1", "2", "3"), "conditional"),
     "kimi-k3": (("1", "2", "3", "4", "5"), "conditional"),
     "microsoft-research-license": (("1", "2.c", "2.e", "7"), "non-commercial"),
@@ -30,6 +31,7 @@ READ_IN_TEXT = {
     "qwen-community-1.0": (("1", "2"), "conditional"),
     "qwen-research": (("1.i", "2.a", "3.c", "4.b"), "non-commercial"),
     "qwen3.8-max": (("1", "2"), "conditional"),
+    "tongyi-qianwen": (("3.c", "4", "5.b"), "conditional"),
     "tongyi-qianwen-research": (("2.a", "3.c", "4.b"), "non-commercial"),
 }
 # The fields a verdict or a duty is built from (a record's identity fields, such as families, are not terms).
