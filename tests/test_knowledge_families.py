@@ -103,3 +103,15 @@ def test_each_2026_qwen_release_gets_its_own_texts_terms(tmp_path):
     for effective in (community, largest):
         (terms,) = effective["terms_confidence"]
         assert terms["license_confidence"] == "primary" and terms["license_unconfirmed"] == []
+
+
+def test_a_hunyuan_model_must_ship_the_notice_file_and_is_only_encouraged_to_say_powered_by(tmp_path):
+    mirror = tmp_path / "mirror"
+    add_repo(mirror, "tencent/Hunyuan3D-2", {"license": "other", "license_name": "tencent-hunyuan-community",
+                                              "pipeline_tag": "image-to-3d"})
+    result, report = scan(project_with(tmp_path, "tencent/Hunyuan3D-2"), tmp_path, mirror=mirror)
+    (duty,) = [item for item in model(report, "tencent/Hunyuan3D-2")["effective"]["obligations"]
+               if item["kind"] == "attribution"]
+    assert '"Notice" file' in duty["text"] and "section 3.d" in duty["text"]
+    assert '"Powered by Tencent Hunyuan" is encouraged, not required' in duty["text"]
+    assert duty["confidence"] == "primary"
