@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
-from handmade import add_repo, copy_recorded, stand_in_license
+from handmade import HUB_DATA, add_repo, copy_recorded, stand_in_license
 from licscan.config import data_dir
 from licscan.evaluation.knowledge import load_knowledge
+from licscan.evaluation.licenses import identify
+from licscan.model import CardData
 from test_knowledge_resolution import model, node, project_with, scan
 
 KNOWLEDGE = load_knowledge([data_dir("rules")])
@@ -115,3 +119,95 @@ def test_a_hunyuan_model_must_ship_the_notice_file_and_is_only_encouraged_to_say
     assert '"Notice" file' in duty["text"] and "section 3.d" in duty["text"]
     assert '"Powered by Tencent Hunyuan" is encouraged, not required' in duty["text"]
     assert duty["confidence"] == "primary"
+
+
+# Generic family ids (openrail, bsd, gpl, lgpl): what every member text shares is read in those texts; what the
+# id cannot tell (which OpenRAIL text, so whether commercial use is allowed) stays unknown, never clear.
+
+def alone_under(tmp_path, license_id: str) -> tuple[dict, list[str]]:
+    """The effective terms of a model declaring license_id with no ancestor, and the fields left unconfirmed."""
+    mirror = tmp_path / "mirror"
+    add_repo(mirror, "someone/alone", {"license": license_id})
+    result, report = scan(project_with(tmp_path, "someone/alone"), tmp_path, mirror=mirror)
+    effective = model(report, "someone/alone")["effective"]
+    (terms,) = effective["terms_confidence"]
+    return effective, terms["license_unconfirmed"]
+
+
+def test_an_orphan_openrail_model_stays_unknown_but_its_shared_use_restrictions_are_read_in_the_member_texts(tmp_path):
+    effective, unconfirmed = alone_under(tmp_path, "openrail")
+    assert effective["commercial_use"] == "unknown"
+    assert unconfirmed == ["commercial_use"]
+    flow_down = [duty for duty in effective["obligations"] if duty["kind"] == "use-policy"]
+    assert flow_down and all(duty["confidence"] == "primary" and "[unconfirmed]" not in duty["text"]
+                             for duty in flow_down)
+
+
+def test_a_bsd_family_model_keeps_the_notices_every_bsd_text_requires_as_a_primary_duty(tmp_path):
+    effective, unconfirmed = alone_under(tmp_path, "bsd")
+    assert effective["commercial_use"] == "allowed"
+    assert unconfirmed == []
+    assert any(duty["kind"] == "attribution" and "copyright" in duty["text"] and duty["confidence"] == "primary"
+               for duty in effective["obligations"])
+
+
+def test_a_stable_diffusion_3_5_fine_tune_passes_stabilitys_use_policy_on_as_its_text_says(tmp_path):
+    mirror = tmp_path / "mirror"
+    add_repo(mirror, "stabilityai/stable-diffusion-3.5-medium",
+             {"license": "other", "license_name": "stabilityai-ai-community", "pipeline_tag": "text-to-image"})
+    add_repo(mirror, "someone/sd35-anime", {"base_model": "stabilityai/stable-diffusion-3.5-medium"})
+    result, report = scan(project_with(tmp_path, "someone/sd35-anime"), tmp_path, mirror=mirror)
+    effective = model(report, "someone/sd35-anime")["effective"]
+    assert "stabilityai-ai-community" in effective["licenses"]
+    flow_down = [duty for duty in effective["obligations"] if duty["kind"] == "use-policy"]
+    assert flow_down and flow_down[0]["confidence"] == "primary" and "Acceptable Use Policy" in flow_down[0]["text"]
+
+
+# Each release under the licence its publisher's card declares, and the record that names the release.
+# Recorded cards (tests/data/hub) ...
+RECORDED_RELEASES = [
+    ("google/gemma-2-9b", "Gemma 2", "gemma"),
+    ("google/gemma-3-27b-pt", "Gemma 3", "gemma"),
+    ("google/gemma-3n-E4B-it", "Gemma 3n", "gemma"),
+    ("google/medgemma-27b-text-it", "MedGemma", "health-ai-developer-foundations"),
+    ("meta-llama/Meta-Llama-3-8B", "Llama 3", "llama3"),
+    ("meta-llama/Llama-3.1-8B", "Llama 3.1", "llama3.1"),
+    ("meta-llama/Llama-3.2-3B", "Llama 3.2", "llama3.2"),
+    ("meta-llama/Llama-3.3-70B-Instruct", "Llama 3.3", "llama3.3"),
+    ("meta-llama/Llama-4-Scout-17B-16E", "Llama 4", "llama4"),
+    ("mistralai/Mixtral-8x7B-v0.1", "Mixtral 8x7B", "apache-2.0"),
+    ("mistralai/Mixtral-8x22B-v0.1", "Mixtral 8x22B", "apache-2.0"),
+    ("mistralai/Devstral-Small-2507_gguf", "Devstral Small", "apache-2.0"),
+]
+# ... and the front matter of publishers' cards read in stored public copies (cited in the licence records).
+READ_RELEASES = [
+    ("mistralai/Mistral-Small-Instruct-2409", {"license": "other", "license_name": "mrl",
+                                                "license_link": "https://mistral.ai/licenses/MRL-0.1.md"},
+     "Mistral Small (2409)", "mrl"),
+    ("stabilityai/stable-diffusion-3.5-large", {"license": "other", "license_name": "stabilityai-ai-community",
+                                                 "license_link": "LICENSE.md"},
+     "Stable Diffusion 3.5", "stabilityai-ai-community"),
+    ("black-forest-labs/FLUX.1-Kontext-dev", {"license": "other", "license_name": "flux-1-dev-non-commercial-license",
+                                               "license_link": "LICENSE.md"},
+     "FLUX.1 Kontext [dev]", "flux-1-dev-non-commercial-license"),
+    ("microsoft/Orca-2-13b", {"license": "other", "license_name": "microsoft-research-license", "license_link": "LICENSE"},
+     "Orca 2", "microsoft-research-license"),
+]
+
+
+def recorded_card(repo: str) -> dict:
+    return json.loads((HUB_DATA / repo / "info.json").read_text())["cardData"]
+
+
+@pytest.mark.parametrize("repo, fields, family, key",
+                         [(repo, None, family, key) for repo, family, key in RECORDED_RELEASES] + READ_RELEASES)
+def test_each_release_is_read_under_the_licence_its_card_declares_and_its_record_names_the_release(
+        repo, fields, family, key):
+    fields = fields or recorded_card(repo)
+    card = CardData(license=fields.get("license"), license_name=fields.get("license_name"),
+                    license_link=fields.get("license_link"))
+    assert identify(repo, card, KNOWLEDGE).key == key
+    record = KNOWLEDGE.licenses[key]
+    assert any(name.startswith(family) for name in record.families), record.families
+    assert record.field_confidence("families") == "primary"
+

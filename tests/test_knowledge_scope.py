@@ -197,3 +197,23 @@ def test_a_model_as_a_service_gate_binds_the_release_its_text_names_and_not_its_
     assert any(clause in text and "annual revenue" in text for text in bound)
     free = conditions("someone/tune-of-neighbour", record(neighbour, **neighbour_card))
     assert not any(clause in text for text in free)
+
+
+# NVIDIA's "Built on NVIDIA Cosmos" duty: the text ties it to NVIDIA Cosmos Models, "a multimodal Model shared
+# under this Agreement"; a text-only Nemotron model under the same agreement keeps the Notice but not this duty.
+
+@pytest.mark.parametrize("repo_id, pipeline_tag, governed", [
+    ("nvidia/Cosmos-Transfer2.5-2B", "image-to-video", True),
+    ("nvidia/Nemotron-Nano-9B-v2", "text-generation", False),
+])
+def test_built_on_nvidia_cosmos_governs_a_multimodal_model_and_not_a_text_only_nemotron(
+        knowledge, repo_id, pipeline_tag, governed):
+    lineage = chain(record("someone/tune", None), record(repo_id, "other", license_name="nvidia-open-model-license",
+                                                           pipeline_tag=pipeline_tag))
+    report = evaluate_lineage("someone/tune", lineage, (), knowledge)
+    assert report.effective.licenses == ("nvidia-open-model-license",)
+    naming = [o.text for o in report.effective.obligations if o.kind == "naming"]
+    assert bool(naming) is governed and all("Built on NVIDIA Cosmos" in text for text in naming)
+    # The Notice the agreement asks of every distribution stays on both.
+    assert any("Licensed by NVIDIA Corporation under the NVIDIA Open Model License" in o.text
+               for o in report.effective.obligations if o.kind == "attribution")

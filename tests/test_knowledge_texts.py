@@ -11,7 +11,7 @@ import re
 
 import pytest
 
-from handmade import add_repo, stand_in_license
+from handmade import add_repo, copy_recorded, stand_in_license
 from licscan.config import data_dir
 from licscan.evaluation.knowledge import load_knowledge
 from licscan.evaluation.stats import license_counts
@@ -33,6 +33,13 @@ READ_IN_TEXT = {
     "qwen3.8-max": (("1", "2"), "conditional"),
     "tongyi-qianwen": (("3.c", "4", "5.b"), "conditional"),
     "tongyi-qianwen-research": (("2.a", "3.c", "4.b"), "non-commercial"),
+    # Third pass (2026-12-07): texts found in ScanCode's newer licence data and in stored public copies.
+    "apple-amlr": (("1", "2", "7"), "non-commercial"),
+    "falcon-180b-tii-license": (("2.2", "4.1(a)", "4.1(c)", "5.2", "6.1", "9.3"), "conditional"),
+    "health-ai-developer-foundations": (("1.1(h)", "3.1.1", "3.1.5", "3.2"), "conditional"),
+    "lfm1.0": (("1", "4(a)", "5(a)"), "conditional"),
+    "ltx-2-community-license-agreement": (("2", "3(a)", "3(b)"), "conditional"),
+    "openmdw-1.1": ((), "allowed"),  # unnumbered paragraphs
 }
 # The fields a verdict or a duty is built from (a record's identity fields, such as families, are not terms).
 TERMS = {"commercial_use", "attribution", "naming", "territory_exclusions", "territory_note", "use_policy_flow_down",
@@ -104,3 +111,66 @@ def test_a_tongyi_qianwen_research_text_is_told_from_the_2024_qwen_research_text
     assert node(report, "someone/qwen25-tune")["license_key"] == "qwen-research"
     duties = {duty["kind"]: duty["text"] for duty in model(report, "someone/qwen1-tune")["effective"]["obligations"]}
     assert "section 4.b" in duties["output-training"] and "[unconfirmed]" not in duties["output-training"]
+
+
+def effective_under(tmp_path, repo: str, license_name: str) -> dict:
+    """The effective terms a scan reports for one model whose card names license_name under `license: other`."""
+    mirror = tmp_path / "mirror"
+    add_repo(mirror, repo, {"license": "other", "license_name": license_name})
+    result, report = scan(project_with(tmp_path, repo), tmp_path, mirror=mirror)
+    return model(report, repo)["effective"]
+
+
+def test_an_ltx_2_model_needs_a_paid_licence_from_usd_10_million_and_may_not_train_other_models_commercially(tmp_path):
+    effective = effective_under(tmp_path, "someone/ltx-2-lora", "ltx-2-community-license-agreement")
+    assert any("USD 10 million" in text and "paid commercial use licence" in text for text in effective["conditions"])
+    duties = {duty["kind"]: duty["text"] for duty in effective["obligations"]}
+    assert "Attachment A, item 18" in duties["output-training"]
+    assert "machine generated" in duties["use-policy"]
+
+
+def test_an_lfm_model_is_licensed_for_commercial_use_only_below_usd_10_million_revenue(tmp_path):
+    effective = effective_under(tmp_path, "LiquidAI/LFM2-1.2B", "lfm1.0")
+    assert effective["commercial_use"] == "conditional"
+    assert any("USD 10 million" in text and "section 5(b)" in text for text in effective["conditions"])
+
+
+def test_a_falcon_180b_licence_file_under_an_apache_card_is_caught_with_its_hosting_and_statement_duties(tmp_path):
+    mirror = tmp_path / "mirror"
+    phrases = KNOWLEDGE.licenses["falcon-180b-tii-license"].markers
+    add_repo(mirror, "someone/falcon-180b-chat-tune", {"license": "apache-2.0"},
+             files={"LICENSE": stand_in_license(*phrases)})
+    result, report = scan(project_with(tmp_path, "someone/falcon-180b-chat-tune"), tmp_path, mirror=mirror)
+    relabelled = node(report, "someone/falcon-180b-chat-tune")
+    assert (relabelled["license_key"], relabelled["license_method"]) == ("falcon-180b-tii-license", "license-file")
+    effective = model(report, "someone/falcon-180b-chat-tune")["effective"]
+    assert effective["commercial_use"] == "conditional"
+    assert any(text.endswith("registration or application required") for text in effective["conditions"])
+    duties = {duty["kind"]: duty["text"] for duty in effective["obligations"]}
+    assert "built using Falcon LLM technology from the Technology Innovation Institute" in duties["attribution"]
+
+
+def test_a_medgemma_derivative_carries_the_hai_def_notice_and_the_prohibited_use_policy(tmp_path):
+    mirror = copy_recorded(tmp_path / "mirror")
+    add_repo(mirror, "someone/medgemma-radiology", {"license": "apache-2.0",
+                                                   "base_model": "google/medgemma-27b-text-it"})
+    result, report = scan(project_with(tmp_path, "someone/medgemma-radiology"), tmp_path, mirror=mirror)
+    effective = model(report, "someone/medgemma-radiology")["effective"]
+    assert "health-ai-developer-foundations" in effective["licenses"]
+    duties = {duty["kind"]: duty for duty in effective["obligations"]
+              if duty["license"] == "health-ai-developer-foundations"}
+    assert "HAI-DEF is provided under and subject to the Health AI Developer Foundations Terms of Use" in \
+        duties["attribution"]["text"]
+    assert duties["attribution"]["confidence"] == "primary"
+    assert all("[unconfirmed]" not in duty["text"] for duty in duties.values())
+
+
+def test_a_krea_2_model_carries_the_quoted_usd_1_million_threshold_as_secondary_and_its_use_policy_as_primary(tmp_path):
+    # The Krea 2 licence PDF was not read: its revenue clause is known from a quotation (secondary), its use policy
+    # from Krea's own page (primary); a reader sees both, each with its confidence.
+    effective = effective_under(tmp_path, "krea/Krea-2-Raw", "krea-2-community-license")
+    assert any("USD 1 million" in text and "section 2.3" in text for text in effective["conditions"])
+    (terms,) = effective["terms_confidence"]
+    assert "thresholds" in terms["license_secondary"] and "thresholds" not in terms["license_unconfirmed"]
+    record = KNOWLEDGE.licenses["krea-2-community-license"]
+    assert record.field_confidence("use_policy") == "primary" and "Krea Acceptable Use Policy" in record.use_policy
