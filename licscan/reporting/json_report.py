@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import weakref
-from typing import Any, Mapping
+from typing import Any, Iterator, Mapping
 
 from licscan.model import (
     Answers, Band, DeploymentContext, Finding, LicenseTerms, ModelRecord, ModelReport, NodeLicense, Origin,
     ScanResult, Skipped, Source, Waiver, WaiverUse,
 )
+from licscan.reporting.json_pieces import json_pieces
 from licscan.reporting.json_text import dumps
 
 SCHEMA = "licscan-report/1"
@@ -128,12 +129,15 @@ def _node(record: ModelRecord, node_license: NodeLicense, origin: Origin,
             "account": origin.account,
             "confidence": origin.confidence,
             "unconfirmed": list(origin.unconfirmed),
+            "secondary": list(origin.secondary),
+            "field_confidence": {name: origin.field_confidence(name) for name in ("organization", "country", "parent")},
             "reviewed": origin.reviewed,
             "entity_lists": [
                 {
                     "list": listing.list_name,
                     "entity": listing.entity,
                     "date_added": listing.date_added,
+                    "published": listing.published,
                     "citation": listing.citation,
                     "confidence": listing.confidence,
                     "source": ({"citation": listing.source.citation, "date": listing.source.date,
@@ -335,3 +339,7 @@ class JsonFormat:
 
     def render(self, result: ScanResult) -> str:
         return dumps(report_dict(result), indent=2) + "\n"
+
+    def render_parts(self, result: ScanResult) -> Iterator[str]:
+        """The report one model and one finding at a time, to a file: the same text, never held whole."""
+        return json_pieces(report_dict(result), indent=2, depth=2, ensure_ascii=False)
