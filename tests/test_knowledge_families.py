@@ -132,3 +132,12 @@ def test_each_release_is_read_under_the_licence_its_card_declares_and_its_record
     assert any(name.startswith(family) for name in record.families), record.families
     assert record.field_confidence("families") == "primary"
 
+
+
+def test_explain_cc_says_which_member_texts_disagree_and_that_those_terms_stay_unknown():
+    from licscan.evaluation.explain import explain
+
+    text = explain("cc", KNOWLEDGE)
+    assert "NonCommercial" in text and "ShareAlike" in text and "CC0" in text
+    (commercial,) = [line for line in text.splitlines() if line.strip().startswith("commercial use")]
+    assert commercial.endswith("[unconfirmed]")
