@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import sys
 
 # Typer (and the pydantic it pulls in) costs more start-up time than these commands' own work, and they
@@ -59,6 +60,11 @@ def _run(command: str, options: dict) -> tuple[str, int]:
 
 def main(*, fast_exit: bool = True) -> None:
     """The `licscan` command. fast_exit=False always leaves through SystemExit (for callers in Python)."""
+    # A scan builds large, long-lived data with no reference cycles (a 2,000-model warm re-scan: millions of
+    # frozen records, dicts and strings). At the default thresholds the cycle collector walks all of it again
+    # and again, about a quarter of the scan's CPU; collecting after 50,000 allocations instead of 700 still
+    # frees any cycles, at a fraction of the cost.
+    gc.set_threshold(50_000, 50, 100)
     args = sys.argv[1:]
     command = args[0] if args else ""
     options = _parse(command, args[1:]) if command in _FLAGS else None

@@ -160,6 +160,7 @@ SITES: dict[str, dict[str, Any]] = {
     "licscan.reporting.cyclonedx_sbom._PURL": {"op": "match", "extra": [("pkg:a/", "a", " ")]},
     "licscan.reporting.sbom_ids._CONTROL": {},
     "licscan.reporting.sbom_ids._NOT_SPDX_IDSTRING": {},
+    "licscan.reporting.terminal._CUT": {"op": "match", "extra": [" a", "a ", " \t", "\u3000a"]},
     "licscan.reporting.sbom_ids._PARENTHESIS": {"extra": [" (", "(a", ("", " ", "(")]},
     "licscan.resolution.cache._COMMIT": {"op": "fullmatch"},
     "licscan.resolution.hub._COMMIT": {"op": "fullmatch"},

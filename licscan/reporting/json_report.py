@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-import json
+import weakref
 from typing import Any, Mapping
 
 from licscan.model import (
-    Answers, Band, DeploymentContext, Finding, LicenseTerms, ModelReport, ScanResult, Skipped, Source, Waiver,
-    WaiverUse,
+    Answers, Band, DeploymentContext, Finding, LicenseTerms, ModelRecord, ModelReport, NodeLicense, Origin,
+    ScanResult, Skipped, Source, Waiver, WaiverUse,
 )
+from licscan.reporting.json_text import dumps
 
 SCHEMA = "licscan-report/1"
 
@@ -94,61 +95,91 @@ def _compute(report: ModelReport) -> list[dict[str, Any]]:
     ]
 
 
+def _node(record: ModelRecord, node_license: NodeLicense, origin: Origin,
+          records: Mapping[str, LicenseTerms]) -> dict[str, Any]:
+    """One node of a lineage: its card's licence fields, the licence identified and its publisher."""
+    return {
+        "id": record.repo_id,
+        "aliases": list(record.aliases),
+        "revision": record.revision,
+        "author": record.author,
+        "source": record.source,
+        "provenance": record.provenance,
+        "gated": record.gated,
+        "license": record.card.license,
+        "license_name": record.card.license_name,
+        "license_link": record.card.license_link,
+        "license_key": node_license.key,
+        "spdx_id": node_license.spdx_id,
+        "license_method": node_license.method,
+        "license_evidence": _evidence(node_license.evidence),
+        "license_declared_key": node_license.declared_key,
+        "license_file": record.license_file,
+        "linked_license_from": record.linked_license_from,
+        **_terms(node_license.key, records),
+        "base_model": list(record.card.base_models),
+        "base_model_relation": record.card.base_model_relation,
+        "problems": list(record.card.problems),
+        "origin": {
+            "namespace": origin.namespace,
+            "organization": origin.organization,
+            "country": origin.country,
+            "parent": origin.parent,
+            "account": origin.account,
+            "confidence": origin.confidence,
+            "unconfirmed": list(origin.unconfirmed),
+            "reviewed": origin.reviewed,
+            "entity_lists": [
+                {
+                    "list": listing.list_name,
+                    "entity": listing.entity,
+                    "date_added": listing.date_added,
+                    "citation": listing.citation,
+                    "confidence": listing.confidence,
+                    "source": ({"citation": listing.source.citation, "date": listing.source.date,
+                                "type": listing.source.type} if listing.source else None),
+                }
+                for listing in origin.listings
+            ],
+        },
+    }
+
+
+class _Shared:
+    """The parts many models of one report have in common, built once: a foundation's node (under a thousand
+    models at 2,000) and each finding (listed under its model and in the report's list). Equal parts are the
+    same dict; the report is only read and written, never changed."""
+
+    def __init__(self) -> None:
+        self.nodes: dict[Any, dict[str, Any]] = {}
+        self.findings: dict[int, tuple[Finding, dict[str, Any]]] = {}
+
+    def node(self, record: ModelRecord, node_license: NodeLicense, origin: Origin,
+             records: Mapping[str, LicenseTerms]) -> dict[str, Any]:
+        try:
+            key = (record, node_license, origin)
+            found = self.nodes.get(key)
+        except TypeError:  # a value that cannot be hashed (a GGUF header's mapping): built for itself
+            return _node(record, node_license, origin, records)
+        if found is None:
+            found = self.nodes[key] = _node(record, node_license, origin, records)
+        return found
+
+    def finding(self, finding: Finding) -> dict[str, Any]:
+        held = self.findings.get(id(finding))
+        if held is None or held[0] is not finding:
+            held = self.findings[id(finding)] = (finding, finding_dict(finding))
+        return held[1]
+
+
 def _model(report: ModelReport, records: Mapping[str, LicenseTerms] | None = None,
-           answers: Answers | None = None) -> dict[str, Any]:
+           answers: Answers | None = None, shared: _Shared | None = None) -> dict[str, Any]:
     records = records or {}
+    shared = shared if shared is not None else _Shared()
     lineage = report.lineage
     nodes = []
     for record in lineage.nodes:
-        node_license = report.licenses[record.repo_id]
-        origin = report.origins[record.repo_id]
-        nodes.append(
-            {
-                "id": record.repo_id,
-                "aliases": list(record.aliases),
-                "revision": record.revision,
-                "author": record.author,
-                "source": record.source,
-                "provenance": record.provenance,
-                "gated": record.gated,
-                "license": record.card.license,
-                "license_name": record.card.license_name,
-                "license_link": record.card.license_link,
-                "license_key": node_license.key,
-                "spdx_id": node_license.spdx_id,
-                "license_method": node_license.method,
-                "license_evidence": _evidence(node_license.evidence),
-                "license_declared_key": node_license.declared_key,
-                "license_file": record.license_file,
-                "linked_license_from": record.linked_license_from,
-                **_terms(node_license.key, records),
-                "base_model": list(record.card.base_models),
-                "base_model_relation": record.card.base_model_relation,
-                "problems": list(record.card.problems),
-                "origin": {
-                    "namespace": origin.namespace,
-                    "organization": origin.organization,
-                    "country": origin.country,
-                    "parent": origin.parent,
-                    "account": origin.account,
-                    "confidence": origin.confidence,
-                    "unconfirmed": list(origin.unconfirmed),
-                    "reviewed": origin.reviewed,
-                    "entity_lists": [
-                        {
-                            "list": listing.list_name,
-                            "entity": listing.entity,
-                            "date_added": listing.date_added,
-                            "citation": listing.citation,
-                            "confidence": listing.confidence,
-                            "source": ({"citation": listing.source.citation, "date": listing.source.date,
-                                        "type": listing.source.type} if listing.source else None),
-                        }
-                        for listing in origin.listings
-                    ],
-                },
-            }
-        )
+        nodes.append(shared.node(record, report.licenses[record.repo_id], report.origins[record.repo_id], records))
     effective = report.effective
     return {
         "id": report.key,
@@ -182,7 +213,7 @@ def _model(report: ModelReport, records: Mapping[str, LicenseTerms] | None = Non
         },
         "training_data": _training(report),
         "training_compute": _compute(report),
-        "findings": [finding_dict(finding) for finding in report.findings],
+        "findings": [shared.finding(finding) for finding in report.findings],
         **_answers_of(report, answers),
     }
 
@@ -248,7 +279,28 @@ def _skipped(item: Skipped) -> dict[str, Any]:
     return {"path": item.path, "reason": item.reason, "detail": item.detail}
 
 
+_last_built: list[Any] = [None, None]  # (weak reference to a ScanResult, its report dict)
+
+
 def report_dict(result: ScanResult) -> dict[str, Any]:
+    """The JSON report as data. A scan's report is built once: the history keeps it and --json writes it, and
+    at 2,000 models building it takes seconds. The dict is shared: callers read it and never change it."""
+    held, built = _last_built
+    if held is not None and held() is result:
+        return built
+    built = _report_dict(result)
+    _last_built[:] = [weakref.ref(result, _forget), built]
+    return built
+
+
+def _forget(held: weakref.ref) -> None:
+    """The scan result is gone: so goes its report (hundreds of MB at 2,000 models)."""
+    if _last_built[0] is held:
+        _last_built[:] = [None, None]
+
+
+def _report_dict(result: ScanResult) -> dict[str, Any]:
+    shared = _Shared()
     counts: dict[str, int] = {}
     for finding in result.findings:
         counts[finding.kind.value] = counts.get(finding.kind.value, 0) + 1
@@ -268,10 +320,10 @@ def report_dict(result: ScanResult) -> dict[str, Any]:
             "files_scanned": result.files_scanned,
         },
         "settings": dict(result.settings),
-        "models": [_model(report, result.license_records, result.answers) for report in result.models],
+        "models": [_model(report, result.license_records, result.answers, shared) for report in result.models],
         "context": context_dict(result.answers.context) if result.answers else None,
         "obligations": obligations_list(result.answers),
-        "findings": [finding_dict(finding) for finding in result.findings],
+        "findings": [shared.finding(finding) for finding in result.findings],
         "skipped": [_skipped(item) for item in result.skipped],
         "waivers": [_waiver_use(use) for use in result.waivers],
     }
@@ -282,4 +334,4 @@ class JsonFormat:
     suffix = ".json"
 
     def render(self, result: ScanResult) -> str:
-        return json.dumps(report_dict(result), indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+        return dumps(report_dict(result), indent=2) + "\n"

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import array
 import hashlib
-import json
 import os
 import stat
 import sys
@@ -14,6 +13,7 @@ from urllib.parse import quote
 
 from licscan.catalog import RULES, help_uri
 from licscan.model import Finding, ModelReport, ScanResult, Severity
+from licscan.reporting.json_text import dumps
 
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 
@@ -286,4 +286,4 @@ class SarifFormat:
     suffix = ".sarif"
 
     def render(self, result: ScanResult) -> str:
-        return json.dumps(sarif_dict(result), indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+        return dumps(sarif_dict(result), indent=2) + "\n"

@@ -4,13 +4,12 @@ first, notes folded into a count; fitted to the terminal's width, in time linear
 from __future__ import annotations
 
 import io
+import re
 from collections import defaultdict
 
-from rich import box
+from rich.cells import cell_len, set_cell_size
 from rich.console import Console
 from rich.markup import escape as _escape_markup
-from rich.padding import Padding
-from rich.table import Table
 from rich.tree import Tree
 
 from licscan.model import (
@@ -119,9 +118,131 @@ def _tree(report: ModelReport) -> Tree:
     return tree
 
 
-def _indented(console: Console, markup: str, indent: int = 2) -> None:
-    """A line that wraps under its own start, not at the margin."""
-    console.print(Padding(markup, (0, 0, 0, indent)))
+Span = tuple[str, str]  # (text, style words such as "bold red"; "" for none)
+_SGR = {"bold": "1", "dim": "2", "red": "31", "green": "32", "yellow": "33", "magenta": "35", "cyan": "36"}
+_CUT = re.compile(r"\s*\S+\s*")  # a word with the spaces around it, as rich divides lines
+
+
+def _cells(text: str) -> int:
+    return len(text) if text.isascii() else cell_len(text)
+
+
+def _chop(word: str, width: int) -> list[str]:
+    """A word longer than the width, in pieces of at most `width` cells."""
+    pieces, piece, used = [], "", 0
+    for char in word:
+        size = _cells(char)
+        if piece and used + size > width:
+            pieces.append(piece)
+            piece, used = "", 0
+        piece += char
+        used += size
+    return [*pieces, piece] if piece else pieces
+
+
+def _breaks(text: str, width: int, fold: bool) -> list[int]:
+    """Where a line of text breaks to fit `width` cells: between words, a word longer than a line folded across
+    lines (or left whole, fold=False). The same places rich breaks a line (its words-and-spaces rule)."""
+    measure = len if text.isascii() else _cells  # one cell per character: most text, measured by len
+    if measure(text) <= width:
+        return []
+    out: list[int] = []
+    used = 0
+    # Words are matched one after the other from the start (a search from every position would go over a run
+    # of blanks again at each of its characters: quadratic).
+    match = _CUT.match(text)
+    while match is not None:
+        start, word = match.start(), match.group()
+        match = _CUT.match(text, match.end())
+        length = measure(word.rstrip())
+        if width - used >= length:
+            used += measure(word)
+        elif length > width:
+            if not fold:
+                if start:
+                    out.append(start)
+                used = measure(word)
+                continue
+            pieces = _chop(word, width)
+            for index, piece in enumerate(pieces):
+                if start:
+                    out.append(start)
+                if index == len(pieces) - 1:
+                    used = measure(piece)
+                else:
+                    start += len(piece)
+        elif used and start:
+            out.append(start)
+            used = measure(word)
+    return out
+
+
+def _fit(text: str, width: int, fold: bool = True) -> list[tuple[int, int]]:
+    """The (start, end) of each line the text takes at `width` cells, trailing spaces left out."""
+    edges = [0, *_breaks(text, width, fold), len(text)]
+    return [(start, start + len(text[start:end].rstrip())) for start, end in zip(edges, edges[1:])]
+
+
+class _Lines:
+    """The summary's lines, laid out without rich's renderer (a few calls per line, not hundreds): paragraphs
+    wrapped on words under their own indent, and the decision table; styles become SGR codes when in colour."""
+
+    def __init__(self, width: int, color: bool) -> None:
+        self.width = width
+        self.color = color
+        self.lines: list[str] = []
+
+    def styled(self, spans: list[Span], start: int, end: int) -> str:
+        """The characters start..end of the spans' text, each run in its style."""
+        out, offset = [], 0
+        for text, style in spans:
+            low, high = max(start, offset), min(end, offset + len(text))
+            if low < high:
+                piece = text[low - offset:high - offset]
+                out.append(f"\x1b[{';'.join(_SGR[word] for word in style.split())}m{piece}\x1b[0m"
+                           if self.color and style else piece)
+            offset += len(text)
+        return "".join(out)
+
+    def blank(self) -> None:
+        self.lines.append("")
+
+    def add(self, *spans: Span, indent: int = 0) -> None:
+        """A paragraph: wrapped at the width, continuation lines under its own start."""
+        parts = list(spans)
+        text = "".join(part for part, _ in parts)
+        for start, end in _fit(text, max(1, self.width - indent)):
+            self.lines.append(" " * indent + self.styled(parts, start, end))
+
+    def table(self, columns: list[tuple[str, int, bool]], rows: list[list[Span]]) -> None:
+        """Columns (header, width, fold) side by side, three spaces apart, a rule under the headers; a cell
+        wraps on words within its column (a word too long is folded, or cut with an ellipsis)."""
+        self.row([(header, "bold") for header, _, _ in columns], columns)
+        self.lines.append("─" * (sum(width for _, width, _ in columns) + 3 * (len(columns) - 1)))
+        for row in rows:
+            self.row(row, columns)
+
+    def row(self, cells: list[Span], columns: list[tuple[str, int, bool]]) -> None:
+        laid = []
+        for (text, style), (_, width, fold) in zip(cells, columns):
+            cell = []
+            for start, end in _fit(text, width, fold):
+                shown = text[start:end]
+                if _cells(shown) > width:  # a word longer than the column, not folded: cut with an ellipsis
+                    shown = set_cell_size(shown, width - 1) + "…"
+                    cell.append((self.styled([(shown, style)], 0, len(shown)), _cells(shown)))
+                else:
+                    cell.append((self.styled([(text, style)], start, end), _cells(shown)))
+            laid.append(cell)
+        for index in range(max(len(cell) for cell in laid)):
+            parts = []
+            for cell, (_, width, _) in zip(laid, columns):
+                shown, size = cell[index] if index < len(cell) else ("", 0)
+                parts.append(shown + " " * (width - size))
+            self.lines.append("   ".join(parts).rstrip())
+
+    def text(self) -> str:
+        return "".join(line.rstrip() + "\n" for line in self.lines)
 
 
 def _is_note(finding: Finding) -> bool:
@@ -145,18 +266,17 @@ def _count(number: int, noun: str) -> str:
 
 def _more(json_report: str | None) -> str:
     """Where the lines the summary leaves out can be read."""
-    return f"see {escape(json_report)}" if json_report else "listed with --json FILE"
+    return f"see {visible(json_report)}" if json_report else "listed with --json FILE"
 
 
-def verdict_line(result: ScanResult, json_report: str | None = None) -> str:
+def verdict_line(result: ScanResult, json_report: str | None = None) -> list[Span]:
     failing = sum(1 for finding in result.findings if finding.fails)
     notes = sum(1 for finding in result.findings if _is_note(finding) and finding.severity is not Severity.INFO)
     info = sum(1 for finding in result.findings if _is_note(finding) and finding.severity is Severity.INFO)
-    style = _VERDICT_STYLE[result.verdict]
-    return (f"[{style}]{result.verdict.value.upper()}[/{style}]: {_count(len(result.models), 'model')}, "
-            f"{_count(failing, 'failing finding')}, {_count(notes, 'note')}"
-            + (f", {info} informational ({_more(json_report)})" if info else "")
-            + f"; policy {escape(result.policy)}")
+    return [(result.verdict.value.upper(), _VERDICT_STYLE[result.verdict]),
+            (f": {_count(len(result.models), 'model')}, {_count(failing, 'failing finding')}, "
+             f"{_count(notes, 'note')}" + (f", {info} informational ({_more(json_report)})" if info else "")
+             + f"; policy {visible(result.policy)}", "")]
 
 
 def _console(buffer: io.StringIO, width: int, color: bool) -> Console:
@@ -164,12 +284,13 @@ def _console(buffer: io.StringIO, width: int, color: bool) -> Console:
                    no_color=not color, highlight=False, emoji=False, soft_wrap=False)
 
 
-def _decisions(console: Console, result: ScanResult, width: int) -> None:
+def _decisions(out: _Lines, result: ScanResult) -> None:
     answers = result.answers
     models = _ordered(result)
+    width = out.width
     listed = answers is not None and any(item.entity_listed for item in answers.decisions)
     if width >= TABLE_MIN_WIDTH:
-        # Column widths are set here, not by rich's ratios: every cell then wraps on words within its column.
+        # Column widths are set here: every cell then wraps on words within its column.
         with_listing = listed and width >= 100
         decision_width = max((len(item.kind.label) for item in answers.decisions), default=8) if answers else 8
         longest = max((len(visible(report.key)) for report in models), default=5)
@@ -178,31 +299,29 @@ def _decisions(console: Console, result: ScanResult, width: int) -> None:
         model_width = max(12, min(longest, width - decision_width - gaps - 20 - (16 if with_listing else 0)))
         rest = width - decision_width - model_width - gaps
         listing_width = rest // 3 if with_listing else 0
-        table = Table(box=box.SIMPLE_HEAD, pad_edge=False, show_edge=False, expand=False)
-        table.add_column("decision", no_wrap=True, width=decision_width)
-        table.add_column("model", width=model_width, overflow="fold")
-        table.add_column("why", width=rest - listing_width)
+        columns = [("decision", decision_width, False), ("model", model_width, True),
+                   ("why", rest - listing_width, False)]
         if with_listing:
-            table.add_column("entity list", width=listing_width)
+            columns.append(("entity list", listing_width, False))
+        rows = []
         for report in models:
             decision = answers.decision(report.key) if answers else None
-            label = decision.kind.label if decision else "-"
-            style = _DECISION_STYLE[decision.kind] if decision else ""
-            row = [f"[{style}]{label}[/{style}]" if style else label, escape(report.key),
-                   escape(decision.reason) if decision else ""]
+            row = [(decision.kind.label, _DECISION_STYLE[decision.kind]) if decision else ("-", ""),
+                   (visible(report.key), ""), (visible(decision.reason) if decision else "", "")]
             if with_listing:
-                row.append(escape("; ".join(decision.entity_listed)) if decision and decision.entity_listed else "-")
-            table.add_row(*row)
-        console.print(table)
+                row.append((visible("; ".join(decision.entity_listed)) if decision and decision.entity_listed
+                            else "-", ""))
+            rows.append(row)
+        out.table(columns, rows)
         return
     for report in models:
         decision = answers.decision(report.key) if answers else None
-        style = _DECISION_STYLE[decision.kind] if decision else "bold"
-        console.print(f"[{style}]{decision.kind.label if decision else '-'}[/{style}] {escape(report.key)}")
+        out.add((decision.kind.label if decision else "-", _DECISION_STYLE[decision.kind] if decision else "bold"),
+                (f" {visible(report.key)}", ""))
         if decision:
-            _indented(console, f"{escape(decision.reason)}")
+            out.add((visible(decision.reason), ""), indent=2)
             if decision.entity_listed:
-                _indented(console, f"[red]entity list: {escape('; '.join(decision.entity_listed))}[/red]")
+                out.add((f"entity list: {visible('; '.join(decision.entity_listed))}", "red"), indent=2)
 
 
 def render(result: ScanResult, *, color: bool = False, width: int | None = None, verbose: bool = False,
@@ -211,84 +330,87 @@ def render(result: ScanResult, *, color: bool = False, width: int | None = None,
     every note; `json_report` names the JSON report written with it (None: none was asked for), which is where
     the lines the summary leaves out can be read."""
     width = max(20, width or DEFAULT_WIDTH)
-    buffer = io.StringIO()
-    console = _console(buffer, width, color)
-    console.print(f"[bold]licscan: {escape(result.project)}[/bold]")
-    console.print(escape(verdict_sentence(result)))
+    out = _Lines(width, color)
+    out.add((f"licscan: {visible(result.project)}", "bold"))
+    out.add((visible(verdict_sentence(result)), ""))
     if result.models:
-        console.print()
-        _decisions(console, result, width)
+        out.blank()
+        _decisions(out, result)
     answers = result.answers
+    trees = io.StringIO()
+    tree_console = _console(trees, width, color) if verbose else None
     for report in _ordered(result):
         shown = [finding for finding in report.findings if not _is_note(finding)]
         notes = [finding for finding in report.findings if _is_note(finding)]
         if not shown and not verbose:
             continue
         decision = answers.decision(report.key) if answers else None
-        console.print()
-        style = _DECISION_STYLE[decision.kind] if decision else "bold"
-        console.print(f"[bold]{escape(report.key)}[/bold] [{style}]{decision.kind.label if decision else ''}[/{style}]")
-        if verbose:
-            console.print(_tree(report))
+        out.blank()
+        out.add((visible(report.key), "bold"), (" ", ""),
+                (decision.kind.label if decision else "", _DECISION_STYLE[decision.kind] if decision else "bold"))
+        if tree_console is not None:
+            # Trees are rich's drawing; only --verbose shows them.
+            tree_console.print(_tree(report))
+            out.lines.extend(trees.getvalue().splitlines())
+            trees.seek(0)
+            trees.truncate()
             for key, fields in report.effective.unconfirmed:
                 # Unconfirmed terms are shown as such wherever terms are shown, never as facts.
-                _indented(console, f"[dim]{escape(key)}: not confirmed in licscan's rules: "
-                          f"{escape(', '.join(FIELD_WORDS.get(name) for name in fields))}[/dim]")
+                out.add((f"{visible(key)}: not confirmed in licscan's rules: "
+                         f"{visible(', '.join(FIELD_WORDS.get(name) for name in fields))}", "dim"), indent=2)
         for finding in sorted(shown, key=lambda item: not item.fails):
             if finding.fails:
-                mark = f"[{_SEVERITY_STYLE[finding.severity]}]FAIL {finding.rule_id}[/{_SEVERITY_STYLE[finding.severity]}]"
-                _indented(console, f"{mark} {escape(finding.message)}")
+                out.add((f"FAIL {finding.rule_id}", _SEVERITY_STYLE[finding.severity]),
+                        (f" {visible(finding.message)}", ""), indent=2)
             else:
                 waiver = finding.waiver
-                _indented(console, f"[yellow]WAIVED {finding.rule_id}[/yellow] {escape(finding.message)}")
-                _indented(console, f"[dim]waiver: {escape(waiver.reason)}; approved by "
-                              f"{escape(waiver.approved_by or 'not recorded')}; "
-                              f"{'expires ' + waiver.expires if waiver.expires else 'no expiry'}[/dim]", 4)
+                out.add((f"WAIVED {finding.rule_id}", "yellow"), (f" {visible(finding.message)}", ""), indent=2)
+                out.add((f"waiver: {visible(waiver.reason)}; approved by {visible(waiver.approved_by or 'not recorded')}; "
+                         f"{'expires ' + waiver.expires if waiver.expires else 'no expiry'}", "dim"), indent=4)
         if answers is not None:
             advice = [item for item in answers.remedies_of(report.key) if item.command is None]
             for item in advice[: None if verbose else 1]:
-                _indented(console, f"[dim]what you can do: {escape(item.text)}[/dim]")
+                out.add((f"what you can do: {visible(item.text)}", "dim"), indent=2)
         if verbose:
             for item in (answers.judgements_of(report.key) if answers else ()):
-                _indented(console, f"[dim]{item.outcome.value}: {escape(item.term)} ({escape(item.reason)})[/dim]")
+                out.add((f"{item.outcome.value}: {visible(item.term)} ({visible(item.reason)})", "dim"), indent=2)
             for finding in notes:
-                _indented(console, f"[dim]note {finding.rule_id} {escape(finding.message)}[/dim]")
+                out.add((f"note {finding.rule_id} {visible(finding.message)}", "dim"), indent=2)
         elif notes:
-            _indented(console, f"[dim]{len(notes)} note{'s' if len(notes) != 1 else ''} (--verbose lists them)[/dim]")
+            out.add((f"{len(notes)} note{'s' if len(notes) != 1 else ''} (--verbose lists them)", "dim"), indent=2)
     duties = checklist(result)
     if duties:
-        console.print()
-        console.print(f"[bold]Obligations[/bold] ({len(duties)})" + ("" if verbose else
-                      ": the HTML and Markdown reports list them, --verbose here"))
+        out.blank()
+        out.add(("Obligations", "bold"), (f" ({len(duties)})" + ("" if verbose else
+                ": the HTML and Markdown reports list them, --verbose here"), ""))
         if verbose:
             for item in duties:
-                exact = f" “{escape(item.exact)}”" if item.exact else ""
-                _indented(console, f"☐ {escape(item.title)}{exact}: {escape(item.detail)}")
+                exact = f" “{visible(item.exact)}”" if item.exact else ""
+                out.add((f"☐ {visible(item.title)}{exact}: {visible(item.detail)}", ""), indent=2)
     if result.skipped:
-        console.print()
-        console.print(f"[bold]Skipped files[/bold] ({len(result.skipped)})")
+        out.blank()
+        out.add(("Skipped files", "bold"), (f" ({len(result.skipped)})", ""))
         for item in result.skipped[: 20 if verbose else 3]:
             detail = f": {item.detail}" if item.detail else ""
-            _indented(console, f"{escape(item.path)} ({item.reason}{escape(detail)})")
+            out.add((f"{visible(item.path)} ({item.reason}{visible(detail)})", ""), indent=2)
         if len(result.skipped) > (20 if verbose else 3):
-            console.print(f"  ... and {len(result.skipped) - (20 if verbose else 3)} more ({_more(json_report)})")
+            out.add((f"  ... and {len(result.skipped) - (20 if verbose else 3)} more ({_more(json_report)})", ""))
     unused = [use for use in result.waivers if use.status != "used"]
     if unused:
-        console.print()
-        console.print("[bold]Waivers[/bold]")
+        out.blank()
+        out.add(("Waivers", "bold"))
         for use in unused:
             waiver = use.waiver
             what = f"{waiver.rule or 'every rule'} for {waiver.model or 'every model'}"
             if use.status == "expired":
-                _indented(console, f"expired on {waiver.expires}: {escape(what)} ({escape(waiver.policy_file or '')}); "
-                          "it waives nothing now")
+                out.add((f"expired on {waiver.expires}: {visible(what)} ({visible(waiver.policy_file or '')}); "
+                         "it waives nothing now", ""), indent=2)
             else:
-                _indented(console, f"stale: {escape(what)} ({escape(waiver.policy_file or '')}) matched no failing "
-                          "finding; remove it or correct its rule or model")
-    console.print()
-    console.print(verdict_line(result, json_report))
-    # Padding fills lines to the width; the spaces at their ends carry nothing.
-    return "".join(line.rstrip() + "\n" for line in buffer.getvalue().splitlines())
+                out.add((f"stale: {visible(what)} ({visible(waiver.policy_file or '')}) matched no failing "
+                         "finding; remove it or correct its rule or model", ""), indent=2)
+    out.blank()
+    out.add(*verdict_line(result, json_report))
+    return out.text()
 
 
 def render_quiet(result: ScanResult, *, color: bool = False, json_report: str | None = None) -> str:
@@ -309,9 +431,9 @@ def render_quiet(result: ScanResult, *, color: bool = False, json_report: str | 
 
 def render_verdict(result: ScanResult, *, color: bool = False, json_report: str | None = None) -> str:
     """Only the verdict line (when a report owns standard output, nothing shows a summary)."""
-    buffer = io.StringIO()
-    _console(buffer, 10_000, color).print(verdict_line(result, json_report))
-    return buffer.getvalue()
+    out = _Lines(10_000, color)
+    out.add(*verdict_line(result, json_report))
+    return out.text()
 
 
 class ScanProgress:

@@ -1,0 +1,220 @@
+"""The warm path: a re-scan answered from the cache writes the same bytes as the scan that filled it, the JSON
+report is built once per scan, and the fast JSON writer writes what the standard library writes."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from typer.testing import CliRunner
+
+from licscan.cli import app
+from licscan.reporting.json_text import dumps
+
+from synthetic_hub import generate, write_hub
+
+runner = CliRunner()
+
+_KEYS = st.text(max_size=6) | st.sampled_from(["a", "b", "A", "é", "\x00", "\u2028", "z\n", '"', "\\"])
+_SCALARS = (st.none() | st.booleans() | st.integers() | st.integers(min_value=10**20, max_value=10**30)
+            | st.floats(allow_nan=True, allow_infinity=True) | st.text()
+            | st.sampled_from(["", "é", "\U0001f600", "\x1b[31m", "\u2028", "a\tb\r\n", "\ud800"]))
+_VALUES = st.recursive(_SCALARS, lambda inner: st.lists(inner, max_size=4) | st.tuples(inner, inner)
+                       | st.dictionaries(_KEYS, inner, max_size=4), max_leaves=30)
+
+
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(_VALUES, st.sampled_from([1, 2, 4]), st.booleans())
+def test_the_json_writer_writes_what_json_dumps_writes(value, indent, ensure_ascii):
+    assert dumps(value, indent=indent, ensure_ascii=ensure_ascii) == json.dumps(
+        value, indent=indent, sort_keys=True, ensure_ascii=ensure_ascii)
+
+
+def test_the_json_writer_hands_unusual_values_to_json_dumps_and_fails_like_it():
+    # Keys json converts (numbers, None, booleans) and values it refuses behave as json.dumps does.
+    assert dumps({1: "one", 2.5: [None]}) == json.dumps({1: "one", 2.5: [None]}, indent=2, sort_keys=True,
+                                                         ensure_ascii=False)
+    assert dumps([math.inf, -math.inf]) == "[\n  Infinity,\n  -Infinity\n]"
+    for refused in ({"a": {1, 2}}, {"a": object()}, {1: "x", "b": "y"}):
+        try:
+            json.dumps(refused, indent=2, sort_keys=True)
+        except TypeError as expected:
+            try:
+                dumps(refused)
+            except TypeError as got:
+                assert type(got) is type(expected)
+            else:
+                raise AssertionError(f"{refused!r} was written")
+
+
+def _project(tmp_path, leaves: int):
+    from hubstub import HubStub
+
+    hub = generate(leaves, seed=23)
+    write_hub(hub, tmp_path / "hub")
+    root = tmp_path / "project"
+    root.mkdir()
+    (root / "app.py").write_text("from x import M\n" + "".join(f'M.from_pretrained("{leaf}")\n' for leaf in hub.leaves))
+    return HubStub(tmp_path / "hub").start(), root
+
+
+def test_a_warm_rescan_writes_the_same_json_html_and_sarif_bytes_as_the_cold_scan(tmp_path):
+    stub, root = _project(tmp_path, 12)
+    env = {"HF_ENDPOINT": stub.url, "LICSCAN_DB_URL": f"sqlite:///{tmp_path / 'cache.db'}",
+           "SOURCE_DATE_EPOCH": "1796083200"}
+    try:
+        outputs = {}
+        for run in ("cold", "warm"):
+            stub.clear()
+            names = {fmt: tmp_path / f"{run}.{fmt}" for fmt in ("json", "html", "sarif")}
+            result = runner.invoke(app, ["scan", str(root), "--quiet", *(item for fmt, path in names.items()
+                                                                         for item in (f"--{fmt}", str(path)))],
+                                   env=env)
+            assert result.exit_code in (0, 1, 3), result.output
+            outputs[run] = ({fmt: path.read_bytes() for fmt, path in names.items()}, len(stub.requests),
+                            result.output)
+    finally:
+        stub.stop()
+    (cold, cold_requests, cold_summary), (warm, warm_requests, warm_summary) = outputs["cold"], outputs["warm"]
+    assert cold_requests > 0 and warm_requests == 0  # the second scan came from the cache alone
+    assert warm == cold and warm_summary.replace("warm.json", "cold.json") == cold_summary
+    report = json.loads(cold["json"])
+    assert len(report["models"]) == 12 and report["findings"]
+    # The fast writer's report is the standard library's text of the same data.
+    assert cold["json"].decode() == json.dumps(report, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+
+
+def test_a_scan_with_a_json_report_builds_the_report_once(tmp_path, monkeypatch):
+    """The history keeps the report and --json writes it: one build serves both (at 2,000 models a build is
+    seconds)."""
+    import licscan.reporting.json_report as json_report
+
+    stub, root = _project(tmp_path, 4)
+    builds = []
+    real = json_report._report_dict
+    monkeypatch.setattr(json_report, "_report_dict", lambda result: builds.append(1) or real(result))
+    try:
+        result = runner.invoke(app, ["scan", str(root), "--quiet", "--json", str(tmp_path / "r.json")],
+                               env={"HF_ENDPOINT": stub.url, "LICSCAN_DB_URL": f"sqlite:///{tmp_path / 'c.db'}"})
+    finally:
+        stub.stop()
+    assert result.exit_code in (0, 1, 3), result.output
+    assert len(builds) == 1
+    assert json.loads((tmp_path / "r.json").read_text())["summary"]["models"] == 4
+
+
+# ---------------------------------------------------------------------------------------------------------
+# The terminal summary: a few calls per line it prints, at any number of models
+# ---------------------------------------------------------------------------------------------------------
+
+
+def _many(base, copies: int):
+    """The example's models copied `copies` times under new ids, with their decisions."""
+    import dataclasses
+
+    from licscan.config import load_config
+    from licscan.evaluation import load
+    from licscan.evaluation.answers import answer
+
+    knowledge, _ = load(load_config(Path(base.project_root)).evaluation())
+    models = [dataclasses.replace(report, key=f"{report.key}-{index}", findings=tuple(
+              dataclasses.replace(finding, model=f"{report.key}-{index}") for finding in report.findings))
+              for index in range(copies) for report in base.models]
+    return dataclasses.replace(base, models=tuple(models), findings=tuple(
+        finding for report in models for finding in report.findings),
+        answers=answer(models, knowledge, knowledge.answers, None))
+
+
+def test_the_terminal_summary_costs_a_few_calls_per_line_at_any_size(tmp_path, monkeypatch):
+    """Drawn with rich, the summary made about 500 calls per line it printed (6 s at 2,000 models); laid out
+    by licscan it makes under a hundred (most of them len and the like), and twice the models cost twice the calls."""
+    import datetime
+    import shutil
+
+    from licscan.config import load_config
+    from licscan.reporting.terminal import render
+    from licscan.scan import scan
+
+    from test_scale_growth import LINEAR, calls_made
+
+    project = tmp_path / "assistant-app"
+    shutil.copytree(Path(__file__).resolve().parents[1] / "examples" / "assistant-app", project)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    monkeypatch.setenv("LICSCAN_DB_URL", f"sqlite:///{tmp_path / 'cache.db'}")
+    base = scan(load_config(project), clock=lambda: datetime.datetime(2026, 1, 1, tzinfo=datetime.timezone.utc),
+                history=False)
+    measured = []
+    for copies in (10, 20):
+        result = _many(base, copies)
+        shown: list[str] = []
+        calls = calls_made(lambda: shown.append(render(result, width=120)))
+        lines = shown[0].splitlines()
+        assert sum(line.startswith("Blocked") for line in lines) >= copies  # every model has its row
+        measured.append((calls, len(lines)))
+    (calls, lines), (calls2, lines2) = measured
+    assert calls2 / calls <= LINEAR, measured
+    assert calls2 / lines2 <= 120, measured
+
+
+def test_quiet_and_a_report_on_standard_output_never_draw_the_summary(tmp_path, monkeypatch):
+    """Nothing shows the full summary under --quiet or when a report owns standard output: it is not drawn."""
+    import licscan.reporting.terminal as terminal
+
+    def drawn(*args, **kwargs):
+        raise AssertionError("the full summary was drawn")
+
+    stub, root = _project(tmp_path, 3)
+    env = {"HF_ENDPOINT": stub.url, "LICSCAN_DB_URL": f"sqlite:///{tmp_path / 'cache.db'}"}
+    try:
+        monkeypatch.setattr(terminal, "render", drawn)
+        quiet = runner.invoke(app, ["scan", str(root), "--quiet"], env=env)
+        piped = runner.invoke(app, ["scan", str(root), "--json", "-"], env=env)
+    finally:
+        stub.stop()
+    assert quiet.exit_code in (0, 1, 3) and "3 models" in quiet.stdout, quiet.output
+    assert piped.exit_code == quiet.exit_code and "3 models" in piped.stderr
+    assert json.loads(piped.stdout)["summary"]["models"] == 3
+
+
+def test_the_command_collects_cycles_rarely(monkeypatch):
+    """The cycle collector walked a scan's millions of long-lived, acyclic objects at every 700 allocations:
+    about a quarter of a 2,000-model warm re-scan's CPU (benchmarks/bench_scale.py). The command raises the
+    threshold; cycles are still collected."""
+    import gc
+
+    from licscan import entry
+
+    before = gc.get_threshold()
+    monkeypatch.setattr("sys.argv", ["licscan", "--version"])
+    try:
+        try:
+            entry.main(fast_exit=False)
+        except SystemExit:
+            pass
+        assert gc.get_threshold()[0] >= 10_000 and gc.isenabled()
+    finally:
+        gc.set_threshold(*before)
+
+
+def test_a_report_kept_for_its_scan_goes_with_the_scan(tmp_path):
+    """The report built once per scan is not kept after the scan result is gone (a service scanning many
+    projects would otherwise hold the last large report)."""
+    import dataclasses
+    import gc
+
+    import licscan.reporting.json_report as json_report
+    from licscan.model import ScanResult, Verdict
+
+    result = ScanResult(project="p", generated_at="2026-01-01T00:00:00Z", tool_version="0", policy="default",
+                        models=(), findings=(), skipped=(), verdict=Verdict.PASS)
+    first = json_report.report_dict(result)
+    assert json_report.report_dict(result) is first  # built once for the scan
+    assert json_report.report_dict(dataclasses.replace(result)) is not first  # another scan: its own
+    other = dataclasses.replace(result, project="q")
+    json_report.report_dict(other)
+    del other
+    gc.collect()
+    assert json_report._last_built == [None, None]
