@@ -1,5 +1,7 @@
-"""Network bounds against the loopback Hub stand-in: peak memory on a huge model-info answer, wall time on a
-dripping one, and a mirror LICENSE far over the cap. Prints numbers; asserts nothing.
+"""Network bounds against the loopback Hub stand-in: peak memory on a huge model-info answer; wall time on one
+whose body drips, one whose status line and headers drip, and a server that accepts and says nothing (each
+ended by the request deadline, not the read timeout); a mirror LICENSE far over the cap. Prints numbers;
+asserts nothing.
 
 Run: .venv/bin/python benchmarks/bench_network_bounds.py [--answer-mb 1536] [--drip-deadline 5]
 The stand-in runs in a child process, so the peak memory printed is the scanning process's alone.
@@ -59,7 +61,8 @@ def _walk(url: str, **settings: object) -> tuple[float, str]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--answer-mb", type=int, default=1536, help="size of the oversized model-info answer")
-    parser.add_argument("--drip-deadline", type=float, default=5.0, help="REQUEST_DEADLINE for the drip case")
+    parser.add_argument("--drip-deadline", type=float, default=5.0,
+                        help="REQUEST_DEADLINE for the drip, header-drip and silent cases")
     args = parser.parse_args()
     from licscan.resolution import hub
 
@@ -67,17 +70,20 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp) / "hub"
         _repo(root)
-        for fault, size, drip in (("oversized", args.answer_mb * 1024 * 1024, 0.0), ("drip", 0, 1.0)):
+        slow = {"drip": "a body byte every second", "drip-headers": "a status-line or header byte every second",
+                "silent": "the connection accepted, nothing ever sent"}
+        for fault, size, drip in (("oversized", args.answer_mb * 1024 * 1024, 0.0), ("drip", 0, 1.0),
+                                  ("drip-headers", 0, 1.0), ("silent", 0, 0.0)):
             ready: multiprocessing.Queue[str] = context.Queue()
             server = context.Process(target=_serve, args=(str(root), fault, size, drip, ready), daemon=True)
             server.start()
             url = ready.get(timeout=30)
             try:
                 before = _peak_mib()
-                if fault == "drip":
+                if fault in slow:
                     hub.REQUEST_DEADLINE = args.drip_deadline
                     seconds, detail = _walk(url, timeout=10.0, max_retries=0)
-                    print(f"drip (a byte every second, read timeout 10 s, deadline {args.drip_deadline:g} s): "
+                    print(f"{fault} ({slow[fault]}; read timeout 10 s, deadline {args.drip_deadline:g} s): "
                           f"{seconds:.2f} s wall; {detail}")
                 else:
                     seconds, detail = _walk(url, timeout=30.0, max_retries=0)

@@ -6,7 +6,8 @@ fail that passed), then the first few failing inputs. Each channel runs in a fre
 is its own. Exits 1 when a channel has a crash, a hang or a false clear, or peaks at 500 MB or more.
 
 Run: .venv/bin/python benchmarks/fuzz.py [--cases N] [--channel NAME ...] [--seed S]
-(default 10,000 cases per channel; the scan channels, card-mirror and card-hub, run a whole scan per case).
+(default 10,000 cases per channel; the scan channels, card-mirror and card-hub, scan 50 generated cards at a
+time, each card its own model with its own verdict, and split a scan that goes wrong until they find the card).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from pathlib import Path
 TESTS = Path(__file__).resolve().parent.parent / "tests"
 MEMORY_LIMIT_MB = 500
 BATCH = 500
+SCAN_BATCH = 50  # cards per scan in the scan channels
 ALL_CHANNELS = ["card-text", "card-mirror", "card-hub", "license-expression", "gguf-header", "safetensors-header",
                 "notebook", "config-file", "project-settings", "reports"]
 
@@ -32,37 +34,60 @@ def _peak_mb() -> float:
 
 
 def run_channel(name: str, cases: int, seed: int) -> dict:
-    """Run one channel in this process; never raises for a failing case, counts it."""
+    """Run one channel in this process; never raises for a failing case, counts it.
+
+    The scan channels (card-mirror, card-hub) scan SCAN_BATCH generated cards at a time, each card its own
+    model judged on its own (tests/fuzz_channels.CardScanChannel); every other channel checks one example at
+    a time.
+    """
     sys.path.insert(0, str(TESTS))
     from hypothesis import HealthCheck, Phase, given, settings
     from hypothesis import seed as fixed_seed
 
     import fuzz_channels
-    from fuzz_channels import CHANNELS, FalseClear, Hang, HubChannel, cards, hang_guard
+    from fuzz_channels import CHANNELS, SCAN_CHANNELS, FalseClear, Hang, cards, hang_guard
 
-    hub = HubChannel() if name == "card-hub" else None
-    strategy, check = (cards(), hub.check) if hub is not None else CHANNELS[name]
+    scanner = SCAN_CHANNELS[name]() if name in SCAN_CHANNELS else None
+    strategy = cards() if scanner is not None else CHANNELS[name][0]
     counts = {"channel": name, "cases": 0, "crashes": 0, "hangs": 0, "false_clears": 0, "examples": []}
+    pending: list = []
 
-    def one(example):
+    def count(example, problem: Exception | None) -> None:
         counts["cases"] += 1
-        try:
-            with hang_guard(fuzz_channels.HANG_SECONDS):
-                check(example)
-        except Hang:
+        if problem is None:
+            return
+        if isinstance(problem, Hang):
             counts["hangs"] += 1
             kind = "hang"
-        except FalseClear:
+        elif isinstance(problem, FalseClear):
             counts["false_clears"] += 1
             kind = "false clear"
-        except Exception as exc:  # noqa: BLE001 - a crash is what this counts
+        else:  # a crash is what this counts
             counts["crashes"] += 1
-            where = traceback.extract_tb(exc.__traceback__)[-1]
-            kind = f"crash: {type(exc).__name__}: {str(exc)[:300]} (at {where.filename}:{where.lineno})"
-        else:
-            return
+            where = traceback.extract_tb(problem.__traceback__)[-1] if problem.__traceback__ else None
+            kind = f"crash: {type(problem).__name__}: {str(problem)[:300]}" + (
+                f" (at {where.filename}:{where.lineno})" if where else "")
         if len(counts["examples"]) < 3:
             counts["examples"].append(f"{kind} on {example!r}"[:1200])
+
+    def flush() -> None:
+        for example, problem in zip(pending, scanner.check_many(pending)):
+            count(example, problem)
+        pending.clear()
+
+    def one(example):
+        if scanner is not None:
+            pending.append(example)
+            if len(pending) >= SCAN_BATCH:
+                flush()
+            return
+        try:
+            with hang_guard(fuzz_channels.HANG_SECONDS):
+                CHANNELS[name][1](example)
+        except Exception as exc:  # noqa: BLE001 - counted, by kind
+            count(example, exc)
+        else:
+            count(example, None)
 
     started = time.monotonic()
     try:
@@ -73,9 +98,11 @@ def run_channel(name: str, cases: int, seed: int) -> dict:
                 max_examples=min(BATCH, cases - batch), deadline=None, database=None, phases=[Phase.generate],
                 suppress_health_check=list(HealthCheck))(given(strategy)(one)))
             run()
+            if pending:
+                flush()
     finally:
-        if hub is not None:
-            hub.close()
+        if scanner is not None:
+            scanner.close()
     counts["seconds"] = round(time.monotonic() - started, 1)
     counts["peak_mb"] = round(_peak_mb(), 1)
     return counts

@@ -3,12 +3,14 @@
 A check raises AssertionError for what must never happen (an exception other than licscan's own errors, a
 false clear: input whose evidence should fail that passes) and returns quietly otherwise. tests/test_fuzz_*.py
 run every channel with a fixed seed and a few examples; benchmarks/fuzz.py runs thousands per channel and
-counts crashes, hangs, peak memory and false clears.
+counts crashes, hangs, peak memory and false clears. The two channels that run a whole scan (SCAN_CHANNELS:
+cards through the mirror and through the loopback Hub) take many cards per scan, each judged on its own model.
 """
 
 from __future__ import annotations
 
 import datetime
+import hashlib
 import json
 import shutil
 import signal
@@ -139,77 +141,138 @@ def _write_repo(root: Path, repo_id: str, card: Card) -> None:
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "README.md").write_bytes(card.text.encode("utf-8", "surrogatepass"))
     (folder / "info.json").write_text(json.dumps({
-        "id": repo_id, "sha": "f" * 40, "author": repo_id.split("/")[0], "tags": [],
-        "siblings": [{"rfilename": "README.md"}],
+        "id": repo_id, "sha": hashlib.sha1(repo_id.encode()).hexdigest(), "author": repo_id.split("/")[0],
+        "tags": [], "siblings": [{"rfilename": "README.md"}],
     }))
 
 
-def _scan_models(project: Path, repo_id: str, **config: Any):
+def _scan_models(project: Path, repo_ids: list[str], **config: Any):
     from licscan.config import load_config
     from licscan.scan import scan_models
 
     settings = load_config(project, **config)
-    return scan_models(settings, [repo_id], clock=FIXED_CLOCK)
+    return scan_models(settings, repo_ids, clock=FIXED_CLOCK)
 
 
-def _judge(result: Any, card: Card) -> None:
+def _judge_model(result: Any, repo_id: str, card: Card) -> AssertionError | None:
+    """What is wrong with one card's model in a scan result, judged on its own findings, or None."""
+    from licscan.evaluation.policy import verdict
     from licscan.model import Verdict
 
-    if card.must_fail and result.verdict is Verdict.PASS:
-        raise FalseClear(f"a card whose evidence fails passed: {card.text[:300]!r}")
-    render_every_format(result)
+    report = next((model for model in result.models if model.key == repo_id), None)
+    if report is None:
+        return AssertionError(f"{repo_id} was asked for and is missing from the result: {card.text[:300]!r}")
+    if card.must_fail and verdict(report.findings) is Verdict.PASS:
+        return FalseClear(f"a card whose evidence fails passed: {card.text[:300]!r}")
+    return None
 
 
-def check_card_mirror(card: Card) -> None:
-    """A card through the offline mirror: a verdict, never a crash, never a pass for failing evidence."""
-    with tempfile.TemporaryDirectory(prefix="licscan-fuzz-") as folder:
-        root = Path(folder)
-        _write_repo(root / "mirror", "fuzz/model", card)
-        (root / "project").mkdir()
-        result = allowed_errors(lambda: _scan_models(root / "project", "fuzz/model", mirror=str(root / "mirror"),
-                                                     db_url="sqlite://"))
-        if result is None:
-            if card.must_fail:
-                return  # an error exit is not a pass
-            raise AssertionError(f"a readable card ended in an error: {card.text[:300]!r}")
-        _judge(result, card)
+class CardScanChannel:
+    """Cards through a whole scan (discovery aside), many cards in one scan.
+
+    Each card is published as a repo of its own (`fuzz/model-N`, never reused: nothing is cached in between)
+    and judged on its own model's findings, as if it had been scanned alone; the result of the scan is then
+    rendered in every format. A scan that crashes, hangs (HANG_SECONDS) or ends in one of licscan's errors is
+    split in halves and each half scanned again, down to the one card that does it, so every problem is
+    counted against the case that causes it. Subclasses say where a card is published and how it is scanned.
+    """
+
+    def __init__(self) -> None:
+        self.folder = Path(tempfile.mkdtemp(prefix="licscan-fuzz-scan-"))
+        (self.folder / "project").mkdir()
+        self.count = 0
+
+    def close(self) -> None:
+        shutil.rmtree(self.folder, ignore_errors=True)
+
+    def _publish(self, repo_id: str, card: Card) -> Path:
+        raise NotImplementedError
+
+    def _scan(self, repo_ids: list[str]) -> Any:
+        raise NotImplementedError
+
+    def check(self, card: Card) -> None:
+        """One card: raises what is wrong with it (AssertionError, FalseClear, Hang or the crash)."""
+        (problem,) = self.check_many([card])
+        if problem is not None:
+            raise problem
+
+    def check_many(self, cards: list[Card]) -> list[Exception | None]:
+        """Every card in one scan when nothing goes wrong; what is wrong with each card (or None), in order."""
+        cases, folders = [], []
+        for card in cards:
+            self.count += 1
+            repo_id = f"fuzz/model-{self.count}"
+            folders.append(self._publish(repo_id, card))
+            cases.append((repo_id, card))
+        try:
+            return self._run(cases)
+        finally:
+            for folder in folders:
+                shutil.rmtree(folder, ignore_errors=True)
+
+    def _run(self, cases: list[tuple[str, Card]]) -> list[Exception | None]:
+        try:
+            with hang_guard(HANG_SECONDS):
+                result = allowed_errors(lambda: self._scan([repo_id for repo_id, _ in cases]))
+                if result is not None:
+                    problems = [_judge_model(result, repo_id, card) for repo_id, card in cases]
+                    render_every_format(result)
+                    return problems
+        except Exception as exc:  # noqa: BLE001 - a crash or a hang, counted against the card that causes it
+            if len(cases) == 1:
+                return [exc]
+        else:
+            if len(cases) == 1:  # licscan refused the scan: an error exit is not a pass, but a readable card is
+                card = cases[0][1]
+                return [None if card.must_fail else
+                        AssertionError(f"a readable card ended in an error: {card.text[:300]!r}")]
+        half = len(cases) // 2
+        return self._run(cases[:half]) + self._run(cases[half:])
 
 
-class HubChannel:
-    """A card through the loopback Hub stand-in (tests/hubstub.py), started once for many examples."""
+class MirrorChannel(CardScanChannel):
+    """Cards through the offline mirror."""
+
+    def _publish(self, repo_id: str, card: Card) -> Path:
+        _write_repo(self.folder / "mirror", repo_id, card)
+        return self.folder / "mirror" / repo_id
+
+    def _scan(self, repo_ids: list[str]) -> Any:
+        return _scan_models(self.folder / "project", repo_ids, mirror=str(self.folder / "mirror"), db_url="sqlite://")
+
+
+class HubChannel(CardScanChannel):
+    """Cards through the loopback Hub stand-in (tests/hubstub.py), started once for every scan; a fresh
+    metadata store per scan."""
 
     def __init__(self) -> None:
         from hubstub import HubStub
 
-        self.folder = Path(tempfile.mkdtemp(prefix="licscan-fuzz-hub-"))
+        super().__init__()
         (self.folder / "hub").mkdir()
-        (self.folder / "project").mkdir()
         self.stub = HubStub(self.folder / "hub").start()
-        self.count = 0
 
     def close(self) -> None:
         self.stub.stop()
-        shutil.rmtree(self.folder, ignore_errors=True)
+        super().close()
 
-    def check(self, card: Card) -> None:
+    def _publish(self, repo_id: str, card: Card) -> Path:
+        _write_repo(self.folder / "hub", repo_id, card)
+        return self.folder / "hub" / repo_id
+
+    def _scan(self, repo_ids: list[str]) -> Any:
         import os
 
-        self.count += 1
-        repo_id = f"fuzz/model-{self.count}"  # a new repo each time: nothing cached in between
-        _write_repo(self.folder / "hub", repo_id, card)
         previous = os.environ.get("HF_ENDPOINT")
         os.environ["HF_ENDPOINT"] = self.stub.url
         try:
-            result = allowed_errors(lambda: _scan_models(self.folder / "project", repo_id, db_url="sqlite://"))
+            return _scan_models(self.folder / "project", repo_ids, db_url="sqlite://")
         finally:
             if previous is None:
                 os.environ.pop("HF_ENDPOINT", None)
             else:
                 os.environ["HF_ENDPOINT"] = previous
-        if result is not None:
-            _judge(result, card)
-        elif not card.must_fail:
-            raise AssertionError(f"a readable card ended in an error: {card.text[:300]!r}")
 
 
 # -- licence expressions ---------------------------------------------------------------------------------------
@@ -426,7 +489,7 @@ def _base_result() -> Any:
     if not _BASE_RESULT:
         mirror = Path(__file__).resolve().parent / "data" / "hub"
         with tempfile.TemporaryDirectory(prefix="licscan-fuzz-") as folder:
-            _BASE_RESULT.append(_scan_models(Path(folder), "anon/AA-llama32-3b-c205633c", mirror=str(mirror),
+            _BASE_RESULT.append(_scan_models(Path(folder), ["anon/AA-llama32-3b-c205633c"], mirror=str(mirror),
                                              db_url="sqlite://"))
     return _BASE_RESULT[0]
 
@@ -452,10 +515,9 @@ def check_reports(result: Any) -> None:
     render_every_format(result)
 
 
-# name -> (strategy, check); the hub channel is built by its runner (it needs a server).
+# name -> (strategy, check), one example at a time.
 CHANNELS: dict[str, tuple[Any, Callable[[Any], None]]] = {
     "card-text": (cards(), check_card_text),
-    "card-mirror": (cards(), check_card_mirror),
     "license-expression": (expressions, check_license_expression),
     "gguf-header": (gguf_headers(), check_gguf),
     "safetensors-header": (safetensors_files(), check_safetensors),
@@ -464,3 +526,6 @@ CHANNELS: dict[str, tuple[Any, Callable[[Any], None]]] = {
     "project-settings": (project_settings(), check_project_settings),
     "reports": (scan_results(), check_reports),
 }
+
+# name -> the channel that scans many generated cards at once (built, and closed, by its runner).
+SCAN_CHANNELS: dict[str, Callable[[], CardScanChannel]] = {"card-mirror": MirrorChannel, "card-hub": HubChannel}

@@ -5,6 +5,8 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+import select
+import socket
 import threading
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -43,7 +45,10 @@ class HubStub:
                        "slow" (answer after `slow_seconds`), "truncated" (cut JSON body), "reset" (drop the
                        connection), "echo-token" (a 500 whose message repeats the caller's Authorization),
                        "drip" (the answer one byte every `drip_seconds`), "oversized" (a JSON answer of
-                       `oversized_bytes`, streamed as it is generated).
+                       `oversized_bytes`, streamed as it is generated), "drip-headers" (the real answer, its
+                       status line and headers included, one byte every `drip_seconds`) and "silent" (the
+                       request is read and nothing is ever sent, until the client hangs up or the stand-in
+                       stops).
       file_faults[(repo_id, filename)]
                        the same, for the next GETs of one file of a repo (after the repo's own faults), plus
                        "truncated" (Content-Length of the whole file, half the body, then the connection
@@ -189,6 +194,37 @@ class HubStub:
         return _Repo(repo_id, info, folder, gated_api=bool(ours.get("gated_api")), files=files)
 
 
+class _Dripping:
+    """A handler's output stream that sends each byte written `seconds` after the one before."""
+
+    def __init__(self, inner: Any, seconds: float, stopping: threading.Event) -> None:
+        self._inner = inner
+        self._seconds = seconds
+        self._stopping = stopping
+        self._gone = False
+
+    def write(self, data: bytes) -> int:
+        for index in range(len(data)):
+            if self._gone or self._stopping.wait(self._seconds):
+                break
+            try:
+                self._inner.write(bytes(data[index:index + 1]))
+                self._inner.flush()
+            except OSError:
+                self._gone = True  # the client gave up, as it should
+        return len(data)
+
+    def flush(self) -> None:
+        pass
+
+    @property
+    def closed(self) -> bool:
+        return self._inner.closed
+
+    def close(self) -> None:
+        self._inner.close()
+
+
 class _Handler(BaseHTTPRequestHandler):
     hub: HubStub
     protocol_version = "HTTP/1.1"
@@ -246,6 +282,14 @@ class _Handler(BaseHTTPRequestHandler):
             self.close_connection = True
             self.connection.close()
             return True
+        if fault == "drip-headers":  # everything this answer writes goes out a byte at a time, from its first
+            self.wfile = _Dripping(self.wfile, self.hub.drip_seconds, self.hub._stopping)
+            self.close_connection = True
+            return False
+        if fault == "silent":
+            self._wait_for_hang_up()
+            self.close_connection = True
+            return True
         if fault == "truncated":
             body = b'{"id": "cut", "sha": "0000", "cardData": {"license": "ap'
             self._send(200, body, head=head)
@@ -268,6 +312,17 @@ class _Handler(BaseHTTPRequestHandler):
             }
         self._error(status, None, f"injected {status}", head=head, headers=headers)
         return True
+
+    def _wait_for_hang_up(self) -> None:
+        """Say nothing until the client closes the connection or the stand-in stops."""
+        while not self.hub._stopping.wait(0.02):
+            readable, _, _ = select.select([self.connection], [], [], 0)
+            if readable:
+                try:
+                    if not self.connection.recv(1, socket.MSG_PEEK):
+                        return  # the client hung up
+                except OSError:
+                    return
 
     def _file_fault(self, fault: str, data: bytes, headers: dict[str, str],
                     content_type: str = "text/plain; charset=utf-8", tail: bytes = b"") -> None:

@@ -15,6 +15,9 @@ OWNERS = {
     # huggingface_hub's own HTTP client, whose transport errors the Hub source tells apart
     "httpx": {"licscan.resolution.hub"},
     "httpx2": {"licscan.resolution.hub"},
+    # below httpx: the network backend that holds each request to its deadline
+    "httpcore": {"licscan.resolution.hub"},
+    "httpcore2": {"licscan.resolution.hub"},
     "sqlalchemy": {"licscan.resolution.store", "licscan.resolution.migrations"},
     "alembic": {"licscan.resolution.store", "licscan.resolution.migrations"},
     "yaml": {"licscan.safeyaml"},

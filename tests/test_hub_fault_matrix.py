@@ -50,8 +50,8 @@ EVIDENCE = {
     "gguf": ("someone/gguf-quant", "model-Q4_K_M.gguf", "someone/gguf-quant", "LS102"),
     "dataset card": ("someone/data-tune", "README.md", "datasets/acme/nc-data", "LS123"),
 }
-FAULTS = [404, 429, 500, 502, 503, "reset", "truncated", "drip", "oversized"]
-TRANSIENT = [429, 500, 502, 503, "reset", "truncated", "drip"]
+FAULTS = [404, 429, 500, 502, 503, "reset", "truncated", "drip", "oversized", "drip-headers", "silent"]
+TRANSIENT = [429, 500, 502, 503, "reset", "truncated", "drip", "drip-headers", "silent"]
 
 
 def _repos(root: Path) -> None:

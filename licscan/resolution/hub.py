@@ -7,12 +7,20 @@ import logging
 import re
 import threading
 import time
+import weakref
 from dataclasses import dataclass, replace
 from typing import Any, Callable
 
 import huggingface_hub
 from huggingface_hub import HfApi, constants, get_hf_file_metadata, hf_hub_url
-from huggingface_hub.utils import build_hf_headers, get_session, hf_raise_for_status, parse_ratelimit_headers
+from huggingface_hub.utils import (
+    build_hf_headers,
+    get_session,
+    hf_raise_for_status,
+    parse_ratelimit_headers,
+    set_client_factory,
+)
+from huggingface_hub.utils._http import default_client_factory  # the client huggingface_hub builds by default
 from huggingface_hub.errors import (
     EntryNotFoundError,
     GatedRepoError,
@@ -31,9 +39,11 @@ from licscan.resolution.interface import FetchFailure, PendingFiles, RepoSnapsho
 from licscan.resolution.store import DATASET_KEY, Head, MetadataStore, StoreSession
 from licscan.untrusted import valid_text
 
-try:  # huggingface_hub 2.x speaks httpx2, 1.x httpx; both name their transport errors alike.
+try:  # huggingface_hub 2.x speaks httpx2 (over httpcore2), 1.x httpx (over httpcore); both alike.
+    import httpcore2 as _httpcore
     import httpx2 as _httpx
 except ImportError:  # pragma: no cover - depends on the installed huggingface_hub
+    import httpcore as _httpcore  # type: ignore[no-redef]
     import httpx as _httpx  # type: ignore[no-redef]
 
 logger = logging.getLogger(__name__)
@@ -62,20 +72,15 @@ class _Retry:
 
 
 class _Unbounded(Exception):
-    """An answer licscan will not read further: past its size cap, past its deadline, or compressed."""
-
-    def __init__(self, message: str, *, late: bool = False) -> None:
-        super().__init__(message)
-        self.late = late  # past the deadline: trying again may work, unlike a body that is too large
+    """An answer licscan will not read further: past its size cap, or compressed."""
 
 
 class _BoundedStream(_httpx.SyncByteStream):
-    """A response body read chunk by chunk, refused once it passes max_bytes or its request's deadline."""
+    """A response body read chunk by chunk, refused once it passes max_bytes (its time is _DeadlineStream's)."""
 
-    def __init__(self, inner: Any, max_bytes: int, deadline: float) -> None:
+    def __init__(self, inner: Any, max_bytes: int) -> None:
         self._inner = inner
         self._max_bytes = max_bytes
-        self._deadline = deadline
 
     def __iter__(self) -> Any:
         total = 0
@@ -83,19 +88,37 @@ class _BoundedStream(_httpx.SyncByteStream):
             total += len(chunk)
             if total > self._max_bytes:
                 raise _Unbounded(f"the answer is larger than {self._max_bytes:,} bytes: not read further")
-            if time.monotonic() > self._deadline:
-                raise _Unbounded(f"the answer took longer than {REQUEST_DEADLINE:g}s in all", late=True)
             yield chunk
 
     def close(self) -> None:
         self._inner.close()
 
 
-_DEADLINE = "licscan.deadline"  # a request extension: when the whole request must be over (time.monotonic)
+_LATE = "the Hub did not answer within"  # how a request cut off at its deadline is reported
+
+
+@dataclass(frozen=True)
+class _Deadline:
+    """When a request must be over (time.monotonic()), and the seconds it was given, for the message."""
+
+    at: float
+    seconds: float
+
+    def message(self) -> str:
+        return f"{_LATE} {self.seconds:g} s"
+
+
+_DEADLINE = "licscan.deadline"  # a request extension holding its _Deadline (kept across the redirects it follows)
+# The deadline of the request this thread is sending or reading. A synchronous httpx client sends a request,
+# reads its headers and its body in the caller's thread, so the connection's reads see their own request's.
+_current = threading.local()
 
 
 def _limit_request(request: Any) -> None:
-    request.extensions[_DEADLINE] = request.extensions.get(_DEADLINE) or time.monotonic() + REQUEST_DEADLINE
+    deadline = request.extensions.get(_DEADLINE)
+    if deadline is None:
+        deadline = request.extensions[_DEADLINE] = _Deadline(time.monotonic() + REQUEST_DEADLINE, REQUEST_DEADLINE)
+    _current.deadline = deadline
     # A compressed body could expand far past the size cap after it was counted, as huggingface_hub's own
     # downloads say: no compression.
     request.headers["Accept-Encoding"] = "identity"
@@ -106,26 +129,115 @@ def _limit_response(response: Any) -> None:
     if encoding not in ("", "identity"):
         response.close()
         raise _Unbounded(f"the server compressed its answer ({encoding[:40]}) though asked not to: not read")
-    deadline = response.request.extensions.get(_DEADLINE) or time.monotonic() + REQUEST_DEADLINE
-    response.stream = _BoundedStream(response.stream, MAX_ANSWER_BYTES, deadline)
+    response.stream = _BoundedStream(response.stream, MAX_ANSWER_BYTES)
 
 
-_HOOKS_LOCK = threading.Lock()
+def _step(call: Callable[[float | None], Any], timeout: float | None, late: type[Exception]) -> Any:
+    """Run one blocking step of a connection (connect, TLS, a read, a write) within its request's deadline.
+
+    The step waits for its own timeout or for what is left of the request's time, whichever is shorter;
+    `late`, with the deadline's message, when the deadline has passed or is what cut the wait short.
+    """
+    deadline = getattr(_current, "deadline", None)
+    if deadline is None:
+        return call(timeout)
+    left = deadline.at - time.monotonic()
+    if left <= 0:
+        raise late(deadline.message())
+    if timeout is not None and timeout <= left:
+        return call(timeout)
+    try:
+        return call(left)
+    except late:
+        raise late(deadline.message()) from None
+
+
+class _DeadlineStream(_httpcore.NetworkStream):
+    """A connection whose every read and write ends by its request's deadline.
+
+    httpcore gives each read the read timeout afresh, so a server that sends its status line, its headers or
+    its body one byte at a time, each within the timeout, would hold the request for ever; here each read
+    waits at most what is left of the request's time.
+    """
+
+    def __init__(self, inner: Any) -> None:
+        self._inner = inner
+
+    def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
+        return _step(lambda limit: self._inner.read(max_bytes, limit), timeout, _httpcore.ReadTimeout)
+
+    def write(self, buffer: bytes, timeout: float | None = None) -> None:
+        _step(lambda limit: self._inner.write(buffer, limit), timeout, _httpcore.WriteTimeout)
+
+    def close(self) -> None:
+        self._inner.close()
+
+    def start_tls(self, ssl_context: Any, server_hostname: str | None = None, timeout: float | None = None) -> Any:
+        return _DeadlineStream(_step(lambda limit: self._inner.start_tls(ssl_context, server_hostname, limit),
+                                     timeout, _httpcore.ConnectTimeout))
+
+    def get_extra_info(self, info: str) -> Any:
+        return self._inner.get_extra_info(info)
+
+
+class _DeadlineBackend(_httpcore.NetworkBackend):
+    """httpcore's network backend, its connections made within their request's deadline and kept to it."""
+
+    def __init__(self, inner: Any) -> None:
+        self._inner = inner
+
+    def connect_tcp(self, host: str, port: int, timeout: float | None = None, local_address: str | None = None,
+                    socket_options: Any = None) -> Any:
+        return _DeadlineStream(_step(lambda limit: self._inner.connect_tcp(host, port, limit, local_address,
+                                                                           socket_options),
+                                     timeout, _httpcore.ConnectTimeout))
+
+    def connect_unix_socket(self, path: str, timeout: float | None = None, socket_options: Any = None) -> Any:
+        return _DeadlineStream(_step(lambda limit: self._inner.connect_unix_socket(path, limit, socket_options),
+                                     timeout, _httpcore.ConnectTimeout))
+
+    def sleep(self, seconds: float) -> None:
+        self._inner.sleep(seconds)
+
+
+_OURS: "weakref.WeakSet[Any]" = weakref.WeakSet()  # the clients _bounded_client built
+_CLIENT_LOCK = threading.Lock()
+
+
+def _bounded_client() -> Any:
+    """huggingface_hub's own client (its request hook, redirects, proxies from the environment), with licscan's
+    bounds on every request: the size of an answer, and a deadline on all of it from connecting to the body's
+    last byte.
+
+    The deadline goes below httpx, into the network backend of each of the client's connection pools (the
+    direct one and one per proxy): neither httpx nor huggingface_hub has a setting for a request's total time,
+    and only there does every read of the status line and headers pass through licscan's code.
+    """
+    client = default_client_factory()
+    hooks = client.event_hooks
+    client.event_hooks = {"request": [*hooks["request"], _limit_request],
+                          "response": [*hooks["response"], _limit_response]}
+    for transport in (client._transport, *client._mounts.values()):
+        pool = getattr(transport, "_pool", None)
+        backend = getattr(pool, "_network_backend", None)
+        if backend is None:
+            if transport is not None:
+                logger.warning("no request deadline on %s: its connections are bounded only per read",
+                               type(transport).__name__)
+            continue
+        pool._network_backend = _DeadlineBackend(backend)
+    _OURS.add(client)
+    return client
 
 
 def _bounded_session() -> Any:
-    """huggingface_hub's shared client, with licscan's bounds on every answer (size, total time).
-
-    Through the client's public event hooks, so huggingface_hub's own code path (its headers, proxies,
-    error classes) stays as it is; added again whenever huggingface_hub has built a new client.
-    """
-    session = get_session()
-    with _HOOKS_LOCK:
-        hooks = session.event_hooks
-        if _limit_response not in hooks["response"]:
-            session.event_hooks = {"request": [*hooks["request"], _limit_request],
-                                   "response": [*hooks["response"], _limit_response]}
-    return session
+    """The client huggingface_hub shares, built by _bounded_client: set as huggingface_hub's client factory the
+    first time, and again whenever something has set another (set_client_factory closes the old client)."""
+    if get_session() not in _OURS:
+        with _CLIENT_LOCK:
+            if get_session() not in _OURS:
+                set_client_factory(_bounded_client)
+    return get_session()
 
 
 class HubSource:
@@ -351,8 +463,6 @@ class HubSource:
     def _classify(self, repo_id: str, revision: str | None, exc: Exception) -> FetchFailure | _Retry:
         """Turn what model_info raised into a final failure or a retry. Order matters: subclasses first."""
         if isinstance(exc, _Unbounded):
-            if exc.late:
-                return _Retry(UnresolvedReason.NETWORK, str(exc))
             return FetchFailure(repo_id, UnresolvedReason.MALFORMED, str(exc))
         if isinstance(exc, GatedRepoError):
             return FetchFailure(repo_id, UnresolvedReason.GATED,
@@ -378,6 +488,8 @@ class HubSource:
                                     f"not found, or private/gated without access (HTTP {status}{message})")
             return FetchFailure(repo_id, UnresolvedReason.MALFORMED, f"the Hub answered HTTP {status}{message}")
         if isinstance(exc, _httpx.TimeoutException):
+            if str(exc).startswith(_LATE):  # the request's deadline (_step), not one read's timeout
+                return _Retry(UnresolvedReason.NETWORK, str(exc))
             return _Retry(UnresolvedReason.NETWORK, f"timed out after {self._settings.timeout:g}s")
         if isinstance(exc, _httpx.TransportError):
             return _Retry(UnresolvedReason.NETWORK, f"connection failed: {type(exc).__name__}: {exc}")
