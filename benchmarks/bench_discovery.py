@@ -3,7 +3,9 @@
 Downloads the corpus at benchmark time (pip download --no-deps --no-binary :all:), caches it under
 benchmarks/.corpus/ (git-ignored), and prints the figures; asserts nothing. Not part of the test run.
 
-Run: .venv/bin/python benchmarks/bench_discovery.py [--runs N] [--packages transformers peft ...]
+Run: .venv/bin/python benchmarks/bench_discovery.py [--runs N] [--packages transformers peft ...] [--licscan PATH]
+(--licscan: another licscan executable, e.g. a wrapper running an older commit's code, to measure two commits side
+by side on the same machine state; --cold-only: only the cold and unchanged-tree figures, next to ripgrep.)
 """
 
 from __future__ import annotations
@@ -203,7 +205,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--packages", nargs="*", default=PACKAGES)
+    parser.add_argument("--licscan", type=Path, default=None, help="the licscan executable to measure")
+    parser.add_argument("--cold-only", action="store_true", help="skip the in-process, floor and start-up figures")
     args = parser.parse_args()
+    global LICSCAN
+    if args.licscan is not None:
+        LICSCAN = args.licscan
     rg = shutil.which("rg")
     if rg is None:
         sys.exit("ripgrep is needed for the comparison: apt-get update && apt-get install -y ripgrep")
@@ -242,6 +249,12 @@ def main() -> None:
             seconds, peak, _ = timed([str(LICSCAN), "discover", str(source), "--json"], env)
             warm_runs.append(seconds)
             peaks.append(peak)
+    rg_median, cold, warm = statistics.median(rg_runs), statistics.median(cold_runs), statistics.median(warm_runs)
+    if args.cold_only:
+        print(f"licscan {LICSCAN}: recall {recall:.2%}; cold median {cold:.3f} s = {cold / rg_median:.1f}x ripgrep "
+              f"({rg_median:.3f} s); unchanged median {warm:.3f} s = {warm / rg_median:.1f}x; "
+              f"peak {max(peaks) / 1024:.1f} MiB; {len(occurrences)} occurrences; runs {args.runs}")
+        return
     startup = statistics.median(timed([str(LICSCAN), "--help"], dict(os.environ))[0] for _ in range(args.runs))
     with tempfile.TemporaryDirectory() as empty, tempfile.TemporaryDirectory() as cache_home:
         env = {**os.environ, "XDG_CACHE_HOME": cache_home}
@@ -253,7 +266,6 @@ def main() -> None:
     two_cores = in_process(source, 2, max(1, args.runs // 2))
     bare = floor(source, max(1, args.runs // 2))
 
-    rg_median, cold, warm = statistics.median(rg_runs), statistics.median(cold_runs), statistics.median(warm_runs)
     print()
     print(f"corpus                      {versions}")
     print(f"                            {files} files ({python_files} Python), {size / 1e6:.1f} MB")

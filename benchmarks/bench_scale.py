@@ -6,7 +6,9 @@ loopback stand-in (its own process) with 50 ms per request. Printed per size, on
   cold and warm whole-process `licscan scan --quiet --json FILE` (wall, CPU, peak memory, requests by kind),
   the warm re-scan again with --quiet alone and with the default summary (no report file), the walk
   alone in-process against its ideal (sum over levels of ceil(repos / pool) x latency) with its CPU time,
-  the store's statements per scan, the CPU time of each report format, and the history's bytes per scan.
+  the store's statements per scan, the CPU time of each report format (the writer alone, in-process) and the
+  same format as a whole warm `licscan scan --quiet --FORMAT FILE` process next to one writing no report, and
+  the history's bytes per scan.
 With --team URL (a PostgreSQL database of your own): 8 CI runners at once, each a `licscan scan` process
 of a 500-model project against that one database, next to one runner alone on an empty database: Hub
 requests (what the shared cache saves) and the database's load (transactions and rows per scan).
@@ -68,7 +70,7 @@ def kinds(requests: list[tuple[str, str]]) -> Counter:
     return out
 
 
-def measure(size: int, work: Path, history_scans: int) -> dict[str, object]:
+def measure(size: int, work: Path, history_scans: int, format_processes: bool = True) -> dict[str, object]:
     hub = generate(size)
     hub_dir = work / f"hub-{size}"
     write_hub(hub, hub_dir)
@@ -95,6 +97,11 @@ def measure(size: int, work: Path, history_scans: int) -> dict[str, object]:
         out["warm_quiet"] = run_process(command[:4], env, project)
         out["warm_summary"] = run_process(command[:3], env, project)
         out["warm_other_requests"] = len(stub.requests) - sum(out["warm_requests"].values())
+        # Each report format as a user pays for it: a warm `licscan scan --quiet --FORMAT FILE` process, next to
+        # the same scan writing no report (warm_quiet; the writer alone is timed in-process below).
+        out["format_processes"] = {
+            name: run_process(command[:4] + [f"--{name}", str(work / f"report-{size}.{name}")], env, project)
+            for name in FORMATS if name != "text" and format_processes}
 
         # The walk alone, in this process, against an empty cache: what the ideal describes.
         os.environ.clear()
@@ -181,7 +188,12 @@ def table(rows: list[dict[str, object]]) -> None:
     line("warm walk alone (s) / store statements", [f"{row['warm_walk']:.2f} / {row['warm_walk_statements']}"
                                                    for row in rows])
     for name in FORMATS:
-        line(f"report: {name} (CPU s)", [f"{row['formats'][name]:.2f}" for row in rows])
+        line(f"report: {name}, the writer alone in-process (CPU s)", [f"{row['formats'][name]:.2f}" for row in rows])
+    for name in FORMATS:
+        if all(name in row["format_processes"] for row in rows):
+            line(f"  --{name}: warm `scan --quiet --{name}`, whole process: wall / CPU (s), peak (MiB)", [
+                f"{row['format_processes'][name]['wall']:.2f} / {row['format_processes'][name]['cpu']:.2f}, "
+                f"{row['format_processes'][name]['peak_mib']:.0f}" for row in rows])
     line("history: scans kept / bytes per scan (KiB)", [
         f"{row['history']['scans']} / {row['history']['per_scan'] / 1024:.0f}" for row in rows])
     line("  a re-scan adds (KiB) / records in (s)", [
@@ -269,6 +281,8 @@ def main() -> None:
     parser.add_argument("--sizes", default="10,200,2000")
     parser.add_argument("--huge", action="store_true", help="also 10,000 models")
     parser.add_argument("--history-scans", type=int, default=10, help="scans kept in the history of each size")
+    parser.add_argument("--no-format-processes", action="store_true",
+                        help="skip the whole-process scan per report format (seven warm scans per size)")
     parser.add_argument("--team", metavar="URL", help="a PostgreSQL URL of your own: measure runners sharing it")
     parser.add_argument("--runners", type=int, default=8)
     parser.add_argument("--team-models", type=int, default=500)
@@ -284,7 +298,7 @@ def main() -> None:
     load = os.getloadavg()
     work = Path(tempfile.mkdtemp(prefix="licscan-scale-"))
     try:
-        rows = [measure(size, work, max(2, args.history_scans)) for size in sizes]
+        rows = [measure(size, work, max(2, args.history_scans), not args.no_format_processes) for size in sizes]
     finally:
         shutil.rmtree(work, ignore_errors=True)
     print(f"latency {LATENCY * 1000:.0f} ms per request, pool {rows[0]['pool']}; "

@@ -19,12 +19,14 @@ from __future__ import annotations
 
 import ast
 import csv
+import io
 import json
 import os
 import re
 import sys
 import tarfile
 import tempfile
+import tokenize
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -90,6 +92,8 @@ def status_of(suffix: str, line: str, in_fence: bool, repo_id: str, docstring: b
     if PLACEHOLDER.search(repo_id):
         return "placeholder"
     if suffix in PROSE_SUFFIXES:
+        if stripped.startswith("|"):
+            return "prose"  # a row of a Markdown table: what a page lists, not a command
         command = in_fence or line.startswith(("    ", "\t")) or COMMAND_START.match(stripped)
         return "expected" if command and COMMAND_WORDS.search(line) and "`" not in stripped[1:-1] else "prose"
     if docstring or (stripped.startswith(("#", "//")) and suffix not in {".json"}):
@@ -112,9 +116,21 @@ def docstring_lines(text: str) -> set[int]:
     return lines
 
 
-def notebook_lines(text: str) -> tuple[list[str], set[int], set[int], list[str]] | None:
+def comment_columns(text: str) -> dict[int, int]:
+    """Line -> the column where a comment starts on it (Python's own tokenizer: a "#" inside a string is not one)."""
+    columns: dict[int, int] = {}
+    try:
+        for token in tokenize.generate_tokens(io.StringIO(text).readline):
+            if token.type == tokenize.COMMENT:
+                columns[token.start[0]] = token.start[1]
+    except (tokenize.TokenError, SyntaxError, ValueError):
+        pass
+    return columns
+
+
+def notebook_lines(text: str) -> tuple[list[str], set[int], set[int], list[str], dict[int, int]] | None:
     """A notebook's cells as lines (outputs left out: they are what ran, not what the project names), the
-    lines of Markdown cells and the lines of docstrings in code cells."""
+    lines of Markdown cells, the lines of docstrings in code cells and where comments start in them."""
     try:
         cells = json.loads(text).get("cells", [])
     except (ValueError, AttributeError):
@@ -123,6 +139,7 @@ def notebook_lines(text: str) -> tuple[list[str], set[int], set[int], list[str]]
     places: list[str] = []  # "cell:line" of each line, cells counted from 1 as licscan counts them
     prose: set[int] = set()
     strings: set[int] = set()
+    comments: dict[int, int] = {}
     for number, cell in enumerate(cells if isinstance(cells, list) else [], 1):
         source = cell.get("source", "") if isinstance(cell, dict) else ""
         body = "".join(source) if isinstance(source, list) else str(source)
@@ -135,9 +152,10 @@ def notebook_lines(text: str) -> tuple[list[str], set[int], set[int], list[str]]
         else:
             code = "\n".join("" if line.lstrip().startswith(("!", "%")) else line for line in cell_lines)
             strings.update(first - 1 + number for number in docstring_lines(code))
+            comments.update((first - 1 + line, column) for line, column in comment_columns(code).items())
         lines.append("")
         places.append(f"{number}:0")
-    return lines, prose, strings, places
+    return lines, prose, strings, places, comments
 
 
 def harvest(root: Path) -> list[list[str]]:
@@ -161,12 +179,14 @@ def harvest(root: Path) -> list[list[str]]:
         prose_lines: set[int] = set()
         strings: set[int] = set()
         places: list[str] = []
+        comments: dict[int, int] = {}
         if suffix == ".py":
             strings = docstring_lines(text)
+            comments = comment_columns(text)
         elif suffix == ".ipynb":
             read = notebook_lines(text)
             if read is not None:
-                lines, prose_lines, strings, places = read
+                lines, prose_lines, strings, places, comments = read
         in_fence = False
         for number, line in enumerate(lines, 1):
             if line.lstrip().startswith("```"):
@@ -178,13 +198,15 @@ def harvest(root: Path) -> list[list[str]]:
             if len(line) > 2000:
                 continue
             seen: set[str] = set()
+            comment_from = comments.get(number, len(line) + 1)  # a trailing comment of Python code is prose
             for match in HUB_URL.finditer(line):
                 if match.group(2).lower() in SITE_PAGES:
                     continue
                 repo_id = f"{match.group(2)}/{match.group(3).removesuffix('.git')}"
                 kind = "dataset" if match.group(1) else "model"
                 seen.add(repo_id)
-                rows.append([repo, inner, where, repo_id, kind, status_of(line_suffix, line, in_fence, repo_id, docstring)])
+                commented = docstring or match.start() >= comment_from
+                rows.append([repo, inner, where, repo_id, kind, status_of(line_suffix, line, in_fence, repo_id, commented)])
             for match in TOKEN.finditer(line):
                 if match.group(1) not in namespaces:
                     continue
@@ -193,7 +215,8 @@ def harvest(root: Path) -> list[list[str]]:
                     continue
                 seen.add(repo_id)
                 kind = "dataset" if DATASET_HINT.search(line) else "model"
-                rows.append([repo, inner, where, repo_id, kind, status_of(line_suffix, line, in_fence, repo_id, docstring)])
+                commented = docstring or match.start() >= comment_from
+                rows.append([repo, inner, where, repo_id, kind, status_of(line_suffix, line, in_fence, repo_id, commented)])
             if suffix in {".py", ".ipynb"} and line_suffix != ".md" and not docstring:
                 for match in RUNTIME_PY.finditer(line):
                     if not line.strip().startswith("#"):

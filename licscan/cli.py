@@ -169,7 +169,7 @@ def scan(
 
     def run() -> int:
         from licscan.config import data_dir, load_config
-        from licscan.reporting import get_format, validate_document
+        from licscan.reporting import VALIDATORS, get_format, report_parts, validate_document
         from licscan.reporting.terminal import render, render_quiet, render_verdict
         from licscan.scan import scan as run_scan
         from licscan.scan import write_output
@@ -190,7 +190,11 @@ def scan(
         for fmt, target in outputs.items():
             if target is None:
                 continue
-            body = get_format(fmt, data_dir("reports")).render(result)
+            writer = get_format(fmt, data_dir("reports"))
+            if str(target) != STDOUT and not (validate and fmt in VALIDATORS):
+                write_output(target, report_parts(writer, result))  # streamed where the format can
+                continue
+            body = writer.render(result)
             if validate:
                 invalid += [f"--{fmt}: {problem}" for problem in validate_document(fmt, body)[:5]]
             if str(target) == STDOUT:

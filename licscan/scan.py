@@ -7,7 +7,7 @@ import dataclasses
 import datetime
 import os
 from collections import defaultdict
-from typing import TYPE_CHECKING, Callable, Sequence
+from typing import TYPE_CHECKING, Callable, Iterable, Sequence
 
 from pathlib import Path
 
@@ -35,18 +35,25 @@ def list_occurrences(path: Path, *, as_json: bool = False, use_cache: bool = Tru
     return (render_json if as_json else render_text)(result)
 
 
-def write_output(path: Path, text: str) -> None:
-    """Write a report or a lockfile atomically, so a CI job never reads half a file. A path that cannot be
-    written (its folder is a file, a directory stands there, no permission) is the user's to fix: exit 2."""
+def write_output(path: Path, text: str | Iterable[str]) -> None:
+    """Write a report or a lockfile atomically, so a CI job never reads half a file; text may come in pieces
+    (a streamed report). A path that cannot be written (its folder is a file, a directory stands there, no
+    permission) is the user's to fix: exit 2."""
     temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        temporary.write_text(text, encoding="utf-8")
+        with temporary.open("w", encoding="utf-8") as handle:
+            for piece in (text,) if isinstance(text, str) else text:
+                handle.write(piece)
         temporary.replace(path)
     except OSError as exc:
         with contextlib.suppress(OSError):
             temporary.unlink()
         raise ConfigError(f"cannot write {path}: {exc.strerror or exc}") from None
+    except BaseException:  # a report that failed half-way leaves no half-written temporary file behind
+        with contextlib.suppress(OSError):
+            temporary.unlink()
+        raise
 
 
 def _utc_now() -> datetime.datetime:

@@ -54,7 +54,7 @@ def test_table_lists_every_occurrence_with_place_source_and_via(tmp_path):
     assert "local:models/lora" in result.output and "org/base (adapter, adapter_config)" in result.output
     assert "Unresolved references (1)" in result.output and 'f"org/{SIZE}"' in result.output
     assert "ignored-by-config: model org/declared" in result.output
-    assert lines[-1] == "2 occurrences of 1 models and 1 datasets, 1 local models, in 4 files read"
+    assert lines[-1] == "2 occurrences of 1 model and 1 dataset, 1 local model, in 4 files read"
 
 
 def test_json_output_and_the_example_project():

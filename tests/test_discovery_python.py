@@ -338,7 +338,11 @@ def test_hub_urls_in_code_strings_count_but_not_in_comments_or_docstrings(tmp_pa
 
         def get():
             """Also https://hf.co/org/in-function-docstring."""
-            return requests.get(WEIGHTS, timeout=10), requests.get("hf.co/org/short-link")
+            return requests.get(WEIGHTS, timeout=10), requests.get("hf.co/org/short-link/resolve/main/a.bin")
+
+
+        # A repo's page is a link for a reader (a registry of models to show), not a fetch.
+        register_model_info(["chat"], "Chat", "https://huggingface.co/org/a-page-link", "A chat model")
     '''})
     found = {(o.ref.repo_id, o.ref.kind, o.location.line, o.via) for o in result.occurrences}
     assert found == {

@@ -376,7 +376,7 @@ def test_a_def_at_the_left_margin_is_not_a_call():
 def test_one_long_line_of_calls_strings_and_a_comment_reads_as_the_parser_does(monkeypatch):
     # Longer than the reach of the line-start search (4 KB): the table of line starts answers instead.
     calls = "".join(f'm{number} = AutoModel.from_pretrained("org/model-{number}"); ' for number in range(150))
-    quoted = "".join(f'q{number} = "https://hf.co/org/url-{number}"; ' for number in range(100))
+    quoted = "".join(f'q{number} = "https://hf.co/org/url-{number}/resolve/main/w.bin"; ' for number in range(100))
     in_strings = 's = "AutoModel.from_pretrained(\\"org/in-a-string\\")"; '
     line = calls + in_strings + quoted + '# AutoModel.from_pretrained("org/in-the-comment") https://hf.co/org/c'
     source = f"from transformers import AutoModel\n{line}\nlast = AutoModel.from_pretrained('org/next-line')\n"

@@ -248,3 +248,199 @@ def test_prose_mentions_comments_and_reserved_hub_pages_are_not_uses(tmp_path):
         "cfg.yaml": "# base_model: acme/commented-key\nbase_model: outputs/run1\n",
     })
     assert _ids(result) == {("acme/bare-command", M), ("acme/fenced-command", M)}
+
+
+def test_each_place_a_literal_stands_is_reported_once(tmp_path):
+    # The literal a call follows is reported at the call; the same id written elsewhere in the file is a place too.
+    result = _project(tmp_path, {"serve.py": """
+        from transformers import AutoModel
+
+        BASE_MODEL = "acme/base-7b"
+        model = AutoModel.from_pretrained(BASE_MODEL)
+
+
+        def check(base_model):
+            if base_model == "acme/base-7b":
+                return True
+    """})
+    assert sorted((o.location.line, o.via) for o in result.occurrences) == [(4, "variable"), (8, "named")]
+
+
+def test_literals_compared_with_a_naming_name_and_elements_of_long_lists(tmp_path):
+    result = _project(tmp_path, {"tests/test_models.py": """
+        import pytest
+
+        @pytest.mark.parametrize(
+            "base_model",
+            [
+                "acme/first",
+                "acme/second",
+                "acme/third",
+                "acme/fourth",
+                "acme/fifth",
+            ]
+        )
+        def test_load(base_model):
+            if "acme/compared" == base_model or "acme/lowered".lower() in base_model.lower():
+                pass
+
+        DEFAULT_MODELS = [
+            "acme/default-a",
+            # "acme/commented-out",
+            "acme/default-b",
+            "acme/default-c",
+            "acme/default-d",
+        ]
+        prompt_types = {
+            "plain": [
+                "acme/in-a-lookup-table",
+                "acme/another-row",
+                "acme/a-third-row",
+                "acme/a-fourth-row",
+            ],
+        }
+        exclude_ids = ["acme/excluded",
+                       "acme/excluded-too",
+                       "acme/excluded-three",
+                       "acme/excluded-four"]
+        status = "acme/compared-with-nothing" == other
+    """})
+    assert _ids(result) == {(f"acme/{name}", M) for name in (
+        "first", "second", "third", "fourth", "fifth", "compared", "lowered",
+        "default-a", "default-b", "default-c", "default-d")}
+
+
+def test_hub_urls_in_comment_lines_of_scripts_and_configs_are_not_uses(tmp_path):
+    result = _project(tmp_path, {
+        "run.sh": "# download from https://huggingface.co/datasets/acme/in-a-comment\n"
+                  "wget https://huggingface.co/acme/fetched/resolve/main/model.gguf\n",
+        "config.yml": "# the list below is from https://huggingface.co/datasets/acme/yaml-comment\nfiles: [a, b]\n",
+        "Dockerfile": "    # as e.g. https://huggingface.co/acme/docker-comment\nRUN echo\n",
+    })
+    assert _ids(result) == {("acme/fetched", M)}
+
+
+def _invalid(result):
+    return sorted((s.path, s.detail) for s in result.skipped if s.reason == "invalid-id")
+
+
+def test_values_shaped_like_ids_that_are_not_ids_are_listed_not_dropped(tmp_path):
+    result = _project(tmp_path, {
+        "serve.py": """
+            from transformers import AutoModel
+            model = AutoModel.from_pretrained("acme/na--me")
+            local = AutoModel.from_pretrained("checkpoints/step-100")
+        """,
+        "config.yaml": "model_worker: acme/chat-6b@localhost@20002\ndataset: acme/data:subset\noutput_model: models/x\n",
+        "run.sh": "vllm serve --model acme/bad..name\n",
+    })
+    assert _ids(result) == {("acme/data", D)}
+    assert _invalid(result) == [
+        ("config.yaml", "line 1: model_worker: acme/chat-6b@localhost@20002 (not a Hub repo id)"),
+        ("run.sh", "line 1: vllm serve --model acme/bad..name (acme/bad..name is not a Hub repo id)"),
+        ("serve.py", 'line 2: AutoModel.from_pretrained("acme/na--me") (acme/na--me is not a Hub repo id)'),
+    ]
+
+
+def test_the_discover_summary_counts_in_words(tmp_path):
+    from licscan.discovery.listing import render_text
+
+    result = _project(tmp_path, {"app.py": 'from transformers import AutoModel\nAutoModel.from_pretrained("acme/one")\n'})
+    assert render_text(result).splitlines()[-1] == "1 occurrence of 1 model and 0 datasets, 0 local models, in 1 file read"
+
+
+def test_key_value_arguments_of_a_model_flag(tmp_path):
+    result = _project(tmp_path, {"eval.sh": """
+        lm_eval --model hf --model_args pretrained=acme/evaluated,dtype=bfloat16,peft=../peft_output --tasks x
+        lm_eval --model vllm --model_args pretrained=acme/served,tensor_parallel_size=1
+        python generate.py --model_path_llama=https://huggingface.co/acme/gguf/resolve/main/w.gguf?download=true
+    """})
+    assert _ids(result) == {("acme/evaluated", M), ("acme/served", M), ("acme/gguf", M)}
+    assert _invalid(result) == []
+
+
+def test_dicts_quoted_into_commands_and_several_ids_after_a_model_flag(tmp_path):
+    result = _project(tmp_path, {
+        "docs/serving.md": """
+            ```bash
+            python generate.py --model_lock="[{'inference_server': 'vllm:10.0.0.1:5000', 'base_model': 'acme/locked'}]"
+            export MODEL_LOCK="{\\"base_model\\": \\"acme/double-quoted\\", \\"prompt_type\\": \\"plain\\"}"
+            ```
+        """,
+        "train.sh": "swift rlhf --reward_model acme/reward-a acme/reward-b --output_model_dir out serve.py\n",
+        "job.yaml": "env:\n  - name: MODEL_ID\n    value: acme/k8s-env-model\n"
+                    "  - name: LORA_ADAPTERS\n    value: acme/lora-a,acme/lora-b\n",
+    })
+    assert _ids(result) == {
+        ("acme/locked", M), ("acme/double-quoted", M), ("acme/reward-a", M), ("acme/reward-b", M),
+        ("acme/k8s-env-model", M), ("acme/lora-a", M), ("acme/lora-b", M),
+    }
+
+
+def test_hub_urls_fetched_by_a_notebooks_shell_lines(tmp_path):
+    import json
+
+    cells = [{"cell_type": "code", "source": [
+        "# !wget https://huggingface.co/acme/commented/resolve/main/x.bin\n",
+        "!wget https://huggingface.co/datasets/acme/fetched/resolve/main/train.jsonl\n",
+    ]}]
+    result = _project(tmp_path, {"nb.ipynb": json.dumps({"cells": cells})})
+    assert _ids(result) == {("acme/fetched", D)}
+
+
+def test_json_output_shown_in_prose_is_not_a_command(tmp_path):
+    result = _project(tmp_path, {"README.md": """
+        ```bash
+        curl localhost:8080/v1/chat/completions -d '{"model": "acme/requested", "messages": []}'
+        ```
+
+        ```
+        {"object":"chat.completion","model":"acme/shown-in-the-output","choices":[]}
+        ```
+    """})
+    assert _ids(result) == {("acme/requested", M)}
+
+
+def test_a_dataset_folder_is_local(tmp_path):
+    result = _project(tmp_path, {"prep.py": 'data_source = "dataset/Polaris-Hard"\ndataset_name = "acme/real"\n'
+                                            'data_file = "acme/data-file"\n'})
+    assert _ids(result) == {("acme/real", D), ("acme/data-file", D)}
+
+
+def test_python_blocks_of_markdown_docs_are_read_as_python(tmp_path):
+    result = _project(tmp_path, {"docs/usage.md": """
+        Load the model with `AutoModel.from_pretrained("acme/in-inline-code")` as shown:
+
+        ```python
+        from transformers import AutoModel, AutoTokenizer
+        model_id = "acme/doc-model"
+        model = AutoModel.from_pretrained(model_id)
+        >>> tok = AutoTokenizer.from_pretrained("acme/doc-tokenizer")
+        ```
+
+        ```json
+        {"model": "acme/in-a-json-block"}
+        ```
+
+        ```bash
+        vllm serve --model acme/doc-served
+        ```
+    """})
+    assert {(o.ref.repo_id, o.location.line) for o in result.occurrences} == {
+        ("acme/doc-model", 6), ("acme/doc-tokenizer", 7), ("acme/doc-served", 15),
+    }
+
+
+def test_the_first_argument_of_a_wrapper_class(tmp_path):
+    result = _project(tmp_path, {"infer.py": """
+        from my_project import TransformersEngine, TOGETHER
+        from gradio_client import Client
+
+        engine = TransformersEngine('acme/wrapped', max_batch_size=2)
+        second = TransformersEngine(
+            'acme/wrapped-on-its-own-line', task_type='embedding')
+        hosted = TOGETHER("acme/all-capitals", "key")
+        space = Client("acme/a-space")
+        path = os.path.join("acme/not-a-class")
+    """})
+    assert _ids(result) == {("acme/wrapped", M), ("acme/wrapped-on-its-own-line", M), ("acme/all-capitals", M)}

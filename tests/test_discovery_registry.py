@@ -20,6 +20,7 @@ SAMPLES = {
     ),
     "config-file": ("configs/axolotl.yaml", b"base_model: org/yaml-model\n"),
     "command": ("scripts/fetch.sh", b"#!/bin/sh\nhuggingface-cli download org/cli-model --local-dir models/\n"),
+    "doc-code": ("docs/usage.md", b'# Usage\n\n```python\nfrom datasets import load_dataset\nload_dataset("org/doc-data")\n```\n'),
     "hub-url": ("web/client.ts", b'const MODEL_URL = "https://huggingface.co/org/ts-model";\n'),
     "model-dir": ("adapter/adapter_config.json", b'{"base_model_name_or_path": "org/base-model"}'),
     "gguf": ("models/tiny.gguf", None),  # written by gguf's own writer, below
@@ -97,6 +98,7 @@ def test_all_sources_together(tmp_path):
         ("org/nb-model", "notebook"),
         ("org/yaml-model", "config-file"),
         ("org/cli-model", "command"),
+        ("org/doc-data", "doc-code"),
         ("org/ts-model", "hub-url"),
         ("org/declared", "declared"),
     }

@@ -223,6 +223,10 @@ def _sort_key(occurrence: Occurrence) -> tuple:
     )
 
 
+# Sources that read the same lines of a doc (a command in a Python block is both): one occurrence per place.
+_DOC_READERS = frozenset({"command", "doc-code"})
+
+
 def _unique_sorted(occurrences: list[Occurrence]) -> tuple[Occurrence, ...]:
     """Sorted, one per (ref, location, source); a fallback find is dropped where any source read the place."""
     chosen: dict[tuple, Occurrence] = {}
@@ -230,5 +234,6 @@ def _unique_sorted(occurrences: list[Occurrence]) -> tuple[Occurrence, ...]:
     for occurrence in sorted(occurrences, key=_sort_key):
         if occurrence.via == "fallback" and (occurrence.ref, occurrence.location) in read_places:
             continue
-        chosen.setdefault((occurrence.ref, occurrence.location, occurrence.source), occurrence)
+        reader = "doc" if occurrence.source in _DOC_READERS else occurrence.source
+        chosen.setdefault((occurrence.ref, occurrence.location, reader), occurrence)
     return tuple(sorted(chosen.values(), key=_sort_key))

@@ -9,7 +9,7 @@ from typing import Iterator
 
 from licscan.model import Location, ModelRef, Occurrence, RefKind, Skipped
 
-from .common import LineIndex, clip, hub_id, hub_urls
+from .common import INVALID_ID, LineIndex, clip, hub_id, hub_urls, rejected_id
 from .interface import ProjectFile, SourceOutput
 from .needles import Needle, NeedleSet
 
@@ -59,6 +59,9 @@ _FLAG_WORDS = (b"-model", b"-tokenizer", b"-hf", b"-draft", b"-speculative", b"-
 # `EMBEDDING_MODEL_ID=ID`. Precision comes from the value: a Hub-shaped id, not a path or a variable.
 _NAMING_WORDS = (b"model", b"Model", b"MODEL", b"tokenizer", b"TOKENIZER", b"pretrain", b"dataset", b"DATASET", b"data", b"DATA")
 _NAME_WORD = re.compile(rb"(?i)(model|tokenizer|pretrain)|(dataset|data)")
+# Keys of `key=value` arguments that name a model though no naming word is in them (lm-eval's model_args).
+_ARGUMENT_KEYS = frozenset({"peft", "adapter", "lora", "base"})
+_ARGUMENT_KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_.-]{0,64}")  # (not a URL with a query: `...?download=true`)
 # Flags and keys of what a run writes or caches (`--output_model_dir`, `--cached_dataset`, `--push_to_hub_model_id`).
 _WRITTEN = re.compile(rb"(?i)output|save|push|upload|export|cache")
 _NAMING_WORDS_PATTERN = rb"(?:model|Model|MODEL|tokenizer|Tokenizer|TOKENIZER|pretrain|PRETRAIN|data|Data|DATA)"
@@ -69,6 +72,15 @@ _FLAG_TOKEN = re.compile(
 _ASSIGNMENT_TOKEN = re.compile(
     _NAMING_WORDS_PATTERN + rb"([A-Za-z0-9_.-]*)[ \t]*[?:+]?=[ \t]*(?=[\"'$A-Za-z0-9])"
 )
+# Where the assignments start, in one pass (hyperscan takes no lookahead: the value's first byte is matched).
+_ASSIGNMENT_STARTS = NeedleSet([Needle(_NAMING_WORDS_PATTERN + rb"[A-Za-z0-9_.-]*[ \t]*[?:+]?=[ \t]*[\"'$A-Za-z0-9]")])
+# A quoted key holding a naming word, with a quoted value: found in one pass, read by re where it starts.
+# (The quotes may be escaped: a JSON object inside a double-quoted shell string.)
+_QUOTED_KEY_STARTS = NeedleSet([Needle(
+    rb"[\"'][A-Za-z0-9_.-]{0,64}" + _NAMING_WORDS_PATTERN + rb"[A-Za-z0-9_.-]{0,64}\\?[\"'][ \t]*:[ \t]*\\?[\"']"
+)])
+_QUOTED_KEY = re.compile(rb"""["']([A-Za-z0-9_.-]{1,140})\\?["'][ \t]*:[ \t]*\\?(?=["'])""")
+_OUTPUT_LINE = re.compile(rb"[ \t]*[\[{\"]")
 _TOKEN_CHARS = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-")
 _NOT_BEFORE_NAME = frozenset(b"$/{\\")
 _MAX_NAME = 96
@@ -131,13 +143,18 @@ class CommandSource:
         unresolved: list[Skipped] = []
         found = list(commands_in(data, file.relpath, present=present, unresolved=unresolved))
         if not is_doc(file.relpath):
-            lines = LineIndex(data)
-            found.extend(
-                Occurrence(ref, Location(file.relpath, lines.line(start)), self.name,
-                           clip(data[start:end].decode("utf-8", errors="replace")), URL)
-                for ref, start, end in hub_urls(data)
-            )
+            found.extend(urls_in(data, lambda line: Location(file.relpath, line), self.name))
         return SourceOutput(occurrences=tuple(found), skipped=tuple(unresolved))
+
+
+def urls_in(data: bytes, locate, source: str) -> Iterator[Occurrence]:
+    """Hub URLs on the code lines of a script (`wget https://huggingface.co/ID/resolve/main/...` fetches from the
+    repo); a URL in a comment line points at a model, it does not use it."""
+    lines = LineIndex(data)
+    in_code = _Placement(data, doc=False)
+    for ref, start, end in hub_urls(data):
+        if in_code(start):
+            yield Occurrence(ref, locate(lines.line(start)), source, clip(data[start:end].decode("utf-8", errors="replace")), URL)
 
 
 def _words_in(data: bytes) -> set[bytes]:
@@ -166,22 +183,24 @@ def commands_in(
         # (In TOML and INI files `key = value` is the config source's to read; in prose, MODEL_ID=ID lines
         # are read by _ENV below.)
         assignments = not _filename(relpath).endswith((".toml", ".ini", ".cfg", ".conf", *_DOC_SUFFIXES))
-        for start, kind, value in _named_values(data, assignments):
-            if not counts(start):
-                continue
+        # (In YAML and JSON files a quoted key is the config source's to read.)
+        quoted = not _filename(relpath).endswith(_CONFIG_SUFFIXES)
+        doc = is_doc(relpath)
+        for start, kind, value in _named_values(data, assignments, quoted):
+            if not counts(start) or (doc and _OUTPUT_LINE.match(data, data.rfind(b"\n", max(0, start - 4096), start) + 1)):
+                continue  # (in prose, a line that opens with JSON is output shown to the reader, not a command)
             found = _command_id(value)
             if found is not None:
                 yield occurrence(ModelRef(found, None, kind), start)
+            elif unresolved is not None and rejected_id(value):
+                unresolved.append(_listed(INVALID_ID, relpath, where(lines.line(start)), data, start,
+                                          f"{clip(value, 60)} is not a Hub repo id"))
             elif value.startswith("$"):
                 resolved, why = variables.value(value, start)
                 if resolved is not None:
                     yield occurrence(ModelRef(resolved[0], None, kind), start, resolved[1])
                 elif why and unresolved is not None:
-                    place = where(lines.line(start))
-                    cell = f"cell {place.cell}, " if place.cell else ""
-                    unresolved.append(
-                        Skipped(relpath, UNRESOLVED, f"{cell}line {place.line}: {clip(_line_around(data, start))} ({why})")
-                    )
+                    unresolved.append(_listed(UNRESOLVED, relpath, where(lines.line(start)), data, start, why))
 
     # Each pattern runs only where its literal words are: a needle search is far faster than a regex scan.
     if b"download" in present:
@@ -219,9 +238,10 @@ def commands_in(
                 yield occurrence(ModelRef(repo_id), match.start())
 
 
-def _named_values(data: bytes, assignments: bool = True) -> Iterator[tuple[int, RefKind, str]]:
-    """(offset, kind, value) for each value of a flag or KEY=VALUE whose name holds a naming word: the one
-    value of a model flag, every value (and comma-separated part) of a dataset flag.
+def _named_values(data: bytes, assignments: bool = True, quoted: bool = False) -> Iterator[tuple[int, RefKind, str]]:
+    """(offset, kind, value) for each value of a flag, KEY=VALUE or quoted `'key': 'value'` pair (a dict written
+    into a command: `--model_lock="[{'base_model': 'ID'}]"`) whose name holds a naming word: the value of a model
+    flag (and the Hub ids after it), every value (and comma-separated part) of a dataset flag.
 
     Both patterns start with a literal (the flag's "-", the naming word) that the engine finds fast; an
     assignment's name is widened back to its start only where a value follows."""
@@ -229,7 +249,11 @@ def _named_values(data: bytes, assignments: bool = True) -> Iterator[tuple[int, 
     for match in _FLAG_TOKEN.finditer(data):
         found.append((match.start(), match.group(1), match.end(), True))
     if assignments:
-        for match in _ASSIGNMENT_TOKEN.finditer(data):
+        # The one-pass search finds where each assignment starts; re reads its parts there.
+        for _, at, _ in _ASSIGNMENT_STARTS.find(data):
+            match = _ASSIGNMENT_TOKEN.match(data, at)
+            if match is None:
+                continue
             start = match.start()
             floor = max(0, start - _MAX_NAME)
             while start > floor and data[start - 1] in _TOKEN_CHARS:
@@ -237,6 +261,11 @@ def _named_values(data: bytes, assignments: bool = True) -> Iterator[tuple[int, 
             if (start and data[start - 1] in _NOT_BEFORE_NAME) or data[start : start + 1] in (b"-", b"."):
                 continue  # part of a path, a variable use, or a flag (read above)
             found.append((start, data[start : match.end(1)], match.end(), False))
+    if quoted:
+        for _, at, _ in _QUOTED_KEY_STARTS.find(data):
+            match = _QUOTED_KEY.match(data, at)
+            if match is not None:
+                found.append((match.start(), match.group(1), match.end(), False))
     for start, name, position, flag in found:
         if _WRITTEN.search(name):
             continue
@@ -244,7 +273,7 @@ def _named_values(data: bytes, assignments: bool = True) -> Iterator[tuple[int, 
         if not kinds:
             continue
         kind = kinds[-1]
-        for _ in range(_MAX_VALUES if kind is RefKind.DATASET and flag else 1):
+        for number in range(_MAX_VALUES if flag else 1):
             continued = _CONTINUATION.match(data, position)
             if continued is not None:
                 position = continued.end()  # a list of values over several lines ending in "\\"
@@ -252,11 +281,24 @@ def _named_values(data: bytes, assignments: bool = True) -> Iterator[tuple[int, 
             if word is None or word.end() == position:
                 break
             text = (word.group(1) or word.group(2) or word.group(3) or b"").decode("utf-8", errors="replace")
-            if text.startswith("-"):
-                break
+            text = text.rstrip("\\")  # (the escaped closing quote of a value inside a quoted string)
+            if text.startswith("-") or (number and kind is RefKind.MODEL and _command_id(text) is None):
+                break  # (a model flag takes more values only where they are Hub ids: `--reward_model ID ID`)
             for part in text.split(","):
+                key, equals, value = part.partition("=")
+                if equals and _ARGUMENT_KEY.fullmatch(key.strip()):
+                    # `--model_args pretrained=ID,dtype=float` (lm-eval): the pairs whose key names a model.
+                    if not (_NAME_WORD.search(key.encode()) or key.strip().lower() in _ARGUMENT_KEYS):
+                        continue
+                    part = value
                 yield start, kind, part.split("#", 1)[0].strip()
             position = word.end()
+
+
+def _listed(reason: str, relpath: str, place: Location, data: bytes, start: int, why: str) -> Skipped:
+    """A value listed rather than dropped (known only at run time, or not a Hub id): its place, line and why."""
+    cell = f"cell {place.cell}, " if place.cell else ""
+    return Skipped(relpath, reason, f"{cell}line {place.line}: {clip(_line_around(data, start))} ({why})")
 
 
 class _Placement:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from typing import Any, Iterator
@@ -25,7 +26,7 @@ _LOCAL_FIRST_FOLDERS = frozenset(
     {
         "models", "model", "checkpoints", "checkpoint", "ckpt", "ckpts", "output", "outputs", "out", "saves",
         "save", "weights", "pretrained_models", "experiments", "exp", "runs", "logs", "tmp", "cache", "results",
-        "data", "local", "path", "workspace", "mnt", "home", "root", "datasets", "src", "scripts", "configs",
+        "data", "local", "path", "workspace", "mnt", "home", "root", "datasets", "dataset", "src", "scripts", "configs",
         "work_dirs", "work_dir",
     }
 )
@@ -183,6 +184,18 @@ def hub_id(value: str) -> str | None:
     """The Hub repo id a string names, judged by its text alone (no file-system check), or None."""
     if not isinstance(value, str):
         return None
+    return _hub_id(value) if len(value) <= _MAX_JUDGED else _judged(value)
+
+
+_MAX_JUDGED = 256  # longer strings are judged afresh each time, not remembered
+
+
+@functools.lru_cache(maxsize=8192)  # a project names the same few ids in many places
+def _hub_id(value: str) -> str | None:
+    return _judged(value)
+
+
+def _judged(value: str) -> str | None:
     text = value.strip()
     if not text or text.startswith(_LOCAL_PREFIXES) or _WINDOWS_DRIVE.match(text):
         return None
@@ -190,6 +203,26 @@ def hub_id(value: str) -> str | None:
     if repo_id is None or (repo_id == text and _looks_local(repo_id)):
         return None
     return repo_id
+
+
+INVALID_ID = "invalid-id"
+# One "/" between two runs of anything but blanks, slashes and the marks of a variable or template: shaped like a
+# repo id, whatever its characters.
+_ID_SHAPED = re.compile(r"[^\s/\\$<>{}()\[\]|`'\"]{1,120}/[^\s/\\$<>{}()\[\]|`'\"]{1,120}")
+
+
+def rejected_id(value: str) -> bool:
+    """Whether a value in a model's place is shaped like a Hub id but is not one (`org/name@host`, `-org/name`,
+    `org/na--me`): listed as an invalid-id entry rather than dropped without a word. Local paths, URLs, media
+    types, file names and placeholders are not."""
+    text = value.strip()
+    namespace, _, name = text.partition("/")
+    if ":" in namespace:
+        return False  # a URL or a scheme
+    text = f"{namespace}/{name.split(':', 1)[0]}"  # (an `org/name:tag` suffix says which file or subset)
+    if not _ID_SHAPED.fullmatch(text) or hub_id(text) is not None or text.startswith(_LOCAL_PREFIXES):
+        return False
+    return not _looks_local(text)
 
 
 def _looks_local(value: str) -> bool:

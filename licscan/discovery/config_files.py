@@ -11,8 +11,11 @@ from licscan import safeyaml
 from licscan.errors import ParseError
 from licscan.model import Location, ModelRef, Occurrence, RefKind, Skipped
 
-from .common import LineIndex, clip, decode_utf8, find_value_line, hub_id, load_json, not_utf8_detail
+from .common import (
+    INVALID_ID, LineIndex, clip, decode_utf8, find_value_line, hub_id, load_json, not_utf8_detail, rejected_id,
+)
 from .interface import ProjectFile, SourceOutput
+from .needles import Needle, NeedleSet
 
 _SUFFIXES = (".yaml", ".yml", ".json", ".toml")
 
@@ -35,12 +38,13 @@ TOOL_KEYS = (
     "ref_model", "reward_model", "teacher_model", "tokenizer", "tokenizer_name", "speculative_model", "draft_model",
     "model-id", "model_id", "MODEL_ID", "HF_MODEL_ID", "MODEL_NAME", "MODEL", "BASE_MODEL",
 )
-# Any key holding one of these words names a model (or, the second group, a dataset): `llm-model`,
+# Any key holding one of these words names a model (or, the second group, a dataset): `llm-model`, `LORA_ADAPTERS`,
 # `APP_EMBEDDINGS_MODELNAME`, `REFLECTION_LLM`, `reranker_model`, `dataset`, `test_datasets`, `dataset_path`, and
 # LLaMA-Factory's dataset_info.json `hf_hub_url`. Precision comes from the value: a Hub-shaped id, not a path.
-_NAMING_KEY = re.compile(r"(?i)(model|tokenizer|llm|embed|rerank|pretrain)|(dataset|data_?path|hf_hub_url)")
+_NAMING_KEY = re.compile(r"(?i)(model|tokenizer|llm|embed|rerank|pretrain|adapter|lora)|(dataset|data_?path|hf_hub_url)")
 _KEY_WORDS = (b"model", b"Model", b"MODEL", b"tokenizer", b"TOKENIZER", b"llm", b"LLM", b"embed", b"EMBED",
-              b"rerank", b"RERANK", b"pretrain", b"dataset", b"DATASET", b"data_path", b"hf_hub_url")
+              b"rerank", b"RERANK", b"pretrain", b"adapter", b"ADAPTER", b"lora", b"LORA", b"dataset", b"DATASET",
+              b"data_path", b"hf_hub_url")
 # Words whose keys hold a block (a list of datasets) worth parsing the file for; other words' keys only when an
 # id-shaped value stands on their line.
 _BLOCK_WORDS = frozenset({b"dataset", b"DATASET"})
@@ -62,6 +66,9 @@ _VALUE_MAY_BE_ID = re.compile(rb"""["']?[ \t]*[:=][ \t]*(?:$|[\[{*&|>!]|["']?[^\
 
 
 _KEY_CHARS = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-")
+# The rest of a key after a word in it, when a ":" or "=" follows (as the value patterns below require).
+_KEY_REST = re.compile(rb"""[A-Za-z0-9_-]*(?=["']?[ \t]*[:=])""")
+_NAMED_VALUE = re.compile(rb"""[A-Za-z0-9_-]*["']?[ \t]*\r?\n[ \t]*value[ \t]*:[ \t]*["']?[A-Za-z0-9][\w.-]*/""")
 
 
 @functools.lru_cache(maxsize=8)
@@ -77,24 +84,35 @@ def _key_words(keys: tuple[str, ...]) -> tuple[bytes, ...]:
     return tuple(words)
 
 
+@functools.lru_cache(maxsize=8)
+def _word_needles(keys: tuple[str, ...]) -> tuple[tuple[bytes, ...], NeedleSet]:
+    """The words of the keys and the naming words, searched for in one pass (a pass per word over a large
+    JSON data file costs more than all the rest of the check)."""
+    words = tuple(dict.fromkeys((*_key_words(keys), *_KEY_WORDS)))
+    return words, NeedleSet([Needle(re.escape(word)) for word in words])
+
+
 def _may_name_an_id(data: bytes, keys: tuple[str, ...]) -> bool:
     """Whether some configured or naming key could hold a Hub id: the file is parsed only then."""
     wanted = {key.encode("utf-8") for key in keys}
-    for word in dict.fromkeys((*_key_words(keys), *_KEY_WORDS)):
-        position = data.find(word)
-        while position >= 0:
-            start, end = position, position + len(word)
-            while start > 0 and data[start - 1] in _KEY_CHARS:
-                start -= 1
-            while end < len(data) and data[end] in _KEY_CHARS:
-                end += 1
-            key = data[start:end]
-            if key in wanted or word in _BLOCK_WORDS:
-                if _VALUE_MAY_BE_ID.match(data, end):
-                    return True
-            elif word in _KEY_WORDS and _VALUE_IS_ID.match(data, end):
-                return True  # (a key named by a word alone: only for an id on its own line, which is cheap to tell)
-            position = data.find(word, end)
+    words, needles = _word_needles(keys)
+    for number, start, end in needles.find(data):
+        word = words[number]
+        rest = _KEY_REST.match(data, end)
+        if rest is None:
+            # Kubernetes' `- name: EMBEDDING_MODEL_ID` with `value: ID` on the next line; else prose, no key.
+            if word in _KEY_WORDS and _NAMED_VALUE.match(data, end):
+                return True
+            continue
+        end = rest.end()
+        while start > 0 and data[start - 1] in _KEY_CHARS:
+            start -= 1
+        key = data[start:end]
+        if key in wanted or word in _BLOCK_WORDS:
+            if _VALUE_MAY_BE_ID.match(data, end):
+                return True
+        elif word in _KEY_WORDS and _VALUE_IS_ID.match(data, end):
+            return True  # (a key named by a word alone: only for an id on its own line, which is cheap to tell)
     return False
 
 
@@ -147,12 +165,17 @@ class ConfigFileSource:
         except RecursionError:
             return SourceOutput(skipped=(Skipped(file.relpath, "parse-error", "nests too deeply"),))
         found = []
+        rejected = []
         for key, value, line in _split_lists(hits):
             kind = RefKind.MODEL
             if isinstance(key, tuple):
                 key, kind = key
-            repo_id = hub_id(_plain_value(value))
+            candidate = _plain_value(value)
+            repo_id = hub_id(candidate) or (hub_id(candidate.split(":", 1)[0]) if ":" in candidate else None)
             if repo_id is None:
+                if rejected_id(candidate):
+                    where = f"line {line}: " if line else ""
+                    rejected.append(Skipped(file.relpath, INVALID_ID, clip(f"{where}{key}: {value} (not a Hub repo id)")))
                 continue
             found.append(
                 Occurrence(
@@ -163,7 +186,7 @@ class ConfigFileSource:
                     via="config",
                 )
             )
-        return SourceOutput(occurrences=tuple(found))
+        return SourceOutput(occurrences=tuple(found), skipped=tuple(rejected))
 
 
 def _plain_value(value: str) -> str:
@@ -181,12 +204,23 @@ def key_kind(key: object, keys: "set[str] | frozenset[str]", context: "RefKind |
         return None
     if key in keys:
         return RefKind.MODEL
+    named = _named_by_words(key) if len(key) <= _MAX_KEY else None
+    if named is not None:
+        return named
+    return context if key in _INNER_KEYS else None
+
+
+_MAX_KEY = 256  # longer keys are data, not names
+
+
+@functools.lru_cache(maxsize=4096)  # a config's keys repeat from file to file and within one
+def _named_by_words(key: str) -> "RefKind | None":
     match = None
     for match in _NAMING_KEY.finditer(key):
         pass
-    if match is not None:
-        return RefKind.DATASET if match.group(2) else RefKind.MODEL
-    return context if key in _INNER_KEYS else None
+    if match is None:
+        return None
+    return RefKind.DATASET if match.group(2) else RefKind.MODEL
 
 
 def _split_lists(hits: Iterator[tuple[str, str, int | None]] | list) -> Iterator[tuple[str, str, int | None]]:

@@ -98,7 +98,12 @@ def render_text(result: DiscoveryResult) -> str:
     summary = result_dict(result)["summary"]
     lines.append("")
     lines.append(
-        f"{summary['occurrences']} occurrences of {summary['models']} models and {summary['datasets']} datasets, "
-        f"{summary['local_models']} local models, in {result.files_scanned} files read"
+        f"{_counted(summary['occurrences'], 'occurrence')} of {_counted(summary['models'], 'model')} and "
+        f"{_counted(summary['datasets'], 'dataset')}, {_counted(summary['local_models'], 'local model')}, "
+        f"in {_counted(result.files_scanned, 'file')} read"
     )
     return "\n".join(lines).lstrip("\n") + "\n"
+
+
+def _counted(count: int, noun: str) -> str:
+    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"

@@ -9,7 +9,7 @@ from licscan.errors import ParseError
 from licscan.model import Location, Occurrence, Skipped
 from licscan.untrusted import valid_text
 
-from .commands import commands_in
+from .commands import commands_in, urls_in
 from .common import decode_utf8, load_json, not_utf8_detail, url_fallback
 from .interface import ProjectFile, SourceOutput
 from .python_source import analyze, might_name_models
@@ -110,9 +110,9 @@ class NotebookSource:
         if joined.shell:
             shell_text = "\n".join(joined.shell).encode("utf-8")
             places = joined.shell_places
-            occurrences.extend(
-                commands_in(shell_text, file.relpath, lambda line: _at(file.relpath, places, line), self.name)
-            )
+            locate = lambda line: _at(file.relpath, places, line)  # noqa: E731
+            occurrences.extend(commands_in(shell_text, file.relpath, locate, self.name))
+            occurrences.extend(urls_in(shell_text, locate, self.name))  # `!wget https://huggingface.co/...`
         return SourceOutput(occurrences=tuple(occurrences), skipped=tuple(skipped))
 
     def _python(self, relpath: str, joined: _Cells) -> tuple[list[Occurrence], list[Skipped]]:

@@ -12,7 +12,7 @@ from typing import Callable, NamedTuple
 
 from licscan.model import Location, ModelRef, Occurrence, RefKind, Skipped
 
-from .common import HUB_HOSTS, clip, hub_id, hub_urls
+from .common import HUB_HOSTS, INVALID_ID, clip, hub_id, hub_urls, rejected_id
 from .interface import ProjectFile, SourceOutput
 from .needles import Needle, NeedleSet
 from .python_text import CODE, STRING, PythonText, Block
@@ -242,12 +242,16 @@ class _Value(NamedTuple):
     text: str | None
     via: str = LITERAL
     why: str = ""
+    origin: int | None = None  # the line of the one literal the text comes from (read by _named_literals)
 
 
 # lookup(name, depth, purpose) -> (the expressions the name is bound to, the depth of their scope), or None.
 # purpose is ID (the value matters only if it can name a repo) or ANY (a revision: every string matters).
 Lookup = Callable[[str, int, str], "tuple[list[ast.expr | None], int] | None"]
 ID, ANY = "id", "any"
+# The depth of the module scope of a function read on its own: its bindings come from another tree, whose
+# lines are the file's (a name looked up from there falls through to the module again).
+CUT_MODULE = -1
 
 
 class _NeedsFullParse(Exception):
@@ -286,6 +290,10 @@ class _Evaluator:
     def __init__(self, lookup: Lookup) -> None:
         self.lookup = lookup
         self.purpose = ID
+        self.line_offset = 0  # what to add to the lines of the tree read to have the file's
+
+    def _origin(self, node: ast.expr, depth: int) -> int:
+        return node.lineno + (0 if depth == CUT_MODULE else self.line_offset)
 
     def value(self, node: ast.expr | None, depth: int, hops: int = 0, purpose: str = ID) -> _Value | None:
         """The string `node` holds, an unresolved _Value when it is built from run-time values, or None
@@ -294,7 +302,7 @@ class _Evaluator:
             return None
         self.purpose = purpose
         if isinstance(node, ast.Constant):
-            return _Value(node.value) if isinstance(node.value, str) else None
+            return _Value(node.value, origin=self._origin(node, depth)) if isinstance(node.value, str) else None
         if isinstance(node, ast.JoinedStr):
             return self._f_string(node, depth, hops)
         if isinstance(node, ast.BinOp):
@@ -323,7 +331,7 @@ class _Evaluator:
             bound = self.value(bindings[0], scope_depth, hops + 1, purpose)
             if bound is None or bound.text is None:
                 return bound
-            return _Value(bound.text, ENV_DEFAULT if bound.via == ENV_DEFAULT else VARIABLE)
+            return _Value(bound.text, ENV_DEFAULT if bound.via == ENV_DEFAULT else VARIABLE, origin=bound.origin)
         candidates = [self.value(node, scope_depth, hops + 1, purpose) for node in bindings if node is not None]
         # Rebinding makes the value unknowable; it is worth a report only when a binding could name a repo.
         if any(candidate is not None and (purpose == ANY or candidate.text is None or _id_shaped(candidate.text))
@@ -389,7 +397,7 @@ class _Evaluator:
         default = node.args[1] if len(node.args) > 1 else _keyword(node, "default")
         fallback = self.value(default, depth, hops + 1, self.purpose)
         if fallback is not None and fallback.text is not None:
-            return _Value(fallback.text, ENV_DEFAULT)
+            return _Value(fallback.text, ENV_DEFAULT, origin=fallback.origin)
         return _Value(None, why=_env_name(key))
 
     def _format(self, template: str, node: ast.Call, depth: int, hops: int) -> _Value:
@@ -438,6 +446,18 @@ class _Finds:
         self.locate = locate
         self.occurrences: list[Occurrence] = []
         self.unresolved: list[Skipped] = []
+        # (line, repo id) of the literals the calls' reading followed: not reported again where they stand.
+        self.literals_read: set[tuple[int, str]] = set()
+
+    def absorb(self, other: "_Finds") -> None:
+        self.occurrences.extend(other.occurrences)
+        self.unresolved.extend(other.unresolved)
+        self.literals_read |= other.literals_read
+
+    def clear(self) -> None:
+        self.occurrences.clear()
+        self.unresolved.clear()
+        self.literals_read.clear()
 
     def where(self, line: int) -> str:
         location = self.locate(line)
@@ -491,9 +511,15 @@ def _record(
                 continue
             candidate = candidate[len(_HUB_PREFIXES[0]) :]
         repo_id = hub_id(candidate)
+        if repo_id is None and rejected_id(candidate):
+            finds.unresolved.append(
+                Skipped(finds.relpath, INVALID_ID, f"{finds.where(line)}: {shown} ({clip(candidate, 60)} is not a Hub repo id)")
+            )
         if repo_id is None or (repo_id, kind) in seen:
             continue
         seen.add((repo_id, kind))
+        if value.origin is not None:
+            finds.literals_read.add((value.origin, repo_id))
         finds.occurrences.append(
             Occurrence(
                 ref=ModelRef(repo_id, pinned, kind),
@@ -711,6 +737,7 @@ class _CallFinder(ast.NodeVisitor):
         self.finds = finds
         self.facts = facts
         self.evaluator = _Evaluator(self._lookup)
+        self.evaluator.line_offset = line_offset
 
     def visit(self, node: ast.AST) -> None:
         if self.lines is not None:
@@ -791,8 +818,11 @@ class _CallFinder(ast.NodeVisitor):
                 continue
             if name in scope.bindings:
                 return scope.bindings[name], depth
-        module = self.stack[0] if self.cut_from is None else self.cut_from.scope()
-        return (module.bindings[name], 0) if name in module.bindings else None
+        if self.cut_from is None:
+            module, depth = self.stack[0], 0
+        else:
+            module, depth = self.cut_from.scope(), CUT_MODULE
+        return (module.bindings[name], depth) if name in module.bindings else None
 
     # -- calls ------------------------------------------------------------------------------
 
@@ -1050,8 +1080,7 @@ def _fast_parse(text: PythonText, finds: _Finds, facts: _FileFacts, hits: list[_
         except _NeedsFullParse:
             undecided.append(text.lines.line(hit.start))
             continue
-        finds.occurrences.extend(own.occurrences)
-        finds.unresolved.extend(own.unresolved)
+        finds.absorb(own)
     for hit in keyword_hits:
         # A model keyword of a call not recognised (Trainer args, a config dict, ...): only the full parse
         # knows the call, and it is needed only when the value could name a repo. (An assignment to a
@@ -1141,6 +1170,7 @@ def _fast_call(
             raise _NeedsFullParse("receiver")
         return
     line = text.lines.line(chain_start)
+    evaluator.line_offset = text.lines.line(open_paren) - 1  # the fragment's first line is the "(" line
     _record(finds, call, spec, evaluator, 0, line, lambda: text.segment(chain_start, close), run_time=True)
 
 
@@ -1157,8 +1187,13 @@ def _may_decide(call: ast.Call, evaluator: _Evaluator, spec: _Spec) -> bool:
 # ---------------------------------------------------------------------------------------------
 
 
+# What follows the repo in a URL that fetches from it (a file, the git remote), rather than shows its page.
+_FETCHED = re.compile(rb"(?:\.git\b|/(?:resolve|raw|blob|xet|info/refs)/)")
+
+
 def _url_occurrences(text: PythonText, finds: _Finds, hosts: list[tuple[int, int]]) -> None:
-    """Hub URLs in one-line string literals of code; comments and docstrings are prose, not uses."""
+    """Hub URLs that fetch a file or clone the repo, in one-line string literals of code; comments and docstrings
+    are prose, and a repo's page is a link for a reader, not a use."""
     data = text.data
     quoted = []
     line_start, first_quote = -1, -1
@@ -1172,8 +1207,8 @@ def _url_occurrences(text: PythonText, finds: _Finds, hosts: list[tuple[int, int
         if 0 <= first_quote < host[0]:
             quoted.append(host)
     for ref, start, end in hub_urls(data, quoted):
-        if text.context(start) != STRING:
-            continue
+        if not _FETCHED.match(data, end) or text.context(start) != STRING:
+            continue  # (a repo's page: a link for a reader, as in a registry of models to show)
         finds.occurrences.append(
             Occurrence(
                 ref=ref,
@@ -1189,14 +1224,16 @@ def _url_occurrences(text: PythonText, finds: _Finds, hosts: list[tuple[int, int
 # Hub ids bound to model-naming names, whatever the call or statement
 # ---------------------------------------------------------------------------------------------
 
-_ID_CHARS = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-")
+_ID_PART = re.compile(rb"[A-Za-z0-9_.-]+")
 _MAX_ID_PART = 96
 # Words of the names that hold a model or a dataset (assignment targets, keywords, dict keys, option strings,
-# environment variable names), the nearest one before the literal deciding its kind.
-_NAMING_WORD = re.compile(
-    rb"(?i)(model|tokenizer|repo_?id|hf_?repo|checkpoint|embed|rerank|encoder|llm|adapter|lora)"
-    rb"|(dataset|data_?path|data_?name|data_?id|data_?files)"
-)
+# environment variable names), the nearest one before the literal deciding its kind. Each is looked for from
+# the end with bytes.rfind in the lowered text (a case-blind alternation tried at every byte costs more than
+# the rest of the reading of a literal).
+_MODEL_WORDS = (b"model", b"tokenizer", b"repo_id", b"repoid", b"hf_repo", b"hfrepo", b"checkpoint", b"embed", b"rerank",
+                b"encoder", b"llm", b"adapter", b"lora")
+_DATASET_WORDS = (b"dataset", b"data_path", b"datapath", b"data_name", b"dataname", b"data_id", b"dataid",
+                  b"data_file", b"datafile", b"data_source", b"datasource")
 # A literal alone on its line after an opening bracket, a "key": or default= (a multi-line call, list or dict):
 # the name is looked for on the lines just before.
 _CONTINUED_PREFIX = re.compile(rb"[ \t]*(?:[\[({,][ \t]*|(?:default|value)[ \t]*=[ \t]*)?\Z")
@@ -1206,8 +1243,23 @@ _NOT_A_USE = re.compile(
     rb"(?i)push|output|save|upload|export|cache|kagglehub|kaggle|tfds|tensorflow_datasets|torch\.hub|replicate"
 )
 _LINES_BACK = 3
+# An element line of a long list or call (a literal, a comment or nothing first): the name is looked for above
+# such lines, where the bracket opens (`DEFAULT_MODELS = [`, `@pytest.mark.parametrize("base_model", [`).
+_ELEMENT_LINE = re.compile(rb"[ \t]*(?:[\"'#]|\r?\n|\Z)")
+_MAX_ELEMENT_LINES = 500  # a list longer than this is data, not a list of models
+_ID_STRING = re.compile(rb"""(["'])[A-Za-z0-9][\w.-]*/[\w.:#-]*\1""")
+_BARE_HEAD = re.compile(rb"[ \t]*(?:return[ \t]+|yield[ \t]+)?[\[({][ \t]*(?:#[^\n]*)?$", re.M)
+# After a literal, a comparison with a name (`"org/name" == base_model`, `"org/name".lower() in model_name`).
+# A class called with the literal first (CapWords, or all capitals): a model wrapper's constructor. Not gradio's
+# `Client(ID)`, which connects to a Space (an app, not a model the project runs).
+_CONSTRUCTED = re.compile(
+    rb"(?<![\w.])(?!Client\()[A-Z][A-Za-z0-9]*[a-z][A-Za-z0-9]*\([ \t]*\Z|(?<![\w.])[A-Z][A-Z0-9_]{2,}\([ \t]*\Z"
+)
+_COMPARED = re.compile(rb"(?:\.[A-Za-z_]\w*\(\))*[ \t]*(?:==|!=|in[ \t(]|not[ \t]+in[ \t(])")
 _PROSE_LINE = re.compile(rb"[ \t]*(?:>>>|\.\.\.[ \t]|#)")
 _DICT_KEY = re.compile(rb"[ \t]*:(?!=)")
+_BEFORE_KEY = re.compile(rb"(?:[{,]|^)[ \t]*\Z", re.M)
+_SUBSET = re.compile(r"[:#]")
 _SPACE_REPO = re.compile(rb"repo_type[ \t]*=[ \t]*[\"']space")
 
 
@@ -1217,67 +1269,175 @@ def _named_literals(text: PythonText, finds: _Finds, literals: list[tuple[int, i
     key, a parameter or dataclass field default, an argparse option default, an `os.environ.get("MODEL", ...)`
     default, an `or` fallback. Precision comes from the value: a Hub-shaped id, not a local path."""
     data = text.data
-    # What the calls' own reading found (at a call's first line, or where a name bound to it is used) is not
-    # reported a second time where its literal stands.
-    known = {item.ref.repo_id for item in finds.occurrences}
+    # A literal the calls' own reading followed (reported at the call, or where a name bound to it is used) is
+    # not reported a second time where it stands; the file's other literals of the same id are.
     places: set[tuple[str, Location]] = set()
+    heads = _ListHeads(text)
     for slash, end in literals:
-        start = slash
-        floor = max(0, slash - _MAX_ID_PART)
-        while start > floor and data[start - 1] in _ID_CHARS:
-            start -= 1
-        quote = start - 1
+        # The opening quote: the nearest before the "/" with only id characters between (C searches, no loop).
+        floor = max(0, slash - _MAX_ID_PART - 1)
+        quote = max(data.rfind(b'"', floor, slash), data.rfind(b"'", floor, slash))
         if quote < 0 or data[quote] != data[end - 1] or end - slash > _MAX_ID_PART:
+            continue
+        start = quote + 1
+        if not _ID_PART.fullmatch(data, start, slash):
             continue
         if quote > 0 and data[quote - 1 : quote].isalpha():
             continue  # an f-string (a template) or another prefixed literal
-        if _DICT_KEY.match(data, end):
-            continue  # a dict key ("reward_model/score": ...), not a value
+        if _DICT_KEY.match(data, end) and _BEFORE_KEY.search(data, max(0, quote - 64), quote):
+            continue  # a dict key ("reward_model/score": ...), not a value (`if x == "org/name":` is one)
         # ("ID:subset#500": a dataset's subset and sample count, as ms-swift writes them.)
-        if _PROSE_LINE.match(data, text.line_start(quote)):
+        line_start = text.line_start(quote)
+        if _PROSE_LINE.match(data, line_start):
             continue  # a doctest example or a comment: decided without mapping the file's strings
-        repo_id = hub_id(re.split(r"[:#]", data[start : end - 1].decode("ascii"), maxsplit=1)[0])
+        repo_id = hub_id(_SUBSET.split(data[start : end - 1].decode("ascii"), maxsplit=1)[0])
         if repo_id is None:
             continue
         # The name first (a search of the line), where the literal stands last (it maps the file's strings).
-        kind = _naming_kind(text, quote)
-        if kind is None or _SPACE_REPO.search(data, text.line_start(quote), text.line_end(quote)):
+        kind = _naming_kind(text, quote, end, heads, line_start)
+        line_end = text.line_end(quote)
+        if kind is None or _SPACE_REPO.search(data, line_start, line_end):
             continue  # (a Space is an app, not a model the project runs)
         if text.context(quote) != CODE:
             continue
-        location = finds.locate(text.lines.line(quote))
-        if repo_id in known or (repo_id, location) in places:
+        line = text.lines.line(quote)
+        location = finds.locate(line)
+        if (line, repo_id) in finds.literals_read or (repo_id, location) in places:
             continue
         places.add((repo_id, location))
-        line_start = text.line_start(quote)
         finds.occurrences.append(
             Occurrence(
                 ref=ModelRef(repo_id, None, kind),
                 location=location,
                 source=PythonSource.name,
-                text=clip(data[line_start : text.line_end(quote)].decode("utf-8", errors="replace")),
+                text=clip(data[line_start:line_end].decode("utf-8", errors="replace")),
                 via=NAMED,
             )
         )
 
 
-def _naming_kind(text: PythonText, quote: int) -> RefKind | None:
+class _ListHeads:
+    """Where the list or call that an element line belongs to opens: walking up over element lines, the first
+    line where more brackets open than close (or that is not an element line). Remembered per line, so that
+    the elements of one long list walk up once between them."""
+
+    def __init__(self, text: PythonText) -> None:
+        self.text = text
+        self.heads: dict[int, int] = {}
+
+    def head(self, line_start: int) -> int:
+        text, data = self.text, self.text.data
+        walked: list[int] = []  # lines passed with the brackets balanced from them down
+        balance = 0
+        head = line_start
+        while head > 0 and len(walked) < _MAX_ELEMENT_LINES:
+            above = text.line_start(head - 1)
+            if balance == 0:
+                known = self.heads.get(above)
+                if known is not None:
+                    head = known
+                    break
+            if not _ELEMENT_LINE.match(data, above):
+                head = above
+                break
+            own = _bracket_balance(data[above:head])
+            if own == 0 and balance == 0:
+                walked.append(above)  # a plain element: a literal below it has the same head
+            balance += own
+            if balance > 0:
+                head = above
+                break
+            head = above
+        for line in walked:
+            self.heads[line] = head
+        return head
+
+
+_OPENING, _CLOSING, _QUOTES = frozenset(b"[({"), frozenset(b"])}"), frozenset(b"\"'")
+
+
+def _bracket_balance(line: bytes) -> int:
+    """Brackets opened less brackets closed on one line, outside its strings and its comment."""
+    if b'"' not in line and b"'" not in line and b"#" not in line:
+        return sum(map(line.count, (b"[", b"(", b"{"))) - sum(map(line.count, (b"]", b")", b"}")))
+    balance, quote, escaped = 0, 0, False
+    for byte in line:
+        if quote:
+            if escaped:
+                escaped = False
+            elif byte == 0x5C:
+                escaped = True
+            elif byte == quote:
+                quote = 0
+        elif byte in _QUOTES:
+            quote = byte
+        elif byte == 0x23:
+            break
+        elif byte in _OPENING:
+            balance += 1
+        elif byte in _CLOSING:
+            balance -= 1
+    return balance
+
+
+def _lines_above(text: PythonText, line_start: int, count: int = _LINES_BACK) -> int:
+    back = line_start
+    for _ in range(count):
+        if back <= 0:
+            break
+        back = text.line_start(back - 1)
+    return back
+
+
+def _kind_named(searched: bytes) -> RefKind | None:
+    """The kind the last naming word in `searched` says."""
+    if b"/" in searched:
+        searched = _ID_STRING.sub(b"''", searched)  # (other ids hold words too)
+    lowered = searched.lower()
+    model = max(map(lowered.rfind, _MODEL_WORDS))
+    dataset = max(map(lowered.rfind, _DATASET_WORDS))
+    if model < 0 and dataset < 0:
+        return None
+    return RefKind.DATASET if dataset > model else RefKind.MODEL
+
+
+def _opening(text: PythonText, line_start: int, prefix: bytes) -> bytes:
+    """What opens the argument list a literal is first in: the text before it, or the line above when the literal
+    begins its line."""
+    if prefix.strip() or line_start == 0:
+        return prefix
+    above = text.line_start(line_start - 1)
+    return text.data[above : line_start - 1]
+
+
+def _naming_kind(text: PythonText, quote: int, end: int, heads: _ListHeads, line_start: int) -> RefKind | None:
     """MODEL or DATASET by the nearest naming word before the literal on its line (or, for a literal continuing
-    a bracket, a `"key":` or `default=`, on the few lines before), None when no name says what it holds."""
+    a bracket, a `"key":` or `default=`, on the few lines before, or where the long list it is an element of
+    opens), or by the name it is compared with after it; None when no name says what it holds."""
     data = text.data
-    line_start = text.line_start(quote)
     prefix = data[line_start:quote]
     searched = prefix
     if _CONTINUED_PREFIX.match(prefix):
-        back = line_start
-        for _ in range(_LINES_BACK):
-            if back <= 0:
-                break
-            back = text.line_start(back - 1)
+        back = _lines_above(text, line_start)
         searched = data[back:quote]
-    kind = None
-    for match in _NAMING_WORD.finditer(searched):
-        kind = RefKind.DATASET if match.group(2) else RefKind.MODEL
+        kind = _kind_named(searched)
+        if kind is None:
+            head = heads.head(line_start)
+            head_end = text.line_end(head)
+            # A bare bracket (`[`, `return [`): the name is above it (a parametrised test's argument name).
+            above = _lines_above(text, head) if _BARE_HEAD.match(data, head, head_end) else head
+            searched = data[above:head_end]
+            kind = _kind_named(searched)
+    else:
+        kind = _kind_named(searched)
+    if kind is None:
+        compared = _COMPARED.match(data, end)
+        if compared is not None:
+            after = data[compared.end() : text.line_end(end)].split(b"#", 1)[0]
+            kind = _kind_named(after)
+            searched += after
+    if kind is None and _CONSTRUCTED.search(_opening(text, line_start, prefix)):
+        kind = RefKind.MODEL  # the first argument of a class: `TransformersEngine(ID)`, the project's own wrapper
     if kind is not None and _NOT_A_USE.search(searched):
         return None
     return kind
@@ -1317,8 +1477,7 @@ def analyze(
         try:
             undecided = _fast_parse(text, finds, facts, survey.hits)
         except _NeedsFullParse:
-            finds.occurrences.clear()
-            finds.unresolved.clear()
+            finds.clear()
             undecided = sorted({text.lines.line(hit.start) for hit in survey.hits})
         lazy = _lazy_call_lines(text) if survey.lazy else set()
         if lazy:
@@ -1349,8 +1508,7 @@ def _decide(
     if stubbed != text.data:
         partial = _Finds(finds.relpath, finds.locate)
         if _full_parse(text, stubbed.decode("utf-8", errors="replace"), partial, facts, lines) is None:
-            finds.occurrences.extend(partial.occurrences)
-            finds.unresolved.extend(partial.unresolved)
+            finds.absorb(partial)
             return None
     source = source_text if source_text is not None else text.data.decode("utf-8", errors="replace")
     return _full_parse(text, source, finds, facts, lines)
@@ -1393,8 +1551,7 @@ def _decide_in_functions(text: PythonText, finds: _Finds, facts: _FileFacts, lin
         except (_NeedsFullParse, RecursionError):
             rest.extend(group)
             continue
-        finds.occurrences.extend(own.occurrences)
-        finds.unresolved.extend(own.unresolved)
+        finds.absorb(own)
     return sorted(rest)
 
 

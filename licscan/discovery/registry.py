@@ -7,6 +7,7 @@ import functools
 from .commands import CommandSource
 from .config_files import ConfigFileSource
 from .declared import DeclaredSource
+from .doc_code import DocCodeSource
 from .hub_links import HubLinkSource
 from .interface import DiscoverySource, ProjectSource
 from .model_dirs import ModelDirSource
@@ -20,6 +21,7 @@ SOURCES: tuple[DiscoverySource, ...] = (
     NotebookSource(),
     ConfigFileSource(),
     CommandSource(),
+    DocCodeSource(),
     HubLinkSource(),
     ModelDirSource(),
     GgufSource(),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import importlib
 from pathlib import Path
-from typing import Protocol
+from typing import Iterable, Iterator, Protocol
 
 from licscan.model import ScanResult
 
@@ -14,6 +14,19 @@ class ReportFormat(Protocol):
     suffix: str
 
     def render(self, result: ScanResult) -> str: ...
+
+
+class StreamedFormat(ReportFormat, Protocol):
+    """A format whose document can be written piece by piece (render_parts joined is render)."""
+
+    def render_parts(self, result: ScanResult) -> Iterator[str]: ...
+
+
+def report_parts(writer: ReportFormat, result: ScanResult) -> Iterable[str]:
+    """The document in pieces to write one after another: a format that streams (the JSON report, tens of MB
+    on a large project) is never held whole in memory; any other is rendered at once."""
+    parts = getattr(writer, "render_parts", None)
+    return parts(result) if parts is not None else (writer.render(result),)
 
 
 # name -> (module, class, whether it renders the Jinja2 templates in reports/). Modules are imported on

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import weakref
-from typing import Any, Mapping
+from typing import Any, Iterator, Mapping
 
 from licscan.model import (
     Answers, Band, DeploymentContext, Finding, LicenseTerms, ModelRecord, ModelReport, NodeLicense, Origin,
     ScanResult, Skipped, Source, Waiver, WaiverUse,
 )
+from licscan.reporting.json_pieces import json_pieces
 from licscan.reporting.json_text import dumps
 
 SCHEMA = "licscan-report/1"
@@ -335,3 +336,7 @@ class JsonFormat:
 
     def render(self, result: ScanResult) -> str:
         return dumps(report_dict(result), indent=2) + "\n"
+
+    def render_parts(self, result: ScanResult) -> Iterator[str]:
+        """The report one model and one finding at a time, to a file: the same text, never held whole."""
+        return json_pieces(report_dict(result), indent=2, depth=2, ensure_ascii=False)

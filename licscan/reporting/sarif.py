@@ -8,11 +8,12 @@ import os
 import stat
 import sys
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any, Iterable, Iterator
 from urllib.parse import quote
 
 from licscan.catalog import RULES, help_uri
 from licscan.model import Finding, ModelReport, ScanResult, Severity
+from licscan.reporting.json_pieces import json_pieces
 from licscan.reporting.json_text import dumps
 
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
@@ -287,3 +288,7 @@ class SarifFormat:
 
     def render(self, result: ScanResult) -> str:
         return dumps(sarif_dict(result), indent=2) + "\n"
+
+    def render_parts(self, result: ScanResult) -> Iterator[str]:
+        """The log one result at a time (runs -> run -> results -> each result whole), to a file."""
+        return json_pieces(sarif_dict(result), indent=2, depth=4, ensure_ascii=False)

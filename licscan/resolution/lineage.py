@@ -117,6 +117,7 @@ class _Walk:
         self.aliases: dict[str, set[str]] = {}  # canonical id -> other ids that reached it
         self.canonical: dict[str, str] = {}  # asked id -> canonical id
         self.by_lower: dict[str, str] = {}  # any id seen for a fetched repo, lower-cased -> canonical id
+        self._records: dict[str, ModelRecord] = {}  # node id -> its finished record (once the walk is over)
 
     # -- fetching, level by level over all roots ---------------------------------------------------------
     def run(self, roots: Sequence[ModelRef | LocalModel]) -> ResolutionResult:
@@ -572,6 +573,14 @@ class _Walk:
         return back
 
     def _record(self, node_id: str) -> ModelRecord:
+        """The node's record with its parents' canonical ids: built once, then shared by every lineage that holds
+        the node (a foundation under 2,000 models is one object, not 2,000 copies)."""
+        built = self._records.get(node_id)
+        if built is None:
+            built = self._records[node_id] = self._build_record(node_id)
+        return built
+
+    def _build_record(self, node_id: str) -> ModelRecord:
         node = self.nodes[node_id]
         parents = []
         for link in node.record.parents:

@@ -797,9 +797,17 @@ def _upsert_many(conn: Connection, table: Table, key: Sequence[str], rows: Seque
                     {name: value for name, value in row.items() if name not in key})
         return len(rows)
     if conn.dialect.name == "sqlite":
-        from sqlalchemy.dialects.sqlite import insert as dialect_insert
-    else:
-        from sqlalchemy.dialects.postgresql import insert as dialect_insert
+        from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+        # One statement run for every row (executemany): compiled once and cached, where a multi-row VALUES
+        # is compiled anew for each batch (0.7 CPU-s of a 2,000-model cold walk). SQLite is in-process: the
+        # round trips a multi-row statement saves on PostgreSQL cost nothing here.
+        statement = sqlite_insert(table)
+        updated = {name: statement.excluded[name] for name in rows[0] if name not in key}
+        conn.execute(statement.on_conflict_do_update(index_elements=list(key), set_=updated), list(rows))
+        return 1
+    from sqlalchemy.dialects.postgresql import insert as dialect_insert
+
     per_statement = max(1, 30_000 // len(rows[0]))  # bound parameters per statement stay under every limit
     statements = 0
     for start in range(0, len(rows), per_statement):
