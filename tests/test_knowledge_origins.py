@@ -1,14 +1,20 @@
-"""Publishers read in their own pages (second pass): the facts rest on them, and a scan shows them."""
+"""Publishers read in their own pages, filings and licences: each fact rests on its own source, and a scan shows\neach fact with its own confidence."""
 
 from __future__ import annotations
 
+import textwrap
+
 import pytest
+from typer.testing import CliRunner
 
 from handmade import add_repo
+from licscan.cli import app
 from licscan.config import data_dir
-from licscan.evaluation.knowledge import load_knowledge
+from licscan.evaluation.knowledge import PRIMARY_SOURCE_TYPES, load_knowledge
 from licscan.evaluation.stats import publisher_counts
 from test_knowledge_resolution import node, project_with, scan
+
+runner = CliRunner()
 
 KNOWLEDGE = load_knowledge([data_dir("rules")])
 
@@ -50,3 +56,133 @@ def test_tencents_1260h_listing_is_cited_to_the_federal_register_notice_itself(t
     (finding,) = [item for item in next(m for m in report["models"] if m["id"] == "tencent/probe-hunyuan")["findings"]
                   if item["rule_id"] == "LS141"]
     assert "FR Doc 2025-00070" in finding["message"] and "since 2025-01-07" in finding["message"]
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Each fact of a publisher carries its own confidence
+# ---------------------------------------------------------------------------------------------------------
+
+PER_FIELD_RECORD = """\
+    schema: licscan-origins/1
+    last_reviewed: "2026-12-07"
+    publishers:
+      - namespaces: [probe-lab]
+        organization: Probe Lab GmbH
+        country: DE
+        parent: Probe Holding AG
+        confidence: primary
+        unconfirmed: [country]
+        secondary: [parent]
+        sources:
+          - {citation: "Probe Lab imprint", date: "2026-12-07", confidence: primary, type: publisher-page}
+          - {citation: "trade press report", date: "2026-12-01", confidence: secondary, type: press}
+"""
+
+
+def _user_rules(tmp_path, text=PER_FIELD_RECORD):
+    user = tmp_path / "rules"
+    user.mkdir(exist_ok=True)
+    (user / "origins.yaml").write_text(textwrap.dedent(text))
+    return user
+
+
+def test_an_organisation_read_on_its_own_page_stays_primary_when_its_country_is_not_confirmed(tmp_path):
+    knowledge = load_knowledge([data_dir("rules"), _user_rules(tmp_path)])
+    origin = knowledge.origins["probe-lab"]
+    assert [origin.field_confidence(name) for name in ("organization", "country", "parent")] == [
+        "primary", "unconfirmed", "secondary"]
+    (row,) = [row for row in publisher_counts(knowledge) if row.subject == "probe-lab"]
+    assert (row.primary, row.secondary, row.none) == (1, 1, 1)
+
+
+def test_reports_show_each_publisher_fact_with_its_own_confidence(tmp_path):
+    user = _user_rules(tmp_path)
+    mirror = tmp_path / "mirror"
+    add_repo(mirror, "probe-lab/probe-model", {"license": "apache-2.0"})
+    project = project_with(tmp_path, "probe-lab/probe-model")
+    (project / "pyproject.toml").write_text(
+        (project / "pyproject.toml").read_text() + f'rules_dirs = ["{user.as_posix()}"]\n')
+    html = tmp_path / "report.html"
+    result, report = scan(project, tmp_path, "--html", str(html), mirror=mirror)
+    origin = node(report, "probe-lab/probe-model")["origin"]
+    assert origin["field_confidence"] == {"organization": "primary", "country": "unconfirmed",
+                                          "parent": "secondary"}
+    assert origin["unconfirmed"] == ["country"] and origin["secondary"] == ["parent"]
+    text = html.read_text()
+    # The ancestry line: the organisation is not marked, its country is.
+    assert "Probe Lab GmbH, DE" in text and "(country not confirmed)" in text
+    assert 'Probe Lab GmbH <span class="unconfirmed">(not confirmed)' not in text
+    # The publishers appendix: each fact not read in a primary source is marked with its own confidence.
+    appendix = text[text.index("Appendix A: publishers"):]
+    row = appendix[appendix.rindex("<tr>", 0, appendix.index("Probe Lab GmbH")):]
+    row = row[:row.index("</tr>")]
+    assert "<td>Probe Lab GmbH<br>" in row
+    assert 'part of Probe Holding AG</span> <span class="meta">(secondary)</span>' in row
+    assert '<td>DE <span class="unconfirmed">(not confirmed)</span></td>' in row
+
+
+@pytest.mark.parametrize(("change", "message"), [
+    # A fact is never surer than its strongest source.
+    ({"sources": '[{citation: "trade press report", date: "2026-12-01", confidence: secondary, type: press}]',
+      "secondary": "[]"}, "'confidence' is primary, but no source is primary"),
+    ({"sources": '[{citation: "a guess", date: "2026-12-01", confidence: unconfirmed}]',
+      "confidence": "unconfirmed"}, "no source is secondary or better"),
+    ({"unconfirmed": "[country, parent]"}, "cannot be both 'secondary' and 'unconfirmed'"),
+    ({"secondary": "[listings]"}, "'secondary' names 'listings', which is not a field"),
+])
+def test_a_publisher_record_cannot_claim_more_than_its_sources_give(tmp_path, change, message):
+    lines = []
+    for line in textwrap.dedent(PER_FIELD_RECORD).splitlines():
+        key = line.strip().split(":")[0]
+        if key in change and line.startswith("    ") and not line.strip().startswith("-"):
+            line = f"    {key}: {change[key]}"
+        elif line.strip().startswith("- {citation") and "sources" in change:
+            continue
+        lines.append(line)
+    user = tmp_path / "rules"
+    user.mkdir()
+    (user / "origins.yaml").write_text("\n".join(lines) + "\n")
+    result = runner.invoke(app, ["rules", "validate", str(user)])
+    assert result.exit_code != 0
+    assert message in result.output and "probe-lab" in result.output
+
+
+# Publishers the issue names whose organisation is read in a licence, the publisher's own pages or a filing,
+# with the country each of them gives (None: an individual or community account, or a country not confirmed).
+READ_IN_PRIMARY_SOURCES = {
+    "XiaomiMiMo": ("Xiaomi Corporation", "CN"), "stabilityai": ("Stability AI Ltd.", "GB"),
+    "tiiuae": ("Technology Innovation Institute – Sole Proprietorship L.L.C.", "AE"),
+    "upstage": ("Upstage Co., Ltd.", "KR"), "tokyotech-llm": ("Swallow LLM (Institute of Science Tokyo)", "JP"),
+    "BAAI": ("Beijing Academy of Artificial Intelligence", "CN"), "Snowflake": ("Snowflake Inc.", "US"),
+    "apple": ("Apple Inc.", "US"), "RedHatAI": ("Red Hat, Inc.", "US"), "mistralai": ("Mistral AI", "FR"),
+    "CohereLabs": ("Cohere Inc.", "CA"), "lmstudio-community": ("Element Labs, Inc.", "US"),
+    "Alibaba-NLP": ("Tongyi Lab", "CN"), "jinaai": ("Jina AI", "DE"), "sarvamai": ("Axonwise Private Limited", "IN"),
+    "microsoft": ("Microsoft Corporation", "US"), "TheBloke": ("Tom Jobbins", None),
+    "mlx-community": ("MLX Community", None), "intfloat": ("Liang Wang", None),
+}
+
+
+@pytest.mark.parametrize("namespace", sorted(READ_IN_PRIMARY_SOURCES))
+def test_major_publishers_rest_their_organisation_and_country_on_primary_sources(namespace):
+    origin = KNOWLEDGE.origins[namespace.lower()]
+    organization, country = READ_IN_PRIMARY_SOURCES[namespace]
+    assert (origin.organization, origin.country) == (organization, country)
+    assert origin.field_confidence("organization") == "primary"
+    if country is not None:
+        assert origin.field_confidence("country") == "primary"
+    assert any(source.confidence == "primary" and source.type in PRIMARY_SOURCE_TYPES and source.date == "2026-12-07"
+               for source in origin.sources)
+
+
+def test_a_country_no_source_gives_is_said_so_and_the_organisation_still_stands():
+    for namespace in ("ByteDance-Seed", "xai-org", "nomic-ai"):
+        origin = KNOWLEDGE.origins[namespace.lower()]
+        assert origin.field_confidence("organization") == "primary", namespace
+        assert origin.field_confidence("country") == "unconfirmed", namespace
+        assert "not confirmed" in (origin.notes or ""), namespace
+
+
+def test_organisation_names_are_names_and_their_notes_are_apart():
+    research_words = ("licensor", "per ", "reported", "confirmed", "ScanCode", "teams", "business)", "open weights")
+    names = {origin.namespace: origin.organization for origin in KNOWLEDGE.origins.values()}
+    assert [(ns, name) for ns, name in names.items() if any(word in name for word in research_words)] == []

@@ -221,7 +221,9 @@ PART_C = {
     "01-ai": "CN", "internlm": "CN", "baichuan-inc": "CN", "tencent": "CN", "openbmb": "CN", "BAAI": "CN",
     "baidu": "CN", "stepfun-ai": "CN", "XiaomiMiMo": "CN", "ByteDance-Seed": "CN", "meta-llama": "US",
     "google": "US", "microsoft": "US", "nvidia": "US", "mistralai": "FR", "tiiuae": "AE", "CohereForAI": "CA",
-    "CohereLabs": "CA", "ai21labs": "IL", "stabilityai": "GB", "black-forest-labs": "DE", "allenai": "US",
+    # Black Forest Labs: the country of the legal entity its licence and terms name (a Delaware corporation);
+    # its lab is in Freiburg, Germany (rules/origins.yaml says both).
+    "CohereLabs": "CA", "ai21labs": "IL", "stabilityai": "GB", "black-forest-labs": "US", "allenai": "US",
     "ibm-granite": "US", "HuggingFaceTB": "US", "openai": "US", "LGAI-EXAONE": "KR", "upstage": "KR",
     "sarvamai": "IN", "tokyotech-llm": "JP", "SakanaAI": "JP", "ai-forever": "RU", "yandex": "RU",
     "xai-org": "US", "naver-hyperclovax": "KR",

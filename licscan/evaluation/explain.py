@@ -92,11 +92,10 @@ def explain_origin(origins: list[Origin], knowledge: Knowledge) -> str:
     origin = origins[0]
     namespaces = sorted({item.namespace for item in knowledge.origins.values()
                          if item.organization == origin.organization and item.sources == origin.sources})
-    lines = [f"{', '.join(namespaces)}: {origin.organization}"]
-    unconfirmed = set(origin.unconfirmed)
+    lines = [f"{', '.join(namespaces)}: {origin.organization} [{origin.field_confidence('organization')}]"]
 
     def mark(field: str) -> str:
-        return " [unconfirmed]" if field in unconfirmed else f" [{origin.confidence}]"
+        return f" [{origin.field_confidence(field)}]"
 
     if origin.account != "organisation":
         lines.append(f"Account: {'one person' if origin.account == 'individual' else 'a community of uploaders'}, "
@@ -107,9 +106,13 @@ def explain_origin(origins: list[Origin], knowledge: Knowledge) -> str:
         lines.append("\nRestricted-party listings (facts; the policy decides what fails):")
         for listing in origin.listings:
             since = f" since {listing.date_added}" if listing.date_added else ""
+            if listing.published and listing.published != listing.date_added:
+                since += f" (published {listing.published})"
             source = f"; read in {listing.source.citation} ({listing.source.date})" if listing.source else ""
             lines.append(f"  - {listing.entity}: {listing.list_name}{since} ({listing.citation}) "
                          f"[{listing.confidence}]{source}")
+            if listing.notes:
+                lines.append(f"    {listing.notes}")
     else:
         lines.append("\nNo restricted-party listing is recorded. Absence of a listing is not evidence of absence: "
                      "screen against the official Consolidated Screening List.")

@@ -45,11 +45,14 @@ _REQUIRED_LICENSE_KEYS = {"schema", "key", "name", "spdx_id", "commercial_use", 
 _ORIGINS_KEYS = {"schema", "last_reviewed", "note", "publishers", "unmapped_entities"}
 _PUBLISHER_KEYS = {
     "namespaces", "organization", "country", "parent", "confidence", "unconfirmed", "sources", "listings", "notes",
-    "account",
+    "account", "secondary",
 }
+# The facts of a publisher record that carry their own confidence (`unconfirmed:` and `secondary:` name them).
+_PUBLISHER_FACTS = {"namespaces", "organization", "country", "parent", "account"}
+_CONFIDENCE_RANK = {"primary": 0, "secondary": 1, "unconfirmed": 2}
 # Who stands behind a namespace: a company or institution, one person, or a community of uploaders.
 _ACCOUNTS = {"organisation", "individual", "community"}
-_LISTING_KEYS = {"list", "entity", "date_added", "citation", "confidence", "source", "notes"}
+_LISTING_KEYS = {"list", "entity", "date_added", "citation", "confidence", "source", "notes", "published"}
 _LINEAGE_KEYS = {"schema", "last_reviewed", "note", "edges"}
 _EDGE_KEYS = {"child", "parent", "relation", "confidence", "unconfirmed", "sources", "notes"}
 _COMPUTE_KEYS = {"schema", "last_reviewed", "note", "method", "thresholds"}
@@ -419,6 +422,7 @@ def _listing(listing: Any, *, where: str, file: str, rule: str | None, default_e
                              default="secondary")
     source_type = _source_type(source.get("type"), confidence, where=f"{where}.source", file=file, rule=rule)
     date_added = listing.get("date_added")
+    published = listing.get("published")
     return EntityListing(
         list_name=str(listing["list"]),
         entity=str(listing.get("entity") or default_entity),
@@ -433,6 +437,7 @@ def _listing(listing: Any, *, where: str, file: str, rule: str | None, default_e
             type=source_type,
         ),
         notes=_optional_text(listing.get("notes"), file=file, key=f"{where}.notes", rule=rule),
+        published=None if published is None else _date(published, file=file, key=f"{where}.published", rule=rule),
     )
 
 
@@ -445,6 +450,17 @@ def parse_unmapped(data: Any, *, file: str) -> tuple[EntityListing, ...]:
         raise RuleError("'unmapped_entities' must be a list", file=file)
     return tuple(_listing(item, where=f"unmapped_entities[{index}]", file=file, rule=None, default_entity="?")
                  for index, item in enumerate(items))
+
+
+def _check_source_strength(confidence: str, secondary: tuple[str, ...], sources: tuple[Source, ...], *, file: str,
+                           rule: str) -> None:
+    """A fact is never surer than the strongest source the record names for it."""
+    best = min((_CONFIDENCE_RANK.get(source.confidence, 2) for source in sources), default=2)
+    if _CONFIDENCE_RANK[confidence] < best:
+        raise RuleError(f"'confidence' is {confidence}, but no source is {confidence}", file=file, rule=rule)
+    if secondary and best > _CONFIDENCE_RANK["secondary"]:
+        raise RuleError(f"{list(secondary)} are under 'secondary', but no source is secondary or better",
+                        file=file, rule=rule)
 
 
 def parse_origins(data: Any, *, file: str) -> tuple[dict[str, Origin], str | None]:
@@ -485,8 +501,12 @@ def parse_origins(data: Any, *, file: str) -> tuple[dict[str, Origin], str | Non
             for lindex, listing in enumerate(listings_value)
         ]
         origin_sources = _sources(item.get("sources"), file=file, rule=rule)
-        unconfirmed_fields = _fields(item.get("unconfirmed"), _PUBLISHER_KEYS, file=file, key="unconfirmed", rule=rule)
-        unconfirmed = set(unconfirmed_fields)
+        unconfirmed_fields = _fields(item.get("unconfirmed"), _PUBLISHER_FACTS, file=file, key="unconfirmed", rule=rule)
+        secondary_fields = _fields(item.get("secondary"), _PUBLISHER_FACTS, file=file, key="secondary", rule=rule)
+        both = sorted(set(unconfirmed_fields) & set(secondary_fields))
+        if both:
+            raise RuleError(f"{both} cannot be both 'secondary' and 'unconfirmed'", file=file, rule=rule)
+        _check_source_strength(confidence, secondary_fields, origin_sources, file=file, rule=rule)
         for namespace in namespaces:
             origins[namespace.lower()] = Origin(
                 namespace=namespace,
@@ -494,12 +514,14 @@ def parse_origins(data: Any, *, file: str) -> tuple[dict[str, Origin], str | Non
                 country=country,
                 parent=_optional_text(item.get("parent"), file=file, key="parent", rule=rule),
                 listings=tuple(listings),
-                confidence="unconfirmed" if "country" in unconfirmed and confidence == "primary" else confidence,
+                # Per field: an unconfirmed country leaves an organisation read on its own page primary.
+                confidence=confidence,
                 sources=origin_sources,
                 unconfirmed=unconfirmed_fields,
                 notes=_optional_text(item.get("notes"), file=file, key="notes", rule=rule),
                 reviewed=reviewed,
                 account=account,
+                secondary=secondary_fields,
             )
     return origins, reviewed
 

@@ -74,13 +74,17 @@ def _publishers(knowledge: Knowledge) -> list[tuple[str, Origin]]:
 
 
 def publisher_counts(knowledge: Knowledge) -> tuple[SourceCount, ...]:
+    """Each field by its own confidence. One person's or a community's account has no country to record, so its
+    empty country is not counted; an organisation's empty country rests on nothing."""
     rows = []
     for name, origin in _publishers(knowledge):
         confidences = []
         for field in PUBLISHER_FACT_FIELDS:
             value = getattr(origin, field)
-            unsourced = field in origin.unconfirmed or (value is None and field != "parent")
-            confidences.append("none" if unsourced else origin.confidence)
+            if field == "country" and value is None and origin.account != "organisation":
+                continue
+            unsourced = value is None and field != "parent"
+            confidences.append("none" if unsourced else origin.field_confidence(field))
         rows.append(SourceCount(name, "publisher", *_count(confidences)))
     return tuple(rows)
 

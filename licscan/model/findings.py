@@ -72,6 +72,15 @@ class Source:
     type: str | None = None
 
 
+def fact_confidence(name: str, unconfirmed: tuple[str, ...], secondary: tuple[str, ...], confidence: str) -> str:
+    """One fact of a rules record: unconfirmed if listed so, else secondary if listed so, else the record's."""
+    if name in unconfirmed:
+        return "unconfirmed"
+    if name in secondary:
+        return "secondary"
+    return confidence
+
+
 @dataclass(frozen=True)
 class TermScope:
     """What one field of a licence record governs: the models or modality its text names, and nothing else."""
@@ -157,11 +166,7 @@ class LicenseTerms:
 
     def field_confidence(self, name: str) -> str:
         """How sure licscan's rules are of one field: 'primary', 'secondary' or 'unconfirmed'."""
-        if name in self.unconfirmed:
-            return "unconfirmed"
-        if name in self.secondary:
-            return "secondary"
-        return self.confidence
+        return fact_confidence(name, self.unconfirmed, self.secondary, self.confidence)
 
 
 @dataclass(frozen=True)
@@ -173,6 +178,7 @@ class EntityListing:
     confidence: str = "secondary"
     source: Source | None = None  # where licscan read about the listing
     notes: str | None = None
+    published: str | None = None  # publication date of the cited document, when it differs from its effect
 
 
 @dataclass(frozen=True)
@@ -188,10 +194,15 @@ class Origin:
     notes: str | None = None
     reviewed: str | None = None  # the registry's last_reviewed date
     account: str = "organisation"  # who stands behind the namespace: "organisation", "individual", "community"
+    secondary: tuple[str, ...] = ()  # fields known only from a secondary source
 
     @property
     def known(self) -> bool:
         return self.organization is not None
+
+    def field_confidence(self, name: str) -> str:
+        """How sure the registry is of one field: an unconfirmed country does not lower the organisation's name."""
+        return fact_confidence(name, self.unconfirmed, self.secondary, self.confidence)
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,97 @@
+"""Restricted-party listings cited to the regulation or list itself: each one shown with its document and dates."""
+
+from __future__ import annotations
+
+import pytest
+from typer.testing import CliRunner
+
+from handmade import add_repo
+from licscan.cli import app
+from licscan.config import data_dir
+from licscan.evaluation.knowledge import load_knowledge
+from test_knowledge_resolution import node, project_with, scan
+
+KNOWLEDGE = load_knowledge([data_dir("rules")])
+runner = CliRunner()
+
+# Namespace -> (the document the listing is cited to, its citation, effective date, publication date).
+LISTED_PUBLISHERS = {
+    "BAAI": ("FR Doc 2025-05427", "90 FR 14046", "2025-03-25", "2025-03-28"),
+    "zai-org": ("FR Doc 2025-00704", "90 FR 4617", "2025-01-16", "2025-01-16"),
+    "tencent": ("FR Doc 2025-00070", "90 FR 1105-1106", "2025-01-07", "2025-01-07"),
+    "ai-forever": ("Specially Designated Nationals", "E.O. 14024", "2022-04-06", "2022-04-06"),
+}
+# Organisations with no Hub namespace: (entity, list) -> (document or authority, effective date).
+UNMAPPED = {
+    ("SenseTime ('Sense Time')", "BIS Entity List"): ("FR Doc 2019-22210, 84 FR 54002", "2019-10-09"),
+    ("SenseTime Group Limited", "OFAC Non-SDN"): ("E.O. 13959 as amended by E.O. 14032", "2021-12-10"),
+    ("Megvii Technology", "BIS Entity List"): ("FR Doc 2019-22210, 84 FR 54002", "2019-10-09"),
+    ("Megvii Technology Limited", "OFAC Non-SDN"): ("E.O. 13959 as amended by E.O. 14032", "2021-12-16"),
+    ("iFlytek (IFLYTEK)", "BIS Entity List"): ("FR Doc 2019-22210, 84 FR 54002", "2019-10-09"),
+}
+
+
+@pytest.fixture(scope="module")
+def listed_scan(tmp_path_factory):
+    tmp_path = tmp_path_factory.mktemp("listed")
+    mirror = tmp_path / "mirror"
+    repos = [f"{namespace}/probe-listed" for namespace in LISTED_PUBLISHERS]
+    for repo in repos:
+        add_repo(mirror, repo, {"license": "apache-2.0"})
+    html = tmp_path / "report.html"
+    result, report = scan(project_with(tmp_path, *repos), tmp_path, "--html", str(html), mirror=mirror)
+    return report, html.read_text()
+
+
+@pytest.mark.parametrize("namespace", sorted(LISTED_PUBLISHERS))
+def test_each_listing_shows_its_regulation_and_effective_date_in_json_and_html(listed_scan, namespace):
+    report, html = listed_scan
+    document, citation, effective, published = LISTED_PUBLISHERS[namespace]
+    (listing,) = node(report, f"{namespace}/probe-listed")["origin"]["entity_lists"]
+    assert document in listing["citation"] and citation in listing["citation"]
+    assert (listing["date_added"], listing["published"]) == (effective, published)
+    assert listing["source"]["type"] and listing["source"]["date"] == "2026-12-07"
+    # The publishers appendix: the list, the regulation and its effective date (and the publication date when
+    # it differs).
+    appendix = html[html.index("Appendix A: publishers"):]
+    at = appendix.index(document)
+    row = appendix[appendix.rindex("<tr>", 0, at):appendix.index("</tr>", at)]
+    assert f"effective {effective}" in row and citation in row and document in row
+    assert ("(published 2025-03-28)" in row) == (published != effective)
+
+
+def test_baai_is_pinned_to_the_ai_rule_of_march_2025_and_says_what_was_not_read():
+    (listing,) = KNOWLEDGE.origins["baai"].listings
+    assert "FR Doc 2025-05427" in listing.citation and "2025-05426" not in listing.citation
+    # The companion rule of the same day is named as the one it is not, and the unread entry is said plainly.
+    assert "2025-05426" in listing.notes and "not read" in listing.notes and listing.confidence == "secondary"
+
+
+def test_a_listing_read_in_the_regulators_own_text_is_primary_and_one_read_elsewhere_says_so():
+    listings = [item for origin in KNOWLEDGE.origins.values() for item in origin.listings]
+    listings += list(KNOWLEDGE.unmapped_entities)
+    for item in listings:
+        assert item.date_added and item.published and item.source.date == "2026-12-07", item.entity
+        if item.confidence == "primary":
+            assert item.source.type == "regulation", item.entity
+        else:
+            # A listing not read in the list's own entry keeps its sources as corroboration and says why.
+            assert "not read" in (item.notes or ""), item.entity
+
+
+def test_listings_of_organisations_with_no_hub_namespace_name_their_authority_and_date():
+    found = {}
+    for item in KNOWLEDGE.unmapped_entities:
+        for (entity, list_name), expected in UNMAPPED.items():
+            if item.entity == entity and item.list_name.startswith(list_name):
+                found[(entity, list_name)] = (item, expected)
+    assert found.keys() == UNMAPPED.keys()
+    for (item, (authority, effective)) in found.values():
+        assert authority in item.citation and item.date_added == effective
+    megvii = found[("Megvii Technology Limited", "OFAC Non-SDN")][0]
+    assert megvii.confidence == "primary" and "Megvii Technology Limited" in megvii.source.citation
+    result = runner.invoke(app, ["rules", "stats"])
+    assert result.exit_code == 0
+    for (entity, _), (_, effective) in UNMAPPED.items():
+        line = next(text for text in result.output.splitlines() if text.startswith(f"{entity} (no Hub namespace)"))
+        assert effective in line and "regulation" in line
