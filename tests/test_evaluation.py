@@ -281,10 +281,23 @@ def test_every_shipped_licence_record_has_a_dated_source():
     assert knowledge.origins_reviewed
 
 
-def test_a_licence_whose_commercial_terms_are_unconfirmed_is_unknown_not_clear(shipped):
-    knowledge, policy = shipped
-    assert "commercial_use" in knowledge.licenses["kimi-k3"].unconfirmed
-    lineage = chain(node("moonshotai/Kimi-K3", "other", "kimi-k3"))
+def test_a_licence_whose_commercial_terms_are_unconfirmed_is_unknown_not_clear(shipped, tmp_path):
+    # A hand-made record: the shipped ones are being read in their texts, so none is kept unconfirmed for this test.
+    (tmp_path / "licenses").mkdir()
+    (tmp_path / "licenses" / "acme-unread.yaml").write_text(textwrap.dedent("""
+        schema: licscan-license/1
+        key: acme-unread
+        name: A licence known only by its slug
+        spdx_id: LicenseRef-acme-unread
+        commercial_use: conditional
+        sources: [{citation: a survey of slugs, date: "2026-09-25", confidence: secondary}]
+        unconfirmed: [commercial_use]
+        confidence: secondary
+    """))
+    _, policy = shipped
+    knowledge = load_knowledge([data_dir("rules"), tmp_path])
+    assert "commercial_use" in knowledge.licenses["acme-unread"].unconfirmed
+    lineage = chain(node("acme/unread-model", "other", "acme-unread"))
     outcome = evaluate({lineage.root: lineage}, {}, knowledge, policy)
     assert outcome.models[0].effective.commercial_use is CommercialUse.UNKNOWN
     assert any(f.rule_id == "LS111" and "unconfirmed" in f.message and f.fails for f in outcome.findings)

@@ -179,6 +179,26 @@ def test_each_current_family_release_is_under_the_licence_its_record_lists_it_in
     assert any(name.startswith(family) for name in knowledge.licenses[key].families)
 
 
+# The 2026 licences govern the release their text names; the neighbour released under another text is not bound.
+@pytest.mark.parametrize("governed, key, neighbour, neighbour_card, clause", [
+    ("zai-org/GLM-5.3", "glm-5.3", "zai-org/GLM-5.3-Flash", {"license": "mit"}, "Z.AI's security review"),
+    ("moonshotai/Kimi-K3", "kimi-k3", "moonshotai/Kimi-K2.6", {"license": "other", "license_name": "modified-mit"},
+     "separate agreement with Moonshot AI"),
+    ("Qwen/Qwen3.8-2.4T-A95B", "qwen3.8-max", "Qwen/Qwen3.8-27B", {"license": "apache-2.0"},
+     "separate license from Qwen"),
+])
+def test_a_model_as_a_service_gate_binds_the_release_its_text_names_and_not_its_neighbour(
+        knowledge, governed, key, neighbour, neighbour_card, clause):
+    def conditions(child: str, base: ModelRecord) -> tuple[str, ...]:
+        lineage = chain(record(child, None), base)
+        return evaluate_lineage(child, lineage, (), knowledge).effective.conditions
+
+    bound = conditions("someone/tune-of-governed", record(governed, "other", license_name=key))
+    assert any(clause in text and "annual revenue" in text for text in bound)
+    free = conditions("someone/tune-of-neighbour", record(neighbour, **neighbour_card))
+    assert not any(clause in text for text in free)
+
+
 # NVIDIA's "Built on NVIDIA Cosmos" duty: the text ties it to NVIDIA Cosmos Models, "a multimodal Model shared
 # under this Agreement"; a text-only Nemotron model under the same agreement keeps the Notice but not this duty.
 

@@ -23,8 +23,15 @@ KNOWLEDGE = load_knowledge([data_dir("rules")])
 READ_IN_TEXT = {
     "apple-ascl": ((), "allowed"),  # one paragraph, no numbered sections
     "deepfloyd-if-license": (("1.a", "2.a", "3"), "non-commercial"),
+    "deepseek": (("4.a", "5", "6", "14"), "conditional"),
+    "glm-5.3": (("1", "2", "3"), "conditional"),
+    "kimi-k3": (("1", "2", "3", "4", "5"), "conditional"),
     "microsoft-research-license": (("1", "2.c", "2.e", "7"), "non-commercial"),
     "mrl": (("2.2", "3.2", "4.2"), "non-commercial"),
+    "qwen-community-1.0": (("1", "2"), "conditional"),
+    "qwen-research": (("1.i", "2.a", "3.c", "4.b"), "non-commercial"),
+    "qwen3.8-max": (("1", "2"), "conditional"),
+    "tongyi-qianwen": (("3.c", "4", "5.b"), "conditional"),
     "tongyi-qianwen-research": (("2.a", "3.c", "4.b"), "non-commercial"),
     # Third pass (2026-12-07): texts found in ScanCode's newer licence data and in stored public copies.
     "apple-amlr": (("1", "2", "7"), "non-commercial"),
