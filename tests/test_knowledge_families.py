@@ -211,3 +211,44 @@ def test_each_release_is_read_under_the_licence_its_card_declares_and_its_record
     assert any(name.startswith(family) for name in record.families), record.families
     assert record.field_confidence("families") == "primary"
 
+
+
+def test_explain_cc_says_which_member_texts_disagree_and_that_those_terms_stay_unknown():
+    from licscan.evaluation.explain import explain
+
+    text = explain("cc", KNOWLEDGE)
+    assert "NonCommercial" in text and "ShareAlike" in text and "CC0" in text
+    (commercial,) = [line for line in text.splitlines() if line.strip().startswith("commercial use")]
+    assert commercial.endswith("[unconfirmed]")
+
+
+# A repo whose licence changed between revisions: NVIDIA moved Nemotron 3 Super from the NVIDIA Open Model License
+# to the NVIDIA Nemotron Open Model License in March 2026 (its card's license_name changed). Each revision is read
+# under its own licence: a project pinned to the earlier revision keeps the older terms.
+
+def test_nemotron_3_super_is_read_under_the_licence_of_each_revision(tmp_path):
+    repo = "nvidia/NVIDIA-Nemotron-3-Super-120B-A12B-BF16"
+    old, new = tmp_path / "old-mirror", tmp_path / "new-mirror"
+    card = {"license": "other", "pipeline_tag": "text-generation"}
+    old_sha = add_repo(old, repo, {**card, "license_name": "nvidia-open-model-license"})
+    new_sha = add_repo(new, repo, {**card, "license_name": "nvidia-nemotron-open-model-license"})
+    assert old_sha != new_sha
+    project = tmp_path / "project"
+    project.mkdir()
+    (project / "app.py").write_text(f'from transformers import AutoModel\nAutoModel.from_pretrained("{repo}", '
+                                    f'revision="{old_sha}")\n')
+    result, report = scan(project, tmp_path, mirror=old)
+    pinned = model(report, f"{repo}@{old_sha}")
+    assert (pinned["lineage"]["nodes"][0]["revision"], pinned["lineage"]["nodes"][0]["license_key"]) == \
+        (old_sha, "nvidia-open-model-license")
+    duties = " ".join(duty["text"] for duty in pinned["effective"]["obligations"])
+    assert "Licensed by NVIDIA Corporation under the NVIDIA Open Model License" in duties
+    # The current revision: the Nemotron licence, identified by its slug, its terms known only at second hand.
+    result, report = scan(project_with(tmp_path, repo, name="current"), tmp_path, mirror=new)
+    current = node(report, repo)
+    assert (current["revision"], current["license_key"]) == (new_sha, "nvidia-nemotron-open-model-license")
+    effective = model(report, repo)["effective"]
+    assert effective["commercial_use"] == "conditional"
+    (terms,) = effective["terms_confidence"]
+    assert terms["license_confidence"] == "secondary"
+    assert "NVIDIA Open Model License" not in " ".join(duty["text"] for duty in effective["obligations"])
