@@ -43,6 +43,13 @@ CASES = {
         b'{"model": "org/m%d"}' % i for i in range(n)) + b"]"),
     "toml: a model key per table": ("c.toml", lambda n: b"".join(
         b'[t%d]\nmodel = "org/m%d"\n' % (i, i) for i in range(n))),
+    "py: one long list of ids under a model name": ("a.py", lambda n: b"MODELS = [\n" + b"".join(
+        b'    "org/m%d",\n' % i for i in range(n)) + b"]\n"),
+    "py: ids in nested lists, one per line": ("a.py", lambda n: b"x = [\n" + b"".join(
+        b'    ["org/m%d",\n     "org/n%d"],\n' % (i, i) for i in range(n)) + b"]\n"),
+    "sh: quoted model keys on one line": ("run.sh", lambda n: b"run --lock=\"[" + b"{'base_model': 'org/m'}, " * n + b"]\"\n"),
+    "md: Python blocks": ("d.md", lambda n: b"".join(
+        b'```python\nmodel_id = "org/m%d"\n```\n' % i for i in range(n))),
 }
 
 
