@@ -10,7 +10,7 @@ from typing import Any, Iterable, Mapping
 
 from licscan import safeyaml
 from licscan.errors import RuleError
-from licscan.model.findings import EntityListing, Source
+from licscan.model.findings import CONFIDENCE_LEVELS, PRIMARY_SOURCE_TYPES, SOURCE_TYPES, EntityListing, Source
 from licscan.model.providers import Provider, ProviderTable, ProviderTerms, RuntimeTag
 
 PROVIDERS_SCHEMA = "licscan-providers/1"
@@ -23,9 +23,6 @@ _TERMS_KEYS = {"url", "read", "title"}
 _TAG_KEYS = {"runtime", "tag", "hub_model", "confidence", "sources", "notes"}
 _SOURCE_KEYS = {"citation", "url", "date", "confidence", "type"}
 _LISTING_KEYS = {"list", "entity", "date_added", "citation", "confidence", "source", "notes"}
-_CONFIDENCE = ("primary", "secondary", "unconfirmed")
-_SOURCE_TYPES = ("licence-text", "regulation", "registry-filing", "publisher-page", "reference-work", "press", "blog")
-_PRIMARY_TYPES = _SOURCE_TYPES[:4]
 _KEY = re.compile(r"^[a-z0-9][a-z0-9-]{0,40}$")
 _HOST = re.compile(r"^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)+$")
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
@@ -79,17 +76,17 @@ class _Reader:
         return text
 
     def confidence(self, value: Any, where: str, rule: str | None) -> str:
-        if value not in _CONFIDENCE:
-            raise self.fail(f"{where} must be one of {list(_CONFIDENCE)}, not {value!r}", rule)
+        if value not in CONFIDENCE_LEVELS:
+            raise self.fail(f"{where} must be one of {list(CONFIDENCE_LEVELS)}, not {value!r}", rule)
         return str(value)
 
     def source(self, value: Any, where: str, rule: str | None, confidence: str | None = None) -> Source:
         item = self.mapping(value, _SOURCE_KEYS, where, rule)
         confidence = confidence or self.confidence(item.get("confidence", "primary"), f"{where}.confidence", rule)
         kind = item.get("type")
-        if kind not in _SOURCE_TYPES:
-            raise self.fail(f"{where}.type must be one of {list(_SOURCE_TYPES)}, not {kind!r}", rule)
-        if confidence == "primary" and kind not in _PRIMARY_TYPES:
+        if kind not in SOURCE_TYPES:
+            raise self.fail(f"{where}.type must be one of {list(SOURCE_TYPES)}, not {kind!r}", rule)
+        if confidence == "primary" and kind not in PRIMARY_SOURCE_TYPES:
             raise self.fail(f"{where} is a {kind} source, which cannot be primary (use confidence: secondary)", rule)
         return Source(citation=self.text(item.get("citation"), f"{where}.citation", rule, required=True) or "",
                       date=self.date(item.get("date"), f"{where}.date", rule) or "", confidence=confidence,

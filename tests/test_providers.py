@@ -145,6 +145,17 @@ def test_hosted_api_gets_its_provider_origin_and_terms_to_review(tmp_path, mirro
     assert report["verdict"] == "fail"
 
 
+def test_a_hosted_api_needs_review_under_the_default_policy_and_fails_the_strict_one(tmp_path):
+    project = _project(tmp_path, {"app.py": (
+        "from openai import OpenAI\n"
+        "OpenAI(base_url='https://api.deepseek.com').chat.completions.create(model='deepseek-chat', messages=[])\n")})
+    env = {"LICSCAN_DB_URL": f"sqlite:///{tmp_path / 'cache.db'}"}
+    default = CliRunner().invoke(app, ["scan", str(project), "--no-color"], env=env)
+    assert default.exit_code == 0 and "Needs review" in default.output
+    strict = CliRunner().invoke(app, ["scan", str(project), "--no-color", "--policy", "strict"], env=env)
+    assert strict.exit_code == 1 and "LS160" in strict.output
+
+
 def test_runtime_tag_resolves_through_its_hub_model_and_an_unmapped_tag_never_clears(tmp_path, mirror):
     project = _project(tmp_path, {"setup.sh": "ollama pull qwen2.5:7b-instruct-q4_K_M\nollama pull no-such-tag:1b\n"})
     report = scan_report(tmp_path, mirror, project=project)

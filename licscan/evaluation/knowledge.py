@@ -15,6 +15,7 @@ from licscan.catalog import RULES
 from licscan.errors import ParseError, RuleError
 from licscan.providers import load_providers
 from licscan.evaluation.scope import SCOPABLE_FIELDS
+from licscan.model.findings import CONFIDENCE_LEVELS, PRIMARY_SOURCE_TYPES, SOURCE_TYPES
 from licscan.model.providers import ProviderTable
 from licscan.model import (
     CommercialUse,
@@ -63,11 +64,7 @@ _THRESHOLD_KEYS = {"flop", "meaning", "confidence", "sources", "notes"}
 _POLICY_KEYS = {"schema", "name", "description", "extends", "fail_on", "reason", "fail_closed", "waivers",
                 "require_context"}
 _WAIVER_KEYS = {"rule", "model", "reason", "approved_by", "expires"}
-_CONFIDENCE = {"primary", "secondary", "unconfirmed"}
-# Source types, strongest first: a legal conclusion rests on the first kinds; the last ones only corroborate.
-SOURCE_TYPES = ("licence-text", "regulation", "registry-filing", "publisher-page", "reference-work", "press", "blog")
-# The kinds of source that can carry a primary fact: the text itself, the law, a filing, the publisher's own page.
-PRIMARY_SOURCE_TYPES = frozenset(SOURCE_TYPES[:4])
+_CONFIDENCE = set(CONFIDENCE_LEVELS)
 _SCOPE_KEYS = {"models", "modality", "note"}
 _MODALITIES = {"multimodal", "text"}
 _OUTPUT_TRAINING = {"allowed", "restricted", "prohibited", "unknown"}

@@ -68,9 +68,14 @@ class Source:
     date: str  # ISO date the source was read or published
     confidence: str = "primary"  # "primary", "secondary", "unconfirmed"
     url: str | None = None
-    # What kind of source it is: "licence-text", "regulation", "registry-filing", "publisher-page",
-    # "reference-work", "press" or "blog" (None for rules written before sources were typed).
+    # What kind of source it is, one of SOURCE_TYPES (None for rules written before sources were typed).
     type: str | None = None
+
+
+CONFIDENCE_LEVELS = ("primary", "secondary", "unconfirmed")
+# Source types, strongest first: the first four can be a fact's primary source; press and blogs only corroborate.
+SOURCE_TYPES = ("licence-text", "regulation", "registry-filing", "publisher-page", "reference-work", "press", "blog")
+PRIMARY_SOURCE_TYPES = frozenset(SOURCE_TYPES[:4])
 
 
 def fact_confidence(name: str, unconfirmed: tuple[str, ...], secondary: tuple[str, ...], confidence: str) -> str:
