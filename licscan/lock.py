@@ -343,7 +343,7 @@ def _failing_lines(findings: Sequence[Mapping[str, Any]]) -> tuple[str, ...]:
     return tuple(lines)
 
 
-_VOCABULARY_FIELDS = ("hosts", "packages", "prefixes", "patterns", "runtimes")
+_VOCABULARY_FIELDS = ("hosts", "packages", "prefixes", "patterns", "runtimes", "hub_named")
 
 
 def _vocabulary(value: Any, lockfile: Path) -> Any:
@@ -362,7 +362,8 @@ def _vocabulary(value: Any, lockfile: Path) -> Any:
     try:
         pairs = {name: tuple(texts(pair, 2) for pair in value[name]) for name in ("hosts", "packages", "prefixes")}
         patterns = tuple((texts([key])[0], texts(globs)) for key, globs in value["patterns"])
-        return ApiVocabulary(patterns=patterns, runtimes=texts(value["runtimes"]), **pairs)
+        return ApiVocabulary(patterns=patterns, runtimes=texts(value["runtimes"]),
+                             hub_named=texts(value.get("hub_named", [])), **pairs)
     except (KeyError, TypeError, ValueError):
         raise ConfigError(f"{visible(str(lockfile))} is damaged: 'providers_vocabulary' is not the providers' "
                           "vocabulary licscan records; run `licscan lock` to write it again") from None
