@@ -222,3 +222,10 @@ def test_a_parent_on_the_1260h_list_is_said_for_qwen_and_the_listing_is_kept_apa
     assert KNOWLEDGE.origins["qwen"].field_confidence("parent") == "primary"
     result = runner.invoke(app, ["explain", "Qwen"])
     assert result.exit_code == 0 and "1260H" in result.output
+
+
+def test_openbmb_is_the_licensor_its_minicpm_licence_names_and_its_country_stays_secondary():
+    origin = KNOWLEDGE.origins["openbmb"]
+    assert origin.organization == "OpenBMB" and origin.field_confidence("organization") == "primary"
+    assert origin.field_confidence("country") == "secondary" and "ModelBest" in origin.notes
+    assert any(source.type == "licence-text" and "MiniCPM Model License" in source.citation for source in origin.sources)
