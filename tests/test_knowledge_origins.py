@@ -224,8 +224,10 @@ def test_a_parent_on_the_1260h_list_is_said_for_qwen_and_the_listing_is_kept_apa
     assert result.exit_code == 0 and "1260H" in result.output
 
 
-def test_openbmb_is_the_licensor_its_minicpm_licence_names_and_its_country_stays_secondary():
-    origin = KNOWLEDGE.origins["openbmb"]
-    assert origin.organization == "OpenBMB" and origin.field_confidence("organization") == "primary"
-    assert origin.field_confidence("country") == "secondary" and "ModelBest" in origin.notes
-    assert any(source.type == "licence-text" and "MiniCPM Model License" in source.citation for source in origin.sources)
+@pytest.mark.parametrize("namespace, organization, kind", [("openbmb", "OpenBMB", "licence-text"),
+                                                           ("stepfun-ai", "StepFun Inc.", "publisher-page")])
+def test_an_organisation_read_in_its_own_licence_or_code_keeps_a_press_country_secondary(namespace, organization, kind):
+    origin = KNOWLEDGE.origins[namespace]
+    assert origin.organization == organization and origin.field_confidence("organization") == "primary"
+    assert origin.field_confidence("country") == "secondary" and origin.field_confidence("parent") == "unconfirmed"
+    assert any(source.type == kind and source.confidence == "primary" and source.url for source in origin.sources)
