@@ -42,7 +42,7 @@ _LICENSE_KEYS = {
     "territory_exclusions", "territory_note", "use_policy_flow_down", "use_policy", "output_training",
     "output_training_note", "derivatives_must_carry", "markers", "summary", "sources", "unconfirmed",
     "date", "confidence", "secondary", "links", "superseded_by", "superseded_on", "scopes",
-    "members", "standard",
+    "members", "standard", "models",
 }
 _REQUIRED_LICENSE_KEYS = {"schema", "key", "name", "spdx_id", "commercial_use", "sources"}
 _ORIGINS_KEYS = {"schema", "last_reviewed", "note", "publishers", "unmapped_entities"}
@@ -404,7 +404,19 @@ def parse_license(data: Any, *, file: str) -> LicenseTerms:
         scopes=_scopes(data.get("scopes"), file=file, rule=key),
         members=_strings(data.get("members"), file=file, key="members", rule=key),
         standard=_bool(data.get("standard"), file=file, key="standard", rule=key),
+        models=_release_patterns(data.get("models"), file=file, key="models", rule=key),
     )
+
+
+def _release_patterns(value: Any, *, file: str, key: str, rule: str | None) -> tuple[str, ...]:
+    """Repo id patterns (namespace/name, `*` wildcards): a pattern without a namespace would match any publisher."""
+    patterns = _strings(value, file=file, key=key, rule=rule)
+    for pattern in patterns:
+        namespace, _, name = pattern.partition("/")
+        if not namespace or not name or "*" in namespace or "/" in name:
+            raise RuleError(f"{key}: {pattern!r} must be a repo id pattern (namespace/name, '*' in the name only)",
+                            file=file, rule=rule)
+    return patterns
 
 
 def _listing(listing: Any, *, where: str, file: str, rule: str | None, default_entity: str) -> EntityListing:
