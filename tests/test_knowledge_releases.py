@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from handmade import add_repo, stand_in_license
+from handmade import add_repo, copy_recorded, stand_in_license
 from licscan.config import data_dir
 from licscan.evaluation.knowledge import load_knowledge
 from licscan.evaluation.licenses import identify
@@ -155,3 +155,89 @@ def test_a_release_pattern_without_a_namespace_is_a_rule_error():
     data = yaml.safe_load((data_dir("rules") / "licenses" / "tencent-hunyuan-dit.yaml").read_text(encoding="utf-8"))
     with pytest.raises(RuleError, match="repo id pattern"):
         parse_license({**data, "models": ["*DiT*"]}, file="team/tencent-hunyuan-dit.yaml")
+
+
+# --- Releases whose licence licscan has not confirmed (rules/releases.yaml): said once, in plain words ---------
+
+def ls115(report: dict, model_id: str) -> list[dict]:
+    return rules_of(report, model_id).get("LS115", [])
+
+
+def test_a_release_whose_licence_is_unconfirmed_is_said_once_and_its_cards_licence_is_evaluated(tmp_path):
+    mirror = tmp_path / "mirror"
+    # DeepSeek-V3.1's front matter as a re-publisher's copy of the card shows it.
+    add_repo(mirror, "deepseek-ai/DeepSeek-V3.1", {"license": "mit", "library_name": "transformers"})
+    add_repo(mirror, "someone/v31-tune", {"license": "mit", "base_model": "deepseek-ai/DeepSeek-V3.1"})
+    add_repo(mirror, "someone/v31-tune-GGUF", {"base_model": "someone/v31-tune"})
+    add_repo(mirror, "deepseek-ai/DeepSeek-R1", {"license": "mit", "library_name": "transformers"})
+    models = ("deepseek-ai/DeepSeek-V3.1", "someone/v31-tune-GGUF", "deepseek-ai/DeepSeek-R1")
+    result, report = scan(project_with(tmp_path, *models), tmp_path, mirror=mirror)
+    for name in models[:2]:
+        (finding,) = ls115(report, name)  # once, although two nodes derive from the release
+        assert finding["ancestor"] == "deepseek-ai/DeepSeek-V3.1" and not finding["fails"]
+        assert finding["message"].startswith("licscan has not confirmed the licence of DeepSeek-V3.1")
+        assert "third-party sources report MIT" in finding["message"] and "its card declares mit" in finding["message"]
+        assert model(report, name)["effective"]["commercial_use"] == "allowed"
+    # DeepSeek-R1's licence is read in DeepSeek's own README: nothing to say.
+    assert ls115(report, "deepseek-ai/DeepSeek-R1") == []
+
+
+@pytest.mark.parametrize("repo, neighbour", [
+    ("Qwen/Qwen3.5-27B", "Qwen/Qwen3-8B"),
+    ("Qwen/Qwen3.6-35B-A3B", "Qwen/Qwen3-235B-A22B-Instruct-2507"),
+    ("deepseek-ai/DeepSeek-V3.2-Exp", "deepseek-ai/DeepSeek-V3"),
+    ("deepseek-ai/DeepSeek-V4-Flash", "deepseek-ai/DeepSeek-R1"),
+    ("zai-org/GLM-5.1", "zai-org/GLM-5"),
+    ("MiniMaxAI/MiniMax-M1-80k", "MiniMaxAI/MiniMax-M2.5"),
+    ("XiaomiMiMo/MiMo-7B-RL", "Qwen/Qwen3-8B"),
+])
+def test_each_unconfirmed_release_is_named_and_its_confirmed_neighbour_is_not(tmp_path, repo, neighbour):
+    mirror = copy_recorded(tmp_path / "mirror")
+    add_repo(mirror, repo, {"license": "mit"})
+    result, report = scan(project_with(tmp_path, repo, neighbour), tmp_path, mirror=mirror)
+    (finding,) = ls115(report, repo)
+    assert finding["ancestor"] == repo
+    assert ls115(report, neighbour) == []
+
+
+def test_every_listed_release_names_its_own_repos():
+    names = [release.name for release in KNOWLEDGE.releases]
+    assert len(names) == len(set(names)) >= 8
+    for release in KNOWLEDGE.releases:
+        assert release.confidence in ("secondary", "unconfirmed") and release.models
+        assert all(source.confidence != "primary" for source in release.sources)
+        assert all(pattern.split("/", 1)[0] in {"Qwen", "deepseek-ai", "zai-org", "MiniMaxAI", "XiaomiMiMo"}
+                   for pattern in release.models), release.name
+
+
+def test_a_release_a_primary_source_confirms_does_not_belong_in_releases_yaml(tmp_path):
+    from licscan.errors import RuleError
+    from licscan.evaluation.knowledge import parse_releases
+
+    release = {"name": "GLM-4.5", "models": ["zai-org/GLM-4.5"], "confidence": "secondary",
+               "sources": [{"citation": "zai-org/GLM-4.5 README", "date": "2026-12-07", "confidence": "primary",
+                            "type": "publisher-page"}]}
+    data = {"schema": "licscan-releases/1", "last_reviewed": "2026-12-07", "releases": [release]}
+    with pytest.raises(RuleError, match="families"):
+        parse_releases(data, file="team/releases.yaml")
+    with pytest.raises(RuleError, match="families"):
+        parse_releases({**data, "releases": [{**release, "confidence": "primary", "sources": []}]},
+                       file="team/releases.yaml")
+
+
+# --- Recorded cards: each release under the licence its card declares, and the record that names it -----------
+
+@pytest.mark.parametrize("repo, family, key", [
+    ("zai-org/GLM-4.5", "GLM-4.5", "mit"),
+    ("zai-org/GLM-5", "GLM-5", "mit"),
+    ("zai-org/glm-4-9b-chat", "GLM-4-9B", "glm-4"),
+    ("moonshotai/Kimi-K2-Instruct-0905", "Kimi K2", "modified-mit-kimi"),
+    ("moonshotai/Kimi-K2.5", "Kimi K2.5", "modified-mit-kimi-k2.5"),
+    ("MiniMaxAI/MiniMax-M2.5", "MiniMax M2.5", "modified-mit-minimax"),
+])
+def test_recorded_chinese_releases_are_read_under_their_own_record(tmp_path, repo, family, key):
+    result, report = scan(project_with(tmp_path, repo), tmp_path, mirror=copy_recorded(tmp_path / "mirror"))
+    assert node(report, repo)["license_key"] == key
+    assert any(name.startswith(family) for name in KNOWLEDGE.licenses[key].families)
+    assert KNOWLEDGE.licenses[key].field_confidence("families") in ("primary", "secondary")
+    assert ls115(report, repo) == []

@@ -124,6 +124,7 @@ _PARSERS = {
     "providers.yaml": parse_providers,
     "lineage.yaml": _rules.parse_lineage,
     "compute.yaml": _rules.parse_compute,
+    "releases.yaml": _rules.parse_releases,
     "answers.yaml": parse_answers,
 }
 

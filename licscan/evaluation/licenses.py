@@ -106,8 +106,13 @@ def slug_keys(knowledge: Knowledge, name: str | None) -> tuple[str, ...]:
 
 
 def governs_release(record: LicenseTerms, repo_id: str) -> bool:
-    """Whether a repo is one of the releases a record's `models` patterns name (any case, `*` wildcards)."""
-    return any(fnmatch.fnmatchcase(repo_id.lower(), pattern.lower()) for pattern in record.models)
+    """Whether a repo is one of the releases a record's `models` patterns name."""
+    return names_release(record.models, repo_id)
+
+
+def names_release(patterns: Iterable[str], repo_id: str) -> bool:
+    """Whether repo id patterns of a release (any case, `*` wildcards) name a repo."""
+    return any(fnmatch.fnmatchcase(repo_id.lower(), pattern.lower()) for pattern in patterns)
 
 
 def record_for(knowledge: Knowledge, name: str, namespaces: Iterable[str] = ()) -> LicenseTerms | None:
