@@ -134,7 +134,7 @@ def test_a_glm_4_fine_tune_must_say_built_with_glm_4_and_begin_its_name_with_glm
     assert 'begins with "glm-4"' in duties["naming"]["text"] and duties["naming"]["confidence"] == "primary"
     assert any("registration or application required" in text for text in effective["conditions"])
     (terms,) = [item for item in effective["terms_confidence"] if item["license"] == "glm-4"]
-    assert terms["license_unconfirmed"] == ["version", "date"]
+    assert terms["license_unconfirmed"] == [] and terms["license_confidence"] == "primary"
 
 
 def test_a_glm_4_licence_file_is_recognised_by_its_clauses(tmp_path):
@@ -241,3 +241,24 @@ def test_recorded_chinese_releases_are_read_under_their_own_record(tmp_path, rep
     assert any(name.startswith(family) for name in KNOWLEDGE.licenses[key].families)
     assert KNOWLEDGE.licenses[key].field_confidence("families") in ("primary", "secondary")
     assert ls115(report, repo) == []
+
+
+# --- MiniMax M3 and H3: their texts known second-hand, each duty marked so -----------------------------------
+
+def test_minimax_m3_and_h3_licence_files_are_recognised_and_their_duties_are_marked_second_hand(tmp_path):
+    mirror = tmp_path / "mirror"
+    add_repo(mirror, "MiniMaxAI/MiniMax-M3", {"license": "other", "license_name": "minimax-community"},
+             files={"LICENSE": stand_in_license('prominently display "Built with MiniMax M3"')})
+    add_repo(mirror, "someone/h3-copy", {}, files={"LICENSE": stand_in_license(
+        "implement, maintain, test, and periodically review reasonable and proportionate technical and "
+        "organizational safeguards")})
+    result, report = scan(project_with(tmp_path, "MiniMaxAI/MiniMax-M3", "someone/h3-copy"), tmp_path, mirror=mirror)
+    assert node(report, "MiniMaxAI/MiniMax-M3")["license_key"] == "minimax-community"
+    assert node(report, "someone/h3-copy")["license_key"] == "minimax-h3-community-license-agreement"
+    m3 = model(report, "MiniMaxAI/MiniMax-M3")["effective"]
+    (display,) = [item for item in m3["obligations"] if item["kind"] == "attribution"]
+    assert '"Built with MiniMax M3"' in display["text"] and display["confidence"] == "secondary"
+    h3 = model(report, "someone/h3-copy")["effective"]
+    (display,) = [item for item in h3["obligations"] if item["kind"] == "attribution"]
+    assert '"MiniMax H3"' in display["text"] and display["confidence"] == "secondary"
+    assert any(item["kind"] == "use-policy" for item in h3["obligations"])
