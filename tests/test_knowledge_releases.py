@@ -65,6 +65,8 @@ def test_a_kimi_k2_5_licence_file_is_told_from_k2s_and_agrees_with_the_shared_sl
     ("tencent/Hunyuan-MT-7B", "tencent-hunyuan-mt"),
     ("Tencent-Hunyuan/HunyuanDiT", "tencent-hunyuan-dit"),
     ("tencent/HunyuanVideo", "tencent-hunyuan-community"),  # a release licscan has no text of: the slug's record
+    # ... also under the namespace of a release it has one of: the publisher does not choose a release's text.
+    ("Tencent-Hunyuan/HunyuanImage-3.0", "tencent-hunyuan-community"),
 ])
 def test_the_shared_hunyuan_slug_is_read_under_the_releases_own_record(repo, key):
     card = CardData(license="other", license_name="tencent-hunyuan-community")
