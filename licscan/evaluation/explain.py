@@ -41,6 +41,9 @@ def explain_license(record: LicenseTerms, knowledge: Knowledge) -> str:
         lines.append(f"Publishers using this text: {', '.join(record.publishers)}")
     if record.families:
         lines.append(f"Families: {', '.join(record.families)} [{record.field_confidence('families')}]")
+    if record.models:
+        lines.append(f"The text of the releases {', '.join(record.models)}: among the texts sharing its slug, a model "
+                     "of these releases (or derived from one) is read under this one.")
     if record.members:
         lines.append(f"A family id, not one text: a model declaring it is read as its nearest ancestor's text of the "
                      f"family ({', '.join(record.members)}); with none, the terms below apply: what every text of the family "
