@@ -299,3 +299,28 @@ def test_qwen3_5_and_qwen3_6_are_apache_read_in_qwens_own_readme_and_say_nothing
     assert {"Qwen3.5 (2026-02)", "Qwen3.6 (2026-04)"} <= set(apache.families)
     assert apache.field_confidence("families") == "primary"
     assert any("QwenLM/Qwen3.6" in source.citation and source.confidence == "primary" for source in apache.sources)
+
+
+def test_a_teams_releases_yaml_is_validated_and_overrides_a_shipped_release_by_name(tmp_path):
+    from typer.testing import CliRunner
+
+    from licscan.cli import app
+    from licscan.evaluation.knowledge import load_knowledge
+
+    bad = tmp_path / "bad"
+    bad.mkdir()
+    (bad / "releases.yaml").write_text('schema: licscan-releases/1\nlast_reviewed: "2026-12-07"\nreleases:\n'
+                                       '  - name: "GLM-5.1 (2026-04)"\n    models: ["GLM-5.1*"]\n'
+                                       '    confidence: unconfirmed\n')
+    result = CliRunner().invoke(app, ["rules", "validate", str(bad)])
+    assert result.exit_code != 0 and "releases.yaml" in result.output + (result.stderr or "")
+    assert "repo id pattern" in result.output + (result.stderr or "")
+    good = tmp_path / "good"
+    good.mkdir()
+    (good / "releases.yaml").write_text('schema: licscan-releases/1\nlast_reviewed: "2026-12-07"\nreleases:\n'
+                                        '  - name: "GLM-5.1 (2026-04)"\n    models: ["zai-org/GLM-5.1-Air"]\n'
+                                        '    confidence: unconfirmed\n    notes: "our own reading"\n')
+    merged = load_knowledge([data_dir("rules"), good])
+    (glm,) = [release for release in merged.releases if release.name == "GLM-5.1 (2026-04)"]
+    assert glm.models == ("zai-org/GLM-5.1-Air",) and glm.notes == "our own reading"
+    assert len(merged.releases) == len(KNOWLEDGE.releases)
