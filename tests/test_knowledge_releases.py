@@ -206,7 +206,7 @@ def test_every_listed_release_names_its_own_repos():
     for release in KNOWLEDGE.releases:
         assert release.confidence in ("secondary", "unconfirmed") and release.models
         assert all(source.confidence != "primary" for source in release.sources)
-        assert all(pattern.split("/", 1)[0] in {"deepseek-ai", "zai-org", "MiniMaxAI", "XiaomiMiMo"}
+        assert all(pattern.split("/", 1)[0] in {"deepseek-ai", "zai-org", "MiniMaxAI", "XiaomiMiMo", "moonshotai"}
                    for pattern in release.models), release.name
 
 
@@ -324,3 +324,13 @@ def test_a_teams_releases_yaml_is_validated_and_overrides_a_shipped_release_by_n
     (glm,) = [release for release in merged.releases if release.name == "GLM-5.1 (2026-04)"]
     assert glm.models == ("zai-org/GLM-5.1-Air",) and glm.notes == "our own reading"
     assert len(merged.releases) == len(KNOWLEDGE.releases)
+
+
+def test_kimi_k2_thinking_is_read_under_k2s_text_and_told_that_its_own_text_is_not_confirmed(tmp_path):
+    mirror = tmp_path / "mirror"
+    add_repo(mirror, "moonshotai/Kimi-K2-Thinking", MODIFIED_MIT)
+    result, report = scan(project_with(tmp_path, "moonshotai/Kimi-K2-Thinking"), tmp_path, mirror=mirror)
+    assert node(report, "moonshotai/Kimi-K2-Thinking")["license_key"] == "modified-mit-kimi"
+    (finding,) = ls115(report, "moonshotai/Kimi-K2-Thinking")
+    assert "Kimi K2 Thinking" in finding["message"] and "its own" in finding["message"]
+    assert "third-party" not in finding["message"] and "its card declares other (modified-mit)" in finding["message"]
