@@ -155,6 +155,7 @@ SITES: dict[str, dict[str, Any]] = {
     "licscan.discovery.python_source._STRING_ITEM": {"extra": ["'a", "\"a/b"]},
     "licscan.discovery.python_source._LEFT_OUT": {},
     "licscan.discovery.python_source._MESSAGE_CALL": {"extra": ["print(", "log (", ".info( ", "a.write("]},
+    "licscan.discovery.python_source._F_QUOTE": {"extra": ["f", "rf", "F\"", "fr'"]},
     "licscan.discovery.python_source._SUBSET": {},
     "licscan.discovery.python_source._FETCHED": {"op": "match", "extra": [".git", "/resolve/", "/info/refs/"]},
     "licscan.discovery.python_source._ID_PART": {"op": "fullmatch"},

@@ -1354,6 +1354,11 @@ _MESSAGE_CALL = re.compile(
 )
 
 
+_F_QUOTE = re.compile(rb"[fF][rR]?[\"']|[rR][fF][\"']")
+_F_REACH = 512  # an f-string opened further back on its line is not looked for (long lines stay linear)
+_F_TRIPLE_REACH = 4096  # a triple-quoted f-string is looked for this far back
+
+
 def _command_strings(text: PythonText, finds: _Finds, literals: list[tuple[int, int]]) -> None:
     """An f-string that is a command line (`cmd += f"--tokenizer-path ID"`, `f'--model_lock="[{{'base_model':
     'ID'}}]"'`): its literal parts read as a command, as in a script; its placeholders are values known only at
@@ -1361,6 +1366,13 @@ def _command_strings(text: PythonText, finds: _Finds, literals: list[tuple[int, 
     data = text.data
     read: set[int] = set()
     for slash, _ in literals:
+        # The cheap test first: an f-string's opening on the literal's line, or a triple-quoted f-string opened
+        # shortly before it (finding the file's triple-quoted strings costs a pass of its own).
+        if _F_QUOTE.search(data, max(text.line_start(slash), slash - _F_REACH), slash) is None:
+            floor = max(0, slash - _F_TRIPLE_REACH)
+            opening = max(data.rfind(b'"""', floor, slash), data.rfind(b"'''", floor, slash))
+            if opening <= 0 or _F_QUOTE.search(data, max(0, opening - 2), opening + 1) is None:
+                continue
         span = text.string_span(slash)
         if span is None or span[0] in read:
             continue
