@@ -154,6 +154,7 @@ SITES: dict[str, dict[str, Any]] = {
     "licscan.discovery.python_source._STRINGS_ONLY": {"op": "fullmatch", "extra": ["['a', ", "[# a", '["a\\', "[, '"]},
     "licscan.discovery.python_source._STRING_ITEM": {"extra": ["'a", "\"a/b"]},
     "licscan.discovery.python_source._LEFT_OUT": {},
+    "licscan.discovery.python_source._IDENTIFIER": {},
     "licscan.discovery.python_source._MESSAGE_CALL": {"extra": ["print(", "log (", ".info( ", "a.write("]},
     "licscan.discovery.python_source._F_QUOTE": {"extra": ["f", "rf", "F\"", "fr'"]},
     "licscan.discovery.python_source._SUBSET": {},
