@@ -10,6 +10,7 @@ import time
 import zlib
 from contextlib import contextmanager
 from dataclasses import dataclass
+from json.encoder import encode_basestring
 from pathlib import Path
 from typing import Any, Callable, Iterator, Mapping, Sequence, TypeVar
 
@@ -838,31 +839,78 @@ class _BlobReader:
 def _pack(report: Mapping[str, Any], blobs: dict[str, tuple[bytes, str]], secrets: Sequence[str]) -> str:
     """The report's skeleton: each element of a top-level list (a model with its lineage, a finding, ...) and
     each other top-level value whose JSON is larger than PART_BYTES becomes {"$blob": digest}; the parts go
-    into blobs (digest -> (JSON, the digests it refers to)). One pass of the JSON encoder over the report;
-    tokens are scrubbed from every part."""
+    into blobs (digest -> (JSON, the digests it refers to)). Tokens are scrubbed from every part.
 
-    def part(item: Any) -> Any:
-        text = _scrub(json.dumps(item, ensure_ascii=False, sort_keys=True, default=str), secrets)
+    The text is exactly json.dumps(value, ensure_ascii=False, sort_keys=True, default=str) of each part (so
+    a part keeps its digest across licscan versions), but put together by _Compact: a dict the report
+    shares (a foundation's node under many models, a finding listed under its model and in the report's
+    list) is encoded once, and a small part goes into the skeleton as the text it was encoded to, not decoded
+    and encoded again."""
+    compact = _Compact()
+
+    def part(item: Any) -> str:
+        text = _scrub(compact.text(item), secrets)
         if len(text) <= PART_BYTES:
-            value = json.loads(text)
-            return {_LITERAL: value} if isinstance(value, dict) and set(value) <= {_REF, _LITERAL, _PARTS} and value else value
-        digest = hashlib.sha256(text.encode("utf-8")).hexdigest()[:32]
-        blobs.setdefault(digest, (text.encode("utf-8"), ""))
-        return {_REF: digest}
+            if isinstance(item, dict) and item and {str(key) for key in item} <= _MARKERS:
+                return '{"' + _LITERAL + '": ' + text + "}"
+            return text
+        data = text.encode("utf-8")
+        digest = hashlib.sha256(data).hexdigest()[:32]
+        blobs.setdefault(digest, (data, ""))
+        return '{"' + _REF + '": "' + digest + '"}'
 
-    def parts(items: list[Any]) -> Any:
+    def parts(items: Sequence[Any]) -> str:
         """A list of parts; when long, the list of references is itself a part ({"$parts": digest}), so an
         unchanged list costs a later scan one reference."""
-        packed = [part(item) for item in items]
-        text = json.dumps(packed, ensure_ascii=False, sort_keys=True)
+        text = "[" + ", ".join(part(item) for item in items) + "]" if items else "[]"
         if len(text) <= PART_BYTES:
-            return packed
-        digest = hashlib.sha256(text.encode("utf-8")).hexdigest()[:32]
-        blobs.setdefault(digest, (text.encode("utf-8"), " ".join(_refs_in(text))))
-        return {_PARTS: digest}
+            return text
+        data = text.encode("utf-8")
+        digest = hashlib.sha256(data).hexdigest()[:32]
+        blobs.setdefault(digest, (data, " ".join(_refs_in(text))))
+        return '{"' + _PARTS + '": "' + digest + '"}'
 
-    skeleton = {str(key): parts(value) if isinstance(value, list) else part(value) for key, value in report.items()}
-    return json.dumps(skeleton, ensure_ascii=False, sort_keys=True)
+    packed = {str(key): parts(value) if isinstance(value, list) else part(value) for key, value in report.items()}
+    return "{" + ", ".join(encode_basestring(key) + ": " + packed[key] for key in sorted(packed)) + "}"
+
+
+_MARKERS = frozenset({_REF, _LITERAL, _PARTS})
+_SHARED_LISTS = frozenset({"findings", "nodes"})  # lists whose dicts the JSON report shares (json_report._Shared)
+_ENCODE = json.JSONEncoder(ensure_ascii=False, sort_keys=True, default=str).encode
+
+
+class _Compact:
+    """json.dumps(value, ensure_ascii=False, sort_keys=True, default=str), written by the C encoder but put
+    together here down to the elements of the lists named in _SHARED_LISTS, whose text is kept by identity:
+    a shared dict is encoded once per report. Identity is safe as a key because each kept text holds its
+    dict, which so cannot be freed and its id reused."""
+
+    def __init__(self) -> None:
+        self._kept: dict[int, tuple[Any, str]] = {}
+
+    def text(self, value: Any, depth: int = 3) -> str:
+        held = self._kept.get(id(value))
+        if held is not None and held[0] is value:  # a finding of the report's list, already under its model
+            return held[1]
+        if type(value) is dict and value and depth:
+            if not all(type(key) is str for key in value):
+                return _ENCODE(value)
+            return "{" + ", ".join(
+                encode_basestring(key) + ": " + (self._shared(value[key]) if key in _SHARED_LISTS
+                                                 else self.text(value[key], depth - 1))
+                for key in sorted(value)) + "}"
+        return _ENCODE(value)
+
+    def _shared(self, items: Any) -> str:
+        if type(items) not in (list, tuple) or not items:
+            return _ENCODE(items)
+        out = []
+        for item in items:
+            held = self._kept.get(id(item))
+            if held is None or held[0] is not item:
+                held = self._kept[id(item)] = (item, _ENCODE(item))
+            out.append(held[1])
+        return "[" + ", ".join(out) + "]"
 
 
 def _refs_in(text: str) -> list[str]:
