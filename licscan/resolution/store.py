@@ -1043,8 +1043,65 @@ def _encode(snapshot: RepoSnapshot, secrets: Sequence[str]) -> str:
         "authenticated": snapshot.authenticated,
         "notes": list(snapshot.notes),
         "source": snapshot.source,
+        "front_matter": _stored_front_matter(snapshot),
     }
     return _scrub(json.dumps(body, ensure_ascii=False, sort_keys=True, default=str), secrets)
+
+
+_FRONT_MATTER_STATES = frozenset({"ok", "none", "bad"})
+MAX_FRONT_MATTER_VALUES = 50_000  # a card's metadata is a few dozen values; past this it is parsed when read
+
+
+def _stored_front_matter(snapshot: RepoSnapshot) -> list[Any] | None:
+    """The README's parsed front matter as [state, mapping, digest of the README], when JSON holds it exactly
+    (strings, finite numbers, booleans, null, lists, objects with string keys: what YAML gives a card, but
+    not dates or other keys); otherwise None and a warm scan parses the README as a cold one does."""
+    parsed = snapshot.card_front_matter()
+    if parsed is None or snapshot.readme is None:
+        return None
+    state, data = parsed
+    if data is not None and not _plain_json(data):
+        return None
+    return [state, data, _readme_digest(snapshot.readme)]
+
+
+def _readme_digest(readme: bytes) -> str:
+    return hashlib.sha256(readme).hexdigest()[:32]
+
+
+def _plain_json(value: Any) -> bool:
+    """Whether JSON gives back exactly this value (no tuple, date, non-string key, NaN; bounded in size)."""
+    stack = [value]
+    seen = 0
+    while stack:
+        item = stack.pop()
+        seen += 1
+        if seen > MAX_FRONT_MATTER_VALUES:
+            return False
+        kind = type(item)
+        if kind is dict:
+            if not all(type(key) is str for key in item):
+                return False
+            stack.extend(item.values())
+        elif kind is list:
+            stack.extend(item)
+        elif kind is float:
+            if item != item or item in (float("inf"), float("-inf")):
+                return False
+        elif item is not None and kind not in (str, int, bool):
+            return False
+    return True
+
+
+def _front_matter_field(value: Any, readme: bytes | None) -> tuple[str, Any] | None:
+    """A stored front matter, checked: it stands only beside the very README it was parsed from, and anything
+    but [state, mapping-or-null, that README's digest] is ignored (the README is parsed again)."""
+    if readme is None or not isinstance(value, list) or len(value) != 3 or value[0] not in _FRONT_MATTER_STATES:
+        return None
+    state, data, digest = value
+    if (state == "ok") != isinstance(data, dict) or (state != "ok" and data is not None):
+        return None
+    return (state, data) if digest == _readme_digest(readme) else None
 
 
 def _decode(data: str, repo_id: str) -> RepoSnapshot | None:
@@ -1078,6 +1135,7 @@ def _decode(data: str, repo_id: str) -> RepoSnapshot | None:
             api_only=bool(body.get("api_only")),
             authenticated=bool(body.get("authenticated")),
             notes=tuple(str(n) for n in body.get("notes") or ()),
+            front_matter=_front_matter_field(body.get("front_matter"), readme),
         )
     except (ValueError, KeyError, TypeError, AttributeError):
         return None  # a damaged row is a cache miss, not a crash
