@@ -220,7 +220,7 @@ class KeptEvaluations:
         if data is None:
             return None
         try:
-            held = decode(data)
+            held = decode(data, digest)
         except Unusable:
             self.unusable += 1
             return None
@@ -235,7 +235,7 @@ class KeptEvaluations:
         if digest is None:
             return
         try:
-            self.new[digest] = encode(results)
+            self.new[digest] = encode(results, digest)
         except (TypeError, ValueError):
             pass  # a value JSON cannot hold exactly (NaN, a type not kept): evaluated again next time
 

@@ -145,25 +145,29 @@ def _default(value: Any) -> Any:
     raise TypeError(f"{type(value).__name__} is not kept")
 
 
-def encode(kept: KeptModel) -> bytes:
-    """The results as compressed JSON: each record a list of its fields in order."""
-    body = [dict(kept.licenses), kept.effective, kept.findings, kept.training_data, kept.compute,
+def encode(kept: KeptModel, digest: str) -> bytes:
+    """The results as compressed JSON: each record a list of its fields in order, after the digest they are
+    kept under (so a row moved to another digest is not taken for that digest's results)."""
+    body = [digest, dict(kept.licenses), kept.effective, kept.findings, kept.training_data, kept.compute,
             kept.waiver_counts, kept.judgements, kept.decision, kept.remedies]
     return zlib.compress(json.dumps(body, default=_default, ensure_ascii=False, separators=(",", ":"),
                                     allow_nan=False).encode("utf-8"), 6)
 
 
-def decode(data: bytes) -> KeptModel:
-    """The results encode() wrote; Unusable for anything else (damaged, truncated, hostile, another format)."""
+def decode(data: bytes, digest: str) -> KeptModel:
+    """The results encode() wrote under this digest; Unusable for anything else (damaged, truncated, hostile,
+    another format, another digest's results)."""
     try:
         inflater = zlib.decompressobj()
         text = inflater.decompress(data, MAX_KEPT_BYTES)
         if inflater.unconsumed_tail or not inflater.eof:
             raise Unusable("not a complete kept result")
         body = json.loads(text)
-        if type(body) is not list or len(body) != 9:
+        if type(body) is not list or len(body) != 10:
             raise Unusable("not a kept result")
-        return KeptModel(*(convert(item) for convert, item in zip(_BODY, body)))
+        if body[0] != digest:
+            raise Unusable("the results of another digest")
+        return KeptModel(*(convert(item) for convert, item in zip(_BODY, body[1:])))
     except Unusable:
         raise
     except (zlib.error, ValueError, TypeError, RecursionError, UnicodeDecodeError) as exc:
