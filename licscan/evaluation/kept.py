@@ -223,7 +223,7 @@ def _converter(hint: Any) -> Callable[[Any], Any]:
             kinds = _plain_types(args[0])
             if kinds is not None:
                 def plain_sequence(value: Any) -> tuple:
-                    if type(value) is not list or not all(type(element) in kinds for element in value):
+                    if type(value) is not list or not kinds.issuperset(map(type, value)):
                         raise _fail("something else where a list of plain values belongs")
                     return tuple(value)
                 return plain_sequence
@@ -231,7 +231,7 @@ def _converter(hint: Any) -> Callable[[Any], Any]:
             def sequence(value: Any) -> tuple:
                 if type(value) is not list:
                     raise _fail("something else where a list belongs")
-                return tuple(item(element) for element in value)
+                return tuple(map(item, value))
             return sequence
         items = [_converter(arg) for arg in args]
         if all(_plain_types(arg) is not None for arg in args):
@@ -240,7 +240,7 @@ def _converter(hint: Any) -> Callable[[Any], Any]:
 
             def plain_fixed(value: Any) -> tuple:
                 if type(value) is not list or len(value) != size or not all(
-                        type(element) in kinds for element, kinds in zip(value, all_kinds)):
+                        map(frozenset.__contains__, all_kinds, map(type, value))):
                     raise _fail("something else where a tuple of plain values belongs")
                 return tuple(value)
             return plain_fixed
@@ -295,17 +295,19 @@ def _record(cls: type) -> Callable[[Any], Any]:
     names = [field.name for field in dataclasses.fields(cls)]
     plain = [(index, kinds) for index, name in enumerate(names)
              if (kinds := _plain_types(hints[name])) is not None]
+    plain_at = [index for index, _ in plain]
+    plain_kinds = [kinds for _, kinds in plain]
     converted = [(index, _converter(hints[name])) for index, name in enumerate(names)
                  if _plain_types(hints[name]) is None]
     count = len(names)
     new = object.__new__
+    contains = frozenset.__contains__
 
     def build(value: Any) -> Any:
         if type(value) is not list or len(value) != count:
             raise _fail(f"something else where a {cls.__name__} belongs")
-        for index, kinds in plain:
-            if type(value[index]) not in kinds:
-                raise _fail(f"a {type(value[index]).__name__} in {cls.__name__}.{names[index]}")
+        if not all(map(contains, plain_kinds, map(type, map(value.__getitem__, plain_at)))):
+            raise _fail(f"a value of the wrong type in a {cls.__name__}")
         for index, convert in converted:
             value[index] = convert(value[index])
         record = new(cls)
