@@ -329,3 +329,24 @@ def test_the_json_report_writes_a_shared_dict_once(monkeypatch):
     first = kept.text(node, "  ", json_text.encode_basestring)
     monkeypatch.setattr(json_text, "_write", lambda *args, **kwargs: pytest.fail("encoded again"))
     assert kept.text(node, "  ", json_text.encode_basestring) is first
+
+
+def test_kept_results_are_found_again_by_another_process(synthetic, tmp_path):
+    """The digests say the same in every process: string hashing differs from one process to the next, so a
+    digest that followed a set's order would never match again (nothing would ever be reused)."""
+    import os
+    import subprocess
+    import sys
+
+    _, root, stub = synthetic
+    database = tmp_path / "cache.db"
+    env = {key: value for key, value in os.environ.items() if not key.startswith(("HF_", "LICSCAN_"))}
+    env.update(HF_ENDPOINT=stub.url, LICSCAN_DB_URL=f"sqlite:///{database}", SOURCE_DATE_EPOCH="1796083200")
+    counts = []
+    for seed in ("1", "2", "3"):
+        done = subprocess.run([sys.executable, "-m", "licscan.entry", "scan", str(root), "--quiet", "--policy",
+                               "strict"], env={**env, "PYTHONHASHSEED": seed}, capture_output=True, text=True,
+                              timeout=120)
+        assert done.returncode in (0, 1, 3), done.stderr
+        counts.append(len(_kept_rows(database)))
+    assert counts[0] > 10 and counts[1] == counts[2] == counts[0]  # nothing evaluated or stored anew
