@@ -18,7 +18,7 @@ FILE_NAME = "providers.yaml"
 
 _TOP_KEYS = {"schema", "last_reviewed", "note", "providers", "runtime_tags"}
 _PROVIDER_KEYS = {"key", "name", "hosts", "sdk_packages", "prefixes", "models", "publisher", "organization", "country",
-                  "parent", "terms", "listings", "confidence", "unconfirmed", "sources", "notes"}
+                  "parent", "terms", "listings", "confidence", "unconfirmed", "sources", "notes", "hub_names"}
 _TERMS_KEYS = {"url", "read", "title"}
 _TAG_KEYS = {"runtime", "tag", "hub_model", "confidence", "sources", "notes"}
 _KEY = re.compile(r"^[a-z0-9][a-z0-9-]{0,40}$")
@@ -135,6 +135,9 @@ def _provider(read: _Reader, item: Mapping[str, Any], key: str) -> Provider:
     models = read.texts(item.get("models"), "models", key)
     if not models:
         raise read.fail("'models' must list the model-name globs the provider serves", key)
+    hub_names = item.get("hub_names", False)
+    if not isinstance(hub_names, bool):
+        raise read.fail("'hub_names' must be true or false (whether its model names are Hub ids)", key)
     return Provider(
         key=key,
         name=read.text(item.get("name"), "name", key, required=True) or key,
@@ -155,6 +158,7 @@ def _provider(read: _Reader, item: Mapping[str, Any], key: str) -> Provider:
         sources=sources(item.get("sources"), file=read.file, rule=key, typed=True),
         unconfirmed=unconfirmed,
         notes=read.text(item.get("notes"), "notes", key),
+        hub_names=hub_names,
     )
 
 
