@@ -46,7 +46,8 @@ def _service_findings(model: str, record: ModelRecord, lineage: Lineage, knowled
                          f"{service[1]} is used through {provider.name}: the provider's terms of service govern this "
                          f"use, not a model licence; review them ({link}, {when})",
                          {"provider": provider.key, "terms": terms.url, "terms_read": terms.read or "not read",
-                          "terms_title": terms.title, "confidence": provider.confidence,
+                          "terms_title": terms.title, "terms_entity": terms.entity, "terms_law": terms.law,
+                          "confidence": provider.confidence,
                           "source": "; ".join(f"{item.citation} ({item.date})" for item in provider.sources[:2])})]
     findings = []
     for edge in lineage.edges:
@@ -379,8 +380,12 @@ def _release_findings(model: str, lineage: Lineage, licenses: Mapping[str, NodeL
             continue
         node_license = licenses.get(record.repo_id)
         declared = _declared(node_license) if node_license is not None else "nothing"
-        reported = (f"third-party sources report {release.reported}" if release.reported
-                    else "no source consulted states it")
+        if release.reported is None:
+            reported = "no source consulted states it"
+        elif release.confidence == "secondary":
+            reported = f"third-party sources report {release.reported}"
+        else:  # what the publisher's card or repository says, short of the text itself
+            reported = release.reported
         evidence = _evidence(record, node_license)
         evidence.update({"release": release.name, "confidence": release.confidence, "reported": release.reported,
                          "source": "; ".join(f"{s.citation} ({s.date}, {s.confidence})" for s in release.sources)})
