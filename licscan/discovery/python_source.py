@@ -12,6 +12,7 @@ from typing import Callable, NamedTuple
 
 from licscan.model import Location, ModelRef, Occurrence, RefKind, Skipped
 
+from .commands import commands_in
 from .common import HUB_HOSTS, INVALID_ID, clip, hub_id, hub_urls, rejected_id
 from .interface import ProjectFile, SourceOutput
 from .needles import Needle, NeedleSet
@@ -38,6 +39,8 @@ _FACT_WORDS = {
     "sentence_transformers": rb"sentence_transformers",
     "vllm": rb"vllm",
     "mlx": rb"mlx_v?lm",
+    # `from datasets import load_dataset as ld`, `import datasets as ds`: calls that hold no needle.
+    "datasets_alias": rb"(?:load_dataset|import[ \t]+datasets)[ \t]+as[ \t]",
 }
 # Hub URLs: every host match, for the URL search to start from.
 _URL_HOSTS = b"|".join(re.escape(host) for host in HUB_HOSTS)
@@ -80,7 +83,7 @@ _MAX_FOLDED = 1000  # a folded string longer than this is not a repo id
 def might_name_models(data: bytes) -> bool:
     """The cheap test: whether the file holds anything a recognised call, keyword or Hub URL needs."""
     survey = _survey(data)
-    return bool(survey.hits or survey.url_hosts or survey.id_literals)
+    return bool(survey.hits or survey.url_hosts or survey.id_literals or survey.facts.read_whole)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -143,6 +146,15 @@ class _FileFacts:
         self.mlx = False
         self.mlx_modules: frozenset[str] = frozenset({"mlx_lm", "mlx_vlm"})
         self.mlx_functions: frozenset[str] = frozenset()
+        self.datasets_alias = False
+        self.datasets_modules: frozenset[str] = frozenset({"datasets"})
+        self.datasets_functions: frozenset[str] = frozenset()
+
+    @property
+    def read_whole(self) -> bool:
+        """Whether a loading function may be called under a name of the project's choosing (no needle in the
+        call): the file is read whole, with these names from its imports."""
+        return self.mlx or self.datasets_alias
 
 
 def _recognize(name: str | None, receiver: str | None, attribute: bool, facts: _FileFacts) -> _Spec | None:
@@ -172,7 +184,8 @@ def _recognize(name: str | None, receiver: str | None, attribute: bool, facts: _
         None, "huggingface_hub"
     ):
         return _INFERENCE_CLIENT
-    if name == "load_dataset" and receiver in (None, "datasets"):
+    if (name == "load_dataset" and (receiver is None or receiver in facts.datasets_modules)) or (
+            not attribute and name in facts.datasets_functions):
         return _LOAD_DATASET
     if facts.sentence_transformers:
         if name in ("SentenceTransformer", "SparseEncoder") and receiver in (None, "sentence_transformers"):
@@ -704,17 +717,28 @@ def _arguments(args: ast.arguments) -> list[str]:
     return names
 
 
-def _mlx_facts(tree: ast.Module, facts: _FileFacts) -> _FileFacts:
-    """The names under which the file imports mlx_lm / mlx_vlm and their load()."""
+def _alias_facts(tree: ast.Module, facts: _FileFacts) -> _FileFacts:
+    """The names under which the file imports mlx_lm / mlx_vlm and their load(), and datasets and its
+    load_dataset()."""
     modules = set(facts.mlx_modules)
     functions: set[str] = set()
+    datasets_modules = set(facts.datasets_modules)
+    datasets_functions: set[str] = set()
     for node in ast.walk(tree):
-        if isinstance(node, ast.ImportFrom) and (node.module or "").split(".")[0] in ("mlx_lm", "mlx_vlm"):
-            functions.update(alias.asname or alias.name for alias in node.names if alias.name == "load")
+        if isinstance(node, ast.ImportFrom):
+            package = (node.module or "").split(".")[0]
+            if package in ("mlx_lm", "mlx_vlm"):
+                functions.update(alias.asname or alias.name for alias in node.names if alias.name == "load")
+            elif package == "datasets":
+                datasets_functions.update(alias.asname for alias in node.names
+                                          if alias.name == "load_dataset" and alias.asname)
         elif isinstance(node, ast.Import):
             modules.update(alias.asname for alias in node.names if alias.asname and alias.name in ("mlx_lm", "mlx_vlm"))
+            datasets_modules.update(alias.asname for alias in node.names if alias.asname and alias.name == "datasets")
     facts.mlx_modules = frozenset(modules)
     facts.mlx_functions = frozenset(functions)
+    facts.datasets_modules = frozenset(datasets_modules)
+    facts.datasets_functions = frozenset(datasets_functions)
     return facts
 
 
@@ -908,8 +932,8 @@ def _full_parse(
         return Skipped(finds.relpath, "parse-error", _describe(exc))
     except (ValueError, RecursionError, MemoryError) as exc:
         return Skipped(finds.relpath, "parse-error", _describe(exc))
-    if facts.mlx:
-        facts = _mlx_facts(tree, facts)
+    if facts.read_whole:
+        facts = _alias_facts(tree, facts)
     module = _module_scope(tree, text)
     finder = _CallFinder(text, module, finds, facts, lines)
     try:
@@ -1261,6 +1285,14 @@ _DICT_KEY = re.compile(rb"[ \t]*:(?!=)")
 _BEFORE_KEY = re.compile(rb"(?:[{,]|^)[ \t]*\Z", re.M)
 _SUBSET = re.compile(r"[:#]")
 _SPACE_REPO = re.compile(rb"repo_type[ \t]*=[ \t]*[\"']space")
+# A list or tuple of string literals bound to a name of any words (`LLAMA_3_1_INSTRUCT_EVALS = [...]`): when at
+# least two of its strings are Hub ids and the file reads the name again, it is a list of models, unless its name
+# says what is left out. (A list no code reads is a note, as h2oGPT's lists of datasets judged useful.)
+_LIST_BINDING = re.compile(rb"[ \t]*(?:[A-Za-z_]\w{0,120}\.)?([A-Za-z_]\w{0,120})[ \t]*(?::[^=\n]{0,120})?=[ \t]*([\[(])")
+_STRINGS_ONLY = re.compile(rb"""[\[(](?:[ \t\r\n,]|#[^\n]*+|"[^"\\\n]*+"|'[^'\\\n]*+')*+[\])]""")
+_STRING_ITEM = re.compile(rb"""["']([^"'\\\n]*)["']""")
+_LEFT_OUT = re.compile(rb"(?i)exclu|skip|ignor|block|deny|banned|unsupported|broken")
+_MIN_LISTED_IDS = 2
 
 
 def _named_literals(text: PythonText, finds: _Finds, literals: list[tuple[int, int]]) -> None:
@@ -1316,6 +1348,49 @@ def _named_literals(text: PythonText, finds: _Finds, literals: list[tuple[int, i
         )
 
 
+# What stands before a message's text: a print or log call (an example run it shows is not a command it runs).
+_MESSAGE_CALL = re.compile(
+    rb"(?:\bprint|\blog|\.(?:info|debug|warning|warn|error|critical|exception|write|echo|secho|markdown))[ \t]*\([ \t]*\Z"
+)
+
+
+_F_QUOTE = re.compile(rb"[fF][rR]?[\"']|[rR][fF][\"']")
+_F_REACH = 512  # an f-string opened further back on its line is not looked for (long lines stay linear)
+_F_TRIPLE_REACH = 4096  # a triple-quoted f-string is looked for this far back
+
+
+def _command_strings(text: PythonText, finds: _Finds, literals: list[tuple[int, int]]) -> None:
+    """An f-string that is a command line (`cmd += f"--tokenizer-path ID"`, `f'--model_lock="[{{'base_model':
+    'ID'}}]"'`): its literal parts read as a command, as in a script; its placeholders are values known only at
+    run time. Not an f-string a print or log call shows (an example run in a message)."""
+    data = text.data
+    read: set[int] = set()
+    for slash, _ in literals:
+        # The cheap test first: an f-string's opening on the literal's line, or a triple-quoted f-string opened
+        # shortly before it (finding the file's triple-quoted strings costs a pass of its own).
+        if _F_QUOTE.search(data, max(text.line_start(slash), slash - _F_REACH), slash) is None:
+            floor = max(0, slash - _F_TRIPLE_REACH)
+            opening = max(data.rfind(b'"""', floor, slash), data.rfind(b"'''", floor, slash))
+            if opening <= 0 or _F_QUOTE.search(data, max(0, opening - 2), opening + 1) is None:
+                continue
+        span = text.string_span(slash)
+        if span is None or span[0] in read:
+            continue
+        start, end = span
+        read.add(start)
+        if start == 0 or data[start - 1 : start] not in (b"f", b"F") and data[max(0, start - 2) : start].lower() not in (
+                b"rf", b"fr"):
+            continue
+        prefix_start = start - 1 if data[start - 1 : start] in (b"f", b"F") else start - 2
+        before = data[_lines_above(text, text.line_start(prefix_start), 1) : prefix_start]
+        if _MESSAGE_CALL.search(before):
+            continue
+        first_line = text.lines.line(start)
+        for item in commands_in(data[start:end], finds.relpath, lambda line: finds.locate(first_line + line - 1),
+                                PythonSource.name):
+            finds.occurrences.append(item)
+
+
 class _ListHeads:
     """Where the list or call that an element line belongs to opens: walking up over element lines, the first
     line where more brackets open than close (or that is not an element line). Remembered per line, so that
@@ -1324,6 +1399,42 @@ class _ListHeads:
     def __init__(self, text: PythonText) -> None:
         self.text = text
         self.heads: dict[int, int] = {}
+        self.id_lists: dict[int, tuple[int, int] | None] = {}  # head line start -> a list of ids' (open, close)
+        self.words: dict[bytes, list[int]] | None = None  # every identifier's places, once a list needs them
+
+    def in_id_list(self, quote: int, line_start: int, continued: bool) -> bool:
+        """Whether the literal at `quote` is an element of a list of Hub ids bound to a name (see _LIST_BINDING):
+        the list opens on its own line or, for a literal continuing a bracket, where the long list opens."""
+        head = self.head(line_start) if continued else line_start
+        if head not in self.id_lists:
+            self.id_lists[head] = self._id_list(head)
+        span = self.id_lists[head]
+        return span is not None and span[0] < quote < span[1]
+
+    def _id_list(self, head: int) -> tuple[int, int] | None:
+        data = self.text.data
+        binding = _LIST_BINDING.match(data, head, self.text.line_end(head))
+        if binding is None or _LEFT_OUT.search(data, head, binding.start(2)):
+            return None
+        opening = binding.start(2)
+        closing = self.text.call_end(opening)
+        if closing is None or not _STRINGS_ONLY.fullmatch(data, opening, closing):
+            return None
+        ids = sum(hub_id(item.group(1).decode("utf-8", errors="replace")) is not None
+                  for item in _STRING_ITEM.finditer(data, opening, closing))
+        if ids < _MIN_LISTED_IDS or not self._read_again(binding.group(1), binding.start(1)):
+            return None
+        return opening, closing
+
+    def _read_again(self, name: bytes, bound_at: int) -> bool:
+        """Whether `name` stands as a whole word in the file's code anywhere but where it is bound. The places of
+        every word are found in one pass, on the first list asked about (a file of many lists stays linear)."""
+        if self.words is None:
+            self.words = {}
+            for match in _IDENTIFIER.finditer(self.text.data):
+                self.words.setdefault(match.group(), []).append(match.start())
+        places = [at for at in self.words.get(name, ()) if at != bound_at]
+        return any(self.text.context(at) == CODE for at in places[:_MAX_READS_LOOKED_AT])
 
     def head(self, line_start: int) -> int:
         text, data = self.text, self.text.data
@@ -1353,6 +1464,8 @@ class _ListHeads:
         return head
 
 
+_IDENTIFIER = re.compile(rb"[A-Za-z_][A-Za-z0-9_]*")
+_MAX_READS_LOOKED_AT = 64  # places of a name looked at for one in code (the rest are strings or comments)
 _OPENING, _CLOSING, _QUOTES = frozenset(b"[({"), frozenset(b"])}"), frozenset(b"\"'")
 
 
@@ -1438,6 +1551,8 @@ def _naming_kind(text: PythonText, quote: int, end: int, heads: _ListHeads, line
             searched += after
     if kind is None and _CONSTRUCTED.search(_opening(text, line_start, prefix)):
         kind = RefKind.MODEL  # the first argument of a class: `TransformersEngine(ID)`, the project's own wrapper
+    if kind is None and heads.in_id_list(quote, line_start, bool(_CONTINUED_PREFIX.match(prefix))):
+        kind = RefKind.MODEL
     if kind is not None and _NOT_A_USE.search(searched):
         return None
     return kind
@@ -1461,14 +1576,14 @@ def analyze(
     decoded text when the caller has it.
     """
     survey = survey or _survey(data)
-    if not survey.hits and not survey.url_hosts and not survey.id_literals:
+    if not survey.hits and not survey.url_hosts and not survey.id_literals and not survey.facts.read_whole:
         return [], []
     finds = _Finds(relpath, locate or (lambda line: Location(relpath, line)))
     text = PythonText(data)
     facts = survey.facts
     source = source_text if source_text is not None else None
-    if facts.mlx:
-        # mlx's load() holds no needle: such files are read whole.
+    if facts.read_whole:
+        # mlx's load() and an aliased load_dataset() hold no needle: such files are read whole.
         source = source if source is not None else data.decode("utf-8")
         problem = _full_parse(text, source, finds, facts, None)
         if problem is not None:
@@ -1490,6 +1605,7 @@ def analyze(
         _url_occurrences(text, finds, survey.url_hosts)
     if survey.id_literals:
         _named_literals(text, finds, survey.id_literals)
+        _command_strings(text, finds, survey.id_literals)
     return finds.occurrences, finds.unresolved
 
 
@@ -1500,7 +1616,7 @@ def _decide(
     the module's bindings read from the module with every def and class stubbed out (cheap); the lines outside
     functions from the module with only the blocks that hold none of them stubbed out; and, when the cut text
     does not parse, from the whole module."""
-    if not facts.mlx:  # mlx's facts come from the whole module's imports
+    if not facts.read_whole:  # the aliases come from the whole module's imports
         lines = _decide_in_functions(text, finds, facts, lines)
         if not lines:
             return None
@@ -1592,7 +1708,7 @@ class PythonSource:
         if data.startswith(b"\xef\xbb\xbf"):
             data = data[3:]
         survey = _survey(data)
-        if not survey.hits and not survey.url_hosts and not survey.id_literals:
+        if not survey.hits and not survey.url_hosts and not survey.id_literals and not survey.facts.read_whole:
             return SourceOutput()
         cookie = _ENCODING_COOKIE.search(data, 0, _second_line_end(data))
         if cookie is not None and cookie.group(1).lower().replace(b"_", b"-") not in (b"utf-8", b"utf8"):

@@ -38,7 +38,7 @@ def scan_file(file: ProjectFile) -> SourceOutput:
     skipped: list = []
     fallback_done = False
     for source in wanted_by(file.relpath):
-        output = _scan(source, file)
+        output = scan_with(source, file)
         occurrences.extend(output.occurrences)
         local_models.extend(output.local_models)
         skipped.extend(output.skipped)
@@ -50,7 +50,7 @@ def scan_file(file: ProjectFile) -> SourceOutput:
     return SourceOutput(tuple(occurrences), tuple(local_models), tuple(skipped))
 
 
-def _scan(source: DiscoverySource, file: ProjectFile) -> SourceOutput:
+def scan_with(source: DiscoverySource, file: ProjectFile) -> SourceOutput:
     try:
         return source.scan(file)
     except Exception as exc:  # noqa: BLE001 - one file must not end the scan; the Skipped says why
