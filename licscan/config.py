@@ -186,7 +186,7 @@ def _read_file_settings(root: Path) -> tuple[dict[str, Any], str | None]:
     yaml_file = root / ".licscan.yaml"
     if yaml_file.is_file():
         try:
-            data = safeyaml.load(yaml_file.read_bytes(), what=".licscan.yaml")
+            data = safeyaml.load(yaml_file.read_bytes(), what=".licscan.yaml", unique_keys=True)
         except ParseError as exc:
             raise ConfigError(str(exc), file=".licscan.yaml") from None
         if data is None:

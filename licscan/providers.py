@@ -184,7 +184,7 @@ def load_providers(rules_dirs: Iterable[str | Path]) -> ProviderTable:
 @functools.lru_cache(maxsize=8)  # a scan asks for the table twice (discovery's vocabulary, evaluation's facts)
 def _parsed(path: str, mtime_ns: int) -> ProviderTable:
     try:
-        data = safeyaml.load(Path(path).read_bytes(), what=path)
+        data = safeyaml.load(Path(path).read_bytes(), what=path, unique_keys=True)
     except OSError as exc:
         raise RuleError(f"cannot read: {exc.strerror}", file=path) from None
     return parse_providers(data, file=path)

@@ -101,8 +101,35 @@ def _text(text: str | bytes, what: str) -> str:
     return text
 
 
-def _nodes(text: str | bytes, what: str) -> Iterator[tuple[Any, Any]]:
-    """(loader, node) for each document, each node checked for alias expansion before use."""
+def _duplicate_key(root: Any) -> tuple[str, int] | None:
+    """The first key given twice in one mapping of the tree (its text and 1-based line), or None."""
+    seen_nodes: set[int] = set()
+    stack = [root]
+    while stack:
+        node = stack.pop()
+        if node is None or node.id == "scalar" or id(node) in seen_nodes:
+            continue
+        seen_nodes.add(id(node))  # an alias points at a node already checked
+        if node.id == "mapping":
+            keys: set[str] = set()
+            for key, value in node.value:
+                if key.id == "scalar" and key.tag != "tag:yaml.org,2002:merge":
+                    if key.value in keys:
+                        return key.value, key.start_mark.line + 1
+                    keys.add(key.value)
+                stack.append(key)
+                stack.append(value)
+        else:
+            stack.extend(node.value)
+    return None
+
+
+def _nodes(text: str | bytes, what: str, unique_keys: bool = False) -> Iterator[tuple[Any, Any]]:
+    """(loader, node) for each document, each node checked for alias expansion before use.
+
+    With `unique_keys`, a mapping that gives a key twice is refused: PyYAML keeps the last silently, so a
+    careless or hostile edit could drop a fact (a second `notes:` replacing the first) without a word.
+    """
     text = _text(text, what)
     # Without "*" there is no alias, and the tree is no bigger than the text.
     may_alias = "*" in text
@@ -116,23 +143,31 @@ def _nodes(text: str | bytes, what: str) -> Iterator[tuple[Any, Any]]:
                         f"{what} expands to more than {MAX_EXPANDED_NODES} nodes through aliases; "
                         "refusing a possible alias bomb"
                     )
+                duplicate = _duplicate_key(node) if unique_keys and node is not None else None
+                if duplicate is not None:
+                    shown = duplicate[0].encode("utf-8", "backslashreplace").decode("utf-8")[:80]
+                    raise ParseError(f"{what} gives the key {shown!r} twice in one mapping (line {duplicate[1]})")
                 yield loader, node
     finally:
         loader.dispose()
 
 
-def load(text: str | bytes, *, what: str = "YAML document") -> Any:
-    """Parse one YAML document; raise ParseError with a short reason on anything bad."""
-    documents = load_all(text, what=what)
+def load(text: str | bytes, *, what: str = "YAML document", unique_keys: bool = False) -> Any:
+    """Parse one YAML document; raise ParseError with a short reason on anything bad.
+
+    `unique_keys` refuses a key given twice in one mapping (licscan's own rules and settings, where the last
+    one silently winning would lose data); cards and project files are read as their tools read them.
+    """
+    documents = load_all(text, what=what, unique_keys=unique_keys)
     if len(documents) > 1:
         raise ParseError(f"{what} has {len(documents)} YAML documents where one was expected")
     return documents[0] if documents else None
 
 
-def load_all(text: str | bytes, *, what: str = "YAML stream") -> list[Any]:
+def load_all(text: str | bytes, *, what: str = "YAML stream", unique_keys: bool = False) -> list[Any]:
     """Parse every document of a multi-document YAML stream (e.g. Kubernetes manifests)."""
     documents = []
-    for loader, node in _nodes(text, what):
+    for loader, node in _nodes(text, what, unique_keys):
         with _errors(what):
             documents.append(loader.construct_document(node))
     return documents

@@ -442,9 +442,9 @@ def add_waiver(config: ScanConfig, policy_file: Path, waiver, *, today: str) -> 
             before = policy_file.read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError) as exc:
             raise ConfigError(f"cannot read {shown}: {exc}") from None
-        parse_policy(load_yaml(before.encode("utf-8"), what=shown), file=shown, bases=knowledge.policies)
+        parse_policy(load_yaml(before.encode("utf-8"), what=shown, unique_keys=True), file=shown, bases=knowledge.policies)
         text = append_waiver(before, waiver, file=shown)
-    policy = parse_policy(load_yaml(text.encode("utf-8"), what=shown), file=shown, bases=knowledge.policies)
+    policy = parse_policy(load_yaml(text.encode("utf-8"), what=shown, unique_keys=True), file=shown, bases=knowledge.policies)
     if not policy.waivers or dataclasses.replace(policy.waivers[-1], policy_file=None) != waiver:
         raise ConfigError("the waiver could not be added as written; add it by hand", file=shown, key="waivers")
     write_output(policy_file, text)

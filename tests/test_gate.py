@@ -237,6 +237,15 @@ def test_waive_builds_a_new_policy_on_the_one_the_project_uses(tmp_path, monkeyp
     assert "extends: strict\n" in (tmp_path / "licscan-policy.yaml").read_text()
 
 
+def test_a_settings_file_giving_a_key_twice_is_refused_not_read_as_its_last_value(tmp_path, monkeypatch):
+    # "policy: strict" then "policy: default" would otherwise gate on the looser policy without a word.
+    (tmp_path / ".licscan.yaml").write_text("policy: strict\nmodels: []\npolicy: default\n")
+    monkeypatch.chdir(tmp_path)
+    result = run("scan", "--quiet")
+    assert result.exit_code == 2, result.output
+    assert ".licscan.yaml" in result.output and "'policy' twice" in result.output
+
+
 def test_rules_validate_reads_a_rules_directory_over_the_shipped_rules(tmp_path):
     (tmp_path / "policies").mkdir()
     (tmp_path / "policies" / "team.yaml").write_text("schema: licscan-policy/1\nname: team\nextends: default\n")

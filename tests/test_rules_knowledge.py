@@ -363,6 +363,14 @@ LISTING_SOURCE = '{citation: "register", date: "2026-01-02"}'
         ("licenses/team-licence.yaml", GOOD_LICENSE + "markers: [MIT]\n", "too short to identify"),
         ("licenses/team-licence.yaml", GOOD_LICENSE + "confidence: likely\n", "'confidence' must be one of"),
         ("licenses/other-name.yaml", GOOD_LICENSE, "the file name must be the key"),
+        # PyYAML keeps the last of two equal keys: a second 'notes:' would silently replace the first.
+        ("licenses/team-licence.yaml", GOOD_LICENSE + "notes: first\nnotes: second\n",
+         "gives the key 'notes' twice in one mapping \\(line \\d+\\)"),
+        ("origins.yaml", 'schema: licscan-origins/1\nlast_reviewed: "2026-01-01"\npublishers:\n'
+                         '- namespaces: [acme]\n  organization: Acme\n  country: US\n  country: CN\n'
+                         '  sources: [{citation: c, date: "2026-01-01"}]\n', "gives the key 'country' twice"),
+        ("policies/team.yaml", "schema: licscan-policy/1\nname: team\nfail_on: [LS120]\nfail_on: []\n",
+         "gives the key 'fail_on' twice"),
     ],
 )
 def test_rules_validate_names_the_file_and_the_key_of_each_error(tmp_path, path, body, message):

@@ -226,7 +226,7 @@ def _scopes(value: Any, *, file: str, rule: str) -> tuple[TermScope, ...]:
 
 def _load_yaml(path: Path) -> Any:
     try:
-        return safeyaml.load(path.read_bytes(), what=str(path))
+        return safeyaml.load(path.read_bytes(), what=str(path), unique_keys=True)
     except OSError as exc:
         raise RuleError(f"cannot read: {exc.strerror}", file=str(path)) from None
     except ParseError as exc:
