@@ -146,6 +146,16 @@ RULES: tuple[Rule, ...] = (
         "Take the finding to your export-control or compliance reviewer with the citation shown.",
     ),
     Rule(
+        "LS144", "parent-listed", FindingKind.ENTITY_LIST, Severity.INFO,
+        "A publisher in the ancestry is not listed, but its parent company is",
+        "A restricted-party listing names a company; the organisation behind a Hub namespace may be its subsidiary "
+        "(Alibaba Cloud's Qwen team under Alibaba Group Holding Limited). Whether a list's consequences reach a "
+        "subsidiary depends on the list and on your dealings: a question for your compliance reviewer, not a "
+        "finding that the publisher itself is listed. The default policy reports it; the strict policy fails on it.",
+        "Take the finding to your export-control, procurement or compliance reviewer with the citation shown; if "
+        "the listing does not bear on your use, waive LS144 for the models concerned with the reviewer's reason.",
+    ),
+    Rule(
         "LS142", "training-compute", FindingKind.ORIGIN, Severity.INFO,
         "Estimated training compute, compared with the EU AI Act thresholds",
         "Where a model's parameter count (the Hub's safetensors metadata) and training tokens (its card) are "

@@ -12,7 +12,7 @@ from licscan.cli import app
 from licscan.config import data_dir
 from licscan.evaluation.knowledge import PRIMARY_SOURCE_TYPES, load_knowledge
 from licscan.evaluation.stats import publisher_counts
-from test_knowledge_resolution import node, project_with, scan
+from test_knowledge_resolution import model, node, project_with, scan
 
 runner = CliRunner()
 
@@ -222,6 +222,25 @@ def test_a_parent_on_the_1260h_list_is_said_for_qwen_and_the_listing_is_kept_apa
     assert KNOWLEDGE.origins["qwen"].field_confidence("parent") == "primary"
     result = runner.invoke(app, ["explain", "Qwen"])
     assert result.exit_code == 0 and "1260H" in result.output
+
+
+def test_a_qwen_fine_tune_reports_its_publishers_listed_parent_and_only_the_strict_gate_fails_on_it(tmp_path):
+    mirror = tmp_path / "mirror"
+    add_repo(mirror, "Qwen/probe-qwen", {"license": "apache-2.0"})
+    add_repo(mirror, "probe-lab/qwen-tune", {"license": "apache-2.0", "base_model": "Qwen/probe-qwen"})
+    add_repo(mirror, "meta-llama/probe-llama", {"license": "apache-2.0"})
+    project = project_with(tmp_path, "probe-lab/qwen-tune", "meta-llama/probe-llama")
+    result, report = scan(project, tmp_path, mirror=mirror)
+    (finding,) = [item for item in model(report, "probe-lab/qwen-tune")["findings"] if item["rule_id"] == "LS144"]
+    assert finding["ancestor"] == "Qwen/probe-qwen" and "Alibaba Group Holding Limited" in finding["message"]
+    assert "1260H" in finding["message"] and "since 2026-06-08" in finding["message"]
+    assert not any(item["rule_id"] in ("LS141", "LS144") for item in model(report, "meta-llama/probe-llama")["findings"])
+    assert result.exit_code == 0, result.output  # default: reported, not failed
+    assert not finding["fails"] and model(report, "probe-lab/qwen-tune")["decision"]["decision"] != "blocked"
+    strict, strict_report = scan(project, tmp_path, "--policy", "strict", mirror=mirror)
+    (failing,) = [item for item in model(strict_report, "probe-lab/qwen-tune")["findings"] if item["rule_id"] == "LS144"]
+    assert strict.exit_code == 1 and failing["fails"]
+    assert "parent" in runner.invoke(app, ["explain", "LS144"]).output
 
 
 @pytest.mark.parametrize("namespace, organization, kind", [("openbmb", "OpenBMB", "licence-text"),

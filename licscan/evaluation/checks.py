@@ -14,6 +14,7 @@ from licscan.model import (
     CommercialUse,
     ComputeEstimate,
     DatasetLicense,
+    EntityListing,
     Finding,
     LicenseTerms,
     Lineage,
@@ -366,7 +367,37 @@ def check_model(
                          f"({listing.citation}){unconfirmed}",
                          listing_evidence)
             )
+        if not origin.listings and origin.parent:
+            for listing in _parent_listings(origin.parent, knowledge):
+                listed.add(organization)
+                since = f" since {listing.date_added}" if listing.date_added else ""
+                unconfirmed = " [unconfirmed]" if listing.confidence == "unconfirmed" else ""
+                evidence = {"parent": origin.parent, "list": listing.list_name, "date_added": listing.date_added,
+                            "citation": listing.citation, "confidence": listing.confidence}
+                if listing.source is not None:
+                    evidence["source"] = f"{listing.source.citation} ({listing.source.date})"
+                findings.append(
+                    _finding("LS144", model, record.repo_id,
+                             f"the publisher {origin.organization or origin.namespace} is not listed itself, but its "
+                             f"parent {listing.entity} is on the {listing.list_name}{since} ({listing.citation})"
+                             f"{unconfirmed}", evidence)
+                )
     return tuple(findings)
+
+
+def _name_key(name: str) -> str:
+    """An organisation's name compared without case, punctuation or a bracketed short name."""
+    return " ".join("".join(c if c.isalnum() else " " for c in name.split(" (")[0].lower()).split())
+
+
+def _parent_listings(parent: str, knowledge: Knowledge) -> list[EntityListing]:
+    """Listings whose entity is the named parent: organisations without a namespace, and listed publishers."""
+    wanted = _name_key(parent)
+    found = [listing for listing in knowledge.unmapped_entities if _name_key(listing.entity) == wanted]
+    for origin in knowledge.origins.values():
+        found.extend(listing for listing in origin.listings
+                     if _name_key(listing.entity) == wanted and listing not in found)
+    return found
 
 
 def _release_findings(model: str, lineage: Lineage, licenses: Mapping[str, NodeLicense],
