@@ -83,7 +83,7 @@ SITES: dict[str, dict[str, Any]] = {
     "licscan.discovery.common._BEFORE_HOST": {"extra": ["http://", "www.", "https://www."]},
     "licscan.discovery.common._URL_PATH": {"op": "match", "extra": ["models/", "a/", "a.", "models/a"]},
     "licscan.discovery.common._WINDOWS_DRIVE": {"op": "match"},
-    "licscan.discovery.common.find_value_line()": {
+    "licscan.discovery.common._key_pattern()": {
         "bind": [{"key": "base_model"}],
         "extra": ["base_model", "base_model ", '"base_model"  ']},
     "licscan.discovery.config_files._KEY_REST": {"op": "match", "extra": ["a", "a \t", "a\" :"]},

@@ -12,7 +12,8 @@ from licscan.errors import ParseError
 from licscan.model import Location, ModelRef, Occurrence, RefKind, Skipped
 
 from .common import (
-    INVALID_ID, LineIndex, clip, decode_utf8, find_value_line, hub_id, load_json, not_utf8_detail, rejected_id,
+    INVALID_ID, LineIndex, clip, decode_utf8, find_value_line, hub_id, key_match, load_json, not_utf8_detail,
+    rejected_id,
 )
 from .interface import ProjectFile, SourceOutput
 from .needles import Needle, NeedleSet
@@ -280,11 +281,25 @@ def _located(text: str, hits: Iterator[tuple[Any, str]]) -> Iterator[tuple[Any, 
     # document order, for each value after its key.
     cursor = 0
     lines = LineIndex(text)
+    # A key found nowhere at or after an offset is not searched for again from there on: the values of one key
+    # that its text does not hold as such (escaped) would each search the rest of the file, over and over.
+    # Nor is its first place searched for from the top each time: it is remembered.
+    absent_from: dict[str, int] = {}
+    first_at: dict[str, int | None] = {}
     for key, value in hits:
         name = key[0] if isinstance(key, tuple) else key
-        line, cursor = find_value_line(text, name, value, cursor, lines)
+        line = None
+        if cursor < absent_from.get(name, len(text) + 1):
+            line, cursor = find_value_line(text, name, value, cursor, lines)
+            if line is None:
+                absent_from[name] = cursor
         if line is None:
-            line, _ = find_value_line(text, name, value, 0, lines)
+            if name not in first_at:
+                first = key_match(text, name)
+                first_at[name] = first.start() if first is not None else None
+            first_start = first_at[name]
+            if first_start is not None:
+                line, _ = find_value_line(text, name, value, first_start, lines)
         yield key, value, line
 
 
