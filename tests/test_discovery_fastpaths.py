@@ -3,13 +3,20 @@
 from __future__ import annotations
 
 import json
+import pathlib
+import re
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from licscan.discovery import needles
 from licscan.discovery.common import _key_pattern, key_match
 from licscan.discovery.config_files import ConfigFileSource
 from licscan.discovery.interface import ProjectFile
+from licscan.discovery.needles import Needle, NeedleSet, SearchedTogether
+from licscan.discovery.runner import scan_file
+from licscan.model import ApiVocabulary, DiscoverySettings
 
 # Texts built from the characters the key pattern turns on: quotes, separators, blanks, key characters.
 _KEY_TEXT = st.text(alphabet=st.sampled_from(list("ab_-\"' \t\n:=x")), max_size=60)
@@ -34,3 +41,49 @@ def test_many_escaped_values_under_one_json_key_each_get_the_keys_line(tmp_path)
     key_line = text.splitlines().index(' "base_model": [') + 1
     assert {lines[value] for value in values} == {key_line}
     assert lines["org/plain"] == text.splitlines().index('  "model": "org/plain"') + 1
+
+
+def _sets_with_conditions():
+    first = NeedleSet([Needle(rb"from_pretrained"), Needle(rb"vllm", first_only=True), Needle(rb"LLM", needs=1)])
+    second = NeedleSet([Needle(rb"import openai", first_only=True), Needle(rb"ollama"), Needle(rb"LLM")])
+    return first, second
+
+
+@pytest.mark.parametrize("engine", ["re", "hyperscan"])
+def test_sets_searched_together_give_what_each_set_finds_alone(engine, monkeypatch):
+    monkeypatch.setattr(needles, "ONE_PASS_AFTER_BYTES", 0 if engine == "hyperscan" else 10**12)
+    first, second = _sets_with_conditions()
+    together = SearchedTogether((first, second))
+    for text in (b"import openai\nLLM(model='x')\nvllm.LLM()\nollama pull llama3\nAutoModel.from_pretrained('a/b')\n",
+                 b"LLM only, no condition met", b""):
+        assert together.find(text) == [first.find(text), second.find(text)]
+    assert together._union.engine == engine
+
+
+def test_the_needle_searches_of_a_pythons_file_sources_are_one_pass(monkeypatch):
+    # The Python source and the hosted-API source both search every .py file: one pass serves both.
+    data = b"from openai import OpenAI\nfrom transformers import AutoModel\nAutoModel.from_pretrained('org/m')\n"
+    passes = []
+    original = NeedleSet.find
+
+    def counted(self, searched):
+        if searched == data:
+            passes.append(len(self.needles))
+        return original(self, searched)
+
+    monkeypatch.setattr(NeedleSet, "find", counted)
+    settings = DiscoverySettings(api=ApiVocabulary(hosts=(("api.openai.com", "openai"),),
+                                                   packages=(("openai", "openai"),)))
+    output = scan_file(ProjectFile("app.py", "app.py", data, pathlib.Path("."), settings))
+    assert [o.ref.repo_id for o in output.occurrences] == ["org/m"]
+    assert len(passes) == 1
+
+
+def test_a_set_of_many_needles_leaves_re_sooner(monkeypatch):
+    # re makes a pass per needle: a set of 32 needles counts each byte twice towards loading the one-pass engine.
+    monkeypatch.setattr(needles, "ONE_PASS_AFTER_BYTES", 100)
+    many = NeedleSet([Needle(re.escape(f"word{number}x").encode()) for number in range(32)])
+    few = NeedleSet([Needle(rb"word1x")])
+    text = b"word1x and more text" * 3  # 60 bytes
+    assert many.find(text) and few.find(text)
+    assert (many.engine, few.engine) == ("hyperscan", "re")

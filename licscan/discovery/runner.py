@@ -11,6 +11,7 @@ from licscan.model import DiscoverySettings, Skipped
 from .cache import ResultCache, digest, dump_output, load_output
 from .common import url_fallback
 from .interface import DiscoverySource, ProjectFile, SourceOutput
+from .readings import FileReadings, searched_together
 from .registry import wanted_by
 from .walk import HEADER, TEXT, FileEntry, read
 
@@ -37,7 +38,12 @@ def scan_file(file: ProjectFile) -> SourceOutput:
     local_models: list = []
     skipped: list = []
     fallback_done = False
-    for source in wanted_by(file.relpath):
+    sources = wanted_by(file.relpath)
+    if file.readings is None:
+        together = searched_together(_needle_sets(sources, file.settings))
+        if together is not None:
+            file = file._replace(readings=FileReadings(file.data, together))
+    for source in sources:
         output = _scan(source, file)
         occurrences.extend(output.occurrences)
         local_models.extend(output.local_models)
@@ -48,6 +54,16 @@ def scan_file(file: ProjectFile) -> SourceOutput:
                 occurrences.extend(url_fallback(file.data, file.relpath, source.name))
             fallback_done = True
     return SourceOutput(tuple(occurrences), tuple(local_models), tuple(skipped))
+
+
+def _needle_sets(sources: tuple[DiscoverySource, ...], settings: DiscoverySettings) -> tuple:
+    """The needle sets the sources search whole files for (interface.DiscoverySource), in registry order."""
+    sets: list = []
+    for source in sources:
+        needles = getattr(source, "needles", None)
+        if needles is not None:
+            sets.extend(needles(settings))
+    return tuple(sets)
 
 
 def _scan(source: DiscoverySource, file: ProjectFile) -> SourceOutput:
