@@ -9,7 +9,7 @@ from typing import Any, Iterator
 
 from licscan import safeyaml
 from licscan.errors import ParseError
-from licscan.model import Location, ModelRef, Occurrence, RefKind, Skipped
+from licscan.model import DiscoverySettings, Location, ModelRef, Occurrence, RefKind, Skipped
 
 from .common import (
     INVALID_ID, LineIndex, clip, decode_utf8, find_value_line, hub_id, key_match, load_json, not_utf8_detail,
@@ -17,6 +17,7 @@ from .common import (
 )
 from .interface import ProjectFile, SourceOutput
 from .needles import Needle, NeedleSet
+from .readings import FileReadings, needle_matches
 
 _SUFFIXES = (".yaml", ".yml", ".json", ".toml")
 
@@ -93,11 +94,11 @@ def _word_needles(keys: tuple[str, ...]) -> tuple[tuple[bytes, ...], NeedleSet]:
     return words, NeedleSet([Needle(re.escape(word)) for word in words])
 
 
-def _may_name_an_id(data: bytes, keys: tuple[str, ...]) -> bool:
+def _may_name_an_id(data: bytes, keys: tuple[str, ...], readings: FileReadings | None = None) -> bool:
     """Whether some configured or naming key could hold a Hub id: the file is parsed only then."""
     wanted = {key.encode("utf-8") for key in keys}
     words, needles = _word_needles(keys)
-    for number, start, end in needles.find(data):
+    for number, start, end in needle_matches(readings, needles, data):
         word = words[number]
         rest = _KEY_REST.match(data, end)
         if rest is None:
@@ -137,11 +138,14 @@ class ConfigFileSource:
             return False
         return not (lowered.endswith(".index.json") or "-lock." in lowered or ".lock." in lowered)
 
+    def needles(self, settings: DiscoverySettings) -> tuple[NeedleSet, ...]:
+        return (_word_needles(_keys(settings))[1],)
+
     def scan(self, file: ProjectFile) -> SourceOutput:
-        keys = tuple(dict.fromkeys((*file.settings.config_keys, *TOOL_KEYS)))
+        keys = _keys(file.settings)
         # licscan's own configuration lists models to declare or ignore: the declared source reads it.
         own_config = file.relpath in (file.settings.declared_in, ".licscan.yaml")
-        if own_config or not _may_name_an_id(file.data, keys):
+        if own_config or not _may_name_an_id(file.data, keys, file.readings):
             return SourceOutput()
         try:
             text = decode_utf8(file.data)
@@ -188,6 +192,11 @@ class ConfigFileSource:
                 )
             )
         return SourceOutput(occurrences=tuple(found), skipped=tuple(rejected))
+
+
+def _keys(settings: DiscoverySettings) -> tuple[str, ...]:
+    """The configured keys, then the tools' own."""
+    return tuple(dict.fromkeys((*settings.config_keys, *TOOL_KEYS)))
 
 
 def _plain_value(value: str) -> str:
