@@ -10,12 +10,14 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from licscan.discovery import needles
+from licscan.discovery import discover, needles, runner
 from licscan.discovery.common import _key_pattern, key_match
 from licscan.discovery.config_files import ConfigFileSource
 from licscan.discovery.interface import ProjectFile
 from licscan.discovery.needles import Needle, NeedleSet, SearchedTogether
-from licscan.discovery.runner import scan_file
+from licscan.discovery.readings import searched_together
+from licscan.discovery.registry import wanted_by
+from licscan.discovery.runner import _needle_sets, scan_file
 from licscan.model import ApiVocabulary, DiscoverySettings
 
 # Texts built from the characters the key pattern turns on: quotes, separators, blanks, key characters.
@@ -87,3 +89,21 @@ def test_a_set_of_many_needles_leaves_re_sooner(monkeypatch):
     text = b"word1x and more text" * 3  # 60 bytes
     assert many.find(text) and few.find(text)
     assert (many.engine, few.engine) == ("hyperscan", "re")
+
+
+def test_a_job_large_enough_for_helpers_loads_the_one_pass_engine_before_they_fork(tmp_path, monkeypatch):
+    # Forked after this, a helper inherits the compiled engine instead of starting again with re.
+    settings = DiscoverySettings(workers=2, api=ApiVocabulary(hosts=(("api.example-fork.test", "example"),)))
+    for number in range(4):
+        (tmp_path / f"app{number}.py").write_bytes(b"AutoModel.from_pretrained('org/m')\n" + b"# filler\n" * 200)
+    union = searched_together(_needle_sets(wanted_by("app0.py"), settings))._union
+    engines_at_fork = []
+
+    def no_helpers(*args):
+        engines_at_fork.append(union.engine)
+        return []
+
+    monkeypatch.setattr(runner, "_start_helpers", no_helpers)
+    result = discover(tmp_path, settings)
+    assert {o.ref.repo_id for o in result.occurrences} == {"org/m"}
+    assert engines_at_fork[0] == "hyperscan"

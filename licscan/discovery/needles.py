@@ -57,6 +57,13 @@ class NeedleSet:
     def engine(self) -> str:
         return "hyperscan" if self._database is not None else "re"
 
+    def use_one_pass(self) -> None:
+        """Load the one-pass engine now, whatever has been searched (a large job, known to be one before it starts:
+        helper processes forked after this inherit the compiled engine instead of each starting with re)."""
+        if self._database is None and self._engine == "auto":
+            self._engine = "settled"
+            self._database = _one_pass_database(self.needles)
+
     def find(self, data: bytes) -> list[Match]:
         """Every match in `data`, ordered by start, then end, then needle."""
         if self._database is None and self._engine == "auto":
@@ -146,6 +153,9 @@ class SearchedTogether:
                            for needle in needle_set.needles)
             self._owners.extend(owner for _ in needle_set.needles)
         self._union = NeedleSet(needles)
+
+    def use_one_pass(self) -> None:
+        self._union.use_one_pass()
 
     def find(self, data: bytes) -> list[list[Match]]:
         """Per set, in the order given, what that set's find(data) returns."""

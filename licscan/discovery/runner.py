@@ -66,6 +66,16 @@ def _needle_sets(sources: tuple[DiscoverySource, ...], settings: DiscoverySettin
     return tuple(sets)
 
 
+def _use_one_pass(entries: list[FileEntry], settings: DiscoverySettings) -> None:
+    """A job large enough for helper processes: the needle searches of the kinds of files walked so far load
+    their one-pass engine now, before the fork (each process would otherwise start with re, then compile it)."""
+    for sources in {wanted_by(entry.relpath) for entry in entries}:
+        sets = _needle_sets(sources, settings)
+        together = searched_together(sets)
+        for searched in (together,) if together is not None else sets:
+            searched.use_one_pass()
+
+
 def _scan(source: DiscoverySource, file: ProjectFile) -> SourceOutput:
     try:
         return source.scan(file)
@@ -122,6 +132,7 @@ def scan_entries(
         pending.append(len(listed) - 1)
         pending_bytes += entry.size if entry.mode == TEXT else 0
         if may_share and not helpers and pending_bytes >= threshold:
+            _use_one_pass([listed[index] for index in pending], settings)
             helpers = _start_helpers(settings, root, cache)
             shares = [[] for _ in helpers]
         if helpers and len(pending) - unsent >= _BATCH:
