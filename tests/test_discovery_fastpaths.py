@@ -107,3 +107,12 @@ def test_a_job_large_enough_for_helpers_loads_the_one_pass_engine_before_they_fo
     result = discover(tmp_path, settings)
     assert {o.ref.repo_id for o in result.occurrences} == {"org/m"}
     assert engines_at_fork[0] == "hyperscan"
+
+
+def test_without_a_cache_no_file_is_hashed(tmp_path, monkeypatch):
+    # The content hash serves only the next scan's cache: `discover --no-cache` keeps none.
+    (tmp_path / "app.py").write_text("AutoModel.from_pretrained('org/m')\n")
+    hashed = []
+    monkeypatch.setattr(runner, "digest", lambda data: hashed.append(data) or "x")
+    result = discover(tmp_path, DiscoverySettings(workers=1))
+    assert [o.ref.repo_id for o in result.occurrences] == ["org/m"] and hashed == []

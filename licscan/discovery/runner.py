@@ -101,8 +101,8 @@ def _process(entry: FileEntry, root: pathlib.Path, settings: DiscoverySettings, 
     if not (output.occurrences or output.local_models or output.skipped):
         # Most files name nothing: stored as such, and (unhashed) rescanned as fast as they would hash.
         return [entry.relpath, entry.size, entry.mtime_ns, content_digest, [True, None]]
-    if entry.mode == TEXT and content_digest is None:
-        content_digest = digest(item.data)
+    if entry.mode == TEXT and content_digest is None and cache.path is not None:
+        content_digest = digest(item.data)  # (kept for the next scan: none without a cache)
     return [entry.relpath, entry.size, entry.mtime_ns, content_digest, [True, dump_output(output)]]
 
 
