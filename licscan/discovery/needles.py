@@ -37,7 +37,8 @@ class NeedleSet:
         """engine: "auto" (re for the first ONE_PASS_AFTER_BYTES, then hyperscan if it works), "re" or
         "hyperscan" (raises ImportError when it cannot be used)."""
         self.needles = tuple(needles)
-        self._compiled = [re.compile(needle.pattern) for needle in self.needles]
+        # re's patterns are compiled on first use: a large job's sets use the one-pass engine from the start.
+        self._compiled: list[re.Pattern[bytes]] | None = None
         self._first_only = frozenset(number for number, needle in enumerate(self.needles) if needle.first_only)
         for number, needle in enumerate(self.needles):
             if needle.needs is not None and not (needle.needs < number and needle.needs in self._first_only):
@@ -93,6 +94,8 @@ class NeedleSet:
     def _find_with_re(self, data: bytes) -> list[Match]:
         found: list[tuple[int, int, int]] = []
         present: set[int] = set()
+        if self._compiled is None:
+            self._compiled = [re.compile(needle.pattern) for needle in self.needles]
         for number, (needle, pattern) in enumerate(zip(self.needles, self._compiled)):
             if needle.needs is not None and needle.needs not in present:
                 continue
