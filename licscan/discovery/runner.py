@@ -11,6 +11,7 @@ from licscan.model import DiscoverySettings, Skipped
 from .cache import ResultCache, digest, dump_output, load_output
 from .common import url_fallback
 from .interface import DiscoverySource, ProjectFile, SourceOutput
+from .needles import SearchedTogether
 from .readings import FileReadings, searched_together
 from .registry import wanted_by
 from .walk import HEADER, TEXT, FileEntry, read
@@ -40,7 +41,7 @@ def scan_file(file: ProjectFile) -> SourceOutput:
     fallback_done = False
     sources = wanted_by(file.relpath)
     if file.readings is None:
-        together = searched_together(_needle_sets(sources, file.settings))
+        together = _searched_together(sources, file.settings)
         if together is not None:
             file = file._replace(readings=FileReadings(file.data, together))
     for source in sources:
@@ -66,13 +67,25 @@ def _needle_sets(sources: tuple[DiscoverySource, ...], settings: DiscoverySettin
     return tuple(sets)
 
 
+# Per combination of sources (a kind of file): the settings last asked with, and their needle sets searched together.
+_TOGETHER: dict[tuple[DiscoverySource, ...], tuple[DiscoverySettings, SearchedTogether | None]] = {}
+
+
+def _searched_together(sources: tuple[DiscoverySource, ...], settings: DiscoverySettings) -> SearchedTogether | None:
+    """The sources' needle sets searched in one pass; remembered for the settings object last asked with (asked for
+    every file, the sets cost more to gather than the lookup)."""
+    known = _TOGETHER.get(sources)
+    if known is None or known[0] is not settings:
+        known = _TOGETHER[sources] = (settings, searched_together(_needle_sets(sources, settings)))
+    return known[1]
+
+
 def _use_one_pass(entries: list[FileEntry], settings: DiscoverySettings) -> None:
     """A job large enough for helper processes: the needle searches of the kinds of files walked so far load
     their one-pass engine now, before the fork (each process would otherwise start with re, then compile it)."""
     for sources in {wanted_by(entry.relpath) for entry in entries}:
-        sets = _needle_sets(sources, settings)
-        together = searched_together(sets)
-        for searched in (together,) if together is not None else sets:
+        together = _searched_together(sources, settings)
+        for searched in (together,) if together is not None else _needle_sets(sources, settings):
             searched.use_one_pass()
 
 
