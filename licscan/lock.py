@@ -10,7 +10,7 @@ import re
 import sys
 import types
 import typing
-from dataclasses import MISSING, fields, is_dataclass
+from dataclasses import MISSING, fields, is_dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Mapping, NamedTuple, Sequence
 
@@ -201,11 +201,13 @@ def _finding_ref(finding: dict[str, Any], table: dict[str, Any]) -> str:
     return ref
 
 
-def render_lock(result: Any, *, digest: str, model_verdict: Callable[[Sequence[Any]], str], basedir: str = ".") -> str:
+def render_lock(result: Any, *, digest: str, model_verdict: Callable[[Sequence[Any]], str], basedir: str = ".",
+                api_vocabulary: Any = None) -> str:
     """The lockfile text of a scan: sorted, indented JSON, no clock, the same bytes for the same input.
 
     `basedir` is the project folder relative to the lockfile's: `check` finds the project from it (its name
-    sorts first, so check reads it from the file's first line)."""
+    sorts first, so check reads it from the file's first line). `api_vocabulary` (discovery's ApiVocabulary of
+    rules/providers.yaml) is recorded so that `check FILES` recognises hosted-API uses without the YAML parser."""
     from licscan.model import Lineage
 
     texts: dict[str, str] = {}
@@ -241,6 +243,8 @@ def render_lock(result: Any, *, digest: str, model_verdict: Callable[[Sequence[A
         "findings": findings,
         "texts": texts,
     }
+    if api_vocabulary is not None:
+        body["providers_vocabulary"] = {name: getattr(api_vocabulary, name) for name in _VOCABULARY_FIELDS}
     if lapse:
         body["waivers_valid_until"] = lapse[0]  # after it, check evaluates again: a waiver has expired
     return redact(json.dumps(body, indent=1, sort_keys=True, ensure_ascii=False)) + "\n"
@@ -267,7 +271,8 @@ def lock(config: Any, *, output: Path | None = None,
     path = output or (Path(config.root) / LOCKFILE)
     basedir = os.path.relpath(Path(config.root).resolve(), path.resolve().parent).replace(os.sep, "/")
     text = render_lock(result, digest=evaluation_digest(settings.rules_dirs, settings.policy),
-                       model_verdict=lambda findings: verdict(findings).value, basedir=basedir)
+                       model_verdict=lambda findings: verdict(findings).value, basedir=basedir,
+                       api_vocabulary=config.providers().vocabulary)
     # Details may name the checkout (a mirror's path): the same project locks to the same bytes anywhere.
     root = str(Path(config.root).resolve())
     text = text.replace(json.dumps(root)[1:-1] + "/", "").replace(json.dumps(root)[1:-1], ".")
@@ -338,9 +343,36 @@ def _failing_lines(findings: Sequence[Mapping[str, Any]]) -> tuple[str, ...]:
     return tuple(lines)
 
 
+_VOCABULARY_FIELDS = ("hosts", "packages", "prefixes", "patterns", "runtimes", "hub_named")
+
+
+def _vocabulary(value: Any, lockfile: Path) -> Any:
+    """The ApiVocabulary a lockfile records, None when it records none (written by an older licscan); a damaged
+    one is a ConfigError (a check that cannot tell a hosted API must not pass)."""
+    from licscan.model import ApiVocabulary
+
+    def texts(items: Any, size: int | None = None) -> tuple[str, ...]:
+        if not isinstance(items, list) or not all(isinstance(item, str) for item in items) or (
+                size is not None and len(items) != size):
+            raise ValueError("not a list of texts")
+        return tuple(items)
+
+    if value is None:
+        return None
+    try:
+        pairs = {name: tuple(texts(pair, 2) for pair in value[name]) for name in ("hosts", "packages", "prefixes")}
+        patterns = tuple((texts([key])[0], texts(globs)) for key, globs in value["patterns"])
+        return ApiVocabulary(patterns=patterns, runtimes=texts(value["runtimes"]),
+                             hub_named=texts(value.get("hub_named", [])), **pairs)
+    except (KeyError, TypeError, ValueError):
+        raise ConfigError(f"{visible(str(lockfile))} is damaged: 'providers_vocabulary' is not the providers' "
+                          "vocabulary licscan records; run `licscan lock` to write it again") from None
+
+
 def _verdict_index(data: Mapping[str, Any]) -> dict[str, Any]:
     """What check needs of a lockfile's recorded verdicts: each model's verdict and failing findings."""
     return {
+        "providers_vocabulary": data.get("providers_vocabulary"),  # (as JSON: the index crosses from a forked child)
         "basedir": data.get("basedir"),
         "waivers_valid_until": data.get("waivers_valid_until"),
         "evaluation_digest": data.get("evaluation_digest"),
@@ -438,8 +470,15 @@ def check(config: Any, files: Sequence[str] | None, *, lockfile: Path, today: st
     if not isinstance(index, dict) or not isinstance(index.get("models"), dict):
         data = read_lock(lockfile)  # the child could not read it: reading it here says what is wrong
         index = _verdict_index(data)
+    occurrences = list(found.occurrences)
+    if files is not None:
+        # The hosted-API uses of the given files, read with the providers' vocabulary the lockfile recorded (a
+        # lockfile of an older licscan records none: then rules/providers.yaml is read).
+        vocabulary = _vocabulary(index.get("providers_vocabulary"), lockfile) or config.providers().vocabulary
+        settings_with_api = replace(config.discovery(use_cache=False, providers=False), api=vocabulary)
+        occurrences.extend(discovery.hosted_api_uses(root, files, settings_with_api))
     places: dict[str, str] = {}
-    for occurrence in found.occurrences:
+    for occurrence in occurrences:
         if occurrence.ref.kind.value in ("model", "hosted-api", "runtime"):  # every kind a scan evaluates
             line = f":{occurrence.location.line}" if occurrence.location.line else ""
             places.setdefault(occurrence.ref.key, f"{occurrence.location.path}{line}")

@@ -10,7 +10,7 @@ from typing import Any, Iterable, Mapping
 
 from licscan import safeyaml
 from licscan.errors import RuleError
-from licscan.model.findings import CONFIDENCE_LEVELS, PRIMARY_SOURCE_TYPES, SOURCE_TYPES, EntityListing, Source
+from licscan.rule_entries import confidence_level, entry, iso_date, listing, sources
 from licscan.model.providers import Provider, ProviderTable, ProviderTerms, RuntimeTag
 
 PROVIDERS_SCHEMA = "licscan-providers/1"
@@ -18,14 +18,11 @@ FILE_NAME = "providers.yaml"
 
 _TOP_KEYS = {"schema", "last_reviewed", "note", "providers", "runtime_tags"}
 _PROVIDER_KEYS = {"key", "name", "hosts", "sdk_packages", "prefixes", "models", "publisher", "organization", "country",
-                  "parent", "terms", "listings", "confidence", "unconfirmed", "sources", "notes"}
+                  "parent", "terms", "listings", "confidence", "unconfirmed", "sources", "notes", "hub_names"}
 _TERMS_KEYS = {"url", "read", "title"}
 _TAG_KEYS = {"runtime", "tag", "hub_model", "confidence", "sources", "notes"}
-_SOURCE_KEYS = {"citation", "url", "date", "confidence", "type"}
-_LISTING_KEYS = {"list", "entity", "date_added", "citation", "confidence", "source", "notes"}
 _KEY = re.compile(r"^[a-z0-9][a-z0-9-]{0,40}$")
 _HOST = re.compile(r"^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)+$")
-_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _HUB_ID = re.compile(r"^[A-Za-z0-9][\w.-]*/[A-Za-z0-9][\w.-]*$")
 _TAG = re.compile(r"^[a-z0-9][\w.-]*(/[\w.-]+)?:[\w.-]+$")
 _COUNTRY = re.compile(r"^[A-Z]{2}$")
@@ -34,21 +31,13 @@ _PREFIX = re.compile(r"^[\w.-]+$")
 
 
 class _Reader:
-    """Checks one file's values; every error names the file and the entry it is in."""
+    """Checks one file's provider-specific values (texts and patterns); every error names the file and the entry."""
 
     def __init__(self, file: str) -> None:
         self.file = file
 
     def fail(self, message: str, rule: str | None = None) -> RuleError:
         return RuleError(message, file=self.file, rule=rule)
-
-    def mapping(self, value: Any, allowed: set[str], where: str, rule: str | None = None) -> Mapping[str, Any]:
-        if not isinstance(value, Mapping):
-            raise self.fail(f"{where} must be a mapping", rule)
-        unknown = sorted(str(key) for key in set(value) - allowed)
-        if unknown:
-            raise self.fail(f"{where} has unknown keys {unknown}", rule)
-        return value
 
     def text(self, value: Any, where: str, rule: str | None, *, required: bool = False) -> str | None:
         if value is None and not required:
@@ -67,64 +56,25 @@ class _Reader:
                 raise self.fail(f"{where}: {item!r} is not of the form expected", rule)
         return tuple(value)
 
-    def date(self, value: Any, where: str, rule: str | None, *, required: bool = True) -> str | None:
-        if value is None and not required:
-            return None
-        text = value.isoformat() if hasattr(value, "isoformat") else value
-        if not isinstance(text, str) or not _DATE.match(text):
-            raise self.fail(f"{where} must be an ISO date YYYY-MM-DD, not {value!r}", rule)
-        return text
 
-    def confidence(self, value: Any, where: str, rule: str | None) -> str:
-        if value not in CONFIDENCE_LEVELS:
-            raise self.fail(f"{where} must be one of {list(CONFIDENCE_LEVELS)}, not {value!r}", rule)
-        return str(value)
-
-    def source(self, value: Any, where: str, rule: str | None, confidence: str | None = None) -> Source:
-        item = self.mapping(value, _SOURCE_KEYS, where, rule)
-        confidence = confidence or self.confidence(item.get("confidence", "primary"), f"{where}.confidence", rule)
-        kind = item.get("type")
-        if kind not in SOURCE_TYPES:
-            raise self.fail(f"{where}.type must be one of {list(SOURCE_TYPES)}, not {kind!r}", rule)
-        if confidence == "primary" and kind not in PRIMARY_SOURCE_TYPES:
-            raise self.fail(f"{where} is a {kind} source, which cannot be primary (use confidence: secondary)", rule)
-        return Source(citation=self.text(item.get("citation"), f"{where}.citation", rule, required=True) or "",
-                      date=self.date(item.get("date"), f"{where}.date", rule) or "", confidence=confidence,
-                      url=self.text(item.get("url"), f"{where}.url", rule), type=kind)
-
-    def sources(self, value: Any, where: str, rule: str | None) -> tuple[Source, ...]:
-        if not isinstance(value, list) or not value:
-            raise self.fail(f"{where} must list at least one source with citation, date and type", rule)
-        return tuple(self.source(item, f"{where}[{index}]", rule) for index, item in enumerate(value))
-
-    def listing(self, value: Any, where: str, rule: str | None, entity: str) -> EntityListing:
-        item = self.mapping(value, _LISTING_KEYS, where, rule)
-        confidence = self.confidence(item.get("confidence", "secondary"), f"{where}.confidence", rule)
-        return EntityListing(
-            list_name=self.text(item.get("list"), f"{where}.list", rule, required=True) or "",
-            entity=self.text(item.get("entity"), f"{where}.entity", rule) or entity,
-            date_added=self.date(item.get("date_added"), f"{where}.date_added", rule, required=False),
-            citation=self.text(item.get("citation"), f"{where}.citation", rule, required=True) or "",
-            confidence=confidence,
-            source=self.source(item.get("source"), f"{where}.source", rule, confidence),
-            notes=self.text(item.get("notes"), f"{where}.notes", rule),
-        )
+def _optional_date(value: Any, *, file: str, key: str, rule: str) -> str | None:
+    return None if value is None else iso_date(value, file=file, key=key, rule=rule)
 
 
 def parse_providers(data: Any, *, file: str) -> ProviderTable:
     """Check and read a providers.yaml (RuleError naming the file and entry on the first problem)."""
     read = _Reader(file)
-    top = read.mapping(data, _TOP_KEYS, "the file")
+    top = entry(data, _TOP_KEYS, where="the file", file=file)
     if top.get("schema") != PROVIDERS_SCHEMA:
         raise read.fail(f"'schema' must be {PROVIDERS_SCHEMA!r}")
-    reviewed = read.date(top.get("last_reviewed"), "last_reviewed", None)
+    reviewed = iso_date(top.get("last_reviewed"), file=file, key="last_reviewed")
     items = top.get("providers")
     if not isinstance(items, list):
         raise read.fail("'providers' must be a list")
     providers: dict[str, Provider] = {}
     for index, value in enumerate(items):
         where = f"providers[{index}]"
-        item = read.mapping(value, _PROVIDER_KEYS, where)
+        item = entry(value, _PROVIDER_KEYS, where=where, file=file)
         key = item.get("key")
         if not isinstance(key, str) or not _KEY.match(key):
             raise read.fail(f"{where}.key must be a lower-case word such as 'deepseek', not {key!r}")
@@ -137,7 +87,7 @@ def parse_providers(data: Any, *, file: str) -> ProviderTable:
     runtime_tags: dict[tuple[str, str], RuntimeTag] = {}
     for index, value in enumerate(tags):
         where = f"runtime_tags[{index}]"
-        item = read.mapping(value, _TAG_KEYS, where)
+        item = entry(value, _TAG_KEYS, where=where, file=file)
         runtime = read.text(item.get("runtime"), f"{where}.runtime", None, required=True) or ""
         tag = read.text(item.get("tag"), f"{where}.tag", None, required=True) or ""
         rule = f"{runtime}:{tag}"
@@ -150,8 +100,8 @@ def parse_providers(data: Any, *, file: str) -> ProviderTable:
             raise read.fail(f"{where}: tag {rule!r} is listed twice", rule)
         runtime_tags[(runtime, tag.lower())] = RuntimeTag(
             runtime=runtime, tag=tag, hub_model=hub_model,
-            confidence=read.confidence(item.get("confidence"), f"{where}.confidence", rule),
-            sources=read.sources(item.get("sources"), f"{where}.sources", rule),
+            confidence=confidence_level(item.get("confidence"), file=file, key=f"{where}.confidence", rule=rule),
+            sources=sources(item.get("sources"), file=file, rule=rule, typed=True),
             notes=read.text(item.get("notes"), f"{where}.notes", rule))
     return ProviderTable(providers=tuple(providers.values()), runtime_tags=tuple(runtime_tags.values()),
                          reviewed=reviewed, file=file)
@@ -165,9 +115,9 @@ def _provider(read: _Reader, item: Mapping[str, Any], key: str) -> Provider:
     country = item.get("country")
     if country is not None and not (isinstance(country, str) and _COUNTRY.match(country)):
         raise read.fail(f"'country' {country!r} must be an ISO 3166-1 alpha-2 code", key)
-    terms_value = read.mapping(item.get("terms"), _TERMS_KEYS, "terms", key)
+    terms_value = entry(item.get("terms"), _TERMS_KEYS, where="terms", file=read.file, rule=key)
     terms = ProviderTerms(url=read.text(terms_value.get("url"), "terms.url", key),
-                          read=read.date(terms_value.get("read"), "terms.read", key, required=False),
+                          read=_optional_date(terms_value.get("read"), file=read.file, key="terms.read", rule=key),
                           title=read.text(terms_value.get("title"), "terms.title", key))
     unconfirmed = read.texts(item.get("unconfirmed"), "unconfirmed", key)
     for name in unconfirmed:
@@ -185,6 +135,9 @@ def _provider(read: _Reader, item: Mapping[str, Any], key: str) -> Provider:
     models = read.texts(item.get("models"), "models", key)
     if not models:
         raise read.fail("'models' must list the model-name globs the provider serves", key)
+    hub_names = item.get("hub_names", False)
+    if not isinstance(hub_names, bool):
+        raise read.fail("'hub_names' must be true or false (whether its model names are Hub ids)", key)
     return Provider(
         key=key,
         name=read.text(item.get("name"), "name", key, required=True) or key,
@@ -198,12 +151,14 @@ def _provider(read: _Reader, item: Mapping[str, Any], key: str) -> Provider:
         country=country,
         parent=read.text(item.get("parent"), "parent", key),
         terms=terms,
-        listings=tuple(read.listing(value, f"listings[{index}]", key, organization or key)
+        listings=tuple(listing(value, where=f"listings[{index}]", file=read.file, rule=key,
+                              default_entity=organization or key)
                        for index, value in enumerate(listings)),
-        confidence=read.confidence(item.get("confidence"), "confidence", key),
-        sources=read.sources(item.get("sources"), "sources", key),
+        confidence=confidence_level(item.get("confidence"), file=read.file, key="confidence", rule=key),
+        sources=sources(item.get("sources"), file=read.file, rule=key, typed=True),
         unconfirmed=unconfirmed,
         notes=read.text(item.get("notes"), "notes", key),
+        hub_names=hub_names,
     )
 
 

@@ -78,6 +78,12 @@ def test_the_printed_report_answers_on_page_one_and_fits_ten_pages(report, tmp_p
     for index, count in enumerate(lines[:-1]):
         following = " ".join(pages[index + 1].split())
         assert count >= max(lines) / 3 or following.startswith(("Model details", "Appendix")), (index + 1, lines)
+    # On paper a source cited in the model details is its number in Appendix C, where its entry stands once; the
+    # caveat on listings not found is said once under the table, not in every row.
+    whole = " ".join(" ".join(pages).split())
+    assert "Source: Appendix C, no." in whole
+    assert whole.count("Supplement No. 4 to part 744 (the Entity List)") == 1
+    assert whole.count("not proof of absence") == 1
     # Nothing in the page logs to the console, and the page asks the network for nothing.
     assert "CONSOLE" not in log, [line for line in log.splitlines() if "CONSOLE" in line]
     assert page_requests(netlog) == []

@@ -16,8 +16,8 @@ from .cache import ResultCache, fingerprint
 from .interface import DiscoverySource, ProjectFile, ProjectSource, SourceOutput
 from .model_dirs import merge_local_models
 from .registry import PROJECT_SOURCES, SOURCES
-from .runner import mode, scan_entries
-from .walk import IGNORED, TEXT, FileEntry, IgnoreList, exclude_matcher, walk
+from .runner import mode, scan_entries, scan_with
+from .walk import IGNORED, TEXT, FileEntry, IgnoreList, exclude_matcher, read, walk
 
 __all__ = [
     "DiscoverySource",
@@ -28,6 +28,7 @@ __all__ = [
     "SOURCES",
     "discover",
     "discover_files",
+    "hosted_api_uses",
 ]
 
 # Values that name a file-system path as readily as a Hub repo: a folder of that name wins (as in transformers).
@@ -65,6 +66,31 @@ def discover_files(root: pathlib.Path, paths: "list[str] | tuple[str, ...]",
     Files outside the project, excluded, missing or wanted by no source are passed over."""
     settings = settings or DiscoverySettings()
     root = pathlib.Path(root)
+    entries, skipped, seen = _given_entries(root, paths, settings)
+    declared = settings.declared_in is not None and settings.declared_in in seen
+    return _finish(root, settings, _cache(settings), entries, skipped, declared=declared, whole_tree=False)
+
+
+def hosted_api_uses(root: pathlib.Path, paths: "list[str] | tuple[str, ...]",
+                    settings: DiscoverySettings) -> tuple[Occurrence, ...]:
+    """The hosted-API and runtime uses in the given files alone, read with `settings.api`: the pre-commit check's
+    second look once the lockfile has handed it the providers' vocabulary (reading rules/providers.yaml would cost
+    that path the YAML parser)."""
+    source = next(item for item in SOURCES if item.name == "hosted-api")
+    entries, _, _ = _given_entries(pathlib.Path(root), paths, settings)
+    found: list[Occurrence] = []
+    for entry in entries:
+        if source.wants(entry.relpath):
+            item = read(entry, pathlib.Path(root), settings)
+            if not isinstance(item, Skipped):
+                found.extend(scan_with(source, item).occurrences)
+    return _unique_sorted(found)
+
+
+def _given_entries(root: pathlib.Path, paths: "list[str] | tuple[str, ...]",
+                   settings: DiscoverySettings) -> tuple[list[FileEntry], list[Skipped], set[str]]:
+    """The files of `paths` that discovery reads (see discover_files), those passed over on purpose, and the
+    relative paths of all that are inside the project."""
     # os.path rather than pathlib: a hook passes many paths, and this runs on every commit.
     real_root = os.path.realpath(root)
     prefix = real_root.rstrip(os.sep) + os.sep
@@ -103,8 +129,7 @@ def discover_files(root: pathlib.Path, paths: "list[str] | tuple[str, ...]",
             skipped.append(Skipped(relpath, "too-large", f"{stat.st_size} bytes, over the limit of {settings.max_file_bytes}"))
             continue
         entries.append(FileEntry(relpath, path, stat.st_size, stat.st_mtime_ns, how))
-    declared = settings.declared_in is not None and settings.declared_in in seen
-    return _finish(root, settings, _cache(settings), entries, skipped, declared=declared, whole_tree=False)
+    return entries, skipped, seen
 
 
 def _cache(settings: DiscoverySettings) -> ResultCache:

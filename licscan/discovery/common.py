@@ -34,7 +34,7 @@ _LOCAL_FIRST_FOLDERS = frozenset(
 _NOT_REPO_NAMESPACES = frozenset({"application", "text", "image", "audio", "video", "multipart"})
 # A name ending like a file: a path to one, not a repo.
 _FILE_ENDING = re.compile(
-    r"\.(?:json|jsonl|txt|csv|tsv|py|sh|yaml|yml|md|parquet|arrow|pt|pth|bin|safetensors|gguf|onnx|ckpt|zip|gz|tar|pkl|npy|png|jpe?g|wav|mp3|mp4|html?|ipynb)\Z",
+    r"\.(?:json|jsonl|txt|csv|tsv|py|sh|yaml|yml|md|parquet|arrow|pt|pth|bin|safetensors|gguf|onnx|ckpt|zip|gz|tar|pkl|npy|png|jpe?g|gif|webp|svg|wav|mp3|mp4|html?|ipynb|pdf|xlsx?|docx?|pptx?|xml)\Z",
     re.I,
 )
 # Namespaces of example values in docs and templates ("your-org/...", "username/...", "my_user/..."), a

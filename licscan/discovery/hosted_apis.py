@@ -254,8 +254,13 @@ def _python(text: str, finds: _Finds, *, imported_elsewhere: frozenset[str] = fr
     openrouter = "openrouter.ai" in lowered
     ollama_names = {name for name in imported if "ollama" in name.lower()}
 
-    def classify(value: str, line: int) -> None:
-        _classify(value, line, finds, sdk_providers, host_providers, litellm, openrouter, other_base_url)
+    # Names a provider's SDK gives the file (ChatTogether from langchain_together): calls of them are the API's.
+    sdk_names = {name.rsplit(".", 1)[1] for name in imported for package in packages
+                 if name.startswith(package + ".") and name.count(".") > package.count(".")}
+
+    def classify(value: str, line: int, client_call: bool = False) -> None:
+        _classify(value, line, finds, sdk_providers, host_providers, litellm, openrouter, other_base_url,
+                  client_call)
 
     for node in candidates:
         if isinstance(node, ast.Call):
@@ -266,12 +271,13 @@ def _python(text: str, finds: _Finds, *, imported_elsewhere: frozenset[str] = fr
             values = [keyword.value for keyword in node.keywords if keyword.arg in _MODEL_KEYWORDS]
             if ollama_call and node.args and not values:
                 values.append(node.args[0])
+            client_call = _client_call(node, sdk_names)
             for value in values:
                 if isinstance(value, ast.Constant) and isinstance(value.value, str):
                     if ollama_call:
                         finds.runtime(value.value, value.lineno, value.value)
                     else:
-                        classify(value.value, value.lineno)
+                        classify(value.value, value.lineno, client_call)
         elif isinstance(node, (ast.Assign, ast.AnnAssign)):
             if not (isinstance(node.value, ast.Constant) and isinstance(node.value.value, str)):
                 continue
@@ -346,8 +352,20 @@ def _is_ollama_call(node: ast.Call, ollama_names: set[str]) -> bool:
     return "ollama" in name.lower() and bool(ollama_names)
 
 
+_CLIENT_METHODS = frozenset({"create", "acreate", "stream"})  # client.chat.completions.create(model=...)
+
+
+def _client_call(call: ast.Call, sdk_names: set[str]) -> bool:
+    """Whether a call is a request to an API client (a `create` method) or a class of a provider's SDK."""
+    func = call.func
+    name = func.attr if isinstance(func, ast.Attribute) else func.id if isinstance(func, ast.Name) else None
+    return name is not None and (name in _CLIENT_METHODS or name in sdk_names)
+
+
 def _classify(value: str, line: int, finds: _Finds, sdk_providers: list[str], host_providers: list[str],
-              litellm: bool, openrouter: bool, other_base_url: bool) -> None:
+              litellm: bool, openrouter: bool, other_base_url: bool, client_call: bool = False) -> None:
+    """`client_call`: the value is a model argument of a request to an API client; a provider whose names are Hub
+    ids is credited only there (the same id in a reranker's or an embedder's keyword is a model loaded locally)."""
     vocabulary = finds.vocabulary
     if (litellm or openrouter) and "/" in value and finds.prefixed(value, line, openrouter=openrouter and not litellm):
         return
@@ -355,22 +373,25 @@ def _classify(value: str, line: int, finds: _Finds, sdk_providers: list[str], ho
         return  # clients of a provider and of some other server side by side: which one a name goes to is unsaid
     # The name must be one a named host's provider serves: a file that names an API host also names other things
     # ('llama' as a backend choice, a tokenizer, a local file).
-    serving = [provider for provider in host_providers if _serves(vocabulary, provider, value)]
+    serving = [provider for provider in host_providers if _serves(vocabulary, provider, value)
+               and (client_call or provider not in vocabulary.hub_named)]
     if len(serving) == 1:
         finds.hosted(serving[0], value, line, value)
         return
     for provider in sdk_providers:
         if provider == "openai" and (other_base_url or any(item != "openai" for item in host_providers)):
             continue  # the OpenAI SDK pointed at another server: it does not say who serves the model
-        if _serves(vocabulary, provider, value):
+        if _serves(vocabulary, provider, value) and (client_call or provider not in vocabulary.hub_named):
             finds.hosted(provider, value, line, value)
             return
 
 
 def _serves(vocabulary: ApiVocabulary, provider: str, value: str) -> bool:
     """A provider's model name; one with a slash only in lower case ('meta/llama3-70b-instruct' at NVIDIA), since
-    a Hub id loaded beside the API client is usually written with its capitals ('BAAI/bge-small-en-v1.5')."""
-    return vocabulary.models_of(provider, value) and ("/" not in value or value == value.lower())
+    a Hub id loaded beside the API client is usually written with its capitals ('BAAI/bge-small-en-v1.5'), unless
+    the provider names its models by their Hub ids (DeepInfra's 'meta-llama/Meta-Llama-3.1-405B-Instruct')."""
+    return vocabulary.models_of(provider, value) and (
+        "/" not in value or value == value.lower() or provider in vocabulary.hub_named)
 
 
 # -- Jupyter notebooks ----------------------------------------------------------------------------------------------

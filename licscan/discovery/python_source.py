@@ -39,6 +39,8 @@ _FACT_WORDS = {
     "sentence_transformers": rb"sentence_transformers",
     "vllm": rb"vllm",
     "mlx": rb"mlx_v?lm",
+    # `from datasets import load_dataset as ld`, `import datasets as ds`: calls that hold no needle.
+    "datasets_alias": rb"(?:load_dataset|import[ \t]+datasets)[ \t]+as[ \t]",
 }
 # Hub URLs: every host match, for the URL search to start from.
 _URL_HOSTS = b"|".join(re.escape(host) for host in HUB_HOSTS)
@@ -81,7 +83,7 @@ _MAX_FOLDED = 1000  # a folded string longer than this is not a repo id
 def might_name_models(data: bytes) -> bool:
     """The cheap test: whether the file holds anything a recognised call, keyword or Hub URL needs."""
     survey = _survey(data)
-    return bool(survey.hits or survey.url_hosts or survey.id_literals)
+    return bool(survey.hits or survey.url_hosts or survey.id_literals or survey.facts.read_whole)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -144,6 +146,15 @@ class _FileFacts:
         self.mlx = False
         self.mlx_modules: frozenset[str] = frozenset({"mlx_lm", "mlx_vlm"})
         self.mlx_functions: frozenset[str] = frozenset()
+        self.datasets_alias = False
+        self.datasets_modules: frozenset[str] = frozenset({"datasets"})
+        self.datasets_functions: frozenset[str] = frozenset()
+
+    @property
+    def read_whole(self) -> bool:
+        """Whether a loading function may be called under a name of the project's choosing (no needle in the
+        call): the file is read whole, with these names from its imports."""
+        return self.mlx or self.datasets_alias
 
 
 def _recognize(name: str | None, receiver: str | None, attribute: bool, facts: _FileFacts) -> _Spec | None:
@@ -173,7 +184,8 @@ def _recognize(name: str | None, receiver: str | None, attribute: bool, facts: _
         None, "huggingface_hub"
     ):
         return _INFERENCE_CLIENT
-    if name == "load_dataset" and receiver in (None, "datasets"):
+    if (name == "load_dataset" and (receiver is None or receiver in facts.datasets_modules)) or (
+            not attribute and name in facts.datasets_functions):
         return _LOAD_DATASET
     if facts.sentence_transformers:
         if name in ("SentenceTransformer", "SparseEncoder") and receiver in (None, "sentence_transformers"):
@@ -705,17 +717,28 @@ def _arguments(args: ast.arguments) -> list[str]:
     return names
 
 
-def _mlx_facts(tree: ast.Module, facts: _FileFacts) -> _FileFacts:
-    """The names under which the file imports mlx_lm / mlx_vlm and their load()."""
+def _alias_facts(tree: ast.Module, facts: _FileFacts) -> _FileFacts:
+    """The names under which the file imports mlx_lm / mlx_vlm and their load(), and datasets and its
+    load_dataset()."""
     modules = set(facts.mlx_modules)
     functions: set[str] = set()
+    datasets_modules = set(facts.datasets_modules)
+    datasets_functions: set[str] = set()
     for node in ast.walk(tree):
-        if isinstance(node, ast.ImportFrom) and (node.module or "").split(".")[0] in ("mlx_lm", "mlx_vlm"):
-            functions.update(alias.asname or alias.name for alias in node.names if alias.name == "load")
+        if isinstance(node, ast.ImportFrom):
+            package = (node.module or "").split(".")[0]
+            if package in ("mlx_lm", "mlx_vlm"):
+                functions.update(alias.asname or alias.name for alias in node.names if alias.name == "load")
+            elif package == "datasets":
+                datasets_functions.update(alias.asname for alias in node.names
+                                          if alias.name == "load_dataset" and alias.asname)
         elif isinstance(node, ast.Import):
             modules.update(alias.asname for alias in node.names if alias.asname and alias.name in ("mlx_lm", "mlx_vlm"))
+            datasets_modules.update(alias.asname for alias in node.names if alias.asname and alias.name == "datasets")
     facts.mlx_modules = frozenset(modules)
     facts.mlx_functions = frozenset(functions)
+    facts.datasets_modules = frozenset(datasets_modules)
+    facts.datasets_functions = frozenset(datasets_functions)
     return facts
 
 
@@ -909,8 +932,8 @@ def _full_parse(
         return Skipped(finds.relpath, "parse-error", _describe(exc))
     except (ValueError, RecursionError, MemoryError) as exc:
         return Skipped(finds.relpath, "parse-error", _describe(exc))
-    if facts.mlx:
-        facts = _mlx_facts(tree, facts)
+    if facts.read_whole:
+        facts = _alias_facts(tree, facts)
     module = _module_scope(tree, text)
     finder = _CallFinder(text, module, finds, facts, lines)
     try:
@@ -1262,6 +1285,14 @@ _DICT_KEY = re.compile(rb"[ \t]*:(?!=)")
 _BEFORE_KEY = re.compile(rb"(?:[{,]|^)[ \t]*\Z", re.M)
 _SUBSET = re.compile(r"[:#]")
 _SPACE_REPO = re.compile(rb"repo_type[ \t]*=[ \t]*[\"']space")
+# A list or tuple of string literals bound to a name of any words (`LLAMA_3_1_INSTRUCT_EVALS = [...]`): when at
+# least two of its strings are Hub ids and the file reads the name again, it is a list of models, unless its name
+# says what is left out. (A list no code reads is a note, as h2oGPT's lists of datasets judged useful.)
+_LIST_BINDING = re.compile(rb"[ \t]*(?:[A-Za-z_]\w{0,120}\.)?([A-Za-z_]\w{0,120})[ \t]*(?::[^=\n]{0,120})?=[ \t]*([\[(])")
+_STRINGS_ONLY = re.compile(rb"""[\[(](?:[ \t\r\n,]|#[^\n]*+|"[^"\\\n]*+"|'[^'\\\n]*+')*+[\])]""")
+_STRING_ITEM = re.compile(rb"""["']([^"'\\\n]*)["']""")
+_LEFT_OUT = re.compile(rb"(?i)exclu|skip|ignor|block|deny|banned|unsupported|broken")
+_MIN_LISTED_IDS = 2
 
 
 def _named_literals(text: PythonText, finds: _Finds, literals: list[tuple[int, int]]) -> None:
@@ -1325,6 +1356,31 @@ class _ListHeads:
     def __init__(self, text: PythonText) -> None:
         self.text = text
         self.heads: dict[int, int] = {}
+        self.id_lists: dict[int, tuple[int, int] | None] = {}  # head line start -> a list of ids' (open, close)
+
+    def in_id_list(self, quote: int, line_start: int, continued: bool) -> bool:
+        """Whether the literal at `quote` is an element of a list of Hub ids bound to a name (see _LIST_BINDING):
+        the list opens on its own line or, for a literal continuing a bracket, where the long list opens."""
+        head = self.head(line_start) if continued else line_start
+        if head not in self.id_lists:
+            self.id_lists[head] = self._id_list(head)
+        span = self.id_lists[head]
+        return span is not None and span[0] < quote < span[1]
+
+    def _id_list(self, head: int) -> tuple[int, int] | None:
+        data = self.text.data
+        binding = _LIST_BINDING.match(data, head, self.text.line_end(head))
+        if binding is None or _LEFT_OUT.search(data, head, binding.start(2)):
+            return None
+        opening = binding.start(2)
+        closing = self.text.call_end(opening)
+        if closing is None or not _STRINGS_ONLY.fullmatch(data, opening, closing):
+            return None
+        ids = sum(hub_id(item.group(1).decode("utf-8", errors="replace")) is not None
+                  for item in _STRING_ITEM.finditer(data, opening, closing))
+        if ids < _MIN_LISTED_IDS or not _read_again(self.text, binding.group(1), binding.start(1)):
+            return None
+        return opening, closing
 
     def head(self, line_start: int) -> int:
         text, data = self.text, self.text.data
@@ -1354,6 +1410,21 @@ class _ListHeads:
         return head
 
 
+def _read_again(text: PythonText, name: bytes, bound_at: int) -> bool:
+    """Whether `name` stands as a whole word in the file's code anywhere but where it is bound."""
+    data = text.data
+    at = data.find(name)
+    while at >= 0:
+        end = at + len(name)
+        if (at != bound_at and (at == 0 or data[at - 1] not in _WORD_BYTES) and data[end : end + 1] not in _WORD_ENDS
+                and text.context(at) == CODE):
+            return True
+        at = data.find(name, at + 1)
+    return False
+
+
+_WORD_BYTES = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_")
+_WORD_ENDS = frozenset(bytes([byte]) for byte in _WORD_BYTES)
 _OPENING, _CLOSING, _QUOTES = frozenset(b"[({"), frozenset(b"])}"), frozenset(b"\"'")
 
 
@@ -1439,6 +1510,8 @@ def _naming_kind(text: PythonText, quote: int, end: int, heads: _ListHeads, line
             searched += after
     if kind is None and _CONSTRUCTED.search(_opening(text, line_start, prefix)):
         kind = RefKind.MODEL  # the first argument of a class: `TransformersEngine(ID)`, the project's own wrapper
+    if kind is None and heads.in_id_list(quote, line_start, bool(_CONTINUED_PREFIX.match(prefix))):
+        kind = RefKind.MODEL
     if kind is not None and _NOT_A_USE.search(searched):
         return None
     return kind
@@ -1462,14 +1535,14 @@ def analyze(
     decoded text when the caller has it.
     """
     survey = survey or _survey(data)
-    if not survey.hits and not survey.url_hosts and not survey.id_literals:
+    if not survey.hits and not survey.url_hosts and not survey.id_literals and not survey.facts.read_whole:
         return [], []
     finds = _Finds(relpath, locate or (lambda line: Location(relpath, line)))
     text = PythonText(data)
     facts = survey.facts
     source = source_text if source_text is not None else None
-    if facts.mlx:
-        # mlx's load() holds no needle: such files are read whole.
+    if facts.read_whole:
+        # mlx's load() and an aliased load_dataset() hold no needle: such files are read whole.
         source = source if source is not None else data.decode("utf-8")
         problem = _full_parse(text, source, finds, facts, None)
         if problem is not None:
@@ -1501,7 +1574,7 @@ def _decide(
     the module's bindings read from the module with every def and class stubbed out (cheap); the lines outside
     functions from the module with only the blocks that hold none of them stubbed out; and, when the cut text
     does not parse, from the whole module."""
-    if not facts.mlx:  # mlx's facts come from the whole module's imports
+    if not facts.read_whole:  # the aliases come from the whole module's imports
         lines = _decide_in_functions(text, finds, facts, lines)
         if not lines:
             return None
@@ -1596,7 +1669,7 @@ class PythonSource:
         if data.startswith(b"\xef\xbb\xbf"):
             data = data[3:]
         survey = _survey(data, file.readings)  # (from the shared pass unless the BOM was cut off)
-        if not survey.hits and not survey.url_hosts and not survey.id_literals:
+        if not survey.hits and not survey.url_hosts and not survey.id_literals and not survey.facts.read_whole:
             return SourceOutput()
         cookie = _ENCODING_COOKIE.search(data, 0, _second_line_end(data))
         if cookie is not None and cookie.group(1).lower().replace(b"_", b"-") not in (b"utf-8", b"utf8"):

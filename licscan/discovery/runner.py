@@ -45,7 +45,7 @@ def scan_file(file: ProjectFile) -> SourceOutput:
         if together is not None:
             file = file._replace(readings=FileReadings(file.data, together))
     for source in sources:
-        output = _scan(source, file)
+        output = scan_with(source, file)
         occurrences.extend(output.occurrences)
         local_models.extend(output.local_models)
         skipped.extend(output.skipped)
@@ -89,7 +89,7 @@ def _use_one_pass(entries: list[FileEntry], settings: DiscoverySettings) -> None
             searched.use_one_pass()
 
 
-def _scan(source: DiscoverySource, file: ProjectFile) -> SourceOutput:
+def scan_with(source: DiscoverySource, file: ProjectFile) -> SourceOutput:
     try:
         return source.scan(file)
     except Exception as exc:  # noqa: BLE001 - one file must not end the scan; the Skipped says why

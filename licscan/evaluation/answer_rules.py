@@ -8,7 +8,8 @@ from pathlib import Path
 from typing import Any, Iterable, Mapping
 
 from licscan.errors import RuleError
-from licscan.evaluation.knowledge import _date, _entry, _load_yaml, _sources, _strings
+from licscan.rule_entries import entry as _entry, iso_date as _date, sources as _sources, strings as _strings
+from licscan.evaluation.knowledge import _load_yaml
 from licscan.model import Source, UseMode
 
 ANSWERS_SCHEMA = "licscan-answers/1"

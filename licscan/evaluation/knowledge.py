@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime
 import difflib
 import re
 from dataclasses import dataclass, field
@@ -14,8 +13,11 @@ from licscan.cards import is_repo_id
 from licscan.catalog import RULES
 from licscan.errors import ParseError, RuleError
 from licscan.providers import load_providers
+from licscan.rule_entries import (confidence_level as _confidence, entry as _entry, iso_date as _date,
+                                  listing as _listing, optional_text as _optional_text, sources as _sources,
+                                  strings as _strings)
 from licscan.evaluation.scope import SCOPABLE_FIELDS
-from licscan.model.findings import CONFIDENCE_LEVELS, PRIMARY_SOURCE_TYPES, SOURCE_TYPES
+from licscan.model.findings import PRIMARY_SOURCE_TYPES, SOURCE_TYPES  # noqa: F401 (PRIMARY_SOURCE_TYPES: kept importable here)
 from licscan.model.providers import ProviderTable
 from licscan.model import (
     CommercialUse,
@@ -55,7 +57,6 @@ _PUBLISHER_FACTS = {"namespaces", "organization", "country", "parent", "account"
 _CONFIDENCE_RANK = {"primary": 0, "secondary": 1, "unconfirmed": 2}
 # Who stands behind a namespace: a company or institution, one person, or a community of uploaders.
 _ACCOUNTS = {"organisation", "individual", "community"}
-_LISTING_KEYS = {"list", "entity", "date_added", "citation", "confidence", "source", "notes", "published"}
 _LINEAGE_KEYS = {"schema", "last_reviewed", "note", "edges"}
 _EDGE_KEYS = {"child", "parent", "relation", "confidence", "unconfirmed", "sources", "notes"}
 _COMPUTE_KEYS = {"schema", "last_reviewed", "note", "method", "thresholds"}
@@ -64,13 +65,11 @@ _THRESHOLD_KEYS = {"flop", "meaning", "confidence", "sources", "notes"}
 _POLICY_KEYS = {"schema", "name", "description", "extends", "fail_on", "reason", "fail_closed", "waivers",
                 "require_context"}
 _WAIVER_KEYS = {"rule", "model", "reason", "approved_by", "expires"}
-_CONFIDENCE = set(CONFIDENCE_LEVELS)
 _SCOPE_KEYS = {"models", "modality", "note"}
 _MODALITIES = {"multimodal", "text"}
 _OUTPUT_TRAINING = {"allowed", "restricted", "prohibited", "unknown"}
 _METRICS = {"mau", "dau", "annual-revenue-usd", "monthly-revenue-usd"}
 _TERRITORY = re.compile(r"^(?:[A-Z]{2}|EU)$")
-_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
 @dataclass(frozen=True)
@@ -155,37 +154,6 @@ class Knowledge:
         return None
 
 
-def _date(value: Any, *, file: str, key: str, rule: str | None = None) -> str:
-    if isinstance(value, datetime.date):
-        return value.isoformat()
-    if isinstance(value, str) and _DATE.match(value):
-        try:
-            datetime.date.fromisoformat(value)
-        except ValueError:
-            pass
-        else:
-            return value
-    raise RuleError(f"{key!r} must be an ISO date YYYY-MM-DD, not {value!r}", file=file, rule=rule)
-
-
-def _strings(value: Any, *, file: str, key: str, rule: str | None) -> tuple[str, ...]:
-    if value is None:
-        return ()
-    if isinstance(value, str):
-        return (value,)
-    if isinstance(value, list) and all(isinstance(item, str) for item in value):
-        return tuple(value)
-    raise RuleError(f"{key!r} must be a list of strings", file=file, rule=rule)
-
-
-def _optional_text(value: Any, *, file: str, key: str, rule: str | None) -> str | None:
-    if value is None:
-        return None
-    if isinstance(value, (str, int, float)) and not isinstance(value, bool):
-        return str(value)
-    raise RuleError(f"{key!r} must be text", file=file, rule=rule)
-
-
 def _bool(value: Any, *, file: str, key: str, rule: str | None) -> bool:
     if value is None:
         return False
@@ -194,71 +162,12 @@ def _bool(value: Any, *, file: str, key: str, rule: str | None) -> bool:
     raise RuleError(f"{key!r} must be true or false", file=file, rule=rule)
 
 
-def _confidence(value: Any, *, file: str, key: str, rule: str | None, default: str | None = None) -> str:
-    if value is None and default is not None:
-        return default
-    if value not in _CONFIDENCE:
-        raise RuleError(f"{key!r} must be one of {sorted(_CONFIDENCE)}, not {value!r}", file=file, rule=rule)
-    return str(value)
-
-
 def _fields(value: Any, allowed: set[str], *, file: str, key: str, rule: str | None) -> tuple[str, ...]:
     names = _strings(value, file=file, key=key, rule=rule)
     for name in names:
         if name not in allowed:
             raise RuleError(f"{key!r} names {name!r}, which is not a field", file=file, rule=rule)
     return names
-
-
-def _entry(item: Any, allowed: Iterable[str], *, where: str, file: str, rule: str | None = None) -> Mapping[str, Any]:
-    """One entry of a rule file: a mapping with no key outside `allowed` (errors name the file and the entry)."""
-    if not isinstance(item, Mapping):
-        raise RuleError(f"{where} must be a mapping", file=file, rule=rule)
-    unknown = set(item) - set(allowed)
-    if unknown:
-        raise RuleError(f"{where} has unknown keys {sorted(unknown)}", file=file, rule=rule)
-    return item
-
-
-def _sources(value: Any, *, file: str, rule: str | None, required: bool = True) -> tuple[Source, ...]:
-    if value is None and not required:
-        return ()
-    if isinstance(value, Mapping):
-        value = [value]
-    if not isinstance(value, list) or (required and not value):
-        raise RuleError("'sources' must list at least one source with citation and date", file=file, rule=rule)
-    sources = []
-    for index, item in enumerate(value):
-        where = f"sources[{index}]"
-        _entry(item, ("citation", "url", "date", "confidence", "type"), where=where, file=file, rule=rule)
-        citation = item.get("citation")
-        if not isinstance(citation, str) or not citation.strip():
-            raise RuleError(f"{where} needs a 'citation'", file=file, rule=rule)
-        confidence = item.get("confidence", "primary")
-        if confidence not in _CONFIDENCE:
-            raise RuleError(f"{where}.confidence must be one of {sorted(_CONFIDENCE)}", file=file, rule=rule)
-        sources.append(
-            Source(
-                citation=citation.strip(),
-                date=_date(item.get("date"), file=file, key=f"{where}.date", rule=rule),
-                confidence=confidence,
-                url=_optional_text(item.get("url"), file=file, key=f"{where}.url", rule=rule),
-                type=_source_type(item.get("type"), confidence, where=where, file=file, rule=rule),
-            )
-        )
-    return tuple(sources)
-
-
-def _source_type(value: Any, confidence: str, *, where: str, file: str, rule: str | None) -> str | None:
-    """A source's type; a press report or a blog cannot be the primary source of a fact."""
-    if value is None:
-        return None
-    if value not in SOURCE_TYPES:
-        raise RuleError(f"{where}.type must be one of {list(SOURCE_TYPES)}, not {value!r}", file=file, rule=rule)
-    if confidence == "primary" and value not in PRIMARY_SOURCE_TYPES:
-        raise RuleError(f"{where} is a {value} source, which cannot be primary (use confidence: secondary)",
-                        file=file, rule=rule)
-    return str(value)
 
 
 def strongest_first(sources: Iterable[Source]) -> tuple[Source, ...]:
@@ -404,40 +313,6 @@ def parse_license(data: Any, *, file: str) -> LicenseTerms:
         scopes=_scopes(data.get("scopes"), file=file, rule=key),
         members=_strings(data.get("members"), file=file, key="members", rule=key),
         standard=_bool(data.get("standard"), file=file, key="standard", rule=key),
-    )
-
-
-def _listing(listing: Any, *, where: str, file: str, rule: str | None, default_entity: str) -> EntityListing:
-    _entry(listing, _LISTING_KEYS, where=where, file=file, rule=rule)
-    if not listing.get("list") or not listing.get("citation"):
-        raise RuleError(f"{where} needs 'list' and 'citation'", file=file, rule=rule)
-    source = listing.get("source")
-    if not isinstance(source, Mapping) or not isinstance(source.get("citation"), str) or not source["citation"].strip():
-        raise RuleError(f"{where}.source must give the 'citation' and 'date' licscan read the listing in",
-                        file=file, rule=rule)
-    unknown = set(source) - {"citation", "url", "date", "type"}
-    if unknown:
-        raise RuleError(f"{where}.source has unknown keys {sorted(unknown)}", file=file, rule=rule)
-    confidence = _confidence(listing.get("confidence"), file=file, key=f"{where}.confidence", rule=rule,
-                             default="secondary")
-    source_type = _source_type(source.get("type"), confidence, where=f"{where}.source", file=file, rule=rule)
-    date_added = listing.get("date_added")
-    published = listing.get("published")
-    return EntityListing(
-        list_name=str(listing["list"]),
-        entity=str(listing.get("entity") or default_entity),
-        date_added=None if date_added is None else _date(date_added, file=file, key=f"{where}.date_added", rule=rule),
-        citation=str(listing["citation"]),
-        confidence=confidence,
-        source=Source(
-            citation=source["citation"].strip(),
-            date=_date(source.get("date"), file=file, key=f"{where}.source.date", rule=rule),
-            confidence=confidence,
-            url=_optional_text(source.get("url"), file=file, key=f"{where}.source.url", rule=rule),
-            type=source_type,
-        ),
-        notes=_optional_text(listing.get("notes"), file=file, key=f"{where}.notes", rule=rule),
-        published=None if published is None else _date(published, file=file, key=f"{where}.published", rule=rule),
     )
 
 

@@ -222,6 +222,9 @@ class ApiVocabulary:
     prefixes: tuple[tuple[str, str], ...] = ()  # (LiteLLM or OpenRouter prefix, lower-case; provider key)
     patterns: tuple[tuple[str, tuple[str, ...]], ...] = ()  # (provider key; model-name globs)
     runtimes: tuple[str, ...] = ("ollama",)  # local runtimes whose tags are dependencies
+    # Providers whose model names are the Hub ids of the open models they serve, capitals kept (DeepInfra's
+    # 'meta-llama/Meta-Llama-3.1-8B-Instruct'); other providers' names with a slash count only in lower case.
+    hub_named: tuple[str, ...] = ()
 
     def models_of(self, provider: str, name: str) -> bool:
         """Whether the provider serves a model of this name (its globs, letter case aside)."""

@@ -38,6 +38,7 @@ class Provider:
     sources: tuple[Source, ...] = ()
     unconfirmed: tuple[str, ...] = ()
     notes: str | None = None
+    hub_names: bool = False  # its model names are the Hub ids of the models it serves (DeepInfra, Together AI)
 
     def serves(self, model: str) -> bool:
         lowered = model.lower()
@@ -88,4 +89,5 @@ class ProviderTable:
             prefixes=tuple(sorted((prefix.lower(), item.key) for item in self.providers for prefix in item.prefixes)),
             patterns=tuple((item.key, item.models) for item in self.providers),
             runtimes=tuple(sorted({item.runtime for item in self.runtime_tags} | {"ollama"})),
+            hub_named=tuple(sorted(item.key for item in self.providers if item.hub_names)),
         )

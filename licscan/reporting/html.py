@@ -3,6 +3,7 @@ per model, then appendices (publishers, licences, sources, glossary, audit data)
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -126,7 +127,15 @@ def _sources(result: ScanResult) -> list[tuple[str, Source]]:
     for remedy in answers.remedies if answers else ():
         for source in remedy.sources:
             found.setdefault((source.citation, source.date), (f"what you can do about {remedy.rule_id}", source))
-    return sorted(found.values(), key=lambda item: (item[1].citation.lower(), item[1].date))
+    # By what they support, so the appendix names each licence or publisher once above its sources.
+    return sorted(found.values(), key=lambda item: (item[0].lower(), item[1].citation.lower(), item[1].date))
+
+
+def _source_groups(sources: list[tuple[str, Source]]) -> list[tuple[str, list[tuple[int, Source]]]]:
+    """The numbered sources under each subject they support (the list comes sorted by subject)."""
+    numbered = [(number, subject, source) for number, (subject, source) in enumerate(sources, start=1)]
+    return [(subject, [(number, source) for number, _, source in run])
+            for subject, run in itertools.groupby(numbered, key=lambda item: item[1])]
 
 
 def _waived(result: ScanResult) -> list[Finding]:
@@ -142,6 +151,7 @@ class HtmlFormat:
 
     def render(self, result: ScanResult) -> str:
         css = (self._templates / "html" / "report.css").read_text(encoding="utf-8")
+        sources = _sources(result)
         return render_template(
             self._templates, "html/report.html.j2", html=True,
             result=result,
@@ -152,7 +162,11 @@ class HtmlFormat:
             rules={item.id: item for item in RULES},
             sentence=verdict_sentence(result),
             origins=_origins(result),
-            sources=_sources(result),
+            sources=sources,
+            source_groups=_source_groups(sources),
+            # A source cited in the body is printed as its number in Appendix C, where its full entry stands once.
+            source_numbers={(source.citation, source.date): number
+                            for number, (_, source) in enumerate(sources, start=1)},
             glossary=GLOSSARY,
             field_words=FIELD_WORDS,
             relation_words=_RELATION_WORDS,
