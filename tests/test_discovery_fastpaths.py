@@ -104,6 +104,7 @@ def test_a_job_large_enough_for_helpers_loads_the_one_pass_engine_before_they_fo
         return []
 
     monkeypatch.setattr(runner, "_start_helpers", no_helpers)
+    monkeypatch.setattr(runner.forked, "can_fork", lambda: True)  # (other tests' threads may still run)
     result = discover(tmp_path, settings)
     assert {o.ref.repo_id for o in result.occurrences} == {"org/m"}
     assert engines_at_fork[0] == "hyperscan"
