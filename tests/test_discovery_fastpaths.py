@@ -117,3 +117,23 @@ def test_without_a_cache_no_file_is_hashed(tmp_path, monkeypatch):
     monkeypatch.setattr(runner, "digest", lambda data: hashed.append(data) or "x")
     result = discover(tmp_path, DiscoverySettings(workers=1))
     assert [o.ref.repo_id for o in result.occurrences] == ["org/m"] and hashed == []
+
+
+def test_a_notebook_is_read_once_for_the_notebook_and_hosted_api_sources(monkeypatch):
+    cells = [{"cell_type": "code", "metadata": {}, "source": [
+        "import ollama\n", "ollama.chat(model='llama3.1')\n",
+        "from transformers import AutoModel\n", "AutoModel.from_pretrained('org/nb-model')\n"]}]
+    data = json.dumps({"nbformat": 4, "metadata": {}, "cells": cells}).encode()
+    reads = []
+    loads = json.loads
+
+    def counted(text, *args, **kwargs):
+        if text == data.decode():
+            reads.append(text)
+        return loads(text, *args, **kwargs)
+
+    monkeypatch.setattr(json, "loads", counted)
+    output = scan_file(ProjectFile("try.ipynb", "try.ipynb", data, pathlib.Path("."), DiscoverySettings()))
+    assert {(o.source, o.ref.key) for o in output.occurrences} == {
+        ("notebook", "org/nb-model"), ("hosted-api", "ollama:llama3.1:latest")}
+    assert len(reads) == 1

@@ -93,7 +93,7 @@ SITES: dict[str, dict[str, Any]] = {
         "bind": [{"value": "org/name"}],
         "extra": ["org/name", "org/name-", "org/"]},
     "licscan.discovery.model_dirs._SPACE_CARD": {"extra": ["sdk ", "sdk\t"]},
-    "licscan.discovery.needles.__init__()": {"build": _needles, "extra": ["from_pretrained", "hf.co/", "pipeline("]},
+    "licscan.discovery.needles._find_with_re()": {"build": _needles, "extra": ["from_pretrained", "hf.co/", "pipeline("]},
     "licscan.discovery.notebooks._SHELL_CELL": {"op": "match"},
     "licscan.discovery.notebooks._SHELL_LINE": {"op": "match", "extra": ["a =", "a = ", " a"]},
     "licscan.discovery.notebooks._MAGIC_LINE": {"op": "match"},

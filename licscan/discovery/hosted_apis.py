@@ -19,11 +19,10 @@ from licscan.cards import is_repo_id
 from licscan.errors import ParseError
 from licscan.model import ApiVocabulary, DiscoverySettings, Location, ModelRef, Occurrence, RefKind, Skipped, hosted_key, runtime_key
 
-from .common import decode_utf8, load_json
 from .interface import ProjectFile, SourceOutput
 from .needles import Needle, NeedleSet
 from .readings import needle_matches
-from .notebooks import _at, _Cells, _code_cells
+from .notebooks import _at, read_notebook
 
 SOURCE = "hosted-api"
 UNRESOLVED = "unresolved-reference"
@@ -400,13 +399,9 @@ def _serves(vocabulary: ApiVocabulary, provider: str, value: str) -> bool:
 def _notebook(file: ProjectFile, finds: _Finds) -> SourceOutput:
     """Code cells as one module (an import in one cell serves the next), `!` and %%bash lines as commands."""
     try:
-        notebook = load_json(decode_utf8(file.data))
-        cells = _code_cells(notebook)
+        notebook, joined = read_notebook(file)  # (read once for the notebook source and this one)
     except (UnicodeDecodeError, ParseError):
         return SourceOutput()  # the notebook source reports what is wrong with the file
-    joined = _Cells()
-    for number, source in cells:
-        joined.add(number, source)
     whole = "\n".join(joined.python)
     if not _worth_parsing(whole, finds.vocabulary):
         whole = ""  # nothing the code cells could name: their commands and prose are still read

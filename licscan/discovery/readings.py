@@ -1,8 +1,10 @@
-"""Readings of one file that several sources need, each made once per file: the needle searches, together."""
+"""Readings of one file that several sources need, each made once per file: the needle searches, together, and
+what a source computes for others to reuse (a notebook's cells)."""
 
 from __future__ import annotations
 
 import functools
+from typing import Any, Callable
 
 from .needles import Match, NeedleSet, SearchedTogether
 
@@ -18,6 +20,20 @@ class FileReadings:
         self.data = data
         self._together = together
         self._shares: list[list[Match]] | None = None
+        self._made: dict[str, tuple[bool, Any]] = {}
+
+    def once(self, key: str, compute: Callable[[], Any]) -> Any:
+        """compute()'s answer for this file, made by the first source that asks under `key`; an exception it
+        raised is raised again to each source that asks. (The answer is shared: no source may change it.)"""
+        if key not in self._made:
+            try:
+                self._made[key] = (True, compute())
+            except Exception as exc:  # noqa: BLE001 - each source handles it as it would its own
+                self._made[key] = (False, exc)
+        made, value = self._made[key]
+        if not made:
+            raise value
+        return value
 
     def find(self, needles: NeedleSet, data: bytes) -> list[Match]:
         """needles.find(data), from the shared pass when `data` is this file's bytes (not a decoded or cut copy)."""
@@ -36,6 +52,11 @@ class FileReadings:
 def searched_together(sets: tuple[NeedleSet, ...]) -> SearchedTogether | None:
     """The sets searched in one pass, or None when there are fewer than two."""
     return SearchedTogether(sets) if len(sets) > 1 else None
+
+
+def made_once(readings: FileReadings | None, key: str, compute: Callable[[], Any]) -> Any:
+    """compute(), through the file's shared readings when there are any."""
+    return readings.once(key, compute) if readings is not None else compute()
 
 
 def needle_matches(readings: FileReadings | None, needles: NeedleSet, data: bytes) -> list[Match]:

@@ -40,10 +40,8 @@ def scan_file(file: ProjectFile) -> SourceOutput:
     skipped: list = []
     fallback_done = False
     sources = wanted_by(file.relpath)
-    if file.readings is None:
-        together = _searched_together(sources, file.settings)
-        if together is not None:
-            file = file._replace(readings=FileReadings(file.data, together))
+    if file.readings is None and len(sources) > 1:
+        file = file._replace(readings=FileReadings(file.data, _searched_together(sources, file.settings)))
     for source in sources:
         output = scan_with(source, file)
         occurrences.extend(output.occurrences)
