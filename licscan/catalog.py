@@ -82,6 +82,17 @@ RULES: tuple[Rule, ...] = (
         "If you may use a later revision, pin it and scan again; otherwise the older licence binds.",
     ),
     Rule(
+        "LS115", "release-unconfirmed", FindingKind.LICENSE_UNKNOWN, Severity.INFO,
+        "licscan has not confirmed the licence of this model's release",
+        "Publishers change licences between releases (DeepSeek-V3's first release was under the DeepSeek "
+        "agreement, its later ones MIT). licscan's rules record each release's licence read in the publisher's "
+        "own card, repository or licence text; for the releases listed in rules/releases.yaml no such source was "
+        "found, only third-party reports, if any. The model is still evaluated under the licence its card or "
+        "licence file declares.",
+        "Read the licence the publisher ships with this release (its LICENSE file and card) before relying on "
+        "what the card declares; record what you read in a rules directory of your own.",
+    ),
+    Rule(
         "LS120", "non-commercial", FindingKind.NON_COMMERCIAL, Severity.HIGH,
         "Non-commercial or research-only terms bind the model",
         "A licence in the ancestry forbids commercial or production use; it binds every derivative.",

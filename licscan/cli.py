@@ -321,6 +321,7 @@ def rules_validate(
             counts = [(len(knowledge.licenses), "licence", "licences"),
                       (len(knowledge.origins), "publisher namespace", "publisher namespaces"),
                       (edges, "lineage edge", "lineage edges"),
+                      (len(knowledge.releases), "unconfirmed release", "unconfirmed releases"),
                       (len(knowledge.providers.providers), "model provider", "model providers"),
                       (len(knowledge.providers.runtime_tags), "runtime tag", "runtime tags")]
         policies = (len(knowledge.policies) if knowledge is not None else 0) + len(policy_files)

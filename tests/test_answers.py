@@ -165,7 +165,8 @@ def test_hunyuan_territory_does_not_apply_outside_it_and_says_why(shipped, hunyu
 
 def test_users_in_an_excluded_territory_make_it_apply(shipped):
     context = DeploymentContext(established_in=("US",), user_regions=("worldwide",))
-    result = answers_for(shipped, context, node("acme/Hunyuan-Large-tune", "other", "tencent-hunyuan-community"))
+    result = answers_for(shipped, context, node("acme/Hunyuan-Large-tune", "other", "tencent-hunyuan-community"),
+                         node("tencent/Tencent-Hunyuan-Large", "other", "tencent-hunyuan-community"))
     [territory] = judged(result, "territory")
     assert territory.outcome is Outcome.APPLIES and territory.reason == "users in the European Union"
 

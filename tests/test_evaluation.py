@@ -176,8 +176,13 @@ def test_a_slug_two_publishers_use_is_decided_by_the_publisher(shipped):
     card = CardData(license="other", license_name="modified-mit")
     assert identify("moonshotai/Kimi-K2-Instruct-0905", card, knowledge).key == "modified-mit-kimi"
     assert identify("MiniMaxAI/MiniMax-M2.5", card, knowledge).key == "modified-mit-minimax"
-    quant = identify("someone/Kimi-K2-GGUF", card, knowledge, context_namespaces=["moonshotai"])
+    quant = identify("someone/Kimi-K2-GGUF", card, knowledge, context_namespaces=["moonshotai"],
+                     context_repos=["moonshotai/Kimi-K2-Instruct-0905"])
     assert quant.key == "modified-mit-kimi"
+    # Moonshot has one text per release under the slug: a base that is none of them is not guessed.
+    unnamed = identify("someone/kimi-tune", card, knowledge, context_namespaces=["moonshotai"],
+                       context_repos=["moonshotai/Kimi-Future"])
+    assert unnamed.key is None and unnamed.method == "ambiguous"
     alone = identify("someone/unknown-base", card, knowledge)
     assert alone.key is None and alone.method == "ambiguous"
 

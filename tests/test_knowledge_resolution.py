@@ -122,7 +122,8 @@ def test_the_weights_licence_in_license_model_is_read_before_the_code_licence(tm
 def test_a_slug_two_publishers_use_is_decided_by_the_linked_text(tmp_path):
     mirror = copy_recorded(tmp_path / "mirror")
     add_repo(mirror, "moonshotai/licscan-k2-probe", {"license": "other", "license_name": "modified-mit"},
-             files={"LICENSE": stand_in_license("Modified MIT License", "Our only modification part is that")})
+             files={"LICENSE": stand_in_license("Modified MIT License", "Our only modification part is that",
+                                                'display "Kimi K2" on the user interface')})
     fields = {"license": "other", "license_name": "modified-mit"}
     add_repo(mirror, "someone/k2-gguf", {**fields, "license_link":
                                          "https://huggingface.co/moonshotai/licscan-k2-probe/blob/main/LICENSE"})

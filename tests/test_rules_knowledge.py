@@ -147,7 +147,14 @@ FACTS = [
     ("deepseek", "conditional", set(), None, (), None),
     ("modified-mit-kimi", "conditional", {("mau", 1e8), ("monthly-revenue-usd", 2e7)}, '"Kimi K2"', (), "allowed"),
     ("minimax-model-license", "conditional", set(), "MiniMax AI model is licensed under the MiniMax Model License", (), None),
-    ("tencent-hunyuan-community", "conditional", {("mau", 1e8), ("mau", 1e6)}, "Powered by Tencent Hunyuan", ("EU",), "prohibited"),
+    # The slug's own record (a release whose text licscan has not identified) keeps the widest exclusion ...
+    ("tencent-hunyuan-community", "conditional", {("mau", 1e8), ("mau", 1e6)}, "Powered by Tencent Hunyuan",
+     ("EU", "GB", "KR"), "restricted"),
+    # ... and each release's own text its own terms.
+    ("tencent-hunyuan-dit", "conditional", {("mau", 1e8)}, "Tencent Hunyuan is licensed under", (), "restricted"),
+    ("tencent-hunyuan-large", "conditional", {("mau", 1e8)}, None, ("EU",), "prohibited"),
+    ("tencent-hunyuan-3d-2.0", "conditional", {("mau", 1e6)}, "Tencent Hunyuan 3D 2.0 is licensed under",
+     ("EU", "GB", "KR"), "prohibited"),
     ("stabilityai-ai-community", "conditional", {("annual-revenue-usd", 1e6)}, "Powered by Stability AI", (), "prohibited"),
     ("stabilityai-nc-research-community", "non-commercial", set(), None, (), None),
     ("flux-1-dev-non-commercial-license", "non-commercial", set(), None, (), "restricted"),
@@ -189,8 +196,9 @@ def test_flow_down_and_naming_duties_the_fact_base_gives(knowledge):
     assert '"glm-4"' in knowledge.licenses["glm-4"].naming
     assert knowledge.licenses["glm-4"].registration_required
     assert knowledge.licenses["stabilityai-ai-community"].registration_required
-    # GLM-4's registration and naming duties come from a GitHub issue only: the record says so.
-    assert knowledge.licenses["glm-4"].field_confidence("naming") == "secondary"
+    # GLM-4's registration and naming duties are read in the licence text itself (section 2).
+    assert knowledge.licenses["glm-4"].field_confidence("naming") == "primary"
+    assert knowledge.licenses["glm-4"].field_confidence("registration_required") == "primary"
     assert knowledge.licenses["llama3.2"].field_confidence("attribution") == "primary"
     assert knowledge.licenses["minimax-model-license"].field_confidence("key") == "unconfirmed"
 
@@ -206,8 +214,11 @@ def test_licence_changes_between_revisions_are_recorded_with_their_dates(knowled
 
 
 def test_the_modified_mit_slug_belongs_to_two_publishers(knowledge):
-    assert set(knowledge.aliases["modified-mit"]) == {"modified-mit-kimi", "modified-mit-minimax"}
-    assert knowledge.licenses["modified-mit-kimi"].publishers == ("moonshotai",)
+    # Moonshot's three texts (Kimi K2, K2.5, K2.6) each name their own release; MiniMax's is another text.
+    assert set(knowledge.aliases["modified-mit"]) == {"modified-mit-kimi", "modified-mit-kimi-k2.5",
+                                                      "modified-mit-kimi-k2.6", "modified-mit-minimax"}
+    for key in ("modified-mit-kimi", "modified-mit-kimi-k2.5", "modified-mit-kimi-k2.6"):
+        assert knowledge.licenses[key].publishers == ("moonshotai",)
     assert knowledge.licenses["modified-mit-minimax"].publishers == ("MiniMaxAI",)
 
 
@@ -376,7 +387,7 @@ def test_rules_validate_reports_every_error_not_only_the_first(tmp_path):
 
 def test_rules_validate_accepts_the_shipped_rules_and_a_partial_user_directory(tmp_path):
     shipped = runner.invoke(app, ["rules", "validate"])
-    assert shipped.exit_code == 0 and "6 lineage edges" in shipped.output
+    assert shipped.exit_code == 0 and "6 lineage edges" in shipped.output and "unconfirmed releases" in shipped.output
     (tmp_path / "licenses").mkdir()
     (tmp_path / "licenses" / "team-licence.yaml").write_text(GOOD_LICENSE)
     user = runner.invoke(app, ["rules", "validate", str(tmp_path)])
@@ -403,8 +414,10 @@ def test_explain_a_licence_shows_each_term_with_its_confidence_and_the_sources()
     assert result.exit_code == 0, result.output
     out = result.output
     assert "naming" in out and '"glm-4"' in out and "[secondary]" in out
-    assert "[unconfirmed]" in out  # e.g. its attribution: never shown as a fact
     assert "githubissues.com/THUDM/GLM-4/219" in out and "(read 2026-09-25; secondary, publisher-page)" in out
+    # A term no source confirms is never shown as a fact: the Hunyuan slug's territories depend on the release.
+    hunyuan = runner.invoke(app, ["explain", "tencent-hunyuan-community"]).output
+    assert "[unconfirmed]" in hunyuan
     llama = runner.invoke(app, ["explain", "llama3.2"]).output
     assert 'Prominently display "Built with Llama". [primary]' in llama
     assert '"Llama 3.2 Version Release Date: September 25, 2024"' in llama

@@ -56,9 +56,10 @@ def evaluate_lineage(key: str, lineage: Lineage, occurrences: Sequence[Occurrenc
     """
     licenses = {}
     for record in lineage.nodes:
-        context = [ancestor.split("/", 1)[0] for ancestor in lineage.ancestors(record.repo_id)]
+        ancestors = tuple(lineage.ancestors(record.repo_id))
+        context = [ancestor.split("/", 1)[0] for ancestor in ancestors]
         memo_key = (record.repo_id, record.revision, record.source, record.license_file, record.linked_license_from,
-                    tuple(context)) if identified is not None and record.revision else None
+                    ancestors) if identified is not None and record.revision else None
         if memo_key is not None and memo_key in identified:
             licenses[record.repo_id] = identified[memo_key]
             continue
@@ -66,7 +67,7 @@ def evaluate_lineage(key: str, lineage: Lineage, occurrences: Sequence[Occurrenc
             record.repo_id, record.card, knowledge, context_namespaces=context,
             license_text=record.license_text, license_file=record.license_file,
             linked_text=record.linked_license_text, linked_from=record.linked_license_from,
-            tags=(*record.card.tags, *record.tags),
+            tags=(*record.card.tags, *record.tags), context_repos=ancestors,
         )
         if memo_key is not None:
             identified[memo_key] = licenses[record.repo_id]
@@ -123,6 +124,7 @@ _PARSERS = {
     "providers.yaml": parse_providers,
     "lineage.yaml": _rules.parse_lineage,
     "compute.yaml": _rules.parse_compute,
+    "releases.yaml": _rules.parse_releases,
     "answers.yaml": parse_answers,
 }
 

@@ -7,7 +7,7 @@ from typing import Mapping, Sequence
 from licscan.catalog import rule
 from licscan.evaluation.inheritance import bindings, commercial_class, conditions_of, obligations_of
 from licscan.evaluation.knowledge import Knowledge
-from licscan.evaluation.licenses import record_for
+from licscan.evaluation.licenses import names_release, record_for
 from licscan.cards import normalize_repo_id
 from licscan.gguf_header import named_bases
 from licscan.model import (
@@ -329,6 +329,7 @@ def check_model(
             )
 
     findings.extend(_lineage_findings(model, lineage, knowledge))
+    findings.extend(_release_findings(model, lineage, licenses, knowledge))
     findings.extend(_training_findings(model, lineage, training))
     findings.extend(_compute_findings(model, compute, knowledge))
 
@@ -365,6 +366,31 @@ def check_model(
                          listing_evidence)
             )
     return tuple(findings)
+
+
+def _release_findings(model: str, lineage: Lineage, licenses: Mapping[str, NodeLicense],
+                      knowledge: Knowledge) -> list[Finding]:
+    """LS115, once per release in the ancestry whose licence licscan's rules have not confirmed."""
+    findings = []
+    for release in knowledge.releases:
+        record = next((node for node in lineage.nodes
+                       if any(names_release(release.models, name) for name in (node.repo_id, *node.aliases))), None)
+        if record is None:
+            continue
+        node_license = licenses.get(record.repo_id)
+        declared = _declared(node_license) if node_license is not None else "nothing"
+        reported = (f"third-party sources report {release.reported}" if release.reported
+                    else "no source consulted states it")
+        evidence = _evidence(record, node_license)
+        evidence.update({"release": release.name, "confidence": release.confidence, "reported": release.reported,
+                         "source": "; ".join(f"{s.citation} ({s.date}, {s.confidence})" for s in release.sources)})
+        findings.append(
+            _finding("LS115", model, record.repo_id,
+                     f"licscan has not confirmed the licence of {release.name} ({record.repo_id}) in the publisher's "
+                     f"own card, repository or licence text ({reported}); its card declares {declared}, which is "
+                     "what this report evaluates", evidence)
+        )
+    return findings
 
 
 def _lineage_findings(model: str, lineage: Lineage, knowledge: Knowledge) -> list[Finding]:

@@ -37,6 +37,7 @@ ORIGINS_SCHEMA = "licscan-origins/1"
 POLICY_SCHEMA = "licscan-policy/1"
 LINEAGE_SCHEMA = "licscan-lineage/1"
 COMPUTE_SCHEMA = "licscan-compute/1"
+RELEASES_SCHEMA = "licscan-releases/1"
 
 _LICENSE_KEYS = {
     "schema", "key", "name", "version", "spdx_id", "scancode_key", "aliases", "publishers", "families",
@@ -44,7 +45,7 @@ _LICENSE_KEYS = {
     "territory_exclusions", "territory_note", "use_policy_flow_down", "use_policy", "output_training",
     "output_training_note", "derivatives_must_carry", "markers", "summary", "sources", "unconfirmed",
     "date", "confidence", "secondary", "links", "superseded_by", "superseded_on", "scopes",
-    "members", "standard",
+    "members", "standard", "models",
 }
 _REQUIRED_LICENSE_KEYS = {"schema", "key", "name", "spdx_id", "commercial_use", "sources"}
 _ORIGINS_KEYS = {"schema", "last_reviewed", "note", "publishers", "unmapped_entities"}
@@ -60,6 +61,10 @@ _ACCOUNTS = {"organisation", "individual", "community"}
 _LINEAGE_KEYS = {"schema", "last_reviewed", "note", "edges"}
 _EDGE_KEYS = {"child", "parent", "relation", "confidence", "unconfirmed", "sources", "notes"}
 _COMPUTE_KEYS = {"schema", "last_reviewed", "note", "method", "thresholds"}
+_RELEASES_KEYS = {"schema", "last_reviewed", "note", "releases"}
+_RELEASE_KEYS = {"name", "models", "reported", "confidence", "sources", "notes"}
+# A release is listed because no primary source confirms its licence: its confidence says how far it got.
+_RELEASE_CONFIDENCE = {"secondary", "unconfirmed"}
 _METHOD_KEYS = {"factor", "description", "confidence", "sources", "notes"}
 _THRESHOLD_KEYS = {"flop", "meaning", "confidence", "sources", "notes"}
 _POLICY_KEYS = {"schema", "name", "description", "extends", "fail_on", "reason", "fail_closed", "waivers",
@@ -95,6 +100,19 @@ class LineageFact:
     confidence: str
     sources: tuple[Source, ...]
     unconfirmed: tuple[str, ...] = ()
+    notes: str | None = None
+    file: str = ""
+
+
+@dataclass(frozen=True)
+class ReleaseFact:
+    """A release whose licence licscan has not read in a primary source (rules/releases.yaml)."""
+
+    name: str
+    models: tuple[str, ...]  # repo id patterns of the release (any case, `*` wildcards)
+    confidence: str  # "secondary" (only third parties report it) or "unconfirmed" (no source found)
+    sources: tuple[Source, ...] = ()
+    reported: str | None = None  # the licence third parties report, in plain words
     notes: str | None = None
     file: str = ""
 
@@ -138,6 +156,7 @@ class Knowledge:
     unmapped_entities: tuple[EntityListing, ...] = ()
     answers: Any = None  # AnswerRules from answers.yaml (notices, duties, remedies), set by evaluation.load
     providers: ProviderTable = field(default_factory=ProviderTable)  # providers.yaml: hosted APIs, runtime tags
+    releases: tuple[ReleaseFact, ...] = ()  # releases.yaml: releases whose licence no primary source confirms
 
     @property
     def extra_parents(self) -> dict[str, tuple[ParentLink, ...]]:
@@ -313,7 +332,19 @@ def parse_license(data: Any, *, file: str) -> LicenseTerms:
         scopes=_scopes(data.get("scopes"), file=file, rule=key),
         members=_strings(data.get("members"), file=file, key="members", rule=key),
         standard=_bool(data.get("standard"), file=file, key="standard", rule=key),
+        models=_release_patterns(data.get("models"), file=file, key="models", rule=key),
     )
+
+
+def _release_patterns(value: Any, *, file: str, key: str, rule: str | None) -> tuple[str, ...]:
+    """Repo id patterns (namespace/name, `*` wildcards): a pattern without a namespace would match any publisher."""
+    patterns = _strings(value, file=file, key=key, rule=rule)
+    for pattern in patterns:
+        namespace, _, name = pattern.partition("/")
+        if not namespace or not name or "*" in namespace or "/" in name:
+            raise RuleError(f"{key}: {pattern!r} must be a repo id pattern (namespace/name, '*' in the name only)",
+                            file=file, rule=rule)
+    return patterns
 
 
 def parse_unmapped(data: Any, *, file: str) -> tuple[EntityListing, ...]:
@@ -440,6 +471,47 @@ def parse_lineage(data: Any, *, file: str) -> tuple[list[LineageFact], str | Non
             )
         )
     return facts, reviewed
+
+
+def parse_releases(data: Any, *, file: str) -> list[ReleaseFact]:
+    """rules/releases.yaml: releases whose licence licscan has not confirmed, with what third parties report."""
+    if not isinstance(data, Mapping) or data.get("schema") != RELEASES_SCHEMA:
+        raise RuleError(f"'schema' must be {RELEASES_SCHEMA!r}", file=file)
+    unknown = set(data) - _RELEASES_KEYS
+    if unknown:
+        raise RuleError(f"unknown keys {sorted(unknown)}", file=file)
+    _date(data.get("last_reviewed"), file=file, key="last_reviewed")
+    items = data.get("releases")
+    if not isinstance(items, list):
+        raise RuleError("'releases' must be a list", file=file)
+    facts, names = [], set()
+    for index, item in enumerate(items):
+        where = f"releases[{index}]"
+        _entry(item, _RELEASE_KEYS, where=where, file=file)
+        name = item.get("name")
+        if not isinstance(name, str) or not name.strip():
+            raise RuleError(f"{where}.name must be the release's name", file=file)
+        if name.lower() in names:
+            raise RuleError(f"{where}: release {name!r} is listed twice", file=file, rule=name)
+        names.add(name.lower())
+        models = _release_patterns(item.get("models"), file=file, key=f"{where}.models", rule=name)
+        if not models:
+            raise RuleError(f"{where}.models must name the release's repo ids", file=file, rule=name)
+        confidence = item.get("confidence")
+        if confidence not in _RELEASE_CONFIDENCE:
+            raise RuleError(f"{where}.confidence must be one of {sorted(_RELEASE_CONFIDENCE)}: a release whose "
+                            "licence a primary source confirms belongs in its licence record's families",
+                            file=file, rule=name)
+        sources = _sources(item.get("sources"), file=file, rule=name, required=confidence == "secondary",
+                           typed=True)
+        if any(source.confidence == "primary" for source in sources):
+            raise RuleError(f"{where}: a primary source confirms the licence; record the release in its licence "
+                            "record's families instead", file=file, rule=name)
+        facts.append(ReleaseFact(
+            name=name.strip(), models=models, confidence=confidence, sources=sources,
+            reported=_optional_text(item.get("reported"), file=file, key=f"{where}.reported", rule=name),
+            notes=_optional_text(item.get("notes"), file=file, key=f"{where}.notes", rule=name), file=file))
+    return facts
 
 
 def _number_value(value: Any, *, file: str, key: str, rule: str | None = None) -> float:
@@ -639,6 +711,7 @@ def load_knowledge(rules_dirs: Iterable[str | Path], *, extendable: Mapping[str,
     lineage: dict[str, tuple[LineageFact, ...]] = {}
     lineage_reviewed: str | None = None
     compute: ComputeRules | None = None
+    releases: dict[str, ReleaseFact] = {}
     unmapped: list[EntityListing] = []
     files: list[str] = []
     for directory in rules_dirs:
@@ -668,6 +741,12 @@ def load_knowledge(rules_dirs: Iterable[str | Path], *, extendable: Mapping[str,
                 grouped.setdefault(fact.child.lower(), []).append(fact)
             lineage.update({child: tuple(items) for child, items in grouped.items()})
             files.append(str(lineage_file))
+        releases_file = root / "releases.yaml"
+        if releases_file.exists():
+            # A later directory that names a release replaces what earlier ones said about it.
+            releases.update((fact.name.lower(), fact)
+                            for fact in parse_releases(_load_yaml(releases_file), file=str(releases_file)))
+            files.append(str(releases_file))
         compute_file = root / "compute.yaml"
         if compute_file.exists():
             compute = parse_compute(_load_yaml(compute_file), file=str(compute_file))
@@ -711,6 +790,7 @@ def load_knowledge(rules_dirs: Iterable[str | Path], *, extendable: Mapping[str,
         lineage_reviewed=lineage_reviewed,
         compute=compute,
         unmapped_entities=tuple(unmapped),
+        releases=tuple(releases.values()),
     )
 
 

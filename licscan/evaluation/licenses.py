@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import fnmatch
 import functools
 import re
 from dataclasses import dataclass
@@ -73,14 +74,45 @@ def _simplified(ids: tuple[str, ...]) -> str | None:
     return str(parsed.simplify()) if parsed is not None else None
 
 
-def _lookup(knowledge: Knowledge, name: str, namespaces: Iterable[str]) -> tuple[LicenseTerms | None, str | None]:
-    """The record for an id or slug; an ambiguous slug is decided by the publisher namespace."""
+def _lookup(knowledge: Knowledge, name: str, namespaces: Iterable[str],
+            repos: Sequence[str] = ()) -> tuple[LicenseTerms | None, str | None]:
+    """The record for an id or slug; a slug several records share is decided by the release, then the publisher.
+
+    repos: the node's repo id, then its ancestors' (nearest first). A record whose `models` name the node's (or
+    the nearest ancestor's) release decides; else the one record the publisher uses; else the record whose key is
+    the slug itself (the text every release of the slug shares, its differences unconfirmed); else no answer.
+    """
     keys = knowledge.aliases.get(name.strip().lower(), ())
     if len(keys) == 1:
         return knowledge.licenses[keys[0]], None
     if not keys:
         return None, None
-    return _by_publisher(knowledge, keys, namespaces, what=repr(name))
+    for repo in repos:
+        for key in keys:
+            if governs_release(knowledge.licenses[key], repo):
+                return knowledge.licenses[key], None
+    record, why = _by_publisher(knowledge, keys, namespaces, what=repr(name))
+    if record is not None:
+        return record, None
+    own = name.strip().lower()
+    if own in keys:
+        return knowledge.licenses[own], None
+    return None, why
+
+
+def slug_keys(knowledge: Knowledge, name: str | None) -> tuple[str, ...]:
+    """Every licence record a Hub id or slug may name (several when releases or publishers share it)."""
+    return knowledge.aliases.get((name or "").strip().lower(), ())
+
+
+def governs_release(record: LicenseTerms, repo_id: str) -> bool:
+    """Whether a repo is one of the releases a record's `models` patterns name."""
+    return names_release(record.models, repo_id)
+
+
+def names_release(patterns: Iterable[str], repo_id: str) -> bool:
+    """Whether repo id patterns of a release (any case, `*` wildcards) name a repo."""
+    return any(fnmatch.fnmatchcase(repo_id.lower(), pattern.lower()) for pattern in patterns)
 
 
 def record_for(knowledge: Knowledge, name: str, namespaces: Iterable[str] = ()) -> LicenseTerms | None:
@@ -92,10 +124,14 @@ def record_for(knowledge: Knowledge, name: str, namespaces: Iterable[str] = ()) 
 
 def _by_publisher(knowledge: Knowledge, keys: Sequence[str], namespaces: Iterable[str],
                   *, what: str) -> tuple[LicenseTerms | None, str | None]:
+    """The one record among keys the nearest publisher uses; None when none, or several (releases decide those)."""
     for namespace in (ns.lower() for ns in namespaces):
-        for key in keys:
-            if namespace in (ns.lower() for ns in knowledge.publishers.get(key, ())):
-                return knowledge.licenses[key], None
+        used = [key for key in keys if namespace in (ns.lower() for ns in knowledge.publishers.get(key, ()))]
+        if len(used) == 1:
+            return knowledge.licenses[used[0]], None
+        if used:
+            return None, (f"{what} names one licence text per release of {namespace} ({', '.join(used)}), and this "
+                          "model is not one of the releases licscan's records name")
     return None, f"{what} names different licence texts for different publishers ({', '.join(keys)})"
 
 
@@ -180,7 +216,7 @@ def _by_link(knowledge: Knowledge, link: str) -> LicenseTerms | None:
 def identify(repo_id: str, card: CardData, knowledge: Knowledge, *, context_namespaces: Iterable[str] = (),
              license_text: str | None = None, license_file: str | None = None,
              linked_text: str | None = None, linked_from: str | None = None,
-             tags: Iterable[str] = ()) -> NodeLicense:
+             tags: Iterable[str] = (), context_repos: Iterable[str] = ()) -> NodeLicense:
     """The node's licence from the evidence, in order; never a guess.
 
     The text a card's license_link points to (fetched by resolution) or, when the link names a published
@@ -188,9 +224,12 @@ def identify(repo_id: str, card: CardData, knowledge: Knowledge, *, context_name
     LICENSE-MODEL text; then the Hub id or license_name slug; then a `license:<id>` tag. A text identified
     by its marker phrases wins over what the card declares; `declared_key` then keeps the declaration, so
     the disagreement becomes a finding. context_namespaces are the ancestors' namespaces, nearest first,
-    used only to decide a slug or text that two publishers use for different licences.
+    used only to decide a slug or text that two publishers use for different licences; context_repos are the
+    ancestors' repo ids, nearest first, used to decide a slug whose releases have texts of their own (Tencent
+    Hunyuan's, Kimi's): a release's own text under that shared slug agrees with it, it is not a relabel.
     """
     namespaces = [repo_id.split("/", 1)[0], *context_namespaces]
+    repos = [repo_id, *context_repos]
     declared = card.license
     evidence: list[tuple[str, str]] = []
     notes: list[str] = []
@@ -249,20 +288,22 @@ def identify(repo_id: str, card: CardData, knowledge: Knowledge, *, context_name
                 candidates.append(("tag", value))
     slug_record: LicenseTerms | None = None
     slug_method = None
+    slug_names: tuple[str, ...] = ()  # every record the matched slug may name
     ambiguity = None
     for method, name in candidates:
-        record, why = _lookup(knowledge, name, namespaces)
+        record, why = _lookup(knowledge, name, namespaces, repos)
         if record is not None:
-            slug_record, slug_method = record, method
+            slug_record, slug_method, slug_names = record, method, slug_keys(knowledge, name)
             evidence.append((method.replace("-", "_"), name))
             break
         ambiguity = ambiguity or why
-    if ambiguity:
-        notes.append(ambiguity)
+    if ambiguity and not (text_record is not None and text_record.key in _all_keys(knowledge, candidates)):
+        notes.append(ambiguity)  # a text that is one of the slug's records settles what the slug left open
     evidence += [("note", note) for note in notes]
 
     if text_record is not None:
-        disagrees = slug_record is not None and slug_record.key != text_record.key
+        # A slug shared by one text per release agrees with any of them: the text says which release it is.
+        disagrees = slug_record is not None and text_record.key not in slug_names
         return NodeLicense(repo_id, card.license, card.license_name, text_record.key, text_record.spdx_id,
                            text_method or "license-file", evidence=tuple(evidence),
                            declared_key=slug_record.key if disagrees else None)
@@ -274,6 +315,10 @@ def identify(repo_id: str, card: CardData, knowledge: Knowledge, *, context_name
     spdx = spdx_normalize(declared) if declared and declared not in _NON_ANSWERS else None
     return NodeLicense(repo_id, card.license, card.license_name, None, spdx,
                        "ambiguous" if ambiguity else "unidentified", evidence=tuple(evidence))
+
+
+def _all_keys(knowledge: Knowledge, candidates: Iterable[tuple[str, str]]) -> set[str]:
+    return {key for _, name in candidates for key in slug_keys(knowledge, name)}
 
 
 def through_family(lineage: Lineage, licenses: Mapping[str, NodeLicense],

@@ -165,6 +165,7 @@ class LicenseTerms:
     scopes: tuple[TermScope, ...] = ()  # fields that govern only some models (a model list, a modality)
     members: tuple[str, ...] = ()  # a generic family id (openrail, cc, bsd): the keys of the texts it stands for
     standard: bool = False  # a standard open licence (OSI, FSF, Creative Commons, open data): duties read in its text
+    models: tuple[str, ...] = ()  # repo id patterns of the releases this text governs (decides a shared slug)
 
     def scope(self, name: str) -> TermScope | None:
         """The scope of one field, or None when the field governs every model under the licence."""
