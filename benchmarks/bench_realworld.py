@@ -13,6 +13,9 @@ How it counts:
 - precision: licscan's occurrences whose (repository, file, id) the truth marks `expected`, over all it reports;
 - run-time references listed: the truth's `run-time` rows (a loading call or model flag whose argument is not a
   literal) at whose file and line licscan lists an unresolved reference or names a model.
+- API-only names listed as Hub models: the truth's `api-model` ids (names a provider's API serves that no Hub repo
+  holds, such as NVIDIA's meta/llama3-70b-instruct) that licscan reports as Hub models anywhere in the repository;
+  each would be looked up on the Hub and not found. A defect count: it should be 0.
 
 Run: .venv/bin/python benchmarks/bench_realworld.py [--show-misses N] [--show-extra N] [--repo NAME]
 """
@@ -112,11 +115,20 @@ def score(truth: list[dict[str, str]], answers: dict[str, dict], show_misses: in
     print(f"\nnot reported where the truth expects them: {len(misses)} (file, id) pairs; "
           f"reported where the truth has no use: {len(extra)} (judged not a use: {len(extra) - len(unjudged)}; "
           f"not yet judged: {len(unjudged)})")
+    # The truth's api-model rows are names a provider's API serves that are not Hub repos (NVIDIA's
+    # meta/llama3-70b-instruct, Replicate's meta/meta-llama-3-70b-instruct). Listed as Hub models they would be
+    # resolved on the Hub and not found; the second count is those licscan also reads as a hosted API there.
     api_ids = {(row["repo"], row["id"]) for row in truth if row["kind"] == "api-model"} | {
         (row["repo"], row["id"]) for row in load_truth() if row["kind"] == "api-model"}
     as_hub = {(repo, occurrence["id"]) for repo, answer in answers.items() for occurrence in answer["occurrences"]
-              if (repo, occurrence["id"]) in api_ids}
-    print(f"hosted-API model ids (truth kind api-model) that licscan lists as Hub ids: {len(as_hub)} of {len(api_ids)}")
+              if (repo, occurrence["id"]) in api_ids and occurrence["kind"] == "model"}
+    api_places = {(repo, item["path"], item.get("line"), item.get("cell"), item["text"].lower())
+                  for repo, answer in answers.items() for item in answer["occurrences"] if item["kind"] == "hosted-api"}
+    beside_api = {(repo, item["id"]) for repo, answer in answers.items() for item in answer["occurrences"]
+                  if (repo, item["id"]) in as_hub
+                  and (repo, item["path"], item.get("line"), item.get("cell"), item["id"].lower()) in api_places}
+    print(f"API-only model names (truth kind api-model: not Hub repos) that licscan lists as Hub models: {len(as_hub)} "
+          f"of {len(api_ids)} ({len(beside_api)} of them also read as a hosted API at the same place)")
     for key in sorted(misses)[:show_misses]:
         print("  miss ", *key)
     for key in sorted(extra)[:show_extra]:

@@ -53,3 +53,52 @@ def test_load_dataset_under_another_name_in_scripts_and_notebooks(tmp_path):
     assert _ids(result) == {("acme/function-alias", D), ("acme/module-alias", D), ("acme/in-a-notebook", D)}
     assert [(s.path, s.detail.split(":")[0]) for s in result.skipped if s.reason == "unresolved-reference"] == [
         ("train.py", "line 6")]
+
+
+def test_a_tools_positional_model_argument(tmp_path):
+    cell = lambda text: {"cell_type": "code", "metadata": {}, "outputs": [], "source": text}  # noqa: E731
+    result = _project(tmp_path, {
+        "merge.sh": """
+            xtuner convert merge acme/base-llm ./work_dirs/adapter ./work_dirs/merged --max-shard-size 2GB
+            xtuner chat acme/chat-llm --adapter ./work_dirs/adapter
+            xtuner convert pth_to_hf config.py ./epoch_1.pth ./hf
+            tune download acme/tune-base --output-dir /tmp/model
+            litgpt download acme/lit-base
+            # xtuner chat acme/commented-out
+            echo "fine-tune download acme/not-a-tool"
+        """,
+        "finetune.ipynb": {"nbformat": 4, "nbformat_minor": 5, "metadata": {}, "cells": [
+            cell("!xtuner convert merge acme/in-a-notebook work_dirs/hf work_dirs/merged\n")]},
+    })
+    assert _ids(result) == {(f"acme/{name}", M) for name in (
+        "base-llm", "chat-llm", "tune-base", "lit-base", "in-a-notebook")}
+
+
+def test_a_notebook_cell_that_writes_a_file_is_read_as_that_file(tmp_path):
+    cell = lambda text: {"cell_type": "code", "metadata": {}, "outputs": [], "source": text}  # noqa: E731
+    result = _project(tmp_path, {"train.ipynb": {"nbformat": 4, "nbformat_minor": 5, "metadata": {}, "cells": [
+        cell("%%writefile config/train.yaml\nbase_model: acme/yaml-base\ndatasets:\n  - path: acme/yaml-data\n"),
+        cell("%%writefile -a run.sh\nvllm serve acme/served --port 8000\n"),
+        cell("%%writefile notes.txt\nWe tried acme/mentioned-in-notes once.\n"),
+        cell("from transformers import AutoModel\nmodel = AutoModel.from_pretrained('acme/python-cell')\n"),
+    ]}})
+    assert _ids(result) == {("acme/yaml-base", M), ("acme/yaml-data", D), ("acme/served", M), ("acme/python-cell", M)}
+    places = {o.ref.repo_id: (o.location.cell, o.location.line) for o in result.occurrences}
+    assert places["acme/yaml-base"] == (1, 2) and places["acme/served"] == (2, 2) and places["acme/python-cell"] == (4, 2)
+    assert not [s for s in result.skipped if s.reason == "parse-error"]  # the YAML cell no longer breaks the module
+
+
+def test_an_f_string_that_is_a_command_line_is_read_as_a_command(tmp_path):
+    result = _project(tmp_path, {"launch.py": '''
+        def launch(model_path, port):
+            cmd = f"python3 -m fastchat.serve.model_worker --model-path {model_path} --port {port} "
+            if "llava" in model_path.lower():
+                cmd += f"--tokenizer-path acme/llava-tokenizer"
+            option = f"""--model_lock="[{{'inference_server': 'vllm:{port}', 'base_model': 'acme/in-a-model-lock'}}]"
+        """
+            log(f"example: torchrun finetune.py --base_model='acme/in-a-log-message' --port {port}")
+            print(f"--model acme/printed --port {port}")
+            return cmd, option
+    '''})
+    assert _ids(result) == {("acme/llava-tokenizer", M), ("acme/in-a-model-lock", M)}
+    assert {o.location.line for o in result.occurrences} == {4, 5}

@@ -13,6 +13,7 @@ from licscan.model import DiscoveryResult, DiscoverySettings, LocalModel, Occurr
 from licscan.untrusted import shown_path
 
 from .cache import ResultCache, fingerprint
+from .dataset_info import resolve as resolve_dataset_names
 from .interface import DiscoverySource, ProjectFile, ProjectSource, SourceOutput
 from .model_dirs import merge_local_models
 from .registry import PROJECT_SOURCES, SOURCES
@@ -157,6 +158,8 @@ def _finish(
         candidates.extend(output.local_models)
         skipped.extend(output.skipped)
     cache.save(whole_tree=whole_tree)
+    named, skipped = resolve_dataset_names(root, skipped, settings.max_file_bytes)  # (reads other files: uncached)
+    occurrences.extend(named)
     if declared:
         for project_source in PROJECT_SOURCES:
             output = _run(project_source, root, settings)

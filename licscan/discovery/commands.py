@@ -94,8 +94,18 @@ _CONTINUATION = re.compile(rb"[ \t]*\\\r?\n")
 _MAX_VALUES = 64  # words read after one flag (a dataset flag takes a list)
 _ENV_WORDS = (b"MODEL", b"REPO_ID", b"TOKENIZER")
 _DOCKER_WORDS = (b"ENV", b"ARG")
+# Tools whose subcommands take a model as their first positional argument: `xtuner convert merge ID ADAPTER OUT`,
+# `xtuner chat ID`, `tune download ID` (torchtune), `litgpt download ID`.
+_POSITIONAL_MODEL = {
+    "xtuner": (("chat",), ("convert", "merge")),
+    "tune": (("download",),),
+    "litgpt": (("download",), ("chat",), ("finetune",), ("finetune_lora",), ("generate",), ("serve",), ("evaluate",)),
+}
+_TOOL_WORDS = tuple(name.encode() for name in _POSITIONAL_MODEL)
+_TOOL_COMMAND = re.compile(rb"(?<![\w./-])(xtuner|tune|litgpt)[ \t]+([^\n;&|#]*)")
 # Which of the words that decide what to search for a file holds, found in one pass (needles.py).
-_WORDS = tuple(dict.fromkeys((*_NEEDLES, *_FLAG_WORDS, *_ENV_WORDS, *_DOCKER_WORDS, b"vllm", *_NAMING_WORDS)))
+_WORDS = tuple(dict.fromkeys((*_NEEDLES, *_FLAG_WORDS, *_ENV_WORDS, *_DOCKER_WORDS, b"vllm", *_NAMING_WORDS,
+                              *_TOOL_WORDS)))
 _PRESENCE = NeedleSet([Needle(re.escape(word), first_only=True) for word in _WORDS])
 _VLLM_SERVE = re.compile(rb"vllm[ \t]+serve[ \t]+[\"']?([^\s\"';]+)")
 # MODEL_ID=org/name in shell, .env, Dockerfile ENV/ARG, compose environment lists, Makefile (?=, :=).
@@ -142,7 +152,7 @@ class CommandSource:
     def scan(self, file: ProjectFile) -> SourceOutput:
         data = file.data
         present = _words_in(data, file.readings)
-        if not present.intersection(_NEEDLES):
+        if not present.intersection(_NEEDLES) and not present.intersection(_TOOL_WORDS):
             return SourceOutput()
         unresolved: list[Skipped] = []
         found = list(commands_in(data, file.relpath, present=present, unresolved=unresolved))
@@ -225,6 +235,11 @@ def commands_in(
                 repo_id = hub_id(path.removeprefix("datasets/").removesuffix(".git"))
                 if repo_id:
                     yield occurrence(ModelRef(repo_id, None, kind), match.start())
+    if present.intersection(_TOOL_WORDS):
+        for match in _TOOL_COMMAND.finditer(data):
+            repo_id = _tool_positional(match.group(1).decode("ascii"), match.group(2).decode("utf-8", errors="replace"))
+            if repo_id is not None and counts(match.start()):
+                yield occurrence(ModelRef(repo_id), match.start())
     patterns = [_FLAG] if present.intersection(_FLAG_WORDS) else []
     if b"vllm" in present:
         patterns.append(_VLLM_SERVE)
@@ -399,6 +414,16 @@ def _command_id(value: str) -> str | None:
     if "$" in value or "{" in value:
         return None  # a variable: the value is chosen where it is set
     return hub_id(_QUANT_SUFFIX.sub("", value))
+
+
+def _tool_positional(tool: str, arguments: str) -> str | None:
+    """The Hub id a tool's subcommand takes first (see _POSITIONAL_MODEL), or None."""
+    words = arguments.replace("`", " ").split()
+    for subcommand in _POSITIONAL_MODEL[tool]:
+        if tuple(words[: len(subcommand)]) == subcommand:
+            rest = [word for word in words[len(subcommand):] if not word.startswith("-")]
+            return _command_id(rest[0].strip("\"'")) if rest else None
+    return None
 
 
 def _download_ref(arguments: str) -> ModelRef | None:

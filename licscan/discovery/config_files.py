@@ -15,6 +15,7 @@ from .common import (
     INVALID_ID, LineIndex, clip, decode_utf8, find_value_line, hub_id, key_match, load_json, not_utf8_detail,
     rejected_id,
 )
+from .dataset_info import is_training_config, pending_names
 from .interface import ProjectFile, SourceOutput
 from .needles import Needle, NeedleSet
 from .readings import FileReadings, needle_matches
@@ -145,16 +146,20 @@ class ConfigFileSource:
         keys = _keys(file.settings)
         # licscan's own configuration lists models to declare or ignore: the declared source reads it.
         own_config = file.relpath in (file.settings.declared_in, ".licscan.yaml")
-        if own_config or not _may_name_an_id(file.data, keys, file.readings):
+        suffix = file.relpath.rsplit(".", 1)[-1].lower()
+        training = suffix in ("yaml", "yml") and is_training_config(file.data)
+        if own_config or not (_may_name_an_id(file.data, keys, file.readings) or training):
             return SourceOutput()
         try:
             text = decode_utf8(file.data)
         except UnicodeDecodeError as exc:
             return SourceOutput(skipped=(Skipped(file.relpath, "not-utf8", not_utf8_detail(exc)),))
-        suffix = file.relpath.rsplit(".", 1)[-1].lower()
+        pending: list[Skipped] = []
         try:
             if suffix in ("yaml", "yml"):
                 hits = list(_yaml_hits(text, set(keys)))
+                if training:
+                    pending = _dataset_names(text, file.relpath)
             elif suffix == "json":
                 data = load_json(text)
                 if file.relpath.rsplit("/", 1)[-1] == "config.json" and is_model_config(data):
@@ -191,7 +196,25 @@ class ConfigFileSource:
                     via="config",
                 )
             )
-        return SourceOutput(occurrences=tuple(found), skipped=tuple(rejected))
+        return SourceOutput(occurrences=tuple(found), skipped=tuple(rejected + pending))
+
+
+def _dataset_names(text: str, relpath: str) -> list[Skipped]:
+    """LLaMA-Factory's dataset names in the first document's top level, left for dataset_info.resolve()."""
+    documents = [node for node in safeyaml.compose_all(text, what="YAML") if node is not None]
+    if not documents or documents[0].id != "mapping":
+        return []
+    values: dict[str, Any] = {}
+    lines: dict[str, int] = {}
+    for key, value in documents[0].value:
+        if key.id != "scalar":
+            continue
+        if value.id == "scalar":
+            values[key.value] = value.value
+        elif value.id == "sequence":
+            values[key.value] = [item.value for item in value.value if item.id == "scalar"]
+        lines[key.value] = value.start_mark.line + 1
+    return pending_names(values, relpath, lines)
 
 
 def _keys(settings: DiscoverySettings) -> tuple[str, ...]:

@@ -16,9 +16,11 @@ from .python_source import analyze, might_name_models
 from .readings import made_once
 
 _SHELL_CELL = re.compile(r"^%%(?:bash|sh|script\s+(?:ba)?sh|system)\b")
+# `%%writefile [-a] path`: the cell's body is that file (a YAML config, a shell script), read as its name says.
+_WRITEFILE_CELL = re.compile(r"^%%writefile(?:\s+(?:-a|--append))?\s+(?:\"([^\"\n]+)\"|'([^'\n]+)'|(\S+))")
 _SHELL_LINE = re.compile(r"^(\s*)(?:[A-Za-z_][\w]*\s*=\s*)?!(.*)$")
 _MAGIC_LINE = re.compile(r"^(\s*)%")
-_COMMAND_HINTS = (b"download", b"clone", b"--model", b"MODEL", b"serve", b"-hf")
+_COMMAND_HINTS = (b"download", b"clone", b"--model", b"MODEL", b"serve", b"-hf", b"xtuner")
 
 
 class _Cells:
@@ -30,9 +32,16 @@ class _Cells:
         self.shell: list[str] = []
         self.shell_places: list[tuple[int, int]] = []
         self.cells: list[tuple[int, list[str], list[tuple[int, int]]]] = []  # per cell, for the fallback
+        self.written: list[tuple[int, str, str]] = []  # (cell, file name, body) of %%writefile cells not in Python
 
     def add(self, number: int, source: str) -> None:
         lines = source.splitlines()
+        written = _WRITEFILE_CELL.match(lines[0]) if lines else None
+        name = "" if written is None else (
+            written.group(1) or written.group(2) or written.group(3)).replace("\\", "/").rsplit("/", 1)[-1]
+        routed = written is not None and not name.endswith(".py") and bool(_readers_of(name))
+        if routed:
+            self.written.append((number, name, "\n".join(lines[1:])))
         own: list[str] = []
         own_places: list[tuple[int, int]] = []
         shell_cell = bool(lines) and bool(_SHELL_CELL.match(lines[0]))
@@ -53,7 +62,9 @@ class _Cells:
                 python_line = line
             own.append(python_line)
             own_places.append(place)
-        self.python.extend(own)
+        # A written file that is not Python is kept out of the module (a YAML body would make it fail to parse); the
+        # cell keeps its lines for the readers that look at cells (JavaScript using transformers.js).
+        self.python.extend([""] * len(own) if routed else own)
         self.python_places.extend(own_places)
         self.cells.append((number, own, own_places))
 
@@ -125,6 +136,10 @@ class NotebookSource:
             locate = lambda line: _at(file.relpath, places, line)  # noqa: E731
             occurrences.extend(commands_in(shell_text, file.relpath, locate, self.name))
             occurrences.extend(urls_in(shell_text, locate, self.name))  # `!wget https://huggingface.co/...`
+        for number, name, body in joined.written:
+            found, problems = _written_file(file, number, name, body)
+            occurrences.extend(found)
+            skipped.extend(problems)
         return SourceOutput(occurrences=tuple(occurrences), skipped=tuple(skipped))
 
     def _python(self, relpath: str, joined: _Cells) -> tuple[list[Occurrence], list[Skipped]]:
@@ -139,7 +154,10 @@ class NotebookSource:
         if not any(item.reason == "parse-error" for item in skipped):
             return occurrences, skipped
         occurrences, skipped = [], []
+        written = {number for number, _, _ in joined.written}
         for number, lines, cell_places in joined.cells:
+            if number in written:
+                continue  # read as the file it writes
             cell_text = "\n".join(lines)
             found, problems = analyze(
                 cell_text.encode("utf-8"), relpath, lambda line, p=cell_places: _at(relpath, p, line), source_text=cell_text
@@ -156,6 +174,37 @@ class NotebookSource:
                 else:
                     skipped.append(problem)
         return occurrences, skipped
+
+
+# Sources a written file is not handed to: this one (a notebook written by a notebook), the hosted-API source (it
+# reads a notebook's written JavaScript cells itself), and those that read model files' headers.
+_NOT_FOR_WRITTEN = frozenset({"notebook", "hosted-api"})
+
+
+def _readers_of(name: str) -> list:
+    """The sources that read a written file of this name; none when only the Hub-link search would (JavaScript:
+    such a cell is read as before)."""
+    from .registry import wanted_by  # (the registry lists this source)
+
+    readers = [source for source in wanted_by(name) if not source.header_only and source.name not in _NOT_FOR_WRITTEN]
+    return readers if any(source.name != "hub-url" for source in readers) else []
+
+
+def _written_file(file: ProjectFile, cell: int, name: str, body: str) -> tuple[list[Occurrence], list[Skipped]]:
+    """What the sources that read a file of this name find in a %%writefile cell's body, placed in the cell (the
+    body starts on the cell's second line)."""
+    written = ProjectFile(name, file.abspath, body.encode("utf-8"), file.root, file.settings)
+    occurrences: list[Occurrence] = []
+    skipped: list[Skipped] = []
+    for source in _readers_of(name):
+        output = source.scan(written)
+        for item in output.occurrences:
+            line = item.location.line
+            place = Location(file.relpath, line + 1 if line else None, cell)
+            occurrences.append(Occurrence(item.ref, place, NotebookSource.name, item.text, item.via))
+        skipped.extend(Skipped(file.relpath, item.reason, f"cell {cell} ({name}): {item.detail}")
+                       for item in output.skipped)
+    return occurrences, skipped
 
 
 def _at(relpath: str, places: list[tuple[int, int]], line: int) -> Location:

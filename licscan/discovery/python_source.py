@@ -12,6 +12,7 @@ from typing import Callable, NamedTuple
 
 from licscan.model import DiscoverySettings, Location, ModelRef, Occurrence, RefKind, Skipped
 
+from .commands import commands_in
 from .common import HUB_HOSTS, INVALID_ID, clip, hub_id, hub_urls, rejected_id
 from .interface import ProjectFile, SourceOutput
 from .needles import Needle, NeedleSet
@@ -1348,6 +1349,37 @@ def _named_literals(text: PythonText, finds: _Finds, literals: list[tuple[int, i
         )
 
 
+# What stands before a message's text: a print or log call (an example run it shows is not a command it runs).
+_MESSAGE_CALL = re.compile(
+    rb"(?:\bprint|\blog|\.(?:info|debug|warning|warn|error|critical|exception|write|echo|secho|markdown))[ \t]*\([ \t]*\Z"
+)
+
+
+def _command_strings(text: PythonText, finds: _Finds, literals: list[tuple[int, int]]) -> None:
+    """An f-string that is a command line (`cmd += f"--tokenizer-path ID"`, `f'--model_lock="[{{'base_model':
+    'ID'}}]"'`): its literal parts read as a command, as in a script; its placeholders are values known only at
+    run time. Not an f-string a print or log call shows (an example run in a message)."""
+    data = text.data
+    read: set[int] = set()
+    for slash, _ in literals:
+        span = text.string_span(slash)
+        if span is None or span[0] in read:
+            continue
+        start, end = span
+        read.add(start)
+        if start == 0 or data[start - 1 : start] not in (b"f", b"F") and data[max(0, start - 2) : start].lower() not in (
+                b"rf", b"fr"):
+            continue
+        prefix_start = start - 1 if data[start - 1 : start] in (b"f", b"F") else start - 2
+        before = data[_lines_above(text, text.line_start(prefix_start), 1) : prefix_start]
+        if _MESSAGE_CALL.search(before):
+            continue
+        first_line = text.lines.line(start)
+        for item in commands_in(data[start:end], finds.relpath, lambda line: finds.locate(first_line + line - 1),
+                                PythonSource.name):
+            finds.occurrences.append(item)
+
+
 class _ListHeads:
     """Where the list or call that an element line belongs to opens: walking up over element lines, the first
     line where more brackets open than close (or that is not an element line). Remembered per line, so that
@@ -1564,6 +1596,7 @@ def analyze(
         _url_occurrences(text, finds, survey.url_hosts)
     if survey.id_literals:
         _named_literals(text, finds, survey.id_literals)
+        _command_strings(text, finds, survey.id_literals)
     return finds.occurrences, finds.unresolved
 
 

@@ -182,6 +182,25 @@ class PythonText:
             return TRIPLE
         return self._line_context(position, spans[index][1] if index >= 0 else 0)
 
+    def string_span(self, position: int) -> tuple[int, int] | None:
+        """(start, end) of the string literal holding `position`, its quotes included (not its prefix), or None
+        when `position` is code or a comment, or on a line too long to read token by token."""
+        spans = self._triple_spans()
+        index = bisect.bisect_right(self._span_starts, position) - 1
+        if index >= 0 and spans[index][0] <= position < spans[index][1]:
+            return spans[index]
+        start = max(self.line_start(position), spans[index][1] if index >= 0 else 0)
+        if position - start > _SHORT_LINE:
+            return None
+        for token in _LINE_TOKEN.finditer(self.data, start, self.line_end(position)):
+            if token.start() > position:
+                return None
+            if self.data[token.start()] == 0x23:  # "#"
+                return None
+            if token.end() > position:
+                return (token.start(), token.end()) if token.end() - token.start() > 1 else None
+        return None
+
     # -- calls ------------------------------------------------------------------------------
 
     def call_end(self, open_paren: int) -> int | None:
