@@ -19,7 +19,7 @@ FILE_NAME = "providers.yaml"
 _TOP_KEYS = {"schema", "last_reviewed", "note", "providers", "runtime_tags"}
 _PROVIDER_KEYS = {"key", "name", "hosts", "sdk_packages", "prefixes", "models", "publisher", "organization", "country",
                   "parent", "terms", "listings", "confidence", "unconfirmed", "sources", "notes", "hub_names"}
-_TERMS_KEYS = {"url", "read", "title"}
+_TERMS_KEYS = {"url", "read", "title", "entity", "law"}
 _TAG_KEYS = {"runtime", "tag", "hub_model", "confidence", "sources", "notes"}
 _KEY = re.compile(r"^[a-z0-9][a-z0-9-]{0,40}$")
 _HOST = re.compile(r"^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)+$")
@@ -118,7 +118,9 @@ def _provider(read: _Reader, item: Mapping[str, Any], key: str) -> Provider:
     terms_value = entry(item.get("terms"), _TERMS_KEYS, where="terms", file=read.file, rule=key)
     terms = ProviderTerms(url=read.text(terms_value.get("url"), "terms.url", key),
                           read=_optional_date(terms_value.get("read"), file=read.file, key="terms.read", rule=key),
-                          title=read.text(terms_value.get("title"), "terms.title", key))
+                          title=read.text(terms_value.get("title"), "terms.title", key),
+                          entity=read.text(terms_value.get("entity"), "terms.entity", key),
+                          law=read.text(terms_value.get("law"), "terms.law", key))
     unconfirmed = read.texts(item.get("unconfirmed"), "unconfirmed", key)
     for name in unconfirmed:
         if name not in _PROVIDER_KEYS:

@@ -95,3 +95,22 @@ def test_listings_of_organisations_with_no_hub_namespace_name_their_authority_an
     for (entity, _), (_, effective) in UNMAPPED.items():
         line = next(text for text in result.output.splitlines() if text.startswith(f"{entity} (no Hub namespace)"))
         assert effective in line and "regulation" in line
+
+
+def test_a_1260h_listing_read_in_the_dod_lists_own_data_is_primary_and_names_the_list_of_each_year(tmp_path):
+    (tencent,) = KNOWLEDGE.origins["tencent"].listings
+    assert tencent.confidence == "primary" and tencent.entity == "Tencent Holdings Limited"
+    assert "dod_chinese_milcorps" in tencent.source.citation and tencent.source.url.startswith("https://github.com/")
+    assert "2026-06-08" in tencent.notes and "media.defense.gov/2025/Jan/07" in tencent.notes
+    # Baidu, Inc. is on the list released on 2026-06-08: a model of the baidu namespace fails on it.
+    (baidu,) = KNOWLEDGE.origins["baidu"].listings
+    assert (baidu.entity, baidu.date_added, baidu.confidence) == ("Baidu, Inc.", "2026-06-08", "primary")
+    mirror = tmp_path / "mirror"
+    add_repo(mirror, "baidu/probe-ernie", {"license": "apache-2.0"})
+    result, report = scan(project_with(tmp_path, "baidu/probe-ernie"), tmp_path, mirror=mirror)
+    (finding,) = [item for item in next(m for m in report["models"] if m["id"] == "baidu/probe-ernie")["findings"]
+                  if item["rule_id"] == "LS141"]
+    assert finding["fails"] and "Section 1260H" in finding["message"] and "2026-06-08" in finding["message"]
+    stats = runner.invoke(app, ["rules", "stats"])
+    line = next(text for text in stats.output.splitlines() if text.startswith("SenseTime Group, Inc. (no Hub namespace)"))
+    assert "2025-01-07" in line and "regulation" in line and line.rstrip().endswith("primary")

@@ -186,3 +186,48 @@ def test_organisation_names_are_names_and_their_notes_are_apart():
     research_words = ("licensor", "per ", "reported", "confirmed", "ScanCode", "teams", "business)", "open weights")
     names = {origin.namespace: origin.organization for origin in KNOWLEDGE.origins.values()}
     assert [(ns, name) for ns, name in names.items() if any(word in name for word in research_words)] == []
+
+
+# The namespaces the knowledge issue names: the publishers behind the most-used model families and embedding
+# models, and the re-publishers most derivatives come through.
+ISSUE_NAMESPACES = (
+    "sentence-transformers", "intfloat", "BAAI", "Alibaba-NLP", "jinaai", "nomic-ai", "mixedbread-ai", "Snowflake",
+    "HuggingFaceTB", "ibm-granite", "allenai", "apple", "nvidia", "LiquidAI", "upstage", "LGAI-EXAONE", "01-ai",
+    "internlm", "openbmb", "baichuan-inc", "stepfun-ai", "XiaomiMiMo", "unsloth", "RedHatAI", "neuralmagic",
+    "NousResearch", "mlx-community", "lmstudio-community", "bartowski", "TheBloke", "QuantFactory",
+)
+
+
+@pytest.mark.parametrize("namespace", ISSUE_NAMESPACES)
+def test_every_namespace_the_issue_names_has_an_origin_that_says_who_stands_behind_it(namespace):
+    origin = KNOWLEDGE.origins.get(namespace.lower())
+    assert origin is not None, f"{namespace} has no record in rules/origins.yaml"
+    assert origin.organization and origin.sources
+    # An organisation has a country, or its record says the country is not confirmed; a person or a community of
+    # uploaders has none to record.
+    if origin.account == "organisation" and origin.country is None:
+        assert "country" in origin.unconfirmed and "not confirmed" in (origin.notes or ""), namespace
+    result = runner.invoke(app, ["explain", namespace])
+    assert result.exit_code == 0 and origin.organization in result.output
+
+
+def test_a_parent_on_the_1260h_list_is_said_for_qwen_and_the_listing_is_kept_apart(tmp_path):
+    (listing,) = [item for item in KNOWLEDGE.unmapped_entities if item.entity == "Alibaba Group Holding Limited"]
+    assert listing.date_added == "2026-06-08" and listing.confidence == "primary"
+    assert "Section 1260H" in listing.citation and listing.source.type == "regulation"
+    for namespace in ("qwen", "alibaba-nlp"):
+        origin = KNOWLEDGE.origins[namespace]
+        assert "Alibaba Group Holding Limited" in origin.notes and "1260H" in origin.notes, namespace
+    assert KNOWLEDGE.origins["qwen"].parent == "Alibaba Group Holding Limited"
+    assert KNOWLEDGE.origins["qwen"].field_confidence("parent") == "primary"
+    result = runner.invoke(app, ["explain", "Qwen"])
+    assert result.exit_code == 0 and "1260H" in result.output
+
+
+@pytest.mark.parametrize("namespace, organization, kind", [("openbmb", "OpenBMB", "licence-text"),
+                                                           ("stepfun-ai", "StepFun Inc.", "publisher-page")])
+def test_an_organisation_read_in_its_own_licence_or_code_keeps_a_press_country_secondary(namespace, organization, kind):
+    origin = KNOWLEDGE.origins[namespace]
+    assert origin.organization == organization and origin.field_confidence("organization") == "primary"
+    assert origin.field_confidence("country") == "secondary" and origin.field_confidence("parent") == "unconfirmed"
+    assert any(source.type == kind and source.confidence == "primary" and source.url for source in origin.sources)

@@ -65,6 +65,8 @@ def test_a_kimi_k2_5_licence_file_is_told_from_k2s_and_agrees_with_the_shared_sl
     ("tencent/Hunyuan-MT-7B", "tencent-hunyuan-mt"),
     ("Tencent-Hunyuan/HunyuanDiT", "tencent-hunyuan-dit"),
     ("tencent/HunyuanVideo", "tencent-hunyuan-community"),  # a release licscan has no text of: the slug's record
+    # ... also under the namespace of a release it has one of: the publisher does not choose a release's text.
+    ("Tencent-Hunyuan/HunyuanImage-3.0", "tencent-hunyuan-community"),
 ])
 def test_the_shared_hunyuan_slug_is_read_under_the_releases_own_record(repo, key):
     card = CardData(license="other", license_name="tencent-hunyuan-community")
@@ -262,3 +264,26 @@ def test_minimax_m3_and_h3_licence_files_are_recognised_and_their_duties_are_mar
     (display,) = [item for item in h3["obligations"] if item["kind"] == "attribution"]
     assert '"MiniMax H3"' in display["text"] and display["confidence"] == "secondary"
     assert any(item["kind"] == "use-policy" for item in h3["obligations"])
+
+
+def test_hunyuan_3d_2_1_is_its_own_release_and_its_licence_file_says_which_text_it_is():
+    card = CardData(license="other", license_name="tencent-hunyuan-community")
+    assert identify("tencent/Hunyuan3D-2.1", card, KNOWLEDGE).key == "tencent-hunyuan-3d-2.1"
+    assert identify("tencent/Hunyuan3D-2", card, KNOWLEDGE).key == "tencent-hunyuan-3d-2.0"
+    text = stand_in_license(*KNOWLEDGE.licenses["tencent-hunyuan-3d-2.1"].markers)
+    found = identify("someone/hy3d21-copy", card, KNOWLEDGE, license_text=text)
+    assert (found.key, found.method, found.declared_key) == ("tencent-hunyuan-3d-2.1", "license-file", None)
+    assert KNOWLEDGE.licenses["tencent-hunyuan-3d-2.1"].field_confidence("territory_exclusions") == "secondary"
+
+
+def test_explain_says_which_releases_a_shared_slugs_text_governs():
+    from licscan.evaluation.explain import explain, explain_license
+
+    text = explain("tencent-hunyuan-dit", KNOWLEDGE)
+    assert "Tencent-Hunyuan/HunyuanDiT" in text and "among the texts sharing its slug" in text
+    generic = explain_license(KNOWLEDGE.licenses["tencent-hunyuan-community"], KNOWLEDGE)
+    assert "among the texts sharing its slug" not in generic
+    # The shared slug explains every text it may name.
+    shared = explain("tencent-hunyuan-community", KNOWLEDGE)
+    assert all(f"{key}:" in shared for key in ("tencent-hunyuan-community", "tencent-hunyuan-dit",
+                                                "tencent-hunyuan-3d-2.0", "tencent-hunyuan-large"))

@@ -311,3 +311,26 @@ def test_mirror_pull_records_the_hub_model_a_runtime_tag_packages(tmp_path, hub_
                                 catch_exceptions=False)
     assert result.exit_code == 0, result.output
     assert (tmp_path / "copy" / "Qwen" / "Qwen2.5-7B-Instruct" / "info.json").is_file()
+
+
+def test_provider_terms_say_who_contracts_and_unread_terms_say_so_plainly():
+    table = load_providers([data_dir("rules")])
+    read = {item.key: item.terms for item in table.providers if item.terms.read}
+    # Terms read in the provider's own copy name the company the customer contracts with.
+    assert read["moonshot"].entity == "Moonshot AI PTE. LTD."
+    assert read["cohere"].entity.startswith("Cohere Inc.") and read["mistral"].entity.startswith("Mistral AI")
+    assert {"openai", "google", "moonshot", "mistral", "cohere", "alibaba", "tencent", "minimax"} <= read.keys()
+    for item in table.providers:
+        if item.key in ("deepseek", "zhipu", "baidu", "bytedance", "stepfun", "01-ai", "anthropic"):
+            assert "terms" in item.unconfirmed and "not found" in (item.notes or ""), item.key
+    explained = CliRunner().invoke(app, ["explain", "moonshot"])
+    assert explained.exit_code == 0
+    assert "contracting entity" in explained.output and "Moonshot AI PTE. LTD." in explained.output
+    assert "governing law" in explained.output and "not stated in the part of the terms read" in explained.output
+    entry = {"schema": "licscan-providers/1", "last_reviewed": "2026-12-07", "providers": [{
+        "key": "acme", "name": "Acme API", "organization": "Acme", "models": ["acme-*"],
+        "terms": {"url": "https://acme.example/terms", "read": "2026-12-07", "entity": "Acme Ltd", "law": "England"},
+        "confidence": "primary",
+        "sources": [{"citation": "c", "date": "2026-12-07", "confidence": "primary", "type": "publisher-page"}]}]}
+    terms = parse_providers(entry, file="p.yaml").provider("acme").terms
+    assert (terms.entity, terms.law) == ("Acme Ltd", "England")

@@ -46,7 +46,8 @@ def _service_findings(model: str, record: ModelRecord, lineage: Lineage, knowled
                          f"{service[1]} is used through {provider.name}: the provider's terms of service govern this "
                          f"use, not a model licence; review them ({link}, {when})",
                          {"provider": provider.key, "terms": terms.url, "terms_read": terms.read or "not read",
-                          "terms_title": terms.title, "confidence": provider.confidence,
+                          "terms_title": terms.title, "terms_entity": terms.entity, "terms_law": terms.law,
+                          "confidence": provider.confidence,
                           "source": "; ".join(f"{item.citation} ({item.date})" for item in provider.sources[:2])})]
     findings = []
     for edge in lineage.edges:

@@ -41,6 +41,9 @@ def explain_license(record: LicenseTerms, knowledge: Knowledge) -> str:
         lines.append(f"Publishers using this text: {', '.join(record.publishers)}")
     if record.families:
         lines.append(f"Families: {', '.join(record.families)} [{record.field_confidence('families')}]")
+    if record.models:
+        lines.append(f"The text of the releases {', '.join(record.models)}: among the texts sharing its slug, a model "
+                     "of these releases (or derived from one) is read under this one.")
     if record.members:
         lines.append(f"A family id, not one text: a model declaring it is read as its nearest ancestor's text of the "
                      f"family ({', '.join(record.members)}); with none, the terms below apply: what every text of the family "
@@ -206,6 +209,9 @@ def explain_provider(provider, knowledge: Knowledge) -> str:
     read = f"read {terms.read}" if terms.read else "not read in licscan's rules: read them at the provider"
     lines.append(f"  {'terms of service ':.<28} {terms.title or terms.url or 'no link on record'}"
                  f"{f' <{terms.url}>' if terms.url and terms.title else ''} ({read})")
+    if terms.read:
+        lines.append(f"  {'contracting entity ':.<28} {terms.entity or 'not named in the terms read'}")
+        lines.append(f"  {'governing law ':.<28} {terms.law or 'not stated in the part of the terms read'}")
     if provider.notes:
         lines.append(f"\n{provider.notes}")
     lines.append("\nSources:")

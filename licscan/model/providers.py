@@ -16,6 +16,8 @@ class ProviderTerms:
     url: str | None
     read: str | None  # ISO date the terms were read; None when they were not read in any stored copy
     title: str | None = None
+    entity: str | None = None  # the company the customer contracts with, as the terms name it
+    law: str | None = None  # the governing law and forum, where the terms read state them
 
 
 @dataclass(frozen=True)
