@@ -52,6 +52,12 @@ CASES = {
     "sh: quoted model keys on one line": ("run.sh", lambda n: b"run --lock=\"[" + b"{'base_model': 'org/m'}, " * n + b"]\"\n"),
     "md: Python blocks": ("d.md", lambda n: b"".join(
         b'```python\nmodel_id = "org/m%d"\n```\n' % i for i in range(n))),
+    "py: lists of ids under names of no word": ("a.py", lambda n: b"".join(
+        b'LIST%d = ["org/a%d", "org/b%d"]\n' % (i, i, i) for i in range(n)) + b"print(LIST0)\n"),
+    "py: f-string commands on one line": ("a.py", lambda n: b"x = [" + b'f"--port {p} --model org/m", ' * n + b"]\n"),
+    "ipynb: cells that write YAML files": ("n.ipynb", lambda n: (b'{"cells": [' + b",".join(
+        b'{"cell_type": "code", "source": "%%%%writefile c%d.yaml\\nbase_model: org/m%d\\n"}' % (i, i)
+        for i in range(n)) + b"]}")),
 }
 
 

@@ -102,3 +102,9 @@ def test_an_f_string_that_is_a_command_line_is_read_as_a_command(tmp_path):
     '''})
     assert _ids(result) == {("acme/llava-tokenizer", M), ("acme/in-a-model-lock", M)}
     assert {o.location.line for o in result.occurrences} == {4, 5}
+
+
+def test_a_notebook_whose_only_model_is_in_a_written_file_is_read(tmp_path):
+    cell = {"cell_type": "code", "metadata": {}, "outputs": [], "source": "%%writefile axolotl.yml\nbase_model: acme/only-here\n"}
+    result = _project(tmp_path, {"only.ipynb": {"nbformat": 4, "nbformat_minor": 5, "metadata": {}, "cells": [cell]}})
+    assert _ids(result) == {("acme/only-here", M)}

@@ -192,6 +192,31 @@ READ_RELEASES = [
      "FLUX.1 Kontext [dev]", "flux-1-dev-non-commercial-license"),
     ("microsoft/Orca-2-13b", {"license": "other", "license_name": "microsoft-research-license", "license_link": "LICENSE"},
      "Orca 2", "microsoft-research-license"),
+    # International publishers' releases (cards and licence texts cited in the records).
+    ("google/gemma-4-E4B-it", {"license": "apache-2.0"}, "Gemma 4", "apache-2.0"),
+    ("black-forest-labs/FLUX.1-schnell", {"license": "apache-2.0"}, "FLUX.1 [schnell]", "apache-2.0"),
+    ("black-forest-labs/FLUX.2-klein-4B", {"license": "apache-2.0"}, "FLUX.2 [klein] 4B", "apache-2.0"),
+    ("black-forest-labs/FLUX.2-klein-9B",
+     {"license": "other", "license_link":
+      "https://github.com/black-forest-labs/flux2/blob/main/model_licenses/LICENSE-FLUX-NON-COMMERICAL"},
+     "FLUX.2 [klein] 9B", "flux-2-non-commercial-license"),
+    ("black-forest-labs/FLUX.2-dev",
+     {"license": "other",
+      "license_link": "https://github.com/black-forest-labs/flux2/blob/main/model_licenses/LICENSE-FLUX-DEV"},
+     "FLUX.2 [dev]", "flux-2-non-commercial-license"),
+    ("mistralai/Mistral-Small-24B-Instruct-2501", {"license": "apache-2.0"}, "Mistral Small 3 (2501)", "apache-2.0"),
+    ("playgroundai/playground-v2.5-1024px-aesthetic",
+     {"license": "other", "license_name": "playground-v2dot5-community"}, "Playground v2.5",
+     "playground-v2dot5-community"),
+    ("playgroundai/playground-v2-1024px-aesthetic", {"license": "other", "license_name": "playground-v2-community"},
+     "Playground v2", "playground-v2-community"),
+    ("OpenVINO/Phi-3-mini-FastDraft-50M-int8-ov", {"license": "intel-research"}, "OpenVINO FastDraft",
+     "intel-research"),
+    ("ai21labs/AI21-Jamba-Mini-1.6", {"license": "other", "license_name": "jamba-open-model-license"}, "Jamba 1.6",
+     "jamba-open-model-license"),
+    ("yandex/YandexGPT-5-Lite-8B-pretrain", {"license": "other", "license_name": "yandexgpt-5-lite-8b-pretrain"},
+     "YandexGPT 5 Lite 8B", "yandexgpt-5-lite-8b"),
+    ("xai-org/grok-2", {"license": "other", "license_name": "grok2-community"}, "Grok 2", "grok2-community"),
 ]
 
 

@@ -319,9 +319,14 @@ def test_provider_terms_say_who_contracts_and_unread_terms_say_so_plainly():
     # Terms read in the provider's own copy name the company the customer contracts with.
     assert read["moonshot"].entity == "Moonshot AI PTE. LTD."
     assert read["cohere"].entity.startswith("Cohere Inc.") and read["mistral"].entity.startswith("Mistral AI")
-    assert {"openai", "google", "moonshot", "mistral", "cohere", "alibaba", "tencent", "minimax"} <= read.keys()
+    assert {"openai", "google", "moonshot", "mistral", "cohere", "alibaba", "tencent", "minimax", "deepseek",
+            "anthropic"} <= read.keys()
+    # Where the terms read state it, the governing law is recorded, per region when the terms split it.
+    assert "People's Republic of China" in read["deepseek"].law and "Hangzhou" in read["deepseek"].entity
+    assert "Anthropic Ireland, Limited" in read["anthropic"].entity and "California" in read["anthropic"].law
+    assert "Paris" in read["mistral"].law and "Singapore" in read["mistral"].law
     for item in table.providers:
-        if item.key in ("deepseek", "zhipu", "baidu", "bytedance", "stepfun", "01-ai", "anthropic"):
+        if item.key in ("zhipu", "baidu", "bytedance", "stepfun", "01-ai"):
             assert "terms" in item.unconfirmed and "not found" in (item.notes or ""), item.key
     explained = CliRunner().invoke(app, ["explain", "moonshot"])
     assert explained.exit_code == 0

@@ -14,6 +14,7 @@ from licscan.untrusted import shown_path
 
 from .cache import ResultCache, fingerprint
 from .dataset_info import resolve as resolve_dataset_names
+from .hosted_apis import may_use_an_api
 from .interface import DiscoverySource, ProjectFile, ProjectSource, SourceOutput
 from .model_dirs import merge_local_models
 from .registry import PROJECT_SOURCES, SOURCES
@@ -83,7 +84,8 @@ def hosted_api_uses(root: pathlib.Path, paths: "list[str] | tuple[str, ...]",
     for entry in entries:
         if source.wants(entry.relpath):
             item = read(entry, pathlib.Path(root), settings)
-            if not isinstance(item, Skipped):
+            # (Runtime tags need no vocabulary: the first reading of the files found them.)
+            if not isinstance(item, Skipped) and may_use_an_api(item.data, settings.api):
                 found.extend(scan_with(source, item).occurrences)
     return _unique_sorted(found)
 

@@ -73,6 +73,17 @@ _LAST_TRIGGERS: list[object] = [None, None]
 def _trigger_set(vocabulary: ApiVocabulary) -> NeedleSet:
     """Words without which a file uses no hosted API or runtime, found in one pass: an API host, an import of a
     provider's SDK, a runtime, LiteLLM, OpenRouter, transformers.js. Most files are passed over on this alone."""
+    return NeedleSet([Needle(re.escape(word), first_only=True) for word in _trigger_words(vocabulary)])
+
+
+def may_use_an_api(data: bytes, vocabulary: ApiVocabulary) -> bool:
+    """The trigger words tested one by one, with no engine to compile: for a handful of files (the pre-commit
+    check), where compiling the one-pass search would cost more than reading them."""
+    return any(word in data for word in _trigger_words(vocabulary))
+
+
+@functools.lru_cache(maxsize=4)
+def _trigger_words(vocabulary: ApiVocabulary) -> tuple[bytes, ...]:
     phrases = set()
     for package, _ in vocabulary.packages:
         phrases |= {f"import {package}", f"from {package}"}
@@ -83,7 +94,7 @@ def _trigger_set(vocabulary: ApiVocabulary) -> NeedleSet:
              *(host for host, _ in vocabulary.hosts), *phrases}
     # A word that contains another adds nothing (the shorter one is there too), and the one-pass engine wants none.
     minimal = sorted(word for word in words if not any(other != word and other in word for other in words))
-    return NeedleSet([Needle(re.escape(word).encode(), first_only=True) for word in minimal])
+    return tuple(word.encode() for word in minimal)
 
 
 @functools.lru_cache(maxsize=4)

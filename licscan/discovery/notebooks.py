@@ -20,7 +20,7 @@ _SHELL_CELL = re.compile(r"^%%(?:bash|sh|script\s+(?:ba)?sh|system)\b")
 _WRITEFILE_CELL = re.compile(r"^%%writefile(?:\s+(?:-a|--append))?\s+(?:\"([^\"\n]+)\"|'([^'\n]+)'|(\S+))")
 _SHELL_LINE = re.compile(r"^(\s*)(?:[A-Za-z_][\w]*\s*=\s*)?!(.*)$")
 _MAGIC_LINE = re.compile(r"^(\s*)%")
-_COMMAND_HINTS = (b"download", b"clone", b"--model", b"MODEL", b"serve", b"-hf", b"xtuner")
+_COMMAND_HINTS = (b"download", b"clone", b"--model", b"MODEL", b"serve", b"-hf", b"xtuner", b"%%writefile")
 
 
 class _Cells:

@@ -1355,6 +1355,11 @@ _MESSAGE_CALL = re.compile(
 )
 
 
+_F_QUOTE = re.compile(rb"[fF][rR]?[\"']|[rR][fF][\"']")
+_F_REACH = 512  # an f-string opened further back on its line is not looked for (long lines stay linear)
+_F_TRIPLE_REACH = 4096  # a triple-quoted f-string is looked for this far back
+
+
 def _command_strings(text: PythonText, finds: _Finds, literals: list[tuple[int, int]]) -> None:
     """An f-string that is a command line (`cmd += f"--tokenizer-path ID"`, `f'--model_lock="[{{'base_model':
     'ID'}}]"'`): its literal parts read as a command, as in a script; its placeholders are values known only at
@@ -1362,6 +1367,13 @@ def _command_strings(text: PythonText, finds: _Finds, literals: list[tuple[int, 
     data = text.data
     read: set[int] = set()
     for slash, _ in literals:
+        # The cheap test first: an f-string's opening on the literal's line, or a triple-quoted f-string opened
+        # shortly before it (finding the file's triple-quoted strings costs a pass of its own).
+        if _F_QUOTE.search(data, max(text.line_start(slash), slash - _F_REACH), slash) is None:
+            floor = max(0, slash - _F_TRIPLE_REACH)
+            opening = max(data.rfind(b'"""', floor, slash), data.rfind(b"'''", floor, slash))
+            if opening <= 0 or _F_QUOTE.search(data, max(0, opening - 2), opening + 1) is None:
+                continue
         span = text.string_span(slash)
         if span is None or span[0] in read:
             continue
@@ -1389,6 +1401,7 @@ class _ListHeads:
         self.text = text
         self.heads: dict[int, int] = {}
         self.id_lists: dict[int, tuple[int, int] | None] = {}  # head line start -> a list of ids' (open, close)
+        self.words: dict[bytes, list[int]] | None = None  # every identifier's places, once a list needs them
 
     def in_id_list(self, quote: int, line_start: int, continued: bool) -> bool:
         """Whether the literal at `quote` is an element of a list of Hub ids bound to a name (see _LIST_BINDING):
@@ -1410,9 +1423,19 @@ class _ListHeads:
             return None
         ids = sum(hub_id(item.group(1).decode("utf-8", errors="replace")) is not None
                   for item in _STRING_ITEM.finditer(data, opening, closing))
-        if ids < _MIN_LISTED_IDS or not _read_again(self.text, binding.group(1), binding.start(1)):
+        if ids < _MIN_LISTED_IDS or not self._read_again(binding.group(1), binding.start(1)):
             return None
         return opening, closing
+
+    def _read_again(self, name: bytes, bound_at: int) -> bool:
+        """Whether `name` stands as a whole word in the file's code anywhere but where it is bound. The places of
+        every word are found in one pass, on the first list asked about (a file of many lists stays linear)."""
+        if self.words is None:
+            self.words = {}
+            for match in _IDENTIFIER.finditer(self.text.data):
+                self.words.setdefault(match.group(), []).append(match.start())
+        places = [at for at in self.words.get(name, ()) if at != bound_at]
+        return any(self.text.context(at) == CODE for at in places[:_MAX_READS_LOOKED_AT])
 
     def head(self, line_start: int) -> int:
         text, data = self.text, self.text.data
@@ -1442,21 +1465,8 @@ class _ListHeads:
         return head
 
 
-def _read_again(text: PythonText, name: bytes, bound_at: int) -> bool:
-    """Whether `name` stands as a whole word in the file's code anywhere but where it is bound."""
-    data = text.data
-    at = data.find(name)
-    while at >= 0:
-        end = at + len(name)
-        if (at != bound_at and (at == 0 or data[at - 1] not in _WORD_BYTES) and data[end : end + 1] not in _WORD_ENDS
-                and text.context(at) == CODE):
-            return True
-        at = data.find(name, at + 1)
-    return False
-
-
-_WORD_BYTES = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_")
-_WORD_ENDS = frozenset(bytes([byte]) for byte in _WORD_BYTES)
+_IDENTIFIER = re.compile(rb"[A-Za-z_][A-Za-z0-9_]*")
+_MAX_READS_LOOKED_AT = 64  # places of a name looked at for one in code (the rest are strings or comments)
 _OPENING, _CLOSING, _QUOTES = frozenset(b"[({"), frozenset(b"])}"), frozenset(b"\"'")
 
 

@@ -182,6 +182,12 @@ class PythonText:
             return TRIPLE
         return self._line_context(position, spans[index][1] if index >= 0 else 0)
 
+    def triple_span(self, position: int) -> tuple[int, int] | None:
+        """(start, end) of the triple-quoted string holding `position`, or None."""
+        spans = self._triple_spans()
+        index = bisect.bisect_right(self._span_starts, position) - 1
+        return spans[index] if index >= 0 and spans[index][0] <= position < spans[index][1] else None
+
     def string_span(self, position: int) -> tuple[int, int] | None:
         """(start, end) of the string literal holding `position`, its quotes included (not its prefix), or None
         when `position` is code or a comment, or on a line too long to read token by token."""

@@ -380,8 +380,12 @@ def _release_findings(model: str, lineage: Lineage, licenses: Mapping[str, NodeL
             continue
         node_license = licenses.get(record.repo_id)
         declared = _declared(node_license) if node_license is not None else "nothing"
-        reported = (f"third-party sources report {release.reported}" if release.reported
-                    else "no source consulted states it")
+        if release.reported is None:
+            reported = "no source consulted states it"
+        elif release.confidence == "secondary":
+            reported = f"third-party sources report {release.reported}"
+        else:  # what the publisher's card or repository says, short of the text itself
+            reported = release.reported
         evidence = _evidence(record, node_license)
         evidence.update({"release": release.name, "confidence": release.confidence, "reported": release.reported,
                          "source": "; ".join(f"{s.citation} ({s.date}, {s.confidence})" for s in release.sources)})

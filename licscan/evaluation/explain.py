@@ -210,7 +210,7 @@ def explain_provider(provider, knowledge: Knowledge) -> str:
     lines.append(f"  {'terms of service ':.<28} {terms.title or terms.url or 'no link on record'}"
                  f"{f' <{terms.url}>' if terms.url and terms.title else ''} ({read})")
     if terms.read:
-        lines.append(f"  {'contracting entity ':.<28} {terms.entity or 'not named in the terms read'}")
+        lines.append(f"  {'contracting entity ':.<28} {terms.entity or 'not named in the part of the terms read'}")
         lines.append(f"  {'governing law ':.<28} {terms.law or 'not stated in the part of the terms read'}")
     if provider.notes:
         lines.append(f"\n{provider.notes}")
