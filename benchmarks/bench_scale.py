@@ -222,7 +222,7 @@ def _reset(url: str) -> None:
 
     engine = create_engine(url.replace("postgresql://", "postgresql+psycopg://", 1))
     with engine.begin() as conn:
-        for table in ("scan_blobs", "scans", "repo_misses", "repo_heads", "repo_aliases", "metadata_snapshots",
+        for table in ("kept_evaluations", "scan_blobs", "scans", "repo_misses", "repo_heads", "repo_aliases", "metadata_snapshots",
                       "alembic_version", "licscan_schema"):
             conn.execute(text(f"DROP TABLE IF EXISTS {table} CASCADE"))
     engine.dispose()

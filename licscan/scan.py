@@ -78,12 +78,12 @@ def scan(config: ScanConfig, *, clock: Clock = _utc_now, project_label: str | No
     # The database too: a cache that cannot be used fails the scan before any request is spent.
     store = open_database(config) if (history or not config.mirror) else None
     try:
-        result = _evaluate(
+        result, kept = _evaluate(
             config, found.occurrences, found.local_models, found.skipped, found.files_scanned,
             knowledge, policy, clock, project_label, resolution, evaluation, store=store, progress=progress,
         )
         if history and store is not None:
-            record_history(store, config, result)
+            record_history(store, config, result, kept=kept)
         return result
     finally:
         if store is not None:
@@ -97,15 +97,45 @@ def open_database(config: ScanConfig):
     return resolution.open_store(config.db_url, pool_size=config.db_pool_size)
 
 
-def record_history(store, config: ScanConfig, result: ScanResult) -> int:
-    """Keep a scan (its JSON report: models, lineage, findings) under the project's key; returns its id."""
-    import os
+def _secrets() -> tuple[str, ...]:
+    """The tokens the history scrubs from what it keeps."""
+    return tuple(item for item in (os.environ.get("HF_TOKEN"), os.environ.get("HUGGING_FACE_HUB_TOKEN")) if item)
 
+
+def record_history(store, config: ScanConfig, result: ScanResult, *, kept=None) -> int:
+    """Keep a scan (its JSON report: models, lineage, findings) under the project's key; returns its id.
+
+    With the scan's kept evaluations, a model whose part an earlier scan stored (same evaluation digest,
+    occurrences and tokens) is referenced by that part's digest instead of being encoded again, and the
+    digests of parts stored now are kept for the next scan."""
     from licscan.reporting.json_report import report_dict
 
-    secrets = (os.environ.get("HF_TOKEN"), os.environ.get("HUGGING_FACE_HUB_TOKEN"))
-    return store.record_scan(config.project_key, result.project, report_dict(result),
-                             secrets=tuple(item for item in secrets if item))
+    part_keys: dict[int, str] = {}
+    known: dict[int, str] = {}
+    list_keys: dict[str, str] = {}
+    known_lists: dict[str, str] = {}
+    if kept is not None and [report.key for report in result.models] == sorted(kept.part_keys):
+        for index, report in enumerate(result.models):
+            part_key = kept.part_keys[report.key]
+            if part_key is not None:
+                part_keys[index] = part_key
+                digest = kept.part_digest(part_key)
+                if digest is not None:
+                    known[index] = digest
+        list_keys = dict(kept.list_keys)
+        known_lists = {name: digest for name, key in list_keys.items()
+                       if (digest := kept.part_digest(key)) is not None}
+    stored: dict[int, str] = {}
+    stored_lists: dict[str, str] = {}
+    scan_id = store.record_scan(config.project_key, result.project, report_dict(result), secrets=_secrets(),
+                                known_parts=known, part_digests=stored, known_lists=known_lists,
+                                list_digests=stored_lists)
+    new = {part_keys[index]: digest for index, digest in stored.items()
+           if index in part_keys and known.get(index) != digest}
+    new.update({list_keys[name]: digest for name, digest in stored_lists.items()
+                if name in list_keys and known_lists.get(name) != digest})
+    store.keep_evaluations({key: digest.encode("ascii") for key, digest in new.items()})
+    return scan_id
 
 
 def scan_models(config: ScanConfig, repo_ids: Sequence[str], *, clock: Clock = _utc_now) -> ScanResult:
@@ -117,12 +147,14 @@ def scan_models(config: ScanConfig, repo_ids: Sequence[str], *, clock: Clock = _
         Occurrence(ref=ModelRef(repo_id), location=_COMMAND_LINE, source="command-line", via="declared")
         for repo_id in repo_ids
     )
-    return _evaluate(config, occurrences, (), (), 0, knowledge, policy, clock,
-                     ", ".join(repo_ids), resolution, evaluation)  # the title names what was asked for
+    result, _ = _evaluate(config, occurrences, (), (), 0, knowledge, policy, clock,
+                          ", ".join(repo_ids), resolution, evaluation)  # the title names what was asked for
+    return result
 
 
 def _evaluate(config, occurrences, local_models, skipped, files_scanned, knowledge, policy, clock, project_label,
-              resolution, evaluation, *, store=None, progress=None) -> ScanResult:
+              resolution, evaluation, *, store=None, progress=None):
+    """The scan's result, and the evaluations kept across scans that it read and added (None without a store)."""
     model_occurrences = [item for item in occurrences if item.ref.kind in _ROOT_KINDS]
     roots: dict[str, ModelRef | LocalModel] = {}
     by_key: dict[str, list[Occurrence]] = defaultdict(list)
@@ -147,11 +179,19 @@ def _evaluate(config, occurrences, local_models, skipped, files_scanned, knowled
     policy = dataclasses.replace(policy, waivers=tuple(
         dataclasses.replace(waiver, policy_file=project_label_path(config, waiver.policy_file))
         for waiver in policy.waivers))
-    outcome = evaluation.evaluate(lineages, by_key, knowledge, policy, config.context,
-                                  today=generated.date().isoformat())
+    today = generated.date().isoformat()
+    kept = None
+    if store is not None:
+        # Results an earlier scan kept for the same lineage, rules, policy, context and licscan: one read.
+        kept = evaluation.KeptEvaluations(rules_dirs=config.evaluation().rules_dirs, policy=policy,
+                                          context=config.context, today=today)
+        kept.rows = store.kept_evaluations(kept.plan(lineages, by_key, _secrets()))
+    outcome = evaluation.evaluate(lineages, by_key, knowledge, policy, config.context, today=today, kept=kept)
+    if kept is not None and kept.new:
+        store.keep_evaluations(kept.new)
     from licscan.model import ScanResult  # resolution's and evaluation's records: not loaded for `discover`
 
-    return ScanResult(
+    result = ScanResult(
         project=project_label or str(config.root),
         generated_at=generated.isoformat().replace("+00:00", "Z"),
         tool_version=__version__,
@@ -186,6 +226,7 @@ def _evaluate(config, occurrences, local_models, skipped, files_scanned, knowled
             "max_depth": config.max_depth,
         },
     )
+    return result, kept
 
 
 _ROOT_KINDS = (RefKind.MODEL, RefKind.HOSTED_API, RefKind.RUNTIME)

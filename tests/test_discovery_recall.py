@@ -108,3 +108,24 @@ def test_a_notebook_whose_only_model_is_in_a_written_file_is_read(tmp_path):
     cell = {"cell_type": "code", "metadata": {}, "outputs": [], "source": "%%writefile axolotl.yml\nbase_model: acme/only-here\n"}
     result = _project(tmp_path, {"only.ipynb": {"nbformat": 4, "nbformat_minor": 5, "metadata": {}, "cells": [cell]}})
     assert _ids(result) == {("acme/only-here", M)}
+
+
+def test_a_positional_argument_of_a_function_the_file_defines_is_named_by_its_parameter(tmp_path):
+    result = _project(tmp_path, {"rag.py": """
+        def build_retriever(api_config, embedding_model_name, retrieved_docs_num=5):
+            return api_config, embedding_model_name
+
+        class Loader:
+            def load(self, config, dataset_name: str = None):
+                return config, dataset_name
+
+        def plain(first, second):
+            return first, second
+
+        retriever = build_retriever(api_config,"acme/positional-embedder",api_config["rag_topk"])
+        rows = Loader().load(cfg, "acme/method-dataset")
+        pair = plain(x, "acme/no-naming-parameter")
+        path = os.path.join(root, "acme/not-defined-here")
+        other = build_retriever(make(config), "acme/after-a-call")
+    """})
+    assert _ids(result) == {("acme/positional-embedder", M), ("acme/method-dataset", D)}

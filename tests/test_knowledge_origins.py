@@ -157,7 +157,7 @@ READ_IN_PRIMARY_SOURCES = {
     "apple": ("Apple Inc.", "US"), "RedHatAI": ("Red Hat, Inc.", "US"), "mistralai": ("Mistral AI", "FR"),
     "CohereLabs": ("Cohere Inc.", "CA"), "lmstudio-community": ("Element Labs, Inc.", "US"),
     "Alibaba-NLP": ("Tongyi Lab", "CN"), "jinaai": ("Jina AI", "DE"), "sarvamai": ("Axonwise Private Limited", "IN"),
-    "microsoft": ("Microsoft Corporation", "US"), "TheBloke": ("Tom Jobbins", None),
+    "microsoft": ("Microsoft Corporation", "US"), "TheBloke": ("Tom Jobbins", None), "xai-org": ("X.AI Corp.", "US"),
     "mlx-community": ("MLX Community", None), "intfloat": ("Liang Wang", None),
 }
 
@@ -175,7 +175,7 @@ def test_major_publishers_rest_their_organisation_and_country_on_primary_sources
 
 
 def test_a_country_no_source_gives_is_said_so_and_the_organisation_still_stands():
-    for namespace in ("ByteDance-Seed", "xai-org", "nomic-ai"):
+    for namespace in ("ByteDance-Seed", "mixedbread-ai", "nomic-ai"):
         origin = KNOWLEDGE.origins[namespace.lower()]
         assert origin.field_confidence("organization") == "primary", namespace
         assert origin.field_confidence("country") == "unconfirmed", namespace

@@ -214,7 +214,7 @@ def test_db_path_stats_and_prune(tmp_path, hub_stub, monkeypatch):
     monkeypatch.chdir(root)
     assert run("db", "path", env=env).output.strip() == str(database)
     stats = run("db", "stats", env=env)
-    assert stats.exit_code == 0 and "schema revision 0003" in stats.output and "scans: 3" in stats.output
+    assert stats.exit_code == 0 and "schema revision 0004" in stats.output and "scans: 3" in stats.output
     assert "KiB per scan" in stats.output
     pruned = run("db", "prune", "--keep-scans", "1", "--older-than", "0", env=env)
     assert pruned.exit_code == 0 and "2 scans" in pruned.output and "freed" in pruned.output
@@ -223,7 +223,7 @@ def test_db_path_stats_and_prune(tmp_path, hub_stub, monkeypatch):
     hub_stub.clear()
     run("scan", str(root), env=env)
     assert hub_stub.file_calls() == []
-    assert run("db", "upgrade", env=env).output.strip() == "schema revision 0003"
+    assert run("db", "upgrade", env=env).output.strip() == "schema revision 0004"
 
 
 def test_a_cache_file_that_is_not_a_database_at_the_command_line(tmp_path):

@@ -38,7 +38,7 @@ def test_a_new_database_is_migrated_to_the_head_once(db_url):
     store = open_store(db_url)
     assert store.revision() == HEAD_REVISION
     assert set(store.counts()) == {"metadata_snapshots", "repo_aliases", "repo_heads", "repo_misses", "scans",
-                                   "scan_blobs"}
+                                   "scan_blobs", "kept_evaluations"}
     store.put_snapshot(RepoSnapshot("a/old", "a/new", "a" * 40, "hub", card_data={"license": "mit"}))
     store.close()
     again = open_store(db_url)  # opening a current database changes nothing

@@ -1402,6 +1402,7 @@ class _ListHeads:
         self.heads: dict[int, int] = {}
         self.id_lists: dict[int, tuple[int, int] | None] = {}  # head line start -> a list of ids' (open, close)
         self.words: dict[bytes, list[int]] | None = None  # every identifier's places, once a list needs them
+        self.defs: dict[bytes, list[bytes]] | None = None  # the file's functions' parameter names, once needed
 
     def in_id_list(self, quote: int, line_start: int, continued: bool) -> bool:
         """Whether the literal at `quote` is an element of a list of Hub ids bound to a name (see _LIST_BINDING):
@@ -1426,6 +1427,31 @@ class _ListHeads:
         if ids < _MIN_LISTED_IDS or not self._read_again(binding.group(1), binding.start(1)):
             return None
         return opening, closing
+
+    def parameter_kind(self, prefix: bytes) -> RefKind | None:
+        """The kind a literal's parameter name says, for a positional argument of a call on the literal's line to
+        a function the file defines (`def build_retriever(config, embedding_model_name, k)`): the file's own
+        functions say what their arguments are, where no library list could."""
+        opening = prefix.rfind(b"(")
+        if opening <= 0 or len(prefix) - opening > _MAX_ARGUMENTS_BEFORE:
+            return None
+        arguments = prefix[opening + 1 :]
+        called = _CALLED_NAME.search(prefix, max(0, opening - 96), opening)
+        if called is None or not _PLAIN_ARGUMENTS.fullmatch(arguments):
+            return None
+        name = called.group()
+        if self.defs is None:
+            self.defs = {}
+            for found in _DEF.finditer(self.text.data):
+                self.defs.setdefault(found.group(1), [part.split(b"=")[0].split(b":")[0].strip().lstrip(b"*")
+                                                      for part in found.group(2).split(b",")])
+        parameters = self.defs.get(name)
+        if parameters is None:
+            return None
+        if parameters and parameters[0] in (b"self", b"cls") and prefix[called.start() - 1 : called.start()] == b".":
+            parameters = parameters[1:]  # a method called on an object: its first parameter is the object
+        index = arguments.count(b",")
+        return _kind_named(parameters[index]) if index < len(parameters) else None
 
     def _read_again(self, name: bytes, bound_at: int) -> bool:
         """Whether `name` stands as a whole word in the file's code anywhere but where it is bound. The places of
@@ -1466,6 +1492,13 @@ class _ListHeads:
 
 
 _IDENTIFIER = re.compile(rb"[A-Za-z_][A-Za-z0-9_]*")
+# A function the file defines, with its parameters (a parameter list without brackets of its own, on one line).
+_DEF = re.compile(rb"(?m)^[ \t]*(?:async[ \t]+)?def[ \t]+([A-Za-z_][A-Za-z0-9_]*)[ \t]*\(([^()\[\]{}\n]{0,1000})\)")
+# The plain arguments before a literal in a call open on its line (names, attributes, subscripts with a string key,
+# numbers; a keyword argument is the keyword's to name), and the name called.
+_PLAIN_ARGUMENTS = re.compile(rb"(?:[ \t]*[A-Za-z0-9_.]+(?:\[[\"'][^\"'\n\]]{0,64}[\"']\])?[ \t]*,)*[ \t]*")
+_CALLED_NAME = re.compile(rb"[A-Za-z_][A-Za-z0-9_]{0,95}\Z")
+_MAX_ARGUMENTS_BEFORE = 512
 _MAX_READS_LOOKED_AT = 64  # places of a name looked at for one in code (the rest are strings or comments)
 _OPENING, _CLOSING, _QUOTES = frozenset(b"[({"), frozenset(b"])}"), frozenset(b"\"'")
 
@@ -1554,6 +1587,8 @@ def _naming_kind(text: PythonText, quote: int, end: int, heads: _ListHeads, line
         kind = RefKind.MODEL  # the first argument of a class: `TransformersEngine(ID)`, the project's own wrapper
     if kind is None and heads.in_id_list(quote, line_start, bool(_CONTINUED_PREFIX.match(prefix))):
         kind = RefKind.MODEL
+    if kind is None:
+        kind = heads.parameter_kind(prefix)  # `build_retriever(config, ID)`, `def build_retriever(config, embed)`
     if kind is not None and _NOT_A_USE.search(searched):
         return None
     return kind

@@ -380,28 +380,33 @@ def _non_commercial_options(report: ModelReport, finding: Finding, knowledge: Kn
     return options
 
 
+def model_answers(report: ModelReport, knowledge: Knowledge, rules: AnswerRules, context: DeploymentContext,
+                  *, context_required: bool = False) -> tuple[tuple[Judgement, ...], Decision, tuple[Remedy, ...]]:
+    """One policy-applied model's judgements, decision and remedies (what answer() gathers per model)."""
+    judged = judge_model(report, knowledge, rules, context)
+    decision = decide(report, judged)
+    if context_required and not context.given and decision.kind is not DecisionKind.BLOCKED:
+        decision = Decision(report.key, DecisionKind.NEEDS_REVIEW,
+                            "the policy requires a deployment context and the configuration gives none; "
+                            + decision.reason, decision.rules, decision.entity_listed)
+    return tuple(judged), decision, remedies_for(report, knowledge, rules)
+
+
 def answer(reports: Sequence[ModelReport], knowledge: Knowledge, rules: AnswerRules,
-           context: DeploymentContext | None, *, context_required: bool = False) -> Answers:
-    """Judgements, decisions, project obligations and remedies of evaluated (policy-applied) model reports."""
+           context: DeploymentContext | None, *, context_required: bool = False,
+           per_model: Sequence[tuple[tuple[Judgement, ...], Decision, tuple[Remedy, ...]]] | None = None) -> Answers:
+    """Judgements, decisions, project obligations and remedies of evaluated (policy-applied) model reports.
+    per_model, when given, holds each report's model_answers already (kept from an earlier scan)."""
     context = context or DeploymentContext()
-    judgements: list[Judgement] = []
-    decisions = []
-    remedies: list[Remedy] = []
-    for report in reports:
-        judged = judge_model(report, knowledge, rules, context)
-        judgements.extend(judged)
-        decision = decide(report, judged)
-        if context_required and not context.given and decision.kind is not DecisionKind.BLOCKED:
-            decision = Decision(report.key, DecisionKind.NEEDS_REVIEW,
-                                "the policy requires a deployment context and the configuration gives none; "
-                                + decision.reason, decision.rules, decision.entity_listed)
-        decisions.append(decision)
-        remedies.extend(remedies_for(report, knowledge, rules))
+    if per_model is None:
+        per_model = [model_answers(report, knowledge, rules, context, context_required=context_required)
+                     for report in reports]
+    judgements = [item for judged, _, _ in per_model for item in judged]
     return Answers(
         context=context,
         judgements=tuple(judgements),
-        decisions=tuple(decisions),
+        decisions=tuple(decision for _, decision, _ in per_model),
         obligations=project_obligations(reports, judgements, rules),
-        remedies=tuple(remedies),
+        remedies=tuple(item for _, _, remedies in per_model for item in remedies),
         context_required=context_required,
     )

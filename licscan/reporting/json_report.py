@@ -333,6 +333,9 @@ def _report_dict(result: ScanResult) -> dict[str, Any]:
     }
 
 
+SHARED_LISTS = frozenset({"nodes", "findings"})  # lists whose dicts _Shared shares between models and lists
+
+
 class JsonFormat:
     name = "json"
     suffix = ".json"
@@ -342,4 +345,4 @@ class JsonFormat:
 
     def render_parts(self, result: ScanResult) -> Iterator[str]:
         """The report one model and one finding at a time, to a file: the same text, never held whole."""
-        return json_pieces(report_dict(result), indent=2, depth=2, ensure_ascii=False)
+        return json_pieces(report_dict(result), indent=2, depth=2, ensure_ascii=False, shared=SHARED_LISTS)

@@ -7,6 +7,9 @@ import time
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, Callable, Mapping, Protocol, runtime_checkable
 
+from licscan import safeyaml
+from licscan.cards import MAX_CARD_BYTES, split_front_matter
+from licscan.errors import ParseError
 from licscan.model import ResolutionSettings, ResolutionStats, UnresolvedReason
 
 if TYPE_CHECKING:
@@ -41,9 +44,43 @@ class RepoSnapshot:
     # Evidence the repo lists but the source could not read (a file lost to errors after retries, or past the
     # size cap): (UnresolvedReason value, why). The node is incomplete: a fail-closed gate never counts it clear.
     missing: tuple[tuple[str, str], ...] = ()
+    # The README's front matter once parsed: ("ok", mapping), ("none", None) when there is none, ("bad", None)
+    # when it cannot be read. The store keeps it beside the README (as JSON), so a warm scan does not parse
+    # thousands of cards' YAML again; None until parsed (see card_front_matter).
+    front_matter: tuple[str, Mapping[str, Any] | None] | None = field(default=None, compare=False, repr=False)
+
+    def card_front_matter(self) -> tuple[str, Mapping[str, Any] | None] | None:
+        """The README's front matter (see front_matter), parsed at most once per snapshot; None when there is
+        no README, or it is too large or binary to be a card (the walk then reads the card another way)."""
+        if self.front_matter is not None:
+            return self.front_matter
+        readme = self.readme
+        if readme is None or len(readme) > MAX_CARD_BYTES or b"\x00" in readme[:8192]:
+            return None
+        parsed = parse_front_matter(readme)
+        object.__setattr__(self, "front_matter", parsed)  # a memo of what the frozen fields already say
+        return parsed
 
     def with_request(self, requested_id: str, *, source: str | None = None) -> "RepoSnapshot":
         return replace(self, requested_id=requested_id, source=source or self.source)
+
+
+def parse_front_matter(readme: bytes) -> tuple[str, Mapping[str, Any] | None]:
+    """("ok", mapping), ("none", None) when the card has no metadata, or ("bad", None) when it is unreadable."""
+    try:
+        text = readme.decode("utf-8")
+    except UnicodeDecodeError:
+        return "bad", None
+    block = split_front_matter(text)
+    if block is None:
+        return "none", None
+    try:
+        data = safeyaml.load(block, what="model card front matter")
+    except ParseError:
+        return "bad", None
+    if data is None:
+        return "none", None
+    return ("ok", data) if isinstance(data, Mapping) else ("bad", None)
 
 
 @dataclass(frozen=True)

@@ -11,9 +11,8 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from typing import Any, Callable, Iterable, Mapping, Sequence
 
-from licscan import safeyaml
-from licscan.cards import card_from_mapping, normalize_repo_id, parse_card, split_front_matter
-from licscan.errors import CacheError, ParseError, redact
+from licscan.cards import card_from_mapping, normalize_repo_id, parse_card
+from licscan.errors import CacheError, redact
 from licscan.model import (
     CardData,
     DatasetRecord,
@@ -666,24 +665,6 @@ def _dedupe(links: list[ParentLink]) -> list[ParentLink]:
     return out
 
 
-def _front_matter(readme: bytes) -> tuple[str, Mapping[str, Any] | None]:
-    """("ok", mapping), ("none", None) when the card has no metadata, or ("bad", None) when it is unreadable."""
-    try:
-        text = readme.decode("utf-8")
-    except UnicodeDecodeError:
-        return "bad", None
-    block = split_front_matter(text)
-    if block is None:
-        return "none", None
-    try:
-        data = safeyaml.load(block, what="model card front matter")
-    except ParseError:
-        return "bad", None
-    if data is None:
-        return "none", None
-    return ("ok", data) if isinstance(data, Mapping) else ("bad", None)
-
-
 def _read_card(snap: RepoSnapshot) -> tuple[CardData, Mapping[str, Any] | None, str | None]:
     """The card, the mapping it was read from, and why its lineage is unknowable (or None).
 
@@ -691,8 +672,9 @@ def _read_card(snap: RepoSnapshot) -> tuple[CardData, Mapping[str, Any] | None, 
     not be downloaded (gated files) or its front matter does not parse.
     """
     notes = tuple(f"{note}; card fields taken from the Hub's cardData" for note in snap.notes) if snap.api_only else ()
-    if snap.readme is not None and len(snap.readme) <= 1_000_000 and b"\x00" not in snap.readme[:8192]:
-        state, raw = _front_matter(snap.readme)
+    parsed = snap.card_front_matter()  # kept parsed in the store: a warm scan parses no YAML
+    if parsed is not None:
+        state, raw = parsed
         if state == "ok" and raw is not None:
             # What parse_card would build from the same front matter, without parsing the YAML a second time.
             return card_from_mapping(raw, what="model card"), raw, None

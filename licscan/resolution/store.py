@@ -10,6 +10,7 @@ import time
 import zlib
 from contextlib import contextmanager
 from dataclasses import dataclass
+from json.encoder import encode_basestring
 from pathlib import Path
 from typing import Any, Callable, Iterator, Mapping, Sequence, TypeVar
 
@@ -40,9 +41,9 @@ from sqlalchemy.pool import StaticPool
 from licscan.errors import CacheError, ConfigError, redact
 from licscan.resolution.interface import RepoSnapshot
 
-SCHEMA_VERSION = 3  # licscan_schema.version: lets an older licscan refuse a cache it cannot read
-HEAD_REVISION = "0003"  # the newest Alembic revision under migrations/ (a test checks they agree)
-KNOWN_REVISIONS = ("0001", "0002", "0003")
+SCHEMA_VERSION = 4  # licscan_schema.version: lets an older licscan refuse a cache it cannot read
+HEAD_REVISION = "0004"  # the newest Alembic revision under migrations/ (a test checks they agree)
+KNOWN_REVISIONS = ("0001", "0002", "0003", "0004")
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 BUSY_TIMEOUT_MS = 10_000
 BUSY_RETRIES = 8  # after SQLite's own busy_timeout, or a PostgreSQL deadlock/serialization failure
@@ -106,7 +107,14 @@ _blobs = Table(
     Column("data", LargeBinary, nullable=False),  # the part's JSON, compressed, with its own large parts as refs
     Column("refs", Text, nullable=False),  # the digests it refers to, space-separated (prune follows them)
 )
-_TABLES = (_snapshots, _aliases, _heads, _misses, _scans, _blobs)
+_kept = Table(
+    "kept_evaluations", _metadata,
+    Column("digest", String(64), primary_key=True),  # of everything the evaluation of one lineage reads
+    Column("data", LargeBinary, nullable=False),  # its results as JSON (never pickle), compressed
+    Column("used_at", Float, nullable=False),  # when a scan last used it (prune drops the long unused)
+)
+_TABLES = (_snapshots, _aliases, _heads, _misses, _scans, _blobs, _kept)
+KEPT_TOUCH_AFTER = 86_400.0  # a kept evaluation used again is marked used at most once a day
 PART_BYTES = 512  # a report part whose JSON is larger than this is stored once, as a blob, by its digest
 _REF = "$blob"  # {"$blob": digest} stands for a part; a report mapping that looks like one is wrapped in "$lit"
 _LITERAL = "$lit"
@@ -401,17 +409,20 @@ class MetadataStore:
 
     # -- scan history ------------------------------------------------------------------------------------
     def record_scan(self, project: str, label: str, report: Mapping[str, Any], *, secrets: Sequence[str] = (),
-                    at: float | None = None) -> int:
+                    at: float | None = None, known_parts: Mapping[int, str] | None = None,
+                    part_digests: dict[int, str] | None = None, known_lists: Mapping[str, str] | None = None,
+                    list_digests: dict[str, str] | None = None) -> int:
         """Keep one scan's report (models, lineage, findings); returns its id in the history.
 
         The report is kept as a compressed skeleton whose large parts are blobs by digest: what an earlier
         scan already stored (an unchanged model, lineage or finding) costs a reference, not a copy.
+        known_parts: the digest an earlier scan stored models[i]'s part under, when the caller knows the part
+        is the same (scan.py, from kept evaluations): a part the store still holds is referenced without
+        being encoded again. part_digests is filled with the digest of each model's part as stored.
+        known_lists and list_digests do the same for long top-level lists ({"$parts": digest}) by name.
         """
         when = self._now() if at is None else at
         summary = report.get("summary") or {}
-        blobs: dict[str, tuple[bytes, str]] = {}
-        skeleton = _pack(report, blobs, secrets)
-        body = zlib.compress(skeleton.encode("utf-8"), 6)
         values = {
             "project": project[:1024], "label": str(label)[:1024], "recorded_at": when,
             "generated_at": str(report.get("generated_at") or "")[:32],
@@ -419,11 +430,24 @@ class MetadataStore:
             "policy": str(report.get("policy") or "")[:256], "verdict": str(report.get("verdict") or "")[:16],
             "models": int(summary.get("models") or len(report.get("models") or ())),
             "findings": int(summary.get("findings") or len(report.get("findings") or ())),
-            "report": "", "body": body,
+            "report": "",
         }
+        wanted = sorted(set((known_parts or {}).values()) | set((known_lists or {}).values()))
 
         def work(conn: Connection) -> int:
             _history_lock(conn)
+            held: set[str] = set()  # under the lock: a part found here is not swept before this scan refers to it
+            for start in range(0, len(wanted), _CHUNK):
+                held.update(conn.execute(select(_blobs.c.digest).where(
+                    _blobs.c.digest.in_(wanted[start:start + _CHUNK]))).scalars())
+            known = {index: digest for index, digest in (known_parts or {}).items() if digest in held}
+            lists = {name: digest for name, digest in (known_lists or {}).items() if digest in held}
+            blobs: dict[str, tuple[bytes, str]] = {}
+            stored: dict[int, str] = {}
+            stored_lists: dict[str, str] = {}
+            skeleton = _pack(report, blobs, secrets, known_models=known, model_digests=stored, known_lists=lists,
+                             list_digests=stored_lists)
+            body = zlib.compress(skeleton.encode("utf-8"), 6)
             digests = sorted(blobs)
             present: set[str] = set()
             for start in range(0, len(digests), _CHUNK):
@@ -435,7 +459,15 @@ class MetadataStore:
             for start in range(0, len(new), per_statement):
                 conn.execute(insert(_blobs), new[start:start + per_statement])
             added = len(body) + sum(len(row["data"]) + len(row["digest"]) + len(row["refs"]) for row in new)
-            return int(conn.execute(insert(_scans).values(**values, stored_bytes=added)).inserted_primary_key[0])
+            scan_id = int(conn.execute(insert(_scans).values(**values, body=body, stored_bytes=added))
+                          .inserted_primary_key[0])
+            if part_digests is not None:
+                part_digests.clear()
+                part_digests.update(stored)
+            if list_digests is not None:
+                list_digests.clear()
+                list_digests.update(stored_lists)
+            return scan_id
 
         return self._run(work, write=True)
 
@@ -477,6 +509,41 @@ class MetadataStore:
                 raise CacheError(f"scan {scan_id} in {self._where} is damaged (its report is not JSON)") from None
         return ScanRecord(**values), report
 
+    # -- kept evaluations --------------------------------------------------------------------------------
+    def kept_evaluations(self, digests: Sequence[str]) -> dict[str, bytes]:
+        """The kept evaluation results (compressed JSON, as put) of these digests that the store holds; rows
+        used long ago are marked used now, so prune keeps what scans still read."""
+        wanted = sorted(set(digests))
+        found: dict[str, bytes] = {}
+        stale: list[str] = []
+        now = self._now()
+
+        def read(conn: Connection) -> None:
+            for start in range(0, len(wanted), _CHUNK):
+                for row in conn.execute(select(_kept.c.digest, _kept.c.data, _kept.c.used_at)
+                                        .where(_kept.c.digest.in_(wanted[start:start + _CHUNK]))):
+                    found[row.digest] = bytes(row.data)
+                    if row.used_at < now - KEPT_TOUCH_AFTER:
+                        stale.append(row.digest)
+
+        self._run(read)
+        if stale:
+            def touch(conn: Connection) -> None:
+                for start in range(0, len(stale), _CHUNK):
+                    conn.execute(update(_kept).where(_kept.c.digest.in_(stale[start:start + _CHUNK]))
+                                 .values(used_at=now))
+
+            self._run(touch, write=True)
+        return found
+
+    def keep_evaluations(self, rows: Mapping[str, bytes]) -> None:
+        """Keep evaluation results by digest (compressed JSON); a digest already kept is overwritten."""
+        if not rows:
+            return
+        now = self._now()
+        values = [{"digest": digest, "data": data, "used_at": now} for digest, data in sorted(rows.items())]
+        self._run(lambda conn: _upsert_many(conn, _kept, ("digest",), values), write=True)
+
     # -- maintenance -------------------------------------------------------------------------------------
     def counts(self) -> dict[str, int]:
         """Rows per table, for `licscan db` and tests."""
@@ -511,8 +578,9 @@ class MetadataStore:
         return out
 
     def prune(self, *, older_than: float, keep_scans: int) -> dict[str, int]:
-        """Drop snapshots that are no repo's head and were fetched before the cutoff, misses and aliases
-        older than it, and all but the newest keep_scans scans of each project. Returns rows removed."""
+        """Drop snapshots that are no repo's head and were fetched before the cutoff, misses, aliases and kept
+        evaluations older than it, and all but the newest keep_scans scans of each project. Returns rows
+        removed."""
         cutoff = self._now() - older_than
 
         def work(conn: Connection) -> dict[str, int]:
@@ -529,6 +597,7 @@ class MetadataStore:
                     removed["metadata_snapshots"] += 1
             removed["repo_misses"] = conn.execute(delete(_misses).where(_misses.c.checked_at < cutoff)).rowcount
             removed["repo_aliases"] = conn.execute(delete(_aliases).where(_aliases.c.seen_at < cutoff)).rowcount
+            removed["kept_evaluations"] = conn.execute(delete(_kept).where(_kept.c.used_at < cutoff)).rowcount
             scans = 0
             for project in conn.execute(select(func.distinct(_scans.c.project))).scalars().all():
                 ids = conn.execute(select(_scans.c.id).where(_scans.c.project == project)
@@ -835,34 +904,103 @@ class _BlobReader:
         return self._read[digest]
 
 
-def _pack(report: Mapping[str, Any], blobs: dict[str, tuple[bytes, str]], secrets: Sequence[str]) -> str:
+def _pack(report: Mapping[str, Any], blobs: dict[str, tuple[bytes, str]], secrets: Sequence[str], *,
+          known_models: Mapping[int, str] | None = None, model_digests: dict[int, str] | None = None,
+          known_lists: Mapping[str, str] | None = None, list_digests: dict[str, str] | None = None) -> str:
     """The report's skeleton: each element of a top-level list (a model with its lineage, a finding, ...) and
     each other top-level value whose JSON is larger than PART_BYTES becomes {"$blob": digest}; the parts go
-    into blobs (digest -> (JSON, the digests it refers to)). One pass of the JSON encoder over the report;
-    tokens are scrubbed from every part."""
+    into blobs (digest -> (JSON, the digests it refers to)). Tokens are scrubbed from every part.
 
-    def part(item: Any) -> Any:
-        text = _scrub(json.dumps(item, ensure_ascii=False, sort_keys=True, default=str), secrets)
+    The text is exactly json.dumps(value, ensure_ascii=False, sort_keys=True, default=str) of each part (so
+    a part keeps its digest across licscan versions), but put together by _Compact: a dict the report
+    shares (a foundation's node under many models, a finding listed under its model and in the report's
+    list) is encoded once, and a small part goes into the skeleton as the text it was encoded to, not decoded
+    and encoded again. models[i] in known_models is referenced by that digest, not encoded (its blob is
+    stored already); model_digests gets the digest of each model's part. A long top-level list named in
+    known_lists is referenced by that digest ({"$parts": digest}), and list_digests gets each one stored."""
+    compact = _Compact()
+    known_models = known_models or {}
+    known_lists = known_lists or {}
+
+    def part(item: Any) -> tuple[str, str | None]:
+        text = _scrub(compact.text(item), secrets)
         if len(text) <= PART_BYTES:
-            value = json.loads(text)
-            return {_LITERAL: value} if isinstance(value, dict) and set(value) <= {_REF, _LITERAL, _PARTS} and value else value
-        digest = hashlib.sha256(text.encode("utf-8")).hexdigest()[:32]
-        blobs.setdefault(digest, (text.encode("utf-8"), ""))
-        return {_REF: digest}
+            if isinstance(item, dict) and item and {str(key) for key in item} <= _MARKERS:
+                return '{"' + _LITERAL + '": ' + text + "}", None
+            return text, None
+        data = text.encode("utf-8")
+        digest = hashlib.sha256(data).hexdigest()[:32]
+        blobs.setdefault(digest, (data, ""))
+        return '{"' + _REF + '": "' + digest + '"}', digest
 
-    def parts(items: list[Any]) -> Any:
+    def parts(name: str, items: Sequence[Any]) -> str:
         """A list of parts; when long, the list of references is itself a part ({"$parts": digest}), so an
         unchanged list costs a later scan one reference."""
-        packed = [part(item) for item in items]
-        text = json.dumps(packed, ensure_ascii=False, sort_keys=True)
+        if name in known_lists:
+            return '{"' + _PARTS + '": "' + known_lists[name] + '"}'
+        models = name == "models"
+        texts = []
+        for index, item in enumerate(items):
+            digest = known_models.get(index) if models else None
+            if digest is not None:
+                texts.append('{"' + _REF + '": "' + digest + '"}')
+            else:
+                text, digest = part(item)
+                texts.append(text)
+            if models and digest is not None and model_digests is not None:
+                model_digests[index] = digest
+        text = "[" + ", ".join(texts) + "]"
         if len(text) <= PART_BYTES:
-            return packed
-        digest = hashlib.sha256(text.encode("utf-8")).hexdigest()[:32]
-        blobs.setdefault(digest, (text.encode("utf-8"), " ".join(_refs_in(text))))
-        return {_PARTS: digest}
+            return text
+        data = text.encode("utf-8")
+        digest = hashlib.sha256(data).hexdigest()[:32]
+        blobs.setdefault(digest, (data, " ".join(_refs_in(text))))
+        if list_digests is not None:
+            list_digests[name] = digest
+        return '{"' + _PARTS + '": "' + digest + '"}'
 
-    skeleton = {str(key): parts(value) if isinstance(value, list) else part(value) for key, value in report.items()}
-    return json.dumps(skeleton, ensure_ascii=False, sort_keys=True)
+    packed = {str(key): parts(str(key), value) if isinstance(value, list) else part(value)[0]
+              for key, value in report.items()}
+    return "{" + ", ".join(encode_basestring(key) + ": " + packed[key] for key in sorted(packed)) + "}"
+
+
+_MARKERS = frozenset({_REF, _LITERAL, _PARTS})
+_SHARED_LISTS = frozenset({"findings", "nodes"})  # lists whose dicts the JSON report shares (json_report._Shared)
+_ENCODE = json.JSONEncoder(ensure_ascii=False, sort_keys=True, default=str).encode
+
+
+class _Compact:
+    """json.dumps(value, ensure_ascii=False, sort_keys=True, default=str), written by the C encoder but put
+    together here down to the elements of the lists named in _SHARED_LISTS, whose text is kept by identity:
+    a shared dict is encoded once per report. Identity is safe as a key because each kept text holds its
+    dict, which so cannot be freed and its id reused."""
+
+    def __init__(self) -> None:
+        self._kept: dict[int, tuple[Any, str]] = {}
+
+    def text(self, value: Any, depth: int = 3) -> str:
+        held = self._kept.get(id(value))
+        if held is not None and held[0] is value:  # a finding of the report's list, already under its model
+            return held[1]
+        if type(value) is dict and value and depth:
+            if not all(type(key) is str for key in value):
+                return _ENCODE(value)
+            return "{" + ", ".join(
+                encode_basestring(key) + ": " + (self._shared(value[key]) if key in _SHARED_LISTS
+                                                 else self.text(value[key], depth - 1))
+                for key in sorted(value)) + "}"
+        return _ENCODE(value)
+
+    def _shared(self, items: Any) -> str:
+        if type(items) not in (list, tuple) or not items:
+            return _ENCODE(items)
+        out = []
+        for item in items:
+            held = self._kept.get(id(item))
+            if held is None or held[0] is not item:
+                held = self._kept[id(item)] = (item, _ENCODE(item))
+            out.append(held[1])
+        return "[" + ", ".join(out) + "]"
 
 
 def _refs_in(text: str) -> list[str]:
@@ -995,8 +1133,65 @@ def _encode(snapshot: RepoSnapshot, secrets: Sequence[str]) -> str:
         "authenticated": snapshot.authenticated,
         "notes": list(snapshot.notes),
         "source": snapshot.source,
+        "front_matter": _stored_front_matter(snapshot),
     }
     return _scrub(json.dumps(body, ensure_ascii=False, sort_keys=True, default=str), secrets)
+
+
+_FRONT_MATTER_STATES = frozenset({"ok", "none", "bad"})
+MAX_FRONT_MATTER_VALUES = 50_000  # a card's metadata is a few dozen values; past this it is parsed when read
+
+
+def _stored_front_matter(snapshot: RepoSnapshot) -> list[Any] | None:
+    """The README's parsed front matter as [state, mapping, digest of the README], when JSON holds it exactly
+    (strings, finite numbers, booleans, null, lists, objects with string keys: what YAML gives a card, but
+    not dates or other keys); otherwise None and a warm scan parses the README as a cold one does."""
+    parsed = snapshot.card_front_matter()
+    if parsed is None or snapshot.readme is None:
+        return None
+    state, data = parsed
+    if data is not None and not _plain_json(data):
+        return None
+    return [state, data, _readme_digest(snapshot.readme)]
+
+
+def _readme_digest(readme: bytes) -> str:
+    return hashlib.sha256(readme).hexdigest()[:32]
+
+
+def _plain_json(value: Any) -> bool:
+    """Whether JSON gives back exactly this value (no tuple, date, non-string key, NaN; bounded in size)."""
+    stack = [value]
+    seen = 0
+    while stack:
+        item = stack.pop()
+        seen += 1
+        if seen > MAX_FRONT_MATTER_VALUES:
+            return False
+        kind = type(item)
+        if kind is dict:
+            if not all(type(key) is str for key in item):
+                return False
+            stack.extend(item.values())
+        elif kind is list:
+            stack.extend(item)
+        elif kind is float:
+            if item != item or item in (float("inf"), float("-inf")):
+                return False
+        elif item is not None and kind not in (str, int, bool):
+            return False
+    return True
+
+
+def _front_matter_field(value: Any, readme: bytes | None) -> tuple[str, Any] | None:
+    """A stored front matter, checked: it stands only beside the very README it was parsed from, and anything
+    but [state, mapping-or-null, that README's digest] is ignored (the README is parsed again)."""
+    if readme is None or not isinstance(value, list) or len(value) != 3 or value[0] not in _FRONT_MATTER_STATES:
+        return None
+    state, data, digest = value
+    if (state == "ok") != isinstance(data, dict) or (state != "ok" and data is not None):
+        return None
+    return (state, data) if digest == _readme_digest(readme) else None
 
 
 def _decode(data: str, repo_id: str) -> RepoSnapshot | None:
@@ -1030,6 +1225,7 @@ def _decode(data: str, repo_id: str) -> RepoSnapshot | None:
             api_only=bool(body.get("api_only")),
             authenticated=bool(body.get("authenticated")),
             notes=tuple(str(n) for n in body.get("notes") or ()),
+            front_matter=_front_matter_field(body.get("front_matter"), readme),
         )
     except (ValueError, KeyError, TypeError, AttributeError):
         return None  # a damaged row is a cache miss, not a crash
