@@ -41,6 +41,8 @@ CASES = {
     "yaml: --model flags in one list": ("ci.yml", lambda n: b"args: [" + b'"--model", "org/m", ' * n + b"]\n"),
     "json: a model key per object": ("c.json", lambda n: b"[" + b",".join(
         b'{"model": "org/m%d"}' % i for i in range(n)) + b"]"),
+    "json: escaped ids under one key, prose": ("c.json", lambda n: b'{"notes": "' + b"base_model x " * n
+        + b'", "base_model": [' + b", ".join(b'"org\\/m%d"' % i for i in range(n)) + b"]}"),
     "toml: a model key per table": ("c.toml", lambda n: b"".join(
         b'[t%d]\nmodel = "org/m%d"\n' % (i, i) for i in range(n))),
     "py: one long list of ids under a model name": ("a.py", lambda n: b"MODELS = [\n" + b"".join(

@@ -84,7 +84,7 @@ SITES: dict[str, dict[str, Any]] = {
     "licscan.discovery.common._BEFORE_HOST": {"extra": ["http://", "www.", "https://www."]},
     "licscan.discovery.common._URL_PATH": {"op": "match", "extra": ["models/", "a/", "a.", "models/a"]},
     "licscan.discovery.common._WINDOWS_DRIVE": {"op": "match"},
-    "licscan.discovery.common.find_value_line()": {
+    "licscan.discovery.common._key_pattern()": {
         "bind": [{"key": "base_model"}],
         "extra": ["base_model", "base_model ", '"base_model"  ']},
     "licscan.discovery.config_files._KEY_REST": {"op": "match", "extra": ["a", "a \t", "a\" :"]},
@@ -94,7 +94,7 @@ SITES: dict[str, dict[str, Any]] = {
         "bind": [{"value": "org/name"}],
         "extra": ["org/name", "org/name-", "org/"]},
     "licscan.discovery.model_dirs._SPACE_CARD": {"extra": ["sdk ", "sdk\t"]},
-    "licscan.discovery.needles.__init__()": {"build": _needles, "extra": ["from_pretrained", "hf.co/", "pipeline("]},
+    "licscan.discovery.needles._find_with_re()": {"build": _needles, "extra": ["from_pretrained", "hf.co/", "pipeline("]},
     "licscan.discovery.notebooks._SHELL_CELL": {"op": "match"},
     "licscan.discovery.notebooks._WRITEFILE_CELL": {"op": "match", "extra": ["%%writefile ", "%%writefile -a \"", "%%writefile 'a"]},
     "licscan.discovery.notebooks._SHELL_LINE": {"op": "match", "extra": ["a =", "a = ", " a"]},

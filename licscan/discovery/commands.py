@@ -7,11 +7,12 @@ import re
 import shlex
 from typing import Iterator
 
-from licscan.model import Location, ModelRef, Occurrence, RefKind, Skipped
+from licscan.model import DiscoverySettings, Location, ModelRef, Occurrence, RefKind, Skipped
 
 from .common import INVALID_ID, LineIndex, clip, hub_id, hub_urls, rejected_id
 from .interface import ProjectFile, SourceOutput
 from .needles import Needle, NeedleSet
+from .readings import FileReadings, needle_matches
 
 COMMAND, URL, VARIABLE, ENV_DEFAULT = "command", "url", "variable", "env-default"
 UNRESOLVED = "unresolved-reference"
@@ -145,9 +146,12 @@ class CommandSource:
             return True
         return filename.endswith(_SHELL_SUFFIXES + _CONFIG_SUFFIXES + _DOC_SUFFIXES)
 
+    def needles(self, settings: DiscoverySettings) -> tuple[NeedleSet, ...]:
+        return (_PRESENCE,)
+
     def scan(self, file: ProjectFile) -> SourceOutput:
         data = file.data
-        present = _words_in(data)
+        present = _words_in(data, file.readings)
         if not present.intersection(_NEEDLES) and not present.intersection(_TOOL_WORDS):
             return SourceOutput()
         unresolved: list[Skipped] = []
@@ -167,8 +171,8 @@ def urls_in(data: bytes, locate, source: str) -> Iterator[Occurrence]:
             yield Occurrence(ref, locate(lines.line(start)), source, clip(data[start:end].decode("utf-8", errors="replace")), URL)
 
 
-def _words_in(data: bytes) -> set[bytes]:
-    return {_WORDS[number] for number, _, _ in _PRESENCE.find(data)}
+def _words_in(data: bytes, readings: FileReadings | None = None) -> set[bytes]:
+    return {_WORDS[number] for number, _, _ in needle_matches(readings, _PRESENCE, data)}
 
 
 def commands_in(

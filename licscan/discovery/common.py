@@ -88,8 +88,7 @@ def find_value_line(
     so the raw text is searched, in document order, the value after its key. `lines` counts lines from
     the last offset asked (cheap when asked in document order).
     """
-    key_pattern = re.compile(rf"(?<![A-Za-z0-9_-])[\"']?{re.escape(key)}[\"']?\s*[:=]")
-    match = key_pattern.search(text, start)
+    match = key_match(text, key, start)
     if match is None:
         return None, start
     line = lines.line if lines is not None else (lambda offset: line_at(text, offset))
@@ -97,6 +96,28 @@ def find_value_line(
     if found < 0:
         return line(match.start()), match.end()
     return line(found), found + len(value)
+
+
+@functools.lru_cache(maxsize=256)  # a file's hits share a few keys
+def _key_pattern(key: str) -> "re.Pattern[str]":
+    return re.compile(rf"(?<![A-Za-z0-9_-])[\"']?{re.escape(key)}[\"']?\s*[:=]")
+
+
+def key_match(text: str, key: str, start: int = 0) -> "re.Match[str] | None":
+    """The first `key` (quoted or not) followed by ":" or "=" from `start`: what _key_pattern's search finds.
+
+    Fast path: the pattern opens with an optional quote, so `re` cannot skip ahead to the key and steps through
+    the text a character at a time (7 ms per search of a 1 MB JSON file). The key is found with str.find
+    instead and the pattern only tried where a match can start: at the key, or at a quote just before it.
+    """
+    pattern = _key_pattern(key)
+    position = text.find(key, start)
+    while position >= 0:
+        match = (pattern.match(text, position - 1) if position > start else None) or pattern.match(text, position)
+        if match is not None:
+            return match
+        position = text.find(key, position + 1)
+    return None
 
 
 def hub_urls(data: bytes, hosts: "list[tuple[int, int]] | None" = None) -> Iterator[tuple[ModelRef, int, int]]:

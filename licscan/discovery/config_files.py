@@ -9,14 +9,16 @@ from typing import Any, Iterator
 
 from licscan import safeyaml
 from licscan.errors import ParseError
-from licscan.model import Location, ModelRef, Occurrence, RefKind, Skipped
+from licscan.model import DiscoverySettings, Location, ModelRef, Occurrence, RefKind, Skipped
 
 from .common import (
-    INVALID_ID, LineIndex, clip, decode_utf8, find_value_line, hub_id, load_json, not_utf8_detail, rejected_id,
+    INVALID_ID, LineIndex, clip, decode_utf8, find_value_line, hub_id, key_match, load_json, not_utf8_detail,
+    rejected_id,
 )
 from .dataset_info import is_training_config, pending_names
 from .interface import ProjectFile, SourceOutput
 from .needles import Needle, NeedleSet
+from .readings import FileReadings, needle_matches
 
 _SUFFIXES = (".yaml", ".yml", ".json", ".toml")
 
@@ -93,11 +95,11 @@ def _word_needles(keys: tuple[str, ...]) -> tuple[tuple[bytes, ...], NeedleSet]:
     return words, NeedleSet([Needle(re.escape(word)) for word in words])
 
 
-def _may_name_an_id(data: bytes, keys: tuple[str, ...]) -> bool:
+def _may_name_an_id(data: bytes, keys: tuple[str, ...], readings: FileReadings | None = None) -> bool:
     """Whether some configured or naming key could hold a Hub id: the file is parsed only then."""
     wanted = {key.encode("utf-8") for key in keys}
     words, needles = _word_needles(keys)
-    for number, start, end in needles.find(data):
+    for number, start, end in needle_matches(readings, needles, data):
         word = words[number]
         rest = _KEY_REST.match(data, end)
         if rest is None:
@@ -137,13 +139,16 @@ class ConfigFileSource:
             return False
         return not (lowered.endswith(".index.json") or "-lock." in lowered or ".lock." in lowered)
 
+    def needles(self, settings: DiscoverySettings) -> tuple[NeedleSet, ...]:
+        return (_word_needles(_keys(settings))[1],)
+
     def scan(self, file: ProjectFile) -> SourceOutput:
-        keys = tuple(dict.fromkeys((*file.settings.config_keys, *TOOL_KEYS)))
+        keys = _keys(file.settings)
         # licscan's own configuration lists models to declare or ignore: the declared source reads it.
         own_config = file.relpath in (file.settings.declared_in, ".licscan.yaml")
         suffix = file.relpath.rsplit(".", 1)[-1].lower()
         training = suffix in ("yaml", "yml") and is_training_config(file.data)
-        if own_config or not (_may_name_an_id(file.data, keys) or training):
+        if own_config or not (_may_name_an_id(file.data, keys, file.readings) or training):
             return SourceOutput()
         try:
             text = decode_utf8(file.data)
@@ -210,6 +215,11 @@ def _dataset_names(text: str, relpath: str) -> list[Skipped]:
             values[key.value] = [item.value for item in value.value if item.id == "scalar"]
         lines[key.value] = value.start_mark.line + 1
     return pending_names(values, relpath, lines)
+
+
+def _keys(settings: DiscoverySettings) -> tuple[str, ...]:
+    """The configured keys, then the tools' own."""
+    return tuple(dict.fromkeys((*settings.config_keys, *TOOL_KEYS)))
 
 
 def _plain_value(value: str) -> str:
@@ -303,11 +313,25 @@ def _located(text: str, hits: Iterator[tuple[Any, str]]) -> Iterator[tuple[Any, 
     # document order, for each value after its key.
     cursor = 0
     lines = LineIndex(text)
+    # A key found nowhere at or after an offset is not searched for again from there on: the values of one key
+    # that its text does not hold as such (escaped) would each search the rest of the file, over and over.
+    # Nor is its first place searched for from the top each time: it is remembered.
+    absent_from: dict[str, int] = {}
+    first_at: dict[str, int | None] = {}
     for key, value in hits:
         name = key[0] if isinstance(key, tuple) else key
-        line, cursor = find_value_line(text, name, value, cursor, lines)
+        line = None
+        if cursor < absent_from.get(name, len(text) + 1):
+            line, cursor = find_value_line(text, name, value, cursor, lines)
+            if line is None:
+                absent_from[name] = cursor
         if line is None:
-            line, _ = find_value_line(text, name, value, 0, lines)
+            if name not in first_at:
+                first = key_match(text, name)
+                first_at[name] = first.start() if first is not None else None
+            first_start = first_at[name]
+            if first_start is not None:
+                line, _ = find_value_line(text, name, value, first_start, lines)
         yield key, value, line
 
 

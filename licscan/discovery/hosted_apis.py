@@ -17,12 +17,12 @@ from typing import Callable
 
 from licscan.cards import is_repo_id
 from licscan.errors import ParseError
-from licscan.model import ApiVocabulary, Location, ModelRef, Occurrence, RefKind, Skipped, hosted_key, runtime_key
+from licscan.model import ApiVocabulary, DiscoverySettings, Location, ModelRef, Occurrence, RefKind, Skipped, hosted_key, runtime_key
 
-from .common import decode_utf8, load_json
 from .interface import ProjectFile, SourceOutput
 from .needles import Needle, NeedleSet
-from .notebooks import _at, _Cells, _code_cells
+from .readings import needle_matches
+from .notebooks import _at, read_notebook
 
 SOURCE = "hosted-api"
 UNRESOLVED = "unresolved-reference"
@@ -58,8 +58,19 @@ _JS_MODEL = re.compile(r"""\bmodel[ \t]*:[ \t]*(['"`])([\w.:/@-]{1,120})\1""")
 _YAML_MODEL = re.compile(r"""(?m)^[ \t-]*(?:model|model_name|model_id)[ \t]*:[ \t]*(['"]?)([\w.:/@-]{1,160})\1[ \t]*(?:#.*)?$""")
 
 
-@functools.lru_cache(maxsize=4)
 def _triggers(vocabulary: ApiVocabulary) -> NeedleSet:
+    """_trigger_set's answer, remembered for the vocabulary object last asked about: hashing a vocabulary (as
+    lru_cache does on every call) costs 10 us, asked for every file."""
+    if _LAST_TRIGGERS[0] is not vocabulary:
+        _LAST_TRIGGERS[:] = [vocabulary, _trigger_set(vocabulary)]
+    return _LAST_TRIGGERS[1]  # type: ignore[return-value]
+
+
+_LAST_TRIGGERS: list[object] = [None, None]
+
+
+@functools.lru_cache(maxsize=4)
+def _trigger_set(vocabulary: ApiVocabulary) -> NeedleSet:
     """Words without which a file uses no hosted API or runtime, found in one pass: an API host, an import of a
     provider's SDK, a runtime, LiteLLM, OpenRouter, transformers.js. Most files are passed over on this alone."""
     return NeedleSet([Needle(re.escape(word), first_only=True) for word in _trigger_words(vocabulary)])
@@ -113,11 +124,14 @@ class HostedApiSource:
         return (filename.endswith(_PY + _NOTEBOOK + _JS + _SHELL) or filename in _SCRIPT_NAMES or _is_modelfile(filename)
                 or filename.startswith(("dockerfile.", "containerfile.")))
 
+    def needles(self, settings: DiscoverySettings) -> tuple[NeedleSet, ...]:
+        return (_triggers(settings.api),)
+
     def scan(self, file: ProjectFile) -> SourceOutput:
         vocabulary = file.settings.api
         filename = file.relpath.rsplit("/", 1)[-1].lower()
         # Runtime tags, LiteLLM's Hub prefixes and transformers.js need no provider table; hosted APIs do.
-        if not (_is_modelfile(filename) or _triggers(vocabulary).find(file.data)):
+        if not (_is_modelfile(filename) or needle_matches(file.readings, _triggers(vocabulary), file.data)):
             return SourceOutput()
         text = file.data.decode("utf-8", errors="replace")
         finds = _Finds(file.relpath, vocabulary)
@@ -396,13 +410,9 @@ def _serves(vocabulary: ApiVocabulary, provider: str, value: str) -> bool:
 def _notebook(file: ProjectFile, finds: _Finds) -> SourceOutput:
     """Code cells as one module (an import in one cell serves the next), `!` and %%bash lines as commands."""
     try:
-        notebook = load_json(decode_utf8(file.data))
-        cells = _code_cells(notebook)
+        notebook, joined = read_notebook(file)  # (read once for the notebook source and this one)
     except (UnicodeDecodeError, ParseError):
         return SourceOutput()  # the notebook source reports what is wrong with the file
-    joined = _Cells()
-    for number, source in cells:
-        joined.add(number, source)
     whole = "\n".join(joined.python)
     if not _worth_parsing(whole, finds.vocabulary):
         whole = ""  # nothing the code cells could name: their commands and prose are still read

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import pathlib
-from typing import NamedTuple, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, NamedTuple, Protocol, runtime_checkable
 
 from licscan.model import DiscoverySettings, LocalModel, Occurrence, Skipped
+
+if TYPE_CHECKING:
+    from .readings import FileReadings
 
 
 # NamedTuples rather than dataclasses: every pre-commit check imports this, and they cost nothing to create.
@@ -19,6 +22,9 @@ class ProjectFile(NamedTuple):
     # and the settings (config keys), so that scan() keeps a one-argument signature.
     root: pathlib.Path = pathlib.Path()
     settings: DiscoverySettings = DiscoverySettings()
+    # What the sources before have read of the file (runner.scan_file sets it): a source that searches the
+    # whole file asks it, so that the needle searches of all the file's sources are made in one pass.
+    readings: "FileReadings | None" = None
 
 
 class SourceOutput(NamedTuple):
@@ -35,6 +41,10 @@ class DiscoverySource(Protocol):
 
     A header-only source (model weights) is handed the file's first bytes whatever its size, and reads
     more itself, bounded; a file only such sources want is never read whole.
+
+    A source that searches whole files for a NeedleSet also has `needles(settings) -> tuple[NeedleSet, ...]`
+    and asks `readings.needle_matches(file.readings, SET, data)` instead of `SET.find(data)`: the sets of all
+    the sources that want a file are then searched in one pass.
     """
 
     name: str

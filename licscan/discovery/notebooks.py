@@ -13,6 +13,7 @@ from .commands import commands_in, urls_in
 from .common import decode_utf8, load_json, not_utf8_detail, url_fallback
 from .interface import ProjectFile, SourceOutput
 from .python_source import analyze, might_name_models
+from .readings import made_once
 
 _SHELL_CELL = re.compile(r"^%%(?:bash|sh|script\s+(?:ba)?sh|system)\b")
 # `%%writefile [-a] path`: the cell's body is that file (a YAML config, a shell script), read as its name says.
@@ -78,6 +79,20 @@ def _source_text(value: Any) -> str:
     return valid_text(value)  # type: ignore[return-value]
 
 
+def read_notebook(file: ProjectFile) -> tuple[Any, _Cells]:
+    """The notebook's JSON document and its code cells joined, read once for every source that wants the file;
+    raises UnicodeDecodeError or ParseError for a file that is not a notebook."""
+    return made_once(file.readings, "notebook", lambda: _read(file.data))
+
+
+def _read(data: bytes) -> tuple[Any, _Cells]:
+    notebook = load_json(decode_utf8(data))
+    joined = _Cells()
+    for number, source in _code_cells(notebook):
+        joined.add(number, source)
+    return notebook, joined
+
+
 def _code_cells(notebook: Any) -> list[tuple[int, str]]:
     """(1-based cell number counting every cell, source) of each code cell; nbformat 4, and 3's worksheets."""
     if not isinstance(notebook, dict):
@@ -109,14 +124,11 @@ class NotebookSource:
         if not might_name_models(data) and not any(hint in data for hint in _COMMAND_HINTS):
             return SourceOutput()
         try:
-            cells = _code_cells(load_json(decode_utf8(data)))
+            _, joined = read_notebook(file)
         except UnicodeDecodeError as exc:
             return SourceOutput(skipped=(Skipped(file.relpath, "not-utf8", not_utf8_detail(exc)),))
         except ParseError as exc:
             return SourceOutput(skipped=(Skipped(file.relpath, "parse-error", str(exc)),))
-        joined = _Cells()
-        for number, source in cells:
-            joined.add(number, source)
         occurrences, skipped = self._python(file.relpath, joined)
         if joined.shell:
             shell_text = "\n".join(joined.shell).encode("utf-8")

@@ -10,12 +10,13 @@ import string
 import tokenize
 from typing import Callable, NamedTuple
 
-from licscan.model import Location, ModelRef, Occurrence, RefKind, Skipped
+from licscan.model import DiscoverySettings, Location, ModelRef, Occurrence, RefKind, Skipped
 
 from .commands import commands_in
 from .common import HUB_HOSTS, INVALID_ID, clip, hub_id, hub_urls, rejected_id
 from .interface import ProjectFile, SourceOutput
 from .needles import Needle, NeedleSet
+from .readings import FileReadings, needle_matches
 from .python_text import CODE, STRING, PythonText, Block
 
 LITERAL, VARIABLE, ENV_DEFAULT, URL, NAMED = "literal", "variable", "env-default", "url", "named"
@@ -1041,13 +1042,13 @@ class _Survey(NamedTuple):
     lazy: bool = False  # a loading callable given as `type=` (a config dict's lazy call)
 
 
-def _survey(data: bytes) -> _Survey:
+def _survey(data: bytes, readings: FileReadings | None = None) -> _Survey:
     facts = _FileFacts()
     spans: list[tuple[int, int]] = []
     url_hosts: list[tuple[int, int]] = []
     id_literals: list[tuple[int, int]] = []
     roles = _NEEDLE_ROLES
-    for number, start, end in _NEEDLES.find(data):
+    for number, start, end in needle_matches(readings, _NEEDLES, data):
         role = roles[number]
         if role is _SPAN:
             spans.append(_identifier_around(data, start, end))
@@ -1738,11 +1739,14 @@ class PythonSource:
     def wants(self, relpath: str) -> bool:
         return relpath.endswith(".py")
 
+    def needles(self, settings: DiscoverySettings) -> tuple[NeedleSet, ...]:
+        return (_NEEDLES,)
+
     def scan(self, file: ProjectFile) -> SourceOutput:
         data = file.data
         if data.startswith(b"\xef\xbb\xbf"):
             data = data[3:]
-        survey = _survey(data)
+        survey = _survey(data, file.readings)  # (from the shared pass unless the BOM was cut off)
         if not survey.hits and not survey.url_hosts and not survey.id_literals and not survey.facts.read_whole:
             return SourceOutput()
         cookie = _ENCODING_COOKIE.search(data, 0, _second_line_end(data))

@@ -11,6 +11,8 @@ from licscan.model import DiscoverySettings, Skipped
 from .cache import ResultCache, digest, dump_output, load_output
 from .common import url_fallback
 from .interface import DiscoverySource, ProjectFile, SourceOutput
+from .needles import SearchedTogether
+from .readings import FileReadings, searched_together
 from .registry import wanted_by
 from .walk import HEADER, TEXT, FileEntry, read
 
@@ -37,7 +39,10 @@ def scan_file(file: ProjectFile) -> SourceOutput:
     local_models: list = []
     skipped: list = []
     fallback_done = False
-    for source in wanted_by(file.relpath):
+    sources = wanted_by(file.relpath)
+    if file.readings is None and len(sources) > 1:
+        file = file._replace(readings=FileReadings(file.data, _searched_together(sources, file.settings)))
+    for source in sources:
         output = scan_with(source, file)
         occurrences.extend(output.occurrences)
         local_models.extend(output.local_models)
@@ -48,6 +53,38 @@ def scan_file(file: ProjectFile) -> SourceOutput:
                 occurrences.extend(url_fallback(file.data, file.relpath, source.name))
             fallback_done = True
     return SourceOutput(tuple(occurrences), tuple(local_models), tuple(skipped))
+
+
+def _needle_sets(sources: tuple[DiscoverySource, ...], settings: DiscoverySettings) -> tuple:
+    """The needle sets the sources search whole files for (interface.DiscoverySource), in registry order."""
+    sets: list = []
+    for source in sources:
+        needles = getattr(source, "needles", None)
+        if needles is not None:
+            sets.extend(needles(settings))
+    return tuple(sets)
+
+
+# Per combination of sources (a kind of file): the settings last asked with, and their needle sets searched together.
+_TOGETHER: dict[tuple[DiscoverySource, ...], tuple[DiscoverySettings, SearchedTogether | None]] = {}
+
+
+def _searched_together(sources: tuple[DiscoverySource, ...], settings: DiscoverySettings) -> SearchedTogether | None:
+    """The sources' needle sets searched in one pass; remembered for the settings object last asked with (asked for
+    every file, the sets cost more to gather than the lookup)."""
+    known = _TOGETHER.get(sources)
+    if known is None or known[0] is not settings:
+        known = _TOGETHER[sources] = (settings, searched_together(_needle_sets(sources, settings)))
+    return known[1]
+
+
+def _use_one_pass(entries: list[FileEntry], settings: DiscoverySettings) -> None:
+    """A job large enough for helper processes: the needle searches of the kinds of files walked so far load
+    their one-pass engine now, before the fork (each process would otherwise start with re, then compile it)."""
+    for sources in {wanted_by(entry.relpath) for entry in entries}:
+        together = _searched_together(sources, settings)
+        for searched in (together,) if together is not None else _needle_sets(sources, settings):
+            searched.use_one_pass()
 
 
 def scan_with(source: DiscoverySource, file: ProjectFile) -> SourceOutput:
@@ -75,8 +112,8 @@ def _process(entry: FileEntry, root: pathlib.Path, settings: DiscoverySettings, 
     if not (output.occurrences or output.local_models or output.skipped):
         # Most files name nothing: stored as such, and (unhashed) rescanned as fast as they would hash.
         return [entry.relpath, entry.size, entry.mtime_ns, content_digest, [True, None]]
-    if entry.mode == TEXT and content_digest is None:
-        content_digest = digest(item.data)
+    if entry.mode == TEXT and content_digest is None and cache.path is not None:
+        content_digest = digest(item.data)  # (kept for the next scan: none without a cache)
     return [entry.relpath, entry.size, entry.mtime_ns, content_digest, [True, dump_output(output)]]
 
 
@@ -106,6 +143,7 @@ def scan_entries(
         pending.append(len(listed) - 1)
         pending_bytes += entry.size if entry.mode == TEXT else 0
         if may_share and not helpers and pending_bytes >= threshold:
+            _use_one_pass([listed[index] for index in pending], settings)
             helpers = _start_helpers(settings, root, cache)
             shares = [[] for _ in helpers]
         if helpers and len(pending) - unsent >= _BATCH:

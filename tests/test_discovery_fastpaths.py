@@ -1,0 +1,139 @@
+"""Discovery's fast paths give what the plain way gives: the same matches, lines and occurrences, only cheaper."""
+
+from __future__ import annotations
+
+import json
+import pathlib
+import re
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from licscan.discovery import discover, needles, runner
+from licscan.discovery.common import _key_pattern, key_match
+from licscan.discovery.config_files import ConfigFileSource
+from licscan.discovery.interface import ProjectFile
+from licscan.discovery.needles import Needle, NeedleSet, SearchedTogether
+from licscan.discovery.readings import searched_together
+from licscan.discovery.registry import wanted_by
+from licscan.discovery.runner import _needle_sets, scan_file
+from licscan.model import ApiVocabulary, DiscoverySettings
+
+# Texts built from the characters the key pattern turns on: quotes, separators, blanks, key characters.
+_KEY_TEXT = st.text(alphabet=st.sampled_from(list("ab_-\"' \t\n:=x")), max_size=60)
+
+
+@settings(max_examples=400, derandomize=True, deadline=None, database=None)
+@given(text=_KEY_TEXT, key=st.sampled_from(["a", "ab", "aa", "a-b", "b_a", "'a", ""]), start=st.integers(0, 8))
+def test_key_match_finds_what_the_pattern_search_finds(text, key, start):
+    expected = _key_pattern(key).search(text, start)
+    found = key_match(text, key, start)
+    assert (found.span() if found else None) == (expected.span() if expected else None)
+
+
+def test_many_escaped_values_under_one_json_key_each_get_the_keys_line(tmp_path):
+    # The values are written with escaped slashes, so the raw text never holds them as such: each is placed at
+    # its key.
+    values = [f"org/model-{number}" for number in range(300)]
+    text = json.dumps({"notes": ["x"] * 50, "base_model": values}, indent=1).replace("/", "\\/")
+    text = text[:-2] + ',\n "after": {\n  "model": "org/plain"\n }\n}'
+    file = ProjectFile("data.json", str(tmp_path / "data.json"), text.encode(), tmp_path)
+    lines = {occurrence.ref.repo_id: occurrence.location.line for occurrence in ConfigFileSource().scan(file).occurrences}
+    key_line = text.splitlines().index(' "base_model": [') + 1
+    assert {lines[value] for value in values} == {key_line}
+    assert lines["org/plain"] == text.splitlines().index('  "model": "org/plain"') + 1
+
+
+def _sets_with_conditions():
+    first = NeedleSet([Needle(rb"from_pretrained"), Needle(rb"vllm", first_only=True), Needle(rb"LLM", needs=1)])
+    second = NeedleSet([Needle(rb"import openai", first_only=True), Needle(rb"ollama"), Needle(rb"LLM")])
+    return first, second
+
+
+@pytest.mark.parametrize("engine", ["re", "hyperscan"])
+def test_sets_searched_together_give_what_each_set_finds_alone(engine, monkeypatch):
+    monkeypatch.setattr(needles, "ONE_PASS_AFTER_BYTES", 0 if engine == "hyperscan" else 10**12)
+    first, second = _sets_with_conditions()
+    together = SearchedTogether((first, second))
+    for text in (b"import openai\nLLM(model='x')\nvllm.LLM()\nollama pull llama3\nAutoModel.from_pretrained('a/b')\n",
+                 b"LLM only, no condition met", b""):
+        assert together.find(text) == [first.find(text), second.find(text)]
+    assert together._union.engine == engine
+
+
+def test_the_needle_searches_of_a_pythons_file_sources_are_one_pass(monkeypatch):
+    # The Python source and the hosted-API source both search every .py file: one pass serves both.
+    data = b"from openai import OpenAI\nfrom transformers import AutoModel\nAutoModel.from_pretrained('org/m')\n"
+    passes = []
+    original = NeedleSet.find
+
+    def counted(self, searched):
+        if searched == data:
+            passes.append(len(self.needles))
+        return original(self, searched)
+
+    monkeypatch.setattr(NeedleSet, "find", counted)
+    settings = DiscoverySettings(api=ApiVocabulary(hosts=(("api.openai.com", "openai"),),
+                                                   packages=(("openai", "openai"),)))
+    output = scan_file(ProjectFile("app.py", "app.py", data, pathlib.Path("."), settings))
+    assert [o.ref.repo_id for o in output.occurrences] == ["org/m"]
+    assert len(passes) == 1
+
+
+def test_a_set_of_many_needles_leaves_re_sooner(monkeypatch):
+    # re makes a pass per needle: a set of 32 needles counts each byte twice towards loading the one-pass engine.
+    monkeypatch.setattr(needles, "ONE_PASS_AFTER_BYTES", 100)
+    many = NeedleSet([Needle(re.escape(f"word{number}x").encode()) for number in range(32)])
+    few = NeedleSet([Needle(rb"word1x")])
+    text = b"word1x and more text" * 3  # 60 bytes
+    assert many.find(text) and few.find(text)
+    assert (many.engine, few.engine) == ("hyperscan", "re")
+
+
+def test_a_job_large_enough_for_helpers_loads_the_one_pass_engine_before_they_fork(tmp_path, monkeypatch):
+    # Forked after this, a helper inherits the compiled engine instead of starting again with re.
+    settings = DiscoverySettings(workers=2, api=ApiVocabulary(hosts=(("api.example-fork.test", "example"),)))
+    for number in range(4):
+        (tmp_path / f"app{number}.py").write_bytes(b"AutoModel.from_pretrained('org/m')\n" + b"# filler\n" * 200)
+    union = searched_together(_needle_sets(wanted_by("app0.py"), settings))._union
+    engines_at_fork = []
+
+    def no_helpers(*args):
+        engines_at_fork.append(union.engine)
+        return []
+
+    monkeypatch.setattr(runner, "_start_helpers", no_helpers)
+    monkeypatch.setattr(runner.forked, "can_fork", lambda: True)  # (other tests' threads may still run)
+    result = discover(tmp_path, settings)
+    assert {o.ref.repo_id for o in result.occurrences} == {"org/m"}
+    assert engines_at_fork[0] == "hyperscan"
+
+
+def test_without_a_cache_no_file_is_hashed(tmp_path, monkeypatch):
+    # The content hash serves only the next scan's cache: `discover --no-cache` keeps none.
+    (tmp_path / "app.py").write_text("AutoModel.from_pretrained('org/m')\n")
+    hashed = []
+    monkeypatch.setattr(runner, "digest", lambda data: hashed.append(data) or "x")
+    result = discover(tmp_path, DiscoverySettings(workers=1))
+    assert [o.ref.repo_id for o in result.occurrences] == ["org/m"] and hashed == []
+
+
+def test_a_notebook_is_read_once_for_the_notebook_and_hosted_api_sources(monkeypatch):
+    cells = [{"cell_type": "code", "metadata": {}, "source": [
+        "import ollama\n", "ollama.chat(model='llama3.1')\n",
+        "from transformers import AutoModel\n", "AutoModel.from_pretrained('org/nb-model')\n"]}]
+    data = json.dumps({"nbformat": 4, "metadata": {}, "cells": cells}).encode()
+    reads = []
+    loads = json.loads
+
+    def counted(text, *args, **kwargs):
+        if text == data.decode():
+            reads.append(text)
+        return loads(text, *args, **kwargs)
+
+    monkeypatch.setattr(json, "loads", counted)
+    output = scan_file(ProjectFile("try.ipynb", "try.ipynb", data, pathlib.Path("."), DiscoverySettings()))
+    assert {(o.source, o.ref.key) for o in output.occurrences} == {
+        ("notebook", "org/nb-model"), ("hosted-api", "ollama:llama3.1:latest")}
+    assert len(reads) == 1
