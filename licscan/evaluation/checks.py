@@ -352,37 +352,35 @@ def check_model(
             continue  # renamed namespaces (THUDM, zai-org) are one organisation, reported once
         for listing in origin.listings:
             listed.add(organization)
-            since = f" since {listing.date_added}" if listing.date_added else ""
-            unconfirmed = " [unconfirmed]" if listing.confidence == "unconfirmed" else ""
             namespace = "" if origin.namespace.lower() in listing.entity.lower() else f" ({origin.namespace})"
-            listing_evidence = {"list": listing.list_name, "date_added": listing.date_added,
-                                "citation": listing.citation, "confidence": listing.confidence}
-            if listing.source is not None:
-                listing_evidence["source"] = f"{listing.source.citation} ({listing.source.date})"
-            if origin.reviewed:
-                listing_evidence["registry_reviewed"] = origin.reviewed
+            on_list, evidence = _on_list(listing, origin)
             findings.append(
-                _finding("LS141", model, record.repo_id,
-                         f"publisher {listing.entity}{namespace} is on the {listing.list_name}{since} "
-                         f"({listing.citation}){unconfirmed}",
-                         listing_evidence)
+                _finding("LS141", model, record.repo_id, f"publisher {listing.entity}{namespace} is {on_list}",
+                         evidence)
             )
         if not origin.listings and origin.parent:
             for listing in _parent_listings(origin.parent, knowledge):
                 listed.add(organization)
-                since = f" since {listing.date_added}" if listing.date_added else ""
-                unconfirmed = " [unconfirmed]" if listing.confidence == "unconfirmed" else ""
-                evidence = {"parent": origin.parent, "list": listing.list_name, "date_added": listing.date_added,
-                            "citation": listing.citation, "confidence": listing.confidence}
-                if listing.source is not None:
-                    evidence["source"] = f"{listing.source.citation} ({listing.source.date})"
+                on_list, evidence = _on_list(listing, origin)
                 findings.append(
                     _finding("LS144", model, record.repo_id,
                              f"the publisher {origin.organization or origin.namespace} is not listed itself, but its "
-                             f"parent {listing.entity} is on the {listing.list_name}{since} ({listing.citation})"
-                             f"{unconfirmed}", evidence)
+                             f"parent {listing.entity} is {on_list}", {"parent": origin.parent, **evidence})
                 )
     return tuple(findings)
+
+
+def _on_list(listing: EntityListing, origin: Origin) -> tuple[str, dict[str, str | None]]:
+    """'on the LIST since DATE (CITATION)', marked when unconfirmed, and the listing's evidence."""
+    since = f" since {listing.date_added}" if listing.date_added else ""
+    unconfirmed = " [unconfirmed]" if listing.confidence == "unconfirmed" else ""
+    evidence = {"list": listing.list_name, "date_added": listing.date_added, "citation": listing.citation,
+                "confidence": listing.confidence}
+    if listing.source is not None:
+        evidence["source"] = f"{listing.source.citation} ({listing.source.date})"
+    if origin.reviewed:
+        evidence["registry_reviewed"] = origin.reviewed
+    return f"on the {listing.list_name}{since} ({listing.citation}){unconfirmed}", evidence
 
 
 def _name_key(name: str) -> str:
