@@ -250,11 +250,13 @@ def hosted_places(occurrences: Iterable[Occurrence]) -> dict[tuple, str]:
 
 def api_name_target(occurrence: Occurrence, places: Mapping[tuple, str], candidates: Sequence[str]) -> str | None:
     """The hosted-API dependency a Hub reading of a name the Hub has no repository of belongs to: the one read as
-    an API use at the same place, else the project's only API use of that name; None when neither is one."""
+    an API use at the same place, else the project's only API use of that name; None when neither is one. A place
+    that names a server and was not read as the API's (`ChatNVIDIA(base_url="http://localhost:8000/v1", ...)`, a
+    self-hosted NIM) is a server of the project's own, not the API by name."""
     here = places.get(_place(occurrence, occurrence.ref.repo_id))
     if here is not None and here in candidates:
         return here
-    return candidates[0] if len(candidates) == 1 else None
+    return candidates[0] if len(candidates) == 1 and "://" not in occurrence.text else None
 
 
 def fold_api_names(lineages: dict, by_key: dict[str, list[Occurrence]]) -> dict:

@@ -77,6 +77,11 @@ def test_an_api_name_the_hub_lacks_is_the_providers_hosted_model_and_the_scan_pa
     places = {(item["path"], item["via"]) for item in hosted["occurrences"]}
     assert ("docker-compose.yaml", "by-name") in places and ("app.py", "literal") in places
     assert "LS103" not in result.output and HOSTED in result.output
+    # Scanned again, the Hub's answer comes from the metadata cache: the same report.
+    hub_stub.clear()
+    again, warm = _scan(tmp_path, project, {"HF_ENDPOINT": hub_stub.url})
+    assert not hub_stub.api_calls(NAME) and again.exit_code == 0
+    assert warm["models"] == report["models"]
 
 
 @pytest.mark.parametrize("fault", [503, "slow", (401, {"X-Error-Message": "Invalid credentials in Authorization header"})],
@@ -111,6 +116,19 @@ def test_a_name_no_api_uses_that_the_hub_lacks_stays_a_missing_hub_model(tmp_pat
     result, report = _scan(tmp_path, project, {"HF_ENDPOINT": hub_stub.url})
     assert result.exit_code == 1 and report["verdict"] == "fail"
     assert set(_models(report)) == {NAME} and "LS103" in _rules(_models(report)[NAME])
+
+
+def test_a_server_of_the_projects_own_serving_the_name_is_not_the_api_by_name(tmp_path, hub_stub):
+    project = _project(tmp_path, {"app.py": CHAT_NVIDIA, "local.py": f'''
+        from langchain_nvidia_ai_endpoints import ChatNVIDIA
+        llm = ChatNVIDIA(base_url="http://localhost:8000/v1", model="{NAME}")
+    '''})
+    result, report = _scan(tmp_path, project, {"HF_ENDPOINT": hub_stub.url})
+    models = _models(report)
+    # The self-hosted NIM's place is not NVIDIA's hosted API: it stays a name licscan cannot resolve (fails closed).
+    assert [item["path"] for item in models[NAME]["occurrences"]] == ["local.py"]
+    assert [item["path"] for item in models[HOSTED]["occurrences"]] == ["app.py"]
+    assert result.exit_code == 1 and "LS103" in _rules(models[NAME])
 
 
 def test_the_lockfile_and_the_offline_check_read_the_name_as_the_api(tmp_path, hub_stub, monkeypatch):
