@@ -296,8 +296,8 @@ def fold_api_names(lineages: dict, by_key: dict[str, list[Occurrence]]) -> dict:
         else:
             del by_key[key], lineages[key]
     for target, names in folded.items():
-        lineage = lineages[target]
-        if lineage.nodes:
+        lineage = lineages.get(target)
+        if lineage is not None and lineage.nodes:
             node = dataclasses.replace(lineage.nodes[0], not_on_hub=tuple(sorted(names)))
             lineages[target] = dataclasses.replace(lineage, nodes=(node, *lineage.nodes[1:]))
     return lineages
