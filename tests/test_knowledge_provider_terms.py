@@ -83,3 +83,13 @@ def test_replicate_and_the_llama_api_name_their_companies_and_a_provider_read_in
         explained = CliRunner().invoke(app, ["explain", key]).output
         assert "Facts below are read in the primary text (primary) unless marked otherwise." in explained, key
         assert "SDK packages" in explained and "[unconfirmed]" in explained.split("SDK packages", 1)[1].split("\n", 1)[0]
+
+
+def test_anthropics_country_is_read_in_its_own_privacy_policy():
+    anthropic = TABLE.provider("anthropic")
+    assert anthropic.country == "US" and "country" not in anthropic.unconfirmed
+    assert any("headquartered in the United States" in source.citation and source.confidence == "primary"
+               for source in anthropic.sources)
+    explained = CliRunner().invoke(app, ["explain", "anthropic"]).output
+    country_line = next(line for line in explained.splitlines() if line.strip().startswith("country"))
+    assert "US" in country_line and "[unconfirmed]" not in country_line
