@@ -145,6 +145,11 @@ def test_the_lockfile_and_the_offline_check_read_the_name_as_the_api(tmp_path, h
         result = CliRunner().invoke(app, args, env=env, catch_exceptions=False)
         assert result.exit_code == 0 and "MISSING" not in result.output, (args, result.output)
     assert not hub_stub.requests
+    # Rules changed since the lock: the locked lineage is evaluated again, with the Hub's answer it records.
+    text = (project / "licscan.lock").read_text()
+    (project / "licscan.lock").write_text(text.replace(lockfile["evaluation_digest"], "sha256:" + "0" * 64))
+    result = CliRunner().invoke(app, ["check", "app.py", "docker-compose.yaml"], env=env, catch_exceptions=False)
+    assert result.exit_code == 0 and "evaluated again" in result.output, result.output
     # A new place writing the name where nothing says which service gets it is still the API's; a model never
     # locked is missing as before.
     (project / "more.yaml").write_text(f"llm:\n  model_name: {NAME}\n")
