@@ -100,6 +100,19 @@ def test_at_80_columns_the_reason_says_the_parent_is_listed_and_model_ids_stay_w
         assert key in rows[key][0].split() and all(key not in line for line in rows[key][1:])
 
 
+@pytest.mark.parametrize("width", [100, 120])
+def test_the_listings_never_wrap_a_model_id_the_table_keeps_whole_without_them(width):
+    long_id = "api:anthropic/claude-3-5-haiku-latest"  # 37 characters: whole at 100 columns without listings
+    result = scan_of({QWEN_TUNE: chain(node(QWEN_TUNE, "apache-2.0"), node("Qwen/Qwen2.5-7B-Instruct", "apache-2.0")),
+                      long_id: chain(node(long_id, "mit"))})
+    text = render(result, width=width)
+    rows = table_rows(text)
+    assert long_id in rows[long_id][0].split()
+    header = text.split("\n\n")[1].splitlines()[0]
+    words = column(header, rows[QWEN_TUNE], "listing" if "listing" in header else "why")
+    assert words.endswith("parent listed: DoD 1260H"), (width, words)
+
+
 def test_below_80_columns_the_stacked_decision_says_the_parent_is_listed(listed):
     text = render(listed, width=60)
     block = text.split(f"{QWEN_TUNE}\n")[1].split("\n\n")[0]

@@ -293,12 +293,13 @@ def _decisions(out: _Lines, result: ScanResult) -> None:
     listed = answers is not None and any(item.listings for item in answers.decisions)
     if width >= TABLE_MIN_WIDTH:
         # Column widths are set here: every cell then wraps on words within its column.
-        with_listing = listed and width >= 100
         decision_width = max((len(item.kind.label) for item in answers.decisions), default=8) if answers else 8
         longest = max((len(visible(report.key)) for report in models), default=5)
+        # A model id is one word: it gets its whole length while the reason keeps 20 columns to wrap in. The
+        # listings never take from it: they get a column only where the reason keeps its 20 beside one of 14.
+        model_width = max(12, min(longest, width - decision_width - 2 * 3 - 20))
+        with_listing = listed and width - decision_width - model_width - 3 * 3 >= 20 + 14
         gaps = 3 * (3 if with_listing else 2)  # a padded space each side of each column divider
-        # A model id is one word: it gets its whole length while the reason keeps 20 columns to wrap in.
-        model_width = max(12, min(longest, width - decision_width - gaps - 20 - (16 if with_listing else 0)))
         rest = width - decision_width - model_width - gaps
         # The listing cell is a few words ("parent listed: DoD 1260H"): on one line where the reason can spare it.
         longest_listing = max((len(item.listing_words) for item in answers.decisions), default=0) if answers else 0
