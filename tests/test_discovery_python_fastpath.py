@@ -413,3 +413,34 @@ def test_line_start_patterns_tried_where_their_word_is_give_every_match_a_full_s
         assert fast == [(m.span(), m.groups()) for m in pattern.finditer(data)], data
         found += len(fast)
     assert found > 100  # (the pieces do make matches)
+
+
+class CountedBytes(bytes):
+    """Bytes that add up how many bytes their count() looks at (a count of work, not a time)."""
+
+    looked_at = 0
+
+    def count(self, sub, start=0, end=None):
+        CountedBytes.looked_at += (len(self) if end is None else end) - start
+        return bytes.count(self, sub, start, end)
+
+
+def test_line_numbers_asked_a_little_back_cost_the_step_not_the_file():
+    """The fast reading asks a call's line after its parenthesis's, a few bytes back, for each call it leaves to
+    the module's scopes: thousands of such calls (bench_hostile's 10,000 defs) re-counted the file from its start
+    each time, the square of its size; 4 times the file now costs about 4 times the counting."""
+    from licscan.discovery.common import LineIndex
+
+    def work(functions: int) -> int:
+        data = CountedBytes(b"".join(b"def f%d():\n    return load(name)\n" % i for i in range(functions)))
+        index = LineIndex(data)
+        CountedBytes.looked_at = 0
+        for number in range(functions):
+            call = data.index(b"load(name)", data.index(b"def f%d()" % number))
+            assert index.line(call + 4) == 2 * number + 2  # the parenthesis, then the name 4 bytes back
+            assert index.line(call) == 2 * number + 2
+        assert index.line(3) == 1  # (far back: counted from the start, still right)
+        return CountedBytes.looked_at
+
+    small, large = work(500), work(2000)
+    assert large / small < 5, (small, large)
