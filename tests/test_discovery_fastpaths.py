@@ -91,6 +91,18 @@ def test_a_set_of_many_needles_leaves_re_sooner(monkeypatch):
     assert (many.engine, few.engine) == ("hyperscan", "re")
 
 
+def test_a_set_whose_re_passes_are_slow_leaves_re_before_the_bytes_count_says_so(monkeypatch):
+    # What a pattern costs re is not known from its bytes (an alternation of words followed by classes: 10 ms per
+    # MB): the time its passes have taken moves the set to the one-pass engine, with the same matches.
+    monkeypatch.setattr(needles, "ONE_PASS_AFTER_BYTES", 10**12)
+    monkeypatch.setattr(needles, "ONE_PASS_AFTER_SECONDS", 0.0)
+    slow = NeedleSet([Needle(rb"(?:model|data)[A-Za-z0-9_.-]*[ \t]*=[ \t]*[\"'A-Za-z0-9]")])
+    text = b"model_id = 'org/m'\n" * 50
+    first = slow.find(text)
+    assert slow.engine == "re" and len(first) == 50
+    assert slow.find(text) == first and slow.engine == "hyperscan"
+
+
 def test_a_job_large_enough_for_helpers_loads_the_one_pass_engine_before_they_fork(tmp_path, monkeypatch):
     # Forked after this, a helper inherits the compiled engine instead of starting again with re.
     settings = DiscoverySettings(workers=2, api=ApiVocabulary(hosts=(("api.example-fork.test", "example"),)))
