@@ -160,7 +160,7 @@ READ_IN_PRIMARY_SOURCES = {
     "microsoft": ("Microsoft Corporation", "US"), "TheBloke": ("Tom Jobbins", None), "xai-org": ("X.AI Corp.", "US"),
     "mlx-community": ("MLX Community", None), "intfloat": ("Liang Wang", None),
     "NousResearch": ("Nous Research, Inc.", "US"), "LiquidAI": ("Liquid AI, Inc.", "US"),
-    "moonshotai": ("Moonshot AI", "CN"), "yandex": ("Yandex", "RU"),
+    "moonshotai": ("Moonshot AI", "CN"), "yandex": ("Yandex", "RU"), "MiniMaxAI": ("MiniMax AI", "CN"),
 }
 
 
@@ -224,6 +224,13 @@ def test_fine_tunes_of_hermes_embedding_and_unsloth_bases_show_the_publisher_and
     assert '<td>US <span class="meta">(secondary)</span></td>' in row("Nomic, Inc.")
     assert "<td>not known</td>" in row("Unsloth AI Inc.")
     assert "Nous Research, Inc., US" in text and "(country not confirmed)" not in text
+
+
+def test_sakana_ai_is_named_in_its_own_repository_and_its_seat_stays_secondary():
+    origin = KNOWLEDGE.origins["sakanaai"]
+    assert origin.field_confidence("organization") == "primary"
+    assert origin.field_confidence("country") == "secondary" and origin.country == "JP"
+    assert any("Sakana AI株式会社" in source.citation and source.type == "publisher-page" for source in origin.sources)
 
 
 def test_organisation_names_are_names_and_their_notes_are_apart():

@@ -54,7 +54,9 @@ def test_a_project_calling_openai_gemini_and_together_is_told_who_it_contracts_w
 
 def test_each_terms_read_is_cited_to_the_stored_copy_and_explain_shows_the_entity_and_law():
     for key, copy in (("openai", "ChatGPT/Commercial%20Terms.md"), ("google", "Google%20APIs/Terms%20of%20Service.md"),
-                      ("together", "Together%20AI/Terms%20of%20Service.md")):
+                      ("together", "Together%20AI/Terms%20of%20Service.md"),
+                      ("replicate", "Replicate/Terms%20of%20Service.md"),
+                      ("llama-api", "Llama%20API/Terms%20of%20Service.md")):
         provider = TABLE.provider(key)
         assert provider.terms.entity and provider.terms.law and "terms" not in provider.unconfirmed, key
         (cited,) = [source for source in provider.sources if source.url and source.url.endswith(copy)]
@@ -67,3 +69,27 @@ def test_each_terms_read_is_cited_to_the_stored_copy_and_explain_shows_the_entit
     assert "Laws of the State of California" in explained.output
     assert "not read in licscan's rules" not in explained.output
 
+
+
+def test_replicate_and_the_llama_api_name_their_companies_and_a_provider_read_in_its_terms_is_not_called_unconfirmed():
+    replicate, llama = TABLE.provider("replicate"), TABLE.provider("llama-api")
+    # Replicate's own terms name an LLC (the record said "Replicate, Inc." from general knowledge before).
+    assert replicate.organization == "Replicate, LLC" and replicate.terms.entity.startswith("Replicate, LLC")
+    assert "AAA" in replicate.terms.law and "San Francisco" in replicate.terms.law
+    assert "Meta Platforms Ireland Limited" in llama.terms.entity and "Ireland" in llama.terms.law
+    # Where the company and the terms rest on the provider's own terms, explain no longer opens with "not confirmed";
+    # the facts read nowhere (hosts, SDKs, prefixes, model names) stay marked one by one.
+    for key in ("mistral", "cohere", "replicate", "llama-api"):
+        explained = CliRunner().invoke(app, ["explain", key]).output
+        assert "Facts below are read in the primary text (primary) unless marked otherwise." in explained, key
+        assert "SDK packages" in explained and "[unconfirmed]" in explained.split("SDK packages", 1)[1].split("\n", 1)[0]
+
+
+def test_anthropics_country_is_read_in_its_own_privacy_policy():
+    anthropic = TABLE.provider("anthropic")
+    assert anthropic.country == "US" and "country" not in anthropic.unconfirmed
+    assert any("headquartered in the United States" in source.citation and source.confidence == "primary"
+               for source in anthropic.sources)
+    explained = CliRunner().invoke(app, ["explain", "anthropic"]).output
+    country_line = next(line for line in explained.splitlines() if line.strip().startswith("country"))
+    assert "US" in country_line and "[unconfirmed]" not in country_line
