@@ -17,7 +17,7 @@ from .common import HUB_HOSTS, INVALID_ID, clip, hub_id, hub_urls, rejected_id
 from .interface import ProjectFile, SourceOutput
 from .needles import Needle, NeedleSet
 from .readings import FileReadings, needle_matches
-from .python_text import CODE, STRING, PythonText, Block
+from .python_text import CODE, STRING, PythonText, Block, matches_from_line_starts
 
 LITERAL, VARIABLE, ENV_DEFAULT, URL, NAMED = "literal", "variable", "env-default", "url", "named"
 UNRESOLVED = "unresolved-reference"
@@ -898,7 +898,7 @@ def _rebound_globals(text: PythonText) -> set[str]:
     function parsed once)."""
     declared: dict[int | None, set[str]] = {}  # function block start (None: none found) -> names
     blocks = {}
-    for count, statement in enumerate(_GLOBAL_STATEMENT.finditer(text.data)):
+    for count, statement in enumerate(matches_from_line_starts(text.data, _GLOBAL_STATEMENT, b"global")):
         names = {name.strip().decode("ascii") for name in statement.group(1).split(b",") if name.strip()}
         if count >= _MAX_GLOBAL_STATEMENTS:
             declared.setdefault(None, set()).update(names)
@@ -1448,7 +1448,7 @@ class _ListHeads:
         name = called.group()
         if self.defs is None:
             self.defs = {}
-            for found in _DEF.finditer(self.text.data):
+            for found in matches_from_line_starts(self.text.data, _DEF, b"def"):
                 self.defs.setdefault(found.group(1), [part.split(b"=")[0].split(b":")[0].strip().lstrip(b"*")
                                                       for part in found.group(2).split(b",")])
         parameters = self.defs.get(name)
