@@ -34,6 +34,22 @@ def test_openai_client_pointed_at_a_provider_host_is_that_provider(tmp_path):
     assert found == {"api:deepseek/deepseek-chat"}
 
 
+def test_a_default_openai_client_beside_one_pointed_at_a_provider_keeps_both_apis(tmp_path):
+    together_client = """
+        from openai import OpenAI
+        together = OpenAI(base_url="https://api.together.xyz/v1")
+        together.chat.completions.create(model="meta-llama/Llama-3.3-70B-Instruct-Turbo", messages=[])
+        together.chat.completions.create(model="gpt-4o", messages=[])
+    """
+    # With only the Together client, gpt-4o is not said to be OpenAI's: the SDK is pointed elsewhere.
+    alone = {key for key in _keys(tmp_path / "alone", {"app.py": together_client}) if key.startswith("api:")}
+    assert alone == {"api:together/meta-llama/Llama-3.3-70B-Instruct-Turbo"}
+    # A default client in the same file sends the name Together does not serve to OpenAI's own API.
+    both = _keys(tmp_path / "both", {"app.py": together_client.rstrip() + "\n        plain = OpenAI(api_key='x')\n"})
+    assert {key for key in both if key.startswith("api:")} == {
+        "api:together/meta-llama/Llama-3.3-70B-Instruct-Turbo", "api:openai/gpt-4o"}
+
+
 def test_provider_sdks_name_their_models(tmp_path):
     found = _keys(tmp_path, {"sdk.py": '''
         from zhipuai import ZhipuAI

@@ -235,6 +235,7 @@ def _python(text: str, finds: _Finds, *, imported_elsewhere: frozenset[str] = fr
     imported = set(imported_elsewhere)
     candidates: list[ast.AST] = []
     other_base_url = False
+    default_openai_client = False  # OpenAI() with no base_url: requests go to OpenAI's own API
     for node in ast.walk(tree):
         kind = type(node)
         if kind is ast.Import:
@@ -253,6 +254,7 @@ def _python(text: str, finds: _Finds, *, imported_elsewhere: frozenset[str] = fr
                     type(target) is ast.Name and target.id.lower() in _BASE_URL_KEYWORDS for target in node.targets))
         elif kind is ast.AnnAssign or kind is ast.Call or kind is ast.arguments or kind is ast.Dict:
             candidates.append(node)
+            default_openai_client = default_openai_client or (kind is ast.Call and _default_openai_client(node))
         elif kind is ast.Constant and type(node.value) is str and "ollama" in node.value:
             candidates.append(node)
     packages = dict(vocabulary.packages)
@@ -270,7 +272,7 @@ def _python(text: str, finds: _Finds, *, imported_elsewhere: frozenset[str] = fr
 
     def classify(value: str, line: int, client_call: bool = False) -> None:
         _classify(value, line, finds, sdk_providers, host_providers, litellm, openrouter, other_base_url,
-                  client_call)
+                  client_call, default_openai_client)
 
     for node in candidates:
         if isinstance(node, ast.Call):
@@ -365,6 +367,17 @@ def _is_ollama_call(node: ast.Call, ollama_names: set[str]) -> bool:
 _CLIENT_METHODS = frozenset({"create", "acreate", "stream"})  # client.chat.completions.create(model=...)
 
 
+_OPENAI_CLIENTS = frozenset({"OpenAI", "AsyncOpenAI", "ChatOpenAI", "OpenAIEmbeddings"})
+
+
+def _default_openai_client(call: ast.Call) -> bool:
+    """`OpenAI()` (or LangChain's ChatOpenAI) made without a base_url: a client of OpenAI's own API."""
+    func = call.func
+    name = func.attr if isinstance(func, ast.Attribute) else func.id if isinstance(func, ast.Name) else None
+    return name in _OPENAI_CLIENTS and not any(keyword.arg in _BASE_URL_KEYWORDS or keyword.arg is None
+                                               for keyword in call.keywords)
+
+
 def _client_call(call: ast.Call, sdk_names: set[str]) -> bool:
     """Whether a call is a request to an API client (a `create` method) or a class of a provider's SDK."""
     func = call.func
@@ -373,9 +386,12 @@ def _client_call(call: ast.Call, sdk_names: set[str]) -> bool:
 
 
 def _classify(value: str, line: int, finds: _Finds, sdk_providers: list[str], host_providers: list[str],
-              litellm: bool, openrouter: bool, other_base_url: bool, client_call: bool = False) -> None:
+              litellm: bool, openrouter: bool, other_base_url: bool, client_call: bool = False,
+              default_openai_client: bool = False) -> None:
     """`client_call`: the value is a model argument of a request to an API client; a provider whose names are Hub
-    ids is credited only there (the same id in a reranker's or an embedder's keyword is a model loaded locally)."""
+    ids is credited only there (the same id in a reranker's or an embedder's keyword is a model loaded locally).
+    `default_openai_client`: the file also makes an OpenAI client with no base_url, so a name no named host's
+    provider serves but OpenAI does goes to OpenAI's own API."""
     vocabulary = finds.vocabulary
     if (litellm or openrouter) and "/" in value and finds.prefixed(value, line, openrouter=openrouter and not litellm):
         return
@@ -389,8 +405,12 @@ def _classify(value: str, line: int, finds: _Finds, sdk_providers: list[str], ho
         finds.hosted(serving[0], value, line, value)
         return
     for provider in sdk_providers:
-        if provider == "openai" and (other_base_url or any(item != "openai" for item in host_providers)):
-            continue  # the OpenAI SDK pointed at another server: it does not say who serves the model
+        if provider == "openai" and (other_base_url or any(item != "openai" for item in host_providers)) and not (
+                default_openai_client and not other_base_url
+                and not any(_serves(vocabulary, item, value) for item in host_providers)):
+            # The OpenAI SDK pointed at another server does not say who serves the model, unless the file also has
+            # a default client and the other servers' providers do not serve the name (gpt-4o beside Together).
+            continue
         if _serves(vocabulary, provider, value) and (client_call or provider not in vocabulary.hub_named):
             finds.hosted(provider, value, line, value)
             return
