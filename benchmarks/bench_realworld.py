@@ -15,9 +15,14 @@ How it counts:
   literal) at whose file and line licscan lists an unresolved reference or names a model.
 - API-only names listed as Hub models: the truth's `api-model` ids (names a provider's API serves that no Hub repo
   holds, such as NVIDIA's meta/llama3-70b-instruct) that licscan reports as Hub models anywhere in the repository;
-  each would be looked up on the Hub and not found. A defect count: it should be 0.
+  each would be looked up on the Hub and not found. What discovery lists, before the scan's Hub answer.
+- The same names in what a scan reports (`--skip-scan` leaves it out): `licscan scan --json` of the repositories
+  that hold such names, against the loopback Hub stand-in (tests/hubstub.py) holding a minimal repo for every
+  other Hub id discovery lists there and none for the truth's api-model ids: how many a scan still reports as a
+  Hub model the Hub lacks (LS103/LS100: a defect), how many as the provider's hosted model, and whether the
+  API-served names that are Hub ids (NVIDIA's mistralai/mixtral-8x7b-instruct-v0.1) are still Hub models.
 
-Run: .venv/bin/python benchmarks/bench_realworld.py [--show-misses N] [--show-extra N] [--repo NAME]
+Run: .venv/bin/python benchmarks/bench_realworld.py [--show-misses N] [--show-extra N] [--repo NAME] [--skip-scan]
 """
 
 from __future__ import annotations
@@ -25,7 +30,9 @@ from __future__ import annotations
 import argparse
 import collections
 import csv
+import hashlib
 import json
+import os
 import re
 import subprocess
 import sys
@@ -138,6 +145,65 @@ def score(truth: list[dict[str, str]], answers: dict[str, dict], show_misses: in
         print("  unlisted run-time", row["repo"], row["path"], row["line"], row["id"])
 
 
+def score_api_names_in_scan(root: Path, truth: list[dict[str, str]], answers: dict[str, dict]) -> None:
+    """The truth's api-model ids in what a scan reports, against a stand-in Hub that lacks exactly those."""
+    sys.path.insert(0, str(HERE.parent / "tests"))
+    from hubstub import HubStub
+
+    api_ids: dict[str, set[str]] = collections.defaultdict(set)
+    for row in truth:
+        if row["kind"] == "api-model" and row["repo"] in answers:
+            api_ids[row["repo"]].add(row["id"].lower())
+    with tempfile.TemporaryDirectory(prefix="licscan-apinames-") as folder:
+        hub = Path(folder) / "hub"
+        for repo in api_ids:
+            for item in answers[repo]["occurrences"]:
+                if item["kind"] == "model" and item["id"].lower() not in api_ids[repo] and "/" in item["id"]:
+                    _stand_in_repo(hub / item["id"], item["id"])
+        reports = {}
+        with HubStub(hub) as stub:
+            for repo in sorted(api_ids):
+                out = Path(folder) / f"{repo}.json"
+                subprocess.run([str(LICSCAN), "scan", str(root / repo), "--json", str(out), "--quiet", "--no-color"],
+                               capture_output=True, text=True,
+                               env={**os.environ, "HF_ENDPOINT": stub.url, "HOME": folder,
+                                    "LICSCAN_DB_URL": f"sqlite:///{folder}/{repo}.db"})
+                reports[repo] = json.loads(out.read_text()) if out.exists() else {"models": []}
+    total = missing = hosted = missing_places = 0
+    served_hub = kept_hub = 0
+    for repo, names in sorted(api_ids.items()):
+        models = {item["id"]: item for item in reports[repo]["models"]}
+        lowered = {key.lower(): key for key in models}
+        hosted_names = {key.partition("/")[2].lower() for key in models if key.startswith("api:")}
+        for name in sorted(names):
+            total += 1
+            missing += name in lowered
+            missing_places += len(models[lowered[name]]["occurrences"]) if name in lowered else 0
+            hosted += name in hosted_names
+        for name in hosted_names - names:  # an API-served name that is a Hub id the stand-in holds
+            if (hub_id := next((item["id"] for item in answers[repo]["occurrences"] if item["kind"] == "model"
+                                and item["id"].lower() == name), None)) is not None:
+                served_hub += 1
+                kept_hub += hub_id.lower() in lowered and bool(models[lowered[hub_id.lower()]]["lineage"]["nodes"])
+    print(f"API-only model names in a scan (stand-in Hub without them): reported as a Hub model the Hub lacks: "
+          f"{missing} of {total} ({missing_places} places); as the provider's hosted model: {hosted} of {total}")
+    print(f"API-served names that are Hub ids the stand-in holds, still Hub models with their ancestry in the scan: "
+          f"{kept_hub} of {served_hub}")
+
+
+def _stand_in_repo(folder: Path, repo_id: str) -> None:
+    """A minimal Hub repo (an Apache-2.0 card, no parents) for the stand-in: the scan needs the id to exist."""
+    if (folder / "info.json").exists():
+        return
+    folder.mkdir(parents=True, exist_ok=True)
+    sha = hashlib.sha1(repo_id.encode()).hexdigest()
+    info = {"id": repo_id, "author": repo_id.split("/")[0], "sha": sha, "gated": False, "private": False,
+            "tags": ["license:apache-2.0"], "cardData": {"license": "apache-2.0"},
+            "siblings": [{"rfilename": "README.md"}]}
+    (folder / "info.json").write_text(json.dumps(info), encoding="utf-8")
+    (folder / "README.md").write_text("---\nlicense: apache-2.0\n---\n\n(benchmark stand-in)\n", encoding="utf-8")
+
+
 def score_api(answers: dict[str, dict]) -> None:
     """Hosted-API and runtime-tag dependencies against realworld_api_truth.tsv (read by hand, see benchmarks/README)."""
     with API_TRUTH.open(newline="", encoding="utf-8") as handle:
@@ -167,6 +233,7 @@ def main() -> int:
     parser.add_argument("--show-misses", type=int, default=0)
     parser.add_argument("--show-extra", type=int, default=0)
     parser.add_argument("--repo", action="append", help="score only these repositories (folder names)")
+    parser.add_argument("--skip-scan", action="store_true", help="leave out the scan of the API-only names")
     options = parser.parse_args()
     truth = load_truth()
     repos = sorted({row["repo"] for row in truth})
@@ -177,7 +244,9 @@ def main() -> int:
         with tarfile.open(ARCHIVE) as archive:
             archive.extractall(folder, filter="data")
         answers = run_discovery(Path(folder), repos)
-    score(truth, answers, options.show_misses, options.show_extra)
+        score(truth, answers, options.show_misses, options.show_extra)
+        if not options.skip_scan:
+            score_api_names_in_scan(Path(folder), load_truth(), answers)
     score_api(answers)
     return 0
 

@@ -192,6 +192,18 @@ RULES: tuple[Rule, ...] = (
         "directory of your own (providers.yaml, runtime_tags), or declare the Hub model under `models`.",
     ),
     Rule(
+        "LS162", "api-name-not-on-hub", FindingKind.SERVICE_TERMS, Severity.LOW,
+        "A name the project uses through a provider's API is not a Hub repository",
+        "Providers name the models they serve in their own way (NVIDIA's API Catalog serves "
+        "meta/llama3-70b-instruct); such a name looks like a Hub id and is read as one too. When the Hub answers "
+        "that it has no repository of that name, the project is not using a Hub model there: the name is the "
+        "provider's, and the provider's terms govern (LS160). Only the Hub's own not-found answer counts: an "
+        "outage, a rate limit or a refused token leaves the model unresolved, never clear.",
+        "Check that the name is meant for the provider shown. Places listed with `via: by-name` wrote the name "
+        "without an API client in sight (a config default): if one of them loads weights from somewhere else, "
+        "declare the model you actually load under `models`.",
+    ),
+    Rule(
         "LS150", "waiver-expired", FindingKind.WAIVER, Severity.HIGH,
         "A waiver in the policy has expired",
         "A waiver is a reviewed exception with an end date. After that date it no longer waives anything: the "

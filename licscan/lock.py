@@ -380,7 +380,22 @@ def _verdict_index(data: Mapping[str, Any]) -> dict[str, Any]:
             key: [entry["verdict"], _failing_lines([dict(data["findings"][ref], model=key) for ref in entry["findings"]])]
             for key, entry in data["models"].items()
         },
+        "api_names": _api_names(data),
     }
+
+
+def _api_names(data: Mapping[str, Any]) -> dict[str, list[str]]:
+    """Names the scan found the Hub has no repository of, each with the hosted-API dependencies it was folded into
+    (their nodes' `not_on_hub`): check reads those places as the API's, as the scan did."""
+    names: dict[str, list[str]] = {}
+    for node in data["nodes"].values():
+        hosted = node.get("repo_id") if isinstance(node, dict) else None
+        listed = node.get("not_on_hub") if isinstance(node, dict) else None
+        if isinstance(hosted, str) and hosted in data["models"] and isinstance(listed, list):
+            for name in listed:
+                if isinstance(name, str):
+                    names.setdefault(name, []).append(hosted)
+    return {name: sorted(set(keys)) for name, keys in sorted(names.items())}
 
 
 def read_basedir(lockfile: Path) -> str | None:
@@ -477,11 +492,20 @@ def check(config: Any, files: Sequence[str] | None, *, lockfile: Path, today: st
         vocabulary = _vocabulary(index.get("providers_vocabulary"), lockfile) or config.providers().vocabulary
         settings_with_api = replace(config.discovery(use_cache=False, providers=False), api=vocabulary)
         occurrences.extend(discovery.hosted_api_uses(root, files, settings_with_api))
+    api_names = index.get("api_names") if isinstance(index.get("api_names"), dict) else {}
+    hosted_at = None
     places: dict[str, str] = {}
     for occurrence in occurrences:
         if occurrence.ref.kind.value in ("model", "hosted-api", "runtime"):  # every kind a scan evaluates
+            key = occurrence.ref.key
+            if key not in index["models"] and key in api_names:
+                # A name the scan found is no Hub repository but a provider's model: the API's, as in the scan.
+                from licscan.scan import api_name_target, hosted_places
+
+                hosted_at = hosted_places(occurrences) if hosted_at is None else hosted_at
+                key = api_name_target(occurrence, hosted_at, api_names[key]) or key
             line = f":{occurrence.location.line}" if occurrence.location.line else ""
-            places.setdefault(occurrence.ref.key, f"{occurrence.location.path}{line}")
+            places.setdefault(key, f"{occurrence.location.path}{line}")
     for local in found.local_models:
         places.setdefault(local.key, local.location.path)
     keys = sorted(key for key in places if key in index["models"])

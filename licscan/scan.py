@@ -7,14 +7,14 @@ import dataclasses
 import datetime
 import os
 from collections import defaultdict
-from typing import TYPE_CHECKING, Callable, Iterable, Sequence
+from typing import TYPE_CHECKING, Callable, Iterable, Mapping, Sequence
 
 from pathlib import Path
 
 from licscan import __version__
 from licscan.config import ScanConfig
 from licscan.errors import ConfigError
-from licscan.model import Location, LocalModel, ModelRef, Occurrence, RefKind
+from licscan.model import Location, LocalModel, ModelRef, Occurrence, RefKind, service_parts
 
 if TYPE_CHECKING:
     from licscan.model import ScanResult
@@ -171,7 +171,7 @@ def _evaluate(config, occurrences, local_models, skipped, files_scanned, knowled
     settings = dataclasses.replace(config.resolution(), extra_parents=knowledge.extra_parents, progress=progress,
                                    runtime_parents=runtime_parents(roots, knowledge.providers))
     resolved = resolution.resolve(list(roots.values()), settings, store=store)
-    lineages = dict(resolved.lineages)
+    lineages = fold_api_names(dict(resolved.lineages), by_key)
     if progress is not None:
         progress("evaluate")
     generated = clock().astimezone(datetime.timezone.utc).replace(microsecond=0)
@@ -230,6 +230,77 @@ def _evaluate(config, occurrences, local_models, skipped, files_scanned, knowled
 
 
 _ROOT_KINDS = (RefKind.MODEL, RefKind.HOSTED_API, RefKind.RUNTIME)
+BY_NAME = "by-name"  # the `via` of a place folded into a hosted API by its name alone (no API read there)
+
+
+def _place(occurrence: Occurrence, name: str) -> tuple:
+    where = occurrence.location
+    return where.path, where.line, where.cell, name.lower()
+
+
+def hosted_places(occurrences: Iterable[Occurrence]) -> dict[tuple, str]:
+    """(path, line, cell, lower-case model name) of each hosted-API use, to its key."""
+    places = {}
+    for item in occurrences:
+        parts = service_parts(item.ref.key) if item.ref.kind is RefKind.HOSTED_API else None
+        if parts is not None:
+            places.setdefault(_place(item, parts[1]), item.ref.key)
+    return places
+
+
+def api_name_target(occurrence: Occurrence, places: Mapping[tuple, str], candidates: Sequence[str]) -> str | None:
+    """The hosted-API dependency a Hub reading of a name the Hub has no repository of belongs to: the one read as
+    an API use at the same place, else the project's only API use of that name; None when neither is one. A place
+    that names a server and was not read as the API's (`ChatNVIDIA(base_url="http://localhost:8000/v1", ...)`, a
+    self-hosted NIM) is a server of the project's own, not the API by name."""
+    here = places.get(_place(occurrence, occurrence.ref.repo_id))
+    if here is not None and here in candidates:
+        return here
+    return candidates[0] if len(candidates) == 1 and "://" not in occurrence.text else None
+
+
+def fold_api_names(lineages: dict, by_key: dict[str, list[Occurrence]]) -> dict:
+    """A name the project uses through a provider's API is often also read as a Hub id (NVIDIA's
+    'meta/llama3-70b-instruct'). Where the Hub answered that it has no repository of that name (its own
+    not-found answer: never an outage, a rate limit or a refused token, which stay unresolved), the places that
+    read it as a Hub id are that API's: dropped where the API use was read at the same place, otherwise added to
+    it (via 'by-name') when the project uses that name through one API only. The hosted node records the names
+    (`not_on_hub`, for LS162). A Hub model left with no place of its own is no longer a root; one with places
+    still its own (no API use of the name, or several) stays unresolved as before. `by_key` is changed in place;
+    the lineages are returned."""
+    occurrences = [item for items in by_key.values() for item in items]
+    places = hosted_places(occurrences)
+    by_name: dict[str, list[str]] = defaultdict(list)
+    for key in sorted(set(places.values())):
+        by_name[service_parts(key)[1].lower()].append(key)  # type: ignore[index]
+    folded: dict[str, set[str]] = defaultdict(set)
+    for key in sorted(lineages):
+        lineage = lineages[key]
+        own = by_key.get(key, ())
+        if (lineage.nodes or len(lineage.unresolved) != 1 or not lineage.unresolved[0].no_such_repo
+                or not own or any(item.ref.kind is not RefKind.MODEL or item.ref.revision for item in own)):
+            continue
+        candidates = by_name.get(key.lower(), [])
+        kept = []
+        for item in own:
+            target = api_name_target(item, places, candidates) if candidates else None
+            if target is None:
+                kept.append(item)
+                continue
+            folded[target].add(item.ref.repo_id)
+            if places.get(_place(item, item.ref.repo_id)) != target:
+                by_key[target].append(dataclasses.replace(
+                    item, ref=ModelRef(target, kind=RefKind.HOSTED_API), via=BY_NAME))
+        if kept:
+            by_key[key] = kept
+        else:
+            del by_key[key], lineages[key]
+    for target, names in folded.items():
+        lineage = lineages.get(target)
+        if lineage is not None and lineage.nodes:
+            node = dataclasses.replace(lineage.nodes[0], not_on_hub=tuple(sorted(names)))
+            lineages[target] = dataclasses.replace(lineage, nodes=(node, *lineage.nodes[1:]))
+    return lineages
 
 
 def runtime_parents(roots, providers) -> dict[str, str]:

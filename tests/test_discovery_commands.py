@@ -160,3 +160,23 @@ def test_a_command_on_a_very_long_line_is_shown_from_where_it_starts(tmp_path):
     assert by_id["org/far-along"].text.startswith("download org/far-along ;")
     assert by_id["org/more-0"].text.startswith("download org/more-0;")
     assert by_id["org/next-line"].text == "hf download org/next-line"
+
+
+def test_tool_commands_read_where_a_tool_is_named_are_the_patterns_own_matches():
+    """The fast reading of `xtuner chat ID` / `tune download ID` / `litgpt download ID` (found by the tools' names)
+    gives the matches the pattern's own scan gives, over overlapping names, names in words, several tools on one
+    line and random text made of those pieces."""
+    import random
+
+    from licscan.discovery import commands
+
+    pieces = [b"xtuner", b"tune", b"litgpt", b" ", b"\t", b"chat", b"download", b"acme/m", b"fine-", b"./", b"x",
+              b"\n", b";", b"#", b"|", b"xtune", b"-", b"."]
+    rng = random.Random(7)
+    samples = [b"xtuner chat a/b; tune download c/d\nlitgpt download e/f", b"fine-tune download a/b", b"tune",
+               b"xtuner tune litgpt  x", b"./tune a"]
+    samples += [b"".join(rng.choice(pieces) for _ in range(rng.randint(1, 60))) for _ in range(3000)]
+    for data in samples:
+        present = {word for word in commands._TOOL_WORDS if word in data}
+        fast = [(m.start(), m.end()) for m in commands._tool_commands(data, present)]
+        assert fast == [(m.start(), m.end()) for m in commands._TOOL_COMMAND.finditer(data)], data

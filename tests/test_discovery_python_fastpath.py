@@ -387,3 +387,60 @@ def test_one_long_line_of_calls_strings_and_a_comment_reads_as_the_parser_does(m
     assert len(ids) == 150 + 100 + 1
     assert {"org/model-149", "org/url-99", "org/next-line"} <= ids
     assert not {"org/in-a-string", "org/in-the-comment", "org/c"} & ids
+
+
+@pytest.mark.parametrize("site", ["_DEF", "_GLOBAL_STATEMENT", "_BLOCK_HEADER"])
+def test_line_start_patterns_tried_where_their_word_is_give_every_match_a_full_scan_gives(site):
+    """def headers, global statements and def/class blocks are matched only at the starts of the lines holding
+    their keyword (re tries a `^` pattern at every byte): the same matches as the pattern's own scan, over
+    random text made of the pieces that make and break them."""
+    import random
+
+    from licscan.discovery import python_text
+    from licscan.discovery.python_text import matches_from_line_starts
+
+    module = python_text if site == "_BLOCK_HEADER" else python_source
+    pattern = getattr(module, site)
+    words = {"_DEF": (b"def",), "_GLOBAL_STATEMENT": (b"global",), "_BLOCK_HEADER": (b"def", b"class")}[site]
+    pieces = [b"def", b"class", b"global", b"async", b" ", b"\t", b"\n", b"\r\n", b"f", b"(", b")", b"a, b", b"x",
+              b"#", b"[", b"default", b"  global g", b"\ndef f(a):", b"\n    async def g(", b"\nclass C:"]
+    rng = random.Random(3)
+    samples = [b"def f(a, b):\n    global x, y\nclass C:\n  def g(self): pass\n", b"", b"def", b"\nglobal"]
+    samples += [b"".join(rng.choice(pieces) for _ in range(rng.randint(1, 40))) for _ in range(2000)]
+    found = 0
+    for data in samples:
+        fast = [(m.span(), m.groups()) for m in matches_from_line_starts(data, pattern, *words)]
+        assert fast == [(m.span(), m.groups()) for m in pattern.finditer(data)], data
+        found += len(fast)
+    assert found > 100  # (the pieces do make matches)
+
+
+class CountedBytes(bytes):
+    """Bytes that add up how many bytes their count() looks at (a count of work, not a time)."""
+
+    looked_at = 0
+
+    def count(self, sub, start=0, end=None):
+        CountedBytes.looked_at += (len(self) if end is None else end) - start
+        return bytes.count(self, sub, start, end)
+
+
+def test_line_numbers_asked_a_little_back_cost_the_step_not_the_file():
+    """The fast reading asks a call's line after its parenthesis's, a few bytes back, for each call it leaves to
+    the module's scopes: thousands of such calls (bench_hostile's 10,000 defs) re-counted the file from its start
+    each time, the square of its size; 4 times the file now costs about 4 times the counting."""
+    from licscan.discovery.common import LineIndex
+
+    def work(functions: int) -> int:
+        data = CountedBytes(b"".join(b"def f%d():\n    return load(name)\n" % i for i in range(functions)))
+        index = LineIndex(data)
+        CountedBytes.looked_at = 0
+        for number in range(functions):
+            call = data.index(b"load(name)", data.index(b"def f%d()" % number))
+            assert index.line(call + 4) == 2 * number + 2  # the parenthesis, then the name 4 bytes back
+            assert index.line(call) == 2 * number + 2
+        assert index.line(3) == 1  # (far back: counted from the start, still right)
+        return CountedBytes.looked_at
+
+    small, large = work(500), work(2000)
+    assert large / small < 5, (small, large)

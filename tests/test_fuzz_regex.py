@@ -137,6 +137,7 @@ SITES: dict[str, dict[str, Any]] = {
     "licscan.discovery.config_files._NAMING_KEY": {},
     "licscan.discovery.config_files._VALUE_IS_ID": {"op": "match"},
     "licscan.discovery.python_source._CONTINUED_PREFIX": {},
+    "licscan.discovery.python_source._HANDOVER": {},
     "licscan.discovery.python_source._DICT_KEY": {"op": "match"},
     "licscan.discovery.python_source._BEFORE_KEY": {},
     "licscan.discovery.python_source._ELEMENT_LINE": {"op": "match", "extra": [" '", " #", " \n"]},

@@ -159,6 +159,8 @@ READ_IN_PRIMARY_SOURCES = {
     "Alibaba-NLP": ("Tongyi Lab", "CN"), "jinaai": ("Jina AI", "DE"), "sarvamai": ("Axonwise Private Limited", "IN"),
     "microsoft": ("Microsoft Corporation", "US"), "TheBloke": ("Tom Jobbins", None), "xai-org": ("X.AI Corp.", "US"),
     "mlx-community": ("MLX Community", None), "intfloat": ("Liang Wang", None),
+    "NousResearch": ("Nous Research, Inc.", "US"), "LiquidAI": ("Liquid AI, Inc.", "US"),
+    "moonshotai": ("Moonshot AI", "CN"), "yandex": ("Yandex", "RU"), "MiniMaxAI": ("MiniMax AI", "CN"),
 }
 
 
@@ -174,12 +176,61 @@ def test_major_publishers_rest_their_organisation_and_country_on_primary_sources
                for source in origin.sources)
 
 
-def test_a_country_no_source_gives_is_said_so_and_the_organisation_still_stands():
-    for namespace in ("ByteDance-Seed", "mixedbread-ai", "nomic-ai"):
-        origin = KNOWLEDGE.origins[namespace.lower()]
-        assert origin.field_confidence("organization") == "primary", namespace
-        assert origin.field_confidence("country") == "unconfirmed", namespace
-        assert "not confirmed" in (origin.notes or ""), namespace
+# A country no primary source gives: unconfirmed where nothing read states it, secondary where only a secondary
+# source does; either way the organisation read in the publisher's own pages stands, and the notes say why.
+COUNTRY_BELOW_PRIMARY = {"ByteDance-Seed": "unconfirmed", "unsloth": "unconfirmed", "nomic-ai": "secondary",
+                         "mixedbread-ai": "secondary"}
+
+
+@pytest.mark.parametrize("namespace", sorted(COUNTRY_BELOW_PRIMARY))
+def test_a_country_no_primary_source_gives_is_said_so_and_the_organisation_still_stands(namespace):
+    origin = KNOWLEDGE.origins[namespace.lower()]
+    assert origin.field_confidence("organization") == "primary"
+    assert origin.field_confidence("country") == COUNTRY_BELOW_PRIMARY[namespace]
+    said = "not confirmed" if COUNTRY_BELOW_PRIMARY[namespace] == "unconfirmed" else "secondary source"
+    assert said in (origin.notes or "")
+    if COUNTRY_BELOW_PRIMARY[namespace] == "secondary":
+        assert any(source.confidence == "secondary" for source in origin.sources)
+
+
+def test_fine_tunes_of_hermes_embedding_and_unsloth_bases_show_the_publisher_and_country_their_sources_give(
+        tmp_path):
+    mirror = tmp_path / "mirror"
+    bases = {"NousResearch": "NousResearch/probe-hermes", "nomic-ai": "nomic-ai/probe-embed",
+             "unsloth": "unsloth/probe-quant"}
+    for base in bases.values():
+        add_repo(mirror, base, {"license": "apache-2.0"})
+        add_repo(mirror, f"probe-lab/{base.split('/')[1]}-tune", {"license": "apache-2.0", "base_model": base})
+    project = project_with(tmp_path, *(f"probe-lab/{base.split('/')[1]}-tune" for base in bases.values()))
+    html = tmp_path / "report.html"
+    result, report = scan(project, tmp_path, "--html", str(html), mirror=mirror)
+    seen = {namespace: node(report, f"probe-lab/{base.split('/')[1]}-tune", base)["origin"]
+            for namespace, base in bases.items()}
+    # Nous Research's own terms name a Delaware corporation: the company and its country, both primary.
+    assert (seen["NousResearch"]["organization"], seen["NousResearch"]["country"]) == ("Nous Research, Inc.", "US")
+    assert seen["NousResearch"]["field_confidence"]["country"] == "primary"
+    # Nomic's country rests on a secondary source: shown, and marked as secondary, not as unconfirmed.
+    assert seen["nomic-ai"]["country"] == "US" and seen["nomic-ai"]["field_confidence"]["country"] == "secondary"
+    # Unsloth's own code names its company; no page gives its country, which stays unknown.
+    assert seen["unsloth"]["organization"] == "Unsloth AI Inc." and seen["unsloth"]["country"] is None
+    text = html.read_text()
+    appendix = text[text.index("Appendix A: publishers"):]
+
+    def row(organization):
+        start = appendix.rindex("<tr>", 0, appendix.index(f"<td>{organization}"))
+        return appendix[start:appendix.index("</tr>", start)]
+
+    assert "<td>US</td>" in row("Nous Research, Inc.")
+    assert '<td>US <span class="meta">(secondary)</span></td>' in row("Nomic, Inc.")
+    assert "<td>not known</td>" in row("Unsloth AI Inc.")
+    assert "Nous Research, Inc., US" in text and "(country not confirmed)" not in text
+
+
+def test_sakana_ai_is_named_in_its_own_repository_and_its_seat_stays_secondary():
+    origin = KNOWLEDGE.origins["sakanaai"]
+    assert origin.field_confidence("organization") == "primary"
+    assert origin.field_confidence("country") == "secondary" and origin.country == "JP"
+    assert any("Sakana AI株式会社" in source.citation and source.type == "publisher-page" for source in origin.sources)
 
 
 def test_organisation_names_are_names_and_their_notes_are_apart():

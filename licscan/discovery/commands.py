@@ -147,7 +147,9 @@ class CommandSource:
         return filename.endswith(_SHELL_SUFFIXES + _CONFIG_SUFFIXES + _DOC_SUFFIXES)
 
     def needles(self, settings: DiscoverySettings) -> tuple[NeedleSet, ...]:
-        return (_PRESENCE,)
+        # (The assignments' and quoted keys' starts too: searched alone, each set spent its first 2 MB in re, in
+        # every process, before loading its own one-pass engine.)
+        return (_PRESENCE, _ASSIGNMENT_STARTS, _QUOTED_KEY_STARTS)
 
     def scan(self, file: ProjectFile) -> SourceOutput:
         data = file.data
@@ -155,7 +157,7 @@ class CommandSource:
         if not present.intersection(_NEEDLES) and not present.intersection(_TOOL_WORDS):
             return SourceOutput()
         unresolved: list[Skipped] = []
-        found = list(commands_in(data, file.relpath, present=present, unresolved=unresolved))
+        found = list(commands_in(data, file.relpath, present=present, unresolved=unresolved, readings=file.readings))
         if not is_doc(file.relpath):
             found.extend(urls_in(data, lambda line: Location(file.relpath, line), self.name))
         return SourceOutput(occurrences=tuple(found), skipped=tuple(unresolved))
@@ -177,12 +179,13 @@ def _words_in(data: bytes, readings: FileReadings | None = None) -> set[bytes]:
 
 def commands_in(
     data: bytes, relpath: str, locate=None, source: str = CommandSource.name, present: set[bytes] | None = None,
-    unresolved: "list[Skipped] | None" = None,
+    unresolved: "list[Skipped] | None" = None, readings: FileReadings | None = None,
 ) -> Iterator[Occurrence]:
     """Occurrences for the model-fetching commands in `data` (shell text, a config, a notebook's ! lines).
 
     `present`: which of _WORDS data holds, when the caller has looked already; `unresolved`: where to list the
-    model flags whose value is a shell variable set at run time."""
+    model flags whose value is a shell variable set at run time; `readings`: the file's shared readings, when
+    `data` is the whole file."""
     if present is None:
         present = _words_in(data)
     lines = LineIndex(data)
@@ -200,7 +203,7 @@ def commands_in(
         # (In YAML and JSON files a quoted key is the config source's to read.)
         quoted = not _filename(relpath).endswith(_CONFIG_SUFFIXES)
         doc = is_doc(relpath)
-        for start, kind, value in _named_values(data, assignments, quoted):
+        for start, kind, value in _named_values(data, assignments, quoted, readings):
             if not counts(start) or (doc and _OUTPUT_LINE.match(data, data.rfind(b"\n", max(0, start - 4096), start) + 1)):
                 continue  # (in prose, a line that opens with JSON is output shown to the reader, not a command)
             found = _command_id(value)
@@ -236,7 +239,7 @@ def commands_in(
                 if repo_id:
                     yield occurrence(ModelRef(repo_id, None, kind), match.start())
     if present.intersection(_TOOL_WORDS):
-        for match in _TOOL_COMMAND.finditer(data):
+        for match in _tool_commands(data, present):
             repo_id = _tool_positional(match.group(1).decode("ascii"), match.group(2).decode("utf-8", errors="replace"))
             if repo_id is not None and counts(match.start()):
                 yield occurrence(ModelRef(repo_id), match.start())
@@ -257,7 +260,29 @@ def commands_in(
                 yield occurrence(ModelRef(repo_id), match.start())
 
 
-def _named_values(data: bytes, assignments: bool = True, quoted: bool = False) -> Iterator[tuple[int, RefKind, str]]:
+def _tool_commands(data: bytes, present: set[bytes]) -> Iterator[re.Match[bytes]]:
+    """The matches _TOOL_COMMAND.finditer gives, read only where a tool's name stands (found with bytes.find):
+    the lookbehind the pattern opens with keeps re from looking for the names fast, so it tried every byte
+    (0.15 s over the sdists' 9.5 MB of scripts, configs and docs, where "tune" of fine-tune is common)."""
+    starts: list[int] = []
+    for word in _TOOL_WORDS:
+        if word in present:
+            at = data.find(word)
+            while at >= 0:
+                starts.append(at)
+                at = data.find(word, at + 1)
+    reached = 0  # (finditer's matches do not overlap: the next is looked for after the last one's end)
+    for at in sorted(starts):
+        if at >= reached:
+            match = _TOOL_COMMAND.match(data, at)
+            if match is not None:
+                reached = match.end()
+                yield match
+
+
+def _named_values(
+    data: bytes, assignments: bool = True, quoted: bool = False, readings: FileReadings | None = None
+) -> Iterator[tuple[int, RefKind, str]]:
     """(offset, kind, value) for each value of a flag, KEY=VALUE or quoted `'key': 'value'` pair (a dict written
     into a command: `--model_lock="[{'base_model': 'ID'}]"`) whose name holds a naming word: the value of a model
     flag (and the Hub ids after it), every value (and comma-separated part) of a dataset flag.
@@ -269,7 +294,7 @@ def _named_values(data: bytes, assignments: bool = True, quoted: bool = False) -
         found.append((match.start(), match.group(1), match.end(), True))
     if assignments:
         # The one-pass search finds where each assignment starts; re reads its parts there.
-        for _, at, _ in _ASSIGNMENT_STARTS.find(data):
+        for _, at, _ in needle_matches(readings, _ASSIGNMENT_STARTS, data):
             match = _ASSIGNMENT_TOKEN.match(data, at)
             if match is None:
                 continue
@@ -281,7 +306,7 @@ def _named_values(data: bytes, assignments: bool = True, quoted: bool = False) -
                 continue  # part of a path, a variable use, or a flag (read above)
             found.append((start, data[start : match.end(1)], match.end(), False))
     if quoted:
-        for _, at, _ in _QUOTED_KEY_STARTS.find(data):
+        for _, at, _ in needle_matches(readings, _QUOTED_KEY_STARTS, data):
             match = _QUOTED_KEY.match(data, at)
             if match is not None:
                 found.append((match.start(), match.group(1), match.end(), False))

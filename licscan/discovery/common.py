@@ -191,6 +191,11 @@ class LineIndex:
     def line(self, offset: int) -> int:
         if offset >= self._offset:
             self._line += self.data.count(self._newline, self._offset, offset)  # type: ignore[arg-type]
+        elif self._offset - offset < offset:
+            # A short step back (a call's name asked after its parenthesis), counted back from the last offset:
+            # counted from the start, each call the fast reading left undecided re-counted the file up to it,
+            # the square of a file of thousands of them (bench_hostile: 10,000 defs 2.3 s, 7.9x per 4n).
+            self._line -= self.data.count(self._newline, offset, self._offset)  # type: ignore[arg-type]
         else:
             self._line = self.data.count(self._newline, 0, offset) + 1  # type: ignore[arg-type]
         self._offset = offset

@@ -17,7 +17,7 @@ from .common import HUB_HOSTS, INVALID_ID, clip, hub_id, hub_urls, rejected_id
 from .interface import ProjectFile, SourceOutput
 from .needles import Needle, NeedleSet
 from .readings import FileReadings, needle_matches
-from .python_text import CODE, STRING, PythonText, Block
+from .python_text import CODE, STRING, PythonText, Block, matches_from_line_starts
 
 LITERAL, VARIABLE, ENV_DEFAULT, URL, NAMED = "literal", "variable", "env-default", "url", "named"
 UNRESOLVED = "unresolved-reference"
@@ -898,7 +898,7 @@ def _rebound_globals(text: PythonText) -> set[str]:
     function parsed once)."""
     declared: dict[int | None, set[str]] = {}  # function block start (None: none found) -> names
     blocks = {}
-    for count, statement in enumerate(_GLOBAL_STATEMENT.finditer(text.data)):
+    for count, statement in enumerate(matches_from_line_starts(text.data, _GLOBAL_STATEMENT, b"global")):
         names = {name.strip().decode("ascii") for name in statement.group(1).split(b",") if name.strip()}
         if count >= _MAX_GLOBAL_STATEMENTS:
             declared.setdefault(None, set()).update(names)
@@ -1306,6 +1306,8 @@ def _named_literals(text: PythonText, finds: _Finds, literals: list[tuple[int, i
     # not reported a second time where it stands; the file's other literals of the same id are.
     places: set[tuple[str, Location]] = set()
     heads = _ListHeads(text)
+    long_lines: dict[int, _LongLine] = {}
+    space_lines: dict[int, bool] = {}  # (a line's repo_type="space", searched once for all its literals)
     for slash, end in literals:
         # The opening quote: the nearest before the "/" with only id characters between (C searches, no loop).
         floor = max(0, slash - _MAX_ID_PART - 1)
@@ -1327,9 +1329,13 @@ def _named_literals(text: PythonText, finds: _Finds, literals: list[tuple[int, i
         if repo_id is None:
             continue
         # The name first (a search of the line), where the literal stands last (it maps the file's strings).
-        kind = _naming_kind(text, quote, end, heads, line_start)
+        kind = _naming_kind(text, quote, end, heads, line_start, long_lines)
+        if kind is None:
+            continue
         line_end = text.line_end(quote)
-        if kind is None or _SPACE_REPO.search(data, line_start, line_end):
+        if line_start not in space_lines:
+            space_lines[line_start] = _SPACE_REPO.search(data, line_start, line_end) is not None
+        if space_lines[line_start]:
             continue  # (a Space is an app, not a model the project runs)
         if text.context(quote) != CODE:
             continue
@@ -1442,7 +1448,7 @@ class _ListHeads:
         name = called.group()
         if self.defs is None:
             self.defs = {}
-            for found in _DEF.finditer(self.text.data):
+            for found in matches_from_line_starts(self.text.data, _DEF, b"def"):
                 self.defs.setdefault(found.group(1), [part.split(b"=")[0].split(b":")[0].strip().lstrip(b"*")
                                                       for part in found.group(2).split(b",")])
         parameters = self.defs.get(name)
@@ -1557,14 +1563,75 @@ def _opening(text: PythonText, line_start: int, prefix: bytes) -> bytes:
     return text.data[above : line_start - 1]
 
 
-def _naming_kind(text: PythonText, quote: int, end: int, heads: _ListHeads, line_start: int) -> RefKind | None:
+# A literal further into its line than _LONG_PREFIX (generated code; a hostile file with thousands of calls on one
+# line) is not named by reading all the text before it again, which grows with the square of the line: the text
+# is read in two parts, the literal's own window and, once for the whole line, what lies before it (_LongLine).
+# The parts meet just after a character no reading can span (_HANDOVER: not in an id string, a naming word, a
+# word of _NOT_A_USE, nor a `Class(` opening with its blanks), so both parts give what the whole prefix gives.
+_LONG_PREFIX = 4096
+_HANDOVER = re.compile(rb"[,;=)\]}+*<>!%&|~^@?$\\`]")
+_WINDOW = _MAX_ARGUMENTS_BEFORE + 128  # at least what parameter_kind looks back over (the arguments and the name)
+
+
+class _LongLine:
+    """What the text of one long line says from its start up to a handover point, read forward once for all
+    the literals on the line: the kind of its last naming word and whether a word of _NOT_A_USE came before."""
+
+    def __init__(self, line_start: int) -> None:
+        self.read_to = line_start
+        self.kind: RefKind | None = None
+        self.not_a_use = False
+
+    def read(self, data: bytes, handover: int) -> None:
+        if handover <= self.read_to:
+            return
+        kind = _kind_named(data[self.read_to : handover])
+        if kind is not None:
+            self.kind = kind
+        if not self.not_a_use:
+            self.not_a_use = _NOT_A_USE.search(data, self.read_to, handover) is not None
+        self.read_to = handover
+
+
+def _long_line_window(data: bytes, line_start: int, quote: int, long_lines: dict[int, _LongLine]) -> _LongLine | None:
+    """The line's reading up to where the literal's window starts (at `.read_to`), or None to read the whole
+    prefix: a prefix that is not long, or no handover point in the stretch looked at."""
+    if quote - line_start <= _LONG_PREFIX:
+        return None
+    handover = _HANDOVER.search(data, quote - 2 * _WINDOW, quote - _WINDOW)
+    if handover is None:
+        return None
+    line = long_lines.get(line_start)
+    if line is None:
+        line = long_lines[line_start] = _LongLine(line_start)
+    line.read(data, handover.end())
+    return line
+
+
+def _kind_compared(text: PythonText, end: int) -> tuple[RefKind | None, bytes]:
+    """The kind the name a literal is compared with after it says (`"org/name" == base_model`), and the text
+    that was read for it."""
+    compared = _COMPARED.match(text.data, end)
+    if compared is None:
+        return None, b""
+    after = text.data[compared.end() : text.line_end(end)].split(b"#", 1)[0]
+    return _kind_named(after), after
+
+
+def _naming_kind(
+    text: PythonText, quote: int, end: int, heads: _ListHeads, line_start: int, long_lines: dict[int, _LongLine]
+) -> RefKind | None:
     """MODEL or DATASET by the nearest naming word before the literal on its line (or, for a literal continuing
     a bracket, a `"key":` or `default=`, on the few lines before, or where the long list it is an element of
     opens), or by the name it is compared with after it; None when no name says what it holds."""
     data = text.data
+    continued = _CONTINUED_PREFIX.match(data, line_start, quote) is not None
+    long_line = None if continued else _long_line_window(data, line_start, quote, long_lines)
+    if long_line is not None:
+        return _naming_kind_in_window(text, quote, end, heads, line_start, long_line)
     prefix = data[line_start:quote]
     searched = prefix
-    if _CONTINUED_PREFIX.match(prefix):
+    if continued:
         back = _lines_above(text, line_start)
         searched = data[back:quote]
         kind = _kind_named(searched)
@@ -1578,18 +1645,40 @@ def _naming_kind(text: PythonText, quote: int, end: int, heads: _ListHeads, line
     else:
         kind = _kind_named(searched)
     if kind is None:
-        compared = _COMPARED.match(data, end)
-        if compared is not None:
-            after = data[compared.end() : text.line_end(end)].split(b"#", 1)[0]
-            kind = _kind_named(after)
-            searched += after
+        kind, after = _kind_compared(text, end)
+        searched += after
     if kind is None and _CONSTRUCTED.search(_opening(text, line_start, prefix)):
         kind = RefKind.MODEL  # the first argument of a class: `TransformersEngine(ID)`, the project's own wrapper
-    if kind is None and heads.in_id_list(quote, line_start, bool(_CONTINUED_PREFIX.match(prefix))):
+    if kind is None and heads.in_id_list(quote, line_start, continued):
         kind = RefKind.MODEL
     if kind is None:
         kind = heads.parameter_kind(prefix)  # `build_retriever(config, ID)`, `def build_retriever(config, embed)`
     if kind is not None and _NOT_A_USE.search(searched):
+        return None
+    return kind
+
+
+def _naming_kind_in_window(
+    text: PythonText, quote: int, end: int, heads: _ListHeads, line_start: int, line: _LongLine
+) -> RefKind | None:
+    """_naming_kind for a literal far into a long line, its prefix not continued: the same readings, each over
+    the literal's window, with the line's reading before the window standing for the rest of the prefix."""
+    data = text.data
+    window = data[line.read_to : quote]
+    searched = window
+    kind = _kind_named(window)
+    if kind is None:
+        kind = line.kind
+    if kind is None:
+        kind, after = _kind_compared(text, end)
+        searched += after
+    if kind is None and _CONSTRUCTED.search(window):  # (the window is what _opening gives: the prefix is not blank)
+        kind = RefKind.MODEL
+    if kind is None and heads.in_id_list(quote, line_start, False):
+        kind = RefKind.MODEL
+    if kind is None:
+        kind = heads.parameter_kind(window)
+    if kind is not None and (line.not_a_use or _NOT_A_USE.search(searched)):
         return None
     return kind
 

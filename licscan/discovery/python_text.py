@@ -37,8 +37,22 @@ _NEWLINE = re.compile(rb"\n")
 _SHORT_LINE = 256
 # What may stand before "def" or "class" (a line start being a newline).
 _BEFORE_KEYWORD = frozenset(b" \t\r\n\f\v;:")
-# A def or class at the start of a line; matched from the newline before it (a literal the engine finds fast).
-_BLOCK_HEADER = re.compile(rb"\n([ \t]*)(?:async[ \t]+)?(def|class)[ \t]+([A-Za-z_][A-Za-z0-9_]*)")
+# A def or class at the start of a line (matched at the starts of the lines that hold "def" or "class").
+_BLOCK_HEADER = re.compile(rb"(?m)^([ \t]*)(?:async[ \t]+)?(def|class)[ \t]+([A-Za-z_][A-Za-z0-9_]*)")
+
+
+def matches_from_line_starts(data: bytes, pattern: re.Pattern[bytes], *words: bytes) -> list[re.Match[bytes]]:
+    """What `pattern.finditer(data)` gives, for a pattern that matches only from a line's start (`(?m)^...`),
+    within that line, and always holds one of `words`: tried only at the starts of the lines that hold one.
+    (re tries a pattern opening with ^ at every byte: _DEF over the sdists' 2,267 files with id literals took
+    0.7 s, this way 0.14 s.)"""
+    line_starts: set[int] = set()
+    for word in words:
+        at = data.find(word)
+        while at >= 0:
+            line_starts.add(data.rfind(b"\n", 0, at) + 1)
+            at = data.find(word, at + len(word))
+    return [match for line_start in sorted(line_starts) if (match := pattern.match(data, line_start)) is not None]
 
 
 class PythonText:
@@ -329,14 +343,12 @@ class PythonText:
                 position = string_end
 
         blocks: list[Block] = []
-        # Searched in the data after a newline, so that a header on the first line is found like the others.
-        for header in _BLOCK_HEADER.finditer(b"\n" + data):
-            # Offsets in b"\n" + data are one more than in data: header.start() is the line's start in data.
+        for header in matches_from_line_starts(data, _BLOCK_HEADER, b"def", b"class"):
             if self._in_string(header.start()) is not None:
                 continue
             # A signature that spans lines ends at its closing parenthesis, which formatters put back at the
             # block's own indentation: the body is looked for after it.
-            after = header.end() - 1
+            after = header.end()
             while after < len(data) and data[after] in _BLANKS:
                 after += 1
             if data[after : after + 1] == b"(":

@@ -36,10 +36,12 @@ def _service_findings(model: str, record: ModelRecord, lineage: Lineage, knowled
     service = service_parts(record.repo_id)
     if service is not None:
         provider = knowledge.providers.provider(service[0])
+        named = _not_on_hub(model, record, service, provider.name if provider is not None else service[0])
         if provider is None:
             return [_finding("LS160", model, record.repo_id,
                              f"{service[1]} is used through the API of {service[0]}, which licscan's rules do not "
-                             "record: its terms of service govern the use; review them", {"provider": service[0]})]
+                             "record: its terms of service govern the use; review them", {"provider": service[0]}),
+                    *named]
         terms = provider.terms
         link = terms.url or "no link on record"
         when = f"read {terms.read}" if terms.read else "not read in licscan's rules"
@@ -49,7 +51,8 @@ def _service_findings(model: str, record: ModelRecord, lineage: Lineage, knowled
                          {"provider": provider.key, "terms": terms.url, "terms_read": terms.read or "not read",
                           "terms_title": terms.title, "terms_entity": terms.entity, "terms_law": terms.law,
                           "confidence": provider.confidence,
-                          "source": "; ".join(f"{item.citation} ({item.date})" for item in provider.sources[:2])})]
+                          "source": "; ".join(f"{item.citation} ({item.date})" for item in provider.sources[:2])}),
+                *named]
     findings = []
     for edge in lineage.edges:
         if edge.child != record.repo_id:
@@ -64,6 +67,19 @@ def _service_findings(model: str, record: ModelRecord, lineage: Lineage, knowled
                                  {"runtime": runtime, "hub_model": edge.parent,
                                   "confidence": entry.confidence if entry else None}))
     return findings
+
+
+def _not_on_hub(model: str, record: ModelRecord, service: tuple[str, str], provider: str) -> list[Finding]:
+    """LS162: the project also wrote this API's model name where it reads as a Hub id, and the Hub answered that it
+    has no repository of that name (scan.py folded those places into this dependency)."""
+    if not record.not_on_hub:
+        return []
+    names = ", ".join(record.not_on_hub)
+    return [_finding("LS162", model, record.repo_id,
+                     f"{names} is a model name of {provider}, not a Hub repository: the Hub answered that it has "
+                     "no repository of that name, so where the project writes that name it uses this hosted model; "
+                     "no model licence was read",
+                     {"provider": service[0], "hub_answer": "repository not found", "hub_ids": names})]
 
 
 def _finding(rule_id: str, model: str, ancestor: str, message: str, evidence: dict[str, str | None]) -> Finding:

@@ -170,6 +170,11 @@ class UnresolvedReason(str, enum.Enum):
         return self in (UnresolvedReason.OFFLINE, UnresolvedReason.RATE_LIMITED, UnresolvedReason.NETWORK)
 
 
+# The detail of the Hub's repository-not-found answer (huggingface_hub's RepositoryNotFoundError), as resolution
+# records it: told apart from a bare 401/403/404 status, which an invalid token or a proxy also gives.
+NO_SUCH_REPO = "not found, or private/gated without access"
+
+
 @dataclass(frozen=True)
 class ParentLink:
     """A declared base model of a card, with the relation and where the relation came from."""

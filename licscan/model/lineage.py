@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any, Mapping
 
-from licscan.model import CardData, ParentLink, Relation, UnresolvedReason
+from licscan.model import NO_SUCH_REPO, CardData, ParentLink, Relation, UnresolvedReason
 
 
 @dataclass(frozen=True)
@@ -34,6 +34,9 @@ class ModelRecord:
     gguf_file: str | None = None  # the repo's GGUF file whose header prefix resolution read
     gguf_header: Mapping[str, Any] | None = None  # that header's general.* keys (base models, source, licence)
     gguf_problem: str | None = None  # why that header could not be read, when it could not
+    # A hosted API's node: the names the project also wrote as Hub ids that the Hub answered it has no repository
+    # of (scan.py folds those places into this dependency; evaluation says so in LS162).
+    not_on_hub: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -65,6 +68,12 @@ class Unresolved:
     reason: UnresolvedReason
     detail: str = ""
     referenced_by: str | None = None  # the child whose card names it
+
+    @property
+    def no_such_repo(self) -> bool:
+        """Whether the Hub itself answered that it has no repository of this id (or none the caller may see):
+        its repository-not-found answer, not a bare status (an auth failure, a proxy's 404) nor an outage."""
+        return self.reason is UnresolvedReason.NOT_FOUND and self.detail == NO_SUCH_REPO
 
 
 @dataclass(frozen=True)

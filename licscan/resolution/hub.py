@@ -33,7 +33,7 @@ from huggingface_hub.errors import (
 from licscan.cards import is_repo_id
 from licscan.errors import redact
 from licscan.gguf_header import PREFIX_BYTES, gguf_file_of, read_general
-from licscan.model import ResolutionSettings, UnresolvedReason
+from licscan.model import NO_SUCH_REPO, ResolutionSettings, UnresolvedReason
 from licscan.resolution.cache import CacheSource
 from licscan.resolution.interface import FetchFailure, PendingFiles, RepoSnapshot, SourceCounters
 from licscan.resolution.store import DATASET_KEY, Head, MetadataStore, StoreSession
@@ -477,7 +477,7 @@ class HubSource:
         if isinstance(exc, RevisionNotFoundError):
             return FetchFailure(repo_id, UnresolvedReason.NOT_FOUND, f"revision {revision} not found")
         if isinstance(exc, RepositoryNotFoundError):
-            return FetchFailure(repo_id, UnresolvedReason.NOT_FOUND, "not found, or private/gated without access")
+            return FetchFailure(repo_id, UnresolvedReason.NOT_FOUND, NO_SUCH_REPO)
         if isinstance(exc, OfflineModeIsEnabled):
             return FetchFailure(repo_id, UnresolvedReason.OFFLINE, "offline mode (HF_HUB_OFFLINE) is enabled")
         if isinstance(exc, HfHubHTTPError):
