@@ -141,7 +141,7 @@ def table_rows(text: str) -> list[list[str]]:
 
 def test_markdown_puts_decisions_and_failing_findings_first_and_links_rule_ids(example):
     text = MarkdownFormat(data_dir("reports")).render(example)
-    assert text.index("| model | decision | why | entity list |") < text.index("### Failing findings")
+    assert text.index("| model | decision | why | restricted-party listing |") < text.index("### Failing findings")
     assert text.index("### Failing findings") < text.index("### Obligations") < text.index("Notes (")
     assert "**[LS141](https://github.com/licscan/licscan/blob/main/README.md#rule-ls141)** `BAAI/bge-m3`" in text
     rows = table_rows(text)

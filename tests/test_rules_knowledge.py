@@ -252,8 +252,14 @@ PULLED = {
 }
 
 
+# Further namespaces of an organisation above, each read in a source that names it.
+SECOND_NAMESPACES = {"Tencent-Hunyuan": "tencent"}
+
+
 def test_origins_cover_every_part_c_organisation_with_a_reviewed_date(knowledge):
-    assert set(knowledge.origins) == {namespace.lower() for namespace in (*PART_C, *PULLED)}
+    assert set(knowledge.origins) == {namespace.lower() for namespace in (*PART_C, *PULLED, *SECOND_NAMESPACES)}
+    for namespace, first in SECOND_NAMESPACES.items():
+        assert knowledge.origins[namespace.lower()].organization == knowledge.origins[first].organization
     for namespace, country in PART_C.items():
         origin = knowledge.origins[namespace.lower()]
         assert origin.organization and origin.sources, namespace

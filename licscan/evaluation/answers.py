@@ -19,6 +19,7 @@ from licscan.model import (
     Finding,
     Judgement,
     LicenseTerms,
+    ListedParty,
     ModelReport,
     Outcome,
     ProjectObligation,
@@ -227,24 +228,54 @@ def _above_any(record: LicenseTerms, context: DeploymentContext, outcome: Outcom
     return Outcome.DOES_NOT_APPLY, " and ".join(text for (_, text), _ in results), ()
 
 
-def _listed(report: ModelReport) -> tuple[str, ...]:
+def short_list_name(name: str) -> str:
+    """A restricted-party list's name short enough for a table cell: the name before its bracketed note, without
+    'Section' or a trailing 'list' ('DoD Section 1260H list (...)' is 'DoD 1260H'); a name still long gives way
+    to its first word and its bracketed acronym ('OFAC Non-SDN ... (NS-CMIC) List' is 'OFAC NS-CMIC')."""
+    head, _, note = name.partition(" (")
+    words = [word for word in head.split() if word.lower() != "section"]
+    if len(words) > 1 and words[-1] == "list":
+        words.pop()
+    short = " ".join(words) or name.strip()
+    acronym = note.split(")")[0]
+    if len(short) > 16 and acronym and " " not in acronym and acronym.upper() == acronym:
+        short = f"{words[0]} {acronym}"
+    return short
+
+
+def _listed(report: ModelReport) -> tuple[tuple[str, ...], tuple[ListedParty, ...]]:
+    """The ancestry's publishers on a restricted-party list ('Organisation (list)'), and every listing that
+    reaches the model: the publishers' own, then their parents' (LS144 carries the parent and the list)."""
     names = {}
+    parties: dict[ListedParty, None] = {}
     for origin in report.origins.values():
         for listing in origin.listings:
             # The registry's organisation names carry notes in brackets and after semicolons: the name only.
             organization = (origin.organization or origin.namespace).split(" (")[0].split(";")[0].strip()
             names.setdefault(f"{organization} ({listing.list_name})", None)
-    return tuple(sorted(names))
+            parties.setdefault(ListedParty(organization, listing.list_name, short_list_name(listing.list_name)), None)
+    own = sorted(parties, key=lambda item: (item.organization, item.list_name))
+    parents: dict[ListedParty, None] = {}
+    for finding in report.findings:
+        if finding.rule_id != "LS144":
+            continue
+        evidence = dict(finding.evidence)
+        origin = report.origins.get(finding.ancestor)
+        publisher = (origin.organization or origin.namespace) if origin is not None else finding.ancestor
+        list_name = evidence.get("list") or "a restricted-party list"
+        parents.setdefault(ListedParty(evidence.get("parent") or "the parent company", list_name,
+                                       short_list_name(list_name), publisher), None)
+    return tuple(sorted(names)), (*own, *sorted(parents, key=lambda item: (item.organization, item.list_name)))
 
 
 def decide(report: ModelReport, judgements: Sequence[Judgement]) -> Decision:
     """Blocked by a failing finding; needs review for what a person must look at; else OK, with or without duties."""
-    listed = _listed(report)
+    listed, parties = _listed(report)
     failing = [finding for finding in report.findings if finding.fails]
     if failing:
         ids = tuple(dict.fromkeys(finding.rule_id for finding in failing))
         reason = "; ".join(f"{rule_id} ({rule(rule_id).title.lower()})" for rule_id in ids)
-        return Decision(report.key, DecisionKind.BLOCKED, f"fails {reason}", ids, listed)
+        return Decision(report.key, DecisionKind.BLOCKED, f"fails {reason}", ids, listed, parties)
     review: list[str] = []
     rules: list[str] = []
     for finding in report.findings:
@@ -270,7 +301,7 @@ def decide(report: ModelReport, judgements: Sequence[Judgement]) -> Decision:
         review.append(f"publisher on a restricted-party list: {', '.join(listed)}")
     if review:
         return Decision(report.key, DecisionKind.NEEDS_REVIEW, "; ".join(dict.fromkeys(review)),
-                        tuple(dict.fromkeys(rules)), listed)
+                        tuple(dict.fromkeys(rules)), listed, parties)
     duties = [item for item in judgements if not item.restricts and item.outcome is not Outcome.DOES_NOT_APPLY]
     if duties:
         due = sum(1 for item in duties if item.outcome is Outcome.APPLIES)
@@ -278,8 +309,10 @@ def decide(report: ModelReport, judgements: Sequence[Judgement]) -> Decision:
         parts = [f"{due} obligation{'s apply' if due != 1 else ' applies'}"] if due else []
         if maybe:
             parts.append(f"{maybe} {'more ' if due else ''}may apply, depending on facts the context does not give")
-        return Decision(report.key, DecisionKind.OK_WITH_OBLIGATIONS, "nothing fails; " + "; ".join(parts), (), listed)
-    return Decision(report.key, DecisionKind.OK, "no failing finding, condition or obligation applies", (), listed)
+        return Decision(report.key, DecisionKind.OK_WITH_OBLIGATIONS, "nothing fails; " + "; ".join(parts), (),
+                        listed, parties)
+    return Decision(report.key, DecisionKind.OK, "no failing finding, condition or obligation applies", (), listed,
+                    parties)
 
 
 def _first_sentence(text: str) -> str:
@@ -388,7 +421,7 @@ def model_answers(report: ModelReport, knowledge: Knowledge, rules: AnswerRules,
     if context_required and not context.given and decision.kind is not DecisionKind.BLOCKED:
         decision = Decision(report.key, DecisionKind.NEEDS_REVIEW,
                             "the policy requires a deployment context and the configuration gives none; "
-                            + decision.reason, decision.rules, decision.entity_listed)
+                            + decision.reason, decision.rules, decision.entity_listed, decision.listings)
     return tuple(judged), decision, remedies_for(report, knowledge, rules)
 
 

@@ -18,14 +18,15 @@ from typing import Any, Callable, Iterable, Mapping, Union
 from licscan import __version__
 from licscan.model import (
     CommercialUse, ComputeEstimate, DatasetLicense, Decision, DecisionKind, DeploymentContext, EffectiveTerms,
-    Finding, FindingKind, Judgement, Lineage, NodeLicense, Obligation, Outcome, Remedy, Severity, Source, Waiver,
+    Finding, FindingKind, Judgement, Lineage, ListedParty, NodeLicense, Obligation, Outcome, Remedy, Severity, Source,
+    Waiver,
 )
 
 FORMAT = 1  # of the kept JSON: a change of it (or of licscan's code) makes every kept result a miss
 _PACKAGE = Path(__file__).resolve().parent.parent
 # The record types a kept result may hold, and the enums among their fields; nothing else is ever built.
 RECORDS: tuple[type, ...] = (NodeLicense, EffectiveTerms, Obligation, Finding, Waiver, DatasetLicense,
-                             ComputeEstimate, Judgement, Decision, Remedy, Source)
+                             ComputeEstimate, Judgement, Decision, ListedParty, Remedy, Source)
 ENUMS: tuple[type, ...] = (CommercialUse, FindingKind, Severity, Outcome, DecisionKind)
 MAX_KEPT_BYTES = 16 << 20  # one lineage's results are tens of KB; a row decompressing past this is not ours
 

@@ -18,8 +18,8 @@ if TYPE_CHECKING:
         Threshold, Verdict, Waiver, WaiverUse, term_words,
     )
     from licscan.model.answers import (  # noqa: F401
-        Answers, Band, Decision, DecisionKind, DeploymentContext, Judgement, Outcome, ProjectObligation, Remedy,
-        UseMode,
+        Answers, Band, Decision, DecisionKind, DeploymentContext, Judgement, ListedParty, Outcome, ProjectObligation,
+        Remedy, UseMode,
     )
     from licscan.model.providers import Provider, ProviderTable, ProviderTerms, RuntimeTag  # noqa: F401,E501
     from licscan.model.lineage import (
@@ -338,6 +338,7 @@ _ELSEWHERE = {
     "DecisionKind": "licscan.model.answers",
     "DeploymentContext": "licscan.model.answers",
     "Judgement": "licscan.model.answers",
+    "ListedParty": "licscan.model.answers",
     "Outcome": "licscan.model.answers",
     "ProjectObligation": "licscan.model.answers",
     "Remedy": "licscan.model.answers",

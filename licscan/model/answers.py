@@ -95,6 +95,27 @@ _DECISION_LABELS = {
 
 
 @dataclass(frozen=True)
+class ListedParty:
+    """A restricted-party listing that reaches a model: of a publisher in its ancestry, or of that publisher's
+    parent company (the list names the parent, not the publisher)."""
+
+    organization: str  # the organisation the list names (the parent, for a parent's listing)
+    list_name: str  # the list's full name, as rules/ records it
+    short_list: str  # the list's short name, for a table cell ("DoD 1260H")
+    via_parent_of: str | None = None  # the publisher whose parent is listed; None: the publisher itself is
+
+    @property
+    def words(self) -> str:
+        """The listing in a few words: 'listed: BIS Entity List', 'parent listed: DoD 1260H'."""
+        return f"{'parent listed' if self.via_parent_of else 'listed'}: {self.short_list}"
+
+    @property
+    def named(self) -> str:
+        """The few words with the listed organisation: 'parent listed: DoD 1260H (Alibaba Group Holding Limited)'."""
+        return f"{self.words} ({self.organization})"
+
+
+@dataclass(frozen=True)
 class Decision:
     """What the company may do with one model, in plain words, and why."""
 
@@ -103,6 +124,17 @@ class Decision:
     reason: str
     rules: tuple[str, ...] = ()  # the rule ids behind a blocked or review decision
     entity_listed: tuple[str, ...] = ()  # organisations of the ancestry on a restricted-party list
+    listings: tuple[ListedParty, ...] = ()  # those listings and the parents' listings, publishers' first
+
+    @property
+    def listing_words(self) -> str:
+        """The listings in a few words for a summary table ("none found" when there is none)."""
+        return "; ".join(dict.fromkeys(item.words for item in self.listings)) or "none found"
+
+    @property
+    def listing_names(self) -> str:
+        """The listings with the organisations they name, for a table with room for them."""
+        return "; ".join(dict.fromkeys(item.named for item in self.listings)) or "none found"
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from licscan.catalog import help_uri
 from licscan.model import DecisionKind, ScanResult, Severity
-from licscan.reporting.plain import FIELD_WORDS, checklist, verdict_sentence
+from licscan.reporting.plain import FIELD_WORDS, checklist, unconfirmed_releases, verdict_sentence
 from licscan.untrusted import visible
 
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]<>()#+!|~])")
@@ -65,9 +65,10 @@ class MarkdownFormat:
         unconfirmed = [(report.key, key, [FIELD_WORDS.get(name, name.replace("_", " ")) for name in fields])
                        for report in result.models for key, fields in report.effective.unconfirmed]
         duties = checklist(result)
+        releases = unconfirmed_releases(result)
         # Every list whole if that fits; else each cut to the same length, halved until the summary fits.
         limit = max(len(result.models), len(failing), len(unresolved), len(unconfirmed), len(notes), len(waived),
-                    len(duties), 1)
+                    len(duties), len(releases), 1)
         while True:
             text = render_template(
                 self._templates, "markdown/summary.md.j2", html=False,
@@ -75,7 +76,7 @@ class MarkdownFormat:
                 verdict=result.verdict.value, policy=result.policy, limit=limit, sentence=verdict_sentence(result),
                 model_count=len(result.models), failing_count=len(failing),
                 models=models, decisions=decisions, failing=failing, waived=waived, notes=notes,
-                duties=duties, unresolved=unresolved, unconfirmed=unconfirmed,
+                duties=duties, unresolved=unresolved, unconfirmed=unconfirmed, releases=releases,
                 context_given=bool(answers and answers.context.given),
             )
             if len(text) <= MAX_SUMMARY_CHARS or limit == 0:

@@ -152,6 +152,31 @@ def checklist(result: ScanResult) -> list[ChecklistItem]:
     return items
 
 
+@dataclass(frozen=True)
+class UnconfirmedRelease:
+    """A release in the scan whose licence licscan's rules have not read in a primary source (LS115), once
+    however many models have it in their ancestry."""
+
+    release: str  # the release's name in rules/releases.yaml
+    ancestor: str  # the repository of the release in the ancestry
+    text: str  # the finding's plain words: what is reported, what the card declares, what is evaluated
+    models: tuple[str, ...]  # the models whose ancestry holds it
+
+
+def unconfirmed_releases(result: ScanResult) -> list[UnconfirmedRelease]:
+    """LS115 notes (not failing, not waived: those are listed with their kind), one per release and repository,
+    in the order the scan first meets them."""
+    found: dict[tuple[str, str], tuple[str, dict[str, None]]] = {}
+    for finding in result.findings:
+        if finding.rule_id != "LS115" or finding.fails or finding.waiver is not None:
+            continue
+        release = dict(finding.evidence).get("release") or finding.ancestor
+        _, models = found.setdefault((release, finding.ancestor), (finding.message, {}))
+        models.setdefault(finding.model, None)
+    return [UnconfirmedRelease(release, ancestor, text, tuple(models))
+            for (release, ancestor), (text, models) in found.items()]
+
+
 def short_organization(name: str) -> str:
     """An organisation's name without the registry's notes (in brackets, after a semicolon): the full entry
     is in the publishers appendix."""

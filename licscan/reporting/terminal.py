@@ -15,7 +15,9 @@ from rich.tree import Tree
 from licscan.model import (
     DecisionKind, Finding, ModelReport, ScanResult, Severity, Verdict,
 )
-from licscan.reporting.plain import FIELD_WORDS, checklist, short_organization, verdict_sentence
+from licscan.reporting.plain import (
+    FIELD_WORDS, checklist, short_organization, unconfirmed_releases, verdict_sentence,
+)
 from licscan.untrusted import visible
 
 # Below this many columns the decision table is drawn as stacked lines instead.
@@ -288,29 +290,34 @@ def _decisions(out: _Lines, result: ScanResult) -> None:
     answers = result.answers
     models = _ordered(result)
     width = out.width
-    listed = answers is not None and any(item.entity_listed for item in answers.decisions)
+    listed = answers is not None and any(item.listings for item in answers.decisions)
     if width >= TABLE_MIN_WIDTH:
         # Column widths are set here: every cell then wraps on words within its column.
-        with_listing = listed and width >= 100
         decision_width = max((len(item.kind.label) for item in answers.decisions), default=8) if answers else 8
         longest = max((len(visible(report.key)) for report in models), default=5)
+        # A model id is one word: it gets its whole length while the reason keeps 20 columns to wrap in. The
+        # listings never take from it: they get a column only where the reason keeps its 20 beside one of 14.
+        model_width = max(12, min(longest, width - decision_width - 2 * 3 - 20))
+        with_listing = listed and width - decision_width - model_width - 3 * 3 >= 20 + 14
         gaps = 3 * (3 if with_listing else 2)  # a padded space each side of each column divider
-        # A model id is one word: it gets its whole length while the reason keeps 20 columns to wrap in.
-        model_width = max(12, min(longest, width - decision_width - gaps - 20 - (16 if with_listing else 0)))
         rest = width - decision_width - model_width - gaps
-        listing_width = rest // 3 if with_listing else 0
+        # The listing cell is a few words ("parent listed: DoD 1260H"): on one line where the reason can spare it.
+        longest_listing = max((len(item.listing_words) for item in answers.decisions), default=0) if answers else 0
+        listing_width = min(longest_listing, max(14, rest // 2 - 4)) if with_listing else 0
         columns = [("decision", decision_width, False), ("model", model_width, True),
                    ("why", rest - listing_width, False)]
         if with_listing:
-            columns.append(("entity list", listing_width, False))
+            columns.append(("listing", listing_width, False))
         rows = []
         for report in models:
             decision = answers.decision(report.key) if answers else None
+            reason = visible(decision.reason) if decision else ""
+            if decision and decision.listings and not with_listing:
+                reason += f" — {visible(decision.listing_words)}"  # no column for it: the reason says it
             row = [(decision.kind.label, _DECISION_STYLE[decision.kind]) if decision else ("-", ""),
-                   (visible(report.key), ""), (visible(decision.reason) if decision else "", "")]
+                   (visible(report.key), ""), (reason, "")]
             if with_listing:
-                row.append((visible("; ".join(decision.entity_listed)) if decision and decision.entity_listed
-                            else "-", ""))
+                row.append((visible(decision.listing_words) if decision else "-", ""))
             rows.append(row)
         out.table(columns, rows)
         return
@@ -320,8 +327,8 @@ def _decisions(out: _Lines, result: ScanResult) -> None:
                 (f" {visible(report.key)}", ""))
         if decision:
             out.add((visible(decision.reason), ""), indent=2)
-            if decision.entity_listed:
-                out.add((f"entity list: {visible('; '.join(decision.entity_listed))}", "red"), indent=2)
+            if decision.listings:
+                out.add((visible(decision.listing_words), "red"), indent=2)
 
 
 def render(result: ScanResult, *, color: bool = False, width: int | None = None, verbose: bool = False,
@@ -378,6 +385,19 @@ def render(result: ScanResult, *, color: bool = False, width: int | None = None,
                 out.add((f"note {finding.rule_id} {visible(finding.message)}", "dim"), indent=2)
         elif notes:
             out.add((f"{len(notes)} note{'s' if len(notes) != 1 else ''} (--verbose lists them)", "dim"), indent=2)
+    releases = unconfirmed_releases(result)
+    if releases:
+        # Informational, like the notes: one folded line; --verbose gives each release its finding's words.
+        out.blank()
+        names = ", ".join(dict.fromkeys(visible(item.release) for item in releases))
+        out.add(("Release licences not confirmed", "bold"), (f" ({len(releases)})", ""),
+                (": each model is evaluated under the licence its card declares" if verbose else
+                 f": {names} (LS115; --verbose lists them)", ""))
+        if verbose:
+            for item in releases:
+                models = ", ".join(visible(model) for model in item.models[:3]) + (
+                    f" and {len(item.models) - 3} more" if len(item.models) > 3 else "")
+                out.add((f"LS115 {visible(item.text)}; in the ancestry of {models}", "dim"), indent=2)
     duties = checklist(result)
     if duties:
         out.blank()
