@@ -134,7 +134,7 @@ class ScanConfig:
             ignore=self.ignore,
             cache_path=default_discovery_cache(self.root) if use_cache else None,
             workers=self.discovery_workers,
-            api=self.providers().vocabulary if providers else defaults.api,
+            api=self._vocabulary() if providers else defaults.api,
         )
 
     def providers(self):
@@ -142,6 +142,12 @@ class ScanConfig:
         from licscan.providers import load_providers
 
         return load_providers(self.evaluation().rules_dirs)
+
+    def _vocabulary(self):
+        """providers().vocabulary, read without the provider records (which `discover` never needs)."""
+        from licscan.providers import load_vocabulary
+
+        return load_vocabulary(self.evaluation().rules_dirs)
 
     def _mirror_in_project(self) -> str | None:
         """The mirror's path relative to the project root (posix), or None when it is elsewhere or unset."""

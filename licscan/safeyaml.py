@@ -28,6 +28,36 @@ def _loader_class() -> type:
     return getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
+@functools.lru_cache(maxsize=1)
+def _composer_class() -> type:
+    """libyaml's parser and composer with no tag resolution: node trees for callers that read only shapes,
+    values and lines (about 40% less time composing discovery's config files than with CSafeLoader).
+
+    The composer asks the resolver for each node's tag (a Python call per node matching the value against the
+    implicit types' regexes); here every node gets its kind's plain tag. Without libyaml, the safe loader.
+    """
+    yaml = _yaml()
+    try:
+        from yaml.cyaml import CParser
+    except ImportError:
+        return _loader_class()
+
+    class UntaggedComposer(CParser):  # type: ignore[misc, valid-type]
+        _TAGS = {yaml.ScalarNode: "tag:yaml.org,2002:str", yaml.SequenceNode: "tag:yaml.org,2002:seq",
+                 yaml.MappingNode: "tag:yaml.org,2002:map"}
+
+        def resolve(self, kind: type, value: Any, implicit: Any) -> str:
+            return self._TAGS[kind]
+
+        def descend_resolver(self, current_node: Any, current_index: Any) -> None:
+            pass
+
+        def ascend_resolver(self) -> None:
+            pass
+
+    return UntaggedComposer
+
+
 def _expanded_size(root: Any) -> int:
     """How many nodes the tree has once every alias is expanded (shared nodes counted per use)."""
     sizes: dict[int, int] = {}
@@ -124,7 +154,8 @@ def _duplicate_key(root: Any) -> tuple[str, int] | None:
     return None
 
 
-def _nodes(text: str | bytes, what: str, unique_keys: bool = False) -> Iterator[tuple[Any, Any]]:
+def _nodes(text: str | bytes, what: str, unique_keys: bool = False,
+           loader_class: type | None = None) -> Iterator[tuple[Any, Any]]:
     """(loader, node) for each document, each node checked for alias expansion before use.
 
     With `unique_keys`, a mapping that gives a key twice is refused: PyYAML keeps the last silently, so a
@@ -133,7 +164,7 @@ def _nodes(text: str | bytes, what: str, unique_keys: bool = False) -> Iterator[
     text = _text(text, what)
     # Without "*" there is no alias, and the tree is no bigger than the text.
     may_alias = "*" in text
-    loader = _loader_class()(text)
+    loader = (loader_class or _loader_class())(text)
     try:
         with _errors(what):
             while loader.check_node():
@@ -173,12 +204,13 @@ def load_all(text: str | bytes, *, what: str = "YAML stream", unique_keys: bool 
     return documents
 
 
-def compose_all(text: str | bytes, *, what: str = "YAML stream") -> list[Any]:
+def compose_all(text: str | bytes, *, what: str = "YAML stream", tags: bool = True) -> list[Any]:
     """The node trees of a YAML stream, with line positions, nothing constructed, aliases bounded.
 
     Nodes have `.id` ("scalar", "sequence", "mapping"), `.value` and `.start_mark.line` (0-based).
+    tags=False leaves implicit tags unresolved (a plain `1` is tagged str, not int), which composes faster.
     """
-    return [node for _, node in _nodes(text, what)]
+    return [node for _, node in _nodes(text, what, loader_class=None if tags else _composer_class())]
 
 
 def dump(data: Any) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import pathlib
 import re
 
@@ -91,6 +92,18 @@ def test_a_set_of_many_needles_leaves_re_sooner(monkeypatch):
     assert (many.engine, few.engine) == ("hyperscan", "re")
 
 
+def test_a_set_whose_re_passes_are_slow_leaves_re_before_the_bytes_count_says_so(monkeypatch):
+    # What a pattern costs re is not known from its bytes (an alternation of words followed by classes: 10 ms per
+    # MB): the time its passes have taken moves the set to the one-pass engine, with the same matches.
+    monkeypatch.setattr(needles, "ONE_PASS_AFTER_BYTES", 10**12)
+    monkeypatch.setattr(needles, "ONE_PASS_AFTER_SECONDS", 0.0)
+    slow = NeedleSet([Needle(rb"(?:model|data)[A-Za-z0-9_.-]*[ \t]*=[ \t]*[\"'A-Za-z0-9]")])
+    text = b"model_id = 'org/m'\n" * 50
+    first = slow.find(text)
+    assert slow.engine == "re" and len(first) == 50
+    assert slow.find(text) == first and slow.engine == "hyperscan"
+
+
 def test_a_job_large_enough_for_helpers_loads_the_one_pass_engine_before_they_fork(tmp_path, monkeypatch):
     # Forked after this, a helper inherits the compiled engine instead of starting again with re.
     settings = DiscoverySettings(workers=2, api=ApiVocabulary(hosts=(("api.example-fork.test", "example"),)))
@@ -117,6 +130,25 @@ def test_without_a_cache_no_file_is_hashed(tmp_path, monkeypatch):
     monkeypatch.setattr(runner, "digest", lambda data: hashed.append(data) or "x")
     result = discover(tmp_path, DiscoverySettings(workers=1))
     assert [o.ref.repo_id for o in result.occurrences] == ["org/m"] and hashed == []
+
+
+def test_a_walk_without_a_cache_looks_for_no_ignore_file_its_listing_lacks(tmp_path, monkeypatch):
+    # Without a cache there is no listing to stamp: a folder's .gitignore is read when the folder holds one, and
+    # neither it nor the folder itself is stat'ed otherwise (two calls per folder of a large tree).
+    (tmp_path / "a" / "b").mkdir(parents=True)
+    (tmp_path / "a" / ".gitignore").write_text("skipped.py\n")
+    for folder in (tmp_path, tmp_path / "a", tmp_path / "a" / "b"):
+        for name in ("app.py", "skipped.py"):
+            (folder / name).write_text(f"AutoModel.from_pretrained('org/{name[:-3]}')\n")
+    looked_at = []
+    real_stat = os.stat
+    monkeypatch.setattr(os, "stat", lambda path, *args, **kwargs: looked_at.append(str(path)) or real_stat(
+        path, *args, **kwargs))
+    result = discover(tmp_path, DiscoverySettings(workers=1))
+    monkeypatch.undo()
+    assert sorted(o.location.path for o in result.occurrences) == ["a/app.py", "a/b/app.py", "app.py", "skipped.py"]
+    assert [path for path in looked_at if path.endswith(".gitignore")] == [str(tmp_path / "a" / ".gitignore")]
+    assert not {str(tmp_path / "a"), str(tmp_path / "a" / "b")} & set(looked_at)
 
 
 def test_a_notebook_is_read_once_for_the_notebook_and_hosted_api_sources(monkeypatch):

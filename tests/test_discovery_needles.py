@@ -4,6 +4,7 @@ whether hyperscan is installed, and the Python survey built on them is the same 
 from __future__ import annotations
 
 import random
+import re
 import sys
 import sysconfig
 from pathlib import Path
@@ -133,3 +134,21 @@ def test_a_failing_one_pass_scan_falls_back_to_re_with_the_same_answer():
     needle_set._database = Broken()
     assert needle_set.find(text) == expected
     assert needle_set.engine == "re"
+
+
+def test_plain_words_are_searched_without_compiling_a_regex(monkeypatch):
+    # A set of a few hundred words cost more to compile for re than re's passes over it before the one-pass
+    # engine took over: a plain word (as re.escape writes it) is searched with bytes.find, with re's matches.
+    needle_list = [Needle(re.escape(b"from_pretrained(")), Needle(re.escape(b"hf.co/")), Needle(b"model"),
+                   Needle(b"vllm", first_only=True), Needle(rb"LLM|Engine", needs=3), Needle(rb"a[.x]b")]
+    compiled = []
+    real_compile = re.compile
+    monkeypatch.setattr(needles.re, "compile", lambda pattern, *args: compiled.append(pattern) or real_compile(
+        pattern, *args))
+    by_re = NeedleSet(needle_list, engine="re")
+    text = b"model hf.co/x from_pretrained( modelmodel vllm LLM a.b axb Engine"
+    found = by_re.find(text)
+    monkeypatch.undo()
+    assert found == NeedleSet(needle_list, engine="hyperscan").find(text)
+    assert [number for number, _, _ in found].count(2) == 3
+    assert compiled == [rb"LLM|Engine", rb"a[.x]b"]

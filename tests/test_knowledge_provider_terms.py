@@ -61,6 +61,9 @@ def test_each_terms_read_is_cited_to_the_stored_copy_and_explain_shows_the_entit
         assert provider.terms.entity and provider.terms.law and "terms" not in provider.unconfirmed, key
         (cited,) = [source for source in provider.sources if source.url and source.url.endswith(copy)]
         assert cited.confidence == "primary" and cited.type == "publisher-page" and "OpenTermsArchive" in cited.url
+    # DeepInfra's terms, read before, name its company; the governing law was not in the part read.
+    deepinfra = TABLE.provider("deepinfra").terms
+    assert deepinfra.entity == "Deep Infra, Inc., a Delaware corporation" and deepinfra.law is None
     # Together's company and country now rest on its own terms, no longer unconfirmed.
     assert {"organization", "country"}.isdisjoint(TABLE.provider("together").unconfirmed)
     explained = CliRunner().invoke(app, ["explain", "together"])

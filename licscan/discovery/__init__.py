@@ -51,8 +51,9 @@ def discover(root: pathlib.Path, settings: DiscoverySettings | None = None) -> D
     skipped: list[Skipped] = []
 
     def entries() -> Iterator[FileEntry]:
-        # Consumed by the scan as the walk goes: helper processes can start before it ends.
-        for item in walk(root, settings, mode, cache):
+        # Consumed by the scan as the walk goes: helper processes can start before it ends. Without a cache file
+        # no folder's listing is looked up or kept, so the walk stamps none.
+        for item in walk(root, settings, mode, cache if cache.path is not None else None):
             if isinstance(item, Skipped):
                 skipped.append(item)
             else:

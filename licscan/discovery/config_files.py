@@ -157,9 +157,11 @@ class ConfigFileSource:
         pending: list[Skipped] = []
         try:
             if suffix in ("yaml", "yml"):
-                hits = list(_yaml_hits(text, set(keys)))
+                # Composed once for both readings; no reading looks at tags, so none are resolved.
+                documents = safeyaml.compose_all(text, what="YAML", tags=False)
+                hits = list(_yaml_hits(documents, set(keys)))
                 if training:
-                    pending = _dataset_names(text, file.relpath)
+                    pending = _dataset_names(documents, file.relpath)
             elif suffix == "json":
                 data = load_json(text)
                 if file.relpath.rsplit("/", 1)[-1] == "config.json" and is_model_config(data):
@@ -199,9 +201,9 @@ class ConfigFileSource:
         return SourceOutput(occurrences=tuple(found), skipped=tuple(rejected + pending))
 
 
-def _dataset_names(text: str, relpath: str) -> list[Skipped]:
+def _dataset_names(composed: list[Any], relpath: str) -> list[Skipped]:
     """LLaMA-Factory's dataset names in the first document's top level, left for dataset_info.resolve()."""
-    documents = [node for node in safeyaml.compose_all(text, what="YAML") if node is not None]
+    documents = [node for node in composed if node is not None]
     if not documents or documents[0].id != "mapping":
         return []
     values: dict[str, Any] = {}
@@ -343,9 +345,8 @@ def _licscan_document(node: Any) -> bool:
         and str(value.value).startswith("licscan-") for key, value in node.value)
 
 
-def _yaml_hits(text: str, keys: set[str]) -> Iterator[tuple[Any, str, int]]:
+def _yaml_hits(documents: list[Any], keys: set[str]) -> Iterator[tuple[Any, str, int]]:
     seen: set[int] = set()  # aliases share nodes: each node is walked once, so bombs stay linear
-    documents = safeyaml.compose_all(text, what="YAML")
     stack: list[tuple[Any, RefKind | None]] = [
         (node, None) for node in reversed(documents) if node is not None and not _licscan_document(node)
     ]

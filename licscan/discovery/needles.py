@@ -6,19 +6,28 @@ as (number, 0, 0). Patterns must mean the same to both: literals, classes, group
 prefix of another, none overlapping itself, as re reports one match where hyperscan reports each end).
 
 Small jobs (a pre-commit check of a few files) never load hyperscan: importing it and compiling the patterns
-cost more than the re passes over a few megabytes. Past that much data the one-pass engine takes over.
+cost more than the re passes over a few megabytes. Past that much data, or once a set's re passes have taken as
+long as loading the one-pass engine would, the one-pass engine takes over.
 """
 
 from __future__ import annotations
 
 import re
-from typing import NamedTuple
+import time
+from typing import Iterator, NamedTuple
 
 # Bytes searched with re before the one-pass engine is loaded; it saves ~5 ms per 1 MB of Python. re makes a pass
 # per needle: a set of more than _RE_NEEDLES needles counts each byte once per _RE_NEEDLES of them (a set of
 # 121 words cost 0.1 s over its first 2 MB with re, where loading hyperscan and compiling it cost 0.01 s).
 ONE_PASS_AFTER_BYTES = 2_000_000
 _RE_NEEDLES = 16
+# Seconds of re passes of one set after which the one-pass engine is loaded, whatever the bytes count says. The
+# count above cannot know a pattern's cost: an alternation of a dozen words followed by classes takes re 10 ms per
+# MB (the command source's assignment needle), a set of 180 words 90 ms per MB; importing hyperscan in a running
+# licscan costs ~5 ms, compiling a set 0.2 ms (one pattern) to 11 ms (180). Over the six sdists of the discovery
+# benchmark, sets spent 0.12 s in re before the bytes count moved them; measured, they spend about 0.03 s. (Either
+# engine gives the same matches, so the clock decides only how fast they are found.)
+ONE_PASS_AFTER_SECONDS = 0.004
 
 
 class Needle(NamedTuple):
@@ -47,6 +56,7 @@ class NeedleSet:
         self._conditional = any(number is not None for number in self._needs)
         self._engine = engine
         self._searched = 0
+        self._re_seconds = 0.0
         self._weight = max(1, len(self.needles) // _RE_NEEDLES)
         self._database: object | None = None
         if engine == "hyperscan":
@@ -69,7 +79,7 @@ class NeedleSet:
         """Every match in `data`, ordered by start, then end, then needle."""
         if self._database is None and self._engine == "auto":
             self._searched += len(data) * self._weight
-            if self._searched > ONE_PASS_AFTER_BYTES:
+            if self._searched > ONE_PASS_AFTER_BYTES or self._re_seconds > ONE_PASS_AFTER_SECONDS:
                 self._engine = "settled"  # one attempt: a failure leaves re in charge
                 self._database = _one_pass_database(self.needles)
         if self._database is not None:
@@ -89,17 +99,31 @@ class NeedleSet:
                 found = [item for item in found if needs[item[2]] is None or needs[item[2]] in present]
             found.sort()
             return [(number, start, end) for start, end, number in found]
-        return self._find_with_re(data)
+        if self._engine != "auto":
+            return self._find_with_re(data)
+        started = time.perf_counter()
+        matches = self._find_with_re(data)
+        self._re_seconds += time.perf_counter() - started
+        return matches
 
     def _find_with_re(self, data: bytes) -> list[Match]:
         found: list[tuple[int, int, int]] = []
         present: set[int] = set()
         if self._compiled is None:
-            self._compiled = [re.compile(needle.pattern) for needle in self.needles]
+            # A plain word is searched with bytes.find: compiling a set's few hundred words as regexes cost more
+            # than its re passes before the one-pass engine took over (~20 ms per process over the sdists).
+            self._compiled = [_literal(needle.pattern) or re.compile(needle.pattern) for needle in self.needles]
         for number, (needle, pattern) in enumerate(zip(self.needles, self._compiled)):
             if needle.needs is not None and needle.needs not in present:
                 continue
-            if needle.first_only:
+            if isinstance(pattern, bytes):
+                if needle.first_only:
+                    if pattern in data:
+                        found.append((0, 0, number))
+                        present.add(number)
+                else:
+                    found.extend((start, start + len(pattern), number) for start in _occurrences(pattern, data))
+            elif needle.first_only:
                 if pattern.search(data) is not None:
                     found.append((0, 0, number))
                     present.add(number)
@@ -107,6 +131,29 @@ class NeedleSet:
                 found.extend((match.start(), match.end(), number) for match in pattern.finditer(data))
         found.sort()
         return [(number, start, end) for start, end, number in found]
+
+
+def _literal(pattern: bytes) -> bytes | None:
+    """The bytes a pattern matches when it is a plain word as re.escape writes one (no class, group or
+    repetition), else None."""
+    text = bytearray()
+    escaped = False
+    for byte in pattern:
+        if escaped or byte != 0x5C:  # (a backslash escapes the byte after it)
+            text.append(byte)
+            escaped = False
+        else:
+            escaped = True
+    literal = bytes(text)
+    return literal if literal and not escaped and re.escape(literal) == pattern else None
+
+
+def _occurrences(literal: bytes, data: bytes) -> Iterator[int]:
+    """Where the literal starts in data, left to right and not overlapping (as re.finditer finds it)."""
+    start = data.find(literal)
+    while start >= 0:
+        yield start
+        start = data.find(literal, start + len(literal))
 
 
 def _collect(number: int, start: int, end: int, flags: int, found: list[tuple[int, int, int]]) -> None:

@@ -219,11 +219,9 @@ def walk(
             return True
         return _ignored(rules, relpath, is_dir)
 
-    def classify(directory: str, rel_dir: str, rules: list[_Rules]) -> list[list[Any]]:
+    def classify(entries: list[os.DirEntry[str]], rel_dir: str, rules: list[_Rules]) -> list[list[Any]]:
         """[name, kind, detail...] per entry that matters: "d" folder to walk, "f" wanted file (with its read
         mode), "s" skipped (reason, detail)."""
-        with os.scandir(directory) as iterator:
-            entries = list(iterator)
         items: list[list[Any]] = []
         for entry in entries:
             name = entry.name
@@ -266,34 +264,37 @@ def walk(
             items.append([name, "f", mode])
         return items
 
-    stack: list[tuple[str, str, list[_Rules], str, int | None]] = [(str(root), "", base_rules, base_stamp, None)]
+    stack: list[tuple[str, str, list[_Rules], str]] = [(str(root), "", base_rules, base_stamp)]
     while stack:
-        directory, rel_dir, rules, stamp, mtime_ns = stack.pop()
-        ignore_path = os.path.join(directory, ".gitignore")
-        ignore_stamp = _file_stamp(ignore_path)
-        if ignore_stamp != "-":
-            lines = _read_ignore_file(pathlib.Path(ignore_path))
-            if lines:
-                rules = [*rules, _Rules(rel_dir, lines)]
-            stamp = _stamp(stamp, rel_dir, ignore_stamp)
+        directory, rel_dir, rules, stamp = stack.pop()
         try:
-            if mtime_ns is None:
+            if listings is None:
+                # No listing to look up, so nothing to stamp: the directory is listed first, and its .gitignore
+                # read only when the listing shows one (two stat calls fewer per directory).
+                entries = _listed(directory)
+                if any(entry.name.lower() == ".gitignore" for entry in entries):  # (as the file system finds it)
+                    rules = _with_ignore_file(rules, directory, rel_dir)
+                items = classify(entries, rel_dir, rules)
+            else:
+                ignore_stamp = _file_stamp(os.path.join(directory, ".gitignore"))
+                if ignore_stamp != "-":
+                    rules = _with_ignore_file(rules, directory, rel_dir)
+                    stamp = _stamp(stamp, rel_dir, ignore_stamp)
                 mtime_ns = os.stat(directory).st_mtime_ns
-            items = listings.listing(rel_dir, mtime_ns, stamp) if listings is not None else None
-            if items is None:
-                items = classify(directory, rel_dir, rules)
-                if listings is not None:
+                items = listings.listing(rel_dir, mtime_ns, stamp)
+                if items is None:
+                    items = classify(_listed(directory), rel_dir, rules)
                     listings.keep_listing(rel_dir, mtime_ns, stamp, items)
         except OSError as exc:
             yield Skipped(shown_path(rel_dir) or ".", "unreadable", f"directory cannot be listed: {exc.strerror or exc}")
             continue
-        subdirs: list[tuple[str, str, list[_Rules], str, int | None]] = []
+        subdirs: list[tuple[str, str, list[_Rules], str]] = []
         for item in items:
             name, kind = item[0], item[1]
             relpath = f"{rel_dir}/{name}" if rel_dir else name
             path = os.path.join(directory, name)
             if kind == "d":
-                subdirs.append((path, relpath, rules, stamp, None))
+                subdirs.append((path, relpath, rules, stamp))
             elif kind == "s":
                 yield Skipped(shown_path(relpath), item[2], item[3])
             elif kind == "f":
@@ -315,6 +316,17 @@ def walk(
                     continue
                 yield FileEntry(relpath, path, stat.st_size, stat.st_mtime_ns, item[2])
         stack.extend(reversed(subdirs))
+
+
+def _listed(directory: str) -> list[os.DirEntry[str]]:
+    with os.scandir(directory) as iterator:
+        return list(iterator)
+
+
+def _with_ignore_file(rules: list[_Rules], directory: str, rel_dir: str) -> list[_Rules]:
+    """The rules with those of the directory's .gitignore added (when it has any)."""
+    lines = _read_ignore_file(pathlib.Path(directory, ".gitignore"))
+    return [*rules, _Rules(rel_dir, lines)] if lines else rules
 
 
 def _special_kind(mode: int) -> str:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Callable, Mapping
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Mapping
 
 if TYPE_CHECKING:
     from licscan.model.findings import (
@@ -242,6 +242,21 @@ class ApiVocabulary:
     @property
     def empty(self) -> bool:
         return not (self.hosts or self.packages or self.prefixes)
+
+    @classmethod
+    def of(cls, providers: Iterable[tuple[str, tuple[str, ...], tuple[str, ...], tuple[str, ...], tuple[str, ...], bool]],
+           runtimes: Iterable[str]) -> "ApiVocabulary":
+        """The vocabulary of (key, hosts, SDK packages, prefixes, model globs, hub_names) per provider and the
+        runtimes of the tags."""
+        listed = list(providers)
+        return cls(
+            hosts=tuple(sorted((host.lower(), key) for key, hosts, *_ in listed for host in hosts)),
+            packages=tuple(sorted((package, key) for key, _, packages, *_ in listed for package in packages)),
+            prefixes=tuple(sorted((prefix.lower(), key) for key, _, _, prefixes, *_ in listed for prefix in prefixes)),
+            patterns=tuple((key, models) for key, _, _, _, models, _ in listed),
+            runtimes=tuple(sorted(set(runtimes) | {"ollama"})),
+            hub_named=tuple(sorted(key for key, *_, hub_names in listed if hub_names)),
+        )
 
 
 @dataclass(frozen=True)

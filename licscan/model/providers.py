@@ -85,11 +85,7 @@ class ProviderTable:
     @property
     def vocabulary(self) -> ApiVocabulary:
         """What discovery needs to recognise these providers and runtimes in a project."""
-        return ApiVocabulary(
-            hosts=tuple(sorted((host.lower(), item.key) for item in self.providers for host in item.hosts)),
-            packages=tuple(sorted((package, item.key) for item in self.providers for package in item.sdk_packages)),
-            prefixes=tuple(sorted((prefix.lower(), item.key) for item in self.providers for prefix in item.prefixes)),
-            patterns=tuple((item.key, item.models) for item in self.providers),
-            runtimes=tuple(sorted({item.runtime for item in self.runtime_tags} | {"ollama"})),
-            hub_named=tuple(sorted(item.key for item in self.providers if item.hub_names)),
-        )
+        return ApiVocabulary.of(
+            ((item.key, item.hosts, item.sdk_packages, item.prefixes, item.models, item.hub_names)
+             for item in self.providers),
+            (item.runtime for item in self.runtime_tags))
