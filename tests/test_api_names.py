@@ -145,6 +145,11 @@ def test_the_lockfile_and_the_offline_check_read_the_name_as_the_api(tmp_path, h
         result = CliRunner().invoke(app, args, env=env, catch_exceptions=False)
         assert result.exit_code == 0 and "MISSING" not in result.output, (args, result.output)
     assert not hub_stub.requests
+    # Rules changed since the lock: the locked lineage is evaluated again, with the Hub's answer it records.
+    text = (project / "licscan.lock").read_text()
+    (project / "licscan.lock").write_text(text.replace(lockfile["evaluation_digest"], "sha256:" + "0" * 64))
+    result = CliRunner().invoke(app, ["check", "app.py", "docker-compose.yaml"], env=env, catch_exceptions=False)
+    assert result.exit_code == 0 and "evaluated again" in result.output, result.output
     # A new place writing the name where nothing says which service gets it is still the API's; a model never
     # locked is missing as before.
     (project / "more.yaml").write_text(f"llm:\n  model_name: {NAME}\n")
@@ -182,3 +187,17 @@ def test_every_report_format_shows_the_providers_model_not_an_unresolved_hub_mod
     assert not any(item["bom-ref"] == NAME for item in bom["components"])
     spdx = json.loads((out / "r.spdx.json").read_text())
     assert not any(item.get("name") == NAME for item in spdx["packages"])  # no package for a Hub model
+
+
+def test_a_hub_named_providers_own_variant_the_hub_lacks_is_that_providers_model(tmp_path, hub_stub):
+    # Together AI names the open models it serves by their Hub ids, and some variants only it has ('-Turbo').
+    turbo = "meta-llama/Llama-3.3-70B-Instruct-Turbo"
+    project = _project(tmp_path, {"app.py": f'''
+        from together import Together
+        client = Together(api_key=KEY)
+        client.chat.completions.create(model="{turbo}", messages=[])
+    '''})
+    result, report = _scan(tmp_path, project, {"HF_ENDPOINT": hub_stub.url})
+    assert result.exit_code == 0, result.output
+    assert set(_models(report)) == {f"api:together/{turbo}"}
+    assert "LS162" in _rules(_models(report)[f"api:together/{turbo}"])
