@@ -31,6 +31,7 @@ OWNERS = {
     "pathspec": {"licscan.discovery.walk"},
     "hyperscan": {"licscan.discovery.needles"},
     "platformdirs": {"licscan.config"},
+    "orjson": {"licscan.json_text"},
 }
 
 

@@ -27,16 +27,15 @@ def test_every_format_written_in_pieces_is_the_document_it_renders(result, name)
 
 
 @pytest.mark.parametrize("name", ["json", "sarif"])
-def test_the_json_reports_are_streamed_an_element_at_a_time_and_read_as_the_whole_document(result, name):
+def test_the_json_reports_are_streamed_a_few_elements_at_a_time_and_read_as_the_whole_document(result, name):
     from licscan.reporting.sarif import sarif_dict
 
     document = {"json": report_dict, "sarif": sarif_dict}[name](result)
     pieces = list(report_parts(get_format(name, data_dir("reports")), result))
     whole = json.dumps(document, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
     assert "".join(pieces) == whole
-    # Never a whole list of models, findings or results in one piece: each is encoded and written on its own,
-    # so the largest piece does not grow with the project.
-    assert len(pieces) > len(result.findings)
+    # Never a whole list of models, findings or results in one piece: they are encoded and written a batch at a
+    # time, so the largest piece does not grow with the project.
     twice = list(report_parts(get_format(name, data_dir("reports")), synthetic_result(2 * len(result.models))))
     assert max(map(len, twice)) <= 1.2 * max(map(len, pieces)), (max(map(len, twice)), max(map(len, pieces)))
 
@@ -49,11 +48,8 @@ def test_the_json_reports_are_streamed_an_element_at_a_time_and_read_as_the_whol
 def test_indented_json_in_pieces_is_what_json_dumps_writes(value, depth):
     from licscan.reporting.json_pieces import json_pieces
 
-    for ascii_only in (True, False):
-        expected = json.dumps(value, indent=2, sort_keys=True, ensure_ascii=ascii_only) + "\n"
-        assert "".join(json_pieces(value, indent=2, depth=depth, ensure_ascii=ascii_only)) == expected
-        assert "".join(json_pieces(value, indent=4, depth=depth, ensure_ascii=ascii_only)) == (
-            json.dumps(value, indent=4, sort_keys=True, ensure_ascii=ascii_only) + "\n")
+    expected = json.dumps(value, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+    assert "".join(json_pieces(value, depth=depth)) == expected
 
 
 def test_a_report_that_fails_half_way_leaves_the_previous_file_and_no_temporary_one(tmp_path):

@@ -309,28 +309,6 @@ def test_the_history_encodes_a_shared_dict_once_and_keeps_the_same_parts(monkeyp
     assert set(skeleton) == set(report)
 
 
-def test_the_json_report_writes_a_shared_dict_once(monkeypatch):
-    from licscan.reporting import json_text
-    from licscan.reporting.json_pieces import json_pieces
-
-    report = _shared_report()
-    plain = "".join(json_pieces(report, indent=2, depth=2))
-    written = []
-    real = json_text.Shared.text
-    monkeypatch.setattr(json_text.Shared, "text",
-                        lambda self, value, *args: written.append(value) or real(self, value, *args))
-    shared = "".join(json_pieces(report, indent=2, depth=2, shared=frozenset({"nodes", "findings"})))
-    assert shared == plain == json.dumps(report, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
-    node = report["models"][0]["lineage"]["nodes"][0]
-    texts = {id(value) for value in written}
-    assert id(node) in texts and all(id(finding) in texts for finding in report["findings"])
-    # Written once each: later uses are the kept text.
-    kept = json_text.Shared(frozenset({"nodes"}))
-    first = kept.text(node, "  ", json_text.encode_basestring)
-    monkeypatch.setattr(json_text, "_write", lambda *args, **kwargs: pytest.fail("encoded again"))
-    assert kept.text(node, "  ", json_text.encode_basestring) is first
-
-
 def test_kept_results_are_found_again_by_another_process(synthetic, tmp_path):
     """The digests say the same in every process: string hashing differs from one process to the next, so a
     digest that followed a set's order would never match again (nothing would ever be reused)."""

@@ -1,53 +1,18 @@
-"""The warm path: a re-scan answered from the cache writes the same bytes as the scan that filled it, the JSON
-report is built once per scan, and the fast JSON writer writes what the standard library writes."""
+"""The warm path: a re-scan answered from the cache writes the same bytes as the scan that filled it, and the
+JSON report is built once per scan."""
 
 from __future__ import annotations
 
 import json
-import math
 from pathlib import Path
 
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from licscan.cli import app
-from licscan.reporting.json_text import dumps
 
 from synthetic_hub import generate, write_hub
 
 runner = CliRunner()
-
-_KEYS = st.text(max_size=6) | st.sampled_from(["a", "b", "A", "é", "\x00", "\u2028", "z\n", '"', "\\"])
-_SCALARS = (st.none() | st.booleans() | st.integers() | st.integers(min_value=10**20, max_value=10**30)
-            | st.floats(allow_nan=True, allow_infinity=True) | st.text()
-            | st.sampled_from(["", "é", "\U0001f600", "\x1b[31m", "\u2028", "a\tb\r\n", "\ud800"]))
-_VALUES = st.recursive(_SCALARS, lambda inner: st.lists(inner, max_size=4) | st.tuples(inner, inner)
-                       | st.dictionaries(_KEYS, inner, max_size=4), max_leaves=30)
-
-
-@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(_VALUES, st.sampled_from([1, 2, 4]), st.booleans())
-def test_the_json_writer_writes_what_json_dumps_writes(value, indent, ensure_ascii):
-    assert dumps(value, indent=indent, ensure_ascii=ensure_ascii) == json.dumps(
-        value, indent=indent, sort_keys=True, ensure_ascii=ensure_ascii)
-
-
-def test_the_json_writer_hands_unusual_values_to_json_dumps_and_fails_like_it():
-    # Keys json converts (numbers, None, booleans) and values it refuses behave as json.dumps does.
-    assert dumps({1: "one", 2.5: [None]}) == json.dumps({1: "one", 2.5: [None]}, indent=2, sort_keys=True,
-                                                         ensure_ascii=False)
-    assert dumps([math.inf, -math.inf]) == "[\n  Infinity,\n  -Infinity\n]"
-    for refused in ({"a": {1, 2}}, {"a": object()}, {1: "x", "b": "y"}):
-        try:
-            json.dumps(refused, indent=2, sort_keys=True)
-        except TypeError as expected:
-            try:
-                dumps(refused)
-            except TypeError as got:
-                assert type(got) is type(expected)
-            else:
-                raise AssertionError(f"{refused!r} was written")
 
 
 def _project(tmp_path, leaves: int):

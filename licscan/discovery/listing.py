@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
+from licscan.json_text import dumps
 from licscan.model import DiscoveryResult, Occurrence
 from licscan.untrusted import visible
 
@@ -59,7 +59,7 @@ def result_dict(result: DiscoveryResult) -> dict[str, Any]:
 
 
 def render_json(result: DiscoveryResult) -> str:
-    return json.dumps(result_dict(result), indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+    return dumps(result_dict(result)) + "\n"
 
 
 def _table(rows: list[list[str]]) -> list[str]:

@@ -5,12 +5,12 @@ from __future__ import annotations
 import weakref
 from typing import Any, Iterator, Mapping
 
+from licscan.json_text import dumps
 from licscan.model import (
     Answers, Band, DeploymentContext, Finding, LicenseTerms, ModelRecord, ModelReport, NodeLicense, Origin,
     ScanResult, Skipped, Source, Waiver, WaiverUse,
 )
 from licscan.reporting.json_pieces import json_pieces
-from licscan.reporting.json_text import dumps
 
 SCHEMA = "licscan-report/1"
 
@@ -333,16 +333,13 @@ def _report_dict(result: ScanResult) -> dict[str, Any]:
     }
 
 
-SHARED_LISTS = frozenset({"nodes", "findings"})  # lists whose dicts _Shared shares between models and lists
-
-
 class JsonFormat:
     name = "json"
     suffix = ".json"
 
     def render(self, result: ScanResult) -> str:
-        return dumps(report_dict(result), indent=2) + "\n"
+        return dumps(report_dict(result)) + "\n"
 
     def render_parts(self, result: ScanResult) -> Iterator[str]:
         """The report one model and one finding at a time, to a file: the same text, never held whole."""
-        return json_pieces(report_dict(result), indent=2, depth=2, ensure_ascii=False, shared=SHARED_LISTS)
+        return json_pieces(report_dict(result), depth=2)

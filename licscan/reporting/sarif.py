@@ -12,9 +12,9 @@ from typing import Any, Iterable, Iterator
 from urllib.parse import quote
 
 from licscan.catalog import RULES, help_uri
+from licscan.json_text import dumps
 from licscan.model import Finding, ModelReport, ScanResult, Severity
 from licscan.reporting.json_pieces import json_pieces
-from licscan.reporting.json_text import dumps
 
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 
@@ -170,7 +170,7 @@ class _Places:
 
 def _fingerprint(finding: Finding, path: str | None) -> str:
     key = "\0".join((finding.rule_id, finding.model, finding.ancestor, finding.message, path or ""))
-    return hashlib.sha256(key.encode("utf-8")).hexdigest()[:32]
+    return hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()[:32]
 
 
 def _suppressions(finding: Finding) -> list[dict[str, Any]]:
@@ -287,8 +287,8 @@ class SarifFormat:
     suffix = ".sarif"
 
     def render(self, result: ScanResult) -> str:
-        return dumps(sarif_dict(result), indent=2) + "\n"
+        return dumps(sarif_dict(result)) + "\n"
 
     def render_parts(self, result: ScanResult) -> Iterator[str]:
         """The log one result at a time (runs -> run -> results -> each result whole), to a file."""
-        return json_pieces(sarif_dict(result), indent=2, depth=4, ensure_ascii=False)
+        return json_pieces(sarif_dict(result), depth=4)

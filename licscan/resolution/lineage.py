@@ -220,7 +220,7 @@ class _Walk:
                         waiting[same].append((repo_id, revision, depth))
                     else:
                         waiting[same] = []
-                        self._expand_links(self._hub_node(result.snapshot).links, depth)  # speculative
+                        self._expand_ids(self._parent_ids(result.snapshot), depth)  # speculative
                         assert files is not None
                         submitted = self._submit(files, self._fetch_files, (result,),
                                                  ("files", repo_id, revision, depth))
@@ -308,12 +308,12 @@ class _Walk:
         if self._expanded.get(node_id, self.max_depth + 1) <= depth:
             return
         self._expanded[node_id] = depth
-        self._expand_links(self.nodes[node_id].links, depth)
+        self._expand_ids((link.repo_id for link in self.nodes[node_id].links), depth)
 
-    def _expand_links(self, links: Iterable[ParentLink], depth: int) -> None:
+    def _expand_ids(self, repo_ids: Iterable[str], depth: int) -> None:
         if depth < self.max_depth:
-            for link in links:
-                self._ask(link.repo_id, None, depth + 1)
+            for repo_id in repo_ids:
+                self._ask(repo_id, None, depth + 1)
 
     def _guarded(self, repo_id: str, fetch: Callable[[], Any]) -> Any:
         """A source call whose bug must not end the scan: it becomes an unresolved node with the reason."""
@@ -396,13 +396,8 @@ class _Walk:
         if raw is not None:
             problems.extend(_bad_base_models(raw, card, snap.repo_id))
         tags = tuple(dict.fromkeys((*snap.tags, *card.tags)))
-        parents = list(card.base_models)
-        if not parents and not unreadable:
-            parents = _tag_parents(tags)  # lineage only in the Hub's tags (cards without base_model)
-        links = _infer_links(card, parents, tags=tags, files=snap.files, name=snap.repo_id)
-        # Bases licscan's rules record for cards that omit them are walked like the card's own.
-        for extra in (self.settings.extra_parents.get(snap.repo_id.lower(), ())
-                      + self.settings.extra_parents.get(snap.requested_id.lower(), ())):
+        links = _infer_links(card, _parents(card, tags, unreadable), tags=tags, files=snap.files, name=snap.repo_id)
+        for extra in self._extra_parents(snap):
             if extra.repo_id.lower() not in {link.repo_id.lower() for link in links}:
                 links.append(extra)
         record = ModelRecord(
@@ -426,6 +421,18 @@ class _Walk:
             gguf_problem=snap.gguf_problem,
         )
         return _Node(snap, record, links, problems)
+
+    def _parent_ids(self, snap: RepoSnapshot) -> list[str]:
+        """The ids _hub_node(snap) links to, without building the node: what the walk asks for as soon as a
+        repo's API answer arrives (its README, still to come, builds the node and may name others)."""
+        card, _, unreadable = _read_card(snap)
+        ids = _parents(card, tuple(dict.fromkeys((*snap.tags, *card.tags))), unreadable)
+        return ids + [extra.repo_id for extra in self._extra_parents(snap)]
+
+    def _extra_parents(self, snap: RepoSnapshot) -> tuple[ParentLink, ...]:
+        """Bases licscan's rules record for cards that omit them: walked like the card's own."""
+        return (self.settings.extra_parents.get(snap.repo_id.lower(), ())
+                + self.settings.extra_parents.get(snap.requested_id.lower(), ()))
 
     # -- evidence beyond the ancestry: linked licence texts and training datasets ----------------------------
     def _fetch_evidence(self) -> None:
@@ -716,6 +723,13 @@ def _bad_base_models(raw: Mapping[str, Any], card: CardData, child: str) -> list
                       f"base_model names {shown!r}, which is not a Hub repo id")
         out.append(Unresolved(shown, reason, f"{child}: {detail}", referenced_by=child))
     return out
+
+
+def _parents(card: CardData, tags: Sequence[str], unreadable: str | None) -> list[str]:
+    """A node's parents: its card's base models, else (a card that names none) the Hub's base_model tags."""
+    if card.base_models or unreadable:
+        return list(card.base_models)
+    return _tag_parents(tags)  # lineage only in the Hub's tags (cards without base_model)
 
 
 def _tag_parents(tags: Sequence[str]) -> list[str]:
