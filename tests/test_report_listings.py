@@ -147,6 +147,18 @@ def test_the_html_decision_table_says_the_parent_is_listed(listed):
     assert last_cell(PLAIN) == "none found"
 
 
+def test_the_json_decision_names_a_parents_listing_as_well(listed):
+    import json
+
+    report = json.loads(get_format("json", data_dir("reports")).render(listed))
+    decisions = {item["id"]: item["decision"] for item in report["models"]}
+    (party,) = decisions[QWEN_TUNE]["listings"]
+    assert party["organization"] == "Alibaba Group Holding Limited" and party["via_parent_of"] == "Alibaba Cloud"
+    assert party["short_list"] == "DoD 1260H"
+    assert [item["via_parent_of"] for item in decisions[BAAI]["listings"]] == [None]
+    assert decisions[PLAIN]["listings"] == []
+
+
 def test_every_list_in_the_rules_has_a_short_name_for_a_table_cell():
     from licscan.evaluation.answers import short_list_name
 

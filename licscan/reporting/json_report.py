@@ -255,6 +255,11 @@ def _answers_of(report: ModelReport, answers: Answers | None) -> dict[str, Any]:
         "decision": None if decision is None else {
             "decision": decision.kind.value, "reason": decision.reason, "rules": list(decision.rules),
             "entity_listed": list(decision.entity_listed),
+            "listings": [
+                {"organization": item.organization, "list": item.list_name, "short_list": item.short_list,
+                 "via_parent_of": item.via_parent_of}
+                for item in decision.listings
+            ],
         },
         "judgements": [
             {"license": item.license_key or None, "ancestor": item.ancestor, "kind": item.kind, "term": item.term,
