@@ -370,18 +370,22 @@ _CLIENT_METHODS = frozenset({"create", "acreate", "stream"})  # client.chat.comp
 _OPENAI_CLIENTS = frozenset({"OpenAI", "AsyncOpenAI", "ChatOpenAI", "OpenAIEmbeddings"})
 
 
-def _default_openai_client(call: ast.Call) -> bool:
-    """`OpenAI()` (or LangChain's ChatOpenAI) made without a base_url: a client of OpenAI's own API."""
+def _called_name(call: ast.Call) -> str | None:
+    """The last name of what a call calls: `create` for client.chat.completions.create(...), `OpenAI` for OpenAI()."""
     func = call.func
-    name = func.attr if isinstance(func, ast.Attribute) else func.id if isinstance(func, ast.Name) else None
-    return name in _OPENAI_CLIENTS and not any(keyword.arg in _BASE_URL_KEYWORDS or keyword.arg is None
-                                               for keyword in call.keywords)
+    return func.attr if isinstance(func, ast.Attribute) else func.id if isinstance(func, ast.Name) else None
+
+
+def _default_openai_client(call: ast.Call) -> bool:
+    """`OpenAI()` (or LangChain's ChatOpenAI) made without a base_url (nor **options that may hold one): a client
+    of OpenAI's own API."""
+    return _called_name(call) in _OPENAI_CLIENTS and not any(
+        keyword.arg in _BASE_URL_KEYWORDS or keyword.arg is None for keyword in call.keywords)
 
 
 def _client_call(call: ast.Call, sdk_names: set[str]) -> bool:
     """Whether a call is a request to an API client (a `create` method) or a class of a provider's SDK."""
-    func = call.func
-    name = func.attr if isinstance(func, ast.Attribute) else func.id if isinstance(func, ast.Name) else None
+    name = _called_name(call)
     return name is not None and (name in _CLIENT_METHODS or name in sdk_names)
 
 
@@ -404,12 +408,13 @@ def _classify(value: str, line: int, finds: _Finds, sdk_providers: list[str], ho
     if len(serving) == 1:
         finds.hosted(serving[0], value, line, value)
         return
+    # The OpenAI SDK pointed at another server does not say who serves the model, unless the file also has a
+    # default client and no other named server's provider serves the name (gpt-4o beside a Together client).
+    sdk_pointed_elsewhere = (other_base_url or any(item != "openai" for item in host_providers)) and not (
+        default_openai_client and not other_base_url
+        and not any(_serves(vocabulary, item, value) for item in host_providers))
     for provider in sdk_providers:
-        if provider == "openai" and (other_base_url or any(item != "openai" for item in host_providers)) and not (
-                default_openai_client and not other_base_url
-                and not any(_serves(vocabulary, item, value) for item in host_providers)):
-            # The OpenAI SDK pointed at another server does not say who serves the model, unless the file also has
-            # a default client and the other servers' providers do not serve the name (gpt-4o beside Together).
+        if provider == "openai" and sdk_pointed_elsewhere:
             continue
         if _serves(vocabulary, provider, value) and (client_call or provider not in vocabulary.hub_named):
             finds.hosted(provider, value, line, value)
