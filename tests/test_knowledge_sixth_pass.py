@@ -50,3 +50,31 @@ def test_an_ai_forever_model_shows_its_sberbank_parent_as_read_in_the_namespaces
     # The OFAC listing of the parent is still cited to reports of Treasury's action, and says so.
     (listing,) = origin["entity_lists"]
     assert listing["confidence"] == "secondary"
+
+
+def test_a_yandexgpt_fine_tune_shows_the_output_token_threshold_read_in_the_licence_text(tmp_path):
+    # YandexGPT 5 Lite's commercial terms were known from a survey only; ScanCode's copy of the text gives them:
+    # commercial use is granted, and reaching 10 million output tokens a month means agreeing terms with Yandex.
+    mirror = tmp_path / "mirror"
+    add_repo(mirror, "someone/yandexgpt-lite-tune", {"license": "other", "license_name": "yandexgpt-5-lite-8b",
+                                                      "base_model": "yandex/YandexGPT-5-Lite-8B-instruct"})
+    add_repo(mirror, "yandex/YandexGPT-5-Lite-8B-instruct", {"license": "other", "license_name": "yandexgpt-5-lite-8b"})
+    result, report = scan(project_with(tmp_path, "someone/yandexgpt-lite-tune"), tmp_path, mirror=mirror)
+    effective = model(report, "someone/yandexgpt-lite-tune")["effective"]
+    assert effective["commercial_use"] == "conditional"
+    (threshold,) = [text for text in effective["conditions"] if "threshold" in text]
+    assert "10 million output tokens a month" in threshold and "section I.b" in threshold
+    assert "[unconfirmed]" not in threshold
+    (terms,) = effective["terms_confidence"]
+    assert terms["license_secondary"] == [] and terms["license_unconfirmed"] == ["version"]
+    duties = {duty["kind"]: duty for duty in effective["obligations"]}
+    assert "section III" in duties["attribution"]["text"] and duties["attribution"]["confidence"] == "primary"
+
+
+def test_an_english_yandexgpt_licence_file_is_identified_by_the_address_its_text_gives(tmp_path):
+    mirror = tmp_path / "mirror"
+    add_repo(mirror, "someone/yandexgpt-lite-gguf", {"license": "apache-2.0"},
+             files={"LICENSE": stand_in_license("cloud-sales@yandex-team.ru")})
+    result, report = scan(project_with(tmp_path, "someone/yandexgpt-lite-gguf"), tmp_path, mirror=mirror)
+    found = node(report, "someone/yandexgpt-lite-gguf")
+    assert (found["license_key"], found["license_method"]) == ("yandexgpt-5-lite-8b", "license-file")
