@@ -1,0 +1,55 @@
+"""The Python source's readings do only the work their answer needs (work counted, never timed), and the shortcuts
+answer what the whole reading answers."""
+
+from __future__ import annotations
+
+import random
+
+from licscan.discovery.python_source import analyze
+from licscan.discovery.python_text import PythonText
+
+
+def random_python_text(rng: random.Random) -> bytes:
+    """Lines of code, comments, one-line and triple-quoted strings (some left open, some escaped), in any mix."""
+    pieces = [b'x = "org/a"\n', b"# a comment with ''' and \"\"\"\n", b'"""a docstring\nover lines\n"""\n',
+              b"'''single\n'''\n", b'y = "a \\" quote"\n', b"s = '''x''' ; t = \"org/b\"\n", b'"""\\"""\n',
+              b"z = 1 # '''\n", b'u = """open\n', b'v = "unterminated\n', b"w = f(x)\n", b"\"\"\"\n", b"'x' '''y'''\n"]
+    return b"".join(rng.choice(pieces) for _ in range(rng.randint(1, 40)))
+
+
+def test_the_triple_quoted_strings_read_as_far_as_asked_answer_what_the_whole_reading_answers():
+    """Questions in any order about a text whose triple-quoted strings are read only as far as each question needs:
+    the same answers as when the whole text was read first."""
+    rng = random.Random(10)
+    for _ in range(300):
+        data = random_python_text(rng)
+        whole = PythonText(data)
+        whole.context(len(data))  # (reads every triple-quoted string)
+        lazy = PythonText(data)
+        for _ in range(20):
+            position = rng.randrange(len(data) + 1)
+            asked = rng.choice(["context", "triple_span", "string_span"])
+            assert getattr(lazy, asked)(position) == getattr(whole, asked)(position), (data, position, asked)
+
+
+def test_a_literal_near_the_top_is_placed_without_reading_the_docstrings_below(monkeypatch):
+    """Whether a literal is code or sits in a docstring depends only on the text before it: a named id at the top of
+    a file with thousands of docstrings below is decided without looking at them."""
+    looked_at = [0]
+    line_context = PythonText._line_context
+
+    def counted(self, position, code_from):
+        looked_at[0] += 1
+        return line_context(self, position, code_from)
+
+    monkeypatch.setattr(PythonText, "_line_context", counted)
+
+    def work(docstrings: int) -> int:
+        looked_at[0] = 0
+        data = b'EMBED_MODEL = "org/embedder"\n' + b"".join(
+            b'def f%d():\n    """Returns %d."""\n    return %d\n' % (i, i, i) for i in range(docstrings))
+        occurrences, _ = analyze(data, "a.py")
+        assert [o.ref.repo_id for o in occurrences] == ["org/embedder"]
+        return looked_at[0]
+
+    assert work(2000) == work(10) <= 2
