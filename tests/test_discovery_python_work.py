@@ -4,7 +4,9 @@ answer what the whole reading answers."""
 from __future__ import annotations
 
 import random
+import textwrap
 
+from licscan.discovery import python_source
 from licscan.discovery.python_source import analyze
 from licscan.discovery.python_text import PythonText
 
@@ -53,3 +55,42 @@ def test_a_literal_near_the_top_is_placed_without_reading_the_docstrings_below(m
         return looked_at[0]
 
     assert work(2000) == work(10) <= 2
+
+
+class CountedSearches:
+    """A compiled pattern that counts its searches."""
+
+    def __init__(self, pattern) -> None:
+        self.pattern, self.searches = pattern, 0
+
+    def search(self, *args):
+        self.searches += 1
+        return self.pattern.search(*args)
+
+
+def test_a_file_without_a_triple_quoted_f_string_is_looked_at_only_on_its_literals_lines(monkeypatch):
+    """A literal in a triple-quoted f-string can be a command (the next test); in a file with no triple quote an f
+    stands just before, no literal is looked at beyond its own line (each one was, for the nearest triple quote
+    within 4 KB before it: two reverse searches of up to 4 KB per literal in every file with docstrings)."""
+    counted = CountedSearches(python_source._F_QUOTE)
+    monkeypatch.setattr(python_source, "_F_QUOTE", counted)
+    data = b'"""A module."""\n\n' + b"".join(b'CHOICES_%d = ["org/a%d", "org/b%d"]\n' % (i, i, i) for i in range(10))
+    analyze(data, "a.py")
+    assert counted.searches == 20  # one per literal: its own line
+
+
+def test_a_command_line_in_a_triple_quoted_f_string_is_read_on_its_later_lines():
+    data = textwrap.dedent('''
+        def launch(port):
+            script = f"""
+                python -m vllm.entrypoints.openai.api_server \\
+                    --port {port} --model acme/served-in-a-script"""
+            other = rf\'\'\'
+                vllm serve --port {port} --model acme/served-raw\'\'\'
+            prose = """
+                vllm serve --model acme/not-an-f-string"""
+            return script, other, prose
+    ''').encode()
+    occurrences, _ = analyze(data, "launch.py")
+    assert {(o.ref.repo_id, o.location.line) for o in occurrences} == {
+        ("acme/served-in-a-script", 5), ("acme/served-raw", 7)}
