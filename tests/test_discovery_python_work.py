@@ -1,4 +1,4 @@
-"""The Python source's readings do only the work their answer needs (work counted, never timed), and the shortcuts
+"""The Python and hosted-API readings do only the work their answer needs (work counted, never timed), and the shortcuts
 answer what the whole reading answers."""
 
 from __future__ import annotations
@@ -94,3 +94,46 @@ def test_a_command_line_in_a_triple_quoted_f_string_is_read_on_its_later_lines()
     occurrences, _ = analyze(data, "launch.py")
     assert {(o.ref.repo_id, o.location.line) for o in occurrences} == {
         ("acme/served-in-a-script", 5), ("acme/served-raw", 7)}
+
+
+class CountedHosts:
+    """A providers' vocabulary that counts how often its API hosts are read (each read is a search of a text)."""
+
+    def __init__(self, vocabulary) -> None:
+        self._vocabulary, self.reads = vocabulary, 0
+
+    def __getattr__(self, name):
+        if name == "hosts":
+            self.reads += 1
+        return getattr(self._vocabulary, name)
+
+
+def test_a_notebook_read_cell_by_cell_looks_for_api_hosts_once(tmp_path):
+    """A notebook whose cells do not parse together is read cell by cell, each with the whole notebook as context:
+    the hosts the notebook names are looked for once, not once per cell (the whole notebook lowered and searched
+    for every cell: the square of a large notebook)."""
+    import json
+
+    from licscan.config import data_dir
+    from licscan.discovery.hosted_apis import HostedApiSource
+    from licscan.discovery.interface import ProjectFile
+    from licscan.model import DiscoverySettings
+    from licscan.providers import load_providers
+
+    vocabulary = load_providers([data_dir("rules")]).vocabulary
+
+    def read(cells: int) -> tuple[int, int]:
+        counted = CountedHosts(vocabulary)
+        sources = ['from openai import OpenAI\nclient = OpenAI(base_url="https://api.deepseek.com", api_key="x")\n',
+                   "def broken(:\n"] + ['client.chat.completions.create(model="deepseek-chat", messages=[])\n'] * cells
+        notebook = {"cells": [{"cell_type": "code", "source": source} for source in sources], "metadata": {},
+                    "nbformat": 4, "nbformat_minor": 5}
+        data = json.dumps(notebook).encode()
+        settings = DiscoverySettings(api=counted)
+        output = HostedApiSource().scan(ProjectFile("n.ipynb", "n.ipynb", data, tmp_path, settings))
+        assert {o.ref.key for o in output.occurrences} == {"api:deepseek/deepseek-chat"}
+        return len(output.occurrences), counted.reads
+
+    (found_few, reads_few), (found_many, reads_many) = read(10), read(200)
+    assert (found_few, found_many) == (10, 200)
+    assert reads_many == reads_few
