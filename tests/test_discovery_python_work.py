@@ -137,3 +137,28 @@ def test_a_notebook_read_cell_by_cell_looks_for_api_hosts_once(tmp_path):
     (found_few, reads_few), (found_many, reads_many) = read(10), read(200)
     assert (found_few, found_many) == (10, 200)
     assert reads_many == reads_few
+
+
+class CountedDecodes(bytes):
+    """A file's bytes that count how often they are decoded whole."""
+
+    decodes = 0
+
+    def decode(self, *args, **kwargs):
+        CountedDecodes.decodes += 1
+        return bytes.decode(self, *args, **kwargs)
+
+
+def test_an_ascii_file_whose_calls_decide_themselves_is_never_decoded_whole():
+    """The text of a file is needed only where a whole module is parsed; ASCII is UTF-8 as it stands, so checking
+    that an ASCII file is readable costs no decoding of it (a file of other bytes is still checked)."""
+    from licscan.discovery.interface import ProjectFile
+    from licscan.discovery.python_source import PythonSource
+
+    data = CountedDecodes(b"from transformers import AutoModel\nmodel = AutoModel.from_pretrained('org/name')\n")
+    CountedDecodes.decodes = 0
+    output = PythonSource().scan(ProjectFile("a.py", "a.py", data))
+    assert [o.ref.repo_id for o in output.occurrences] == ["org/name"]
+    assert CountedDecodes.decodes == 0
+    broken = PythonSource().scan(ProjectFile("b.py", "b.py", bytes(data) + b"# caf\xe9\n"))
+    assert [item.reason for item in broken.skipped] == ["not-utf8"] and not broken.occurrences

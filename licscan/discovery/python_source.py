@@ -1857,10 +1857,12 @@ class PythonSource:
                 reason = "not-utf8" if isinstance(exc, UnicodeDecodeError) else "parse-error"
                 return SourceOutput(skipped=(Skipped(file.relpath, reason, _describe(exc)),))
             survey = _survey(data)
-        try:
-            source_text = data.decode("utf-8")
-        except UnicodeDecodeError as exc:
-            return SourceOutput(skipped=(Skipped(file.relpath, "not-utf8", _describe(exc)),))
+        source_text = None  # (ASCII is UTF-8: decoded only if a reading needs the text, most need only the bytes)
+        if not data.isascii():
+            try:
+                source_text = data.decode("utf-8")
+            except UnicodeDecodeError as exc:
+                return SourceOutput(skipped=(Skipped(file.relpath, "not-utf8", _describe(exc)),))
         occurrences, skipped = analyze(data, file.relpath, source_text=source_text, survey=survey)
         return SourceOutput(occurrences=tuple(occurrences), skipped=tuple(skipped))
 
