@@ -162,3 +162,43 @@ def test_an_ascii_file_whose_calls_decide_themselves_is_never_decoded_whole():
     assert CountedDecodes.decodes == 0
     broken = PythonSource().scan(ProjectFile("b.py", "b.py", bytes(data) + b"# caf\xe9\n"))
     assert [item.reason for item in broken.skipped] == ["not-utf8"] and not broken.occurrences
+
+
+def test_the_model_variable_pattern_tried_at_its_words_finds_what_re_finds_trying_every_byte():
+    from licscan.discovery import commands
+
+    rng = random.Random(15)
+    pieces = [b"MODEL", b"_MODEL", b"MODEL_ID", b"REPO_ID", b"TOKENIZER", b"TOKENIZER_NAME", b"x", b"X", b"9", b"_",
+              b"=", b" ", b"\n", b"org/m", b'"', b"'", b";", b"?=", b":=", b"EMBED_", b"a", b"ENV ", b"A" * 300]
+    for _ in range(3000):
+        data = b"".join(rng.choice(pieces) for _ in range(rng.randint(0, 30)))
+        expected = [(match.span(), match.groups()) for match in commands._ENV.finditer(data)]
+        assert [(match.span(), match.groups()) for match in commands._env_matches(data)] == expected, data
+
+
+def test_a_long_script_is_read_for_model_variables_only_around_their_names(monkeypatch):
+    """`EMBEDDING_MODEL_ID=org/name` in a script of a thousand other lines: the variable pattern reads the bytes
+    around the name, not the script (re tried it at every byte: its lookbehind and class keep re from skipping)."""
+    from licscan.discovery import commands
+    from licscan.discovery.commands import commands_in
+
+    read = [0]
+
+    class CountedPattern:
+        def __init__(self, pattern) -> None:
+            self.pattern = pattern
+
+        def finditer(self, data, pos=0, endpos=None):
+            read[0] += len(data) - pos
+            return self.pattern.finditer(data, pos, len(data) if endpos is None else endpos)
+
+        def match(self, data, pos=0, endpos=None):
+            read[0] += 64  # (a match reads the name, its "=" and its value)
+            return self.pattern.match(data, pos, len(data) if endpos is None else endpos)
+
+    monkeypatch.setattr(commands, "_ENV", CountedPattern(commands._ENV))
+    data = b"".join(b"echo step %d of the setup, nothing to see here\n" % i for i in range(1000))
+    data += b"export EMBEDDING_MODEL_ID=acme/embedder\n"
+    found = list(commands_in(data, "setup.sh"))
+    assert {(o.ref.repo_id, o.location.line) for o in found} == {("acme/embedder", 1001)}
+    assert read[0] < 200 < len(data)
