@@ -284,13 +284,7 @@ def _env_matches(data: bytes) -> Iterator[re.Match[bytes]]:
                 return
             starts.add(start)
             at = data.find(word, at + 1)
-    reached = 0  # (finditer's matches do not overlap: the next is looked for after the last one's end)
-    for start in sorted(starts):
-        if start >= reached:
-            match = _ENV.match(data, start)
-            if match is not None:
-                reached = match.end()
-                yield match
+    yield from _matches_at(_ENV, data, starts)
 
 
 def _tool_commands(data: bytes, present: set[bytes]) -> Iterator[re.Match[bytes]]:
@@ -304,10 +298,15 @@ def _tool_commands(data: bytes, present: set[bytes]) -> Iterator[re.Match[bytes]
             while at >= 0:
                 starts.append(at)
                 at = data.find(word, at + 1)
+    yield from _matches_at(_TOOL_COMMAND, data, starts)
+
+
+def _matches_at(pattern: re.Pattern[bytes], data: bytes, starts: "set[int] | list[int]") -> Iterator[re.Match[bytes]]:
+    """What pattern.finditer(data) gives, for a pattern whose every match starts at one of `starts`."""
     reached = 0  # (finditer's matches do not overlap: the next is looked for after the last one's end)
     for at in sorted(starts):
         if at >= reached:
-            match = _TOOL_COMMAND.match(data, at)
+            match = pattern.match(data, at)
             if match is not None:
                 reached = match.end()
                 yield match
