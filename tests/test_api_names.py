@@ -319,3 +319,21 @@ def test_a_checkpoint_file_named_beside_the_key_is_not_an_api_model(tmp_path):
                                 env={"LICSCAN_DB_URL": f"sqlite:///{tmp_path / 'c.db'}"}, catch_exceptions=False)
     ids = {item["id"] for item in json.loads(result.output)["occurrences"]}
     assert ids == {"api:nvidia/NV-Embed-QA"}
+
+
+def test_the_offline_check_reads_these_kinds_with_the_vocabulary_the_lockfile_records(tmp_path, hub_stub, monkeypatch):
+    project = _project(tmp_path, {"docker-compose.yaml": COMPOSE_WITH_KEY, "client.py": REPLICATE_PIN})
+    env = {"LICSCAN_DB_URL": f"sqlite:///{tmp_path / 'c.db'}"}
+    monkeypatch.chdir(project)
+    locked = CliRunner().invoke(app, ["lock", "."], env={**env, "HF_ENDPOINT": hub_stub.url}, catch_exceptions=False)
+    assert locked.exit_code == 0, locked.output
+    assert set(json.loads((project / "licscan.lock").read_text())["models"]) == {f"api:nvidia/{NAME}",
+                                                                               f"api:replicate/{PINNED}"}
+    hub_stub.clear()
+    result = CliRunner().invoke(app, ["check", "docker-compose.yaml", "client.py"], env=env, catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    # A new NeMo agent config naming a model never locked: the check, offline, knows `_type: nim` is NVIDIA's API.
+    (project / "agent.yml").write_text(textwrap.dedent(NEMO_AGENT).replace(NAME, "meta/llama-3.1-8b-instruct"))
+    result = CliRunner().invoke(app, ["check", "agent.yml"], env=env, catch_exceptions=False)
+    assert result.exit_code == 1 and "MISSING api:nvidia/meta/llama-3.1-8b-instruct" in result.output, result.output
+    assert not hub_stub.requests
