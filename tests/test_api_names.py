@@ -131,13 +131,19 @@ def test_a_server_of_the_projects_own_serving_the_name_is_not_the_api_by_name(tm
     assert result.exit_code == 1 and "LS103" in _rules(models[NAME])
 
 
-def test_the_lockfile_and_the_offline_check_read_the_name_as_the_api(tmp_path, hub_stub, monkeypatch):
-    project = _project(tmp_path, {"app.py": CHAT_NVIDIA, "docker-compose.yaml": COMPOSE})
+def _locked(tmp_path: Path, hub_stub, monkeypatch, files: dict[str, str]) -> tuple[Path, dict[str, str], dict]:
+    """A project locked against the stand-in Hub, as the working folder: (project, env for check, lockfile)."""
+    project = _project(tmp_path, files)
     env = {"LICSCAN_DB_URL": f"sqlite:///{tmp_path / 'c.db'}"}
     monkeypatch.chdir(project)
     locked = CliRunner().invoke(app, ["lock", "."], env={**env, "HF_ENDPOINT": hub_stub.url}, catch_exceptions=False)
     assert locked.exit_code == 0, locked.output
-    lockfile = json.loads((project / "licscan.lock").read_text())
+    return project, env, json.loads((project / "licscan.lock").read_text())
+
+
+def test_the_lockfile_and_the_offline_check_read_the_name_as_the_api(tmp_path, hub_stub, monkeypatch):
+    project, env, lockfile = _locked(tmp_path, hub_stub, monkeypatch,
+                                     {"app.py": CHAT_NVIDIA, "docker-compose.yaml": COMPOSE})
     assert set(lockfile["models"]) == {HOSTED}
     # The pre-commit check is offline: the Hub is never asked again.
     hub_stub.clear()
@@ -322,13 +328,9 @@ def test_a_checkpoint_file_named_beside_the_key_is_not_an_api_model(tmp_path):
 
 
 def test_the_offline_check_reads_these_kinds_with_the_vocabulary_the_lockfile_records(tmp_path, hub_stub, monkeypatch):
-    project = _project(tmp_path, {"docker-compose.yaml": COMPOSE_WITH_KEY, "client.py": REPLICATE_PIN})
-    env = {"LICSCAN_DB_URL": f"sqlite:///{tmp_path / 'c.db'}"}
-    monkeypatch.chdir(project)
-    locked = CliRunner().invoke(app, ["lock", "."], env={**env, "HF_ENDPOINT": hub_stub.url}, catch_exceptions=False)
-    assert locked.exit_code == 0, locked.output
-    assert set(json.loads((project / "licscan.lock").read_text())["models"]) == {f"api:nvidia/{NAME}",
-                                                                               f"api:replicate/{PINNED}"}
+    project, env, lockfile = _locked(tmp_path, hub_stub, monkeypatch,
+                                     {"docker-compose.yaml": COMPOSE_WITH_KEY, "client.py": REPLICATE_PIN})
+    assert set(lockfile["models"]) == {f"api:nvidia/{NAME}", f"api:replicate/{PINNED}"}
     hub_stub.clear()
     result = CliRunner().invoke(app, ["check", "docker-compose.yaml", "client.py"], env=env, catch_exceptions=False)
     assert result.exit_code == 0, result.output
