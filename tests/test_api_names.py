@@ -267,6 +267,13 @@ REPLICATE_PIN = f'''
         return call("replicate:" + model_string, prompt)
 '''
 
+# NeMo Data Designer's tutorials choose build.nvidia.com as the model provider by name, in a notebook (where the
+# JSON escapes the quotes around the name).
+DATA_DESIGNER_NOTEBOOK = json.dumps({"cells": [{"cell_type": "code", "metadata": {}, "outputs": [], "source": [
+    'MODEL_PROVIDER = "nvidiabuild"\n', f'MODEL_ID = "{NAME}"\n',
+    "config = ModelConfig(alias='text', model=MODEL_ID, provider=MODEL_PROVIDER)\n"]}],
+    "metadata": {}, "nbformat": 4, "nbformat_minor": 5})
+
 KINDS = {
     "compose-default-beside-key": ("docker-compose.yaml", COMPOSE_WITH_KEY, NAME, "nvidia"),
     "compose-environment-list": ("compose.yaml", COMPOSE_ENV_LIST, NAME, "nvidia"),
@@ -275,6 +282,7 @@ KINDS = {
     "config-class-engine": ("configuration.py", CONFIG_CLASS, NAME, "nvidia"),
     "list-beside-sdk": ("chain.py", SDK_LIST, NAME, "nvidia"),
     "replicate-version-pin": ("client.py", REPLICATE_PIN, PINNED, "replicate"),
+    "provider-named-in-a-notebook": ("designer.ipynb", DATA_DESIGNER_NOTEBOOK, NAME, "nvidia"),
 }
 
 
