@@ -110,9 +110,11 @@ def _trigger_words(vocabulary: ApiVocabulary) -> tuple[bytes, ...]:
              *(host for host, _ in vocabulary.hosts), *phrases, *(name for name, _ in vocabulary.key_variables),
              *_config_word_forms(vocabulary),
              # A pinned name ('owner/name:<version>') is read where the file names its provider as code does
-             # (replicate.run(...), a 'replicate:' prefix): a pattern of 64 hex digits in the one-pass search would
-             # cost more to compile than the search itself.
-             *(f"{key}{mark}" for key in vocabulary.versioned for mark in ".:")}
+             # (replicate.run(...), a 'replicate:' prefix in a string): a pattern of 64 hex digits in the one-pass
+             # search would cost more to compile than the search itself, and the bare 'replicate.' or 'replicate:'
+             # is common prose and code in ML libraries.
+             *(form for key in vocabulary.versioned
+               for form in (f"{key}.run(", f"'{key}:", f'"{key}:', f'\\"{key}:'))}
     # A word that contains another adds nothing (the shorter one is there too), and the one-pass engine wants none.
     minimal = sorted(word for word in words if not any(other != word and other in word for other in words))
     return tuple(word.encode() for word in minimal)
