@@ -122,10 +122,12 @@ def _trigger_words(vocabulary: ApiVocabulary) -> tuple[bytes, ...]:
 
 @functools.lru_cache(maxsize=4)
 def _config_word_forms(vocabulary: ApiVocabulary) -> frozenset[str]:
-    """A config word as a value is written after a colon or an equals sign, or quoted (in a notebook's JSON, a
-    double quote is escaped): the bare word ('nim') is too common a string to look for."""
+    """A short config word as a value is written after a colon or an equals sign, or quoted (in a notebook's JSON,
+    a double quote is escaped): the bare word ('nim') is too common a string to look for. A long one
+    ('nvidia-ai-endpoints') is looked for as it is (fewer words for the one-pass search)."""
     return frozenset(form for word, _ in vocabulary.config_words
-                     for form in (f": {word}", f"={word}", f'"{word}"', f"'{word}'", f'\\"{word}\\"'))
+                     for form in ((word,) if len(word) >= 8 else
+                                  (f": {word}", f"={word}", f'"{word}"', f"'{word}'", f'\\"{word}\\"')))
 
 
 @functools.lru_cache(maxsize=4)
