@@ -13,8 +13,8 @@ import fnmatch
 import functools
 import re
 import warnings
-from collections import defaultdict
-from typing import Callable
+from collections import defaultdict, deque
+from typing import Callable, Iterator
 
 from licscan.cards import is_repo_id
 from licscan.errors import ParseError
@@ -276,7 +276,7 @@ def _python(text: str, finds: _Finds, *, imported_elsewhere: frozenset[str] = fr
     engines: set[str] = set()
     other_base_url = False
     default_openai_client = False  # OpenAI() with no base_url: requests go to OpenAI's own API
-    for node in ast.walk(tree):
+    for node in _walk(tree):
         kind = type(node)
         if kind is ast.Import:
             imported.update(alias.name for alias in node.names)
@@ -307,10 +307,10 @@ def _python(text: str, finds: _Finds, *, imported_elsewhere: frozenset[str] = fr
             elif node.value in engine_words:  # model_engine = "nvidia-ai-endpoints": the file's models go there
                 engines.add(engine_words[node.value])
     packages = dict(vocabulary.packages)
-    sdk_providers = sorted({provider for name in imported for package, provider in packages.items()
-                            if name == package or name.startswith(package + ".")})
-    lowered = (context or text).lower()
-    host_providers = sorted({provider for host, provider in vocabulary.hosts if host in lowered})
+    # A package is a name's own dotted prefix (`google.genai` of `google.genai.types`): looked up, not tried in turn.
+    sdk_providers = sorted({packages[prefix] for name in imported for prefix in _dotted_prefixes(name)
+                            if prefix in packages})
+    lowered, host_providers = _hosts_named(context or text, vocabulary)
     # The provider's API key variable or a config value naming its engine (model_engine = "nvidia-ai-endpoints"):
     # the file uses that API, asked last (after the hosts and SDKs a file names).
     named_providers = sorted({provider for name, provider in vocabulary.key_variables if name in (context or text)}
@@ -320,8 +320,8 @@ def _python(text: str, finds: _Finds, *, imported_elsewhere: frozenset[str] = fr
     ollama_names = {name for name in imported if "ollama" in name.lower()}
 
     # Names a provider's SDK gives the file (ChatTogether from langchain_together): calls of them are the API's.
-    sdk_names = {name.rsplit(".", 1)[1] for name in imported for package in packages
-                 if name.startswith(package + ".") and name.count(".") > package.count(".")}
+    sdk_names = {name.rsplit(".", 1)[1] for name in imported
+                 if any(prefix in packages for prefix in _dotted_prefixes(name)[:-1])}
 
     def classify(value: str, line: int, client_call: bool = False) -> None:
         _classify(value, line, finds, sdk_providers, host_providers, litellm, openrouter, other_base_url,
@@ -386,9 +386,28 @@ def _assigned_strings(value: ast.AST | None) -> list[ast.Constant]:
     return []
 
 
+def _dotted_prefixes(name: str) -> list[str]:
+    """`a`, `a.b`, `a.b.c` for `a.b.c`: the names a module of that name is imported under or inside."""
+    parts = name.split(".")
+    return [".".join(parts[:count]) for count in range(1, len(parts) + 1)]
+
+
+def _hosts_named(text: str, vocabulary: ApiVocabulary) -> tuple[str, list[str]]:
+    """The text in lower case and the providers whose API hosts it names; remembered for the text last asked about
+    (a notebook read cell by cell asks about the whole notebook for each cell)."""
+    if _LAST_HOSTS[0] is not text or _LAST_HOSTS[1] is not vocabulary:
+        lowered = text.lower()
+        _LAST_HOSTS[:] = [text, vocabulary, (lowered, sorted({provider for host, provider in vocabulary.hosts
+                                                              if host in lowered}))]
+    return _LAST_HOSTS[2]  # type: ignore[return-value]
+
+
+_LAST_HOSTS: list[object] = [None, None, None]
+
+
 def _imports(tree: ast.AST) -> set[str]:
     names: set[str] = set()
-    for node in ast.walk(tree):
+    for node in _walk(tree):
         if isinstance(node, ast.Import):
             names.update(alias.name for alias in node.names)
         elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
@@ -709,7 +728,25 @@ def _is_modelfile(filename: str) -> bool:
 
 
 def _line_starts(text: str) -> list[int]:
-    return [0, *(index + 1 for index, char in enumerate(text) if char == "\n")]
+    return [0, *(match.end() for match in _NEWLINE.finditer(text))]  # (not a Python step per character)
+
+
+_NEWLINE = re.compile("\n")
+
+
+def _walk(tree: ast.AST) -> Iterator[ast.AST]:
+    """What ast.walk yields, in its order (breadth first), without its generator per node: the walk of every node
+    of a module cost more than its parse (the corpus's 464 modules and notebooks: 1.9 s of 6.9 under a profiler)."""
+    todo = deque([tree])
+    while todo:
+        node = todo.popleft()
+        for field in node._fields:
+            value = getattr(node, field, None)
+            if isinstance(value, list):
+                todo.extend(item for item in value if isinstance(item, ast.AST))
+            elif isinstance(value, ast.AST):
+                todo.append(value)
+        yield node
 
 
 def _line(starts: list[int], offset: int) -> int:
