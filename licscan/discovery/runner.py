@@ -13,7 +13,7 @@ from .common import url_fallback
 from .interface import DiscoverySource, ProjectFile, SourceOutput
 from .needles import SearchedTogether
 from .readings import FileReadings, searched_together
-from .registry import wanted_by
+from .registry import SOURCES, wanted_by
 from .walk import HEADER, TEXT, FileEntry, read
 
 # Helper processes start once the walk has found this many unread bytes: below it a second process costs
@@ -40,8 +40,10 @@ def scan_file(file: ProjectFile) -> SourceOutput:
     skipped: list = []
     fallback_done = False
     sources = wanted_by(file.relpath)
-    if file.readings is None and len(sources) > 1:
-        file = file._replace(readings=FileReadings(file.data, _searched_together(sources, file.settings)))
+    if file.readings is None:
+        passes = _passes_for(sources, file.settings)
+        if passes or len(sources) > 1:
+            file = file._replace(readings=FileReadings(file.data, passes))
     for source in sources:
         output = scan_with(source, file)
         occurrences.extend(output.occurrences)
@@ -65,26 +67,44 @@ def _needle_sets(sources: tuple[DiscoverySource, ...], settings: DiscoverySettin
     return tuple(sets)
 
 
-# Per combination of sources (a kind of file): the settings last asked with, and their needle sets searched together.
-_TOGETHER: dict[tuple[DiscoverySource, ...], tuple[DiscoverySettings, SearchedTogether | None]] = {}
+# The needle sets compiled together, each set in one pass only: a one-pass database costs 1 to 20 ms to compile
+# (the command source's patterns most), so one per kind of file (a database per combination of sources) compiled
+# the same sets up to five times. The sets the sources of Python files search for are one pass: those files hold
+# most of a project's bytes, and nothing else is searched over them. Every other source's sets are the other pass:
+# configs, scripts and docs are small, and a few patterns more cost them less than another database. A file is
+# searched by the passes that hold its sources' sets: one, or both for a kind that wants both (`env.py`); a kind
+# that wants one set alone (notebooks, for the hosted-API source's words) searches it alone, for that set's
+# own small database costs less than the other patterns of a pass over large files.
+_PYTHON_FILE = "_.py"
+# Per settings object (the one last asked with): the passes, and per combination of sources those it needs.
+_PASSES: list[Any] = [None, (), {}]
 
 
-def _searched_together(sources: tuple[DiscoverySource, ...], settings: DiscoverySettings) -> SearchedTogether | None:
-    """The sources' needle sets searched in one pass; remembered for the settings object last asked with (asked for
-    every file, the sets cost more to gather than the lookup)."""
-    known = _TOGETHER.get(sources)
-    if known is None or known[0] is not settings:
-        known = _TOGETHER[sources] = (settings, searched_together(_needle_sets(sources, settings)))
-    return known[1]
+def _search_passes(settings: DiscoverySettings) -> tuple[SearchedTogether, ...]:
+    if _PASSES[0] is not settings:
+        python_sets = _needle_sets(wanted_by(_PYTHON_FILE), settings)
+        other_sets = tuple(dict.fromkeys(item for item in _needle_sets(SOURCES, settings) if item not in python_sets))
+        _PASSES[:] = [settings, tuple(searched_together(sets) for sets in (python_sets, other_sets) if sets), {}]
+    return _PASSES[1]
+
+
+def _passes_for(sources: tuple[DiscoverySource, ...], settings: DiscoverySettings) -> tuple[SearchedTogether, ...]:
+    """The passes holding the sources' needle sets (asked for every file: remembered per combination)."""
+    passes = _search_passes(settings)
+    known = _PASSES[2].get(sources)
+    if known is None:
+        wanted = _needle_sets(sources, settings)
+        known = _PASSES[2][sources] = () if len(wanted) < 2 else tuple(
+            together for together in passes if any(item in wanted for item in together.sets))
+    return known
 
 
 def _use_one_pass(entries: list[FileEntry], settings: DiscoverySettings) -> None:
-    """A job large enough for helper processes: the needle searches of the kinds of files walked so far load
-    their one-pass engine now, before the fork (each process would otherwise start with re, then compile it)."""
+    """A job large enough for helper processes: the passes the kinds of files walked so far need load their
+    one-pass engine now, before the fork (each process would otherwise start with re, then compile it)."""
     for sources in {wanted_by(entry.relpath) for entry in entries}:
-        together = _searched_together(sources, settings)
-        for searched in (together,) if together is not None else _needle_sets(sources, settings):
-            searched.use_one_pass()
+        for together in _passes_for(sources, settings):
+            together.use_one_pass()
 
 
 def scan_with(source: DiscoverySource, file: ProjectFile) -> SourceOutput:
