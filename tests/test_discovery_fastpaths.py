@@ -204,3 +204,17 @@ def test_each_needle_set_is_compiled_once_whatever_kinds_of_file_search_it(tmp_p
     sets = [b"\n".join(needle.pattern for needle in searched.needles) for searched in _needle_sets(SOURCES, settings)]
     assert len(sets) >= 5 and databases
     assert [sum(patterns in database for database in databases) for patterns in sets] == [1] * len(sets)
+
+
+def test_without_a_cache_results_found_here_are_not_turned_into_the_caches_form_and_back(tmp_path, monkeypatch):
+    # The cache's lists serve the cache file and a helper's pipe; results this process keeps need neither.
+    (tmp_path / "app.py").write_text("AutoModel.from_pretrained('org/m')\n")
+    (tmp_path / "broken.json").write_text("{")
+    (tmp_path / "train.yaml").write_text("base_model: org/y\n")
+    converted = []
+    for name in ("dump_output", "load_output"):
+        real = getattr(runner, name)
+        monkeypatch.setattr(runner, name, lambda value, real=real: converted.append(value) or real(value))
+    result = discover(tmp_path, DiscoverySettings(workers=1))
+    assert {o.ref.repo_id for o in result.occurrences} == {"org/m", "org/y"}
+    assert converted == [] and result.files_scanned == 3
