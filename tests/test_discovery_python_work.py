@@ -202,3 +202,27 @@ def test_a_long_script_is_read_for_model_variables_only_around_their_names(monke
     found = list(commands_in(data, "setup.sh"))
     assert {(o.ref.repo_id, o.location.line) for o in found} == {("acme/embedder", 1001)}
     assert read[0] < 200 < len(data)
+
+
+def test_a_notebook_line_is_tried_as_a_shell_or_magic_line_only_when_it_holds_the_mark(monkeypatch):
+    """`!pip install x` and `%matplotlib inline` are told apart from Python by their mark: a line without one is not
+    matched against the line patterns (two regex matches per line of every notebook)."""
+    from licscan.discovery import notebooks
+
+    tried = [0]
+
+    class CountedMatch:
+        def __init__(self, pattern) -> None:
+            self.pattern = pattern
+
+        def match(self, line):
+            tried[0] += 1
+            return self.pattern.match(line)
+
+    monkeypatch.setattr(notebooks, "_SHELL_LINE", CountedMatch(notebooks._SHELL_LINE))
+    monkeypatch.setattr(notebooks, "_MAGIC_LINE", CountedMatch(notebooks._MAGIC_LINE))
+    cells = notebooks._Cells()
+    cells.add(1, "!huggingface-cli download acme/model\n%matplotlib inline\n" + "x = 1\n" * 100)
+    assert cells.shell == ["huggingface-cli download acme/model"]
+    assert cells.python[:3] == ["pass", "pass", "x = 1"]
+    assert tried[0] <= 4
