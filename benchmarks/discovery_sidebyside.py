@@ -6,11 +6,12 @@ and their ratio. With --save DIR it also keeps the first command's JSON output p
 checks the first command's output against what an earlier --save kept, byte for byte (a speed change must not
 change what discovery finds). Prints numbers; asserts nothing; never writes into the project.
 
-With --instructions it prints, instead of times, the instructions each command executes once per tree (all its
-processes) under valgrind's cachegrind: a count other work on the machine does not move (CPU seconds under a
-load of 6 wander by 10-20%). It is a proxy, not a time (a cache miss or a system call counts as little as an add),
-and it moves by about 1% from run to run: the needle engine leaves re after a few milliseconds, which valgrind
-stretches. Slow (about 60x): a run of the six sdists takes two minutes.
+With --instructions it prints, instead of times, the instructions each command executes once per tree in one
+process (pinned to one core with taskset, so no helper starts) under valgrind's cachegrind: a count other work on
+the machine does not move (CPU seconds under a load of 6 wander by 10-20%). It is a proxy, not a time (a cache
+miss or a system call counts as little as an add), and it moves by about 1% from run to run (the needle engine
+leaves re after a few milliseconds, which valgrind stretches). With a helper the count would follow the split of
+files between the processes, which timing decides. Slow (about 60x): the six sdists take two minutes.
 
 Run: .venv/bin/python benchmarks/discovery_sidebyside.py --baseline WRAPPER TREE [TREE ...] [--runs 5]
 (WRAPPER: an executable running an older checkout, e.g. a shell script with
@@ -47,12 +48,12 @@ def cold_run(command: str, tree: Path) -> tuple[float, bytes]:
 
 
 def instructions(command: str, tree: Path) -> int:
-    """Instructions of one whole `discover --no-cache --json` (its helper processes too), counted by cachegrind."""
+    """Instructions of one whole `discover --no-cache --json` in one process, counted by cachegrind."""
     with tempfile.TemporaryDirectory() as home:
         env = {**os.environ, "HOME": home, "XDG_CACHE_HOME": home, "NO_COLOR": "1"}
         env.pop("PYTHONDONTWRITEBYTECODE", None)
         completed = subprocess.run(
-            ["valgrind", "--tool=cachegrind", "--cache-sim=no", "--trace-children=yes",
+            ["taskset", "-c", str(min(os.sched_getaffinity(0))), "valgrind", "--tool=cachegrind", "--cache-sim=no", "--trace-children=yes",
              f"--cachegrind-out-file={home}/cachegrind.%p", command, "discover", "--no-cache", "--json", str(tree)],
             env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     counts = [int(line.split()[-1].replace(",", "")) for line in completed.stderr.splitlines() if "I   refs:" in line]
