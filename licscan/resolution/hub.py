@@ -38,7 +38,7 @@ from licscan.errors import redact
 from licscan.gguf_header import PREFIX_BYTES, gguf_file_of, read_general
 from licscan.model import NO_SUCH_REPO, ResolutionSettings, UnresolvedReason
 from licscan.resolution.cache import CacheSource
-from licscan.resolution.interface import FetchFailure, PendingFiles, RepoSnapshot, SourceCounters
+from licscan.resolution.interface import FetchFailure, PendingFiles, RepoSnapshot, SourceCounters, license_file_of
 from licscan.resolution.store import DATASET_KEY, Head, MetadataStore, StoreSession
 from licscan.untrusted import valid_text
 
@@ -60,8 +60,6 @@ BACKOFF_MAX = 8.0
 MAX_FILE_BYTES = 2_000_000  # README, LICENSE, config.json: a larger one is not read, and the node is incomplete
 MAX_ANSWER_BYTES = 64_000_000  # any one answer (a model_info with a very long file list is a few MB)
 REQUEST_DEADLINE = 120.0  # seconds one request may take in all, however its bytes trickle in
-# A repo with a LICENSE-MODEL usually keeps its code licence in LICENSE: the weights' licence is read first.
-_LICENSE_NAMES = ("license-model", "license-model.md", "license-model.txt", "license", "license.md", "license.txt")
 _COMMIT = re.compile(r"[0-9a-f]{40}")
 _TRANSIENT_STATUS = {408, 500, 502, 503, 504}
 
@@ -752,12 +750,6 @@ def _card_data(info: Any) -> dict[str, Any] | None:
     except Exception:  # noqa: BLE001 - odd cardData is treated as absent
         return None
     return data if isinstance(data, dict) else None
-
-
-def license_file_of(files: Any) -> str | None:
-    """The licence file licscan reads from a repo's file list, by _LICENSE_NAMES' order."""
-    by_name = {str(name).lower(): str(name) for name in files if "/" not in str(name)}
-    return next((by_name[name] for name in _LICENSE_NAMES if name in by_name), None)
 
 
 def name_or_path(config: bytes) -> str | None:
