@@ -31,6 +31,7 @@ _METRIC_WORDS = {
     "dau": "daily active users",
     "annual-revenue-usd": "USD annual revenue",
     "monthly-revenue-usd": "USD monthly revenue",
+    "monthly-output-tokens": "output tokens a month",
 }
 
 

@@ -73,7 +73,7 @@ _WAIVER_KEYS = {"rule", "model", "reason", "approved_by", "expires"}
 _SCOPE_KEYS = {"models", "modality", "note"}
 _MODALITIES = {"multimodal", "text"}
 _OUTPUT_TRAINING = {"allowed", "restricted", "prohibited", "unknown"}
-_METRICS = {"mau", "dau", "annual-revenue-usd", "monthly-revenue-usd"}
+_METRICS = {"mau", "dau", "annual-revenue-usd", "monthly-revenue-usd", "monthly-output-tokens"}
 _TERRITORY = re.compile(r"^(?:[A-Z]{2}|EU)$")
 
 

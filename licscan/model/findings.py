@@ -99,7 +99,7 @@ class TermScope:
 
 @dataclass(frozen=True)
 class Threshold:
-    metric: str  # "mau", "dau", "annual-revenue-usd", "monthly-revenue-usd"
+    metric: str  # "mau", "dau", "annual-revenue-usd", "monthly-revenue-usd", "monthly-output-tokens"
     value: float
     consequence: str  # what happens above (or below) it, in the licence's words
 
