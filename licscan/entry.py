@@ -71,7 +71,12 @@ def main(*, fast_exit: bool = True) -> None:
     if options is None:
         from licscan.cli import main as cli_main
 
-        cli_main()
+        try:
+            cli_main()
+        except SystemExit as leaving:
+            if fast_exit and isinstance(leaving.code, int):  # an exit code (Typer's are an IntEnum), not a message
+                _leave(int(leaving.code), exit_handlers=True)
+            raise
         return
     # What cli._guarded does for every command, without importing Typer.
     from licscan.errors import LicscanError, detach_stdout, redact
@@ -99,17 +104,32 @@ def main(*, fast_exit: bool = True) -> None:
     sys.exit(code)
 
 
-def _leave(code: int) -> None:
+def _leave(code: int, *, exit_handlers: bool = False) -> None:
     """Exit with `code`. With no exit handler registered (the usual case on these paths), at once: the
-    interpreter's teardown frees every object one by one and costs more than checking a few files."""
+    interpreter's teardown frees every object one by one and costs more than checking a few files. With
+    exit_handlers, registered handlers (logging's flush, ...) are run first, as the usual exit runs them, and
+    the process then leaves at once all the same: after a 2,000-model scan the teardown is a fifth of a
+    second. Another thread still running, or a stream that cannot be flushed, leaves the usual way."""
     import atexit
+    import threading
 
     pending = getattr(atexit, "_ncallbacks", None)  # CPython's count; elsewhere, the usual exit
+    run_handlers = getattr(atexit, "_run_exitfuncs", None)
     try:
         sys.stderr.flush()
+        if exit_handlers:
+            sys.stdout.flush()
     except (OSError, ValueError):
         pending = None  # let the usual exit deal with the stream
-    if pending is not None and pending() == 0:
+    if pending is not None and pending() and exit_handlers and run_handlers is not None \
+            and threading.active_count() == 1:
+        run_handlers()  # they are then unregistered: the usual exit, if it follows, does not run them twice
+        try:
+            sys.stdout.flush()
+            sys.stderr.flush()
+        except (OSError, ValueError):
+            pending = None
+    if pending is not None and pending() == 0 and (not exit_handlers or threading.active_count() == 1):
         import os
 
         os._exit(code)
