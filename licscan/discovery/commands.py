@@ -251,13 +251,40 @@ def commands_in(
         if present.intersection(_DOCKER_WORDS):
             patterns.append(_DOCKER_ENV)
     for pattern in patterns:
-        for match in pattern.finditer(data):
+        for match in _env_matches(data) if pattern is _ENV else pattern.finditer(data):
             value = match.group(match.lastindex or 1).decode("utf-8", errors="replace")
             if pattern is _FLAG and match.group(1).lower().startswith(b"-lora"):
                 value = value.rsplit("=", 1)[-1]  # vLLM: --lora-modules name=org/adapter
             repo_id = _command_id(value)
             if repo_id is not None and counts(match.start()):
                 yield occurrence(ModelRef(repo_id), match.start())
+
+
+# A name of more than this many capitals, digits and underscores before its naming word is looked for by re.
+_MAX_ENV_PREFIX = 256
+_ENV_NAME_BYTES = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_")
+
+
+def _env_matches(data: bytes) -> Iterator[re.Match[bytes]]:
+    """The matches _ENV.finditer gives, tried only where a naming word of _ENV_WORDS stands (found with bytes.find).
+
+    Every match's name holds one of the words, and starts where the run of capitals, digits and underscores
+    around it starts (its lookbehind allows no identifier byte before it): that run start is the one place tried
+    for each word. re tried every byte (the pattern opens with a lookbehind and a class: 38 ns per byte, 0.17 s
+    over the corpus's 234 scripts, configs and docs that hold one of the words)."""
+    starts: set[int] = set()
+    for word in _ENV_WORDS:
+        at = data.find(word)
+        while at >= 0:
+            start, floor = at, max(0, at - _MAX_ENV_PREFIX)
+            while start > floor and data[start - 1] in _ENV_NAME_BYTES:
+                start -= 1
+            if start == floor and floor > 0 and data[floor - 1] in _ENV_NAME_BYTES:
+                yield from _ENV.finditer(data)  # (a run too long to walk back: re reads the file, as it did)
+                return
+            starts.add(start)
+            at = data.find(word, at + 1)
+    yield from _matches_at(_ENV, data, starts)
 
 
 def _tool_commands(data: bytes, present: set[bytes]) -> Iterator[re.Match[bytes]]:
@@ -271,10 +298,15 @@ def _tool_commands(data: bytes, present: set[bytes]) -> Iterator[re.Match[bytes]
             while at >= 0:
                 starts.append(at)
                 at = data.find(word, at + 1)
+    yield from _matches_at(_TOOL_COMMAND, data, starts)
+
+
+def _matches_at(pattern: re.Pattern[bytes], data: bytes, starts: "set[int] | list[int]") -> Iterator[re.Match[bytes]]:
+    """What pattern.finditer(data) gives, for a pattern whose every match starts at one of `starts`."""
     reached = 0  # (finditer's matches do not overlap: the next is looked for after the last one's end)
     for at in sorted(starts):
         if at >= reached:
-            match = _TOOL_COMMAND.match(data, at)
+            match = pattern.match(data, at)
             if match is not None:
                 reached = match.end()
                 yield match

@@ -42,6 +42,9 @@ _FACT_WORDS = {
     "mlx": rb"mlx_v?lm",
     # `from datasets import load_dataset as ld`, `import datasets as ds`: calls that hold no needle.
     "datasets_alias": rb"(?:load_dataset|import[ \t]+datasets)[ \t]+as[ \t]",
+    # A triple quote with an f (or fr, or f and a quote) just before it: without one, no literal of the file can be
+    # in a triple-quoted f-string, and _command_strings looks for none (19 of the sdists' 2,267 files have one).
+    "f_triple": rb"""[fF][rR"']?(?:\"\"\"|''')""",
 }
 # Hub URLs: every host match, for the URL search to start from.
 _URL_HOSTS = b"|".join(re.escape(host) for host in HUB_HOSTS)
@@ -148,6 +151,7 @@ class _FileFacts:
         self.mlx_modules: frozenset[str] = frozenset({"mlx_lm", "mlx_vlm"})
         self.mlx_functions: frozenset[str] = frozenset()
         self.datasets_alias = False
+        self.f_triple = False  # an f-string may open with a triple quote
         self.datasets_modules: frozenset[str] = frozenset({"datasets"})
         self.datasets_functions: frozenset[str] = frozenset()
 
@@ -1366,16 +1370,21 @@ _F_REACH = 512  # an f-string opened further back on its line is not looked for 
 _F_TRIPLE_REACH = 4096  # a triple-quoted f-string is looked for this far back
 
 
-def _command_strings(text: PythonText, finds: _Finds, literals: list[tuple[int, int]]) -> None:
+def _command_strings(text: PythonText, finds: _Finds, literals: list[tuple[int, int]], f_triple: bool = True) -> None:
     """An f-string that is a command line (`cmd += f"--tokenizer-path ID"`, `f'--model_lock="[{{'base_model':
     'ID'}}]"'`): its literal parts read as a command, as in a script; its placeholders are values known only at
-    run time. Not an f-string a print or log call shows (an example run in a message)."""
+    run time. Not an f-string a print or log call shows (an example run in a message).
+
+    f_triple: whether the file may hold a triple-quoted f-string (_FileFacts.f_triple); without one, only the
+    literal's own line is looked at."""
     data = text.data
     read: set[int] = set()
     for slash, _ in literals:
         # The cheap test first: an f-string's opening on the literal's line, or a triple-quoted f-string opened
         # shortly before it (finding the file's triple-quoted strings costs a pass of its own).
         if _F_QUOTE.search(data, max(text.line_start(slash), slash - _F_REACH), slash) is None:
+            if not f_triple:
+                continue  # (the test below passes only at a triple quote that an f stands just before)
             floor = max(0, slash - _F_TRIPLE_REACH)
             opening = max(data.rfind(b'"""', floor, slash), data.rfind(b"'''", floor, slash))
             if opening <= 0 or _F_QUOTE.search(data, max(0, opening - 2), opening + 1) is None:
@@ -1730,7 +1739,7 @@ def analyze(
         _url_occurrences(text, finds, survey.url_hosts)
     if survey.id_literals:
         _named_literals(text, finds, survey.id_literals)
-        _command_strings(text, finds, survey.id_literals)
+        _command_strings(text, finds, survey.id_literals, survey.facts.f_triple)
     return finds.occurrences, finds.unresolved
 
 
@@ -1848,10 +1857,12 @@ class PythonSource:
                 reason = "not-utf8" if isinstance(exc, UnicodeDecodeError) else "parse-error"
                 return SourceOutput(skipped=(Skipped(file.relpath, reason, _describe(exc)),))
             survey = _survey(data)
-        try:
-            source_text = data.decode("utf-8")
-        except UnicodeDecodeError as exc:
-            return SourceOutput(skipped=(Skipped(file.relpath, "not-utf8", _describe(exc)),))
+        source_text = None  # (ASCII is UTF-8: decoded only if a reading needs the text, most need only the bytes)
+        if not data.isascii():
+            try:
+                source_text = data.decode("utf-8")
+            except UnicodeDecodeError as exc:
+                return SourceOutput(skipped=(Skipped(file.relpath, "not-utf8", _describe(exc)),))
         occurrences, skipped = analyze(data, file.relpath, source_text=source_text, survey=survey)
         return SourceOutput(occurrences=tuple(occurrences), skipped=tuple(skipped))
 

@@ -1,0 +1,204 @@
+"""The Python and hosted-API readings do only the work their answer needs (work counted, never timed), and the shortcuts
+answer what the whole reading answers."""
+
+from __future__ import annotations
+
+import random
+import textwrap
+
+from licscan.discovery import python_source
+from licscan.discovery.python_source import analyze
+from licscan.discovery.python_text import PythonText
+
+
+def random_python_text(rng: random.Random) -> bytes:
+    """Lines of code, comments, one-line and triple-quoted strings (some left open, some escaped), in any mix."""
+    pieces = [b'x = "org/a"\n', b"# a comment with ''' and \"\"\"\n", b'"""a docstring\nover lines\n"""\n',
+              b"'''single\n'''\n", b'y = "a \\" quote"\n', b"s = '''x''' ; t = \"org/b\"\n", b'"""\\"""\n',
+              b"z = 1 # '''\n", b'u = """open\n', b'v = "unterminated\n', b"w = f(x)\n", b"\"\"\"\n", b"'x' '''y'''\n"]
+    return b"".join(rng.choice(pieces) for _ in range(rng.randint(1, 40)))
+
+
+def test_the_triple_quoted_strings_read_as_far_as_asked_answer_what_the_whole_reading_answers():
+    """Questions in any order about a text whose triple-quoted strings are read only as far as each question needs:
+    the same answers as when the whole text was read first."""
+    rng = random.Random(10)
+    for _ in range(300):
+        data = random_python_text(rng)
+        whole = PythonText(data)
+        whole.context(len(data))  # (reads every triple-quoted string)
+        lazy = PythonText(data)
+        for _ in range(20):
+            position = rng.randrange(len(data) + 1)
+            asked = rng.choice(["context", "triple_span", "string_span"])
+            assert getattr(lazy, asked)(position) == getattr(whole, asked)(position), (data, position, asked)
+
+
+def test_a_literal_near_the_top_is_placed_without_reading_the_docstrings_below(monkeypatch):
+    """Whether a literal is code or sits in a docstring depends only on the text before it: a named id at the top of
+    a file with thousands of docstrings below is decided without looking at them."""
+    looked_at = [0]
+    line_context = PythonText._line_context
+
+    def counted(self, position, code_from):
+        looked_at[0] += 1
+        return line_context(self, position, code_from)
+
+    monkeypatch.setattr(PythonText, "_line_context", counted)
+
+    def work(docstrings: int) -> int:
+        looked_at[0] = 0
+        data = b'EMBED_MODEL = "org/embedder"\n' + b"".join(
+            b'def f%d():\n    """Returns %d."""\n    return %d\n' % (i, i, i) for i in range(docstrings))
+        occurrences, _ = analyze(data, "a.py")
+        assert [o.ref.repo_id for o in occurrences] == ["org/embedder"]
+        return looked_at[0]
+
+    assert work(2000) == work(10) <= 2
+
+
+class CountedSearches:
+    """A compiled pattern that counts its searches."""
+
+    def __init__(self, pattern) -> None:
+        self.pattern, self.searches = pattern, 0
+
+    def search(self, *args):
+        self.searches += 1
+        return self.pattern.search(*args)
+
+
+def test_a_file_without_a_triple_quoted_f_string_is_looked_at_only_on_its_literals_lines(monkeypatch):
+    """A literal in a triple-quoted f-string can be a command (the next test); in a file with no triple quote an f
+    stands just before, no literal is looked at beyond its own line (each one was, for the nearest triple quote
+    within 4 KB before it: two reverse searches of up to 4 KB per literal in every file with docstrings)."""
+    counted = CountedSearches(python_source._F_QUOTE)
+    monkeypatch.setattr(python_source, "_F_QUOTE", counted)
+    data = b'"""A module."""\n\n' + b"".join(b'CHOICES_%d = ["org/a%d", "org/b%d"]\n' % (i, i, i) for i in range(10))
+    analyze(data, "a.py")
+    assert counted.searches == 20  # one per literal: its own line
+
+
+def test_a_command_line_in_a_triple_quoted_f_string_is_read_on_its_later_lines():
+    data = textwrap.dedent('''
+        def launch(port):
+            script = f"""
+                python -m vllm.entrypoints.openai.api_server \\
+                    --port {port} --model acme/served-in-a-script"""
+            other = rf\'\'\'
+                vllm serve --port {port} --model acme/served-raw\'\'\'
+            prose = """
+                vllm serve --model acme/not-an-f-string"""
+            return script, other, prose
+    ''').encode()
+    occurrences, _ = analyze(data, "launch.py")
+    assert {(o.ref.repo_id, o.location.line) for o in occurrences} == {
+        ("acme/served-in-a-script", 5), ("acme/served-raw", 7)}
+
+
+class CountedHosts:
+    """A providers' vocabulary that counts how often its API hosts are read (each read is a search of a text)."""
+
+    def __init__(self, vocabulary) -> None:
+        self._vocabulary, self.reads = vocabulary, 0
+
+    def __getattr__(self, name):
+        if name == "hosts":
+            self.reads += 1
+        return getattr(self._vocabulary, name)
+
+
+def test_a_notebook_read_cell_by_cell_looks_for_api_hosts_once(tmp_path):
+    """A notebook whose cells do not parse together is read cell by cell, each with the whole notebook as context:
+    the hosts the notebook names are looked for once, not once per cell (the whole notebook lowered and searched
+    for every cell: the square of a large notebook)."""
+    import json
+
+    from licscan.config import data_dir
+    from licscan.discovery.hosted_apis import HostedApiSource
+    from licscan.discovery.interface import ProjectFile
+    from licscan.model import DiscoverySettings
+    from licscan.providers import load_providers
+
+    vocabulary = load_providers([data_dir("rules")]).vocabulary
+
+    def read(cells: int) -> tuple[int, int]:
+        counted = CountedHosts(vocabulary)
+        sources = ['from openai import OpenAI\nclient = OpenAI(base_url="https://api.deepseek.com", api_key="x")\n',
+                   "def broken(:\n"] + ['client.chat.completions.create(model="deepseek-chat", messages=[])\n'] * cells
+        notebook = {"cells": [{"cell_type": "code", "source": source} for source in sources], "metadata": {},
+                    "nbformat": 4, "nbformat_minor": 5}
+        data = json.dumps(notebook).encode()
+        settings = DiscoverySettings(api=counted)
+        output = HostedApiSource().scan(ProjectFile("n.ipynb", "n.ipynb", data, tmp_path, settings))
+        assert {o.ref.key for o in output.occurrences} == {"api:deepseek/deepseek-chat"}
+        return len(output.occurrences), counted.reads
+
+    (found_few, reads_few), (found_many, reads_many) = read(10), read(200)
+    assert (found_few, found_many) == (10, 200)
+    assert reads_many == reads_few
+
+
+class CountedDecodes(bytes):
+    """A file's bytes that count how often they are decoded whole."""
+
+    decodes = 0
+
+    def decode(self, *args, **kwargs):
+        CountedDecodes.decodes += 1
+        return bytes.decode(self, *args, **kwargs)
+
+
+def test_an_ascii_file_whose_calls_decide_themselves_is_never_decoded_whole():
+    """The text of a file is needed only where a whole module is parsed; ASCII is UTF-8 as it stands, so checking
+    that an ASCII file is readable costs no decoding of it (a file of other bytes is still checked)."""
+    from licscan.discovery.interface import ProjectFile
+    from licscan.discovery.python_source import PythonSource
+
+    data = CountedDecodes(b"from transformers import AutoModel\nmodel = AutoModel.from_pretrained('org/name')\n")
+    CountedDecodes.decodes = 0
+    output = PythonSource().scan(ProjectFile("a.py", "a.py", data))
+    assert [o.ref.repo_id for o in output.occurrences] == ["org/name"]
+    assert CountedDecodes.decodes == 0
+    broken = PythonSource().scan(ProjectFile("b.py", "b.py", bytes(data) + b"# caf\xe9\n"))
+    assert [item.reason for item in broken.skipped] == ["not-utf8"] and not broken.occurrences
+
+
+def test_the_model_variable_pattern_tried_at_its_words_finds_what_re_finds_trying_every_byte():
+    from licscan.discovery import commands
+
+    rng = random.Random(15)
+    pieces = [b"MODEL", b"_MODEL", b"MODEL_ID", b"REPO_ID", b"TOKENIZER", b"TOKENIZER_NAME", b"x", b"X", b"9", b"_",
+              b"=", b" ", b"\n", b"org/m", b'"', b"'", b";", b"?=", b":=", b"EMBED_", b"a", b"ENV ", b"A" * 300]
+    for _ in range(3000):
+        data = b"".join(rng.choice(pieces) for _ in range(rng.randint(0, 30)))
+        expected = [(match.span(), match.groups()) for match in commands._ENV.finditer(data)]
+        assert [(match.span(), match.groups()) for match in commands._env_matches(data)] == expected, data
+
+
+def test_a_long_script_is_read_for_model_variables_only_around_their_names(monkeypatch):
+    """`EMBEDDING_MODEL_ID=org/name` in a script of a thousand other lines: the variable pattern reads the bytes
+    around the name, not the script (re tried it at every byte: its lookbehind and class keep re from skipping)."""
+    from licscan.discovery import commands
+    from licscan.discovery.commands import commands_in
+
+    read = [0]
+
+    class CountedPattern:
+        def __init__(self, pattern) -> None:
+            self.pattern = pattern
+
+        def finditer(self, data, pos=0, endpos=None):
+            read[0] += len(data) - pos
+            return self.pattern.finditer(data, pos, len(data) if endpos is None else endpos)
+
+        def match(self, data, pos=0, endpos=None):
+            read[0] += 64  # (a match reads the name, its "=" and its value)
+            return self.pattern.match(data, pos, len(data) if endpos is None else endpos)
+
+    monkeypatch.setattr(commands, "_ENV", CountedPattern(commands._ENV))
+    data = b"".join(b"echo step %d of the setup, nothing to see here\n" % i for i in range(1000))
+    data += b"export EMBEDDING_MODEL_ID=acme/embedder\n"
+    found = list(commands_in(data, "setup.sh"))
+    assert {(o.ref.repo_id, o.location.line) for o in found} == {("acme/embedder", 1001)}
+    assert read[0] < 200 < len(data)
