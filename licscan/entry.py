@@ -1,4 +1,5 @@
-"""The console entry point: the pre-commit paths (`check`, `discover`) without Typer, the rest through cli.py."""
+"""The console entry point: the pre-commit paths (`check`, `discover`) without Typer, `scan` with its common options
+without Typer's parsing, the rest through cli.py."""
 
 from __future__ import annotations
 
@@ -11,8 +12,19 @@ import sys
 _FLAGS = {
     "check": {"--quiet": "quiet", "-q": "quiet"},
     "discover": {"--json": "json", "--no-cache": "no_cache"},
+    # `scan` runs cli.py's own command: only Typer's parsing (0.1 s with pydantic) is spared.
+    "scan": {"--quiet": "quiet", "-q": "quiet", "--verbose": "verbose", "-v": "verbose", "--refresh": "refresh",
+             "--validate": "validate", "--color": "color", "--no-color": "no_color"},
 }
-_VALUES = {"check": {"--lockfile": "lockfile"}, "discover": {}}
+_VALUES = {
+    "check": {"--lockfile": "lockfile"},
+    "discover": {},
+    "scan": {"--json": "json_out", "--markdown": "markdown_out", "--html": "html_out", "--sarif": "sarif_out",
+             "--junit": "junit_out", "--cyclonedx": "cyclonedx_out", "--spdx": "spdx_out", "--notice": "notice_out",
+             "--mirror": "mirror", "--policy": "policy"},
+}
+_SCAN_PATHS = ("json_out", "markdown_out", "html_out", "sarif_out", "junit_out", "cyclonedx_out", "spdx_out",
+               "notice_out", "mirror")
 
 
 def _parse(command: str, args: list[str]) -> dict | None:
@@ -29,17 +41,42 @@ def _parse(command: str, args: list[str]) -> dict | None:
             options[_FLAGS[command][arg]] = True
         elif arg in _VALUES[command]:
             value = next(rest, None)
-            if value is None:
-                return None
+            if value is None or (command == "scan" and value.startswith("-") and value != "-"):
+                return None  # a missing value, or one that reads like an option: Typer says what it makes of it
             options[_VALUES[command][arg]] = value
         elif arg.split("=", 1)[0] in _VALUES[command] and "=" in arg:
             name, value = arg.split("=", 1)
             options[_VALUES[command][name]] = value
         else:
             return None
-    if command == "discover" and len(options["positional"]) > 1:
+    if command in ("discover", "scan") and len(options["positional"]) > 1:
+        return None
+    if options.get("color") and options.get("no_color"):
         return None
     return options
+
+
+def _scan(options: dict) -> int:
+    """`licscan scan` with the options _parse read: cli.py's command itself, called as Typer would call it."""
+    from pathlib import Path
+
+    import typer
+
+    from licscan import cli
+
+    chosen = {name: Path(options[name]) if name in options else None for name in _SCAN_PATHS}
+    try:
+        cli.scan(path=Path(options["positional"][0]) if options["positional"] else Path("."),
+                 policy=options.get("policy"), rules_dir=[], max_depth=None,
+                 quiet=bool(options.get("quiet")), verbose=bool(options.get("verbose")),
+                 color=True if options.get("color") else False if options.get("no_color") else None,
+                 refresh=bool(options.get("refresh")), validate=bool(options.get("validate")), **chosen)
+    except typer.Exit as leaving:
+        return int(leaving.exit_code)
+    except KeyboardInterrupt:
+        typer.echo("licscan: interrupted", err=True)
+        return int(cli.ExitCode.INTERRUPTED)
+    return 0
 
 
 def _run(command: str, options: dict) -> tuple[str, int]:
@@ -68,6 +105,11 @@ def main(*, fast_exit: bool = True) -> None:
     args = sys.argv[1:]
     command = args[0] if args else ""
     options = _parse(command, args[1:]) if command in _FLAGS else None
+    if command == "scan" and options is not None:
+        code = _scan(options)
+        if fast_exit:
+            _leave(code, exit_handlers=True)
+        sys.exit(code)
     if options is None:
         from licscan.cli import main as cli_main
 
