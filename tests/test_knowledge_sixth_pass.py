@@ -78,3 +78,21 @@ def test_an_english_yandexgpt_licence_file_is_identified_by_the_address_its_text
     result, report = scan(project_with(tmp_path, "someone/yandexgpt-lite-gguf"), tmp_path, mirror=mirror)
     found = node(report, "someone/yandexgpt-lite-gguf")
     assert (found["license_key"], found["license_method"]) == ("yandexgpt-5-lite-8b", "license-file")
+
+
+def test_a_hunyuan_image_3_fine_tune_is_read_under_its_release_text_not_the_unidentified_one(tmp_path):
+    # Under Tencent's shared slug, a Hunyuan Image 3.0 model was read as "release not identified": two thresholds
+    # and an unconfirmed territory. Its own text (ScanCode's copy) now decides: one threshold, territory read.
+    mirror = tmp_path / "mirror"
+    card = {"license": "other", "license_name": "tencent-hunyuan-community"}
+    add_repo(mirror, "tencent/HunyuanImage-3.0", card)
+    add_repo(mirror, "someone/hunyuan-image-3-lora", {**card, "base_model": "tencent/HunyuanImage-3.0"})
+    result, report = scan(project_with(tmp_path, "someone/hunyuan-image-3-lora"), tmp_path, mirror=mirror)
+    effective = model(report, "someone/hunyuan-image-3-lora")["effective"]
+    assert effective["licenses"] == ["tencent-hunyuan-image-3.0"]
+    thresholds = [text for text in effective["conditions"] if "threshold" in text]
+    assert len(thresholds) == 1 and "100 million monthly active users" in thresholds[0]
+    (territory,) = [text for text in effective["conditions"] if "not granted in" in text]
+    assert "EU, GB, KR" in territory and "[unconfirmed]" not in territory
+    duties = {duty["kind"]: duty for duty in effective["obligations"]}
+    assert "section 5.b" in duties["output-training"]["text"] and duties["output-training"]["confidence"] == "primary"
