@@ -226,6 +226,19 @@ def scan(
     _guarded(run)
 
 
+def run_scan(**options: Any) -> int:
+    """The scan command called with every option given, without Typer's parsing (entry.py's lean path): the
+    same output, and the exit code Typer would exit with."""
+    try:
+        scan(**options)
+    except typer.Exit as leaving:
+        return int(leaving.exit_code)
+    except KeyboardInterrupt:
+        typer.echo("licscan: interrupted", err=True)
+        return int(ExitCode.INTERRUPTED)
+    return int(ExitCode.PASS)
+
+
 def _verdict_code(verdict: str) -> int:
     return {"pass": ExitCode.PASS, "fail": ExitCode.POLICY_VIOLATION, "incomplete": ExitCode.INCOMPLETE}[verdict]
 

@@ -60,23 +60,14 @@ def _scan(options: dict) -> int:
     """`licscan scan` with the options _parse read: cli.py's command itself, called as Typer would call it."""
     from pathlib import Path
 
-    import typer
-
-    from licscan import cli
+    from licscan.cli import run_scan
 
     chosen = {name: Path(options[name]) if name in options else None for name in _SCAN_PATHS}
-    try:
-        cli.scan(path=Path(options["positional"][0]) if options["positional"] else Path("."),
-                 policy=options.get("policy"), rules_dir=[], max_depth=None,
-                 quiet=bool(options.get("quiet")), verbose=bool(options.get("verbose")),
-                 color=True if options.get("color") else False if options.get("no_color") else None,
-                 refresh=bool(options.get("refresh")), validate=bool(options.get("validate")), **chosen)
-    except typer.Exit as leaving:
-        return int(leaving.exit_code)
-    except KeyboardInterrupt:
-        typer.echo("licscan: interrupted", err=True)
-        return int(cli.ExitCode.INTERRUPTED)
-    return 0
+    return run_scan(path=Path(options["positional"][0]) if options["positional"] else Path("."),
+                    policy=options.get("policy"), rules_dir=[], max_depth=None,
+                    quiet=bool(options.get("quiet")), verbose=bool(options.get("verbose")),
+                    color=True if options.get("color") else False if options.get("no_color") else None,
+                    refresh=bool(options.get("refresh")), validate=bool(options.get("validate")), **chosen)
 
 
 def _run(command: str, options: dict) -> tuple[str, int]:
