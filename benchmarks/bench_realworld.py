@@ -145,7 +145,8 @@ def score(truth: list[dict[str, str]], answers: dict[str, dict], show_misses: in
         print("  unlisted run-time", row["repo"], row["path"], row["line"], row["id"])
 
 
-def score_api_names_in_scan(root: Path, truth: list[dict[str, str]], answers: dict[str, dict]) -> None:
+def score_api_names_in_scan(root: Path, truth: list[dict[str, str]], answers: dict[str, dict],
+                            show_misses: int = 0) -> None:
     """The truth's api-model ids in what a scan reports, against a stand-in Hub that lacks exactly those."""
     sys.path.insert(0, str(HERE.parent / "tests"))
     from hubstub import HubStub
@@ -170,6 +171,7 @@ def score_api_names_in_scan(root: Path, truth: list[dict[str, str]], answers: di
                                     "LICSCAN_DB_URL": f"sqlite:///{folder}/{repo}.db"})
                 reports[repo] = json.loads(out.read_text()) if out.exists() else {"models": []}
     total = missing = hosted = missing_places = 0
+    still_missing: list[tuple[str, str, list[str]]] = []
     served_hub = kept_hub = 0
     for repo, names in sorted(api_ids.items()):
         models = {item["id"]: item for item in reports[repo]["models"]}
@@ -179,6 +181,9 @@ def score_api_names_in_scan(root: Path, truth: list[dict[str, str]], answers: di
             total += 1
             missing += name in lowered
             missing_places += len(models[lowered[name]]["occurrences"]) if name in lowered else 0
+            if name in lowered:
+                still_missing.append((repo, name, [f"{item['path']}:{item.get('line')}"
+                                                   for item in models[lowered[name]]["occurrences"]]))
             hosted += name in hosted_names
         for name in hosted_names - names:  # an API-served name that is a Hub id the stand-in holds
             if (hub_id := next((item["id"] for item in answers[repo]["occurrences"] if item["kind"] == "model"
@@ -189,6 +194,8 @@ def score_api_names_in_scan(root: Path, truth: list[dict[str, str]], answers: di
           f"{missing} of {total} ({missing_places} places); as the provider's hosted model: {hosted} of {total}")
     print(f"API-served names that are Hub ids the stand-in holds, still Hub models with their ancestry in the scan: "
           f"{kept_hub} of {served_hub}")
+    for repo, name, places in still_missing[:show_misses]:
+        print("  still a missing Hub model", repo, name, *places[:4], "..." if len(places) > 4 else "")
 
 
 def _stand_in_repo(folder: Path, repo_id: str) -> None:
@@ -246,7 +253,7 @@ def main() -> int:
         answers = run_discovery(Path(folder), repos)
         score(truth, answers, options.show_misses, options.show_extra)
         if not options.skip_scan:
-            score_api_names_in_scan(Path(folder), load_truth(), answers)
+            score_api_names_in_scan(Path(folder), load_truth(), answers, options.show_misses)
     score_api(answers)
     return 0
 

@@ -343,7 +343,8 @@ def _failing_lines(findings: Sequence[Mapping[str, Any]]) -> tuple[str, ...]:
     return tuple(lines)
 
 
-_VOCABULARY_FIELDS = ("hosts", "packages", "prefixes", "patterns", "runtimes", "hub_named")
+_VOCABULARY_FIELDS = ("hosts", "packages", "prefixes", "patterns", "runtimes", "hub_named", "key_variables",
+                      "config_words", "versioned")
 
 
 def _vocabulary(value: Any, lockfile: Path) -> Any:
@@ -361,9 +362,12 @@ def _vocabulary(value: Any, lockfile: Path) -> Any:
         return None
     try:
         pairs = {name: tuple(texts(pair, 2) for pair in value[name]) for name in ("hosts", "packages", "prefixes")}
+        # (fields a lockfile of an earlier licscan lacks: read as empty)
+        pairs |= {name: tuple(texts(pair, 2) for pair in value.get(name, [])) for name in ("key_variables", "config_words")}
         patterns = tuple((texts([key])[0], texts(globs)) for key, globs in value["patterns"])
         return ApiVocabulary(patterns=patterns, runtimes=texts(value["runtimes"]),
-                             hub_named=texts(value.get("hub_named", [])), **pairs)
+                             hub_named=texts(value.get("hub_named", [])), versioned=texts(value.get("versioned", [])),
+                             **pairs)
     except (KeyError, TypeError, ValueError):
         raise ConfigError(f"{visible(str(lockfile))} is damaged: 'providers_vocabulary' is not the providers' "
                           "vocabulary licscan records; run `licscan lock` to write it again") from None

@@ -22,7 +22,8 @@ FILE_NAME = "providers.yaml"
 
 _TOP_KEYS = {"schema", "last_reviewed", "note", "providers", "runtime_tags"}
 _PROVIDER_KEYS = {"key", "name", "hosts", "sdk_packages", "prefixes", "models", "publisher", "organization", "country",
-                  "parent", "terms", "listings", "confidence", "unconfirmed", "sources", "notes", "hub_names"}
+                  "parent", "terms", "listings", "confidence", "unconfirmed", "sources", "notes", "hub_names",
+                  "key_variables", "config_words", "versioned_names"}
 _TERMS_KEYS = {"url", "read", "title", "entity", "law"}
 _TAG_KEYS = {"runtime", "tag", "hub_model", "confidence", "sources", "notes"}
 _KEY = re.compile(r"^[a-z0-9][a-z0-9-]{0,40}$")
@@ -32,6 +33,8 @@ _TAG = re.compile(r"^[a-z0-9][\w.-]*(/[\w.-]+)?:[\w.-]+$")
 _COUNTRY = re.compile(r"^[A-Z]{2}$")
 _PACKAGE = re.compile(r"^[A-Za-z_][\w.]*$")
 _PREFIX = re.compile(r"^[\w.-]+$")
+_VARIABLE = re.compile(r"^[A-Z][A-Z0-9_]{2,60}$")  # an environment variable's name, as shells and compose write it
+_CONFIG_WORD = re.compile(r"^[a-z0-9][a-z0-9_.-]{1,60}$")
 
 
 class _Reader:
@@ -75,6 +78,9 @@ class _Served(NamedTuple):
     prefixes: tuple[str, ...]
     models: tuple[str, ...]
     hub_names: bool
+    key_variables: tuple[str, ...]
+    config_words: tuple[str, ...]
+    versioned_names: bool
 
 
 def _top(read: _Reader, data: Any) -> Mapping[str, Any]:
@@ -171,12 +177,18 @@ def _served(read: _Reader, item: Mapping[str, Any], key: str) -> _Served:
     hub_names = item.get("hub_names", False)
     if not isinstance(hub_names, bool):
         raise read.fail("'hub_names' must be true or false (whether its model names are Hub ids)", key)
+    versioned_names = item.get("versioned_names", False)
+    if not isinstance(versioned_names, bool):
+        raise read.fail("'versioned_names' must be true or false (whether its names carry version pins)", key)
     return _Served(
         hosts=hosts,
         sdk_packages=read.texts(item.get("sdk_packages"), "sdk_packages", key, _PACKAGE),
         prefixes=tuple(prefix.lower() for prefix in read.texts(item.get("prefixes"), "prefixes", key, _PREFIX)),
         models=models,
         hub_names=hub_names,
+        key_variables=read.texts(item.get("key_variables"), "key_variables", key, _VARIABLE),
+        config_words=read.texts(item.get("config_words"), "config_words", key, _CONFIG_WORD),
+        versioned_names=versioned_names,
     )
 
 
@@ -227,6 +239,9 @@ def _provider(read: _Reader, item: Mapping[str, Any], key: str) -> Provider:
         unconfirmed=unconfirmed,
         notes=read.text(item.get("notes"), "notes", key),
         hub_names=served.hub_names,
+        key_variables=served.key_variables,
+        config_words=served.config_words,
+        versioned_names=served.versioned_names,
     )
 
 

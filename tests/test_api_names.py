@@ -131,13 +131,19 @@ def test_a_server_of_the_projects_own_serving_the_name_is_not_the_api_by_name(tm
     assert result.exit_code == 1 and "LS103" in _rules(models[NAME])
 
 
-def test_the_lockfile_and_the_offline_check_read_the_name_as_the_api(tmp_path, hub_stub, monkeypatch):
-    project = _project(tmp_path, {"app.py": CHAT_NVIDIA, "docker-compose.yaml": COMPOSE})
+def _locked(tmp_path: Path, hub_stub, monkeypatch, files: dict[str, str]) -> tuple[Path, dict[str, str], dict]:
+    """A project locked against the stand-in Hub, as the working folder: (project, env for check, lockfile)."""
+    project = _project(tmp_path, files)
     env = {"LICSCAN_DB_URL": f"sqlite:///{tmp_path / 'c.db'}"}
     monkeypatch.chdir(project)
     locked = CliRunner().invoke(app, ["lock", "."], env={**env, "HF_ENDPOINT": hub_stub.url}, catch_exceptions=False)
     assert locked.exit_code == 0, locked.output
-    lockfile = json.loads((project / "licscan.lock").read_text())
+    return project, env, json.loads((project / "licscan.lock").read_text())
+
+
+def test_the_lockfile_and_the_offline_check_read_the_name_as_the_api(tmp_path, hub_stub, monkeypatch):
+    project, env, lockfile = _locked(tmp_path, hub_stub, monkeypatch,
+                                     {"app.py": CHAT_NVIDIA, "docker-compose.yaml": COMPOSE})
     assert set(lockfile["models"]) == {HOSTED}
     # The pre-commit check is offline: the Hub is never asked again.
     hub_stub.clear()
@@ -201,3 +207,143 @@ def test_a_hub_named_providers_own_variant_the_hub_lacks_is_that_providers_model
     assert result.exit_code == 0, result.output
     assert set(_models(report)) == {f"api:together/{turbo}"}
     assert "LS162" in _rules(_models(report)[f"api:together/{turbo}"])
+
+
+# -- Kinds of evidence that a place uses a provider's API with no API client in sight: a compose or env file that
+# sets the provider's API key variable beside a model variable, a config mapping whose type selects the provider
+# (NeMo Agent toolkit's `_type: nim`), a config class whose engine field names it (`model_engine` =
+# "nvidia-ai-endpoints"), a list of names in a file using the provider's SDK, and Replicate's pinned
+# `owner/name:<version>`. Each makes a name the Hub lacks the provider's hosted model and the scan complete; an
+# outage leaves it unresolved; the same name without the evidence stays a missing Hub model.
+
+PINNED = "meta/llama-2-7b-chat"
+VERSION = "8e6975e5ed6174911a6ff3d60540dfd4844201974602551e10e9e87ab143d81e"
+
+COMPOSE_WITH_KEY = f'''
+    services:
+      chain-server:
+        environment:
+          NVIDIA_API_KEY: ${{NVIDIA_API_KEY}}
+          APP_LLM_MODELNAME: ${{APP_LLM_MODELNAME:-"{NAME}"}}
+'''
+COMPOSE_ENV_LIST = f'''
+    services:
+      ingest:
+        environment:
+          - NVIDIA_API_KEY=${{NVIDIA_API_KEY:-nvidiaapikey}}
+          - VLM_CAPTION_MODEL_NAME=${{VLM_CAPTION_MODEL_NAME:-{NAME}}}
+'''
+DOTENV = f'''
+    NVIDIA_API_KEY=nvapi-placeholder
+    export LLM_MODEL="{NAME}"
+'''
+NEMO_AGENT = f'''
+    llms:
+      sql_llm:
+        _type: nim
+        model_name: "{NAME}"
+        temperature: 0.0
+    workflow:
+      _type: react_agent
+      llm_name: sql_llm
+'''
+CONFIG_CLASS = f'''
+    from dataclasses import dataclass, field
+
+    @dataclass
+    class LLMConfig:
+        model_name: str = field(default="{NAME}")
+        model_engine: str = field(default="nvidia-ai-endpoints")
+'''
+SDK_LIST = f'''
+    from langchain_nvidia_ai_endpoints import ChatNVIDIA
+
+    FALLBACK_MODELS = ["{NAME}"]
+    llm = ChatNVIDIA(model=pick(FALLBACK_MODELS))
+'''
+REPLICATE_PIN = f'''
+    def run(prompt):
+        model_string = "{PINNED}:{VERSION}"
+        return call("replicate:" + model_string, prompt)
+'''
+
+# NeMo Data Designer's tutorials choose build.nvidia.com as the model provider by name, in a notebook (where the
+# JSON escapes the quotes around the name).
+DATA_DESIGNER_NOTEBOOK = json.dumps({"cells": [{"cell_type": "code", "metadata": {}, "outputs": [], "source": [
+    'MODEL_PROVIDER = "nvidiabuild"\n', f'MODEL_ID = "{NAME}"\n',
+    "config = ModelConfig(alias='text', model=MODEL_ID, provider=MODEL_PROVIDER)\n"]}],
+    "metadata": {}, "nbformat": 4, "nbformat_minor": 5})
+
+KINDS = {
+    "compose-default-beside-key": ("docker-compose.yaml", COMPOSE_WITH_KEY, NAME, "nvidia"),
+    "compose-environment-list": ("compose.yaml", COMPOSE_ENV_LIST, NAME, "nvidia"),
+    "dotenv-file": (".env", DOTENV, NAME, "nvidia"),
+    "nemo-type-nim": ("config.yml", NEMO_AGENT, NAME, "nvidia"),
+    "config-class-engine": ("configuration.py", CONFIG_CLASS, NAME, "nvidia"),
+    "list-beside-sdk": ("chain.py", SDK_LIST, NAME, "nvidia"),
+    "replicate-version-pin": ("client.py", REPLICATE_PIN, PINNED, "replicate"),
+    "provider-named-in-a-notebook": ("designer.ipynb", DATA_DESIGNER_NOTEBOOK, NAME, "nvidia"),
+}
+
+
+@pytest.mark.parametrize("kind", sorted(KINDS))
+def test_a_name_the_hub_lacks_used_through_an_api_by_this_kind_is_the_providers_model(tmp_path, hub_stub, kind):
+    filename, text, name, provider = KINDS[kind]
+    project = _project(tmp_path, {filename: text})
+    result, report = _scan(tmp_path, project, {"HF_ENDPOINT": hub_stub.url})
+    hosted = f"api:{provider}/{name}"
+    models = _models(report)
+    assert hub_stub.api_calls(name), "the Hub was asked about the name"
+    assert set(models) == {hosted}, models.keys()  # not also a Hub model the Hub lacks
+    assert result.exit_code == 0 and report["verdict"] == "pass", result.output
+    assert "LS162" in _rules(models[hosted]) and not _rules(models[hosted]) & {"LS100", "LS103"}
+    assert {item["path"] for item in models[hosted]["occurrences"]} == {filename}
+
+
+@pytest.mark.parametrize("kind", ["compose-default-beside-key", "nemo-type-nim", "replicate-version-pin"])
+def test_a_hub_outage_leaves_the_name_unresolved_and_the_scan_incomplete(tmp_path, hub_stub, kind):
+    filename, text, name, provider = KINDS[kind]
+    hub_stub.faults[name] = [503] * 20
+    project = _project(tmp_path, {filename: text})
+    result, report = _scan(tmp_path, project, {"HF_ENDPOINT": hub_stub.url})
+    models = _models(report)
+    assert name in models and not models[name]["lineage"]["nodes"]
+    assert "LS162" not in _rules(models[f"api:{provider}/{name}"])
+    assert report["verdict"] == "incomplete" and result.exit_code == 3, result.output
+
+
+@pytest.mark.parametrize("text", [
+    COMPOSE_WITH_KEY.replace("NVIDIA_API_KEY", "SOME_SERVICE_TOKEN"),  # no provider's key beside the model
+    NEMO_AGENT.replace("_type: nim", "_type: openai"),  # another client type
+    # the mapping names a server of the project's own: a self-hosted NIM, not NVIDIA's API
+    NEMO_AGENT.replace("_type: nim", "_type: nim\n        base_url: http://localhost:8000/v1"),
+], ids=["unknown-key", "other-type", "own-server"])
+def test_the_same_name_without_api_evidence_stays_a_missing_hub_model(tmp_path, hub_stub, text):
+    project = _project(tmp_path, {"config.yaml": text})
+    result, report = _scan(tmp_path, project, {"HF_ENDPOINT": hub_stub.url})
+    assert set(_models(report)) == {NAME} and "LS103" in _rules(_models(report)[NAME])
+    assert result.exit_code == 1 and report["verdict"] == "fail"
+
+
+def test_a_checkpoint_file_named_beside_the_key_is_not_an_api_model(tmp_path):
+    """`EMBEDDING_MODEL_CKPT_NAME="NV-Embed-QA-4.nemo"` names a local file even where NVIDIA's key is set."""
+    project = _project(tmp_path, {"compose.env": 'NVIDIA_API_KEY=x\nEMBEDDING_MODEL_NAME="NV-Embed-QA"\n'
+                                                 'EMBEDDING_MODEL_CKPT_NAME="NV-Embed-QA-4.nemo"\n'})
+    result = CliRunner().invoke(app, ["discover", "--no-cache", "--json", str(project)],
+                                env={"LICSCAN_DB_URL": f"sqlite:///{tmp_path / 'c.db'}"}, catch_exceptions=False)
+    ids = {item["id"] for item in json.loads(result.output)["occurrences"]}
+    assert ids == {"api:nvidia/NV-Embed-QA"}
+
+
+def test_the_offline_check_reads_these_kinds_with_the_vocabulary_the_lockfile_records(tmp_path, hub_stub, monkeypatch):
+    project, env, lockfile = _locked(tmp_path, hub_stub, monkeypatch,
+                                     {"docker-compose.yaml": COMPOSE_WITH_KEY, "client.py": REPLICATE_PIN})
+    assert set(lockfile["models"]) == {f"api:nvidia/{NAME}", f"api:replicate/{PINNED}"}
+    hub_stub.clear()
+    result = CliRunner().invoke(app, ["check", "docker-compose.yaml", "client.py"], env=env, catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    # A new NeMo agent config naming a model never locked: the check, offline, knows `_type: nim` is NVIDIA's API.
+    (project / "agent.yml").write_text(textwrap.dedent(NEMO_AGENT).replace(NAME, "meta/llama-3.1-8b-instruct"))
+    result = CliRunner().invoke(app, ["check", "agent.yml"], env=env, catch_exceptions=False)
+    assert result.exit_code == 1 and "MISSING api:nvidia/meta/llama-3.1-8b-instruct" in result.output, result.output
+    assert not hub_stub.requests

@@ -13,7 +13,7 @@ import fnmatch
 import functools
 import re
 import warnings
-from collections import deque
+from collections import defaultdict, deque
 from typing import Callable, Iterator
 
 from licscan.cards import is_repo_id
@@ -34,6 +34,10 @@ _JS = (".js", ".mjs", ".cjs", ".ts", ".tsx", ".jsx", ".mts", ".cts")
 _SHELL = (".sh", ".bash", ".zsh", ".md", ".markdown", ".yaml", ".yml", ".ps1")
 _SCRIPT_NAMES = frozenset({"dockerfile", "containerfile", "makefile", "justfile", "modelfile"})
 _DOCS = (".md", ".markdown")
+_SETTINGS_FILES = (".yaml", ".yml", ".sh", ".bash", ".zsh")
+# A setting naming a checkpoint file (EMBEDDING_MODEL_CKPT_NAME="NV-Embed-QA-4.nemo") names a local file, not a model
+# an API serves.
+_WEIGHT_FILES = (".nemo", ".gguf", ".bin", ".safetensors", ".pt", ".pth", ".ckpt", ".onnx", ".engine", ".plan")
 _BASE_URL_KEYWORDS = frozenset({"base_url", "api_base", "openai_api_base", "endpoint", "base_uri", "server_url"})
 _MODEL_KEYWORDS = frozenset({"model", "model_name", "model_id", "engine", "llm_model", "chat_model", "embedding_model"})
 _OLLAMA_CALLS = frozenset({"chat", "generate", "embed", "embeddings", "pull", "show", "create", "push"})
@@ -43,10 +47,10 @@ _MAX_NAME = 120
 _NAME = re.compile(r"^[A-Za-z0-9][\w.:/@-]*$")  # a model name as providers write them (no spaces, no URL scheme)
 _OLLAMA_COMMAND = re.compile(r"\bollama[ \t]+(?:pull|run)[ \t]+([A-Za-z0-9][\w.:/-]*)")
 # What a Python file must hold for the AST to be worth building: a model-naming key, parameter or constant given
-# a literal, or a literal passed first to a call an Ollama client makes (the values are checked against the
-# providers' model names before anything is parsed).
+# a literal (or a list of them), or a literal passed first to a call an Ollama client makes (the values are checked
+# against the providers' model names before anything is parsed).
 _PY_CANDIDATE = re.compile(
-    r"""(?i)(?:model\w*|engine)['"]?[ \t]*(?::[ \t]*[\w.\[\], ]+)?[:=][ \t]*(['"])([A-Za-z0-9][\w.:/@-]{0,119})\1"""
+    r"""(?i)(?:model\w*|engine)['"]?[ \t]*(?::[ \t]*[\w.\[\], ]+)?[:=][ \t]*[\[(]?[ \t]*(['"])([A-Za-z0-9][\w.:/@-]{0,119})\1"""
     r"""|\b(?:chat|generate|pull|embed\w*|show|create|push)\([ \t]*(['"])([A-Za-z0-9][\w.:/@-]{0,119})\3""")
 _OLLAMA_VARIABLE = re.compile(r"\bollama[ \t]+(?:pull|run)[ \t]+[\"']?(\$\{?[A-Za-z_]\w*\}?)")
 _INDENTED_CODE = re.compile(r"(?:    |\t)")  # a Markdown indented code block's line
@@ -57,6 +61,17 @@ _JS_PIPELINE = re.compile(r"""\b(?:pipeline|from_pretrained)\([ \t]*(?:(['"`])[\
 _JS_MODEL_CONSTANT = re.compile(r"""\b(?:const|let|var|static)[ \t]+\w*(?:model|MODEL)\w*[ \t]*=[ \t]*(['"`])([\w.-]+/[\w.-]+)\1""")
 _JS_MODEL = re.compile(r"""\bmodel[ \t]*:[ \t]*(['"`])([\w.:/@-]{1,120})\1""")
 _YAML_MODEL = re.compile(r"""(?m)^[ \t-]*(?:model|model_name|model_id)[ \t]*:[ \t]*(['"]?)([\w.:/@-]{1,160})\1[ \t]*(?:#.*)?$""")
+# A key or variable given a value in a YAML, compose, env or shell file: `model_name: x`, `- LLM_MODEL=x`,
+# `export MODEL="x"`, and a compose default `${MODEL:-x}` (the names are checked for 'model' afterwards).
+_SETTING = re.compile(
+    r"""(?m)^[ \t]*(?:-[ \t]+)?(?:export[ \t]+)?(['"]?)([A-Za-z_][\w.-]{0,80})\1[ \t]*[:=][ \t]*"""
+    r"""(?:\$\{\w{1,80}:?[-=])?(['"]?)([A-Za-z0-9][\w.:/@-]{0,159})\3\}?[ \t]*(?:#.*)?\r?$""")
+# A model name pinned to a version, 'owner/name:<64 hex digits>' (Replicate's form), anywhere in a text.
+_VERSIONED = re.compile(r"(?<![\w./@:-])([a-z0-9][\w.-]{0,60}/[\w.-]{1,100}):([0-9a-f]{64})(?![\w-])")
+# The keys of a config mapping whose value says which client or server runs its model (NeMo Agent toolkit's
+# `_type: nim`, NVIDIA's RAG examples' `model_engine: nvidia-ai-endpoints`).
+_ENGINE_KEYS = frozenset({"_type", "type", "engine", "model_engine", "llm_engine", "provider", "model_provider",
+                          "api_type", "backend"})
 
 
 def _triggers(vocabulary: ApiVocabulary) -> NeedleSet:
@@ -92,10 +107,27 @@ def _trigger_words(vocabulary: ApiVocabulary) -> tuple[bytes, ...]:
             head, _, tail = package.rpartition(".")
             phrases.add(f"from {head} import {tail}")
     words = {"ollama", "litellm", "openrouter", "@huggingface/transformers", "@xenova/transformers",
-             *(host for host, _ in vocabulary.hosts), *phrases}
+             *(host for host, _ in vocabulary.hosts), *phrases, *(name for name, _ in vocabulary.key_variables),
+             *_config_word_forms(vocabulary),
+             # A pinned name ('owner/name:<version>') is read where the file names its provider as code does
+             # (replicate.run(...), a 'replicate:' prefix in a string): a pattern of 64 hex digits in the one-pass
+             # search would cost more to compile than the search itself, and the bare 'replicate.' or 'replicate:'
+             # is common prose and code in ML libraries.
+             *(form for key in vocabulary.versioned
+               for form in (f"{key}.run(", f"'{key}:", f'"{key}:', f'\\"{key}:'))}
     # A word that contains another adds nothing (the shorter one is there too), and the one-pass engine wants none.
     minimal = sorted(word for word in words if not any(other != word and other in word for other in words))
     return tuple(word.encode() for word in minimal)
+
+
+@functools.lru_cache(maxsize=4)
+def _config_word_forms(vocabulary: ApiVocabulary) -> frozenset[str]:
+    """A short config word as a value is written after a colon or an equals sign, or quoted (in a notebook's JSON,
+    a double quote is escaped): the bare word ('nim') is too common a string to look for. A long one
+    ('nvidia-ai-endpoints') is looked for as it is (fewer words for the one-pass search)."""
+    return frozenset(form for word, _ in vocabulary.config_words
+                     for form in ((word,) if len(word) >= 8 else
+                                  (f": {word}", f"={word}", f'"{word}"', f"'{word}'", f'\\"{word}\\"')))
 
 
 @functools.lru_cache(maxsize=4)
@@ -110,6 +142,10 @@ def _worth_parsing(text: str, vocabulary: ApiVocabulary) -> bool:
     lowered = text.lower()
     if "ollama" in lowered or "litellm" in lowered or "openrouter" in lowered:
         return True
+    if vocabulary.versioned and _VERSIONED.search(text):
+        return True
+    if any(form in lowered for form in _config_word_forms(vocabulary)):
+        return True  # a config class naming a provider's engine beside its model field's default
     names = _model_names(vocabulary)
     return any(names.match(match.group(2) or match.group(4)) for match in _PY_CANDIDATE.finditer(text))
 
@@ -123,7 +159,7 @@ class HostedApiSource:
     def wants(self, relpath: str) -> bool:
         filename = relpath.rsplit("/", 1)[-1].lower()
         return (filename.endswith(_PY + _NOTEBOOK + _JS + _SHELL) or filename in _SCRIPT_NAMES or _is_modelfile(filename)
-                or filename.startswith(("dockerfile.", "containerfile.")))
+                or filename.startswith(("dockerfile.", "containerfile.")) or _is_env_file(filename))
 
     def needles(self, settings: DiscoverySettings) -> tuple[NeedleSet, ...]:
         return (_triggers(settings.api),)
@@ -235,6 +271,9 @@ def _python(text: str, finds: _Finds, *, imported_elsewhere: frozenset[str] = fr
     vocabulary = finds.vocabulary
     imported = set(imported_elsewhere)
     candidates: list[ast.AST] = []
+    versioned = vocabulary.versioned if len(vocabulary.versioned) == 1 else ()
+    engine_words = dict(vocabulary.config_words)
+    engines: set[str] = set()
     other_base_url = False
     default_openai_client = False  # OpenAI() with no base_url: requests go to OpenAI's own API
     for node in _walk(tree):
@@ -248,21 +287,34 @@ def _python(text: str, finds: _Finds, *, imported_elsewhere: frozenset[str] = fr
         elif kind is ast.keyword:
             other_base_url = other_base_url or (node.arg in _BASE_URL_KEYWORDS and _local_server(node.value, vocabulary))
         elif kind is ast.Assign:
-            if type(node.value) is ast.Constant and isinstance(node.value.value, str):
+            value_kind = type(node.value)
+            if value_kind is ast.Constant and isinstance(node.value.value, str):
                 candidates.append(node)
                 # base_url = "http://localhost:5000/v1", then OpenAI(base_url=base_url)
                 other_base_url = other_base_url or (_local_server(node.value, vocabulary) and any(
                     type(target) is ast.Name and target.id.lower() in _BASE_URL_KEYWORDS for target in node.targets))
+            elif value_kind in _LISTING_VALUES:
+                candidates.append(node)
         elif kind is ast.AnnAssign or kind is ast.Call or kind is ast.arguments or kind is ast.Dict:
             candidates.append(node)
             default_openai_client = default_openai_client or (kind is ast.Call and _default_openai_client(node))
-        elif kind is ast.Constant and type(node.value) is str and "ollama" in node.value:
-            candidates.append(node)
+        elif kind is ast.Constant and type(node.value) is str:
+            if "ollama" in node.value:
+                candidates.append(node)
+            elif len(node.value) > 66 and versioned:  # replicate.run("owner/name:<version>")
+                for match in _VERSIONED.finditer(node.value):
+                    finds.hosted(versioned[0], match.group(1), node.lineno, match.group(0))
+            elif node.value in engine_words:  # model_engine = "nvidia-ai-endpoints": the file's models go there
+                engines.add(engine_words[node.value])
     packages = dict(vocabulary.packages)
     # A package is a name's own dotted prefix (`google.genai` of `google.genai.types`): looked up, not tried in turn.
     sdk_providers = sorted({packages[prefix] for name in imported for prefix in _dotted_prefixes(name)
                             if prefix in packages})
     lowered, host_providers = _hosts_named(context or text, vocabulary)
+    # The provider's API key variable or a config value naming its engine (model_engine = "nvidia-ai-endpoints"):
+    # the file uses that API, asked last (after the hosts and SDKs a file names).
+    named_providers = sorted({provider for name, provider in vocabulary.key_variables if name in (context or text)}
+                             | engines)
     litellm = any(name == "litellm" or name.startswith("litellm.") for name in imported)
     openrouter = "openrouter.ai" in lowered
     ollama_names = {name for name in imported if "ollama" in name.lower()}
@@ -273,7 +325,7 @@ def _python(text: str, finds: _Finds, *, imported_elsewhere: frozenset[str] = fr
 
     def classify(value: str, line: int, client_call: bool = False) -> None:
         _classify(value, line, finds, sdk_providers, host_providers, litellm, openrouter, other_base_url,
-                  client_call, default_openai_client)
+                  client_call, default_openai_client, named_providers)
 
     for node in candidates:
         if isinstance(node, ast.Call):
@@ -292,11 +344,12 @@ def _python(text: str, finds: _Finds, *, imported_elsewhere: frozenset[str] = fr
                     else:
                         classify(value.value, value.lineno, client_call)
         elif isinstance(node, (ast.Assign, ast.AnnAssign)):
-            if not (isinstance(node.value, ast.Constant) and isinstance(node.value.value, str)):
-                continue
             targets = node.targets if isinstance(node, ast.Assign) else [node.target]
-            if any(isinstance(target, ast.Name) and "model" in target.id.lower() for target in targets):
-                classify(node.value.value, node.value.lineno)
+            if not any(isinstance(target, ast.Name) and "model" in target.id.lower() for target in targets):
+                continue
+            # MODEL = "x"; models_to_try = ["x", "y"]; model_name: str = field(default="x")
+            for value in _assigned_strings(node.value):
+                classify(value.value, value.lineno)
         elif isinstance(node, ast.arguments):  # def ask(prompt, model="llama3-70b-8192"): a default that is used
             named = [*node.posonlyargs, *node.args][-len(node.defaults):] if node.defaults else []
             for arg, default in [*zip(named, node.defaults), *zip(node.kwonlyargs, node.kw_defaults)]:
@@ -310,6 +363,27 @@ def _python(text: str, finds: _Finds, *, imported_elsewhere: frozenset[str] = fr
                 if isinstance(key, ast.Constant) and key.value in _MODEL_KEYWORDS and isinstance(value, ast.Constant) \
                         and isinstance(value.value, str):
                     classify(value.value, value.lineno)
+
+
+_LISTING_VALUES = (ast.List, ast.Tuple, ast.Set, ast.IfExp, ast.BoolOp, ast.Call)
+
+
+def _assigned_strings(value: ast.AST | None) -> list[ast.Constant]:
+    """The literal names a model-named variable or field is given: the value itself, the items of a list, tuple or
+    set (through `a if c else [...]` and `a or [...]`), or a field's `default=` (dataclasses, pydantic, config
+    classes); not the arguments of any other call."""
+    if isinstance(value, ast.Constant):
+        return [value] if isinstance(value.value, str) else []
+    if isinstance(value, (ast.List, ast.Tuple, ast.Set)):
+        return [item for item in value.elts if isinstance(item, ast.Constant) and isinstance(item.value, str)]
+    if isinstance(value, ast.IfExp):
+        return _assigned_strings(value.body) + _assigned_strings(value.orelse)
+    if isinstance(value, ast.BoolOp):
+        return [found for item in value.values for found in _assigned_strings(item)]
+    if isinstance(value, ast.Call):
+        return [found for keyword in value.keywords if keyword.arg == "default"
+                for found in _assigned_strings(keyword.value) if isinstance(keyword.value, ast.Constant)]
+    return []
 
 
 def _dotted_prefixes(name: str) -> list[str]:
@@ -411,11 +485,12 @@ def _client_call(call: ast.Call, sdk_names: set[str]) -> bool:
 
 def _classify(value: str, line: int, finds: _Finds, sdk_providers: list[str], host_providers: list[str],
               litellm: bool, openrouter: bool, other_base_url: bool, client_call: bool = False,
-              default_openai_client: bool = False) -> None:
+              default_openai_client: bool = False, named_providers: list[str] | None = None) -> None:
     """`client_call`: the value is a model argument of a request to an API client; a provider whose names are Hub
     ids is credited only there (the same id in a reranker's or an embedder's keyword is a model loaded locally).
     `default_openai_client`: the file also makes an OpenAI client with no base_url, so a name no named host's
-    provider serves but OpenAI does goes to OpenAI's own API."""
+    provider serves but OpenAI does goes to OpenAI's own API. `named_providers`: providers the file names by their
+    API key variable or engine value, asked when no host or SDK gave the name a provider."""
     vocabulary = finds.vocabulary
     if (litellm or openrouter) and "/" in value and finds.prefixed(value, line, openrouter=openrouter and not litellm):
         return
@@ -439,6 +514,11 @@ def _classify(value: str, line: int, finds: _Finds, sdk_providers: list[str], ho
         if _serves(vocabulary, provider, value) and (client_call or provider not in vocabulary.hub_named):
             finds.hosted(provider, value, line, value)
             return
+    if named_providers and not other_base_url:
+        serving = [provider for provider in named_providers if _serves(vocabulary, provider, value)
+                   and (client_call or provider not in vocabulary.hub_named)]
+        if len(serving) == 1:
+            finds.hosted(serving[0], value, line, value)
 
 
 def _serves(vocabulary: ApiVocabulary, provider: str, value: str) -> bool:
@@ -518,6 +598,8 @@ def _javascript(text: str, finds: _Finds) -> None:
             finds.hub(match.group(3), _line(starts, match.start(3)), match.group(3))
         for match in _JS_MODEL_CONSTANT.finditer(text):  # const model_id = "org/name"; pipeline(task, model_id)
             finds.hub(match.group(2), _line(starts, match.start(2)), match.group(2))
+    if len(finds.vocabulary.versioned) == 1:  # replicate.run("owner/name:<version>")
+        _versioned_names(text, starts, finds)
     lowered = text.lower()
     host_providers = sorted({provider for host, provider in finds.vocabulary.hosts if host in lowered})
     if len(host_providers) == 1:
@@ -550,17 +632,95 @@ def _commands(text: str, filename: str, finds: _Finds) -> None:
     if _is_modelfile(filename):
         for match in _MODELFILE_FROM.finditer(text):
             finds.runtime(match.group(1), _line(starts, match.start(1)), match.group(0))
-    if filename.endswith((".yaml", ".yml")):
-        lowered = text.lower()
-        litellm = "litellm" in lowered
-        hosts = sorted({provider for host, provider in finds.vocabulary.hosts if host in lowered})
-        for match in _YAML_MODEL.finditer(text) if litellm or hosts else ():
+    prefixed: set[int] = set()
+    if filename.endswith((".yaml", ".yml")) and "litellm" in text.lower():
+        for match in _YAML_MODEL.finditer(text):
             value, line = match.group(2), _line(starts, match.start(2))
-            if litellm and "/" in value and finds.prefixed(value, line):
-                continue
-            serving = [provider for provider in hosts if _serves(finds.vocabulary, provider, value)]
-            if len(serving) == 1:  # a client configured with the provider's base_url and a model it serves
-                finds.hosted(serving[0], value, line, value)
+            if "/" in value and finds.prefixed(value, line):
+                prefixed.add(line)
+    if filename.endswith(_SETTINGS_FILES) or _is_env_file(filename):
+        _settings(text, filename.endswith((".yaml", ".yml")), starts, finds, prefixed)
+    if len(finds.vocabulary.versioned) == 1 and fences is None:  # (in prose, a pinned name is documentation)
+        _versioned_names(text, starts, finds)
+
+
+def _settings(text: str, yaml: bool, starts: list[int], finds: _Finds, skip: set[int]) -> None:
+    """Model names a YAML, compose, env or shell file sets (any key or variable whose name says 'model', a compose
+    default `${MODEL:-x}` too) where the file uses one provider's API: it names the API's host or sets its API
+    key variable (NVIDIA_API_KEY beside LLM_MODEL), or, in YAML, the name's own mapping selects the provider's
+    engine (`_type: nim`) and names no other server."""
+    vocabulary = finds.vocabulary
+    lowered = text.lower()
+    named = {provider for host, provider in vocabulary.hosts if host in lowered} | {
+        provider for name, provider in vocabulary.key_variables if name in text}
+    engines = yaml and any(form in lowered for form in _config_word_forms(vocabulary))
+    if not (named or engines):
+        return
+    blocks = _mapping_blocks(text, starts) if engines else None
+    words = dict(vocabulary.config_words)
+    engine_of: dict[int, set[str]] = defaultdict(set)
+    other_server: set[int] = set()
+    models: list[tuple[int, str, int]] = []  # (block, name, line)
+    for match in _SETTING.finditer(text):
+        key, value = match.group(2).lower(), match.group(4)
+        line = _line(starts, match.start(4))
+        block = blocks[line - 1] if blocks is not None else -1
+        if key in _ENGINE_KEYS and value.lower() in words:
+            engine_of[block].add(words[value.lower()])
+        elif key in _BASE_URL_KEYWORDS or key.endswith(("base_url", "api_base")):
+            if "://" in value and not any(host in value.lower() for host, _ in vocabulary.hosts):
+                other_server.add(block)  # a server of the project's own (a self-hosted NIM at localhost:8000)
+        elif "model" in key and line not in skip and not value.lower().endswith(_WEIGHT_FILES):
+            models.append((block, value, line))
+    for block, value, line in models:
+        if block in other_server and block != -1:
+            continue
+        candidates = named | (engine_of.get(block, set()) if block != -1 else set())
+        serving = [provider for provider in sorted(candidates) if _serves(vocabulary, provider, value)]
+        if len(serving) == 1:
+            finds.hosted(serving[0], value, line, value)
+
+
+def _mapping_blocks(text: str, starts: list[int]) -> list[int]:
+    """For each line of a YAML text, a number shared by the keys of one mapping (siblings at the same indent
+    under the same parent; a list item `- ` opens a mapping of its own); -1 for blank and comment lines. One pass
+    with a stack of the open mappings' indents."""
+    numbers: list[int] = []
+    stack: list[tuple[int, int]] = []  # (indent, mapping number)
+    count = 0
+    for index, start in enumerate(starts):
+        end = starts[index + 1] - 1 if index + 1 < len(starts) else len(text)
+        line = text[start:end]
+        content = line.lstrip(" ")
+        if not content.strip() or content.startswith("#"):
+            numbers.append(-1)
+            continue
+        indent = len(line) - len(content)
+        if content.startswith("- ") or content.rstrip() == "-":
+            rest = content[1:]
+            indent += 1 + len(rest) - len(rest.lstrip(" "))
+            while stack and stack[-1][0] >= indent:
+                stack.pop()
+        else:
+            while stack and stack[-1][0] > indent:
+                stack.pop()
+        if not stack or stack[-1][0] != indent:
+            count += 1
+            stack.append((indent, count))
+        numbers.append(stack[-1][1])
+    return numbers
+
+
+def _versioned_names(text: str, starts: list[int], finds: _Finds) -> None:
+    """'owner/name:<64 hex digits>': a model of the one provider whose names carry version pins (Replicate)."""
+    provider = finds.vocabulary.versioned[0]
+    for match in _VERSIONED.finditer(text):
+        finds.hosted(provider, match.group(1), _line(starts, match.start(1)), match.group(0))
+
+
+def _is_env_file(filename: str) -> bool:
+    """`.env`, `.env.example`, `model_config.env`: KEY=value lines a compose file or a shell reads."""
+    return filename.startswith(".env") or filename.endswith(".env") or ".env." in filename
 
 
 def _is_modelfile(filename: str) -> bool:

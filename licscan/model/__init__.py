@@ -230,6 +230,14 @@ class ApiVocabulary:
     # Providers whose model names are the Hub ids of the open models they serve, capitals kept (DeepInfra's
     # 'meta-llama/Meta-Llama-3.1-8B-Instruct'); other providers' names with a slash count only in lower case.
     hub_named: tuple[str, ...] = ()
+    # Environment variables holding a provider's API key ('NVIDIA_API_KEY'), upper case; a compose or env file
+    # that sets one beside a model variable sends that model to the provider's API.
+    key_variables: tuple[tuple[str, str], ...] = ()
+    # Values of a config's type or engine key that select a provider's API (NeMo Agent toolkit's `_type: nim`,
+    # `model_engine: nvidia-ai-endpoints`), lower case.
+    config_words: tuple[tuple[str, str], ...] = ()
+    # Providers whose model names may carry a version pin, 'owner/name:<64 hex digits>' (Replicate's).
+    versioned: tuple[str, ...] = ()
 
     def models_of(self, provider: str, name: str) -> bool:
         """Whether the provider serves a model of this name (its globs, letter case aside)."""
@@ -244,18 +252,22 @@ class ApiVocabulary:
         return not (self.hosts or self.packages or self.prefixes)
 
     @classmethod
-    def of(cls, providers: Iterable[tuple[str, tuple[str, ...], tuple[str, ...], tuple[str, ...], tuple[str, ...], bool]],
+    def of(cls, providers: Iterable[tuple[str, tuple[str, ...], tuple[str, ...], tuple[str, ...], tuple[str, ...], bool,
+                                          tuple[str, ...], tuple[str, ...], bool]],
            runtimes: Iterable[str]) -> "ApiVocabulary":
-        """The vocabulary of (key, hosts, SDK packages, prefixes, model globs, hub_names) per provider and the
-        runtimes of the tags."""
+        """The vocabulary of (key, hosts, SDK packages, prefixes, model globs, hub_names, key variables, config
+        words, versioned names) per provider and the runtimes of the tags."""
         listed = list(providers)
         return cls(
             hosts=tuple(sorted((host.lower(), key) for key, hosts, *_ in listed for host in hosts)),
             packages=tuple(sorted((package, key) for key, _, packages, *_ in listed for package in packages)),
             prefixes=tuple(sorted((prefix.lower(), key) for key, _, _, prefixes, *_ in listed for prefix in prefixes)),
-            patterns=tuple((key, models) for key, _, _, _, models, _ in listed),
+            patterns=tuple((item[0], item[4]) for item in listed),
             runtimes=tuple(sorted(set(runtimes) | {"ollama"})),
-            hub_named=tuple(sorted(key for key, *_, hub_names in listed if hub_names)),
+            hub_named=tuple(sorted(item[0] for item in listed if item[5])),
+            key_variables=tuple(sorted((name.upper(), item[0]) for item in listed for name in item[6])),
+            config_words=tuple(sorted((word.lower(), item[0]) for item in listed for word in item[7])),
+            versioned=tuple(sorted(item[0] for item in listed if item[8])),
         )
 
 

@@ -41,6 +41,9 @@ class Provider:
     unconfirmed: tuple[str, ...] = ()
     notes: str | None = None
     hub_names: bool = False  # its model names are the Hub ids of the models it serves (DeepInfra, Together AI)
+    key_variables: tuple[str, ...] = ()  # environment variables holding its API key (NVIDIA_API_KEY)
+    config_words: tuple[str, ...] = ()  # a config's type or engine values that select its API (`_type: nim`)
+    versioned_names: bool = False  # its names may carry a version pin, 'owner/name:<64 hex digits>' (Replicate)
 
     def serves(self, model: str) -> bool:
         lowered = model.lower()
@@ -86,6 +89,7 @@ class ProviderTable:
     def vocabulary(self) -> ApiVocabulary:
         """What discovery needs to recognise these providers and runtimes in a project."""
         return ApiVocabulary.of(
-            ((item.key, item.hosts, item.sdk_packages, item.prefixes, item.models, item.hub_names)
+            ((item.key, item.hosts, item.sdk_packages, item.prefixes, item.models, item.hub_names, item.key_variables,
+              item.config_words, item.versioned_names)
              for item in self.providers),
             (item.runtime for item in self.runtime_tags))
