@@ -12,7 +12,10 @@ loopback stand-in (its own process) with 50 ms per request. Printed per size, on
 With --team URL (a PostgreSQL database of your own): 8 CI runners at once, each a `licscan scan` process
 of a 500-model project against that one database, next to one runner alone on an empty database: Hub
 requests (what the shared cache saves) and the database's load (transactions and rows per scan).
+With --cold-only: only the cold walk in-process (and a cold whole-process scan, unless --no-scan-process), --runs
+times per size on an empty database each, one line per run and the medians: old and new code compared quickly.
 Run: .venv/bin/python benchmarks/bench_scale.py [--sizes 10,200,2000] [--huge] [--history-scans 50]
+     .venv/bin/python benchmarks/bench_scale.py --cold-only --sizes 200,2000 --runs 3 [--no-scan-process]
      .venv/bin/python benchmarks/bench_scale.py --team postgresql://licscan:licscan@127.0.0.1:5432/licscan_scale
 """
 
@@ -104,34 +107,8 @@ def measure(size: int, work: Path, history_scans: int, format_processes: bool = 
             for name in FORMATS if name != "text" and format_processes}
 
         # The walk alone, in this process, against an empty cache: what the ideal describes.
-        os.environ.clear()
-        os.environ.update(env)
-        from sqlalchemy import event
-
+        out.update(walk(hub, project, work / f"walk-{size}.db", env, stub))
         from licscan.config import data_dir, load_config
-        from licscan.model import ModelRef
-        from licscan.resolution import open_store, resolve
-        import licscan.resolution.hub  # noqa: F401 - import costs are not the walk's
-
-        config = load_config(project, db_url=f"sqlite:///{work / f'walk-{size}.db'}")
-        store = open_store(config.db_url)
-        statements: list[str] = []
-        event.listen(store._engine, "before_cursor_execute", lambda *args: statements.append(args[2]))
-        roots = [ModelRef(leaf) for leaf in hub.leaves]
-        stub.clear()
-        start, cpu = time.perf_counter(), time.process_time()
-        resolve(roots, config.resolution(), store=store)
-        out["walk"] = time.perf_counter() - start
-        out["walk_cpu"] = time.process_time() - cpu
-        out["walk_statements"] = len(statements)
-        statements.clear()
-        start = time.perf_counter()
-        resolve(roots, config.resolution(), store=store)
-        out["warm_walk"] = time.perf_counter() - start
-        out["warm_walk_statements"] = len(statements)
-        store.close()
-        out["ideal"] = sum(math.ceil(count / config.workers) for count in hub.levels()) * LATENCY
-        out["pool"] = config.workers
 
         # Each report format on the warm scan's result; then the history, scan after unchanged scan.
         from licscan.reporting import get_format
@@ -156,6 +133,93 @@ def measure(size: int, work: Path, history_scans: int, format_processes: bool = 
                           "per_scan": stats["bytes_per_scan"], "last": stats["last_scan_bytes"],
                           "file": database.stat().st_size}
     return out
+
+
+def walk(hub: object, project: Path, database: Path, env: dict[str, str], stub: RemoteStub, *,
+         warm: bool = True) -> dict[str, object]:
+    """The cold walk in this process against an empty database (then, with warm, the warm walk after it): wall
+    and CPU time (every thread of this process; the stand-in runs in its own), store statements, the ideal."""
+    os.environ.clear()
+    os.environ.update(env)
+    from sqlalchemy import event
+
+    from licscan.config import load_config
+    from licscan.model import ModelRef
+    from licscan.resolution import open_store, resolve
+    import licscan.resolution.hub  # noqa: F401 - import costs are not the walk's
+
+    config = load_config(project, db_url=f"sqlite:///{database}")
+    store = open_store(config.db_url)
+    statements: list[str] = []
+    event.listen(store._engine, "before_cursor_execute", lambda *args: statements.append(args[2]))
+    roots = [ModelRef(leaf) for leaf in hub.leaves]  # type: ignore[attr-defined]
+    out: dict[str, object] = {}
+    stub.clear()
+    gc.collect()
+    start, cpu = time.perf_counter(), time.process_time()
+    resolve(roots, config.resolution(), store=store)
+    out["walk"] = time.perf_counter() - start
+    out["walk_cpu"] = time.process_time() - cpu
+    out["walk_statements"] = len(statements)
+    out["walk_requests"] = len(stub.requests)
+    if warm:
+        statements.clear()
+        start = time.perf_counter()
+        resolve(roots, config.resolution(), store=store)
+        out["warm_walk"] = time.perf_counter() - start
+        out["warm_walk_statements"] = len(statements)
+    store.close()
+    out["ideal"] = sum(math.ceil(count / config.workers) for count in hub.levels()) * LATENCY  # type: ignore[attr-defined]
+    out["pool"] = config.workers
+    return out
+
+
+def cold_only(size: int, work: Path, runs: int, scan_process: bool) -> None:
+    """The cold walk alone, runs times on a fresh database each (and, with scan_process, a cold whole-process
+    `licscan scan --quiet --json FILE` before each): one line per run, then the medians."""
+    hub = generate(size)
+    hub_dir = work / f"hub-{size}"
+    write_hub(hub, hub_dir)
+    project = work / f"project-{size}"
+    project.mkdir()
+    (project / "app.py").write_text("from x import M\n" + "".join(f'M.from_pretrained("{leaf}")\n' for leaf in hub.leaves))
+    env = {key: value for key, value in os.environ.items() if not key.startswith(("HF_", "LICSCAN_"))}
+    env.update(XDG_CACHE_HOME=str(work / "cache"), HOME=str(work / "home"), HF_HUB_DISABLE_TELEMETRY="1")
+    licscan = str(Path(sys.executable).parent / "licscan")
+    rows = []
+    with RemoteStub(hub_dir, LATENCY) as stub:
+        env["HF_ENDPOINT"] = stub.url
+        for run in range(runs):
+            row: dict[str, object] = {"load": os.getloadavg()[0]}
+            if scan_process:
+                database = work / f"scan-{size}-{run}.db"
+                scan_env = dict(env, LICSCAN_DB_URL=f"sqlite:///{database}")
+                command = [licscan, "scan", str(project), "--quiet", "--json", str(work / f"report-{size}.json")]
+                row["cold"] = run_process(command, scan_env, project)
+                database.unlink()
+            row.update(walk(hub, project, work / f"walk-{size}-{run}.db", env, stub, warm=False))
+            (work / f"walk-{size}-{run}.db").unlink()
+            rows.append(row)
+            cold = (f"cold scan {row['cold']['wall']:.2f} s / {row['cold']['cpu']:.2f} CPU-s / "
+                    f"{row['cold']['peak_mib']:.0f} MiB; " if scan_process else "")
+            print(f"{size:,} models, run {run + 1} (load {row['load']:.1f}): {cold}walk {row['walk']:.2f} s, "
+                  f"ideal {row['ideal']:.2f} s, ratio {row['walk'] / row['ideal']:.3f}, CPU {row['walk_cpu']:.2f} s, "
+                  f"CPU / wall {row['walk_cpu'] / row['walk']:.3f}, requests {row['walk_requests']:,}, "
+                  f"statements {row['walk_statements']}", flush=True)
+
+    def median(values: list[float]) -> float:
+        return sorted(values)[len(values) // 2] if len(values) % 2 else sum(sorted(values)[len(values) // 2 - 1:
+                                                                                       len(values) // 2 + 1]) / 2
+
+    walks = [row["walk"] for row in rows]
+    cpus = [row["walk_cpu"] for row in rows]
+    line = (f"{size:,} models, median of {runs}: walk {median(walks):.2f} s = {median(walks) / rows[0]['ideal']:.3f}x "
+            f"its ideal, CPU {median(cpus):.2f} s, CPU / wall {median([c / w for c, w in zip(cpus, walks)]):.3f}")
+    if scan_process:
+        line += (f"; cold scan {median([row['cold']['wall'] for row in rows]):.2f} s, "
+                 f"{median([row['cold']['cpu'] for row in rows]):.2f} CPU-s, "
+                 f"{median([row['cold']['peak_mib'] for row in rows]):.0f} MiB peak")
+    print(line, flush=True)
 
 
 def table(rows: list[dict[str, object]]) -> None:
@@ -286,6 +350,11 @@ def main() -> None:
     parser.add_argument("--team", metavar="URL", help="a PostgreSQL URL of your own: measure runners sharing it")
     parser.add_argument("--runners", type=int, default=8)
     parser.add_argument("--team-models", type=int, default=500)
+    parser.add_argument("--cold-only", action="store_true",
+                        help="only the cold walk in-process (and, unless --no-scan-process, a cold whole-process "
+                             "scan), --runs times per size, each on an empty database; medians printed")
+    parser.add_argument("--runs", type=int, default=3, help="with --cold-only: runs per size")
+    parser.add_argument("--no-scan-process", action="store_true", help="with --cold-only: the walk alone")
     args = parser.parse_args()
     if args.team:
         team(args.team, args.runners, args.team_models)
@@ -297,6 +366,15 @@ def main() -> None:
     compileall.compile_dir(ROOT / "licscan", quiet=1)
     load = os.getloadavg()
     work = Path(tempfile.mkdtemp(prefix="licscan-scale-"))
+    if args.cold_only:
+        try:
+            for size in sizes:
+                cold_only(size, work, max(1, args.runs), not args.no_scan_process)
+        finally:
+            shutil.rmtree(work, ignore_errors=True)
+        print(f"latency {LATENCY * 1000:.0f} ms per request; load average before {load[0]:.1f}, "
+              f"after {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
+        return
     try:
         rows = [measure(size, work, max(2, args.history_scans), not args.no_format_processes) for size in sizes]
     finally:

@@ -16,6 +16,16 @@ class Child(NamedTuple):
     read_end: int
 
 
+class Codec(NamedTuple):
+    """How values cross a pipe: to bytes holding no raw newline, and back to the same value."""
+
+    dump: Callable[[Any], bytes]
+    load: Callable[[bytes], Any]
+
+
+JSON = Codec(lambda value: json.dumps(value, separators=(",", ":")).encode("utf-8"), json.loads)
+
+
 def cores() -> int:
     """The cores this process may run on."""
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
@@ -103,8 +113,10 @@ class Helper:
     helper's list until the two meet, so both finish together however uneven the items' costs are.
     """
 
-    def __init__(self, pid: int, items_fd: int, results_fd: int, mapping: mmap.mmap, numbers: memoryview) -> None:
+    def __init__(self, pid: int, items_fd: int, results_fd: int, mapping: mmap.mmap, numbers: memoryview,
+                 codec: Codec = JSON) -> None:
         self.pid = pid
+        self._codec = codec
         self._items_fd = items_fd
         self._results_fd = results_fd
         self._mapping = mapping
@@ -114,8 +126,9 @@ class Helper:
         self.alive = True
 
     @classmethod
-    def start(cls, work: Callable[[Any], Any]) -> "Helper | None":
-        """Fork a helper that calls `work(item)` for each item it is sent; None when none could start."""
+    def start(cls, work: Callable[[Any], Any], codec: Codec = JSON) -> "Helper | None":
+        """Fork a helper that calls `work(item)` for each item it is sent; None when none could start. Items and
+        results cross the pipes through `codec` (the standard library's JSON unless the caller has a faster one)."""
         if not can_fork():
             return None
         try:
@@ -133,9 +146,9 @@ class Helper:
             try:
                 os.close(items_write)
                 os.close(results_read)
-                results = _helper_loop(work, items_read, numbers, parent)
+                results = _helper_loop(work, items_read, numbers, parent, codec.load)
                 with os.fdopen(results_write, "wb") as pipe:
-                    pipe.write(json.dumps(results, separators=(",", ":")).encode("utf-8"))
+                    pipe.write(codec.dump(results))
             except BaseException:  # noqa: BLE001 - the parent does whatever is not handed back
                 status = 1
             finally:
@@ -143,11 +156,11 @@ class Helper:
         os.close(items_read)
         os.close(results_write)
         os.set_blocking(items_write, False)
-        return cls(pid, items_write, results_read, shared, numbers)
+        return cls(pid, items_write, results_read, shared, numbers, codec)
 
     def send(self, items: list[Any]) -> None:
         """Queue JSON-able items for the helper, without waiting for it to read them."""
-        self._unsent += json.dumps(items, separators=(",", ":")).encode("utf-8") + b"\n"
+        self._unsent += self._codec.dump(items) + b"\n"
         self.sent += len(items)
         self._flush()
 
@@ -186,7 +199,7 @@ class Helper:
             except BufferError:
                 pass  # a view of it is still held somewhere: the memory goes with the process
         try:
-            pairs = json.loads(payload)
+            pairs = self._codec.load(payload)
             return {int(position): result for position, result in pairs}
         except (ValueError, TypeError):
             return {}
@@ -203,7 +216,8 @@ class Helper:
             del self._unsent[:written]
 
 
-def _helper_loop(work: Callable[[Any], Any], items_fd: int, shared: memoryview, parent: int) -> list[list[Any]]:
+def _helper_loop(work: Callable[[Any], Any], items_fd: int, shared: memoryview, parent: int,
+                 load: Callable[[bytes], Any] = json.loads) -> list[list[Any]]:
     """The helper's side: read what the parent sends and work through it until it meets what the parent took;
     hand back the results."""
     items: list[Any] = []
@@ -226,7 +240,7 @@ def _helper_loop(work: Callable[[Any], Any], items_fd: int, shared: memoryview, 
             buffered += chunk
             *lines, buffered = buffered.split(b"\n")
             for line in lines:
-                batch = json.loads(line)
+                batch = load(line)
                 if not batch:
                     ended = True
                 items.extend(batch)

@@ -43,6 +43,25 @@ def dumps_bytes(value: Any) -> bytes:
         return _awkward(value)
 
 
+def packed(value: Any) -> bytes:
+    """value as compact JSON for another licscan process (a helper's pipe), which unpacked() reads back as the
+    same value (tuples as lists); never a raw newline. orjson, ~10x json's speed; json.dumps for what orjson
+    refuses (a lone surrogate from an undecodable file name, an integer beyond 64 bits), whose escapes json
+    reads back unchanged. Floats are written as orjson writes them (NaN as null): pass none that matter."""
+    try:
+        return orjson.dumps(value)
+    except _REFUSED:
+        return json.dumps(value, separators=(",", ":")).encode("ascii")
+
+
+def unpacked(data: bytes) -> Any:
+    """The value packed() wrote."""
+    try:
+        return orjson.loads(data)
+    except orjson.JSONDecodeError:  # (json's escapes of a lone surrogate, which orjson does not read)
+        return json.loads(data)
+
+
 def _awkward(value: Any) -> bytes:
     """The rare value orjson refuses, made writable (see _writable) and written by orjson after all."""
     return orjson.dumps(_writable(value, 0), option=_OPTIONS)

@@ -162,8 +162,9 @@ def _nodes(text: str | bytes, what: str, unique_keys: bool = False,
     careless or hostile edit could drop a fact (a second `notes:` replacing the first) without a word.
     """
     text = _text(text, what)
-    # Without "*" there is no alias, and the tree is no bigger than the text.
-    may_alias = "*" in text
+    # Without an alias ("*name") of an anchor ("&name") the tree is no bigger than the text. (A "*" alone, as in
+    # the model-name globs of rules/providers.yaml, would have the whole tree walked again for nothing.)
+    may_alias = "*" in text and "&" in text
     loader = (loader_class or _loader_class())(text)
     try:
         with _errors(what):

@@ -29,7 +29,8 @@ def list_occurrences(path: Path, *, as_json: bool = False, use_cache: bool = Tru
     from licscan.discovery import discover
     from licscan.discovery.listing import render_json, render_text
 
-    config = load_config(path, check_mirror=False)
+    # discover never opens the database: an in-memory URL spares finding the user cache directory (as check does).
+    config = load_config(path, check_mirror=False, db_url=os.environ.get("LICSCAN_DB_URL") or "sqlite://")
     settings = config.discovery(use_cache=use_cache)
     result = discover(config.root, settings)
     return (render_json if as_json else render_text)(result)

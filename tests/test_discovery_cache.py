@@ -119,6 +119,25 @@ def test_worker_processes_give_the_same_result(project, monkeypatch):
     assert discover(project, DiscoverySettings(workers=2)) == one
 
 
+def test_a_helper_reads_a_file_whose_name_is_not_utf8(project, monkeypatch):
+    # Its path crosses the helper's pipe as the os module holds it (a lone surrogate), and comes back unchanged.
+    import threading
+
+    monkeypatch.setattr(threading, "active_count", lambda: 1)
+    for number in range(40):
+        name = os.fsencode(project / "pkg0") + b"/caf\xe9%d.py" % number
+        descriptor = os.open(name, os.O_WRONLY | os.O_CREAT)
+        os.write(descriptor, LOAD.format(f"org/latin-{number}").encode())
+        os.close(descriptor)
+    one = discover(project, DiscoverySettings(workers=1))
+    helped: list[int] = []
+    real_results = forked.Helper.results
+    monkeypatch.setattr(forked.Helper, "results", lambda self: helped.append(1) or real_results(self))
+    two = discover(project, DiscoverySettings(workers=2))
+    assert helped and two == one
+    assert {o.location.path for o in one.occurrences if o.ref.repo_id == "org/latin-7"} == {"pkg0/caf\\xe97.py"}
+
+
 def test_no_worker_is_forked_while_other_threads_run(project, monkeypatch):
     import threading
 
@@ -296,9 +315,9 @@ def test_the_configuration_sets_how_many_processes_discovery_uses(project, monke
     started: list[int] = []
     real_start = forked.Helper.start
 
-    def counting(cls, work):
+    def counting(cls, work, *codec):
         started.append(1)
-        return real_start(work)
+        return real_start(work, *codec)
 
     monkeypatch.setattr(forked.Helper, "start", classmethod(counting))
     expected = discover(project, DiscoverySettings(workers=1))

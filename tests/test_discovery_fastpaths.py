@@ -17,7 +17,7 @@ from licscan.discovery.config_files import ConfigFileSource
 from licscan.discovery.interface import ProjectFile
 from licscan.discovery.needles import Needle, NeedleSet, SearchedTogether
 from licscan.discovery.readings import searched_together
-from licscan.discovery.registry import wanted_by
+from licscan.discovery.registry import SOURCES, wanted_by
 from licscan.discovery.runner import _needle_sets, scan_file
 from licscan.model import ApiVocabulary, DiscoverySettings
 
@@ -169,3 +169,52 @@ def test_a_notebook_is_read_once_for_the_notebook_and_hosted_api_sources(monkeyp
     assert {(o.source, o.ref.key) for o in output.occurrences} == {
         ("notebook", "org/nb-model"), ("hosted-api", "ollama:llama3.1:latest")}
     assert len(reads) == 1
+
+
+def test_each_needle_set_is_compiled_once_whatever_kinds_of_file_search_it(tmp_path, monkeypatch):
+    # A config, a script, a doc, a Dockerfile and a Python file each want a different mix of the sources' sets;
+    # compiled per mix, the command source's patterns (the slowest to compile) went into four databases.
+    monkeypatch.setattr(needles, "ONE_PASS_AFTER_BYTES", 0)
+    files = {
+        "app.py": "AutoModel.from_pretrained('org/py-model')\n",
+        "env.py": "MODEL_ID = 'org/env-model'\n",
+        "train.yaml": "base_model: org/yaml-model\n",
+        "data.json": '{"base_model": "org/json-model"}\n',
+        "run.sh": "vllm serve org/sh-model\n",
+        "Dockerfile": "RUN huggingface-cli download org/docker-model\n",
+        "README.md": "```bash\nhf download org/doc-model\n```\n",
+    }
+    for name, text in files.items():
+        (tmp_path / name).write_text(text)
+    databases = []
+    real = needles._one_pass_database
+
+    def counted(searched):
+        databases.append(b"\n".join(needle.pattern for needle in searched))
+        return real(searched)
+
+    monkeypatch.setattr(needles, "_one_pass_database", counted)
+    settings = DiscoverySettings(workers=1, api=ApiVocabulary(hosts=(("api.example-once.test", "example"),)))
+    searched_together.cache_clear()  # (passes compiled by earlier tests would not be compiled again)
+    try:
+        found = {o.ref.repo_id for o in discover(tmp_path, settings).occurrences}
+    finally:
+        searched_together.cache_clear()
+    assert {f"org/{name}-model" for name in ("py", "env", "yaml", "json", "sh", "docker", "doc")} <= found
+    sets = [b"\n".join(needle.pattern for needle in searched.needles) for searched in _needle_sets(SOURCES, settings)]
+    assert len(sets) >= 5 and databases
+    assert [sum(patterns in database for database in databases) for patterns in sets] == [1] * len(sets)
+
+
+def test_without_a_cache_results_found_here_are_not_turned_into_the_caches_form_and_back(tmp_path, monkeypatch):
+    # The cache's lists serve the cache file and a helper's pipe; results this process keeps need neither.
+    (tmp_path / "app.py").write_text("AutoModel.from_pretrained('org/m')\n")
+    (tmp_path / "broken.json").write_text("{")
+    (tmp_path / "train.yaml").write_text("base_model: org/y\n")
+    converted = []
+    for name in ("dump_output", "load_output"):
+        real = getattr(runner, name)
+        monkeypatch.setattr(runner, name, lambda value, real=real: converted.append(value) or real(value))
+    result = discover(tmp_path, DiscoverySettings(workers=1))
+    assert {o.ref.repo_id for o in result.occurrences} == {"org/m", "org/y"}
+    assert converted == [] and result.files_scanned == 3

@@ -182,23 +182,74 @@ def test_a_long_script_is_read_for_model_variables_only_around_their_names(monke
     from licscan.discovery import commands
     from licscan.discovery.commands import commands_in
 
-    read = [0]
-
-    class CountedPattern:
-        def __init__(self, pattern) -> None:
-            self.pattern = pattern
-
-        def finditer(self, data, pos=0, endpos=None):
-            read[0] += len(data) - pos
-            return self.pattern.finditer(data, pos, len(data) if endpos is None else endpos)
-
-        def match(self, data, pos=0, endpos=None):
-            read[0] += 64  # (a match reads the name, its "=" and its value)
-            return self.pattern.match(data, pos, len(data) if endpos is None else endpos)
-
-    monkeypatch.setattr(commands, "_ENV", CountedPattern(commands._ENV))
+    counted = CountedReads(commands._ENV)
+    monkeypatch.setattr(commands, "_ENV", counted)
     data = b"".join(b"echo step %d of the setup, nothing to see here\n" % i for i in range(1000))
     data += b"export EMBEDDING_MODEL_ID=acme/embedder\n"
     found = list(commands_in(data, "setup.sh"))
     assert {(o.ref.repo_id, o.location.line) for o in found} == {("acme/embedder", 1001)}
-    assert read[0] < 200 < len(data)
+    assert counted.read < 200 < len(data)
+
+
+class CountedReads:
+    """A compiled pattern that adds up what it is given to read: the rest of the text for a finditer, a short stretch
+    for a match at a known start (a name, its "=" and its value)."""
+
+    def __init__(self, pattern) -> None:
+        self.pattern, self.read = pattern, 0
+
+    def finditer(self, data, pos=0, endpos=None):
+        self.read += len(data) - pos
+        return self.pattern.finditer(data, pos, len(data) if endpos is None else endpos)
+
+    def match(self, data, pos=0, endpos=None):
+        self.read += 64
+        return self.pattern.match(data, pos, len(data) if endpos is None else endpos)
+
+
+def test_a_provider_client_file_is_read_for_model_literals_only_around_their_words(monkeypatch):
+    """Whether an ASCII file that imports a provider's SDK holds a model name worth a parse is read where `model=`,
+    `engine=` or a client call's name stands, with the matches re gives reading every character."""
+    from licscan.config import data_dir
+    from licscan.discovery import hosted_apis
+    from licscan.providers import load_providers
+
+    vocabulary = load_providers([data_dir("rules")]).vocabulary
+    counted = CountedReads(hosted_apis._PY_CANDIDATE)
+    monkeypatch.setattr(hosted_apis, "_PY_CANDIDATE", counted)
+    text = "from openai import OpenAI\n" + "".join(f"step_{i} = compute({i})\n" for i in range(1000))
+    assert hosted_apis._worth_parsing(text + 'OpenAI().chat.completions.create(model="gpt-4o")\n', vocabulary)
+    assert not hosted_apis._worth_parsing(text, vocabulary)
+    assert counted.read < 1000 < len(text)
+
+    rng = random.Random(4)
+    pieces = ["model", "MODEL", "Model_name", "engine", "chat(", "generate(", "pull(", "embed_x(", "show(", "create(",
+              "push(", "=", ":", " ", "'", '"', "gpt-4o", "a/b", "x", "_", "\n", "[", "]", ",", "\t", "mychat(", "9"]
+    for _ in range(3000):
+        text = "".join(rng.choice(pieces) for _ in range(rng.randint(0, 25)))
+        expected = [(match.span(), match.groups()) for match in hosted_apis._PY_CANDIDATE.finditer(text)]
+        assert [(match.span(), match.groups()) for match in hosted_apis._py_candidates(text, text.lower())] == expected
+
+
+def test_a_notebook_line_is_tried_as_a_shell_or_magic_line_only_when_it_holds_the_mark(monkeypatch):
+    """`!pip install x` and `%matplotlib inline` are told apart from Python by their mark: a line without one is not
+    matched against the line patterns (two regex matches per line of every notebook)."""
+    from licscan.discovery import notebooks
+
+    tried = [0]
+
+    class CountedMatch:
+        def __init__(self, pattern) -> None:
+            self.pattern = pattern
+
+        def match(self, line):
+            tried[0] += 1
+            return self.pattern.match(line)
+
+    monkeypatch.setattr(notebooks, "_SHELL_LINE", CountedMatch(notebooks._SHELL_LINE))
+    monkeypatch.setattr(notebooks, "_MAGIC_LINE", CountedMatch(notebooks._MAGIC_LINE))
+    cells = notebooks._Cells()
+    cells.add(1, "!huggingface-cli download acme/model\n%matplotlib inline\n" + "x = 1\n" * 100)
+    assert cells.shell == ["huggingface-cli download acme/model"]
+    assert cells.python[:3] == ["pass", "pass", "x = 1"]
+    assert tried[0] <= 4

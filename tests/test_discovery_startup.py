@@ -114,3 +114,30 @@ def test_discover_finds_hosted_apis_without_loading_the_provider_records(tmp_pat
     *listing, loaded = completed.stdout.strip().splitlines()
     assert "api:deepseek/deepseek-chat" in "\n".join(listing), completed.stdout + completed.stderr
     assert loaded == "[]"
+
+
+def test_discover_without_a_cache_never_looks_for_the_user_cache_directory(tmp_path):
+    # Neither the discovery cache nor the database is opened: platformdirs (and the tempfile and shutil modules it
+    # pulls in) would cost every run its import.
+    (tmp_path / "app.py").write_text("AutoModel.from_pretrained('org/m')\n")
+    probe = ("import sys\nfrom licscan.entry import main\n"
+             f"sys.argv = ['licscan', 'discover', '--no-cache', '--json', {str(tmp_path)!r}]\n"
+             "try:\n    main(fast_exit=False)\nexcept SystemExit:\n    pass\n"
+             "print('platformdirs' in sys.modules)\n")
+    completed = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60,
+                               env={**os.environ, "HOME": str(tmp_path)})
+    *listing, loaded = completed.stdout.strip().splitlines()
+    assert "org/m" in "\n".join(listing), completed.stdout + completed.stderr
+    assert loaded == "False"
+
+
+def test_a_star_without_an_anchor_is_no_alias_to_expand(monkeypatch):
+    # Globs such as 'gpt-4*' in rules/providers.yaml: without an anchor there is no alias, so the tree is not walked
+    # again to count what aliases expand to; with one, it still is (and a bomb is still refused, above).
+    walked = []
+    real = safeyaml._expanded_size
+    monkeypatch.setattr(safeyaml, "_expanded_size", lambda node: walked.append(node) or real(node))
+    assert safeyaml.load("models: ['gpt-4*', 'o1-*']\n") == {"models": ["gpt-4*", "o1-*"]}
+    assert walked == []
+    assert safeyaml.load("a: &x ['gpt-4*']\nb: *x\n") == {"a": ["gpt-4*"], "b": ["gpt-4*"]}
+    assert len(walked) == 1

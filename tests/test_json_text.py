@@ -18,7 +18,7 @@ from typer.testing import CliRunner
 
 from licscan.cli import app
 from licscan.config import data_dir
-from licscan.json_text import dumps
+from licscan.json_text import dumps, packed, unpacked
 from licscan.reporting import get_format, report_parts
 from licscan.reporting.json_pieces import json_pieces
 from licscan.scan import write_output
@@ -192,3 +192,21 @@ def test_the_example_s_reports_and_listing_are_the_text_json_dumps_wrote(tmp_pat
     assert "modèle_été.py" in texts[0] and "modèle_été.py" in texts[2]  # UTF-8 as it is, not \u escapes
     for text in texts:
         assert text == json.dumps(strict_loads(text), indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+
+
+_PIPED = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text()
+    | st.sampled_from(["\ud800", "a\udfffb", "/p/caf\udce9.py", "line\nbreak", "\u2028", ""]),
+    lambda inner: st.lists(inner, max_size=4) | st.tuples(inner, inner)
+    | st.dictionaries(st.text(max_size=6) | st.sampled_from(["\udc80", "k"]), inner, max_size=4),
+    max_leaves=30)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(_PIPED)
+def test_what_crosses_a_helpers_pipe_comes_back_as_json_would_bring_it(value):
+    # Files and results cross discovery's helper pipes packed by orjson; what orjson refuses (a lone surrogate
+    # from an undecodable file name, an integer beyond 64 bits) falls back to json, whose escapes read back.
+    data = packed(value)
+    assert b"\n" not in data  # (the pipe's items are one line each)
+    assert unpacked(data) == json.loads(json.dumps(value))

@@ -92,6 +92,28 @@ def test_mirror_cannot_escape_its_directory(tmp_path):
     assert [u.reason for u in result.lineages["../secret"].unresolved] == [UnresolvedReason.INVALID_ID]
 
 
+def _repo_with_files(root: Path, repo: str, files: dict[str, str]) -> None:
+    folder = root / repo
+    folder.mkdir(parents=True)
+    (folder / "README.md").write_text("---\nlicense: other\nlicense_name: tencent-hunyuan-community\n---\n")
+    for name, text in files.items():
+        (folder / name).write_text(text)
+    siblings = [{"rfilename": name} for name in ("README.md", *files)]
+    (folder / "info.json").write_text(json.dumps({"id": repo, "sha": "a" * 40, "siblings": siblings}))
+
+
+def test_a_mirrored_licence_file_is_read_whatever_its_case_as_the_hub_path_reads_it(tmp_path):
+    # Tencent's repos hold `License.txt`; `mirror pull` writes it under that name. Read by exact upper-case
+    # names only, the mirror lost the licence text the online scan had, and the two scans disagreed.
+    _repo_with_files(tmp_path, "tencent/Hunyuan-MT-7B", {"License.txt": "TENCENT HUNYUAN COMMUNITY LICENSE"})
+    _repo_with_files(tmp_path, "org/both", {"license.txt": "the code's licence", "License-Model.md": "the weights'"})
+    result = resolve([ModelRef("tencent/Hunyuan-MT-7B"), ModelRef("org/both")], _mirror(tmp_path))
+    (node,) = result.lineages["tencent/Hunyuan-MT-7B"].nodes
+    assert node.license_text == "TENCENT HUNYUAN COMMUNITY LICENSE"
+    (node,) = result.lineages["org/both"].nodes
+    assert node.license_text == "the weights'"  # the weights' licence first, as on the Hub
+
+
 def _chain(root: Path, length: int) -> str:
     """A recorded mirror of repos chain/m0 -> chain/m1 -> ... -> chain/m{length-1}, each a finetune of the next."""
     for i in range(length):

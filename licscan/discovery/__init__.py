@@ -257,27 +257,31 @@ def _apply_model_ignores(
     return kept, ignored
 
 
-def _sort_key(occurrence: Occurrence) -> tuple:
-    # Occurrence's own ordering compares None with int (unpinned revisions, unknown lines).
-    ref, location = occurrence.ref, occurrence.location
-    return (
-        ref.repo_id, ref.revision or "", ref.kind.value,
-        location.path, location.line or 0, location.cell or 0,
-        occurrence.source, occurrence.via, occurrence.text,
-    )
-
-
 # Sources that read the same lines of a doc (a command in a Python block is both): one occurrence per place.
 _DOC_READERS = frozenset({"command", "doc-code"})
 
 
 def _unique_sorted(occurrences: list[Occurrence]) -> tuple[Occurrence, ...]:
     """Sorted, one per (ref, location, source); a fallback find is dropped where any source read the place."""
+    # Sorted by id, revision, kind, path, line, cell, source, via and text (an unpinned revision, an unknown line or
+    # cell first); ties keep the input's order. A place is the ref's and the location's fields as a plain tuple:
+    # it compares as the two records do but hashes in C (a frozen dataclass hashes in Python, and an enum's
+    # `.value` is a Python property: `_value_` is the attribute under it). The first of each place and reader is
+    # kept, so what is kept is already in order.
+    rows = []
+    for number, occurrence in enumerate(occurrences):
+        ref, location = occurrence.ref, occurrence.location
+        repo_id, revision, kind, path, line, cell = (
+            ref.repo_id, ref.revision, ref.kind._value_, location.path, location.line, location.cell)
+        order = (repo_id, revision or "", kind, path, line or 0, cell or 0,
+                 occurrence.source, occurrence.via, occurrence.text)
+        rows.append((order, number, (repo_id, revision, kind, path, line, cell), occurrence))
+    read_places = {place for _, _, place, occurrence in rows if occurrence.via != "fallback"}
+    rows.sort()
     chosen: dict[tuple, Occurrence] = {}
-    read_places = {(o.ref, o.location) for o in occurrences if o.via != "fallback"}
-    for occurrence in sorted(occurrences, key=_sort_key):
-        if occurrence.via == "fallback" and (occurrence.ref, occurrence.location) in read_places:
+    for _, _, place, occurrence in rows:
+        if occurrence.via == "fallback" and place in read_places:
             continue
         reader = "doc" if occurrence.source in _DOC_READERS else occurrence.source
-        chosen.setdefault((occurrence.ref, occurrence.location, reader), occurrence)
-    return tuple(sorted(chosen.values(), key=_sort_key))
+        chosen.setdefault((place, reader), occurrence)
+    return tuple(chosen.values())

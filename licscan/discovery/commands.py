@@ -5,7 +5,7 @@ from __future__ import annotations
 import bisect
 import re
 import shlex
-from typing import Iterator
+from typing import Any, Iterator
 
 from licscan.model import DiscoverySettings, Location, ModelRef, Occurrence, RefKind, Skipped
 
@@ -284,7 +284,7 @@ def _env_matches(data: bytes) -> Iterator[re.Match[bytes]]:
                 return
             starts.add(start)
             at = data.find(word, at + 1)
-    yield from _matches_at(_ENV, data, starts)
+    yield from matches_at(_ENV, data, starts)
 
 
 def _tool_commands(data: bytes, present: set[bytes]) -> Iterator[re.Match[bytes]]:
@@ -298,11 +298,11 @@ def _tool_commands(data: bytes, present: set[bytes]) -> Iterator[re.Match[bytes]
             while at >= 0:
                 starts.append(at)
                 at = data.find(word, at + 1)
-    yield from _matches_at(_TOOL_COMMAND, data, starts)
+    yield from matches_at(_TOOL_COMMAND, data, starts)
 
 
-def _matches_at(pattern: re.Pattern[bytes], data: bytes, starts: "set[int] | list[int]") -> Iterator[re.Match[bytes]]:
-    """What pattern.finditer(data) gives, for a pattern whose every match starts at one of `starts`."""
+def matches_at(pattern: re.Pattern[Any], data: Any, starts: "set[int] | list[int]") -> Iterator[re.Match[Any]]:
+    """What pattern.finditer(data) gives, for a pattern whose every match starts at one of `starts` (bytes or str)."""
     reached = 0  # (finditer's matches do not overlap: the next is looked for after the last one's end)
     for at in sorted(starts):
         if at >= reached:

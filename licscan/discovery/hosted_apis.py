@@ -20,6 +20,7 @@ from licscan.cards import is_repo_id
 from licscan.errors import ParseError
 from licscan.model import ApiVocabulary, DiscoverySettings, Location, ModelRef, Occurrence, RefKind, Skipped, hosted_key, runtime_key
 
+from .commands import matches_at
 from .interface import ProjectFile, SourceOutput
 from .needles import Needle, NeedleSet
 from .readings import needle_matches
@@ -147,7 +148,26 @@ def _worth_parsing(text: str, vocabulary: ApiVocabulary) -> bool:
     if any(form in lowered for form in _config_word_forms(vocabulary)):
         return True  # a config class naming a provider's engine beside its model field's default
     names = _model_names(vocabulary)
-    return any(names.match(match.group(2) or match.group(4)) for match in _PY_CANDIDATE.finditer(text))
+    return any(names.match(match.group(2) or match.group(4)) for match in _py_candidates(text, lowered))
+
+
+# Every match of _PY_CANDIDATE opens with one of these words (letter case aside).
+_PY_CANDIDATE_WORDS = ("model", "engine", "chat", "generate", "pull", "embed", "show", "create", "push")
+
+
+def _py_candidates(text: str, lowered: str) -> Iterator[re.Match[str]]:
+    """What _PY_CANDIDATE.finditer(text) gives, tried only where its opening words stand (found in `lowered`, the
+    text in lower case: for ASCII, letter for letter). re tried the case-blind alternation at every character: 0.17 s
+    over the corpus's 204 Python files holding a trigger word, where the parse it spares costs about as much."""
+    if not text.isascii():
+        return _PY_CANDIDATE.finditer(text)  # (case folding beyond ASCII: re's own reading)
+    starts: list[int] = []
+    for word in _PY_CANDIDATE_WORDS:
+        at = lowered.find(word)
+        while at >= 0:
+            starts.append(at)
+            at = lowered.find(word, at + 1)
+    return matches_at(_PY_CANDIDATE, text, starts)
 
 
 class HostedApiSource:

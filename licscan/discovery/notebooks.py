@@ -47,7 +47,8 @@ class _Cells:
         shell_cell = bool(lines) and bool(_SHELL_CELL.match(lines[0]))
         for index, line in enumerate(lines, start=1):
             place = (number, index)
-            shell = _SHELL_LINE.match(line)
+            # (Each pattern needs its mark: most lines hold neither, and are not tried.)
+            shell = _SHELL_LINE.match(line) if "!" in line else None
             if shell_cell or shell:
                 if shell_cell and index == 1:
                     python_line = ""
@@ -55,7 +56,7 @@ class _Cells:
                     self.shell.append(line if shell_cell else shell.group(2))  # type: ignore[union-attr]
                     self.shell_places.append(place)
                     python_line = "" if shell_cell else f"{shell.group(1)}pass"  # type: ignore[union-attr]
-            elif _MAGIC_LINE.match(line):
+            elif "%" in line and _MAGIC_LINE.match(line):
                 # IPython magics are not Python: keep the line (and the block it may sit in) valid.
                 python_line = f"{_MAGIC_LINE.match(line).group(1)}pass"  # type: ignore[union-attr]
             else:

@@ -1,5 +1,5 @@
-"""Readings of one file that several sources need, each made once per file: the needle searches, together, and
-what a source computes for others to reuse (a notebook's cells)."""
+"""Readings of one file that several sources need, each made once per file: the needle searches, in one or two
+passes, and what a source computes for others to reuse (a notebook's cells)."""
 
 from __future__ import annotations
 
@@ -12,14 +12,15 @@ from .needles import Match, NeedleSet, SearchedTogether
 class FileReadings:
     """What the sources that want one file have read of it so far, for the next source to reuse.
 
-    The needle sets of every source that wants the file (their `needles(settings)`) are searched in one pass the
-    first time any of them is asked for; a set not among them is searched on its own.
+    The needle sets of the sources that want the file (their `needles(settings)`) are searched by the passes
+    that hold them (runner.py says which), each pass the first time one of its sets is asked for; a set in no
+    pass is searched on its own.
     """
 
-    def __init__(self, data: bytes, together: SearchedTogether | None = None) -> None:
+    def __init__(self, data: bytes, passes: tuple[SearchedTogether, ...] = ()) -> None:
         self.data = data
-        self._together = together
-        self._shares: list[list[Match]] | None = None
+        self._passes = passes
+        self._shares: list[list[list[Match]] | None] = [None] * len(passes)
         self._made: dict[str, tuple[bool, Any]] = {}
 
     def once(self, key: str, compute: Callable[[], Any]) -> Any:
@@ -37,21 +38,22 @@ class FileReadings:
 
     def find(self, needles: NeedleSet, data: bytes) -> list[Match]:
         """needles.find(data), from the shared pass when `data` is this file's bytes (not a decoded or cut copy)."""
-        together = self._together
-        if together is None or data is not self.data:
+        if data is not self.data:
             return needles.find(data)
-        for number, member in enumerate(together.sets):
-            if member is needles:
-                if self._shares is None:
-                    self._shares = together.find(data)
-                return self._shares[number]
+        for turn, together in enumerate(self._passes):
+            for number, member in enumerate(together.sets):
+                if member is needles:
+                    shares = self._shares[turn]
+                    if shares is None:
+                        shares = self._shares[turn] = together.find(data)
+                    return shares[number]
         return needles.find(data)
 
 
-@functools.lru_cache(maxsize=64)  # one per combination of sources (by file kind); sets are compared by identity
-def searched_together(sets: tuple[NeedleSet, ...]) -> SearchedTogether | None:
-    """The sets searched in one pass, or None when there are fewer than two."""
-    return SearchedTogether(sets) if len(sets) > 1 else None
+@functools.lru_cache(maxsize=16)  # one per pass (runner.py); sets are compared by identity
+def searched_together(sets: tuple[NeedleSet, ...]) -> SearchedTogether:
+    """The sets searched in one pass."""
+    return SearchedTogether(sets)
 
 
 def made_once(readings: FileReadings | None, key: str, compute: Callable[[], Any]) -> Any:

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import functools
 import pathlib
 from typing import Any, Iterable
 
 from licscan import forked
+from licscan.json_text import packed, unpacked
 from licscan.model import DiscoverySettings, Skipped
 
 from .cache import ResultCache, digest, dump_output, load_output
@@ -13,7 +15,7 @@ from .common import url_fallback
 from .interface import DiscoverySource, ProjectFile, SourceOutput
 from .needles import SearchedTogether
 from .readings import FileReadings, searched_together
-from .registry import wanted_by
+from .registry import SOURCES, wanted_by
 from .walk import HEADER, TEXT, FileEntry, read
 
 # Helper processes start once the walk has found this many unread bytes: below it a second process costs
@@ -25,6 +27,7 @@ _NOTHING = SourceOutput()
 FALLBACK_REASONS = frozenset({"parse-error", "not-utf8"})
 
 
+@functools.lru_cache(maxsize=1 << 16)  # asked by the walk for every file name, most of them repeated
 def mode(relpath: str) -> str | None:
     """How the walker should read a file: not at all, whole (TEXT), or only its header (HEADER)."""
     sources = wanted_by(relpath)
@@ -40,8 +43,10 @@ def scan_file(file: ProjectFile) -> SourceOutput:
     skipped: list = []
     fallback_done = False
     sources = wanted_by(file.relpath)
-    if file.readings is None and len(sources) > 1:
-        file = file._replace(readings=FileReadings(file.data, _searched_together(sources, file.settings)))
+    if file.readings is None:
+        passes = _passes_for(sources, file.settings)
+        if passes or len(sources) > 1:
+            file = file._replace(readings=FileReadings(file.data, passes))
     for source in sources:
         output = scan_with(source, file)
         occurrences.extend(output.occurrences)
@@ -65,26 +70,44 @@ def _needle_sets(sources: tuple[DiscoverySource, ...], settings: DiscoverySettin
     return tuple(sets)
 
 
-# Per combination of sources (a kind of file): the settings last asked with, and their needle sets searched together.
-_TOGETHER: dict[tuple[DiscoverySource, ...], tuple[DiscoverySettings, SearchedTogether | None]] = {}
+# The needle sets compiled together, each set in one pass only: a one-pass database costs 1 to 20 ms to compile
+# (the command source's patterns most), so one per kind of file (a database per combination of sources) compiled
+# the same sets up to five times. The sets the sources of Python files search for are one pass: those files hold
+# most of a project's bytes, and nothing else is searched over them. Every other source's sets are the other pass:
+# configs, scripts and docs are small, and a few patterns more cost them less than another database. A file is
+# searched by the passes that hold its sources' sets: one, or both for a kind that wants both (`env.py`); a kind
+# that wants one set alone (notebooks, for the hosted-API source's words) searches it alone, for that set's
+# own small database costs less than the other patterns of a pass over large files.
+_PYTHON_FILE = "_.py"
+# Per settings object (the one last asked with): the passes, and per combination of sources those it needs.
+_PASSES: list[Any] = [None, (), {}]
 
 
-def _searched_together(sources: tuple[DiscoverySource, ...], settings: DiscoverySettings) -> SearchedTogether | None:
-    """The sources' needle sets searched in one pass; remembered for the settings object last asked with (asked for
-    every file, the sets cost more to gather than the lookup)."""
-    known = _TOGETHER.get(sources)
-    if known is None or known[0] is not settings:
-        known = _TOGETHER[sources] = (settings, searched_together(_needle_sets(sources, settings)))
-    return known[1]
+def _search_passes(settings: DiscoverySettings) -> tuple[SearchedTogether, ...]:
+    if _PASSES[0] is not settings:
+        python_sets = _needle_sets(wanted_by(_PYTHON_FILE), settings)
+        other_sets = tuple(dict.fromkeys(item for item in _needle_sets(SOURCES, settings) if item not in python_sets))
+        _PASSES[:] = [settings, tuple(searched_together(sets) for sets in (python_sets, other_sets) if sets), {}]
+    return _PASSES[1]
+
+
+def _passes_for(sources: tuple[DiscoverySource, ...], settings: DiscoverySettings) -> tuple[SearchedTogether, ...]:
+    """The passes holding the sources' needle sets (asked for every file: remembered per combination)."""
+    passes = _search_passes(settings)
+    known = _PASSES[2].get(sources)
+    if known is None:
+        wanted = _needle_sets(sources, settings)
+        known = _PASSES[2][sources] = () if len(wanted) < 2 else tuple(
+            together for together in passes if any(item in wanted for item in together.sets))
+    return known
 
 
 def _use_one_pass(entries: list[FileEntry], settings: DiscoverySettings) -> None:
-    """A job large enough for helper processes: the needle searches of the kinds of files walked so far load
-    their one-pass engine now, before the fork (each process would otherwise start with re, then compile it)."""
+    """A job large enough for helper processes: the passes the kinds of files walked so far need load their
+    one-pass engine now, before the fork (each process would otherwise start with re, then compile it)."""
     for sources in {wanted_by(entry.relpath) for entry in entries}:
-        together = _searched_together(sources, settings)
-        for searched in (together,) if together is not None else _needle_sets(sources, settings):
-            searched.use_one_pass()
+        for together in _passes_for(sources, settings):
+            together.use_one_pass()
 
 
 def scan_with(source: DiscoverySource, file: ProjectFile) -> SourceOutput:
@@ -96,11 +119,15 @@ def scan_with(source: DiscoverySource, file: ProjectFile) -> SourceOutput:
         )
 
 
-def _process(entry: FileEntry, root: pathlib.Path, settings: DiscoverySettings, cache: ResultCache) -> list[Any]:
-    """[relpath, size, mtime_ns, digest, [was read, output]] for one file, as the cache stores it."""
+def _process(entry: FileEntry, root: pathlib.Path, settings: DiscoverySettings, cache: ResultCache,
+             portable: bool = True) -> list[Any]:
+    """[relpath, size, mtime_ns, digest, [was read, output]] for one file, as the cache stores it; with
+    portable=False the output is the SourceOutput itself (kept by this process, with no cache to write: turned
+    into the cache's lists and back, 3,700 occurrences cost ~15 ms)."""
     item = read(entry, root, settings)
+    keep = dump_output if portable else _as_is
     if isinstance(item, Skipped):
-        return [entry.relpath, entry.size, entry.mtime_ns, None, [False, dump_output(SourceOutput(skipped=(item,)))]]
+        return [entry.relpath, entry.size, entry.mtime_ns, None, [False, keep(SourceOutput(skipped=(item,)))]]
     content_digest = None
     if entry.mode == TEXT and entry.relpath in cache.old:
         # Known file with a new time: unchanged bytes (a checkout, a touch) keep their result.
@@ -114,7 +141,11 @@ def _process(entry: FileEntry, root: pathlib.Path, settings: DiscoverySettings, 
         return [entry.relpath, entry.size, entry.mtime_ns, content_digest, [True, None]]
     if entry.mode == TEXT and content_digest is None and cache.path is not None:
         content_digest = digest(item.data)  # (kept for the next scan: none without a cache)
-    return [entry.relpath, entry.size, entry.mtime_ns, content_digest, [True, dump_output(output)]]
+    return [entry.relpath, entry.size, entry.mtime_ns, content_digest, [True, keep(output)]]
+
+
+def _as_is(output: SourceOutput) -> SourceOutput:
+    return output
 
 
 def scan_entries(
@@ -149,14 +180,15 @@ def scan_entries(
         if helpers and len(pending) - unsent >= _BATCH:
             unsent = _deal(helpers, shares, pending, listed, unsent)
 
+    portable = cache.path is not None  # (this process's own results need the cache's form only for the cache)
     if not helpers:
         for index in pending:
-            _keep(results, index, _process(listed[index], root, settings, cache), cache)
+            _keep(results, index, _process(listed[index], root, settings, cache, portable), cache)
     else:
         _deal(helpers, shares, pending, listed, unsent)
         _finish_shared(helpers, shares, pending, listed, results, root, settings, cache)
     return [
-        (bool(result[0]), load_output(result[1]) if result[1] else _NOTHING)  # type: ignore[index]
+        (bool(result[0]), load_output(result[1]) if isinstance(result[1], list) else result[1] or _NOTHING)  # type: ignore[index]
         for result in results
     ]
 
@@ -171,11 +203,16 @@ def _may_share(settings: DiscoverySettings) -> bool:
     return settings.workers > 1 or forked.cores() > 1
 
 
+# Files and results cross the helpers' pipes as orjson writes JSON: the standard library's encoder and decoder cost
+# the sdists' 2.5 MB each way ~120 M instructions, an eighth of what a helper added to the work.
+_PIPE = forked.Codec(packed, unpacked)
+
+
 def _start_helpers(settings: DiscoverySettings, root: pathlib.Path, cache: ResultCache) -> list[forked.Helper]:
     count = (settings.workers if settings.workers > 0 else min(2, forked.cores())) - 1
     helpers = []
     for _ in range(max(count, 0)):
-        helper = forked.Helper.start(lambda item: _process(FileEntry(*item), root, settings, cache))
+        helper = forked.Helper.start(lambda item: _process(FileEntry(*item), root, settings, cache), _PIPE)
         if helper is not None:
             helpers.append(helper)
     return helpers
@@ -187,7 +224,7 @@ def _deal(helpers: list[forked.Helper], shares: list[list[int]], pending: list[i
     for start in range(unsent, len(pending), _BATCH):
         turn = (start // _BATCH) % len(helpers)
         positions = list(range(start, min(start + _BATCH, len(pending))))
-        helpers[turn].send([listed[pending[position]] for position in positions])
+        helpers[turn].send([tuple(listed[pending[position]]) for position in positions])
         shares[turn].extend(positions)
     return len(pending)
 
@@ -199,6 +236,7 @@ def _finish_shared(helpers: list[forked.Helper], shares: list[list[int]], pendin
     until they meet, then keeps what the helpers did, and does itself whatever a helper did not hand back."""
     for helper in helpers:
         helper.end()
+    portable = cache.path is not None
     done_here: set[tuple[int, int]] = set()
     while True:
         turn = max(range(len(helpers)), key=lambda number: helpers[number].left())
@@ -206,7 +244,7 @@ def _finish_shared(helpers: list[forked.Helper], shares: list[list[int]], pendin
         if number is None:
             break
         index = pending[shares[turn][number]]
-        _keep(results, index, _process(listed[index], root, settings, cache), cache)
+        _keep(results, index, _process(listed[index], root, settings, cache, portable), cache)
         done_here.add((turn, number))
     for turn, (helper, share) in enumerate(zip(helpers, shares)):
         theirs = helper.results()
@@ -216,7 +254,7 @@ def _finish_shared(helpers: list[forked.Helper], shares: list[list[int]], pendin
             index = pending[position]
             row = theirs.get(number)
             if not (isinstance(row, list) and len(row) == 5 and row[0] == listed[index].relpath):
-                row = _process(listed[index], root, settings, cache)  # the helper died or said something odd
+                row = _process(listed[index], root, settings, cache, portable)  # the helper died or said something odd
             _keep(results, index, row, cache)
 
 

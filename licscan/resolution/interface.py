@@ -73,6 +73,17 @@ class RepoSnapshot:
         return copied(self, requested_id=requested_id, source=source or self.source)
 
 
+# A repo with a LICENSE-MODEL usually keeps its code licence in LICENSE: the weights' licence is read first.
+# Case does not matter (Tencent's repos hold `License.txt`): every source picks the same file by this order.
+LICENSE_NAMES = ("license-model", "license-model.md", "license-model.txt", "license", "license.md", "license.txt")
+
+
+def license_file_of(files: Any) -> str | None:
+    """The licence file licscan reads from a repo's top-level file names, by LICENSE_NAMES' order."""
+    by_name = {str(name).lower(): str(name) for name in files if "/" not in str(name)}
+    return next((by_name[name] for name in LICENSE_NAMES if name in by_name), None)
+
+
 def parse_front_matter(readme: bytes) -> tuple[str, Mapping[str, Any] | None]:
     """("ok", mapping), ("none", None) when the card has no metadata, or ("bad", None) when it is unreadable."""
     try:

@@ -13,11 +13,9 @@ from licscan.cards import is_repo_id
 from licscan.confined import Unreadable, read_confined
 from licscan.gguf_header import PREFIX_BYTES, gguf_file_of, read_general
 from licscan.model import UnresolvedReason
-from licscan.resolution.interface import FetchFailure, RepoSnapshot, SourceCounters
+from licscan.resolution.interface import FetchFailure, RepoSnapshot, SourceCounters, license_file_of
 from licscan.untrusted import valid_text
 
-# The weights' licence (LICENSE-MODEL) before the repo's general LICENSE, as the Hub source reads them.
-LICENSE_FILES = ("LICENSE-MODEL", "LICENSE-MODEL.md", "LICENSE-MODEL.txt", "LICENSE", "LICENSE.md", "LICENSE.txt")
 MAX_FILE_BYTES = 2_000_000
 MAX_RENAMES = 10
 GGUF_HEADER = "gguf-header.json"  # <repo>/gguf-header.json: {"file", "general": {general.* keys}, "problem"}
@@ -44,12 +42,17 @@ class _Reader:
         return os.path.lexists(self.folder / name)
 
     def license_file(self) -> tuple[str | None, str | None]:
-        """(file name, text) of the repo's licence file, or (None, None)."""
-        for name in LICENSE_FILES:
-            if self.exists(name):
-                data = self.read(name)
-                return (name, data.decode("utf-8", errors="replace")) if data is not None else (None, None)
-        return None, None
+        """(file name, text) of the repo's licence file, or (None, None): the one the Hub source would read from
+        the same folder, whatever its case (`License.txt`), as `mirror pull` writes it under the Hub's name."""
+        try:
+            names = os.listdir(self.folder)
+        except OSError:
+            return None, None
+        name = license_file_of(names)
+        if name is None:
+            return None, None
+        data = self.read(name)
+        return (name, data.decode("utf-8", errors="replace")) if data is not None else (None, None)
 
     def config_name(self) -> str | None:
         data = self.read("config.json") if self.exists("config.json") else None
