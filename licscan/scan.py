@@ -108,8 +108,9 @@ def record_history(store, config: ScanConfig, result: ScanResult, *, kept=None) 
 
     With the scan's kept evaluations, a model whose part an earlier scan stored (same evaluation digest,
     occurrences and tokens) is referenced by that part's digest instead of being encoded again, and the
-    digests of parts stored now are kept for the next scan."""
-    from licscan.reporting.json_report import report_dict
+    digests of parts stored now are kept for the next scan. The report is read lazily (report_view): a part
+    referenced by its digest is never built, so an unchanged re-scan builds none of its models' parts."""
+    from licscan.reporting.json_report import report_view
 
     part_keys: dict[int, str] = {}
     known: dict[int, str] = {}
@@ -128,7 +129,7 @@ def record_history(store, config: ScanConfig, result: ScanResult, *, kept=None) 
                        if (digest := kept.part_digest(key)) is not None}
     stored: dict[int, str] = {}
     stored_lists: dict[str, str] = {}
-    scan_id = store.record_scan(config.project_key, result.project, report_dict(result), secrets=_secrets(),
+    scan_id = store.record_scan(config.project_key, result.project, report_view(result), secrets=_secrets(),
                                 known_parts=known, part_digests=stored, known_lists=known_lists,
                                 list_digests=stored_lists)
     new = {part_keys[index]: digest for index, digest in stored.items()

@@ -328,3 +328,31 @@ def test_kept_results_are_found_again_by_another_process(synthetic, tmp_path):
         assert done.returncode in (0, 1, 3), done.stderr
         counts.append(len(_kept_rows(database)))
     assert counts[0] > 10 and counts[1] == counts[2] == counts[0]  # nothing evaluated or stored anew
+
+
+def test_an_unchanged_rescan_keeps_its_history_without_building_a_model_of_the_report(synthetic, tmp_path,
+                                                                                       monkeypatch):
+    """The history refers to the parts an earlier scan stored by their digests, and only those it stores anew
+    are built: a re-scan writing no report builds no model's part of the JSON report (at 2,000 models building
+    them all was half a second), and the history reads back the same report."""
+    import licscan.reporting.json_report as json_report
+    from licscan.config import load_config
+    from licscan.scan import open_database
+
+    _, root, stub = synthetic
+    first = _scan(tmp_path, root, stub, name="first")
+    built = []
+    real = json_report._model
+    monkeypatch.setattr(json_report, "_model", lambda report, *args: built.append(report.key) or real(report, *args))
+    result = runner.invoke(app, ["scan", str(root), "--quiet"], env={
+        "HF_ENDPOINT": stub.url, "LICSCAN_DB_URL": f"sqlite:///{tmp_path / 'cache.db'}",
+        "SOURCE_DATE_EPOCH": "1796083200"})
+    assert result.exit_code in (0, 1, 3), result.output
+    assert built == []
+    monkeypatch.setenv("LICSCAN_DB_URL", f"sqlite:///{tmp_path / 'cache.db'}")
+    store = open_database(load_config(root))
+    try:
+        latest, earlier = store.scans()[:2]
+        assert store.scan_report(latest.id)[1] == store.scan_report(earlier.id)[1] == json.loads(first["json"])
+    finally:
+        store.close()

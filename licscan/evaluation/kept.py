@@ -12,10 +12,12 @@ import types
 import typing
 import zlib
 from functools import lru_cache
+from itertools import chain
 from pathlib import Path
 from typing import Any, Callable, Iterable, Mapping, Union
 
 from licscan import __version__
+from licscan.json_text import loads
 from licscan.model import (
     CommercialUse, ComputeEstimate, DatasetLicense, Decision, DecisionKind, DeploymentContext, EffectiveTerms,
     Finding, FindingKind, Judgement, Lineage, ListedParty, NodeLicense, Obligation, Outcome, Remedy, Severity, Source,
@@ -163,7 +165,7 @@ def decode(data: bytes, digest: str) -> KeptModel:
         text = inflater.decompress(data, MAX_KEPT_BYTES)
         if inflater.unconsumed_tail or not inflater.eof:
             raise Unusable("not a complete kept result")
-        body = json.loads(text)
+        body = loads(text)
         if type(body) is not list or len(body) != 10:
             raise Unusable("not a kept result")
         if body[0] != digest:
@@ -222,6 +224,26 @@ def _converter(hint: Any) -> Callable[[Any], Any]:
         if len(args) == 2 and args[1] is Ellipsis:
             item = _converter(args[0])
             kinds = _plain_types(args[0])
+            shape = _plain_tuple(args[0])
+            if shape is not None:  # (what, value) evidence pairs: checked in one pass, no call per pair
+                size, members = shape
+                is_member = frozenset.__contains__
+                alike = members[0] if all(kinds == members[0] for kinds in members) else None
+                lists, sizes = {list}, {size}
+
+                def plain_tuples(value: Any) -> tuple:
+                    if type(value) is not list:
+                        raise _fail("something else where a list of tuples belongs")
+                    if alike is not None:  # every place takes the same types: checked over all places at once
+                        fits = (lists.issuperset(map(type, value)) and sizes.issuperset(map(len, value))
+                                and alike.issuperset(map(type, chain.from_iterable(value))))
+                    else:
+                        fits = all(type(element) is list and len(element) == size
+                                   and all(map(is_member, members, map(type, element))) for element in value)
+                    if not fits:
+                        raise _fail("something else where a list of tuples of plain values belongs")
+                    return tuple(map(tuple, value))
+                return plain_tuples
             if kinds is not None:
                 def plain_sequence(value: Any) -> tuple:
                     if type(value) is not list or not kinds.issuperset(map(type, value)):
@@ -258,6 +280,8 @@ def _converter(hint: Any) -> Callable[[Any], Any]:
         def mapping(value: Any) -> dict:
             if type(value) is not dict:
                 raise _fail("something else where an object belongs")
+            if key_type is str:  # a JSON object's keys are strings: only its values need converting
+                return dict(zip(value, map(values, value.values())))
             return {keys(name): values(item) for name, item in value.items()}
         return mapping
     if isinstance(hint, type) and hint in ENUMS:
@@ -270,8 +294,23 @@ def _converter(hint: Any) -> Callable[[Any], Any]:
             return found
         return member
     if isinstance(hint, type) and hint in RECORDS:
-        return lambda value: _RECORD_CONVERTERS[hint](value)
+        # Built here when first needed (a record's fields are built before it): a direct reference, not a
+        # look-up per value.
+        if hint not in _RECORD_CONVERTERS:
+            _RECORD_CONVERTERS[hint] = _record(hint)
+        return _RECORD_CONVERTERS[hint]
     raise TypeError(f"no kept form for {hint!r}")
+
+
+def _plain_tuple(hint: Any) -> tuple[int, list[frozenset[type]]] | None:
+    """The size and the plain types of each place of a fixed tuple of plain values; None for anything else."""
+    if typing.get_origin(hint) is not tuple:
+        return None
+    args = typing.get_args(hint)
+    kinds = [_plain_types(arg) for arg in args]
+    if not args or Ellipsis in args or any(kind is None for kind in kinds):
+        return None
+    return len(args), kinds  # type: ignore[return-value]
 
 
 def _plain_types(hint: Any) -> frozenset[type] | None:
@@ -319,6 +358,7 @@ def _record(cls: type) -> Callable[[Any], Any]:
 
 _FIELDS: dict[type, tuple[str, ...]] = {cls: tuple(field.name for field in dataclasses.fields(cls)) for cls in RECORDS}
 _RECORD_CONVERTERS: dict[type, Callable[[Any], Any]] = {}
-_RECORD_CONVERTERS.update({cls: _record(cls) for cls in RECORDS})
+for _cls in RECORDS:
+    _converter(_cls)
 _KEPT_HINTS = typing.get_type_hints(KeptModel)
 _BODY = [_converter(_KEPT_HINTS[field.name]) for field in dataclasses.fields(KeptModel)]

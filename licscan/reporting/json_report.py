@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import weakref
-from typing import Any, Iterator, Mapping
+from typing import Any, Callable, Iterator, Mapping, Sequence
 
 from licscan.json_text import dumps
 from licscan.model import (
     Answers, Band, DeploymentContext, Finding, LicenseTerms, ModelRecord, ModelReport, NodeLicense, Origin,
-    ScanResult, Skipped, Source, Waiver, WaiverUse,
+    ProjectObligation, ScanResult, Skipped, Source, Waiver, WaiverUse,
 )
 from licscan.reporting.json_pieces import json_pieces
 
@@ -275,29 +275,67 @@ def _answers_of(report: ModelReport, answers: Answers | None) -> dict[str, Any]:
     }
 
 
-def obligations_list(answers: Answers | None) -> list[dict[str, Any]]:
-    return [
-        {"kind": item.kind, "text": item.text, "notice_text": item.notice_text, "outcome": item.outcome.value,
-         "reason": item.reason, "models": list(item.models), "licenses": list(item.licenses),
-         "ancestors": list(item.ancestors), "source": _source(item.source), "confidence": item.confidence}
-        for item in (answers.obligations if answers else ())
-    ]
+def _obligation(item: ProjectObligation) -> dict[str, Any]:
+    return {"kind": item.kind, "text": item.text, "notice_text": item.notice_text, "outcome": item.outcome.value,
+            "reason": item.reason, "models": list(item.models), "licenses": list(item.licenses),
+            "ancestors": list(item.ancestors), "source": _source(item.source), "confidence": item.confidence}
 
 
 def _skipped(item: Skipped) -> dict[str, Any]:
     return {"path": item.path, "reason": item.reason, "detail": item.detail}
 
 
-_last_built: list[Any] = [None, None]  # (weak reference to a ScanResult, its report dict)
+class _Deferred(Sequence):
+    """A list of the report whose items are built when first read, each once: the history reads only the parts
+    an earlier scan did not store (none, on a warm re-scan of an unchanged project), --json reads them all."""
+
+    __slots__ = ("_items", "_build")
+
+    def __init__(self, count: int, build: Callable[[int], Any]) -> None:
+        self._items: list[Any] = [_UNBUILT] * count
+        self._build = build
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def __getitem__(self, index: Any) -> Any:
+        if isinstance(index, slice):
+            return [self[position] for position in range(*index.indices(len(self._items)))]
+        item = self._items[index]
+        if item is _UNBUILT:
+            item = self._items[index] = self._build(index)
+        return item
+
+    def built(self) -> list[Any]:
+        """Every item, as a plain list."""
+        return [self[index] for index in range(len(self._items))]
+
+
+_UNBUILT = object()
+_last_built: list[Any] = [None, None]  # (weak reference to a ScanResult, its report: lazy and built forms)
 
 
 def report_dict(result: ScanResult) -> dict[str, Any]:
     """The JSON report as data. A scan's report is built once: the history keeps it and --json writes it, and
     at 2,000 models building it takes seconds. The dict is shared: callers read it and never change it."""
+    held = _held(result)
+    if held[1] is None:
+        held[1] = {key: value.built() if isinstance(value, _Deferred) else value for key, value in held[0].items()}
+    return held[1]
+
+
+def report_view(result: ScanResult) -> Mapping[str, Any]:
+    """The report of report_dict() with its long lists (models, obligations, findings, skipped, waivers) as
+    sequences whose items are built when read: what the history reads, so an unchanged re-scan builds none
+    of the parts it stores by reference. Items are built once per scan, shared with report_dict()."""
+    return _held(result)[0]
+
+
+def _held(result: ScanResult) -> list[Any]:
     held, built = _last_built
     if held is not None and held() is result:
         return built
-    built = _report_dict(result)
+    built = [_report_dict(result), None]
     _last_built[:] = [weakref.ref(result, _forget), built]
     return built
 
@@ -313,6 +351,10 @@ def _report_dict(result: ScanResult) -> dict[str, Any]:
     counts: dict[str, int] = {}
     for finding in result.findings:
         counts[finding.kind.value] = counts.get(finding.kind.value, 0) + 1
+    # The lazy lists hold the result's parts, never the result: the report goes when the result does.
+    models, records, answers = result.models, result.license_records, result.answers
+    findings, skipped, waivers = result.findings, result.skipped, result.waivers
+    obligations = answers.obligations if answers else ()
     return {
         "schema": SCHEMA,
         "tool": {"name": "licscan", "version": result.tool_version},
@@ -321,20 +363,20 @@ def _report_dict(result: ScanResult) -> dict[str, Any]:
         "policy": result.policy,
         "verdict": result.verdict.value,
         "summary": {
-            "models": len(result.models),
-            "findings": len(result.findings),
-            "failing": sum(1 for finding in result.findings if finding.fails),
-            "waived": sum(1 for finding in result.findings if finding.waiver is not None),
+            "models": len(models),
+            "findings": len(findings),
+            "failing": sum(1 for finding in findings if finding.fails),
+            "waived": sum(1 for finding in findings if finding.waiver is not None),
             "by_kind": counts,
             "files_scanned": result.files_scanned,
         },
         "settings": dict(result.settings),
-        "models": [_model(report, result.license_records, result.answers, shared) for report in result.models],
-        "context": context_dict(result.answers.context) if result.answers else None,
-        "obligations": obligations_list(result.answers),
-        "findings": [shared.finding(finding) for finding in result.findings],
-        "skipped": [_skipped(item) for item in result.skipped],
-        "waivers": [_waiver_use(use) for use in result.waivers],
+        "models": _Deferred(len(models), lambda index: _model(models[index], records, answers, shared)),
+        "context": context_dict(answers.context) if answers else None,
+        "obligations": _Deferred(len(obligations), lambda index: _obligation(obligations[index])),
+        "findings": _Deferred(len(findings), lambda index: shared.finding(findings[index])),
+        "skipped": _Deferred(len(skipped), lambda index: _skipped(skipped[index])),
+        "waivers": _Deferred(len(waivers), lambda index: _waiver_use(waivers[index])),
     }
 
 

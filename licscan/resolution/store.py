@@ -8,6 +8,7 @@ import json
 import threading
 import time
 import zlib
+from collections.abc import Sequence as SequenceABC
 from contextlib import contextmanager
 from dataclasses import dataclass
 from json.encoder import encode_basestring
@@ -940,12 +941,12 @@ def _pack(report: Mapping[str, Any], blobs: dict[str, tuple[bytes, str]], secret
             return '{"' + _PARTS + '": "' + known_lists[name] + '"}'
         models = name == "models"
         texts = []
-        for index, item in enumerate(items):
+        for index in range(len(items)):
             digest = known_models.get(index) if models else None
-            if digest is not None:
+            if digest is not None:  # items[index] is not read: a report's lazy list never builds it
                 texts.append('{"' + _REF + '": "' + digest + '"}')
             else:
-                text, digest = part(item)
+                text, digest = part(items[index])
                 texts.append(text)
             if models and digest is not None and model_digests is not None:
                 model_digests[index] = digest
@@ -959,9 +960,14 @@ def _pack(report: Mapping[str, Any], blobs: dict[str, tuple[bytes, str]], secret
             list_digests[name] = digest
         return '{"' + _PARTS + '": "' + digest + '"}'
 
-    packed = {str(key): parts(str(key), value) if isinstance(value, list) else part(value)[0]
+    packed = {str(key): parts(str(key), value) if _is_list(value) else part(value)[0]
               for key, value in report.items()}
     return "{" + ", ".join(encode_basestring(key) + ": " + packed[key] for key in sorted(packed)) + "}"
+
+
+def _is_list(value: Any) -> bool:
+    """A list of the report, or a sequence that builds its items when read (the JSON report's lazy lists)."""
+    return isinstance(value, (list, SequenceABC)) and not isinstance(value, (str, bytes, bytearray, tuple))
 
 
 _MARKERS = frozenset({_REF, _LITERAL, _PARTS})
