@@ -236,7 +236,9 @@ def run_scan(**options: Any) -> int:
     except KeyboardInterrupt:
         typer.echo("licscan: interrupted", err=True)
         return int(ExitCode.INTERRUPTED)
-    return int(ExitCode.PASS)
+    # scan always ends by typer.Exit with its verdict's code: ending without one, no verdict was given, and a
+    # gate must not read that as a pass.
+    return int(ExitCode.INCOMPLETE)
 
 
 def _verdict_code(verdict: str) -> int:

@@ -70,3 +70,12 @@ def test_a_scan_through_the_lean_entry_point_imports_no_pydantic(tmp_path):
             "    print('pydantic' in sys.modules, 'typer._adapters' in sys.modules, leaving.code)\n")
     done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=120)
     assert done.stdout.splitlines()[-1] == "False False 0", done.stdout + done.stderr
+
+
+def test_a_lean_scan_that_ends_without_a_verdict_is_not_a_pass(monkeypatch):
+    """The lean path turns the scan command's ending into an exit code. The command always ends with its
+    verdict's code; should it ever end without one, the gate must fail closed, not read exit 0."""
+    from licscan import cli
+
+    monkeypatch.setattr(cli, "scan", lambda **options: None)
+    assert cli.run_scan(path=Path(".")) == int(cli.ExitCode.INCOMPLETE)

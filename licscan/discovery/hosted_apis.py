@@ -670,9 +670,8 @@ def _settings(text: str, yaml: bool, starts: list[int], finds: _Finds, skip: set
     key variable (NVIDIA_API_KEY beside LLM_MODEL), or, in YAML, the name's own mapping selects the provider's
     engine (`_type: nim`) and names no other server."""
     vocabulary = finds.vocabulary
-    lowered = text.lower()
-    named = {provider for host, provider in vocabulary.hosts if host in lowered} | {
-        provider for name, provider in vocabulary.key_variables if name in text}
+    lowered, host_providers = _hosts_named(text, vocabulary)
+    named = set(host_providers) | {provider for name, provider in vocabulary.key_variables if name in text}
     engines = yaml and any(form in lowered for form in _config_word_forms(vocabulary))
     if not (named or engines):
         return

@@ -967,7 +967,7 @@ def _pack(report: Mapping[str, Any], blobs: dict[str, tuple[bytes, str]], secret
 
 def _is_list(value: Any) -> bool:
     """A list of the report, or a sequence that builds its items when read (the JSON report's lazy lists)."""
-    return isinstance(value, (list, SequenceABC)) and not isinstance(value, (str, bytes, bytearray, tuple))
+    return isinstance(value, SequenceABC) and not isinstance(value, (str, bytes, bytearray, tuple))
 
 
 _MARKERS = frozenset({_REF, _LITERAL, _PARTS})
