@@ -82,6 +82,27 @@ def test_the_needle_searches_of_a_pythons_file_sources_are_one_pass(monkeypatch)
     assert len(passes) == 1
 
 
+@pytest.mark.parametrize("engine", ["re", "hyperscan"])
+def test_a_set_searched_alone_takes_its_share_of_its_loaded_pass(engine, monkeypatch):
+    # Text that is not a whole file (a notebook's decoded code) is searched by one set alone: once the pass that
+    # set belongs to has its one-pass engine, the set uses it rather than compiling a database of its own.
+    monkeypatch.setattr(needles, "ONE_PASS_AFTER_BYTES", 0 if engine == "hyperscan" else 10**12)
+    first, second = _sets_with_conditions()
+    alone = [NeedleSet(each.needles, engine="re") for each in (first, second)]  # the answer to compare with
+    together = SearchedTogether((first, second))
+    compiled = []
+    real = needles._one_pass_database
+    monkeypatch.setattr(needles, "_one_pass_database", lambda searched: compiled.append(len(searched)) or real(
+        searched))
+    texts = (b"import openai\nLLM(model='x')\nvllm.LLM()\nollama pull llama3\nAutoModel.from_pretrained('a/b')\n",
+             b"LLM only, no condition met", b"")
+    together.find(texts[0])
+    for text in texts:
+        assert [first.find(text), second.find(text)] == [alone[0].find(text), alone[1].find(text)]
+    assert (first.engine, second.engine) == (engine, engine)
+    assert compiled == ([6] if engine == "hyperscan" else [])  # the pass's database, and no other
+
+
 def test_a_set_of_many_needles_leaves_re_sooner(monkeypatch):
     # re makes a pass per needle: a set of 32 needles counts each byte twice towards loading the one-pass engine.
     monkeypatch.setattr(needles, "ONE_PASS_AFTER_BYTES", 100)
@@ -183,6 +204,9 @@ def test_each_needle_set_is_compiled_once_whatever_kinds_of_file_search_it(tmp_p
         "run.sh": "vllm serve org/sh-model\n",
         "Dockerfile": "RUN huggingface-cli download org/docker-model\n",
         "README.md": "```bash\nhf download org/doc-model\n```\n",
+        # (A notebook's code is searched cell by cell, not as the file's bytes: by the sets alone.)
+        "try.ipynb": json.dumps({"nbformat": 4, "metadata": {}, "cells": [{"cell_type": "code", "metadata": {},
+                                "source": ["AutoModel.from_pretrained('org/nb-model')\n"]}]}),
     }
     for name, text in files.items():
         (tmp_path / name).write_text(text)
@@ -200,7 +224,7 @@ def test_each_needle_set_is_compiled_once_whatever_kinds_of_file_search_it(tmp_p
         found = {o.ref.repo_id for o in discover(tmp_path, settings).occurrences}
     finally:
         searched_together.cache_clear()
-    assert {f"org/{name}-model" for name in ("py", "env", "yaml", "json", "sh", "docker", "doc")} <= found
+    assert {f"org/{name}-model" for name in ("py", "env", "yaml", "json", "sh", "docker", "doc", "nb")} <= found
     sets = [b"\n".join(needle.pattern for needle in searched.needles) for searched in _needle_sets(SOURCES, settings)]
     assert len(sets) >= 5 and databases
     assert [sum(patterns in database for database in databases) for patterns in sets] == [1] * len(sets)
