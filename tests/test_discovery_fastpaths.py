@@ -8,10 +8,10 @@ import pathlib
 import re
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from licscan.discovery import discover, needles, runner
+from licscan.discovery import commands, discover, needles, runner
 from licscan.discovery.common import _key_pattern, key_match
 from licscan.discovery.config_files import ConfigFileSource
 from licscan.discovery.interface import ProjectFile
@@ -242,3 +242,25 @@ def test_without_a_cache_results_found_here_are_not_turned_into_the_caches_form_
     result = discover(tmp_path, DiscoverySettings(workers=1))
     assert {o.ref.repo_id for o in result.occurrences} == {"org/m", "org/y"}
     assert converted == [] and result.files_scanned == 3
+
+
+# Keys and what stands around them: naming words, key characters (runs longer than the 64 a key may hold on either
+# side of its word), quotes, escapes, blanks and colons.
+_QUOTED_KEY_TEXT = st.lists(st.sampled_from(
+    [b"model", b"Data", b"x", b"_", b"-", b"a" * 30, b"b" * 64, b'"', b"'", b"\\", b":", b" ", b"\t", b"\n", b"="]),
+    max_size=30).map(b"".join)
+
+
+@settings(max_examples=600, derandomize=True, deadline=None, database=None)
+@given(text=_QUOTED_KEY_TEXT)
+@example(text=b"x '" + b"b" * 64 + b"model" + b"a" * 64 + b"': 'v' '" + b"b" * 65 + b"Data': '")  # the bounds
+@example(text=b"run --lock=\"[{\\\"base_model\\\": \\\"org/m\\\"}]\"")  # escaped quotes
+def test_quoted_keys_found_from_their_naming_word_are_those_the_whole_pattern_finds(text):
+    # The one-pass search finds a quoted key from its first naming word (the whole pattern, from the key's quote
+    # with bounded repeats, cost hyperscan 11 ms to compile); each key's quote is then checked with the whole
+    # pattern by re. The keys are those the whole pattern finds in one pass.
+    whole = NeedleSet([Needle(commands._QUOTED_KEY_OPENING.pattern)], engine="hyperscan")
+    from_words = NeedleSet(commands._QUOTED_KEY_STARTS.needles, engine="hyperscan")
+    openings = [commands._key_opening(text, word) for _, word, _ in from_words.find(text)]
+    assert [at for at in openings if at is not None] == [start for _, start, _ in whole.find(text)]
+

@@ -34,6 +34,10 @@ class Needle(NamedTuple):
     pattern: bytes
     first_only: bool = False  # only whether it occurs matters: reported once, as (number, 0, 0)
     needs: int | None = None  # reported only where the (earlier, first-only) needle of this number occurs
+    # What re searches for instead, where it would backtrack on `pattern` (hyperscan, an automaton, never does): the
+    # same matches, with `pattern`'s start as the start of the first group. (`word[a-z]*;` tries every word of a
+    # long run of letters, each to the run's end: the square of the run's length.)
+    for_re: bytes | None = None
 
 
 Match = tuple[int, int, int]  # (needle number, start, end)
@@ -123,7 +127,8 @@ class NeedleSet:
         if self._compiled is None:
             # A plain word is searched with bytes.find: compiling a set's few hundred words as regexes cost more
             # than its re passes before the one-pass engine took over (~20 ms per process over the sdists).
-            self._compiled = [_literal(needle.pattern) or re.compile(needle.pattern) for needle in self.needles]
+            self._compiled = [_literal(needle.pattern) or re.compile(needle.for_re or needle.pattern)
+                              for needle in self.needles]
         for number, (needle, pattern) in enumerate(zip(self.needles, self._compiled)):
             if needle.needs is not None and needle.needs not in present:
                 continue
@@ -138,6 +143,8 @@ class NeedleSet:
                 if pattern.search(data) is not None:
                     found.append((0, 0, number))
                     present.add(number)
+            elif needle.for_re is not None:
+                found.extend((match.start(1), match.end(), number) for match in pattern.finditer(data))
             else:
                 found.extend((match.start(), match.end(), number) for match in pattern.finditer(data))
         found.sort()
