@@ -238,11 +238,15 @@ def test_bytedance_seeds_country_rests_on_the_presidents_orders_and_its_cayman_i
     assert result.exit_code == 0 and "Bytedance Ltd." in result.output and "90 FR 8611" in result.output
 
 
-def test_sakana_ai_is_named_in_its_own_repository_and_its_seat_stays_secondary():
+def test_sakana_ai_is_named_in_its_own_repository_and_its_country_in_its_own_researchers_paper():
     origin = KNOWLEDGE.origins["sakanaai"]
     assert origin.field_confidence("organization") == "primary"
-    assert origin.field_confidence("country") == "secondary" and origin.country == "JP"
+    assert origin.field_confidence("country") == "primary" and origin.country == "JP"
     assert any("Sakana AI株式会社" in source.citation and source.type == "publisher-page" for source in origin.sources)
+    assert any("Sakana AI, Tokyo, Japan" in source.citation and source.confidence == "primary"
+               for source in origin.sources)
+    # The district is known from secondary sources only, and the record says so.
+    assert "Minato" in origin.notes and "secondary" in origin.notes
 
 
 def test_organisation_names_are_names_and_their_notes_are_apart():
