@@ -239,7 +239,7 @@ def _finish_shared(helpers: list[forked.Helper], shares: list[list[int]], pendin
     portable = cache.path is not None
     done_here: set[tuple[int, int]] = set()
     while True:
-        turn = max(range(len(helpers)), key=lambda number: helpers[number].left())
+        turn = 0 if len(helpers) == 1 else max(range(len(helpers)), key=lambda number: helpers[number].left())
         number = helpers[turn].take_last()
         if number is None:
             break
