@@ -10,7 +10,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Mapping
 
-from licscan import safeyaml
+from licscan import lazy_re, safeyaml
 from licscan.errors import ConfigError, ParseError
 from licscan.model import DiscoverySettings, EvaluationSettings, IgnoreEntry, ResolutionSettings
 
@@ -31,7 +31,7 @@ _TRUE = {"1", "true", "yes", "on"}
 
 # SQLAlchemy's own URL grammar (sqlalchemy.engine.url), reduced to finding the port: credentials, then a host or
 # an [IPv6] host, then ":port". Each part stops at a character the next must start with, so no backtracking.
-_URL_PORT = re.compile(
+_URL_PORT = lazy_re.compile(
     r"[\w+]+://(?:[^:/@]*(?::[^@]*)?@)?(?:\[[^/?\]]*\]|[^/:?\[]*)(?::(?P<port>[^/?]*))?(?:[/?].*)?", re.S)
 
 
@@ -282,8 +282,8 @@ _CONTEXT_KEYS = {
     "use": "a list of: internal, saas, shipped, weights-redistributed, derivative-published",
     "commercial": "true (commercial use) or false (research or evaluation only)",
 }
-_REGION = re.compile(r"^(?:[A-Z]{2}|EU)$")
-_AMOUNT = re.compile(r"^(\d+(?:\.\d+)?)([kmb]?)$")
+_REGION = lazy_re.compile(r"^(?:[A-Z]{2}|EU)$")
+_AMOUNT = lazy_re.compile(r"^(\d+(?:\.\d+)?)([kmb]?)$")
 _SCALE = {"": 1, "k": 1e3, "m": 1e6, "b": 1e9}
 
 

@@ -6,7 +6,7 @@ import functools
 import pathlib
 from typing import Any, Iterable
 
-from licscan import forked
+from licscan import forked, lazy_re
 from licscan.json_text import packed, unpacked
 from licscan.model import DiscoverySettings, Skipped
 
@@ -105,6 +105,7 @@ def _passes_for(sources: tuple[DiscoverySource, ...], settings: DiscoverySetting
 def _use_one_pass(entries: list[FileEntry], settings: DiscoverySettings) -> None:
     """A job large enough for helper processes: the passes the kinds of files walked so far need load their
     one-pass engine now, before the fork (each process would otherwise start with re, then compile it)."""
+    lazy_re.compile_pending()  # the same for the sources' regular expressions, else compiled in each process
     for sources in {wanted_by(entry.relpath) for entry in entries}:
         for together in _passes_for(sources, settings):
             together.use_one_pass()

@@ -9,6 +9,7 @@ import re
 import stat as stat_mode
 from typing import TYPE_CHECKING, Any, Callable, Iterator, NamedTuple, Protocol
 
+from licscan import lazy_re
 from licscan.model import DiscoverySettings, IgnoreEntry, Skipped
 from licscan.untrusted import shown_path
 
@@ -122,7 +123,7 @@ def _any_of(patterns: list[str]) -> re.Pattern[str]:
         return re.compile("")  # cannot tell: every path goes to pathspec
 
 
-_NAMED_GROUP = re.compile(r"\(\?P<[A-Za-z_][A-Za-z0-9_]*>")
+_NAMED_GROUP = lazy_re.compile(r"\(\?P<[A-Za-z_][A-Za-z0-9_]*>")
 
 
 def _read_ignore_file(path: pathlib.Path) -> list[str]:
