@@ -11,6 +11,9 @@ import sys
 import textwrap
 import time
 import types
+from pathlib import Path
+
+import pytest
 
 from licscan import lazy_re
 from licscan.discovery import needles
@@ -105,3 +108,37 @@ def test_time_spent_waiting_for_the_processor_does_not_count_as_a_search_cost(mo
     for _ in range(3):
         assert searched.find(b'M.from_pretrained("org/one")\n') == [(0, 2, 17)]
     assert searched.engine == "re" and loaded == []
+
+
+@pytest.mark.parametrize("cores", [1, 2])
+def test_check_knows_whether_rules_changed_since_the_lock_with_or_without_a_second_core(tmp_path, monkeypatch, cores):
+    # On two cores a forked child parses the lockfile and hashes the rules, policy and code while discovery runs;
+    # on one, this process does both. Either way a lockfile evaluated under other rules is evaluated again.
+    from handmade import add_repo
+    from licscan import forked, lock
+    from licscan.lock import run_check
+
+    add_repo(tmp_path / "hub", "clean-test/apache-model", {"license": "apache-2.0"})
+    project = tmp_path / "project"
+    project.mkdir()
+    (project / "app.py").write_text('from x import M\nM.from_pretrained("clean-test/apache-model")\n')
+    locked = subprocess.run([str(Path(sys.executable).parent / "licscan"), "lock", ".", "--mirror",
+                             str(tmp_path / "hub")], cwd=project, capture_output=True, text=True, timeout=120)
+    assert locked.returncode == 0, locked.stdout + locked.stderr
+    monkeypatch.chdir(project)
+    started = []
+    real_start = forked.start
+    monkeypatch.setattr(forked, "cores", lambda: cores)
+    monkeypatch.setattr(forked, "start", lambda work: started.append(work) or real_start(work))
+    hashed_here = []  # (a forked child's calls are its own: only this process's are seen)
+    real_digest = lock.evaluation_digest
+    monkeypatch.setattr(lock, "evaluation_digest", lambda *args: hashed_here.append(args) or real_digest(*args))
+    assert run_check(None, ["app.py"]) == (
+        "PASS: 1 model in 1 file checked against licscan.lock (as locked)", 0)
+    lockfile = project / "licscan.lock"
+    recorded = json.loads(lockfile.read_text())["evaluation_digest"]
+    lockfile.write_text(lockfile.read_text().replace(recorded, "sha256:" + "0" * 64))  # locked under other rules
+    text, code = run_check(None, ["app.py"])
+    assert code == 0 and text.endswith("(evaluated again: rules, policy or a waiver's date changed since the lock)")
+    # With a child, the hashing (a few ms over rules/, model/ and evaluation/) is off this process's path.
+    assert (len(started), len(hashed_here)) == ((2, 0) if cores == 2 else (0, 2))
