@@ -91,6 +91,8 @@ def default_discovery_cache(root: Path) -> str:
 
 @dataclass(frozen=True)
 class ScanConfig:
+    """A project's licscan settings, read from its configuration file, the environment and the command line."""
+
     root: Path
     config_file: str | None = None
     models: tuple[str, ...] = ()

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import enum
-import hashlib
 import json
 import os
 import re
@@ -65,6 +64,14 @@ _UNREAD_REASONS = frozenset({"too-large", "unreadable"})
 # ---------------------------------------------------------------------------------------------------------
 
 
+def _sha256(data: bytes) -> Any:
+    """A sha256 hash object of data. hashlib is imported here, not with the module: loading OpenSSL costs ~3 ms,
+    and the pre-commit check hashes nothing in its own process (its forked child does)."""
+    import hashlib
+
+    return hashlib.sha256(data)
+
+
 def _hash_tree(digest: Any, root: Path) -> None:
     """Every file under root, by relative path and content, in a fixed order (os calls: this runs per check)."""
     base = str(root)
@@ -90,7 +97,7 @@ def _hash_tree(digest: Any, root: Path) -> None:
 
 def evaluation_digest(rules_dirs: Sequence[str], policy: str) -> str:
     """What the verdicts depend on besides the lineages: rules, policy, and the code that evaluates them."""
-    digest = hashlib.sha256(f"{LOCK_SCHEMA}\0{__version__}\0{policy}\0".encode())
+    digest = _sha256(f"{LOCK_SCHEMA}\0{__version__}\0{policy}\0".encode())
     package = Path(__file__).resolve().parent
     digest.update((package / "catalog.py").read_bytes())
     _hash_tree(digest, package / "model")
@@ -126,7 +133,7 @@ def _plain(value: Any, texts: dict[str, str], name: str = "") -> Any:
     if isinstance(value, (tuple, list)):
         return [_plain(item, texts) for item in value]
     if name in _TEXT_FIELDS and isinstance(value, str):
-        ref = "sha256:" + hashlib.sha256(value.encode("utf-8", "surrogatepass")).hexdigest()
+        ref = "sha256:" + _sha256(value.encode("utf-8", "surrogatepass")).hexdigest()
         texts[ref] = value
         return ref
     return value
@@ -195,7 +202,7 @@ def _finding_ref(finding: dict[str, Any], table: dict[str, Any]) -> str:
 
     The model it is reported on is left out (the model's entry lists it), so models share their ancestors'."""
     shared = {name: value for name, value in finding.items() if name != "model"}
-    digest = hashlib.sha256(json.dumps(shared, sort_keys=True, ensure_ascii=False).encode("utf-8", "surrogatepass"))
+    digest = _sha256(json.dumps(shared, sort_keys=True, ensure_ascii=False).encode("utf-8", "surrogatepass"))
     ref = f"{shared.get('rule_id')}-{digest.hexdigest()[:16]}"
     table[ref] = shared
     return ref
@@ -553,7 +560,8 @@ def check(config: Any, files: Sequence[str] | None, *, lockfile: Path, today: st
         if key in verdicts:
             checked.append(CheckedModel(key, verdicts[key][0], places[key], verdicts[key][1]))
         else:
-            checked.append(CheckedModel(key, "missing", places[key], _locked_elsewhere(hub_ids.get(key), index["models"])))
+            elsewhere = _locked_elsewhere(hub_ids.get(key), index["models"])
+            checked.append(CheckedModel(key, "missing", places[key], elsewhere))
     # A file the hook handed over but discovery could not read may name any model: never a pass.
     unread = tuple(item for item in found.skipped if item.reason in _UNREAD_REASONS) if files is not None else ()
     worst = "incomplete" if unread else "pass"
@@ -585,7 +593,8 @@ def _locked_elsewhere(repo_id: str | None, locked: Mapping[str, Any]) -> tuple[s
     """For a Hub model the lockfile lacks, a line naming the revisions of it the lockfile records, if any."""
     if repo_id is None:
         return ()
-    revisions = sorted({key.partition("@")[2] or DEFAULT_REVISION for key in locked if key.partition("@")[0] == repo_id})
+    revisions = sorted({key.partition("@")[2] or DEFAULT_REVISION
+                        for key in locked if key.partition("@")[0] == repo_id})
     if not revisions:
         return ()
     return (f"the lockfile records {repo_id} only at {', '.join(revisions)}: another revision may have another "

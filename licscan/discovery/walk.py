@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import os
 import pathlib
 import re
@@ -349,6 +348,8 @@ def _file_stamp(path: str) -> str:
 
 
 def _stamp(*parts: str) -> str:
+    import hashlib  # (here: loading OpenSSL costs ~3 ms, and a pre-commit check stamps no listing)
+
     return hashlib.blake2b("\x00".join(parts).encode("utf-8"), digest_size=8).hexdigest()
 
 

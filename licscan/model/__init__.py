@@ -133,6 +133,8 @@ class Skipped:
 
 @dataclass(frozen=True)
 class DiscoveryResult:
+    """What discovery found in a project: where models are named, local model folders, and what it did not read."""
+
     occurrences: tuple[Occurrence, ...] = ()
     local_models: tuple[LocalModel, ...] = ()
     skipped: tuple[Skipped, ...] = ()
@@ -205,6 +207,7 @@ class CardData:
 # ---------------------------------------------------------------------------
 # Settings each stage receives (built by config.py, so stages never read config)
 # ---------------------------------------------------------------------------
+# (Every dataclass in this module has a docstring: for one without, dataclass() computes its signature at import.)
 
 
 @dataclass(frozen=True)
@@ -273,6 +276,8 @@ class ApiVocabulary:
 
 @dataclass(frozen=True)
 class DiscoverySettings:
+    """Discovery's settings (config.py builds them from the project's configuration)."""
+
     config_keys: tuple[str, ...] = (
         "model_name_or_path",
         "base_model",
@@ -297,6 +302,8 @@ class DiscoverySettings:
 
 @dataclass(frozen=True)
 class ResolutionSettings:
+    """Resolution's settings: where the Hub or a mirror is, the cache, limits and the walk's pools."""
+
     endpoint: str | None = None  # HF_ENDPOINT, None for huggingface_hub's default
     offline: bool = False  # HF_HUB_OFFLINE
     mirror: str | None = None  # a directory of recorded metadata
@@ -323,6 +330,8 @@ class ResolutionSettings:
 
 @dataclass(frozen=True)
 class EvaluationSettings:
+    """Evaluation's settings: the rules directories, the policy and the deployment context."""
+
     rules_dirs: tuple[str, ...]  # shipped rules first, then the user's (later ones override)
     policy: str = "default"  # a policy name in rules/policies, or a path to a policy file
     context: "DeploymentContext | None" = None  # [tool.licscan.context]: who uses the models, and how
