@@ -8,11 +8,14 @@ import re
 import tomllib
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, Mapping
+from typing import TYPE_CHECKING, Any, Mapping
 
 from licscan import lazy_re, safeyaml
 from licscan.errors import ConfigError, ParseError
-from licscan.model import DiscoverySettings, EvaluationSettings, IgnoreEntry, ResolutionSettings
+from licscan.model import DiscoverySettings, EvaluationSettings, IgnoreEntry
+
+if TYPE_CHECKING:
+    from licscan.model import ResolutionSettings
 
 _PACKAGE_DIR = Path(__file__).resolve().parent
 _KNOWN_KEYS = {
@@ -162,6 +165,8 @@ class ScanConfig:
         return inside.as_posix() if inside.parts else None
 
     def resolution(self) -> ResolutionSettings:
+        from licscan.model import ResolutionSettings  # (model.lineage: loaded by the commands that resolve)
+
         return ResolutionSettings(
             endpoint=self.endpoint,
             offline=self.offline,

@@ -110,13 +110,34 @@ def test_time_spent_waiting_for_the_processor_does_not_count_as_a_search_cost(mo
     assert searched.engine == "re" and loaded == []
 
 
-@pytest.mark.parametrize("cores", [1, 2])
-def test_check_knows_whether_rules_changed_since_the_lock_with_or_without_a_second_core(tmp_path, monkeypatch, cores):
-    # On two cores a forked child parses the lockfile and hashes the rules, policy and code while discovery runs;
-    # on one, this process does both. Either way a lockfile evaluated under other rules is evaluated again.
-    from handmade import add_repo
+# A check in a fresh interpreter (this one may run threads another test left, and then never forks), told how many
+# cores it has and how many tasks are running; it counts the digests hashed in this process (a forked child's are
+# its own) and prints both runs.
+_CHECK_TWICE = textwrap.dedent("""
+    import json, os, pathlib, sys
     from licscan import forked, lock
-    from licscan.lock import run_check
+
+    os.cpu_count = lambda: 2  # the machine's processors
+    forked.cores = lambda: int(sys.argv[1])  # those this process may run on
+    lock._running_now = lambda: int(sys.argv[2])  # tasks running now, this one among them
+    hashed_here = []
+    real_digest = lock.evaluation_digest
+    lock.evaluation_digest = lambda *args: hashed_here.append(args) or real_digest(*args)
+    first = lock.run_check(None, ["app.py"])
+    lockfile = pathlib.Path("licscan.lock")
+    recorded = json.loads(lockfile.read_text())["evaluation_digest"]
+    lockfile.write_text(lockfile.read_text().replace(recorded, "sha256:" + "0" * 64))  # locked under other rules
+    print(json.dumps({"runs": [first, lock.run_check(None, ["app.py"])], "hashed_here": len(hashed_here)}))
+""")
+
+
+@pytest.mark.parametrize(("cores", "running", "forks"), [(1, 1, False), (2, 1, True), (2, 2, False), (2, 9, False)])
+def test_check_knows_whether_rules_changed_since_the_lock_with_or_without_a_second_core(tmp_path, cores, running,
+                                                                                        forks):
+    # With a core to spare a forked child parses the lockfile and hashes the rules, policy and code while discovery
+    # runs; on one core, or when other work keeps every core busy (the child would take turns with this process),
+    # this process does both. Either way a lockfile evaluated under other rules is evaluated again.
+    from handmade import add_repo
 
     add_repo(tmp_path / "hub", "clean-test/apache-model", {"license": "apache-2.0"})
     project = tmp_path / "project"
@@ -125,20 +146,14 @@ def test_check_knows_whether_rules_changed_since_the_lock_with_or_without_a_seco
     locked = subprocess.run([str(Path(sys.executable).parent / "licscan"), "lock", ".", "--mirror",
                              str(tmp_path / "hub")], cwd=project, capture_output=True, text=True, timeout=120)
     assert locked.returncode == 0, locked.stdout + locked.stderr
-    monkeypatch.chdir(project)
-    started = []
-    real_start = forked.start
-    monkeypatch.setattr(forked, "cores", lambda: cores)
-    monkeypatch.setattr(forked, "start", lambda work: started.append(work) or real_start(work))
-    hashed_here = []  # (a forked child's calls are its own: only this process's are seen)
-    real_digest = lock.evaluation_digest
-    monkeypatch.setattr(lock, "evaluation_digest", lambda *args: hashed_here.append(args) or real_digest(*args))
-    assert run_check(None, ["app.py"]) == (
-        "PASS: 1 model in 1 file checked against licscan.lock (as locked)", 0)
-    lockfile = project / "licscan.lock"
-    recorded = json.loads(lockfile.read_text())["evaluation_digest"]
-    lockfile.write_text(lockfile.read_text().replace(recorded, "sha256:" + "0" * 64))  # locked under other rules
-    text, code = run_check(None, ["app.py"])
-    assert code == 0 and text.endswith("(evaluated again: rules, policy or a waiver's date changed since the lock)")
+    completed = subprocess.run([sys.executable, "-c", _CHECK_TWICE, str(cores), str(running)], cwd=project,
+                               capture_output=True, text=True, timeout=120)
+    assert completed.returncode == 0, completed.stderr
+    state = json.loads(completed.stdout)
+    assert state["runs"] == [
+        ["PASS: 1 model in 1 file checked against licscan.lock (as locked)", 0],
+        ["PASS: 1 model in 1 file checked against licscan.lock (evaluated again: rules, policy or a waiver's date "
+         "changed since the lock)", 0],
+    ]
     # With a child, the hashing (a few ms over rules/, model/ and evaluation/) is off this process's path.
-    assert (len(started), len(hashed_here)) == ((2, 0) if cores == 2 else (0, 2))
+    assert state["hashed_here"] == (0 if forks else 2)
