@@ -253,3 +253,31 @@ def test_a_notebook_line_is_tried_as_a_shell_or_magic_line_only_when_it_holds_th
     assert cells.shell == ["huggingface-cli download acme/model"]
     assert cells.python[:3] == ["pass", "pass", "x = 1"]
     assert tried[0] <= 4
+
+
+def test_the_names_a_call_reads_are_searched_without_a_pattern_compiled_for_each(monkeypatch):
+    """`from_pretrained(name)` asks whether `name` is bound anywhere to something that may name a repo: each name is
+    searched for with bytes.find and one shared pattern, never a pattern compiled for it (about 400 names over the
+    sdists, compiled again in every process: 0.02-0.05 CPU-s); the places found are the ones such a pattern finds."""
+    import re
+
+    compiled = []
+    compile_pattern = re.compile
+    monkeypatch.setattr(re, "compile", lambda *args, **kwargs: compiled.append(args) or compile_pattern(*args, **kwargs))
+    names = [f"checkpoint_{i}" for i in range(40)]
+    data = "".join(f"{name} = pick({i})\n" for i, name in enumerate(names)).encode()
+    data += b"from transformers import AutoModel\n" + b"".join(
+        f"m{i} = AutoModel.from_pretrained({name})\n".encode() for i, name in enumerate(names))
+    analyze(data, "a.py")  # (the module's own patterns and needles, compiled on first use)
+    compiled.clear()
+    occurrences, skipped = analyze(data, "a.py")
+    assert not occurrences and {item.reason for item in skipped} == {"unresolved-reference"} and len(skipped) == 40
+    assert compiled == []
+
+    rng = random.Random(21)
+    pieces = [b"model_id", b"model_idx", b" ", b"\t", b":", b"=", b"==", b"\n", b"str", b"'a/b'", b"x", b"(", b","]
+    for _ in range(3000):
+        text = b"".join(rng.choice(pieces) for _ in range(rng.randint(0, 25)))
+        pattern = compile_pattern(re.escape(b"model_id") + python_source._BOUND_AFTER_NAME.pattern)
+        expected = [(match.start(), match.group(1)) for match in pattern.finditer(text)]
+        assert list(python_source._assigned_after(text, b"model_id")) == expected, text

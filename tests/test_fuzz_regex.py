@@ -105,9 +105,7 @@ SITES: dict[str, dict[str, Any]] = {
     "licscan.discovery.python_source._GLOBAL_STATEMENT": {"extra": [" global a", " global ", "\n global a,"]},
     "licscan.discovery.python_source._DOCTEST_LINE": {"op": "match", "extra": [" >>"]},
     "licscan.discovery.python_source._ASSIGNMENT_PREFIX": {"op": "match", "extra": ["a=", "a =", "a.b = ", "a= a"]},
-    "licscan.discovery.python_source._search()": {
-        "bind": [{"encoded": b"model_id"}],
-        "extra": ["model_id", "model_id:", "model_id :", "model_id=="]},
+    "licscan.discovery.python_source._BOUND_AFTER_NAME": {"op": "match", "extra": [":", " :", "==", ": a =", "="]},
     # Read one token at a time (.search), and the reading stops at a lone quote (an open string); finditer only
     # over the first 256 bytes of a line.
     "licscan.discovery.python_text._LINE_TOKEN": {"op": "first", "extra": ['"a', "'\\", '"\\"', "\"\\'"]},

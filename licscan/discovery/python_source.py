@@ -8,7 +8,7 @@ import io
 import re
 import string
 import tokenize
-from typing import Callable, NamedTuple
+from typing import Callable, Iterator, NamedTuple
 
 from licscan.model import DiscoverySettings, Location, ModelRef, Occurrence, RefKind, Skipped
 
@@ -1012,17 +1012,33 @@ class _FastLookup:
         return value.text is None or purpose == ANY or _id_shaped(value.text)
 
     def _search(self, name: str, purpose: str) -> bool:
-        encoded = name.encode("utf-8")
-        # The annotation is bounded: unbounded, every "name:" on a long line would re-read the rest of it.
-        pattern = re.compile(re.escape(encoded) + rb"[ \t]*(?::[^=\n]{0,200})?=(?!=)([^\n]*)")
         data = self.data
-        for match in pattern.finditer(data):
-            line_start = data.rfind(b"\n", 0, match.start()) + 1
-            if not _ASSIGNMENT_PREFIX.match(data, line_start, match.start()):
+        for at, value in _assigned_after(data, name.encode("utf-8")):
+            line_start = data.rfind(b"\n", 0, at) + 1
+            if not _ASSIGNMENT_PREFIX.match(data, line_start, at):
                 continue  # a keyword argument, an attribute or a longer name: no binding of this name
-            if self.value_may_matter(match.group(1), purpose):
+            if self.value_may_matter(value, purpose):
                 return True
         return False
+
+
+# What follows a name an assignment binds: an annotation, "=", and the value's line. The annotation is bounded:
+# unbounded, every "name:" on a long line would re-read the rest of it.
+_BOUND_AFTER_NAME = re.compile(rb"[ \t]*(?::[^=\n]{0,200})?=(?!=)([^\n]*)")
+
+
+def _assigned_after(data: bytes, name: bytes) -> Iterator[tuple[int, bytes]]:
+    """(offset, value text) of each place `name` stands followed by "=" (and maybe an annotation): what a pattern of
+    the name and _BOUND_AFTER_NAME finds with finditer, without compiling a pattern per name in every process
+    (~400 names over the sdists; 0.02-0.05 s)."""
+    at = data.find(name)
+    while at >= 0:
+        match = _BOUND_AFTER_NAME.match(data, at + len(name))
+        if match is None:
+            at = data.find(name, at + 1)
+            continue
+        yield at, match.group(1)
+        at = data.find(name, match.end())
 
 
 
