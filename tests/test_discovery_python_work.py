@@ -281,3 +281,50 @@ def test_the_names_a_call_reads_are_searched_without_a_pattern_compiled_for_each
         pattern = compile_pattern(re.escape(b"model_id") + python_source._BOUND_AFTER_NAME.pattern)
         expected = [(match.start(), match.group(1)) for match in pattern.finditer(text)]
         assert list(python_source._assigned_after(text, b"model_id")) == expected, text
+
+
+def test_a_module_that_only_mentions_ollama_is_not_parsed_for_it_and_every_use_of_it_still_is(monkeypatch):
+    """A helper named for Ollama (`get_ollama_modelfile`) or a message about it ("ollama modelfile saved") names no
+    model: the hosted-API reading spares the module's parse and walk (LLaMA-Factory's 100 KB template.py: 25 ms).
+    Each way a module uses Ollama is still parsed and found."""
+    from licscan.config import data_dir
+    from licscan.discovery import hosted_apis
+    from licscan.discovery.interface import ProjectFile
+    from licscan.model import DiscoverySettings
+    from licscan.providers import load_providers
+
+    settings = DiscoverySettings(api=load_providers([data_dir("rules")]).vocabulary)
+    parsed = [0]
+    parse = hosted_apis._parse
+    monkeypatch.setattr(hosted_apis, "_parse", lambda text: parsed.__setitem__(0, parsed[0] + 1) or parse(text))
+
+    def runtime_tags(source: str) -> set[str]:
+        file = ProjectFile("a.py", "a.py", source.encode(), settings=settings)
+        return {item.ref.repo_id for item in hosted_apis.HostedApiSource().scan(file).occurrences}
+
+    mentions = textwrap.dedent('''
+        import os
+        def get_ollama_modelfile(template):
+            """Return the ollama modelfile."""
+            modelfile = "# ollama modelfile auto-generated\\n"
+            return modelfile + _convert_slots_to_ollama(template)
+        def export(path):
+            ollama_modelfile = os.path.join(path, "Modelfile")
+            print(f"Ollama modelfile saved in {ollama_modelfile}")
+    ''')
+    assert runtime_tags(mentions) == set() and parsed[0] == 0
+    uses = {
+        "import ollama\nollama.chat(model='qwen2.5:7b')\n": "ollama:qwen2.5:7b",
+        "import ollama as o\n(ollama\n  ).chat(model='qwen2.5:7b')\n": "ollama:qwen2.5:7b",
+        "from langchain_ollama import ChatOllama\nChatOllama(model='mistral')\n": "ollama:mistral:latest",
+        "from langchain_community.chat_models import (\n    ChatOllama,\n)\nChatOllama(model='mistral')\n":
+            "ollama:mistral:latest",
+        "from langchain_community.chat_models import a, \\\n    ChatOllama\nChatOllama(model='mistral')\n":
+            "ollama:mistral:latest",
+        "import subprocess\nsubprocess.run('ollama pull gemma2', shell=True)\n": "ollama:gemma2:latest",
+        "import subprocess\nsubprocess.run('ollama ' 'run gemma2', shell=True)\n": "ollama:gemma2:latest",
+        "import subprocess\nsubprocess.run('ollama\\tpull gemma2', shell=True)\n": "ollama:gemma2:latest",
+    }
+    for source, tag in uses.items():
+        parsed[0] = 0
+        assert runtime_tags(mentions + source) == {tag} and parsed[0] == 1, source

@@ -186,6 +186,8 @@ SITES: dict[str, dict[str, Any]] = {
     "licscan.discovery.hosted_apis._OLLAMA_VARIABLE": {"extra": ["ollama pull $", "ollama run ${a", "ollama \t"]},
     "licscan.discovery.hosted_apis._INDENTED_CODE": {"op": "match"},
     "licscan.discovery.hosted_apis._OLLAMA_CREATE": {"extra": ["ollama create ", "ollama create a", "ollama \t"]},
+    "licscan.discovery.hosted_apis._OLLAMA_USE": {"op": "match", "extra": ["ollama", "ollama ", "ollama \\", "ollama\n)"]},
+    "licscan.discovery.hosted_apis._OPEN_BRACKET": {"op": "match"},
     "licscan.discovery.hosted_apis._OLLAMA_COMMAND": {"extra": ["ollama pull ", "ollama run a", "ollama \t"]},
     "licscan.discovery.hosted_apis._YAML_MODEL": {"extra": ["model:", "- model: a/", "  model: 'a"]},
     "licscan.discovery.hosted_apis._SETTING": {"extra": ["a: ${a:-", "- export 'a'=\"", "a=${b:-\"a/", "a:\t'a"]},
