@@ -328,3 +328,17 @@ def test_a_module_that_only_mentions_ollama_is_not_parsed_for_it_and_every_use_o
     for source, tag in uses.items():
         parsed[0] = 0
         assert runtime_tags(mentions + source) == {tag} and parsed[0] == 1, source
+
+
+def test_an_id_a_call_already_reported_is_not_named_again(monkeypatch):
+    """`AutoModel.from_pretrained("org/name")` is reported by the calls' reading; its literal is then passed over
+    before the naming words around it are looked for (a fifth of the sdists' named ids stand in such calls)."""
+    named = [0]
+    naming_kind = python_source._naming_kind
+    monkeypatch.setattr(python_source, "_naming_kind", lambda *args: named.__setitem__(0, named[0] + 1) or naming_kind(*args))
+    data = b"from transformers import AutoModel\n" + b"".join(
+        b'model_%d = AutoModel.from_pretrained("org/m%d")\n' % (i, i) for i in range(20))
+    data += b'EMBED_MODEL = "org/embedder"\n'
+    occurrences, _ = analyze(data, "a.py")
+    assert sorted(o.ref.repo_id for o in occurrences) == sorted([f"org/m{i}" for i in range(20)] + ["org/embedder"])
+    assert named[0] == 1

@@ -1348,6 +1348,12 @@ def _named_literals(text: PythonText, finds: _Finds, literals: list[tuple[int, i
         repo_id = hub_id(_SUBSET.split(data[start : end - 1].decode("ascii"), maxsplit=1)[0])
         if repo_id is None:
             continue
+        # Whether the id is reported already (where a call read it, or on this line) before what it is named: a
+        # fifth of the sdists' named ids stand in a call that the calls' reading followed.
+        line = text.lines.line(quote)
+        location = finds.locate(line)
+        if (line, repo_id) in finds.literals_read or (repo_id, location) in places:
+            continue
         # The name first (a search of the line), where the literal stands last (it maps the file's strings).
         kind = _naming_kind(text, quote, end, heads, line_start, long_lines)
         if kind is None:
@@ -1358,10 +1364,6 @@ def _named_literals(text: PythonText, finds: _Finds, literals: list[tuple[int, i
         if space_lines[line_start]:
             continue  # (a Space is an app, not a model the project runs)
         if text.context(quote) != CODE:
-            continue
-        line = text.lines.line(quote)
-        location = finds.locate(line)
-        if (line, repo_id) in finds.literals_read or (repo_id, location) in places:
             continue
         places.add((repo_id, location))
         finds.occurrences.append(
