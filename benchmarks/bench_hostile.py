@@ -56,6 +56,8 @@ CASES = {
     "py: lists of ids under names of no word": ("a.py", lambda n: b"".join(
         b'LIST%d = ["org/a%d", "org/b%d"]\n' % (i, i, i) for i in range(n)) + b"print(LIST0)\n"),
     "py: f-string commands on one line": ("a.py", lambda n: b"x = [" + b'f"--port {p} --model org/m", ' * n + b"]\n"),
+    "py: lazy config calls, one per statement": ("a.py", lambda n: IMPORT + b"base = 'org/m'\n" + b"".join(
+        b"m%d = dict(type=AutoModel.from_pretrained, pretrained_model_name_or_path=base)\n" % i for i in range(n))),
     "py: a helper named for ollama, every line": ("a.py", lambda n: b"import os\n" + b"x = to_ollama(1)\n" * n),
     "py: helpers named for ollama, one line": ("a.py", lambda n: b"import os\nx = [" + b"to_ollama(1), " * n + b"]\n"),
     "py: ollama names in one bracketed import": ("a.py", lambda n: b"from x import (\n" + b"".join(

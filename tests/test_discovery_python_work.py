@@ -342,3 +342,67 @@ def test_an_id_a_call_already_reported_is_not_named_again(monkeypatch):
     occurrences, _ = analyze(data, "a.py")
     assert sorted(o.ref.repo_id for o in occurrences) == sorted([f"org/m{i}" for i in range(20)] + ["org/embedder"])
     assert named[0] == 1
+
+
+CONFIG_PIECES = [
+    "from transformers import AutoModel, AutoTokenizer\n",
+    "from datasets import load_dataset\n",
+    'base = "org/base-model"\n',
+    'data_path = "org/some-data"\n',
+    "base = pick()\n",
+    "lr = 2e-5\n",
+    "tokenizer = dict(\n    type=AutoTokenizer.from_pretrained,\n    pretrained_model_name_or_path=base,\n)\n",
+    "model = dict(type=AutoModel.from_pretrained,\n    pretrained_model_name_or_path=base)\n",
+    "train = dict(dataset=dict(type=load_dataset, path=data_path))\n",
+    "parts = (\n'org/', 'left-margin')\n",  # a bracket continued at the left margin
+    "other = dict(x=1,\nbase='org/a-keyword'\n, y=2)\n",  # a keyword at the left margin binds no `base`
+    "text = '''\nbase = 'org/in-a-string'\n'''\n",
+    "total = 1 + \\\n2\n",  # a backslash continuation
+    '"""A docstring\nbase = "org/in-a-docstring"\n"""\n',
+    "if lr:\n    base = 'org/in-an-if'\nelse:\n    data_path = 'org/in-an-else'\n",
+    "@decorate\ndef helper():\n    global base\n    base = 'org/rebound'\n",
+    "for base in names:\n    pass\n",
+    "with open(x) as data_path:\n    pass\n",
+    "import base\n",
+    "ｂase = 'org/nfkc-spelling'\n",  # the same name, spelled in fullwidth letters
+    "class Config:\n    model = dict(type=AutoModel.from_pretrained, pretrained_model_name_or_path=base)\n",
+    "x = [\n    dict(type=AutoModel.from_pretrained, pretrained_model_name_or_path='org/listed'),\n]\n",
+    "# a comment ending in a backslash \\\ny = 1\n",
+    "s = 'a \\\ncontinued string'\n",
+    "try:\n    base = 'org/in-a-try'\nexcept ValueError:\n    pass\nfinally:\n    pass\n",
+    "(base := 'org/walrus')\n",
+    "a = 1; data_path = 'org/semicolon'\n",
+    "del base\n",
+    "while lr:\n    break\nelse:\n    base = 'org/while-else'\n",
+    "f = lambda base='org/lambda': AutoModel.from_pretrained(base)\n",
+    "# don't split on a quote in a comment (\n",
+]
+
+
+def test_module_level_calls_read_statement_by_statement_find_what_the_whole_module_finds():
+    """A config module's lazy `dict(type=AutoModel.from_pretrained, pretrained_model_name_or_path=name)` calls are
+    read in their top-level statements alone, each name's module bindings from the statements holding it: over
+    random modules of assignments, brackets and strings continued at the left margin, compound statements,
+    decorators, global rebinding and names bound by for, with and import, the same occurrences and references as
+    the whole module's reading."""
+    rng = random.Random(7)
+    for _ in range(1000):
+        data = "".join(rng.choice(CONFIG_PIECES) for _ in range(rng.randint(1, 12))).encode()
+        expected = analyze(data, "c.py", by_statement=False)
+        assert analyze(data, "c.py") == expected, data.decode()
+
+
+def test_a_config_module_is_not_parsed_whole_for_its_lazy_calls(monkeypatch):
+    """xtuner's 600 config modules were each parsed whole for three lazy calls: now the statements holding the calls
+    and those binding the names they read are parsed, not the hundred settings around them."""
+    import ast
+
+    parsed = []
+    parse = ast.parse
+    monkeypatch.setattr(ast, "parse", lambda source, *args, **kwargs: parsed.append(len(source)) or parse(source, *args, **kwargs))
+    data = ("from transformers import AutoModel\n" + 'base = "org/base-model"\n'
+            + "".join(f"setting_{i} = dict(value={i}, other=[{i}, {i + 1}])\n" for i in range(100))
+            + "model = dict(type=AutoModel.from_pretrained,\n    pretrained_model_name_or_path=base)\n").encode()
+    occurrences, skipped = analyze(data, "config.py")
+    assert [(o.ref.repo_id, o.location.line) for o in occurrences] == [("org/base-model", 103)] and not skipped
+    assert max(parsed) < len(data) and sum(parsed) < len(data) // 2

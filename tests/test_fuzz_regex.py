@@ -112,6 +112,10 @@ SITES: dict[str, dict[str, Any]] = {
     "licscan.discovery.python_text._CALL_TOKEN": {"extra": ['"""a', "'''\\", '""\\"', "#a(", '"""\\"']},
     "licscan.discovery.python_text._ARGUMENT_TOKEN": {"extra": ['"""a', "'''\\", '""\\"', "#a,", '"""\\"']},
     "licscan.discovery.python_text._NEWLINE": {},
+    "licscan.discovery.python_text._STRING_OR_COMMENT": {},
+    "licscan.discovery.python_text._MARGIN_LINE": {"extra": ["\n", "\na", "\n)"]},
+    # Read token by token; the reading stops at a quote or triple quote no string closes (the first failed string).
+    "licscan.discovery.python_text._STATEMENT_TOKEN": {"op": "first", "extra": ['"""a', "'''\\", '""\\"', "#a(", '"a\\', "'a\\\n"]},
     "licscan.discovery.python_text._BLOCK_HEADER": {"extra": ["\n ", "\nasync ", "\ndef ", "\n async def"]},
     "licscan.discovery.python_text._dedent_pattern()": {"bind": [{"depth": 4}, {"depth": 200}], "extra": ["\n ", "\n#", "\n  \n"]},
     "licscan.discovery.walk._any_of()": {
