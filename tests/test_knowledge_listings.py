@@ -23,11 +23,12 @@ LISTED_PUBLISHERS = {
 }
 # Organisations with no Hub namespace: (entity, list) -> (document or authority, effective date).
 UNMAPPED = {
-    ("SenseTime ('Sense Time')", "BIS Entity List"): ("FR Doc 2019-22210, 84 FR 54002", "2019-10-09"),
-    ("SenseTime Group Limited", "OFAC Non-SDN"): ("E.O. 13959 as amended by E.O. 14032", "2021-12-10"),
+    ("Beijing Sensetime Technology Development Co., Ltd. (a.k.a. Sense Time)", "BIS Entity List"):
+        ("FR Doc 2019-22210, 84 FR 54002", "2019-10-09"),
+    ("Sensetime Group Limited", "OFAC Non-SDN"): ("E.O. 13959 as amended by E.O. 14032", "2021-12-10"),
     ("Megvii Technology", "BIS Entity List"): ("FR Doc 2019-22210, 84 FR 54002", "2019-10-09"),
     ("Megvii Technology Limited", "OFAC Non-SDN"): ("E.O. 13959 as amended by E.O. 14032", "2021-12-16"),
-    ("iFlytek (IFLYTEK)", "BIS Entity List"): ("FR Doc 2019-22210, 84 FR 54002", "2019-10-09"),
+    ("IFLYTEK", "BIS Entity List"): ("FR Doc 2019-22210, 84 FR 54002", "2019-10-09"),
 }
 
 
@@ -60,11 +61,41 @@ def test_each_listing_shows_its_regulation_and_effective_date_in_json_and_html(l
     assert ("(published 2025-03-28)" in row) == (published != effective)
 
 
-def test_baai_is_pinned_to_the_ai_rule_of_march_2025_and_says_what_was_not_read():
+def test_baai_is_pinned_to_the_ai_rule_of_march_2025_by_its_own_entry_and_says_what_was_not_read():
     (listing,) = KNOWLEDGE.origins["baai"].listings
     assert "FR Doc 2025-05427" in listing.citation and "2025-05426" not in listing.citation
-    # The companion rule of the same day is named as the one it is not, and the unread entry is said plainly.
-    assert "2025-05426" in listing.notes and "not read" in listing.notes and listing.confidence == "secondary"
+    # The entry itself, read in the Entity List's text: its Federal Register page lies inside 2025-05427, and its
+    # aliases are the ones a screen must match.
+    assert listing.confidence == "primary" and listing.source.type == "regulation"
+    assert "'90 FR 14048, 3/28/25'" in listing.citation and "Zhiyuan Research Institute" in listing.entity
+    assert "No. 150 Chengfu Road" in listing.source.citation
+    # The companion rule of the same day is named as the one it is not; what the copy lacks is said plainly.
+    assert "2025-05426" in listing.notes and "review policy" in listing.notes and "not read" in listing.notes
+
+
+def test_zhipu_is_listed_by_its_entry_with_its_aliases_and_a_scan_shows_the_rule_as_read(tmp_path):
+    (listing,) = KNOWLEDGE.origins["zai-org"].listings
+    assert listing.confidence == "primary" and listing.source.type == "regulation"
+    assert listing.entity.startswith("Beijing Zhipu Huazhang Technology Co., Ltd.")
+    assert "Zhipu AI" in listing.entity and "Beijing Knowledge Atlas Technology Co., Ltd." in listing.entity
+    assert "'90 FR 4619, 1/16/25'" in listing.citation and "FR Doc 2025-00704" in listing.citation
+    for affiliate in ("Beijing Zhipu Future Technology Co., Ltd.", "Hangzhou Zhipu Huazhang Technology Co., Ltd.",
+                      "Shanghai Zhipu Huanyu Technology Co., Ltd."):
+        assert affiliate in listing.notes
+    # The Beijing company's country is read in the same entry; which company holds the namespace is not.
+    origin = KNOWLEDGE.origins["zai-org"]
+    assert origin.field_confidence("country") == "primary" and origin.field_confidence("organization") == "secondary"
+    mirror = tmp_path / "mirror"
+    add_repo(mirror, "THUDM/probe-glm", {"license": "mit"})
+    html = tmp_path / "report.html"
+    result, report = scan(project_with(tmp_path, "THUDM/probe-glm"), tmp_path, "--html", str(html), mirror=mirror)
+    (finding,) = [item for item in next(m for m in report["models"] if m["id"] == "THUDM/probe-glm")["findings"]
+                  if item["rule_id"] == "LS141"]
+    assert "Zhipu AI" in finding["message"] and "90 FR 4619" in finding["message"] and finding["fails"]
+    appendix = html.read_text()[html.read_text().index("Appendix A: publishers"):]
+    at = appendix.index("90 FR 4619")
+    row = appendix[appendix.rindex("<tr>", 0, at):appendix.index("</tr>", at)]
+    assert '<span class="meta">(primary)</span>' in row and "(secondary)" not in row.split("BIS Entity List")[1]
 
 
 def test_a_listing_read_in_the_regulators_own_text_is_primary_and_one_read_elsewhere_says_so():

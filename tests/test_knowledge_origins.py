@@ -161,6 +161,7 @@ READ_IN_PRIMARY_SOURCES = {
     "mlx-community": ("MLX Community", None), "intfloat": ("Liang Wang", None),
     "NousResearch": ("Nous Research, Inc.", "US"), "LiquidAI": ("Liquid AI, Inc.", "US"),
     "moonshotai": ("Moonshot AI", "CN"), "yandex": ("Yandex", "RU"), "MiniMaxAI": ("MiniMax AI", "CN"),
+    "ByteDance-Seed": ("Bytedance Ltd.", "CN"),
 }
 
 
@@ -178,7 +179,7 @@ def test_major_publishers_rest_their_organisation_and_country_on_primary_sources
 
 # A country no primary source gives: unconfirmed where nothing read states it, secondary where only a secondary
 # source does; either way the organisation read in the publisher's own pages stands, and the notes say why.
-COUNTRY_BELOW_PRIMARY = {"ByteDance-Seed": "unconfirmed", "unsloth": "unconfirmed", "nomic-ai": "secondary",
+COUNTRY_BELOW_PRIMARY = {"unsloth": "unconfirmed", "nomic-ai": "secondary",
                          "mixedbread-ai": "secondary"}
 
 
@@ -226,11 +227,26 @@ def test_fine_tunes_of_hermes_embedding_and_unsloth_bases_show_the_publisher_and
     assert "Nous Research, Inc., US" in text and "(country not confirmed)" not in text
 
 
-def test_sakana_ai_is_named_in_its_own_repository_and_its_seat_stays_secondary():
+def test_bytedance_seeds_country_rests_on_the_presidents_orders_and_its_cayman_incorporation_is_said():
+    origin = KNOWLEDGE.origins["bytedance-seed"]
+    assert (origin.country, origin.field_confidence("country")) == ("CN", "primary")
+    orders = [source for source in origin.sources if source.type == "regulation"]
+    assert any("China-based parent company, ByteDance Ltd." in source.citation and "90 FR 8611" in source.citation
+               for source in orders)
+    assert "Cayman Islands" in origin.notes and origin.field_confidence("parent") == "unconfirmed"
+    result = runner.invoke(app, ["explain", "ByteDance-Seed"])
+    assert result.exit_code == 0 and "Bytedance Ltd." in result.output and "90 FR 8611" in result.output
+
+
+def test_sakana_ai_is_named_in_its_own_repository_and_its_country_in_its_own_researchers_paper():
     origin = KNOWLEDGE.origins["sakanaai"]
     assert origin.field_confidence("organization") == "primary"
-    assert origin.field_confidence("country") == "secondary" and origin.country == "JP"
+    assert origin.field_confidence("country") == "primary" and origin.country == "JP"
     assert any("Sakana AI株式会社" in source.citation and source.type == "publisher-page" for source in origin.sources)
+    assert any("Sakana AI, Tokyo, Japan" in source.citation and source.confidence == "primary"
+               for source in origin.sources)
+    # The district is known from secondary sources only, and the record says so.
+    assert "Minato" in origin.notes and "secondary" in origin.notes
 
 
 def test_organisation_names_are_names_and_their_notes_are_apart():
