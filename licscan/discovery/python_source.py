@@ -1032,8 +1032,8 @@ _BOUND_AFTER_NAME = re.compile(rb"[ \t]*(?::[^=\n]{0,200})?=(?!=)([^\n]*)")
 
 def _assigned_after(data: bytes, name: bytes) -> Iterator[tuple[int, bytes]]:
     """(offset, value text) of each place `name` stands followed by "=" (and maybe an annotation): what a pattern of
-    the name and _BOUND_AFTER_NAME finds with finditer, without compiling a pattern per name in every process
-    (~400 names over the sdists; 0.02-0.05 s)."""
+    the name and _BOUND_AFTER_NAME finds with finditer, without compiling a pattern per name in every process that
+    meets it (149 names over the sdists, 549 searches: about 9 ms of compiling)."""
     at = data.find(name)
     while at >= 0:
         match = _BOUND_AFTER_NAME.match(data, at + len(name))
