@@ -1,11 +1,11 @@
 """Every regular expression in licscan is listed here, and none backtracks super-linearly on hostile text.
 
 The list is found, not kept by hand: the first test collects every `re.*(pattern, ...)` call in licscan's source
-and fails when one is missing from SITES below (a new pattern cannot arrive unguarded) or when an entry no
-longer exists. The second runs each guarded pattern over 1 MB inputs made from the characters the pattern
-itself names (runs of digits, of separators, of quotes, of pairs ...) in a helper process, with a generous
-per-input allowance: a linear pattern takes milliseconds, a quadratic one takes hours, so the allowance is a
-hang guard, not a timing assertion.
+(and every `lazy_re.compile(pattern, ...)`, compiled on first use) and fails when one is missing from SITES below
+(a new pattern cannot arrive unguarded) or when an entry no longer exists. The second runs each guarded pattern
+over 1 MB inputs made from the characters the pattern itself names (runs of digits, of separators, of quotes, of
+pairs ...) in a helper process, with a generous per-input allowance: a linear pattern takes milliseconds, a
+quadratic one takes hours, so the allowance is a hang guard, not a timing assertion.
 """
 
 from __future__ import annotations
@@ -176,6 +176,7 @@ SITES: dict[str, dict[str, Any]] = {
     "licscan.discovery.python_source._FETCHED": {"op": "match", "extra": [".git", "/resolve/", "/info/refs/"]},
     "licscan.discovery.python_source._ID_PART": {"op": "fullmatch"},
     "licscan.errors._TOKEN_PATTERN": {"extra": ["hf_", "hf_a"]},
+    "licscan.lazy_re.compiled()": {"trusted": "compiles the lazy_re.compile sites listed here, each guarded by its own name"},
     "licscan.cli.run()": {"op": "fullmatch"},
     "licscan.cli.run()#2": {"op": "fullmatch"},
     "licscan.lock.read_basedir()": {"op": "match", "extra": [('{ "basedir": "', "\\x", ""), ('{"basedir":', " ", "x")]},
@@ -261,8 +262,8 @@ def _site_calls(tree: ast.Module) -> list[tuple[str, ast.Call]]:
                 and isinstance(node.targets[0], ast.Name):
             where = node.targets[0].id
         if (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
-                and isinstance(node.func.value, ast.Name) and node.func.value.id == "re"
-                and node.func.attr in _CALLS and node.args):
+                and isinstance(node.func.value, ast.Name) and node.func.attr in _CALLS and node.args
+                and (node.func.value.id == "re" or (node.func.value.id == "lazy_re" and node.func.attr == "compile"))):
             calls.append((where, node))
         for child in ast.iter_child_nodes(node):
             visit(child, where)

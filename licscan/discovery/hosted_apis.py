@@ -16,6 +16,7 @@ import warnings
 from collections import defaultdict, deque
 from typing import Callable, Iterator
 
+from licscan import lazy_re
 from licscan.cards import is_repo_id
 from licscan.errors import ParseError
 from licscan.model import ApiVocabulary, DiscoverySettings, Location, ModelRef, Occurrence, RefKind, Skipped, hosted_key, runtime_key
@@ -45,30 +46,30 @@ _OLLAMA_CALLS = frozenset({"chat", "generate", "embed", "embeddings", "pull", "s
 _HUB_PROVIDER_PREFIXES = frozenset({"huggingface", "together_ai", "together"})  # LiteLLM: prefix/org/name -> a Hub id
 _RUNTIME_PREFIXES = frozenset({"ollama", "ollama_chat"})
 _MAX_NAME = 120
-_NAME = re.compile(r"^[A-Za-z0-9][\w.:/@-]*$")  # a model name as providers write them (no spaces, no URL scheme)
-_OLLAMA_COMMAND = re.compile(r"\bollama[ \t]+(?:pull|run)[ \t]+([A-Za-z0-9][\w.:/-]*)")
+_NAME = lazy_re.compile(r"^[A-Za-z0-9][\w.:/@-]*$")  # a model name as providers write them (no spaces, no URL scheme)
+_OLLAMA_COMMAND = lazy_re.compile(r"\bollama[ \t]+(?:pull|run)[ \t]+([A-Za-z0-9][\w.:/-]*)")
 # What a Python file must hold for the AST to be worth building: a model-naming key, parameter or constant given
 # a literal (or a list of them), or a literal passed first to a call an Ollama client makes (the values are checked
 # against the providers' model names before anything is parsed).
-_PY_CANDIDATE = re.compile(
+_PY_CANDIDATE = lazy_re.compile(
     r"""(?i)(?:model\w*|engine)['"]?[ \t]*(?::[ \t]*[\w.\[\], ]+)?[:=][ \t]*[\[(]?[ \t]*(['"])([A-Za-z0-9][\w.:/@-]{0,119})\1"""
     r"""|\b(?:chat|generate|pull|embed\w*|show|create|push)\([ \t]*(['"])([A-Za-z0-9][\w.:/@-]{0,119})\3""")
-_OLLAMA_VARIABLE = re.compile(r"\bollama[ \t]+(?:pull|run)[ \t]+[\"']?(\$\{?[A-Za-z_]\w*\}?)")
-_INDENTED_CODE = re.compile(r"(?:    |\t)")  # a Markdown indented code block's line
-_OLLAMA_CREATE = re.compile(r"\bollama[ \t]+create[ \t]+([A-Za-z0-9][\w.:/-]*)")
-_MODELFILE_FROM = re.compile(r"(?im)^[ \t]*FROM[ \t]+(\S+)")
-_FENCE = re.compile(r"(?m)^[ \t]*(?:```|~~~)")
-_JS_PIPELINE = re.compile(r"""\b(?:pipeline|from_pretrained)\([ \t]*(?:(['"`])[\w-]+\1[ \t]*,[ \t]*)?(['"`])([\w.-]+/[\w.-]+)\2""")
-_JS_MODEL_CONSTANT = re.compile(r"""\b(?:const|let|var|static)[ \t]+\w*(?:model|MODEL)\w*[ \t]*=[ \t]*(['"`])([\w.-]+/[\w.-]+)\1""")
-_JS_MODEL = re.compile(r"""\bmodel[ \t]*:[ \t]*(['"`])([\w.:/@-]{1,120})\1""")
-_YAML_MODEL = re.compile(r"""(?m)^[ \t-]*(?:model|model_name|model_id)[ \t]*:[ \t]*(['"]?)([\w.:/@-]{1,160})\1[ \t]*(?:#.*)?$""")
+_OLLAMA_VARIABLE = lazy_re.compile(r"\bollama[ \t]+(?:pull|run)[ \t]+[\"']?(\$\{?[A-Za-z_]\w*\}?)")
+_INDENTED_CODE = lazy_re.compile(r"(?:    |\t)")  # a Markdown indented code block's line
+_OLLAMA_CREATE = lazy_re.compile(r"\bollama[ \t]+create[ \t]+([A-Za-z0-9][\w.:/-]*)")
+_MODELFILE_FROM = lazy_re.compile(r"(?im)^[ \t]*FROM[ \t]+(\S+)")
+_FENCE = lazy_re.compile(r"(?m)^[ \t]*(?:```|~~~)")
+_JS_PIPELINE = lazy_re.compile(r"""\b(?:pipeline|from_pretrained)\([ \t]*(?:(['"`])[\w-]+\1[ \t]*,[ \t]*)?(['"`])([\w.-]+/[\w.-]+)\2""")
+_JS_MODEL_CONSTANT = lazy_re.compile(r"""\b(?:const|let|var|static)[ \t]+\w*(?:model|MODEL)\w*[ \t]*=[ \t]*(['"`])([\w.-]+/[\w.-]+)\1""")
+_JS_MODEL = lazy_re.compile(r"""\bmodel[ \t]*:[ \t]*(['"`])([\w.:/@-]{1,120})\1""")
+_YAML_MODEL = lazy_re.compile(r"""(?m)^[ \t-]*(?:model|model_name|model_id)[ \t]*:[ \t]*(['"]?)([\w.:/@-]{1,160})\1[ \t]*(?:#.*)?$""")
 # A key or variable given a value in a YAML, compose, env or shell file: `model_name: x`, `- LLM_MODEL=x`,
 # `export MODEL="x"`, and a compose default `${MODEL:-x}` (the names are checked for 'model' afterwards).
-_SETTING = re.compile(
+_SETTING = lazy_re.compile(
     r"""(?m)^[ \t]*(?:-[ \t]+)?(?:export[ \t]+)?(['"]?)([A-Za-z_][\w.-]{0,80})\1[ \t]*[:=][ \t]*"""
     r"""(?:\$\{\w{1,80}:?[-=])?(['"]?)([A-Za-z0-9][\w.:/@-]{0,159})\3\}?[ \t]*(?:#.*)?\r?$""")
 # A model name pinned to a version, 'owner/name:<64 hex digits>' (Replicate's form), anywhere in a text.
-_VERSIONED = re.compile(r"(?<![\w./@:-])([a-z0-9][\w.-]{0,60}/[\w.-]{1,100}):([0-9a-f]{64})(?![\w-])")
+_VERSIONED = lazy_re.compile(r"(?<![\w./@:-])([a-z0-9][\w.-]{0,60}/[\w.-]{1,100}):([0-9a-f]{64})(?![\w-])")
 # The keys of a config mapping whose value says which client or server runs its model (NeMo Agent toolkit's
 # `_type: nim`, NVIDIA's RAG examples' `model_engine: nvidia-ai-endpoints`).
 _ENGINE_KEYS = frozenset({"_type", "type", "engine", "model_engine", "llm_engine", "provider", "model_provider",
@@ -805,7 +806,7 @@ def _line_starts(text: str) -> list[int]:
     return [0, *map(re.Match.end, _NEWLINE.finditer(text))]  # (not a Python step per character, nor a frame per line)
 
 
-_NEWLINE = re.compile("\n")
+_NEWLINE = lazy_re.compile("\n")
 
 
 def _walk(tree: ast.AST) -> Iterator[ast.AST]:

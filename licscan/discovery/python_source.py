@@ -10,6 +10,7 @@ import string
 import tokenize
 from typing import Callable, Iterator, NamedTuple
 
+from licscan import lazy_re
 from licscan.model import DiscoverySettings, Location, ModelRef, Occurrence, RefKind, Skipped
 
 from .commands import commands_in
@@ -80,7 +81,7 @@ def _needle_set() -> tuple[NeedleSet, list[str]]:
 
 
 _NEEDLES, _NEEDLE_ROLES = _needle_set()
-_ENCODING_COOKIE = re.compile(rb"^[ \t\f]*#.*?coding[:=][ \t]*([-\w.]+)", re.M)
+_ENCODING_COOKIE = lazy_re.compile(rb"^[ \t\f]*#.*?coding[:=][ \t]*([-\w.]+)", re.M)
 _MAX_FOLDED = 1000  # a folded string longer than this is not a repo id
 
 
@@ -550,7 +551,7 @@ def _record(
 
 
 # What the last part of a name says it holds, for calls that also take objects (pipeline(model=model)).
-_HOLDS_A_NAME = re.compile(r"(?i)(name|path|id|repo|dir|ckpt|checkpoint|pretrain)")
+_HOLDS_A_NAME = lazy_re.compile(r"(?i)(name|path|id|repo|dir|ckpt|checkpoint|pretrain)")
 
 
 def _expression_text(node: ast.expr) -> str:
@@ -880,7 +881,7 @@ class _CallFinder(ast.NodeVisitor):
 
 
 # "global NAME" in a function: that function may rebind the module's NAME whenever it runs.
-_GLOBAL_STATEMENT = re.compile(rb"^[ \t]+global[ \t]+([A-Za-z_][\w \t,]*)", re.M)
+_GLOBAL_STATEMENT = lazy_re.compile(rb"^[ \t]+global[ \t]+([A-Za-z_][\w \t,]*)", re.M)
 
 
 def _module_scope(tree: ast.Module, text: PythonText) -> _Scope:
@@ -958,9 +959,9 @@ def _full_parse(
 
 # What may precede a name an assignment binds on its line: indentation, or the targets of a chained assignment.
 # A line that starts with ">>>" is never code (no expression can continue with ">>>"): a doctest prompt.
-_DOCTEST_LINE = re.compile(rb"[ \t]*>>>")
+_DOCTEST_LINE = lazy_re.compile(rb"[ \t]*>>>")
 _ASSIGNMENT_REACH = 4096
-_ASSIGNMENT_PREFIX = re.compile(rb"[ \t]*(?:[A-Za-z_][\w.]*[ \t]*=[ \t]*)*\Z")
+_ASSIGNMENT_PREFIX = lazy_re.compile(rb"[ \t]*(?:[A-Za-z_][\w.]*[ \t]*=[ \t]*)*\Z")
 
 
 _MAX_NAMES_SEARCHED = 256
@@ -1150,10 +1151,10 @@ def _fast_parse(text: PythonText, finds: _Finds, facts: _FileFacts, hits: list[_
 
 
 # `type=load_dataset` / `type=AutoModel.from_pretrained` in a config dict: a call made later (see _lazy_call_spec).
-_LAZY_TYPE = re.compile(rb"\btype[ \t]*=[ \t]*(?:[A-Za-z_][\w.]*\.)?(?:from_pretrained|load_dataset|snapshot_download|hf_hub_download)\b")
+_LAZY_TYPE = lazy_re.compile(rb"\btype[ \t]*=[ \t]*(?:[A-Za-z_][\w.]*\.)?(?:from_pretrained|load_dataset|snapshot_download|hf_hub_download)\b")
 
 
-_LAZY_BEFORE = re.compile(rb"\btype[ \t]*=[ \t]*(?:[A-Za-z_][\w.]*\.)?\Z")
+_LAZY_BEFORE = lazy_re.compile(rb"\btype[ \t]*=[ \t]*(?:[A-Za-z_][\w.]*\.)?\Z")
 
 
 def _lazy_call_lines(text: PythonText) -> set[int]:
@@ -1236,7 +1237,7 @@ def _may_decide(call: ast.Call, evaluator: _Evaluator, spec: _Spec) -> bool:
 
 
 # What follows the repo in a URL that fetches from it (a file, the git remote), rather than shows its page.
-_FETCHED = re.compile(rb"(?:\.git\b|/(?:resolve|raw|blob|xet|info/refs)/)")
+_FETCHED = lazy_re.compile(rb"(?:\.git\b|/(?:resolve|raw|blob|xet|info/refs)/)")
 
 
 def _url_occurrences(text: PythonText, finds: _Finds, hosts: list[tuple[int, int]]) -> None:
@@ -1272,7 +1273,7 @@ def _url_occurrences(text: PythonText, finds: _Finds, hosts: list[tuple[int, int
 # Hub ids bound to model-naming names, whatever the call or statement
 # ---------------------------------------------------------------------------------------------
 
-_ID_PART = re.compile(rb"[A-Za-z0-9_.-]+")
+_ID_PART = lazy_re.compile(rb"[A-Za-z0-9_.-]+")
 _MAX_ID_PART = 96
 # Words of the names that hold a model or a dataset (assignment targets, keywords, dict keys, option strings,
 # environment variable names), the nearest one before the literal deciding its kind. Each is looked for from
@@ -1284,38 +1285,38 @@ _DATASET_WORDS = (b"dataset", b"data_path", b"datapath", b"data_name", b"datanam
                   b"data_file", b"datafile", b"data_source", b"datasource")
 # A literal alone on its line after an opening bracket, a "key": or default= (a multi-line call, list or dict):
 # the name is looked for on the lines just before.
-_CONTINUED_PREFIX = re.compile(rb"[ \t]*(?:[\[({,][ \t]*|(?:default|value)[ \t]*=[ \t]*)?\Z")
+_CONTINUED_PREFIX = lazy_re.compile(rb"[ \t]*(?:[\[({,][ \t]*|(?:default|value)[ \t]*=[ \t]*)?\Z")
 # Names of what a project writes (push_to_hub targets, output folders, caches), and calls into other registries
 # (Kaggle, TensorFlow Datasets, torch.hub, Replicate, ModelScope's own hub): their "org/name" is not a Hub use.
-_NOT_A_USE = re.compile(
+_NOT_A_USE = lazy_re.compile(
     rb"(?i)push|output|save|upload|export|cache|kagglehub|kaggle|tfds|tensorflow_datasets|torch\.hub|replicate"
 )
 _LINES_BACK = 3
 # An element line of a long list or call (a literal, a comment or nothing first): the name is looked for above
 # such lines, where the bracket opens (`DEFAULT_MODELS = [`, `@pytest.mark.parametrize("base_model", [`).
-_ELEMENT_LINE = re.compile(rb"[ \t]*(?:[\"'#]|\r?\n|\Z)")
+_ELEMENT_LINE = lazy_re.compile(rb"[ \t]*(?:[\"'#]|\r?\n|\Z)")
 _MAX_ELEMENT_LINES = 500  # a list longer than this is data, not a list of models
-_ID_STRING = re.compile(rb"""(["'])[A-Za-z0-9][\w.-]*/[\w.:#-]*\1""")
-_BARE_HEAD = re.compile(rb"[ \t]*(?:return[ \t]+|yield[ \t]+)?[\[({][ \t]*(?:#[^\n]*)?$", re.M)
+_ID_STRING = lazy_re.compile(rb"""(["'])[A-Za-z0-9][\w.-]*/[\w.:#-]*\1""")
+_BARE_HEAD = lazy_re.compile(rb"[ \t]*(?:return[ \t]+|yield[ \t]+)?[\[({][ \t]*(?:#[^\n]*)?$", re.M)
 # After a literal, a comparison with a name (`"org/name" == base_model`, `"org/name".lower() in model_name`).
 # A class called with the literal first (CapWords, or all capitals): a model wrapper's constructor. Not gradio's
 # `Client(ID)`, which connects to a Space (an app, not a model the project runs).
-_CONSTRUCTED = re.compile(
+_CONSTRUCTED = lazy_re.compile(
     rb"(?<![\w.])(?!Client\()[A-Z][A-Za-z0-9]*[a-z][A-Za-z0-9]*\([ \t]*\Z|(?<![\w.])[A-Z][A-Z0-9_]{2,}\([ \t]*\Z"
 )
-_COMPARED = re.compile(rb"(?:\.[A-Za-z_]\w*\(\))*[ \t]*(?:==|!=|in[ \t(]|not[ \t]+in[ \t(])")
-_PROSE_LINE = re.compile(rb"[ \t]*(?:>>>|\.\.\.[ \t]|#)")
-_DICT_KEY = re.compile(rb"[ \t]*:(?!=)")
-_BEFORE_KEY = re.compile(rb"(?:[{,]|^)[ \t]*\Z", re.M)
-_SUBSET = re.compile(r"[:#]")
-_SPACE_REPO = re.compile(rb"repo_type[ \t]*=[ \t]*[\"']space")
+_COMPARED = lazy_re.compile(rb"(?:\.[A-Za-z_]\w*\(\))*[ \t]*(?:==|!=|in[ \t(]|not[ \t]+in[ \t(])")
+_PROSE_LINE = lazy_re.compile(rb"[ \t]*(?:>>>|\.\.\.[ \t]|#)")
+_DICT_KEY = lazy_re.compile(rb"[ \t]*:(?!=)")
+_BEFORE_KEY = lazy_re.compile(rb"(?:[{,]|^)[ \t]*\Z", re.M)
+_SUBSET = lazy_re.compile(r"[:#]")
+_SPACE_REPO = lazy_re.compile(rb"repo_type[ \t]*=[ \t]*[\"']space")
 # A list or tuple of string literals bound to a name of any words (`LLAMA_3_1_INSTRUCT_EVALS = [...]`): when at
 # least two of its strings are Hub ids and the file reads the name again, it is a list of models, unless its name
 # says what is left out. (A list no code reads is a note, as h2oGPT's lists of datasets judged useful.)
-_LIST_BINDING = re.compile(rb"[ \t]*(?:[A-Za-z_]\w{0,120}\.)?([A-Za-z_]\w{0,120})[ \t]*(?::[^=\n]{0,120})?=[ \t]*([\[(])")
-_STRINGS_ONLY = re.compile(rb"""[\[(](?:[ \t\r\n,]|#[^\n]*+|"[^"\\\n]*+"|'[^'\\\n]*+')*+[\])]""")
-_STRING_ITEM = re.compile(rb"""["']([^"'\\\n]*)["']""")
-_LEFT_OUT = re.compile(rb"(?i)exclu|skip|ignor|block|deny|banned|unsupported|broken")
+_LIST_BINDING = lazy_re.compile(rb"[ \t]*(?:[A-Za-z_]\w{0,120}\.)?([A-Za-z_]\w{0,120})[ \t]*(?::[^=\n]{0,120})?=[ \t]*([\[(])")
+_STRINGS_ONLY = lazy_re.compile(rb"""[\[(](?:[ \t\r\n,]|#[^\n]*+|"[^"\\\n]*+"|'[^'\\\n]*+')*+[\])]""")
+_STRING_ITEM = lazy_re.compile(rb"""["']([^"'\\\n]*)["']""")
+_LEFT_OUT = lazy_re.compile(rb"(?i)exclu|skip|ignor|block|deny|banned|unsupported|broken")
 _MIN_LISTED_IDS = 2
 
 
@@ -1381,12 +1382,12 @@ def _named_literals(text: PythonText, finds: _Finds, literals: list[tuple[int, i
 
 
 # What stands before a message's text: a print or log call (an example run it shows is not a command it runs).
-_MESSAGE_CALL = re.compile(
+_MESSAGE_CALL = lazy_re.compile(
     rb"(?:\bprint|\blog|\.(?:info|debug|warning|warn|error|critical|exception|write|echo|secho|markdown))[ \t]*\([ \t]*\Z"
 )
 
 
-_F_QUOTE = re.compile(rb"[fF][rR]?[\"']|[rR][fF][\"']")
+_F_QUOTE = lazy_re.compile(rb"[fF][rR]?[\"']|[rR][fF][\"']")
 _F_REACH = 512  # an f-string opened further back on its line is not looked for (long lines stay linear)
 _F_TRIPLE_REACH = 4096  # a triple-quoted f-string is looked for this far back
 
@@ -1527,13 +1528,13 @@ class _ListHeads:
         return head
 
 
-_IDENTIFIER = re.compile(rb"[A-Za-z_][A-Za-z0-9_]*")
+_IDENTIFIER = lazy_re.compile(rb"[A-Za-z_][A-Za-z0-9_]*")
 # A function the file defines, with its parameters (a parameter list without brackets of its own, on one line).
-_DEF = re.compile(rb"(?m)^[ \t]*(?:async[ \t]+)?def[ \t]+([A-Za-z_][A-Za-z0-9_]*)[ \t]*\(([^()\[\]{}\n]{0,1000})\)")
+_DEF = lazy_re.compile(rb"(?m)^[ \t]*(?:async[ \t]+)?def[ \t]+([A-Za-z_][A-Za-z0-9_]*)[ \t]*\(([^()\[\]{}\n]{0,1000})\)")
 # The plain arguments before a literal in a call open on its line (names, attributes, subscripts with a string key,
 # numbers; a keyword argument is the keyword's to name), and the name called.
-_PLAIN_ARGUMENTS = re.compile(rb"(?:[ \t]*[A-Za-z0-9_.]+(?:\[[\"'][^\"'\n\]]{0,64}[\"']\])?[ \t]*,)*[ \t]*")
-_CALLED_NAME = re.compile(rb"[A-Za-z_][A-Za-z0-9_]{0,95}\Z")
+_PLAIN_ARGUMENTS = lazy_re.compile(rb"(?:[ \t]*[A-Za-z0-9_.]+(?:\[[\"'][^\"'\n\]]{0,64}[\"']\])?[ \t]*,)*[ \t]*")
+_CALLED_NAME = lazy_re.compile(rb"[A-Za-z_][A-Za-z0-9_]{0,95}\Z")
 _MAX_ARGUMENTS_BEFORE = 512
 _MAX_READS_LOOKED_AT = 64  # places of a name looked at for one in code (the rest are strings or comments)
 _OPENING, _CLOSING, _QUOTES = frozenset(b"[({"), frozenset(b"])}"), frozenset(b"\"'")
@@ -1599,7 +1600,7 @@ def _opening(text: PythonText, line_start: int, prefix: bytes) -> bytes:
 # The parts meet just after a character no reading can span (_HANDOVER: not in an id string, a naming word, a
 # word of _NOT_A_USE, nor a `Class(` opening with its blanks), so both parts give what the whole prefix gives.
 _LONG_PREFIX = 4096
-_HANDOVER = re.compile(rb"[,;=)\]}+*<>!%&|~^@?$\\`]")
+_HANDOVER = lazy_re.compile(rb"[,;=)\]}+*<>!%&|~^@?$\\`]")
 _WINDOW = _MAX_ARGUMENTS_BEFORE + 128  # at least what parameter_kind looks back over (the arguments and the name)
 
 

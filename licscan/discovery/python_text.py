@@ -7,6 +7,8 @@ import functools
 import re
 from typing import NamedTuple
 
+from licscan import lazy_re
+
 from .common import LineIndex
 
 CODE = "code"
@@ -19,26 +21,26 @@ MAX_CALL_BYTES = 8192
 
 # Tokens of one line, read from a point known to be code: a comment ends the code, a string is skipped whole,
 # and a lone quote is a string that is still open where the line was cut.
-_LINE_TOKEN = re.compile(rb"""#|"(?:[^"\\\n]|\\.)*"|'(?:[^'\\\n]|\\.)*'|["']""")
+_LINE_TOKEN = lazy_re.compile(rb"""#|"(?:[^"\\\n]|\\.)*"|'(?:[^'\\\n]|\\.)*'|["']""")
 # Tokens inside a call's parentheses: brackets count, strings and comments are skipped.
-_CALL_TOKEN = re.compile(
+_CALL_TOKEN = lazy_re.compile(
     rb"""[()\[\]{}]|#[^\n]*|(?s:\"\"\"(?:[^"\\]|\\.|"(?!""))*\"\"\"|'''(?:[^'\\]|\\.|'(?!''))*''')"""
     rb"""|"(?:[^"\\\n]|\\.)*"|'(?:[^'\\\n]|\\.)*'"""
 )
 # The same, with the separators that end one argument.
-_ARGUMENT_TOKEN = re.compile(
+_ARGUMENT_TOKEN = lazy_re.compile(
     rb"""[()\[\]{},\n]|#[^\n]*|(?s:\"\"\"(?:[^"\\]|\\.|"(?!""))*\"\"\"|'''(?:[^'\\]|\\.|'(?!''))*''')"""
     rb"""|"(?:[^"\\\n]|\\.)*"|'(?:[^'\\\n]|\\.)*'"""
 )
 IDENTIFIER_BYTES = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_") | frozenset(range(128, 256))
 _BLANKS = b" \t"
-_NEWLINE = re.compile(rb"\n")
+_NEWLINE = lazy_re.compile(rb"\n")
 # Up to this far into a line, a position is read from the line's start; further, from a place kept in it.
 _SHORT_LINE = 256
 # What may stand before "def" or "class" (a line start being a newline).
 _BEFORE_KEYWORD = frozenset(b" \t\r\n\f\v;:")
 # A def or class at the start of a line (matched at the starts of the lines that hold "def" or "class").
-_BLOCK_HEADER = re.compile(rb"(?m)^([ \t]*)(?:async[ \t]+)?(def|class)[ \t]+([A-Za-z_][A-Za-z0-9_]*)")
+_BLOCK_HEADER = lazy_re.compile(rb"(?m)^([ \t]*)(?:async[ \t]+)?(def|class)[ \t]+([A-Za-z_][A-Za-z0-9_]*)")
 
 
 def matches_from_line_starts(data: bytes, pattern: re.Pattern[bytes], *words: bytes) -> list[re.Match[bytes]]:
