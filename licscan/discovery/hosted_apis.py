@@ -201,10 +201,10 @@ def _continued_to(text: str, start: int, line_start: int) -> bool:
 
 
 _OLLAMA_REACH = 4096
-_OPEN_BRACKET = re.compile(r"[ \t]*\(")
+_OPEN_BRACKET = lazy_re.compile(r"[ \t]*\(")
 # `ollama.chat(` (blanks, a parenthesis or a line's continuation before the dot), or a command's words in a string
 # (separated in the source by blanks, an escape, or the quotes of strings written side by side).
-_OLLAMA_USE = re.compile(r"ollama[\s)\\]*\.|ollama[ \t\\'\"](?s:.{0,64}?)(?:pull|run)")
+_OLLAMA_USE = lazy_re.compile(r"ollama[\s)\\]*\.|ollama[ \t\\'\"](?s:.{0,64}?)(?:pull|run)")
 
 
 # Every match of _PY_CANDIDATE opens with one of these words (letter case aside).

@@ -1028,7 +1028,7 @@ class _FastLookup:
 
 # What follows a name an assignment binds: an annotation, "=", and the value's line. The annotation is bounded:
 # unbounded, every "name:" on a long line would re-read the rest of it.
-_BOUND_AFTER_NAME = re.compile(rb"[ \t]*(?::[^=\n]{0,200})?=(?!=)([^\n]*)")
+_BOUND_AFTER_NAME = lazy_re.compile(rb"[ \t]*(?::[^=\n]{0,200})?=(?!=)([^\n]*)")
 
 
 def _assigned_after(data: bytes, name: bytes) -> Iterator[tuple[int, bytes]]:

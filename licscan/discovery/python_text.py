@@ -520,16 +520,16 @@ def _bracket_change(code: bytes, start: int, end: int) -> int:
 
 
 # A line at the left margin (after its newline) that may start a statement: not blank, a comment or a closing bracket.
-_MARGIN_LINE = re.compile(rb"\n[^\s#)\]}]")
+_MARGIN_LINE = lazy_re.compile(rb"\n[^\s#)\]}]")
 # What is blanked out before brackets are counted: comments, strings (triple-quoted ones over lines; a backslash in a
 # string escapes even a newline), and a quote or triple quote no string closes (then the text is not split). A
 # string's pattern that fails reads on to the end of its line, or of the text when backslashes escape every newline.
-_STATEMENT_TOKEN = re.compile(
+_STATEMENT_TOKEN = lazy_re.compile(
     rb"""#[^\n]*|(?s:\"\"\"(?:[^"\\]|\\.|"(?!""))*\"\"\"|'''(?:[^'\\]|\\.|'(?!''))*''')|\"\"\"|'''"""
     rb"""|"(?:[^"\\\n]|\\(?s:.))*"|'(?:[^'\\\n]|\\(?s:.))*'|["']"""
 )
 _OPEN_QUOTES = frozenset({b'"', b"'", b'"""', b"'''"})
-_STRING_OR_COMMENT = re.compile(rb"[#\"']")
+_STRING_OR_COMMENT = lazy_re.compile(rb"[#\"']")
 _BACKSLASH_ENDS = (b"\\\n", b"\\\r\n")
 _CONTINUING = (b"else", b"elif", b"except", b"finally")
 
