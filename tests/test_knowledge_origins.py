@@ -317,3 +317,20 @@ def test_an_organisation_read_in_its_own_licence_or_code_keeps_a_press_country_s
     assert origin.organization == organization and origin.field_confidence("organization") == "primary"
     assert origin.field_confidence("country") == "secondary" and origin.field_confidence("parent") == "unconfirmed"
     assert any(source.type == kind and source.confidence == "primary" and source.url for source in origin.sources)
+
+
+def test_a_jina_model_shows_elastic_as_its_parent_read_in_elastics_own_page(tmp_path):
+    # Eighth pass: the parent was unconfirmed; Elastic's own page says Jina AI is now part of Elastic.
+    origin = KNOWLEDGE.origins["jinaai"]
+    assert origin.parent == "Elastic" and origin.field_confidence("parent") == "primary"
+    assert any(source.type == "publisher-page" and source.confidence == "primary" and "elastic.co" in source.url
+               and "faz parte da Elastic" in source.citation for source in origin.sources)
+    # The acquisition date rests on a blog only, and the page names no legal entity: the notes say both.
+    assert "2025-10-09" in origin.notes and "no legal entity" in origin.notes
+    mirror = tmp_path / "mirror"
+    add_repo(mirror, "jinaai/probe-embeddings", {"license": "apache-2.0"})
+    result, report = scan(project_with(tmp_path, "jinaai/probe-embeddings"), tmp_path, mirror=mirror)
+    shown = node(report, "jinaai/probe-embeddings")["origin"]
+    assert shown["parent"] == "Elastic" and shown["field_confidence"]["parent"] == "primary"
+    (row,) = [row for row in publisher_counts(KNOWLEDGE) if row.subject == "jinaai"]
+    assert (row.primary, row.secondary, row.none) == (3, 0, 0)
