@@ -334,3 +334,15 @@ def test_a_jina_model_shows_elastic_as_its_parent_read_in_elastics_own_page(tmp_
     assert shown["parent"] == "Elastic" and shown["field_confidence"]["parent"] == "primary"
     (row,) = [row for row in publisher_counts(KNOWLEDGE) if row.subject == "jinaai"]
     assert (row.primary, row.secondary, row.none) == (3, 0, 0)
+
+
+def test_explain_openbmb_names_the_institutions_its_own_readme_says_develop_minicpm():
+    # Eighth pass: the ModelBest link was a hint in the licence; the publisher's README names the developers.
+    origin = KNOWLEDGE.origins["openbmb"]
+    (readme,) = [source for source in origin.sources if "000f62d" in source.citation]
+    assert (readme.type, readme.confidence) == ("publisher-page", "primary") and "开发机构" in readme.citation
+    # The licensor's own incorporation is still unknown, so the country stays secondary rather than inferred.
+    assert origin.field_confidence("country") == "secondary" and "OpenBMB Platforms, Inc. is" in origin.notes
+    result = runner.invoke(app, ["explain", "openbmb"])
+    assert result.exit_code == 0 and "Tsinghua University's NLP lab" in result.output
+    assert "ModelBest (面壁智能)" in result.output
