@@ -8,10 +8,10 @@ import pathlib
 import re
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from licscan.discovery import discover, needles, runner
+from licscan.discovery import commands, discover, needles, runner
 from licscan.discovery.common import _key_pattern, key_match
 from licscan.discovery.config_files import ConfigFileSource
 from licscan.discovery.interface import ProjectFile
@@ -80,6 +80,27 @@ def test_the_needle_searches_of_a_pythons_file_sources_are_one_pass(monkeypatch)
     output = scan_file(ProjectFile("app.py", "app.py", data, pathlib.Path("."), settings))
     assert [o.ref.repo_id for o in output.occurrences] == ["org/m"]
     assert len(passes) == 1
+
+
+@pytest.mark.parametrize("engine", ["re", "hyperscan"])
+def test_a_set_searched_alone_takes_its_share_of_its_loaded_pass(engine, monkeypatch):
+    # Text that is not a whole file (a notebook's decoded code) is searched by one set alone: once the pass that
+    # set belongs to has its one-pass engine, the set uses it rather than compiling a database of its own.
+    monkeypatch.setattr(needles, "ONE_PASS_AFTER_BYTES", 0 if engine == "hyperscan" else 10**12)
+    first, second = _sets_with_conditions()
+    alone = [NeedleSet(each.needles, engine="re") for each in (first, second)]  # the answer to compare with
+    together = SearchedTogether((first, second))
+    compiled = []
+    real = needles._one_pass_database
+    monkeypatch.setattr(needles, "_one_pass_database", lambda searched: compiled.append(len(searched)) or real(
+        searched))
+    texts = (b"import openai\nLLM(model='x')\nvllm.LLM()\nollama pull llama3\nAutoModel.from_pretrained('a/b')\n",
+             b"LLM only, no condition met", b"")
+    together.find(texts[0])
+    for text in texts:
+        assert [first.find(text), second.find(text)] == [alone[0].find(text), alone[1].find(text)]
+    assert (first.engine, second.engine) == (engine, engine)
+    assert compiled == ([6] if engine == "hyperscan" else [])  # the pass's database, and no other
 
 
 def test_a_set_of_many_needles_leaves_re_sooner(monkeypatch):
@@ -183,6 +204,9 @@ def test_each_needle_set_is_compiled_once_whatever_kinds_of_file_search_it(tmp_p
         "run.sh": "vllm serve org/sh-model\n",
         "Dockerfile": "RUN huggingface-cli download org/docker-model\n",
         "README.md": "```bash\nhf download org/doc-model\n```\n",
+        # (A notebook's code is searched cell by cell, not as the file's bytes: by the sets alone.)
+        "try.ipynb": json.dumps({"nbformat": 4, "metadata": {}, "cells": [{"cell_type": "code", "metadata": {},
+                                "source": ["AutoModel.from_pretrained('org/nb-model')\n"]}]}),
     }
     for name, text in files.items():
         (tmp_path / name).write_text(text)
@@ -200,7 +224,7 @@ def test_each_needle_set_is_compiled_once_whatever_kinds_of_file_search_it(tmp_p
         found = {o.ref.repo_id for o in discover(tmp_path, settings).occurrences}
     finally:
         searched_together.cache_clear()
-    assert {f"org/{name}-model" for name in ("py", "env", "yaml", "json", "sh", "docker", "doc")} <= found
+    assert {f"org/{name}-model" for name in ("py", "env", "yaml", "json", "sh", "docker", "doc", "nb")} <= found
     sets = [b"\n".join(needle.pattern for needle in searched.needles) for searched in _needle_sets(SOURCES, settings)]
     assert len(sets) >= 5 and databases
     assert [sum(patterns in database for database in databases) for patterns in sets] == [1] * len(sets)
@@ -218,3 +242,25 @@ def test_without_a_cache_results_found_here_are_not_turned_into_the_caches_form_
     result = discover(tmp_path, DiscoverySettings(workers=1))
     assert {o.ref.repo_id for o in result.occurrences} == {"org/m", "org/y"}
     assert converted == [] and result.files_scanned == 3
+
+
+# Keys and what stands around them: naming words, key characters (runs longer than the 64 a key may hold on either
+# side of its word), quotes, escapes, blanks and colons.
+_QUOTED_KEY_TEXT = st.lists(st.sampled_from(
+    [b"model", b"Data", b"x", b"_", b"-", b"a" * 30, b"b" * 64, b'"', b"'", b"\\", b":", b" ", b"\t", b"\n", b"="]),
+    max_size=30).map(b"".join)
+
+
+@settings(max_examples=600, derandomize=True, deadline=None, database=None)
+@given(text=_QUOTED_KEY_TEXT)
+@example(text=b"x '" + b"b" * 64 + b"model" + b"a" * 64 + b"': 'v' '" + b"b" * 65 + b"Data': '")  # the bounds
+@example(text=b"run --lock=\"[{\\\"base_model\\\": \\\"org/m\\\"}]\"")  # escaped quotes
+def test_quoted_keys_found_from_their_naming_word_are_those_the_whole_pattern_finds(text):
+    # The one-pass search finds a quoted key from its first naming word (the whole pattern, from the key's quote
+    # with bounded repeats, cost hyperscan 11 ms to compile); each key's quote is then checked with the whole
+    # pattern by re. The keys are those the whole pattern finds in one pass.
+    whole = NeedleSet([Needle(commands._QUOTED_KEY_OPENING.pattern)], engine="hyperscan")
+    from_words = NeedleSet(commands._QUOTED_KEY_STARTS.needles, engine="hyperscan")
+    openings = [commands._key_opening(text, word) for _, word, _ in from_words.find(text)]
+    assert [at for at in openings if at is not None] == [start for _, start, _ in whole.find(text)]
+

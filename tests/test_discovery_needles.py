@@ -71,11 +71,19 @@ def test_both_engines_find_the_same_matches_in_random_and_real_text():
     assert by_hyperscan.find(sample.replace(b"vllm", b"VLLM")) == [(4, 0, 0), *calls]
 
 
-@pytest.mark.parametrize("needle_list", [python_source._NEEDLES.needles, commands._PRESENCE.needles],
-                         ids=["python-survey", "command-words"])
+# What the commands' key needles turn on: naming words, key characters, long runs of them, quotes, separators.
+KEY_PIECES = [b"model", b"Model", b"data", b"DATA", b"tokenizer", b"x", b"_", b".", b"-", b"a" * 70, b"b" * 30, b'"',
+              b"'", b"\\", b":", b" ", b"\t", b"=", b"?", b"+", b"\n", b"$", b"/", b"0"]
+
+
+@pytest.mark.parametrize("needle_list", [python_source._NEEDLES.needles, commands._PRESENCE.needles,
+                                         commands._ASSIGNMENT_STARTS.needles, commands._QUOTED_KEY_STARTS.needles],
+                         ids=["python-survey", "command-words", "command-assignments", "command-quoted-keys"])
 def test_the_sources_needles_are_found_alike_by_both_engines(needle_list):
     by_re, by_hyperscan = NeedleSet(needle_list, engine="re"), NeedleSet(needle_list, engine="hyperscan")
-    texts = _random_texts(2000, seed=11) + _python_files(200)
+    chooser = random.Random(12)
+    texts = _random_texts(2000, seed=11) + _python_files(200) + [
+        b"".join(chooser.choice(KEY_PIECES) for _ in range(chooser.randint(0, 40))) for _ in range(5000)]
     assert [by_re.find(text) for text in texts] == [by_hyperscan.find(text) for text in texts]
 
 

@@ -43,10 +43,17 @@ def _provider_needles():
 
 
 def _needles():
-    from licscan.discovery import commands, python_source
+    """Every needle of every source's sets, as the re engine searches for it (needles.py)."""
+    from licscan.config import data_dir
+    from licscan.discovery.registry import SOURCES
+    from licscan.discovery.runner import _needle_sets
+    from licscan.model import DiscoverySettings
+    from licscan.providers import load_providers
 
-    needles = [*python_source._NEEDLES.needles, *commands._PRESENCE.needles, *_provider_needles()]
-    return [re.compile(needle.pattern) for needle in needles]
+    settings = DiscoverySettings(api=load_providers([data_dir("rules")]).vocabulary)
+    needles = dict.fromkeys(needle for needle_set in _needle_sets(SOURCES, settings) for needle in needle_set.needles)
+    assert len(needles) > 100 and _provider_needles()[0] in needles
+    return [re.compile(needle.for_re or needle.pattern) for needle in needles]
 
 
 # site ("module: pattern expression as written") -> how to guard it.
@@ -69,6 +76,7 @@ SITES: dict[str, dict[str, Any]] = {
     "licscan.discovery.commands._OUTPUT_LINE": {"op": "match"},
     "licscan.discovery.commands._ARGUMENT_KEY": {"op": "fullmatch"},
     "licscan.discovery.commands._QUOTED_KEY": {"op": "match", "extra": ["'a'", "'a\\' :", "'a': \\"]},
+    "licscan.discovery.commands._QUOTED_KEY_OPENING": {"op": "match", "extra": ["'model", "'amodel' :", "\"data\\\" : \\"]},
     "licscan.discovery.commands._DOWNLOADER": {"extra": ["hf ", "huggingface-cli "]},
     "licscan.discovery.commands._CLONE": {"extra": ["git ", "git lfs ", "git clone"]},
     "licscan.discovery.commands._SSH_REMOTE": {"extra": ["git@hf.co:", "git@hf.co:a", "git@hf.co:datasets/a"]},
@@ -94,7 +102,8 @@ SITES: dict[str, dict[str, Any]] = {
         "bind": [{"value": "org/name"}],
         "extra": ["org/name", "org/name-", "org/"]},
     "licscan.discovery.model_dirs._SPACE_CARD": {"extra": ["sdk ", "sdk\t"]},
-    "licscan.discovery.needles._find_with_re()": {"build": _needles, "extra": ["from_pretrained", "hf.co/", "pipeline("]},
+    "licscan.discovery.needles._find_with_re()": {"build": _needles, "extra": [
+        "from_pretrained", "hf.co/", "pipeline(", "model", "dataModel_", "model\"", ("", "model", "\": '")]},
     "licscan.discovery.notebooks._SHELL_CELL": {"op": "match"},
     "licscan.discovery.notebooks._WRITEFILE_CELL": {"op": "match", "extra": ["%%writefile ", "%%writefile -a \"", "%%writefile 'a"]},
     "licscan.discovery.notebooks._SHELL_LINE": {"op": "match", "extra": ["a =", "a = ", " a"]},

@@ -73,16 +73,33 @@ _FLAG_TOKEN = re.compile(
 _ASSIGNMENT_TOKEN = re.compile(
     _NAMING_WORDS_PATTERN + rb"([A-Za-z0-9_.-]*)[ \t]*[?:+]?=[ \t]*(?=[\"'$A-Za-z0-9])"
 )
-# Where the assignments start, in one pass (hyperscan takes no lookahead: the value's first byte is matched).
-_ASSIGNMENT_STARTS = NeedleSet([Needle(_NAMING_WORDS_PATTERN + rb"[A-Za-z0-9_.-]*[ \t]*[?:+]?=[ \t]*[\"'$A-Za-z0-9]")])
-# A quoted key holding a naming word, with a quoted value: found in one pass, read by re where it starts.
-# (The quotes may be escaped: a JSON object inside a double-quoted shell string.)
-_QUOTED_KEY_STARTS = NeedleSet([Needle(
+
+
+def _named_key(ending: bytes) -> Needle:
+    """The needle for a key holding a naming word up to `ending` (which opens with no key character), from the key's
+    first naming word (the one-pass search reports the leftmost start of each match). For re, the same matches
+    without trying each naming word of a long run of key characters to its end: the run is looked at once, from
+    its first character, then its first naming word found."""
+    key = rb"[A-Za-z0-9_.-]"
+    return Needle(_NAMING_WORDS_PATTERN + key + b"*" + ending,
+                  for_re=b"(?<!" + key + b")(?=" + key + b"++" + ending + b")" + key + b"*?(" + _NAMING_WORDS_PATTERN
+                  + b")" + key + b"*+" + ending)
+
+
+# Where the assignments start, in one pass (to the "=": _ASSIGNMENT_TOKEN reads the value there).
+_ASSIGNMENT_STARTS = NeedleSet([_named_key(rb"[ \t]*[?:+]?=")])
+# A quoted key holding a naming word, with a quoted value (_QUOTED_KEY_OPENING, where the key's quote opens): found
+# in one pass from the key's first naming word to the value's quote, then checked by re at the key's quote
+# (_key_opening). The one-pass search took the whole pattern, but its bounded repeats after the opening quote cost
+# hyperscan 11 ms to compile. (The quotes may be escaped: a JSON object inside a double-quoted shell string.)
+_QUOTED_KEY_OPENING = re.compile(
     rb"[\"'][A-Za-z0-9_.-]{0,64}" + _NAMING_WORDS_PATTERN + rb"[A-Za-z0-9_.-]{0,64}\\?[\"'][ \t]*:[ \t]*\\?[\"']"
-)])
+)
+_QUOTED_KEY_STARTS = NeedleSet([_named_key(rb"\\?[\"'][ \t]*:[ \t]*\\?[\"']")])
 _QUOTED_KEY = re.compile(rb"""["']([A-Za-z0-9_.-]{1,140})\\?["'][ \t]*:[ \t]*\\?(?=["'])""")
 _OUTPUT_LINE = re.compile(rb"[ \t]*[\[{\"]")
 _TOKEN_CHARS = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-")
+_QUOTES = frozenset(b"\"'")
 _NOT_BEFORE_NAME = frozenset(b"$/{\\")
 _MAX_NAME = 96
 _WORD = re.compile(rb"""[ \t]*(?:"([^"\n]*)"|'([^'\n]*)'|([^\s"'\\|;&)`]+))""")
@@ -338,8 +355,9 @@ def _named_values(
                 continue  # part of a path, a variable use, or a flag (read above)
             found.append((start, data[start : match.end(1)], match.end(), False))
     if quoted:
-        for _, at, _ in needle_matches(readings, _QUOTED_KEY_STARTS, data):
-            match = _QUOTED_KEY.match(data, at)
+        for _, word, _ in needle_matches(readings, _QUOTED_KEY_STARTS, data):
+            at = _key_opening(data, word)
+            match = None if at is None else _QUOTED_KEY.match(data, at)
             if match is not None:
                 found.append((match.start(), match.group(1), match.end(), False))
     for start, name, position, flag in found:
@@ -369,6 +387,20 @@ def _named_values(
                     part = value
                 yield start, kind, part.split("#", 1)[0].strip()
             position = word.end()
+
+
+def _key_opening(data: bytes, word: int) -> int | None:
+    """Where the quoted key whose first naming word starts at `word` opens, when _QUOTED_KEY_OPENING matches there:
+    the key's quote, at most 64 key characters before the word (the one-pass search reports a key's leftmost
+    word); else None."""
+    at = word - 1
+    while at >= 0 and data[at] in _TOKEN_CHARS:
+        at -= 1
+        if at < word - 65:
+            return None  # more than 64 key characters before the key's first naming word
+    if at < 0 or data[at] not in _QUOTES:
+        return None
+    return at if _QUOTED_KEY_OPENING.match(data, at) else None
 
 
 def _listed(reason: str, relpath: str, place: Location, data: bytes, start: int, why: str) -> Skipped:

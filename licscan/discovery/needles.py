@@ -34,6 +34,10 @@ class Needle(NamedTuple):
     pattern: bytes
     first_only: bool = False  # only whether it occurs matters: reported once, as (number, 0, 0)
     needs: int | None = None  # reported only where the (earlier, first-only) needle of this number occurs
+    # What re searches for instead, where it would backtrack on `pattern` (hyperscan, an automaton, never does): the
+    # same matches, with `pattern`'s start as the start of the first group. (`word[a-z]*;` tries every word of a
+    # long run of letters, each to the run's end: the square of the run's length.)
+    for_re: bytes | None = None
 
 
 Match = tuple[int, int, int]  # (needle number, start, end)
@@ -59,6 +63,8 @@ class NeedleSet:
         self._re_seconds = 0.0
         self._weight = max(1, len(self.needles) // _RE_NEEDLES)
         self._database: object | None = None
+        # The pass (SearchedTogether) this set is also searched in, and its place there: see find().
+        self._pass: "tuple[SearchedTogether, int] | None" = None
         if engine == "hyperscan":
             self._database = _one_pass_database(self.needles)
             if self._database is None:
@@ -66,7 +72,10 @@ class NeedleSet:
 
     @property
     def engine(self) -> str:
-        return "hyperscan" if self._database is not None else "re"
+        return "hyperscan" if self._database is not None or self._in_loaded_pass() else "re"
+
+    def _in_loaded_pass(self) -> bool:
+        return self._pass is not None and self._pass[0].one_pass_loaded()
 
     def use_one_pass(self) -> None:
         """Load the one-pass engine now, whatever has been searched (a large job, known to be one before it starts:
@@ -77,6 +86,12 @@ class NeedleSet:
 
     def find(self, data: bytes) -> list[Match]:
         """Every match in `data`, ordered by start, then end, then needle."""
+        if self._database is None and self._in_loaded_pass():
+            # Searched alone (text that is not a whole file: a notebook's decoded code), a set of a pass whose
+            # one-pass engine is loaded takes its share of the pass's matches: the same answer, and no database of
+            # its own to compile in each process (the Python source's set 5 ms, the hosted-API words 3 ms).
+            together, share = self._pass  # type: ignore[misc]
+            return together.find(data)[share]
         if self._database is None and self._engine == "auto":
             self._searched += len(data) * self._weight
             if self._searched > ONE_PASS_AFTER_BYTES or self._re_seconds > ONE_PASS_AFTER_SECONDS:
@@ -112,7 +127,8 @@ class NeedleSet:
         if self._compiled is None:
             # A plain word is searched with bytes.find: compiling a set's few hundred words as regexes cost more
             # than its re passes before the one-pass engine took over (~20 ms per process over the sdists).
-            self._compiled = [_literal(needle.pattern) or re.compile(needle.pattern) for needle in self.needles]
+            self._compiled = [_literal(needle.pattern) or re.compile(needle.for_re or needle.pattern)
+                              for needle in self.needles]
         for number, (needle, pattern) in enumerate(zip(self.needles, self._compiled)):
             if needle.needs is not None and needle.needs not in present:
                 continue
@@ -127,6 +143,8 @@ class NeedleSet:
                 if pattern.search(data) is not None:
                     found.append((0, 0, number))
                     present.add(number)
+            elif needle.for_re is not None:
+                found.extend((match.start(1), match.end(), number) for match in pattern.finditer(data))
             else:
                 found.extend((match.start(), match.end(), number) for match in pattern.finditer(data))
         found.sort()
@@ -202,10 +220,15 @@ class SearchedTogether:
             needles.extend(needle if needle.needs is None else needle._replace(needs=needle.needs + offset)
                            for needle in needle_set.needles)
             self._owners.extend(owner for _ in needle_set.needles)
+            if needle_set._engine == "auto":  # (a set given an engine keeps it)
+                needle_set._pass = (self, owner)
         self._union = NeedleSet(needles)
 
     def use_one_pass(self) -> None:
         self._union.use_one_pass()
+
+    def one_pass_loaded(self) -> bool:
+        return self._union._database is not None
 
     def find(self, data: bytes) -> list[list[Match]]:
         """Per set, in the order given, what that set's find(data) returns."""
