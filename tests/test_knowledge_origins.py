@@ -346,3 +346,18 @@ def test_explain_openbmb_names_the_institutions_its_own_readme_says_develop_mini
     result = runner.invoke(app, ["explain", "openbmb"])
     assert result.exit_code == 0 and "Tsinghua University's NLP lab" in result.output
     assert "ModelBest (面壁智能)" in result.output
+
+
+def test_a_baidu_model_shows_its_parent_read_in_baidus_own_annual_report(tmp_path):
+    # Eighth pass: Baidu, Inc. controls the Beijing company its agreements name; its 20-F says how (by contract).
+    origin = KNOWLEDGE.origins["baidu"]
+    assert origin.parent == "Baidu, Inc." and origin.field_confidence("parent") == "primary"
+    (filing,) = [source for source in origin.sources if source.type == "registry-filing"]
+    assert filing.confidence == "primary" and "ir.baidu.com" in filing.url and "Form 20-F" in filing.citation
+    assert "consolidated affiliated entities" in filing.citation and "Cayman Islands" in filing.citation
+    assert "contractual arrangements" in origin.notes and "2017-03-31" in origin.notes
+    mirror = tmp_path / "mirror"
+    add_repo(mirror, "baidu/probe-ernie-parent", {"license": "apache-2.0"})
+    result, report = scan(project_with(tmp_path, "baidu/probe-ernie-parent"), tmp_path, mirror=mirror)
+    shown = node(report, "baidu/probe-ernie-parent")["origin"]
+    assert shown["parent"] == "Baidu, Inc." and shown["field_confidence"]["parent"] == "primary"
