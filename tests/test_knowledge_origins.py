@@ -319,21 +319,39 @@ def test_an_organisation_read_in_its_own_licence_or_code_keeps_a_press_country_s
     assert any(source.type == kind and source.confidence == "primary" and source.url for source in origin.sources)
 
 
-def test_a_jina_model_shows_elastic_as_its_parent_read_in_elastics_own_page(tmp_path):
-    # Eighth pass: the parent was unconfirmed; Elastic's own page says Jina AI is now part of Elastic.
-    origin = KNOWLEDGE.origins["jinaai"]
-    assert origin.parent == "Elastic" and origin.field_confidence("parent") == "primary"
-    assert any(source.type == "publisher-page" and source.confidence == "primary" and "elastic.co" in source.url
-               and "faz parte da Elastic" in source.citation for source in origin.sources)
-    # The acquisition date rests on a blog only, and the page names no legal entity: the notes say both.
-    assert "2025-10-09" in origin.notes and "no legal entity" in origin.notes
+# Eighth pass: parents that were unconfirmed, each read in a primary source. Namespace -> (parent, source type,
+# where the source is published, a phrase of it).
+PARENTS_READ = {
+    "jinaai": ("Elastic", "publisher-page", "elastic.co", "faz parte da Elastic"),
+    "baidu": ("Baidu, Inc.", "registry-filing", "ir.baidu.com", "consolidated affiliated entities"),
+}
+
+
+@pytest.mark.parametrize("namespace", sorted(PARENTS_READ))
+def test_a_model_shows_its_publishers_parent_as_read_in_a_primary_source(tmp_path, namespace):
+    parent, kind, host, phrase = PARENTS_READ[namespace]
+    origin = KNOWLEDGE.origins[namespace]
+    assert origin.parent == parent and origin.field_confidence("parent") == "primary"
+    assert any(source.type == kind and source.confidence == "primary" and host in source.url
+               and phrase in source.citation for source in origin.sources)
     mirror = tmp_path / "mirror"
-    add_repo(mirror, "jinaai/probe-embeddings", {"license": "apache-2.0"})
-    result, report = scan(project_with(tmp_path, "jinaai/probe-embeddings"), tmp_path, mirror=mirror)
-    shown = node(report, "jinaai/probe-embeddings")["origin"]
-    assert shown["parent"] == "Elastic" and shown["field_confidence"]["parent"] == "primary"
-    (row,) = [row for row in publisher_counts(KNOWLEDGE) if row.subject == "jinaai"]
+    add_repo(mirror, f"{namespace}/probe-parent", {"license": "apache-2.0"})
+    result, report = scan(project_with(tmp_path, f"{namespace}/probe-parent"), tmp_path, mirror=mirror)
+    shown = node(report, f"{namespace}/probe-parent")["origin"]
+    assert shown["parent"] == parent and shown["field_confidence"]["parent"] == "primary"
+    (row,) = [row for row in publisher_counts(KNOWLEDGE) if row.subject == namespace]
     assert (row.primary, row.secondary, row.none) == (3, 0, 0)
+
+
+def test_what_the_parents_sources_do_not_say_is_said_in_the_notes():
+    # Elastic's page names no legal entity and the acquisition date rests on a blog; Baidu's control is by
+    # contract, read in a 2017 filing, and its Cayman incorporation is on the 20-F cover.
+    jina = KNOWLEDGE.origins["jinaai"]
+    assert "2025-10-09" in jina.notes and "no legal entity" in jina.notes
+    baidu = KNOWLEDGE.origins["baidu"]
+    assert "contractual arrangements" in baidu.notes and "2017-03-31" in baidu.notes
+    (filing,) = [source for source in baidu.sources if source.type == "registry-filing"]
+    assert "Form 20-F" in filing.citation and "Cayman Islands" in filing.citation
 
 
 def test_explain_openbmb_names_the_institutions_its_own_readme_says_develop_minicpm():
@@ -346,18 +364,3 @@ def test_explain_openbmb_names_the_institutions_its_own_readme_says_develop_mini
     result = runner.invoke(app, ["explain", "openbmb"])
     assert result.exit_code == 0 and "Tsinghua University's NLP lab" in result.output
     assert "ModelBest (面壁智能)" in result.output
-
-
-def test_a_baidu_model_shows_its_parent_read_in_baidus_own_annual_report(tmp_path):
-    # Eighth pass: Baidu, Inc. controls the Beijing company its agreements name; its 20-F says how (by contract).
-    origin = KNOWLEDGE.origins["baidu"]
-    assert origin.parent == "Baidu, Inc." and origin.field_confidence("parent") == "primary"
-    (filing,) = [source for source in origin.sources if source.type == "registry-filing"]
-    assert filing.confidence == "primary" and "ir.baidu.com" in filing.url and "Form 20-F" in filing.citation
-    assert "consolidated affiliated entities" in filing.citation and "Cayman Islands" in filing.citation
-    assert "contractual arrangements" in origin.notes and "2017-03-31" in origin.notes
-    mirror = tmp_path / "mirror"
-    add_repo(mirror, "baidu/probe-ernie-parent", {"license": "apache-2.0"})
-    result, report = scan(project_with(tmp_path, "baidu/probe-ernie-parent"), tmp_path, mirror=mirror)
-    shown = node(report, "baidu/probe-ernie-parent")["origin"]
-    assert shown["parent"] == "Baidu, Inc." and shown["field_confidence"]["parent"] == "primary"
