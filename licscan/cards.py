@@ -5,16 +5,16 @@ from __future__ import annotations
 import re
 from typing import Any, Mapping
 
-from licscan import safeyaml
+from licscan import lazy_re, safeyaml
 from licscan.errors import ParseError
 from licscan.model import CardData
 
 # The Hub's rule for repo names: letters, digits, '-', '_', '.', at most 96 characters,
 # no leading or trailing '-'/'.', no '--' or '..'. The namespace follows the same rule.
 _PART = r"[A-Za-z0-9](?:[A-Za-z0-9._-]{0,94}[A-Za-z0-9])?"
-_REPO_ID = re.compile(rf"^{_PART}/{_PART}$")
-_FRONT_MATTER = re.compile(r"\A\ufeff?---[ \t]*\r?\n(.*?)(?:\r?\n)?^(?:---|\.\.\.)[ \t]*$", re.S | re.M)
-_HUB_URL_PREFIX = re.compile(r"^(?:https?://)?(?:www\.)?(?:huggingface\.co|hf\.co)/(?:models/)?", re.I)
+_REPO_ID = lazy_re.compile(rf"^{_PART}/{_PART}$")
+_FRONT_MATTER = lazy_re.compile(r"\A\ufeff?---[ \t]*\r?\n(.*?)(?:\r?\n)?^(?:---|\.\.\.)[ \t]*$", re.S | re.M)
+_HUB_URL_PREFIX = lazy_re.compile(r"^(?:https?://)?(?:www\.)?(?:huggingface\.co|hf\.co)/(?:models/)?", re.I)
 # First path segments the Hub reserves for site sections, pages and assets, never namespaces
 # ("hf.co/datasets/org/name", "hf.co/docs/...", "hf.co/transformers/v4.2.2/..."): the one list of them.
 HUB_SECTIONS = frozenset(

@@ -8,11 +8,14 @@ import re
 import tomllib
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, Mapping
+from typing import TYPE_CHECKING, Any, Mapping
 
-from licscan import safeyaml
+from licscan import lazy_re, safeyaml
 from licscan.errors import ConfigError, ParseError
-from licscan.model import DiscoverySettings, EvaluationSettings, IgnoreEntry, ResolutionSettings
+from licscan.model import DiscoverySettings, EvaluationSettings, IgnoreEntry
+
+if TYPE_CHECKING:
+    from licscan.model import ResolutionSettings
 
 _PACKAGE_DIR = Path(__file__).resolve().parent
 _KNOWN_KEYS = {
@@ -31,7 +34,7 @@ _TRUE = {"1", "true", "yes", "on"}
 
 # SQLAlchemy's own URL grammar (sqlalchemy.engine.url), reduced to finding the port: credentials, then a host or
 # an [IPv6] host, then ":port". Each part stops at a character the next must start with, so no backtracking.
-_URL_PORT = re.compile(
+_URL_PORT = lazy_re.compile(
     r"[\w+]+://(?:[^:/@]*(?::[^@]*)?@)?(?:\[[^/?\]]*\]|[^/:?\[]*)(?::(?P<port>[^/?]*))?(?:[/?].*)?", re.S)
 
 
@@ -91,6 +94,8 @@ def default_discovery_cache(root: Path) -> str:
 
 @dataclass(frozen=True)
 class ScanConfig:
+    """A project's licscan settings, read from its configuration file, the environment and the command line."""
+
     root: Path
     config_file: str | None = None
     models: tuple[str, ...] = ()
@@ -160,6 +165,8 @@ class ScanConfig:
         return inside.as_posix() if inside.parts else None
 
     def resolution(self) -> ResolutionSettings:
+        from licscan.model import ResolutionSettings  # (model.lineage: loaded by the commands that resolve)
+
         return ResolutionSettings(
             endpoint=self.endpoint,
             offline=self.offline,
@@ -282,8 +289,8 @@ _CONTEXT_KEYS = {
     "use": "a list of: internal, saas, shipped, weights-redistributed, derivative-published",
     "commercial": "true (commercial use) or false (research or evaluation only)",
 }
-_REGION = re.compile(r"^(?:[A-Z]{2}|EU)$")
-_AMOUNT = re.compile(r"^(\d+(?:\.\d+)?)([kmb]?)$")
+_REGION = lazy_re.compile(r"^(?:[A-Z]{2}|EU)$")
+_AMOUNT = lazy_re.compile(r"^(\d+(?:\.\d+)?)([kmb]?)$")
 _SCALE = {"": 1, "k": 1e3, "m": 1e6, "b": 1e9}
 
 

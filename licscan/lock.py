@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import enum
-import hashlib
 import json
 import os
 import re
@@ -44,7 +43,7 @@ class CheckedModel(NamedTuple):
     key: str
     verdict: str  # "pass" | "fail" | "incomplete" | "missing"
     where: str  # the first place a checked file names it
-    failing: tuple[str, ...] = ()  # one line per failing finding
+    failing: tuple[str, ...] = ()  # one line per failing finding (missing: the revisions the lockfile has)
 
 
 class CheckOutcome(NamedTuple):
@@ -63,6 +62,14 @@ _UNREAD_REASONS = frozenset({"too-large", "unreadable"})
 # ---------------------------------------------------------------------------------------------------------
 # The digest that says whether the verdicts in a lockfile still hold
 # ---------------------------------------------------------------------------------------------------------
+
+
+def _sha256(data: bytes) -> Any:
+    """A sha256 hash object of data. hashlib is imported here, not with the module: loading OpenSSL costs ~3 ms,
+    and the pre-commit check hashes nothing in its own process (its forked child does)."""
+    import hashlib
+
+    return hashlib.sha256(data)
 
 
 def _hash_tree(digest: Any, root: Path) -> None:
@@ -90,7 +97,7 @@ def _hash_tree(digest: Any, root: Path) -> None:
 
 def evaluation_digest(rules_dirs: Sequence[str], policy: str) -> str:
     """What the verdicts depend on besides the lineages: rules, policy, and the code that evaluates them."""
-    digest = hashlib.sha256(f"{LOCK_SCHEMA}\0{__version__}\0{policy}\0".encode())
+    digest = _sha256(f"{LOCK_SCHEMA}\0{__version__}\0{policy}\0".encode())
     package = Path(__file__).resolve().parent
     digest.update((package / "catalog.py").read_bytes())
     _hash_tree(digest, package / "model")
@@ -126,7 +133,7 @@ def _plain(value: Any, texts: dict[str, str], name: str = "") -> Any:
     if isinstance(value, (tuple, list)):
         return [_plain(item, texts) for item in value]
     if name in _TEXT_FIELDS and isinstance(value, str):
-        ref = "sha256:" + hashlib.sha256(value.encode("utf-8", "surrogatepass")).hexdigest()
+        ref = "sha256:" + _sha256(value.encode("utf-8", "surrogatepass")).hexdigest()
         texts[ref] = value
         return ref
     return value
@@ -195,7 +202,7 @@ def _finding_ref(finding: dict[str, Any], table: dict[str, Any]) -> str:
 
     The model it is reported on is left out (the model's entry lists it), so models share their ancestors'."""
     shared = {name: value for name, value in finding.items() if name != "model"}
-    digest = hashlib.sha256(json.dumps(shared, sort_keys=True, ensure_ascii=False).encode("utf-8", "surrogatepass"))
+    digest = _sha256(json.dumps(shared, sort_keys=True, ensure_ascii=False).encode("utf-8", "surrogatepass"))
     ref = f"{shared.get('rule_id')}-{digest.hexdigest()[:16]}"
     table[ref] = shared
     return ref
@@ -373,6 +380,36 @@ def _vocabulary(value: Any, lockfile: Path) -> Any:
                           "vocabulary licscan records; run `licscan lock` to write it again") from None
 
 
+def _core_to_spare() -> bool:
+    """Whether a core is free now for check's child: more than one, and fewer tasks running this moment than the
+    machine has processors, this one among them (Linux's /proc/loadavg; elsewhere, the cores are enough). On a
+    machine busy with other work the child takes turns with this process on one core: a check of 50 files then
+    took ~10 ms longer forked than not (~10 ms shorter forked on a quiet machine)."""
+    from licscan import forked
+
+    if forked.cores() < 2:
+        return False
+    running = _running_now()
+    return running is None or running < (os.cpu_count() or 2)
+
+
+def _running_now() -> int | None:
+    """How many tasks are running or ready to run this moment, this process among them (the fourth field of
+    Linux's /proc/loadavg), or None where that is not known."""
+    try:
+        with open("/proc/loadavg", "rb") as handle:
+            return int(handle.read().split()[3].partition(b"/")[0])
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+def _lock_reading(lockfile: Path, settings: Any) -> dict[str, Any]:
+    """The lockfile's verdict index, with the evaluation digest of the rules and policy in `settings` now (what
+    check's forked child hands back)."""
+    return {**_verdict_index(read_lock(lockfile)),
+            "current_digest": evaluation_digest(settings.rules_dirs, settings.policy)}
+
+
 def _verdict_index(data: Mapping[str, Any]) -> dict[str, Any]:
     """What check needs of a lockfile's recorded verdicts: each model's verdict and failing findings."""
     return {
@@ -457,18 +494,22 @@ def check(config: Any, files: Sequence[str] | None, *, lockfile: Path, today: st
     """Discover models in the given files (the whole project when None), look each up in the lockfile, and
     judge them by the policy, with no network. The recorded verdicts are used while the rules, the policy and
     licscan are those they were evaluated with; otherwise the lineages are rebuilt and evaluated again."""
-    from licscan import discovery, forked
+    from licscan import forked
 
-    # On two cores the lockfile is parsed by a child while this process discovers: parsing a large lockfile
-    # takes about as long as discovering in a handful of files. Without a second core, here and first.
+    # On two cores a child parses the lockfile and hashes what the verdicts depend on (rules, policy, code) while
+    # this process imports discovery and discovers: each takes about as long as the other (forked after discovery's
+    # import, the child was the longer by a few ms). Without a second core, here and first.
     data: Mapping[str, Any] | None = None
     index: Any = None
     if not lockfile.is_file():
         read_lock(lockfile)  # says it is missing before any discovery
-    child = forked.start(lambda: _verdict_index(read_lock(lockfile))) if forked.cores() > 1 else None
+    settings = config.evaluation()
+    child = forked.start(lambda: _lock_reading(lockfile, settings)) if _core_to_spare() else None
     if child is None:
         data = read_lock(lockfile)
         index = _verdict_index(data)
+    from licscan import discovery
+
     try:
         root = Path(config.root)
         if files is not None:
@@ -481,11 +522,12 @@ def check(config: Any, files: Sequence[str] | None, *, lockfile: Path, today: st
             # reading and rewriting the project's whole cache would cost more than reading them.
             found = discovery.discover_files(root, files, config.discovery(use_cache=False, providers=False))
             scanned = len(files)
-        settings = config.evaluation()
-        current = evaluation_digest(settings.rules_dirs, settings.policy)
     finally:
         if child is not None:
             index = forked.collect(child)
+    current = index.get("current_digest") if isinstance(index, dict) else None
+    if not isinstance(current, str):
+        current = evaluation_digest(settings.rules_dirs, settings.policy)
     if not isinstance(index, dict) or not isinstance(index.get("models"), dict):
         data = read_lock(lockfile)  # the child could not read it: reading it here says what is wrong
         index = _verdict_index(data)
@@ -499,9 +541,12 @@ def check(config: Any, files: Sequence[str] | None, *, lockfile: Path, today: st
     api_names = index.get("api_names") if isinstance(index.get("api_names"), dict) else {}
     hosted_at = None
     places: dict[str, str] = {}
+    hub_ids: dict[str, str] = {}  # the key of each Hub model named, to its id
     for occurrence in occurrences:
         if occurrence.ref.kind.value in ("model", "hosted-api", "runtime"):  # every kind a scan evaluates
-            key = occurrence.ref.key
+            key = _locked_key(occurrence.ref, index["models"])
+            if occurrence.ref.kind.value == "model":
+                hub_ids[key] = occurrence.ref.repo_id
             if key not in index["models"] and key in api_names:
                 # A name the scan found is no Hub repository but a provider's model: the API's, as in the scan.
                 from licscan.scan import api_name_target, hosted_places
@@ -540,7 +585,8 @@ def check(config: Any, files: Sequence[str] | None, *, lockfile: Path, today: st
         if key in verdicts:
             checked.append(CheckedModel(key, verdicts[key][0], places[key], verdicts[key][1]))
         else:
-            checked.append(CheckedModel(key, "missing", places[key]))
+            elsewhere = _locked_elsewhere(hub_ids.get(key), index["models"])
+            checked.append(CheckedModel(key, "missing", places[key], elsewhere))
     # A file the hook handed over but discovery could not read may name any model: never a pass.
     unread = tuple(item for item in found.skipped if item.reason in _UNREAD_REASONS) if files is not None else ()
     worst = "incomplete" if unread else "pass"
@@ -552,12 +598,41 @@ def check(config: Any, files: Sequence[str] | None, *, lockfile: Path, today: st
                         unread=unread)
 
 
+# The revision a Hub reference without one resolves to (huggingface_hub's default): `from_pretrained(ID)` and
+# `from_pretrained(ID, revision="main")` name the same dependency.
+DEFAULT_REVISION = "main"
+
+
+def _locked_key(ref: Any, locked: Mapping[str, Any]) -> str:
+    """The key under which the lockfile records the dependency `ref` names: its own key; or, for a Hub model named
+    without a revision or at the default one, the other spelling when the lockfile has only that one. A model
+    pinned to any other revision is its own dependency (a different lineage may sit at that revision)."""
+    key = ref.key
+    if key in locked or ref.kind.value != "model" or ref.revision not in (None, DEFAULT_REVISION):
+        return key
+    other = ref.repo_id if ref.revision else f"{ref.repo_id}@{DEFAULT_REVISION}"
+    return other if other in locked else key
+
+
+def _locked_elsewhere(repo_id: str | None, locked: Mapping[str, Any]) -> tuple[str, ...]:
+    """For a Hub model the lockfile lacks, a line naming the revisions of it the lockfile records, if any."""
+    if repo_id is None:
+        return ()
+    revisions = sorted({key.partition("@")[2] or DEFAULT_REVISION
+                        for key in locked if key.partition("@")[0] == repo_id})
+    if not revisions:
+        return ()
+    return (f"the lockfile records {repo_id} only at {', '.join(revisions)}: another revision may have another "
+            "lineage and licence, so it is checked once locked",)
+
+
 def render_check(outcome: CheckOutcome, *, quiet: bool = False) -> str:
     lines = []
     for item in outcome.models:
         if item.verdict == "missing":
             lines.append(f"MISSING {item.key} ({item.where}) is not in {outcome.lockfile.name}: "
                          "run `licscan lock` to resolve it and record its lineage")
+            lines.extend(f"  {line}" for line in item.failing)
         elif item.verdict != "pass":
             lines.append(f"{item.verdict.upper()} {item.key} ({item.where})")
             lines.extend(f"  {line}" for line in item.failing)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 
+from licscan import lazy_re
+
 # C0 and C1 controls (escape sequences, carriage return, backspace, newline ...) and the bidirectional
 # overrides and isolates that reorder how a line reads ("Trojan Source"): shown as escapes, never obeyed.
 _HIDDEN = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
@@ -36,7 +38,7 @@ def _escape(match: re.Match[str]) -> str:
     return f"\\x{code:02x}" if code <= 0xFF else f"\\u{code:04x}"
 
 
-_SURROGATE = re.compile("[\ud800-\udfff]")
+_SURROGATE = lazy_re.compile("[\ud800-\udfff]")
 
 
 def valid_text(value: object) -> object:

@@ -1,11 +1,11 @@
 """Every regular expression in licscan is listed here, and none backtracks super-linearly on hostile text.
 
 The list is found, not kept by hand: the first test collects every `re.*(pattern, ...)` call in licscan's source
-and fails when one is missing from SITES below (a new pattern cannot arrive unguarded) or when an entry no
-longer exists. The second runs each guarded pattern over 1 MB inputs made from the characters the pattern
-itself names (runs of digits, of separators, of quotes, of pairs ...) in a helper process, with a generous
-per-input allowance: a linear pattern takes milliseconds, a quadratic one takes hours, so the allowance is a
-hang guard, not a timing assertion.
+(and every `lazy_re.compile(pattern, ...)`, compiled on first use) and fails when one is missing from SITES below
+(a new pattern cannot arrive unguarded) or when an entry no longer exists. The second runs each guarded pattern
+over 1 MB inputs made from the characters the pattern itself names (runs of digits, of separators, of quotes, of
+pairs ...) in a helper process, with a generous per-input allowance: a linear pattern takes milliseconds, a
+quadratic one takes hours, so the allowance is a hang guard, not a timing assertion.
 """
 
 from __future__ import annotations
@@ -114,15 +114,17 @@ SITES: dict[str, dict[str, Any]] = {
     "licscan.discovery.python_source._GLOBAL_STATEMENT": {"extra": [" global a", " global ", "\n global a,"]},
     "licscan.discovery.python_source._DOCTEST_LINE": {"op": "match", "extra": [" >>"]},
     "licscan.discovery.python_source._ASSIGNMENT_PREFIX": {"op": "match", "extra": ["a=", "a =", "a.b = ", "a= a"]},
-    "licscan.discovery.python_source._search()": {
-        "bind": [{"encoded": b"model_id"}],
-        "extra": ["model_id", "model_id:", "model_id :", "model_id=="]},
+    "licscan.discovery.python_source._BOUND_AFTER_NAME": {"op": "match", "extra": [":", " :", "==", ": a =", "="]},
     # Read one token at a time (.search), and the reading stops at a lone quote (an open string); finditer only
     # over the first 256 bytes of a line.
     "licscan.discovery.python_text._LINE_TOKEN": {"op": "first", "extra": ['"a', "'\\", '"\\"', "\"\\'"]},
     "licscan.discovery.python_text._CALL_TOKEN": {"extra": ['"""a', "'''\\", '""\\"', "#a(", '"""\\"']},
     "licscan.discovery.python_text._ARGUMENT_TOKEN": {"extra": ['"""a', "'''\\", '""\\"', "#a,", '"""\\"']},
     "licscan.discovery.python_text._NEWLINE": {},
+    "licscan.discovery.python_text._STRING_OR_COMMENT": {},
+    "licscan.discovery.python_text._MARGIN_LINE": {"extra": ["\n", "\na", "\n)"]},
+    # Read token by token; the reading stops at a quote or triple quote no string closes (the first failed string).
+    "licscan.discovery.python_text._STATEMENT_TOKEN": {"op": "first", "extra": ['"""a', "'''\\", '""\\"', "#a(", '"a\\', "'a\\\n"]},
     "licscan.discovery.python_text._BLOCK_HEADER": {"extra": ["\n ", "\nasync ", "\ndef ", "\n async def"]},
     "licscan.discovery.python_text._dedent_pattern()": {"bind": [{"depth": 4}, {"depth": 200}], "extra": ["\n ", "\n#", "\n  \n"]},
     "licscan.discovery.walk._any_of()": {
@@ -174,6 +176,7 @@ SITES: dict[str, dict[str, Any]] = {
     "licscan.discovery.python_source._FETCHED": {"op": "match", "extra": [".git", "/resolve/", "/info/refs/"]},
     "licscan.discovery.python_source._ID_PART": {"op": "fullmatch"},
     "licscan.errors._TOKEN_PATTERN": {"extra": ["hf_", "hf_a"]},
+    "licscan.lazy_re.compiled()": {"trusted": "compiles the lazy_re.compile sites listed here, each guarded by its own name"},
     "licscan.cli.run()": {"op": "fullmatch"},
     "licscan.cli.run()#2": {"op": "fullmatch"},
     "licscan.lock.read_basedir()": {"op": "match", "extra": [('{ "basedir": "', "\\x", ""), ('{"basedir":', " ", "x")]},
@@ -197,6 +200,8 @@ SITES: dict[str, dict[str, Any]] = {
     "licscan.discovery.hosted_apis._OLLAMA_VARIABLE": {"extra": ["ollama pull $", "ollama run ${a", "ollama \t"]},
     "licscan.discovery.hosted_apis._INDENTED_CODE": {"op": "match"},
     "licscan.discovery.hosted_apis._OLLAMA_CREATE": {"extra": ["ollama create ", "ollama create a", "ollama \t"]},
+    "licscan.discovery.hosted_apis._OLLAMA_USE": {"op": "match", "extra": ["ollama", "ollama ", "ollama \\", "ollama\n)"]},
+    "licscan.discovery.hosted_apis._OPEN_BRACKET": {"op": "match"},
     "licscan.discovery.hosted_apis._OLLAMA_COMMAND": {"extra": ["ollama pull ", "ollama run a", "ollama \t"]},
     "licscan.discovery.hosted_apis._YAML_MODEL": {"extra": ["model:", "- model: a/", "  model: 'a"]},
     "licscan.discovery.hosted_apis._SETTING": {"extra": ["a: ${a:-", "- export 'a'=\"", "a=${b:-\"a/", "a:\t'a"]},
@@ -257,8 +262,8 @@ def _site_calls(tree: ast.Module) -> list[tuple[str, ast.Call]]:
                 and isinstance(node.targets[0], ast.Name):
             where = node.targets[0].id
         if (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
-                and isinstance(node.func.value, ast.Name) and node.func.value.id == "re"
-                and node.func.attr in _CALLS and node.args):
+                and isinstance(node.func.value, ast.Name) and node.func.attr in _CALLS and node.args
+                and (node.func.value.id == "re" or (node.func.value.id == "lazy_re" and node.func.attr == "compile"))):
             calls.append((where, node))
         for child in ast.iter_child_nodes(node):
             visit(child, where)

@@ -4,7 +4,6 @@ else by content hash, and each directory's classified listing, valid by its mtim
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 import json
 import os
 import pathlib
@@ -28,11 +27,15 @@ _TUPLE_CARD_FIELDS = frozenset(
 
 
 def digest(data: bytes) -> str:
+    import hashlib  # (here: loading OpenSSL costs ~3 ms; a pre-commit check keeps no cache and hashes nothing)
+
     return hashlib.sha256(data).hexdigest()[:32]
 
 
 def fingerprint(settings: DiscoverySettings, source_names: list[str]) -> str:
     """What every cached result depends on besides the file: the discovery code and the settings that matter."""
+    import hashlib
+
     hasher = hashlib.blake2b(digest_size=16)
     package = pathlib.Path(__file__).parent
     for module in sorted(package.glob("*.py")):

@@ -7,6 +7,7 @@ import re
 import shlex
 from typing import Any, Iterator
 
+from licscan import lazy_re
 from licscan.model import DiscoverySettings, Location, ModelRef, Occurrence, RefKind, Skipped
 
 from .common import INVALID_ID, LineIndex, clip, hub_id, hub_urls, rejected_id
@@ -38,18 +39,19 @@ _NEEDLES = (b"download", b"clone", b"model", b"MODEL", b"-hf", b"serve", b"uggin
 
 # `huggingface-cli download [options] ID [files]`, `hf download ...`: found by the literal "download" (fast),
 # then the word before it is checked.
-_DOWNLOAD = re.compile(rb"download[ \t]+([^\n;&|#]*)")
-_DOWNLOADER = re.compile(rb"(?:huggingface-cli|(?<![\w.-])hf)[ \t]+\Z")
+_DOWNLOAD = lazy_re.compile(rb"download[ \t]+([^\n;&|#]*)")
+_DOWNLOADER = lazy_re.compile(rb"(?:huggingface-cli|(?<![\w.-])hf)[ \t]+\Z")
 # `git clone https://huggingface.co/ID`, `git lfs clone ...`, `git clone git@hf.co:ID`
-_CLONE = re.compile(rb"git[ \t]+(?:lfs[ \t]+)?clone\b([^\n;&|]*)")
-_SSH_REMOTE = re.compile(rb"git@(?:hf\.co|huggingface\.co):((?:datasets/)?[A-Za-z0-9][\w.-]*/[A-Za-z0-9][\w.-]*)")
+_CLONE = lazy_re.compile(rb"git[ \t]+(?:lfs[ \t]+)?clone\b([^\n;&|]*)")
+_SSH_REMOTE = lazy_re.compile(rb"git@(?:hf\.co|huggingface\.co):((?:datasets/)?[A-Za-z0-9][\w.-]*/[A-Za-z0-9][\w.-]*)")
 # Server and tool flags that take a Hub id: vLLM, TGI, TEI, SGLang, llama.cpp (-hf org/name:quant), mlx_lm.
 _FLAG_NAMES = (
     rb"--model(?:[-_](?:id|name|path|repo|name[-_]or[-_]path))?|--tokenizer(?:[-_]name)?|--hf[-_]repo|-hf|"
     rb"--draft[-_]model|--speculative[-_]model|--base[-_]model|--adapter[-_]name[-_]or[-_]path|--lora[-_]modules"
 )
 # The value follows a blank or "=", or, in JSON/YAML argument lists, the next list item. The pattern starts
-# with its literal "-" (found fast); the lookbehind then checks the flag starts a word.
+# with its literal "-" (found fast); the lookbehind then checks the flag starts a word. (Compiled at import, as
+# _ENV: both are compared by identity below, which a lazy_re pattern's change of value would upset.)
 _FLAG = re.compile(
     rb"-(?<![\w-]-)(" + _FLAG_NAMES.replace(b"--", b"-").replace(b"|-hf|", b"|hf|") + rb")[\"']?"
     rb"(?:[ \t]*=[ \t]*|[ \t]+|[ \t]*,[ \t]*|[ \t]*\n[ \t]*-[ \t]+)[\"']?([^\s\"',\]\)}]+)"
@@ -59,18 +61,18 @@ _FLAG_WORDS = (b"-model", b"-tokenizer", b"-hf", b"-draft", b"-speculative", b"-
 # dataset): `--reward_pretrain ID`, `--dataset 'ID#500' ID`, `actor_rollout_ref.model.path=ID`,
 # `EMBEDDING_MODEL_ID=ID`. Precision comes from the value: a Hub-shaped id, not a path or a variable.
 _NAMING_WORDS = (b"model", b"Model", b"MODEL", b"tokenizer", b"TOKENIZER", b"pretrain", b"dataset", b"DATASET", b"data", b"DATA")
-_NAME_WORD = re.compile(rb"(?i)(model|tokenizer|pretrain)|(dataset|data)")
+_NAME_WORD = lazy_re.compile(rb"(?i)(model|tokenizer|pretrain)|(dataset|data)")
 # Keys of `key=value` arguments that name a model though no naming word is in them (lm-eval's model_args).
 _ARGUMENT_KEYS = frozenset({"peft", "adapter", "lora", "base"})
-_ARGUMENT_KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_.-]{0,64}")  # (not a URL with a query: `...?download=true`)
+_ARGUMENT_KEY = lazy_re.compile(r"[A-Za-z_][A-Za-z0-9_.-]{0,64}")  # (not a URL with a query: `...?download=true`)
 # Flags and keys of what a run writes or caches (`--output_model_dir`, `--cached_dataset`, `--push_to_hub_model_id`).
-_WRITTEN = re.compile(rb"(?i)output|save|push|upload|export|cache")
+_WRITTEN = lazy_re.compile(rb"(?i)output|save|push|upload|export|cache")
 _NAMING_WORDS_PATTERN = rb"(?:model|Model|MODEL|tokenizer|Tokenizer|TOKENIZER|pretrain|PRETRAIN|data|Data|DATA)"
-_FLAG_TOKEN = re.compile(
+_FLAG_TOKEN = lazy_re.compile(
     rb"-(?<![\w$./-]-)(-?(?=[A-Za-z])[A-Za-z0-9_.-]*?" + _NAMING_WORDS_PATTERN + rb"[A-Za-z0-9_.-]*)"
     rb"(?:[ \t]*=[ \t]*|[ \t]+)(?=[\"'$A-Za-z0-9])"
 )
-_ASSIGNMENT_TOKEN = re.compile(
+_ASSIGNMENT_TOKEN = lazy_re.compile(
     _NAMING_WORDS_PATTERN + rb"([A-Za-z0-9_.-]*)[ \t]*[?:+]?=[ \t]*(?=[\"'$A-Za-z0-9])"
 )
 
@@ -92,22 +94,22 @@ _ASSIGNMENT_STARTS = NeedleSet([_named_key(rb"[ \t]*[?:+]?=")])
 # in one pass from the key's first naming word to the value's quote, then checked by re at the key's quote
 # (_key_opening). The one-pass search took the whole pattern, but its bounded repeats after the opening quote cost
 # hyperscan 11 ms to compile. (The quotes may be escaped: a JSON object inside a double-quoted shell string.)
-_QUOTED_KEY_OPENING = re.compile(
+_QUOTED_KEY_OPENING = lazy_re.compile(
     rb"[\"'][A-Za-z0-9_.-]{0,64}" + _NAMING_WORDS_PATTERN + rb"[A-Za-z0-9_.-]{0,64}\\?[\"'][ \t]*:[ \t]*\\?[\"']"
 )
 _QUOTED_KEY_STARTS = NeedleSet([_named_key(rb"\\?[\"'][ \t]*:[ \t]*\\?[\"']")])
-_QUOTED_KEY = re.compile(rb"""["']([A-Za-z0-9_.-]{1,140})\\?["'][ \t]*:[ \t]*\\?(?=["'])""")
-_OUTPUT_LINE = re.compile(rb"[ \t]*[\[{\"]")
+_QUOTED_KEY = lazy_re.compile(rb"""["']([A-Za-z0-9_.-]{1,140})\\?["'][ \t]*:[ \t]*\\?(?=["'])""")
+_OUTPUT_LINE = lazy_re.compile(rb"[ \t]*[\[{\"]")
 _TOKEN_CHARS = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-")
 _QUOTES = frozenset(b"\"'")
 _NOT_BEFORE_NAME = frozenset(b"$/{\\")
 _MAX_NAME = 96
-_WORD = re.compile(rb"""[ \t]*(?:"([^"\n]*)"|'([^'\n]*)'|([^\s"'\\|;&)`]+))""")
+_WORD = lazy_re.compile(rb"""[ \t]*(?:"([^"\n]*)"|'([^'\n]*)'|([^\s"'\\|;&)`]+))""")
 # Shell variables: NAME=value (or export NAME=value) at a line start; $NAME, ${NAME} and ${NAME:-default} uses.
-_SHELL_ASSIGNMENT = re.compile(rb"(?m)^[ \t]*(?:export[ \t]+)?([A-Za-z_][A-Za-z0-9_]*)=")
-_SHELL_USE = re.compile(r"^\$(?:\{([A-Za-z_][A-Za-z0-9_]*)(?::?[-=]([^}]*))?\}|([A-Za-z_][A-Za-z0-9_]*))$")
-_COMMENT_LINE = re.compile(rb"[ \t]*(?:#|//|REM[ \t]|::)")
-_CONTINUATION = re.compile(rb"[ \t]*\\\r?\n")
+_SHELL_ASSIGNMENT = lazy_re.compile(rb"(?m)^[ \t]*(?:export[ \t]+)?([A-Za-z_][A-Za-z0-9_]*)=")
+_SHELL_USE = lazy_re.compile(r"^\$(?:\{([A-Za-z_][A-Za-z0-9_]*)(?::?[-=]([^}]*))?\}|([A-Za-z_][A-Za-z0-9_]*))$")
+_COMMENT_LINE = lazy_re.compile(rb"[ \t]*(?:#|//|REM[ \t]|::)")
+_CONTINUATION = lazy_re.compile(rb"[ \t]*\\\r?\n")
 _MAX_VALUES = 64  # words read after one flag (a dataset flag takes a list)
 _ENV_WORDS = (b"MODEL", b"REPO_ID", b"TOKENIZER")
 _DOCKER_WORDS = (b"ENV", b"ARG")
@@ -119,22 +121,22 @@ _POSITIONAL_MODEL = {
     "litgpt": (("download",), ("chat",), ("finetune",), ("finetune_lora",), ("generate",), ("serve",), ("evaluate",)),
 }
 _TOOL_WORDS = tuple(name.encode() for name in _POSITIONAL_MODEL)
-_TOOL_COMMAND = re.compile(rb"(?<![\w./-])(xtuner|tune|litgpt)[ \t]+([^\n;&|#]*)")
+_TOOL_COMMAND = lazy_re.compile(rb"(?<![\w./-])(xtuner|tune|litgpt)[ \t]+([^\n;&|#]*)")
 # Which of the words that decide what to search for a file holds, found in one pass (needles.py).
 _WORDS = tuple(dict.fromkeys((*_NEEDLES, *_FLAG_WORDS, *_ENV_WORDS, *_DOCKER_WORDS, b"vllm", *_NAMING_WORDS,
                               *_TOOL_WORDS)))
 _PRESENCE = NeedleSet([Needle(re.escape(word), first_only=True) for word in _WORDS])
-_VLLM_SERVE = re.compile(rb"vllm[ \t]+serve[ \t]+[\"']?([^\s\"';]+)")
+_VLLM_SERVE = lazy_re.compile(rb"vllm[ \t]+serve[ \t]+[\"']?([^\s\"';]+)")
 # MODEL_ID=org/name in shell, .env, Dockerfile ENV/ARG, compose environment lists, Makefile (?=, :=).
 _ENV_NAME = rb"(?:[A-Z][A-Z0-9_]*_)?(?:MODEL|MODEL_ID|MODEL_NAME|MODEL_REPO|MODEL_PATH|REPO_ID|TOKENIZER|TOKENIZER_NAME)"
 _ENV = re.compile(rb"(?<![A-Za-z0-9_])(" + _ENV_NAME + rb")[ \t]*[?:+]?=[ \t]*[\"']?([^\s\"';]+)")
 # Dockerfile's older form: ENV MODEL_ID org/name
-_DOCKER_ENV = re.compile(rb"(?m)^[ \t]*(?:ENV|ARG)[ \t]+(" + _ENV_NAME + rb")[ \t]+[\"']?([^\s\"'=]+)")
+_DOCKER_ENV = lazy_re.compile(rb"(?m)^[ \t]*(?:ENV|ARG)[ \t]+(" + _ENV_NAME + rb")[ \t]+[\"']?([^\s\"'=]+)")
 _DOWNLOAD_OPTIONS_WITH_VALUE = frozenset(
     {"--repo-type", "--revision", "--include", "--exclude", "--local-dir", "--cache-dir", "--token", "--max-workers",
      "--local-dir-use-symlinks", "--format"}
 )
-_QUANT_SUFFIX = re.compile(r":[A-Za-z0-9_.-]+$")
+_QUANT_SUFFIX = lazy_re.compile(r":[A-Za-z0-9_.-]+$")
 
 
 def _filename(relpath: str) -> str:

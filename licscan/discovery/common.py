@@ -7,6 +7,7 @@ import json
 import re
 from typing import Any, Iterator
 
+from licscan import lazy_re
 from licscan.cards import HUB_SECTIONS, normalize_repo_id
 from licscan.errors import ParseError
 from licscan.model import Location, ModelRef, Occurrence, RefKind
@@ -15,8 +16,8 @@ MAX_TEXT = 120
 
 # Host spellings searched with bytes.find (fast), then checked and extended by the patterns below.
 HUB_HOSTS = (b"huggingface.co/", b"hf.co/", b"HuggingFace.co/", b"Huggingface.co/")
-_BEFORE_HOST = re.compile(rb"(?:https?://)?(?:www\.)?\Z", re.I)
-_URL_PATH = re.compile(rb"(?:(models|datasets)/)?([A-Za-z0-9][A-Za-z0-9._-]*)/([A-Za-z0-9][A-Za-z0-9._-]*)")
+_BEFORE_HOST = lazy_re.compile(rb"(?:https?://)?(?:www\.)?\Z", re.I)
+_URL_PATH = lazy_re.compile(rb"(?:(models|datasets)/)?([A-Za-z0-9][A-Za-z0-9._-]*)/([A-Za-z0-9][A-Za-z0-9._-]*)")
 _HOST_BOUNDARY = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789.-")
 _LOCAL_PREFIXES = ("./", "../", "/", "~", ".\\", "..\\", "\\")
 # First folders of relative paths that projects write or keep models in ("models/Llama-2-7b",
@@ -33,14 +34,14 @@ _LOCAL_FIRST_FOLDERS = frozenset(
 # Namespaces of strings that are media types or file names rather than repos ("application/json").
 _NOT_REPO_NAMESPACES = frozenset({"application", "text", "image", "audio", "video", "multipart"})
 # A name ending like a file: a path to one, not a repo.
-_FILE_ENDING = re.compile(
+_FILE_ENDING = lazy_re.compile(
     r"\.(?:json|jsonl|txt|csv|tsv|py|sh|yaml|yml|md|parquet|arrow|pt|pth|bin|safetensors|gguf|onnx|ckpt|zip|gz|tar|pkl|npy|png|jpe?g|gif|webp|svg|wav|mp3|mp4|html?|ipynb|pdf|xlsx?|docx?|pptx?|xml)\Z",
     re.I,
 )
 # Namespaces of example values in docs and templates ("your-org/...", "username/...", "my_user/..."), a
 # rate ("30/second" has a digit namespace).
-_PLACEHOLDER = re.compile(r"(?i)(?:your|my)[-_]|(?:user_?name|your|your_?org)\Z")
-_WINDOWS_DRIVE = re.compile(r"^[A-Za-z]:[\\/]")
+_PLACEHOLDER = lazy_re.compile(r"(?i)(?:your|my)[-_]|(?:user_?name|your|your_?org)\Z")
+_WINDOWS_DRIVE = lazy_re.compile(r"^[A-Za-z]:[\\/]")
 
 
 def clip(text: str, limit: int = MAX_TEXT) -> str:
@@ -234,7 +235,7 @@ def _judged(value: str) -> str | None:
 INVALID_ID = "invalid-id"
 # One "/" between two runs of anything but blanks, slashes and the marks of a variable or template: shaped like a
 # repo id, whatever its characters.
-_ID_SHAPED = re.compile(r"[^\s/\\$<>{}()\[\]|`'\"]{1,120}/[^\s/\\$<>{}()\[\]|`'\"]{1,120}")
+_ID_SHAPED = lazy_re.compile(r"[^\s/\\$<>{}()\[\]|`'\"]{1,120}/[^\s/\\$<>{}()\[\]|`'\"]{1,120}")
 
 
 def rejected_id(value: str) -> bool:

@@ -7,6 +7,7 @@ import re
 import tomllib
 from typing import Any, Iterator
 
+from licscan import lazy_re
 from licscan import safeyaml
 from licscan.errors import ParseError
 from licscan.model import DiscoverySettings, Location, ModelRef, Occurrence, RefKind, Skipped
@@ -44,19 +45,19 @@ TOOL_KEYS = (
 # Any key holding one of these words names a model (or, the second group, a dataset): `llm-model`, `LORA_ADAPTERS`,
 # `APP_EMBEDDINGS_MODELNAME`, `REFLECTION_LLM`, `reranker_model`, `dataset`, `test_datasets`, `dataset_path`, and
 # LLaMA-Factory's dataset_info.json `hf_hub_url`. Precision comes from the value: a Hub-shaped id, not a path.
-_NAMING_KEY = re.compile(r"(?i)(model|tokenizer|llm|embed|rerank|pretrain|adapter|lora)|(dataset|data_?path|hf_hub_url)")
+_NAMING_KEY = lazy_re.compile(r"(?i)(model|tokenizer|llm|embed|rerank|pretrain|adapter|lora)|(dataset|data_?path|hf_hub_url)")
 _KEY_WORDS = (b"model", b"Model", b"MODEL", b"tokenizer", b"TOKENIZER", b"llm", b"LLM", b"embed", b"EMBED",
               b"rerank", b"RERANK", b"pretrain", b"adapter", b"ADAPTER", b"lora", b"LORA", b"dataset", b"DATASET",
               b"data_path", b"hf_hub_url")
 # Words whose keys hold a block (a list of datasets) worth parsing the file for; other words' keys only when an
 # id-shaped value stands on their line.
 _BLOCK_WORDS = frozenset({b"dataset", b"DATASET"})
-_VALUE_IS_ID = re.compile(rb"""["']?[ \t]*[:=][ \t]*["']?(?:\$\{[^}\n]*-)?["']?[A-Za-z0-9][\w.-]*/""")
+_VALUE_IS_ID = lazy_re.compile(rb"""["']?[ \t]*[:=][ \t]*["']?(?:\$\{[^}\n]*-)?["']?[A-Za-z0-9][\w.-]*/""")
 # Keys that take their meaning from the key above them: axolotl `datasets: [{path: ID}]`, alignment-handbook
 # `dataset_mixture: {datasets: [{id: ID}]}`, verl `model: {path: ID}`, Kubernetes `env: [{name: X, value: ID}]`.
 _INNER_KEYS = frozenset({"path", "id", "name", "repo", "repo_id", "value", "name_or_path"})
 # `${VAR:-default}` (compose, shell-style interpolation): the default is the value when nothing is set.
-_INTERPOLATION_DEFAULT = re.compile(r"^\$\{[A-Za-z_][A-Za-z0-9_]*:?-[\"']?([^\"'}]*)[\"']?\}$")
+_INTERPOLATION_DEFAULT = lazy_re.compile(r"^\$\{[A-Za-z_][A-Za-z0-9_]*:?-[\"']?([^\"'}]*)[\"']?\}$")
 # A config.json holding these keys is a model's own config, which model_dirs reads.
 MODEL_CONFIG_KEYS = frozenset(
     {"model_type", "architectures", "_name_or_path", "transformers_version", "_class_name", "_diffusers_version"}
@@ -65,13 +66,13 @@ MODEL_CONFIG_KEYS = frozenset(
 
 # After a key: a value on the same line with a "/" in it (ids are namespace/name), or a value that is not on
 # the line (a block or list below, a flow collection, an alias or anchor, a tag, a block scalar).
-_VALUE_MAY_BE_ID = re.compile(rb"""["']?[ \t]*[:=][ \t]*(?:$|[\[{*&|>!]|["']?[^\s"'#,]*/)""", re.M)
+_VALUE_MAY_BE_ID = lazy_re.compile(rb"""["']?[ \t]*[:=][ \t]*(?:$|[\[{*&|>!]|["']?[^\s"'#,]*/)""", re.M)
 
 
 _KEY_CHARS = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-")
 # The rest of a key after a word in it, when a ":" or "=" follows (as the value patterns below require).
-_KEY_REST = re.compile(rb"""[A-Za-z0-9_-]*(?=["']?[ \t]*[:=])""")
-_NAMED_VALUE = re.compile(rb"""[A-Za-z0-9_-]*["']?[ \t]*\r?\n[ \t]*value[ \t]*:[ \t]*["']?[A-Za-z0-9][\w.-]*/""")
+_KEY_REST = lazy_re.compile(rb"""[A-Za-z0-9_-]*(?=["']?[ \t]*[:=])""")
+_NAMED_VALUE = lazy_re.compile(rb"""[A-Za-z0-9_-]*["']?[ \t]*\r?\n[ \t]*value[ \t]*:[ \t]*["']?[A-Za-z0-9][\w.-]*/""")
 
 
 @functools.lru_cache(maxsize=8)

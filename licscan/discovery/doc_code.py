@@ -3,8 +3,7 @@ datasets it loads count, read by the Python analysis at the block's own lines (p
 
 from __future__ import annotations
 
-import re
-
+from licscan import lazy_re
 from licscan.model import Occurrence, Skipped
 
 from .interface import ProjectFile, SourceOutput
@@ -12,10 +11,10 @@ from .python_source import UNRESOLVED, analyze, might_name_models
 
 _SUFFIXES = (".md", ".markdown")
 # A fence's opening line and its language: ```python, ~~~py, ```python3, ```ipython.
-_FENCE = re.compile(rb"[ \t]{0,3}(`{3,}|~{3,})[ \t]*([A-Za-z0-9_+-]*)")
+_FENCE = lazy_re.compile(rb"[ \t]{0,3}(`{3,}|~{3,})[ \t]*([A-Za-z0-9_+-]*)")
 _PYTHON = frozenset({b"python", b"py", b"python3", b"ipython", b"ipython3"})
 # An interactive session's prompts: the rest of the line is the code.
-_PROMPT = re.compile(rb"[ \t]*(?:>>>|\.\.\.)[ \t]?")
+_PROMPT = lazy_re.compile(rb"[ \t]*(?:>>>|\.\.\.)[ \t]?")
 
 
 def python_blocks(data: bytes) -> bytes | None:

@@ -16,6 +16,7 @@ import warnings
 from collections import defaultdict, deque
 from typing import Callable, Iterator
 
+from licscan import lazy_re
 from licscan.cards import is_repo_id
 from licscan.errors import ParseError
 from licscan.model import ApiVocabulary, DiscoverySettings, Location, ModelRef, Occurrence, RefKind, Skipped, hosted_key, runtime_key
@@ -45,30 +46,30 @@ _OLLAMA_CALLS = frozenset({"chat", "generate", "embed", "embeddings", "pull", "s
 _HUB_PROVIDER_PREFIXES = frozenset({"huggingface", "together_ai", "together"})  # LiteLLM: prefix/org/name -> a Hub id
 _RUNTIME_PREFIXES = frozenset({"ollama", "ollama_chat"})
 _MAX_NAME = 120
-_NAME = re.compile(r"^[A-Za-z0-9][\w.:/@-]*$")  # a model name as providers write them (no spaces, no URL scheme)
-_OLLAMA_COMMAND = re.compile(r"\bollama[ \t]+(?:pull|run)[ \t]+([A-Za-z0-9][\w.:/-]*)")
+_NAME = lazy_re.compile(r"^[A-Za-z0-9][\w.:/@-]*$")  # a model name as providers write them (no spaces, no URL scheme)
+_OLLAMA_COMMAND = lazy_re.compile(r"\bollama[ \t]+(?:pull|run)[ \t]+([A-Za-z0-9][\w.:/-]*)")
 # What a Python file must hold for the AST to be worth building: a model-naming key, parameter or constant given
 # a literal (or a list of them), or a literal passed first to a call an Ollama client makes (the values are checked
 # against the providers' model names before anything is parsed).
-_PY_CANDIDATE = re.compile(
+_PY_CANDIDATE = lazy_re.compile(
     r"""(?i)(?:model\w*|engine)['"]?[ \t]*(?::[ \t]*[\w.\[\], ]+)?[:=][ \t]*[\[(]?[ \t]*(['"])([A-Za-z0-9][\w.:/@-]{0,119})\1"""
     r"""|\b(?:chat|generate|pull|embed\w*|show|create|push)\([ \t]*(['"])([A-Za-z0-9][\w.:/@-]{0,119})\3""")
-_OLLAMA_VARIABLE = re.compile(r"\bollama[ \t]+(?:pull|run)[ \t]+[\"']?(\$\{?[A-Za-z_]\w*\}?)")
-_INDENTED_CODE = re.compile(r"(?:    |\t)")  # a Markdown indented code block's line
-_OLLAMA_CREATE = re.compile(r"\bollama[ \t]+create[ \t]+([A-Za-z0-9][\w.:/-]*)")
-_MODELFILE_FROM = re.compile(r"(?im)^[ \t]*FROM[ \t]+(\S+)")
-_FENCE = re.compile(r"(?m)^[ \t]*(?:```|~~~)")
-_JS_PIPELINE = re.compile(r"""\b(?:pipeline|from_pretrained)\([ \t]*(?:(['"`])[\w-]+\1[ \t]*,[ \t]*)?(['"`])([\w.-]+/[\w.-]+)\2""")
-_JS_MODEL_CONSTANT = re.compile(r"""\b(?:const|let|var|static)[ \t]+\w*(?:model|MODEL)\w*[ \t]*=[ \t]*(['"`])([\w.-]+/[\w.-]+)\1""")
-_JS_MODEL = re.compile(r"""\bmodel[ \t]*:[ \t]*(['"`])([\w.:/@-]{1,120})\1""")
-_YAML_MODEL = re.compile(r"""(?m)^[ \t-]*(?:model|model_name|model_id)[ \t]*:[ \t]*(['"]?)([\w.:/@-]{1,160})\1[ \t]*(?:#.*)?$""")
+_OLLAMA_VARIABLE = lazy_re.compile(r"\bollama[ \t]+(?:pull|run)[ \t]+[\"']?(\$\{?[A-Za-z_]\w*\}?)")
+_INDENTED_CODE = lazy_re.compile(r"(?:    |\t)")  # a Markdown indented code block's line
+_OLLAMA_CREATE = lazy_re.compile(r"\bollama[ \t]+create[ \t]+([A-Za-z0-9][\w.:/-]*)")
+_MODELFILE_FROM = lazy_re.compile(r"(?im)^[ \t]*FROM[ \t]+(\S+)")
+_FENCE = lazy_re.compile(r"(?m)^[ \t]*(?:```|~~~)")
+_JS_PIPELINE = lazy_re.compile(r"""\b(?:pipeline|from_pretrained)\([ \t]*(?:(['"`])[\w-]+\1[ \t]*,[ \t]*)?(['"`])([\w.-]+/[\w.-]+)\2""")
+_JS_MODEL_CONSTANT = lazy_re.compile(r"""\b(?:const|let|var|static)[ \t]+\w*(?:model|MODEL)\w*[ \t]*=[ \t]*(['"`])([\w.-]+/[\w.-]+)\1""")
+_JS_MODEL = lazy_re.compile(r"""\bmodel[ \t]*:[ \t]*(['"`])([\w.:/@-]{1,120})\1""")
+_YAML_MODEL = lazy_re.compile(r"""(?m)^[ \t-]*(?:model|model_name|model_id)[ \t]*:[ \t]*(['"]?)([\w.:/@-]{1,160})\1[ \t]*(?:#.*)?$""")
 # A key or variable given a value in a YAML, compose, env or shell file: `model_name: x`, `- LLM_MODEL=x`,
 # `export MODEL="x"`, and a compose default `${MODEL:-x}` (the names are checked for 'model' afterwards).
-_SETTING = re.compile(
+_SETTING = lazy_re.compile(
     r"""(?m)^[ \t]*(?:-[ \t]+)?(?:export[ \t]+)?(['"]?)([A-Za-z_][\w.-]{0,80})\1[ \t]*[:=][ \t]*"""
     r"""(?:\$\{\w{1,80}:?[-=])?(['"]?)([A-Za-z0-9][\w.:/@-]{0,159})\3\}?[ \t]*(?:#.*)?\r?$""")
 # A model name pinned to a version, 'owner/name:<64 hex digits>' (Replicate's form), anywhere in a text.
-_VERSIONED = re.compile(r"(?<![\w./@:-])([a-z0-9][\w.-]{0,60}/[\w.-]{1,100}):([0-9a-f]{64})(?![\w-])")
+_VERSIONED = lazy_re.compile(r"(?<![\w./@:-])([a-z0-9][\w.-]{0,60}/[\w.-]{1,100}):([0-9a-f]{64})(?![\w-])")
 # The keys of a config mapping whose value says which client or server runs its model (NeMo Agent toolkit's
 # `_type: nim`, NVIDIA's RAG examples' `model_engine: nvidia-ai-endpoints`).
 _ENGINE_KEYS = frozenset({"_type", "type", "engine", "model_engine", "llm_engine", "provider", "model_provider",
@@ -141,7 +142,7 @@ def _model_names(vocabulary: ApiVocabulary) -> re.Pattern[str]:
 def _worth_parsing(text: str, vocabulary: ApiVocabulary) -> bool:
     """Whether any literal the Python reading could classify is there (a parse costs more than this search)."""
     lowered = text.lower()
-    if "ollama" in lowered or "litellm" in lowered or "openrouter" in lowered:
+    if "litellm" in lowered or "openrouter" in lowered or ("ollama" in lowered and _may_use_ollama(lowered)):
         return True
     if vocabulary.versioned and _VERSIONED.search(text):
         return True
@@ -149,6 +150,61 @@ def _worth_parsing(text: str, vocabulary: ApiVocabulary) -> bool:
         return True  # a config class naming a provider's engine beside its model field's default
     names = _model_names(vocabulary)
     return any(names.match(match.group(2) or match.group(4)) for match in _py_candidates(text, lowered))
+
+
+def _may_use_ollama(lowered: str) -> bool:
+    """Whether a text that mentions ollama (`lowered`: in lower case) may use it the ways _python reads: a call on
+    the `ollama` module (`ollama.chat(`), a name imported from a module whose name holds it (`from langchain_ollama
+    import ChatOllama`: an import on the word's line, or a bracketed or continued import it stands in), or a command
+    in a string (`"ollama pull gemma2"`). Names and messages that only mention it (`get_ollama_modelfile`, "ollama
+    modelfile saved") leave nothing to find: a parse and a walk of the module spared (LLaMA-Factory's 100 KB
+    template.py: 25 ms). Each stretch of the text is read a bounded number of times, however many mentions."""
+    size = len(lowered)
+    last_import = -1  # the last "import" before the mention read
+    closed = -1  # an import whose statement is known to end before the mentions read so far
+    searched_to = 0  # every "import" starting before this is known
+    line_read = -1
+    at = lowered.find("ollama")
+    while at >= 0:
+        if _OLLAMA_USE.match(lowered, at):
+            return True
+        line_start = lowered.rfind("\n", max(0, at - _OLLAMA_REACH), at) + 1
+        line_end = lowered.find("\n", at, at + _OLLAMA_REACH)
+        if (line_start == 0 and at > _OLLAMA_REACH) or (line_end < 0 and at + _OLLAMA_REACH < size):
+            return True  # a very long line: the parse decides
+        if line_start != line_read and "import" in lowered[line_start : line_end if line_end >= 0 else size]:
+            return True
+        line_read = line_start  # (a line of many mentions is looked at once)
+        found = lowered.find("import", searched_to, line_start)
+        while found >= 0:
+            last_import = found
+            found = lowered.find("import", last_import + 1, line_start)
+        searched_to = max(searched_to, line_start - 5)  # (an "import" ending past it is found from there)
+        if last_import >= 0 and last_import != closed:
+            if _OPEN_BRACKET.match(lowered, last_import + 6) and lowered.find(")", last_import, at) < 0:
+                return True  # a name of `from x import (...)`
+            if _continued_to(lowered, last_import, line_start):
+                return True  # a name of an import continued by backslashes
+            closed = last_import  # (both stay false for later mentions: the bracket closed, the chain broke)
+        at = lowered.find("ollama", at + 6)
+    return False
+
+
+def _continued_to(text: str, start: int, line_start: int) -> bool:
+    """Whether every line from the one holding `start` up to the line starting at `line_start` ends with a backslash."""
+    newline = text.find("\n", start, line_start)
+    while newline >= 0:
+        if not text.endswith("\\", 0, newline) and not text.endswith("\\\r", 0, newline):
+            return False
+        newline = text.find("\n", newline + 1, line_start)
+    return True
+
+
+_OLLAMA_REACH = 4096
+_OPEN_BRACKET = lazy_re.compile(r"[ \t]*\(")
+# `ollama.chat(` (blanks, a parenthesis or a line's continuation before the dot), or a command's words in a string
+# (separated in the source by blanks, an escape, or the quotes of strings written side by side).
+_OLLAMA_USE = lazy_re.compile(r"ollama[\s)\\]*\.|ollama[ \t\\'\"](?s:.{0,64}?)(?:pull|run)")
 
 
 # Every match of _PY_CANDIDATE opens with one of these words (letter case aside).
@@ -747,10 +803,10 @@ def _is_modelfile(filename: str) -> bool:
 
 
 def _line_starts(text: str) -> list[int]:
-    return [0, *(match.end() for match in _NEWLINE.finditer(text))]  # (not a Python step per character)
+    return [0, *map(re.Match.end, _NEWLINE.finditer(text))]  # (not a Python step per character, nor a frame per line)
 
 
-_NEWLINE = re.compile("\n")
+_NEWLINE = lazy_re.compile("\n")
 
 
 def _walk(tree: ast.AST) -> Iterator[ast.AST]:

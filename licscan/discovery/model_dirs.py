@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from typing import Iterable
 
+from licscan import lazy_re
 from licscan.cards import parse_card, split_front_matter
 from licscan.errors import ParseError
 from licscan.model import CardData, LocalModel, Location, ParentLink, Relation, Skipped
@@ -21,7 +22,7 @@ README = "readme.md"
 _EVIDENCE_ORDER = {"base_model": 0, "adapter_config": 1, "config.json": 2}
 # Which file the folder's location points at: the one that most clearly makes it a model.
 _LOCATION_ORDER = {ADAPTER_CONFIG: 0, CONFIG: 1, README: 2}
-_SPACE_CARD = re.compile(r"^sdk\s*:", re.M)
+_SPACE_CARD = lazy_re.compile(r"^sdk\s*:", re.M)
 
 
 def _folder(relpath: str) -> str:

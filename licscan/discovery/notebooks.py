@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
+from licscan import lazy_re
 from licscan.errors import ParseError
 from licscan.model import Location, Occurrence, Skipped
 from licscan.untrusted import valid_text
@@ -15,11 +15,11 @@ from .interface import ProjectFile, SourceOutput
 from .python_source import analyze, might_name_models
 from .readings import made_once
 
-_SHELL_CELL = re.compile(r"^%%(?:bash|sh|script\s+(?:ba)?sh|system)\b")
+_SHELL_CELL = lazy_re.compile(r"^%%(?:bash|sh|script\s+(?:ba)?sh|system)\b")
 # `%%writefile [-a] path`: the cell's body is that file (a YAML config, a shell script), read as its name says.
-_WRITEFILE_CELL = re.compile(r"^%%writefile(?:\s+(?:-a|--append))?\s+(?:\"([^\"\n]+)\"|'([^'\n]+)'|(\S+))")
-_SHELL_LINE = re.compile(r"^(\s*)(?:[A-Za-z_][\w]*\s*=\s*)?!(.*)$")
-_MAGIC_LINE = re.compile(r"^(\s*)%")
+_WRITEFILE_CELL = lazy_re.compile(r"^%%writefile(?:\s+(?:-a|--append))?\s+(?:\"([^\"\n]+)\"|'([^'\n]+)'|(\S+))")
+_SHELL_LINE = lazy_re.compile(r"^(\s*)(?:[A-Za-z_][\w]*\s*=\s*)?!(.*)$")
+_MAGIC_LINE = lazy_re.compile(r"^(\s*)%")
 _COMMAND_HINTS = (b"download", b"clone", b"--model", b"MODEL", b"serve", b"-hf", b"xtuner", b"%%writefile")
 
 
@@ -149,7 +149,8 @@ class NotebookSource:
         text = "\n".join(joined.python)
         places = joined.python_places
         occurrences, skipped = analyze(
-            text.encode("utf-8"), relpath, lambda line: _at(relpath, places, line), source_text=text
+            text.encode("utf-8"), relpath, lambda line: _at(relpath, places, line), source_text=text,
+            by_statement=False,  # (a parse error of the joined cells is what sends them back cell by cell)
         )
         occurrences = [_renamed(item, self.name) for item in occurrences]
         if not any(item.reason == "parse-error" for item in skipped):
@@ -161,7 +162,8 @@ class NotebookSource:
                 continue  # read as the file it writes
             cell_text = "\n".join(lines)
             found, problems = analyze(
-                cell_text.encode("utf-8"), relpath, lambda line, p=cell_places: _at(relpath, p, line), source_text=cell_text
+                cell_text.encode("utf-8"), relpath, lambda line, p=cell_places: _at(relpath, p, line), source_text=cell_text,
+                by_statement=False,  # (each bad cell is reported)
             )
             occurrences.extend(_renamed(item, self.name) for item in found)
             for problem in problems:

@@ -6,8 +6,7 @@ import functools
 import pathlib
 from typing import Any, Iterable
 
-from licscan import forked
-from licscan.json_text import packed, unpacked
+from licscan import forked, lazy_re
 from licscan.model import DiscoverySettings, Skipped
 
 from .cache import ResultCache, digest, dump_output, load_output
@@ -105,6 +104,7 @@ def _passes_for(sources: tuple[DiscoverySource, ...], settings: DiscoverySetting
 def _use_one_pass(entries: list[FileEntry], settings: DiscoverySettings) -> None:
     """A job large enough for helper processes: the passes the kinds of files walked so far need load their
     one-pass engine now, before the fork (each process would otherwise start with re, then compile it)."""
+    lazy_re.compile_pending()  # the same for the sources' regular expressions, else compiled in each process
     for sources in {wanted_by(entry.relpath) for entry in entries}:
         for together in _passes_for(sources, settings):
             together.use_one_pass()
@@ -203,16 +203,17 @@ def _may_share(settings: DiscoverySettings) -> bool:
     return settings.workers > 1 or forked.cores() > 1
 
 
-# Files and results cross the helpers' pipes as orjson writes JSON: the standard library's encoder and decoder cost
-# the sdists' 2.5 MB each way ~120 M instructions, an eighth of what a helper added to the work.
-_PIPE = forked.Codec(packed, unpacked)
-
-
 def _start_helpers(settings: DiscoverySettings, root: pathlib.Path, cache: ResultCache) -> list[forked.Helper]:
+    # Files and results cross the helpers' pipes as orjson writes JSON: the standard library's encoder and decoder
+    # cost the sdists' 2.5 MB each way ~120 M instructions, an eighth of what a helper added to the work. (Imported
+    # here: orjson, with the uuid and platform modules it loads, costs a pre-commit check ~2 ms it never uses.)
+    from licscan.json_text import packed, unpacked
+
+    pipe = forked.Codec(packed, unpacked)
     count = (settings.workers if settings.workers > 0 else min(2, forked.cores())) - 1
     helpers = []
     for _ in range(max(count, 0)):
-        helper = forked.Helper.start(lambda item: _process(FileEntry(*item), root, settings, cache), _PIPE)
+        helper = forked.Helper.start(lambda item: _process(FileEntry(*item), root, settings, cache), pipe)
         if helper is not None:
             helpers.append(helper)
     return helpers

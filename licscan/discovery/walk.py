@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import hashlib
 import os
 import pathlib
 import re
 import stat as stat_mode
 from typing import TYPE_CHECKING, Any, Callable, Iterator, NamedTuple, Protocol
 
+from licscan import lazy_re
 from licscan.model import DiscoverySettings, IgnoreEntry, Skipped
 from licscan.untrusted import shown_path
 
@@ -122,7 +122,7 @@ def _any_of(patterns: list[str]) -> re.Pattern[str]:
         return re.compile("")  # cannot tell: every path goes to pathspec
 
 
-_NAMED_GROUP = re.compile(r"\(\?P<[A-Za-z_][A-Za-z0-9_]*>")
+_NAMED_GROUP = lazy_re.compile(r"\(\?P<[A-Za-z_][A-Za-z0-9_]*>")
 
 
 def _read_ignore_file(path: pathlib.Path) -> list[str]:
@@ -348,6 +348,8 @@ def _file_stamp(path: str) -> str:
 
 
 def _stamp(*parts: str) -> str:
+    import hashlib  # (here: loading OpenSSL costs ~3 ms, and a pre-commit check stamps no listing)
+
     return hashlib.blake2b("\x00".join(parts).encode("utf-8"), digest_size=8).hexdigest()
 
 

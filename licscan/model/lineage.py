@@ -1,12 +1,40 @@
-"""The records of resolution: each model's ancestry, its nodes and edges, and what could not be resolved."""
+"""Resolution's settings and records: each model's ancestry, its nodes and edges, and what could not be resolved."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any, Mapping
+from typing import Any, Callable, Mapping
 
 from licscan.model import NO_SUCH_REPO, CardData, ParentLink, Relation, UnresolvedReason
+
+
+@dataclass(frozen=True)
+class ResolutionSettings:
+    """Resolution's settings: where the Hub or a mirror is, the cache, limits and the walk's pools."""
+
+    endpoint: str | None = None  # HF_ENDPOINT, None for huggingface_hub's default
+    offline: bool = False  # HF_HUB_OFFLINE
+    mirror: str | None = None  # a directory of recorded metadata
+    mirror_label: str | None = None  # how messages name the mirror (default: its path)
+    db_url: str | None = None  # SQLAlchemy URL of the cache
+    max_depth: int = 32
+    timeout: float = 10.0
+    max_retries: int = 3
+    freshness_seconds: int = 0  # reuse cached repo heads younger than this without asking the Hub (config: a day)
+    workers: int = 8  # concurrent requests per Hub bucket (API calls; file downloads)
+    refresh: bool = False  # ask the Hub about every repo now, whatever the freshness window says
+    db_pool_size: int = 2  # connections one licscan process keeps to a server database (PostgreSQL)
+    # Base models licscan's rules record for cards that omit them (rules/lineage.yaml), by lower-cased child id;
+    # the walk follows them like base_model links, with evidence "licscan-rules".
+    extra_parents: Mapping[str, tuple[ParentLink, ...]] = field(default_factory=dict)
+    resolve_datasets: bool = True  # resolve the datasets cards name (one API call and README each)
+    # Told how the walk goes, for a progress display: ("resolve", done=, known=, requests=) and ("wait", seconds=).
+    progress: Callable[..., None] | None = field(default=None, compare=False)
+    project_root: str | None = None  # the scanned project, where local model folders' licence files are read
+    # The Hub model each local runtime tag of the scan packages (rules/providers.yaml), by the tag's key
+    # ("ollama:qwen2.5:7b"); a tag not here is unresolved, never clear.
+    runtime_parents: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
