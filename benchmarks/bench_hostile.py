@@ -3,12 +3,13 @@
 A reading that does per-find work proportional to the line or the file grows with the square of the size; this
 prints each case at n and 4n so that the growth shows (about 4x is linear). Asserts nothing.
 
-Run: .venv/bin/python benchmarks/bench_hostile.py
+Run: .venv/bin/python benchmarks/bench_hostile.py [WORDS...]   (only the cases whose name holds one of the words)
 """
 
 from __future__ import annotations
 
 import pathlib
+import sys
 import time
 
 from licscan.discovery.interface import ProjectFile
@@ -55,6 +56,12 @@ CASES = {
     "py: lists of ids under names of no word": ("a.py", lambda n: b"".join(
         b'LIST%d = ["org/a%d", "org/b%d"]\n' % (i, i, i) for i in range(n)) + b"print(LIST0)\n"),
     "py: f-string commands on one line": ("a.py", lambda n: b"x = [" + b'f"--port {p} --model org/m", ' * n + b"]\n"),
+    "py: lazy config calls, one per statement": ("a.py", lambda n: IMPORT + b"base = 'org/m'\n" + b"".join(
+        b"m%d = dict(type=AutoModel.from_pretrained, pretrained_model_name_or_path=base)\n" % i for i in range(n))),
+    "py: a helper named for ollama, every line": ("a.py", lambda n: b"import os\n" + b"x = to_ollama(1)\n" * n),
+    "py: helpers named for ollama, one line": ("a.py", lambda n: b"import os\nx = [" + b"to_ollama(1), " * n + b"]\n"),
+    "py: ollama names in one bracketed import": ("a.py", lambda n: b"from x import (\n" + b"".join(
+        b"    to_ollama%d,\n" % i for i in range(n)) + b")\nto_ollama0(model='mistral')\n"),
     "ipynb: cells that write YAML files": ("n.ipynb", lambda n: (b'{"cells": [' + b",".join(
         b'{"cell_type": "code", "source": "%%%%writefile c%d.yaml\\nbase_model: org/m%d\\n"}' % (i, i)
         for i in range(n)) + b"]}")),
@@ -66,6 +73,8 @@ def main() -> None:
     root = pathlib.Path(".")
     print(f"{'case':40} {'n':>6} {'bytes':>8} {'seconds':>8}   {'4n':>6} {'bytes':>8} {'seconds':>8}  growth")
     for name, (filename, build) in CASES.items():
+        if sys.argv[1:] and not any(word in name for word in sys.argv[1:]):
+            continue
         row = []
         for n in (2_500, 10_000):
             data = build(n)

@@ -253,3 +253,156 @@ def test_a_notebook_line_is_tried_as_a_shell_or_magic_line_only_when_it_holds_th
     assert cells.shell == ["huggingface-cli download acme/model"]
     assert cells.python[:3] == ["pass", "pass", "x = 1"]
     assert tried[0] <= 4
+
+
+def test_the_names_a_call_reads_are_searched_without_a_pattern_compiled_for_each(monkeypatch):
+    """`from_pretrained(name)` asks whether `name` is bound anywhere to something that may name a repo: each name is
+    searched for with bytes.find and one shared pattern, never a pattern compiled for it (149 names over the sdists,
+    each compiled in every process that met it: about 9 ms); the places found are the ones such a pattern finds."""
+    import re
+
+    compiled = []
+    compile_pattern = re.compile
+    monkeypatch.setattr(re, "compile", lambda *args, **kwargs: compiled.append(args) or compile_pattern(*args, **kwargs))
+    names = [f"checkpoint_{i}" for i in range(40)]
+    data = "".join(f"{name} = pick({i})\n" for i, name in enumerate(names)).encode()
+    data += b"from transformers import AutoModel\n" + b"".join(
+        f"m{i} = AutoModel.from_pretrained({name})\n".encode() for i, name in enumerate(names))
+    analyze(data, "a.py")  # (the module's own patterns and needles, compiled on first use)
+    compiled.clear()
+    occurrences, skipped = analyze(data, "a.py")
+    assert not occurrences and {item.reason for item in skipped} == {"unresolved-reference"} and len(skipped) == 40
+    assert compiled == []
+
+    rng = random.Random(21)
+    pieces = [b"model_id", b"model_idx", b" ", b"\t", b":", b"=", b"==", b"\n", b"str", b"'a/b'", b"x", b"(", b","]
+    for _ in range(3000):
+        text = b"".join(rng.choice(pieces) for _ in range(rng.randint(0, 25)))
+        pattern = compile_pattern(re.escape(b"model_id") + python_source._BOUND_AFTER_NAME.pattern)
+        expected = [(match.start(), match.group(1)) for match in pattern.finditer(text)]
+        assert list(python_source._assigned_after(text, b"model_id")) == expected, text
+
+
+def test_a_module_that_only_mentions_ollama_is_not_parsed_for_it_and_every_use_of_it_still_is(monkeypatch):
+    """A helper named for Ollama (`get_ollama_modelfile`) or a message about it ("ollama modelfile saved") names no
+    model: the hosted-API reading spares the module's parse and walk (LLaMA-Factory's 100 KB template.py: 25 ms).
+    Each way a module uses Ollama is still parsed and found."""
+    from licscan.config import data_dir
+    from licscan.discovery import hosted_apis
+    from licscan.discovery.interface import ProjectFile
+    from licscan.model import DiscoverySettings
+    from licscan.providers import load_providers
+
+    settings = DiscoverySettings(api=load_providers([data_dir("rules")]).vocabulary)
+    parsed = [0]
+    parse = hosted_apis._parse
+    monkeypatch.setattr(hosted_apis, "_parse", lambda text: parsed.__setitem__(0, parsed[0] + 1) or parse(text))
+
+    def runtime_tags(source: str) -> set[str]:
+        file = ProjectFile("a.py", "a.py", source.encode(), settings=settings)
+        return {item.ref.repo_id for item in hosted_apis.HostedApiSource().scan(file).occurrences}
+
+    mentions = textwrap.dedent('''
+        import os
+        def get_ollama_modelfile(template):
+            """Return the ollama modelfile."""
+            modelfile = "# ollama modelfile auto-generated\\n"
+            return modelfile + _convert_slots_to_ollama(template)
+        def export(path):
+            ollama_modelfile = os.path.join(path, "Modelfile")
+            print(f"Ollama modelfile saved in {ollama_modelfile}")
+    ''')
+    assert runtime_tags(mentions) == set() and parsed[0] == 0
+    uses = {
+        "import ollama\nollama.chat(model='qwen2.5:7b')\n": "ollama:qwen2.5:7b",
+        "import ollama as o\n(ollama\n  ).chat(model='qwen2.5:7b')\n": "ollama:qwen2.5:7b",
+        "from langchain_ollama import ChatOllama\nChatOllama(model='mistral')\n": "ollama:mistral:latest",
+        "from langchain_community.chat_models import (\n    ChatOllama,\n)\nChatOllama(model='mistral')\n":
+            "ollama:mistral:latest",
+        "from langchain_community.chat_models import a, \\\n    ChatOllama\nChatOllama(model='mistral')\n":
+            "ollama:mistral:latest",
+        "import subprocess\nsubprocess.run('ollama pull gemma2', shell=True)\n": "ollama:gemma2:latest",
+        "import subprocess\nsubprocess.run('ollama ' 'run gemma2', shell=True)\n": "ollama:gemma2:latest",
+        "import subprocess\nsubprocess.run('ollama\\tpull gemma2', shell=True)\n": "ollama:gemma2:latest",
+    }
+    for source, tag in uses.items():
+        parsed[0] = 0
+        assert runtime_tags(mentions + source) == {tag} and parsed[0] == 1, source
+
+
+def test_an_id_a_call_already_reported_is_not_named_again(monkeypatch):
+    """`AutoModel.from_pretrained("org/name")` is reported by the calls' reading; its literal is then passed over
+    before the naming words around it are looked for (a fifth of the sdists' named ids stand in such calls)."""
+    named = [0]
+    naming_kind = python_source._naming_kind
+    monkeypatch.setattr(python_source, "_naming_kind", lambda *args: named.__setitem__(0, named[0] + 1) or naming_kind(*args))
+    data = b"from transformers import AutoModel\n" + b"".join(
+        b'model_%d = AutoModel.from_pretrained("org/m%d")\n' % (i, i) for i in range(20))
+    data += b'EMBED_MODEL = "org/embedder"\n'
+    occurrences, _ = analyze(data, "a.py")
+    assert sorted(o.ref.repo_id for o in occurrences) == sorted([f"org/m{i}" for i in range(20)] + ["org/embedder"])
+    assert named[0] == 1
+
+
+CONFIG_PIECES = [
+    "from transformers import AutoModel, AutoTokenizer\n",
+    "from datasets import load_dataset\n",
+    'base = "org/base-model"\n',
+    'data_path = "org/some-data"\n',
+    "base = pick()\n",
+    "lr = 2e-5\n",
+    "tokenizer = dict(\n    type=AutoTokenizer.from_pretrained,\n    pretrained_model_name_or_path=base,\n)\n",
+    "model = dict(type=AutoModel.from_pretrained,\n    pretrained_model_name_or_path=base)\n",
+    "train = dict(dataset=dict(type=load_dataset, path=data_path))\n",
+    "parts = (\n'org/', 'left-margin')\n",  # a bracket continued at the left margin
+    "other = dict(x=1,\nbase='org/a-keyword'\n, y=2)\n",  # a keyword at the left margin binds no `base`
+    "text = '''\nbase = 'org/in-a-string'\n'''\n",
+    "total = 1 + \\\n2\n",  # a backslash continuation
+    '"""A docstring\nbase = "org/in-a-docstring"\n"""\n',
+    "if lr:\n    base = 'org/in-an-if'\nelse:\n    data_path = 'org/in-an-else'\n",
+    "@decorate\ndef helper():\n    global base\n    base = 'org/rebound'\n",
+    "for base in names:\n    pass\n",
+    "with open(x) as data_path:\n    pass\n",
+    "import base\n",
+    "ｂase = 'org/nfkc-spelling'\n",  # the same name, spelled in fullwidth letters
+    "class Config:\n    model = dict(type=AutoModel.from_pretrained, pretrained_model_name_or_path=base)\n",
+    "x = [\n    dict(type=AutoModel.from_pretrained, pretrained_model_name_or_path='org/listed'),\n]\n",
+    "# a comment ending in a backslash \\\ny = 1\n",
+    "s = 'a \\\ncontinued string'\n",
+    "try:\n    base = 'org/in-a-try'\nexcept ValueError:\n    pass\nfinally:\n    pass\n",
+    "(base := 'org/walrus')\n",
+    "a = 1; data_path = 'org/semicolon'\n",
+    "del base\n",
+    "while lr:\n    break\nelse:\n    base = 'org/while-else'\n",
+    "f = lambda base='org/lambda': AutoModel.from_pretrained(base)\n",
+    "# don't split on a quote in a comment (\n",
+]
+
+
+def test_module_level_calls_read_statement_by_statement_find_what_the_whole_module_finds():
+    """A config module's lazy `dict(type=AutoModel.from_pretrained, pretrained_model_name_or_path=name)` calls are
+    read in their top-level statements alone, each name's module bindings from the statements holding it: over
+    random modules of assignments, brackets and strings continued at the left margin, compound statements,
+    decorators, global rebinding and names bound by for, with and import, the same occurrences and references as
+    the whole module's reading."""
+    rng = random.Random(7)
+    for _ in range(1000):
+        data = "".join(rng.choice(CONFIG_PIECES) for _ in range(rng.randint(1, 12))).encode()
+        expected = analyze(data, "c.py", by_statement=False)
+        assert analyze(data, "c.py") == expected, data.decode()
+
+
+def test_a_config_module_is_not_parsed_whole_for_its_lazy_calls(monkeypatch):
+    """xtuner's 600 config modules were each parsed whole for three lazy calls: now the statements holding the calls
+    and those binding the names they read are parsed, not the hundred settings around them."""
+    import ast
+
+    parsed = []
+    parse = ast.parse
+    monkeypatch.setattr(ast, "parse", lambda source, *args, **kwargs: parsed.append(len(source)) or parse(source, *args, **kwargs))
+    data = ("from transformers import AutoModel\n" + 'base = "org/base-model"\n'
+            + "".join(f"setting_{i} = dict(value={i}, other=[{i}, {i + 1}])\n" for i in range(100))
+            + "model = dict(type=AutoModel.from_pretrained,\n    pretrained_model_name_or_path=base)\n").encode()
+    occurrences, skipped = analyze(data, "config.py")
+    assert [(o.ref.repo_id, o.location.line) for o in occurrences] == [("org/base-model", 103)] and not skipped
+    assert max(parsed) < len(data) and sum(parsed) < len(data) // 2

@@ -114,15 +114,17 @@ SITES: dict[str, dict[str, Any]] = {
     "licscan.discovery.python_source._GLOBAL_STATEMENT": {"extra": [" global a", " global ", "\n global a,"]},
     "licscan.discovery.python_source._DOCTEST_LINE": {"op": "match", "extra": [" >>"]},
     "licscan.discovery.python_source._ASSIGNMENT_PREFIX": {"op": "match", "extra": ["a=", "a =", "a.b = ", "a= a"]},
-    "licscan.discovery.python_source._search()": {
-        "bind": [{"encoded": b"model_id"}],
-        "extra": ["model_id", "model_id:", "model_id :", "model_id=="]},
+    "licscan.discovery.python_source._BOUND_AFTER_NAME": {"op": "match", "extra": [":", " :", "==", ": a =", "="]},
     # Read one token at a time (.search), and the reading stops at a lone quote (an open string); finditer only
     # over the first 256 bytes of a line.
     "licscan.discovery.python_text._LINE_TOKEN": {"op": "first", "extra": ['"a', "'\\", '"\\"', "\"\\'"]},
     "licscan.discovery.python_text._CALL_TOKEN": {"extra": ['"""a', "'''\\", '""\\"', "#a(", '"""\\"']},
     "licscan.discovery.python_text._ARGUMENT_TOKEN": {"extra": ['"""a', "'''\\", '""\\"', "#a,", '"""\\"']},
     "licscan.discovery.python_text._NEWLINE": {},
+    "licscan.discovery.python_text._STRING_OR_COMMENT": {},
+    "licscan.discovery.python_text._MARGIN_LINE": {"extra": ["\n", "\na", "\n)"]},
+    # Read token by token; the reading stops at a quote or triple quote no string closes (the first failed string).
+    "licscan.discovery.python_text._STATEMENT_TOKEN": {"op": "first", "extra": ['"""a', "'''\\", '""\\"', "#a(", '"a\\', "'a\\\n"]},
     "licscan.discovery.python_text._BLOCK_HEADER": {"extra": ["\n ", "\nasync ", "\ndef ", "\n async def"]},
     "licscan.discovery.python_text._dedent_pattern()": {"bind": [{"depth": 4}, {"depth": 200}], "extra": ["\n ", "\n#", "\n  \n"]},
     "licscan.discovery.walk._any_of()": {
@@ -198,6 +200,8 @@ SITES: dict[str, dict[str, Any]] = {
     "licscan.discovery.hosted_apis._OLLAMA_VARIABLE": {"extra": ["ollama pull $", "ollama run ${a", "ollama \t"]},
     "licscan.discovery.hosted_apis._INDENTED_CODE": {"op": "match"},
     "licscan.discovery.hosted_apis._OLLAMA_CREATE": {"extra": ["ollama create ", "ollama create a", "ollama \t"]},
+    "licscan.discovery.hosted_apis._OLLAMA_USE": {"op": "match", "extra": ["ollama", "ollama ", "ollama \\", "ollama\n)"]},
+    "licscan.discovery.hosted_apis._OPEN_BRACKET": {"op": "match"},
     "licscan.discovery.hosted_apis._OLLAMA_COMMAND": {"extra": ["ollama pull ", "ollama run a", "ollama \t"]},
     "licscan.discovery.hosted_apis._YAML_MODEL": {"extra": ["model:", "- model: a/", "  model: 'a"]},
     "licscan.discovery.hosted_apis._SETTING": {"extra": ["a: ${a:-", "- export 'a'=\"", "a=${b:-\"a/", "a:\t'a"]},

@@ -142,7 +142,7 @@ def _model_names(vocabulary: ApiVocabulary) -> re.Pattern[str]:
 def _worth_parsing(text: str, vocabulary: ApiVocabulary) -> bool:
     """Whether any literal the Python reading could classify is there (a parse costs more than this search)."""
     lowered = text.lower()
-    if "ollama" in lowered or "litellm" in lowered or "openrouter" in lowered:
+    if "litellm" in lowered or "openrouter" in lowered or ("ollama" in lowered and _may_use_ollama(lowered)):
         return True
     if vocabulary.versioned and _VERSIONED.search(text):
         return True
@@ -150,6 +150,61 @@ def _worth_parsing(text: str, vocabulary: ApiVocabulary) -> bool:
         return True  # a config class naming a provider's engine beside its model field's default
     names = _model_names(vocabulary)
     return any(names.match(match.group(2) or match.group(4)) for match in _py_candidates(text, lowered))
+
+
+def _may_use_ollama(lowered: str) -> bool:
+    """Whether a text that mentions ollama (`lowered`: in lower case) may use it the ways _python reads: a call on
+    the `ollama` module (`ollama.chat(`), a name imported from a module whose name holds it (`from langchain_ollama
+    import ChatOllama`: an import on the word's line, or a bracketed or continued import it stands in), or a command
+    in a string (`"ollama pull gemma2"`). Names and messages that only mention it (`get_ollama_modelfile`, "ollama
+    modelfile saved") leave nothing to find: a parse and a walk of the module spared (LLaMA-Factory's 100 KB
+    template.py: 25 ms). Each stretch of the text is read a bounded number of times, however many mentions."""
+    size = len(lowered)
+    last_import = -1  # the last "import" before the mention read
+    closed = -1  # an import whose statement is known to end before the mentions read so far
+    searched_to = 0  # every "import" starting before this is known
+    line_read = -1
+    at = lowered.find("ollama")
+    while at >= 0:
+        if _OLLAMA_USE.match(lowered, at):
+            return True
+        line_start = lowered.rfind("\n", max(0, at - _OLLAMA_REACH), at) + 1
+        line_end = lowered.find("\n", at, at + _OLLAMA_REACH)
+        if (line_start == 0 and at > _OLLAMA_REACH) or (line_end < 0 and at + _OLLAMA_REACH < size):
+            return True  # a very long line: the parse decides
+        if line_start != line_read and "import" in lowered[line_start : line_end if line_end >= 0 else size]:
+            return True
+        line_read = line_start  # (a line of many mentions is looked at once)
+        found = lowered.find("import", searched_to, line_start)
+        while found >= 0:
+            last_import = found
+            found = lowered.find("import", last_import + 1, line_start)
+        searched_to = max(searched_to, line_start - 5)  # (an "import" ending past it is found from there)
+        if last_import >= 0 and last_import != closed:
+            if _OPEN_BRACKET.match(lowered, last_import + 6) and lowered.find(")", last_import, at) < 0:
+                return True  # a name of `from x import (...)`
+            if _continued_to(lowered, last_import, line_start):
+                return True  # a name of an import continued by backslashes
+            closed = last_import  # (both stay false for later mentions: the bracket closed, the chain broke)
+        at = lowered.find("ollama", at + 6)
+    return False
+
+
+def _continued_to(text: str, start: int, line_start: int) -> bool:
+    """Whether every line from the one holding `start` up to the line starting at `line_start` ends with a backslash."""
+    newline = text.find("\n", start, line_start)
+    while newline >= 0:
+        if not text.endswith("\\", 0, newline) and not text.endswith("\\\r", 0, newline):
+            return False
+        newline = text.find("\n", newline + 1, line_start)
+    return True
+
+
+_OLLAMA_REACH = 4096
+_OPEN_BRACKET = lazy_re.compile(r"[ \t]*\(")
+# `ollama.chat(` (blanks, a parenthesis or a line's continuation before the dot), or a command's words in a string
+# (separated in the source by blanks, an escape, or the quotes of strings written side by side).
+_OLLAMA_USE = lazy_re.compile(r"ollama[\s)\\]*\.|ollama[ \t\\'\"](?s:.{0,64}?)(?:pull|run)")
 
 
 # Every match of _PY_CANDIDATE opens with one of these words (letter case aside).
@@ -748,7 +803,7 @@ def _is_modelfile(filename: str) -> bool:
 
 
 def _line_starts(text: str) -> list[int]:
-    return [0, *(match.end() for match in _NEWLINE.finditer(text))]  # (not a Python step per character)
+    return [0, *map(re.Match.end, _NEWLINE.finditer(text))]  # (not a Python step per character, nor a frame per line)
 
 
 _NEWLINE = lazy_re.compile("\n")

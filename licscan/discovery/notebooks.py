@@ -149,7 +149,8 @@ class NotebookSource:
         text = "\n".join(joined.python)
         places = joined.python_places
         occurrences, skipped = analyze(
-            text.encode("utf-8"), relpath, lambda line: _at(relpath, places, line), source_text=text
+            text.encode("utf-8"), relpath, lambda line: _at(relpath, places, line), source_text=text,
+            by_statement=False,  # (a parse error of the joined cells is what sends them back cell by cell)
         )
         occurrences = [_renamed(item, self.name) for item in occurrences]
         if not any(item.reason == "parse-error" for item in skipped):
@@ -161,7 +162,8 @@ class NotebookSource:
                 continue  # read as the file it writes
             cell_text = "\n".join(lines)
             found, problems = analyze(
-                cell_text.encode("utf-8"), relpath, lambda line, p=cell_places: _at(relpath, p, line), source_text=cell_text
+                cell_text.encode("utf-8"), relpath, lambda line, p=cell_places: _at(relpath, p, line), source_text=cell_text,
+                by_statement=False,  # (each bad cell is reported)
             )
             occurrences.extend(_renamed(item, self.name) for item in found)
             for problem in problems:

@@ -8,7 +8,7 @@ import io
 import re
 import string
 import tokenize
-from typing import Callable, NamedTuple
+from typing import Callable, Iterator, NamedTuple
 
 from licscan import lazy_re
 from licscan.model import DiscoverySettings, Location, ModelRef, Occurrence, RefKind, Skipped
@@ -18,7 +18,7 @@ from .common import HUB_HOSTS, INVALID_ID, clip, hub_id, hub_urls, rejected_id
 from .interface import ProjectFile, SourceOutput
 from .needles import Needle, NeedleSet
 from .readings import FileReadings, needle_matches
-from .python_text import CODE, STRING, PythonText, Block, matches_from_line_starts
+from .python_text import CODE, IDENTIFIER_BYTES, STRING, PythonText, Block, matches_from_line_starts
 
 LITERAL, VARIABLE, ENV_DEFAULT, URL, NAMED = "literal", "variable", "env-default", "url", "named"
 UNRESOLVED = "unresolved-reference"
@@ -917,12 +917,15 @@ def _rebound_globals(text: PythonText) -> set[str]:
     rebound = declared.pop(None, set())  # cannot tell: assume they are
     for key, names in declared.items():
         try:
-            function = _parse_alone(text, blocks[key], "<function>")[0].body[-1]
+            function = _parse_alone(text, blocks[key], "<function>")[0].body[0]
         except (SyntaxError, ValueError, RecursionError, MemoryError):
             rebound |= names
             continue
         if isinstance(function, ast.If):  # the "if 1:" around an indented def
             function = function.body[0]
+        if not isinstance(function, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            rebound |= names  # (the block's end misread: cannot tell)
+            continue
         bound = _BindingCollector(_Scope(), text.has_walrus).collect(function.body).bindings  # type: ignore[attr-defined]
         rebound |= names & set(bound)
     return rebound
@@ -1013,17 +1016,33 @@ class _FastLookup:
         return value.text is None or purpose == ANY or _id_shaped(value.text)
 
     def _search(self, name: str, purpose: str) -> bool:
-        encoded = name.encode("utf-8")
-        # The annotation is bounded: unbounded, every "name:" on a long line would re-read the rest of it.
-        pattern = re.compile(re.escape(encoded) + rb"[ \t]*(?::[^=\n]{0,200})?=(?!=)([^\n]*)")
         data = self.data
-        for match in pattern.finditer(data):
-            line_start = data.rfind(b"\n", 0, match.start()) + 1
-            if not _ASSIGNMENT_PREFIX.match(data, line_start, match.start()):
+        for at, value in _assigned_after(data, name.encode("utf-8")):
+            line_start = data.rfind(b"\n", 0, at) + 1
+            if not _ASSIGNMENT_PREFIX.match(data, line_start, at):
                 continue  # a keyword argument, an attribute or a longer name: no binding of this name
-            if self.value_may_matter(match.group(1), purpose):
+            if self.value_may_matter(value, purpose):
                 return True
         return False
+
+
+# What follows a name an assignment binds: an annotation, "=", and the value's line. The annotation is bounded:
+# unbounded, every "name:" on a long line would re-read the rest of it.
+_BOUND_AFTER_NAME = lazy_re.compile(rb"[ \t]*(?::[^=\n]{0,200})?=(?!=)([^\n]*)")
+
+
+def _assigned_after(data: bytes, name: bytes) -> Iterator[tuple[int, bytes]]:
+    """(offset, value text) of each place `name` stands followed by "=" (and maybe an annotation): what a pattern of
+    the name and _BOUND_AFTER_NAME finds with finditer, without compiling a pattern per name in every process that
+    meets it (149 names over the sdists, 549 searches: about 9 ms of compiling)."""
+    at = data.find(name)
+    while at >= 0:
+        match = _BOUND_AFTER_NAME.match(data, at + len(name))
+        if match is None:
+            at = data.find(name, at + 1)
+            continue
+        yield at, match.group(1)
+        at = data.find(name, match.end())
 
 
 
@@ -1333,6 +1352,12 @@ def _named_literals(text: PythonText, finds: _Finds, literals: list[tuple[int, i
         repo_id = hub_id(_SUBSET.split(data[start : end - 1].decode("ascii"), maxsplit=1)[0])
         if repo_id is None:
             continue
+        # Whether the id is reported already (where a call read it, or on this line) before what it is named: a
+        # fifth of the sdists' named ids stand in a call that the calls' reading followed.
+        line = text.lines.line(quote)
+        location = finds.locate(line)
+        if (line, repo_id) in finds.literals_read or (repo_id, location) in places:
+            continue
         # The name first (a search of the line), where the literal stands last (it maps the file's strings).
         kind = _naming_kind(text, quote, end, heads, line_start, long_lines)
         if kind is None:
@@ -1343,10 +1368,6 @@ def _named_literals(text: PythonText, finds: _Finds, literals: list[tuple[int, i
         if space_lines[line_start]:
             continue  # (a Space is an app, not a model the project runs)
         if text.context(quote) != CODE:
-            continue
-        line = text.lines.line(quote)
-        location = finds.locate(line)
-        if (line, repo_id) in finds.literals_read or (repo_id, location) in places:
             continue
         places.add((repo_id, location))
         finds.occurrences.append(
@@ -1704,11 +1725,15 @@ def analyze(
     locate: Callable[[int], Location] | None = None,
     source_text: str | None = None,
     survey: "_Survey | None" = None,
+    by_statement: bool = True,
 ) -> tuple[list[Occurrence], list[Skipped]]:
     """What Python code (bytes, UTF-8) names: occurrences, and unresolved references or a parse error.
 
     `locate` maps a line of `data` to its Location (notebooks map it to a cell); `source_text` is the
-    decoded text when the caller has it.
+    decoded text when the caller has it. `by_statement`: whether calls at module level may be read in their
+    top-level statements alone, as calls in functions are read in their functions (a syntax error elsewhere in
+    the module then goes unseen); a notebook's cells, joined, are parsed whole: a parse error sends them back
+    cell by cell.
     """
     survey = survey or _survey(data)
     if not survey.hits and not survey.url_hosts and not survey.id_literals and not survey.facts.read_whole:
@@ -1733,7 +1758,7 @@ def analyze(
         if lazy:
             undecided = sorted(set(undecided) | lazy)
         if undecided:
-            problem = _decide(text, source_text, finds, facts, undecided)
+            problem = _decide(text, source_text, finds, facts, undecided, by_statement)
             if problem is not None:
                 return finds.occurrences, [problem, *finds.unresolved]
     if survey.url_hosts:
@@ -1745,17 +1770,25 @@ def analyze(
 
 
 def _decide(
-    text: PythonText, source_text: str | None, finds: _Finds, facts: _FileFacts, lines: list[int]
+    text: PythonText, source_text: str | None, finds: _Finds, facts: _FileFacts, lines: list[int],
+    by_statement: bool = True,
 ) -> Skipped | None:
     """The calls on `lines`, read with the module's scopes: each function holding some of them on its own, with
     the module's bindings read from the module with every def and class stubbed out (cheap); the lines outside
-    functions from the module with only the blocks that hold none of them stubbed out; and, when the cut text
-    does not parse, from the whole module."""
+    functions from the module with only the blocks that hold none of them stubbed out, or, where no block can be
+    stubbed out, in their top-level statements (`by_statement`), each name's module bindings read from the
+    statements holding it; and, when the cut text does not parse, from the whole module."""
     if not facts.read_whole:  # the aliases come from the whole module's imports
         lines = _decide_in_functions(text, finds, facts, lines)
         if not lines:
             return None
     stubbed = text.stubbed(lines)
+    if stubbed == text.data and by_statement and not facts.read_whole:
+        # No block to stub out (a config module of settings): each statement holding some of the lines alone,
+        # which costs more than a stubbed module's parse where defs and classes fill the file.
+        lines = _decide_in_statements(text, finds, facts, lines)
+        if not lines:
+            return None
     if stubbed != text.data:
         partial = _Finds(finds.relpath, finds.locate)
         if _full_parse(text, stubbed.decode("utf-8", errors="replace"), partial, facts, lines) is None:
@@ -1763,6 +1796,162 @@ def _decide(
             return None
     source = source_text if source_text is not None else text.data.decode("utf-8", errors="replace")
     return _full_parse(text, source, finds, facts, lines)
+
+
+def _decide_in_statements(text: PythonText, finds: _Finds, facts: _FileFacts, lines: list[int]) -> list[int]:
+    """Read each top-level statement holding some of `lines` on its own (a config module's lazy
+    `dict(type=AutoModel.from_pretrained, pretrained_model_name_or_path=ID)` at module level: xtuner's 600 config
+    modules were each parsed whole), the module's bindings of each name it reads from the statements that hold
+    that name. Returns the lines left for the module-wide reading: all of them when the text cannot be split."""
+    line_starts = text.line_starts()
+    split = text.statement_starts(line_starts[min(max(lines), len(line_starts) - 1)])
+    if split is None or len(split[0]) < 2:
+        return lines
+    starts, foreign = split
+    groups: dict[int, list[int]] = {}
+    for line in lines:
+        groups.setdefault(bisect.bisect_right(starts, line_starts[line - 1]) - 1, []).append(line)
+    if len(groups) > _MAX_STATEMENTS_READ:
+        return lines  # (thousands of statements to read: the module parsed once costs less, and grows linearly)
+    module = _StatementBindings(text, starts, foreign, finds.relpath)
+    rest: list[int] = []
+    for done, (index, group) in enumerate(groups.items()):
+        own = _Finds(finds.relpath, finds.locate)
+        finder = _CallFinder(text, _Scope(), own, facts, group, cut_from=module)  # type: ignore[arg-type]
+        try:
+            for statement in module.tree(index).body:
+                finder.visit(statement)
+        except _TooCommon:
+            # A name most statements hold: the module parsed once costs less than its statements one by one.
+            return sorted(rest + [line for _, left in list(groups.items())[done:] for line in left])
+        except (_NeedsFullParse, RecursionError):
+            rest.extend(group)  # the statement does not parse alone, nor a statement binding a name it reads
+            continue
+        finds.absorb(own)
+    return sorted(rest)
+
+
+class _TooCommon(_NeedsFullParse):
+    """A name held by more statements than are worth parsing one by one."""
+
+
+class _StatementBindings:
+    """The module scope of statements read on their own: a name's bindings come from the top-level statements
+    that hold the name (no other statement can bind it; with the rebinding `global` statements of functions, as
+    _module_scope), each statement parsed once, with the file's line numbers."""
+
+    def __init__(self, text: PythonText, starts: list[int], foreign: list[int], relpath: str) -> None:
+        self.text = text
+        self.starts = starts
+        self.relpath = relpath
+        # Statements with bytes beyond ASCII in their code: an identifier there may be another spelling of a name
+        # (Python reads identifiers in their NFKC form), so each is read for every name.
+        self._foreign = sorted({bisect.bisect_right(starts, at) - 1 for at in foreign})
+        self._trees: dict[int, ast.Module | None] = {}
+        self._scopes: dict[int, _Scope] = {}
+        self._rebound: set[str] | None = None
+        self._unreadable: set[str] = set()
+        self._words: dict[bytes, list[int]] | None = None
+        self._scope = _Scope()
+        self._scope.bindings = _NamesRead(self._read)
+
+    def scope(self) -> _Scope:
+        return self._scope
+
+    def tree(self, index: int) -> ast.Module:
+        """Statement `index` parsed alone, its nodes at the file's lines; _NeedsFullParse when it does not parse."""
+        if index not in self._trees:
+            start = self.starts[index]
+            end = self.starts[index + 1] if index + 1 < len(self.starts) else len(self.text.data)
+            source = self.text.data[start:end].decode("utf-8", errors="replace")
+            lines_before = self.text.line_of(start) - 1
+            try:
+                if lines_before <= _MAX_PADDING_LINES:
+                    # Blank lines put it in place for the parser (far cheaper than renumbering every node), ...
+                    tree = ast.parse("\n" * lines_before + source, filename=self.relpath)
+                else:
+                    # ... up to a bound: a file of thousands of statements does not parse the square of its lines.
+                    tree = ast.increment_lineno(ast.parse(source, filename=self.relpath), lines_before)
+            except (SyntaxError, ValueError, RecursionError, MemoryError):
+                tree = None
+            self._trees[index] = tree
+        tree = self._trees[index]
+        if tree is None:
+            raise _NeedsFullParse("statement")
+        return tree
+
+    def _read(self, name: str, found: dict[str, list[ast.expr | None]]) -> None:
+        if name in self._unreadable:
+            raise _NeedsFullParse(name)
+        bindings: list[ast.expr | None] = []
+        holding = self._holding(name)
+        if len(holding) > _MAX_STATEMENTS_HOLDING:
+            raise _TooCommon(name)
+        for index in holding:
+            if index not in self._scopes:
+                try:
+                    tree = self.tree(index)
+                except _NeedsFullParse:
+                    self._unreadable.add(name)  # (each statement asking it is sent to the module-wide reading)
+                    raise
+                self._scopes[index] = _BindingCollector(_Scope(), self.text.has_walrus).collect(tree.body)
+            bindings.extend(self._scopes[index].bindings.get(name, ()))
+        if self._rebound is None:
+            self._rebound = _rebound_globals(self.text) if b"global" in self.text.data else set()
+        if name in self._rebound:
+            bindings.append(None)
+        if bindings:
+            found[name] = bindings
+
+    def _holding(self, name: str) -> list[int]:
+        """The statements holding `name` as a word, and those with bytes beyond ASCII in their code."""
+        data = self.text.data
+        encoded = name.encode("utf-8")
+        held = set(self._foreign)
+        if len(data) > _INDEXED_FROM:
+            # A large file: every word's places found in one pass (each search for a name reads on to the end of
+            # the file after its last place: a file of thousands of names would cost the square of its size).
+            if self._words is None:
+                self._words = {}
+                for word in _IDENTIFIER.finditer(data):
+                    self._words.setdefault(word.group(), []).append(word.start())
+            held.update(bisect.bisect_right(self.starts, at) - 1 for at in self._words.get(encoded, ()))
+            return sorted(held)
+        at = data.find(encoded)
+        while at >= 0:
+            end = at + len(encoded)
+            if (at == 0 or data[at - 1] not in IDENTIFIER_BYTES) and (end == len(data) or data[end] not in IDENTIFIER_BYTES):
+                held.add(bisect.bisect_right(self.starts, at) - 1)
+            at = data.find(encoded, end)
+        return sorted(held)
+
+
+class _NamesRead(dict):  # type: ignore[type-arg]
+    """A scope's bindings read on first use of each name (`name in bindings`, `bindings[name]`)."""
+
+    def __init__(self, read: Callable[[str, dict], None]) -> None:
+        super().__init__()
+        self._read = read
+        self._asked: set[str] = set()
+
+    def _ask(self, name: str) -> None:
+        if name not in self._asked:
+            self._read(name, self)  # (a name it could not read is asked again: the reading fails again, at once)
+            self._asked.add(name)
+
+    def __contains__(self, name: object) -> bool:
+        self._ask(name)  # type: ignore[arg-type]
+        return super().__contains__(name)
+
+    def __getitem__(self, name: str) -> list[ast.expr | None]:
+        self._ask(name)
+        return super().__getitem__(name)
+
+
+_MAX_PADDING_LINES = 2000
+_MAX_STATEMENTS_HOLDING = 64  # (xtuner's configs: 4 at most)
+_MAX_STATEMENTS_READ = 64  # statements holding undecided lines (xtuner's configs: 3 or 4)
+_INDEXED_FROM = 65536  # bytes: in a smaller file a name is searched for (a pass over its words costs more)
 
 
 def _parse_alone(text: PythonText, block: Block, relpath: str) -> tuple[ast.Module, int]:

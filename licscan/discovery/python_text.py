@@ -32,7 +32,7 @@ _ARGUMENT_TOKEN = lazy_re.compile(
     rb"""[()\[\]{},\n]|#[^\n]*|(?s:\"\"\"(?:[^"\\]|\\.|"(?!""))*\"\"\"|'''(?:[^'\\]|\\.|'(?!''))*''')"""
     rb"""|"(?:[^"\\\n]|\\.)*"|'(?:[^'\\\n]|\\.)*'"""
 )
-_IDENTIFIER_BYTES = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_") | frozenset(range(128, 256))
+IDENTIFIER_BYTES = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_") | frozenset(range(128, 256))
 _BLANKS = b" \t"
 _NEWLINE = lazy_re.compile(rb"\n")
 # Up to this far into a line, a position is read from the line's start; further, from a place kept in it.
@@ -80,7 +80,7 @@ class PythonText:
         """The offset at which each line starts (line n at index n - 1)."""
         if self._line_starts is None:
             starts = [0]
-            starts.extend(match.end() for match in _NEWLINE.finditer(self.data))
+            starts.extend(map(re.Match.end, _NEWLINE.finditer(self.data)))  # (no Python frame per line)
             self._line_starts = starts
         return self._line_starts
 
@@ -292,7 +292,7 @@ class PythonText:
             while cursor >= 0 and data[cursor] in _BLANKS:
                 cursor -= 1
             end = cursor + 1
-            while cursor >= 0 and data[cursor] in _IDENTIFIER_BYTES:
+            while cursor >= 0 and data[cursor] in IDENTIFIER_BYTES:
                 cursor -= 1
             if cursor + 1 == end or data[cursor + 1] in b"0123456789":
                 names.reverse()
@@ -443,6 +443,95 @@ class PythonText:
         if block.header.group(1):
             return b"if 1:\n" + source, block.first - 2
         return source, block.first - 1
+
+
+    # -- top-level statements ----------------------------------------------------------------------
+
+    def statement_starts(self, until: int) -> tuple[list[int], list[int]] | None:
+        """Where the module's top-level statements start (the first at 0), read up to the first start past `until`
+        (the text after it is one piece), and the starts of the stretches of code (outside strings and comments)
+        holding bytes beyond ASCII; None when the text cannot be split with certainty: a quote left open, a
+        bracket closed that was not opened, a carriage return alone (a line end the reading would not see), a
+        null byte (the module does not parse).
+
+        A line starts a statement only when it stands at the left margin outside every bracket and string, the
+        line above does not end with a backslash (even one in a comment), it does not go on with a compound
+        statement (else, elif, except, finally) and it does not follow a decorator. Splitting less is always
+        safe: a piece then holds two statements.
+        """
+        data = self.data
+        if b"\0" in data or data.count(b"\r") != data.count(b"\r\n"):
+            return None
+        ascii_only = data.isascii()
+        foreign: list[int] = []  # (code stretches with bytes beyond ASCII: an identifier may be spelled there)
+        starts = [0]
+        depth = 0
+        counted_to = 0  # brackets before this are counted (strings and comments left out)
+        decorated = data.startswith(b"@")
+        # Strings and comments, found from their first character (re tried the alternation at every byte: 24 ns a
+        # byte) and matched there; a quote or triple quote no string closes ends the reading.
+        opening = _STRING_OR_COMMENT.search(data)
+        token = None
+        for candidate in _MARGIN_LINE.finditer(data):
+            at = candidate.start() + 1
+            inside = False
+            while True:
+                if token is None and opening is not None and opening.start() < at:
+                    token = _STATEMENT_TOKEN.match(data, opening.start())
+                    if token is None or token.end() - token.start() in (1, 3) and token.group() in _OPEN_QUOTES:
+                        return None
+                if token is None or token.start() >= at:
+                    break
+                if token.end() > at:
+                    inside = True  # (a string over lines: the candidate is in it)
+                    break
+                depth += _bracket_change(data, counted_to, token.start())
+                if not ascii_only and not data[counted_to : token.start()].isascii():
+                    foreign.append(counted_to)
+                counted_to = token.end()
+                opening = _STRING_OR_COMMENT.search(data, counted_to)
+                token = None
+            if inside:
+                continue
+            depth += _bracket_change(data, counted_to, at)
+            if not ascii_only and not data[counted_to:at].isascii():
+                foreign.append(counted_to)
+            counted_to = at
+            if depth < 0:
+                return None
+            if depth or data.endswith(_BACKSLASH_ENDS, 0, at) or data.startswith(_CONTINUING, at):
+                continue  # inside brackets, the line above continues into this one, or it goes on with a compound
+            if decorated:
+                decorated = data.startswith(b"@", at)  # (the def or class after the decorators is in their statement)
+                continue
+            decorated = data.startswith(b"@", at)
+            starts.append(at)
+            if at > until:
+                break
+        if not ascii_only and not data[counted_to:].isascii():
+            foreign.append(counted_to)  # (the rest, not read: as if all of it were code)
+        return starts, foreign
+
+
+def _bracket_change(code: bytes, start: int, end: int) -> int:
+    """Brackets opened less brackets closed in code[start:end] (a stretch with no string or comment)."""
+    return (code.count(b"(", start, end) + code.count(b"[", start, end) + code.count(b"{", start, end)
+            - code.count(b")", start, end) - code.count(b"]", start, end) - code.count(b"}", start, end))
+
+
+# A line at the left margin (after its newline) that may start a statement: not blank, a comment or a closing bracket.
+_MARGIN_LINE = lazy_re.compile(rb"\n[^\s#)\]}]")
+# What is blanked out before brackets are counted: comments, strings (triple-quoted ones over lines; a backslash in a
+# string escapes even a newline), and a quote or triple quote no string closes (then the text is not split). A
+# string's pattern that fails reads on to the end of its line, or of the text when backslashes escape every newline.
+_STATEMENT_TOKEN = lazy_re.compile(
+    rb"""#[^\n]*|(?s:\"\"\"(?:[^"\\]|\\.|"(?!""))*\"\"\"|'''(?:[^'\\]|\\.|'(?!''))*''')|\"\"\"|'''"""
+    rb"""|"(?:[^"\\\n]|\\(?s:.))*"|'(?:[^'\\\n]|\\(?s:.))*'|["']"""
+)
+_OPEN_QUOTES = frozenset({b'"', b"'", b'"""', b"'''"})
+_STRING_OR_COMMENT = lazy_re.compile(rb"[#\"']")
+_BACKSLASH_ENDS = (b"\\\n", b"\\\r\n")
+_CONTINUING = (b"else", b"elif", b"except", b"finally")
 
 
 class _LineScan:
