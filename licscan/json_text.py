@@ -43,23 +43,27 @@ def dumps_bytes(value: Any) -> bytes:
         return _awkward(value)
 
 
+# What packed() wrote with json rather than orjson starts with this byte, which no JSON text starts with, so
+# unpacked() reads it back with json: orjson reads an integer beyond 64 bits as a float, json as the integer.
+_BY_JSON = b"j"
+
+
 def packed(value: Any) -> bytes:
     """value as compact JSON for another licscan process (a helper's pipe), which unpacked() reads back as the
     same value (tuples as lists); never a raw newline. orjson, ~10x json's speed; json.dumps for what orjson
-    refuses (a lone surrogate from an undecodable file name, an integer beyond 64 bits), whose escapes json
-    reads back unchanged. Floats are written as orjson writes them (NaN as null): pass none that matter."""
+    refuses (a lone surrogate from an undecodable file name, an integer beyond 64 bits), marked so that json
+    reads it back unchanged. Floats are written as orjson writes them (NaN as null): pass none that matter."""
     try:
         return orjson.dumps(value)
     except _REFUSED:
-        return json.dumps(value, separators=(",", ":")).encode("ascii")
+        return _BY_JSON + json.dumps(value, separators=(",", ":")).encode("ascii")
 
 
 def unpacked(data: bytes) -> Any:
     """The value packed() wrote."""
-    try:
-        return orjson.loads(data)
-    except orjson.JSONDecodeError:  # (json's escapes of a lone surrogate, which orjson does not read)
-        return json.loads(data)
+    if data[:1] == _BY_JSON:
+        return json.loads(data[1:])
+    return orjson.loads(data)
 
 
 def _awkward(value: Any) -> bytes:

@@ -210,3 +210,12 @@ def test_what_crosses_a_helpers_pipe_comes_back_as_json_would_bring_it(value):
     data = packed(value)
     assert b"\n" not in data  # (the pipe's items are one line each)
     assert unpacked(data) == json.loads(json.dumps(value))
+
+
+@pytest.mark.parametrize("number", [-(2**63) - 1, 2**64, 10**30, -(10**30)])
+def test_an_integer_beyond_64_bits_crosses_a_helpers_pipe_as_the_same_integer(number):
+    # A file's item can carry a number a hostile file wrote (a line count, a size): it must come back whole,
+    # not as the nearest float (orjson reads an integer past 64 bits as a float).
+    value = {"path": "/p/caf\udce9.py", "sizes": [1, number]}
+    assert unpacked(packed(value)) == {"path": "/p/caf\udce9.py", "sizes": [1, number]}
+    assert type(unpacked(packed([number]))[0]) is int
