@@ -145,3 +145,47 @@ def test_a_1260h_listing_read_in_the_dod_lists_own_data_is_primary_and_names_the
     stats = runner.invoke(app, ["rules", "stats"])
     line = next(text for text in stats.output.splitlines() if text.startswith("SenseTime Group, Inc. (no Hub namespace)"))
     assert "2025-01-07" in line and "regulation" in line and line.rstrip().endswith("primary")
+
+
+# ---------------------------------------------------------------------------------------------------------
+# The Russia section (eighth pass): Sberbank read in OFAC's own SDN data, Yandex looked for and not found
+# ---------------------------------------------------------------------------------------------------------
+
+def test_sberbanks_sdn_listing_is_read_in_ofacs_own_data_and_says_its_date_rests_on_reports(tmp_path):
+    (listing,) = KNOWLEDGE.origins["ai-forever"].listings
+    # The entry as OFAC writes it: its number, name and program tags; the file read is a copy of OFAC's SDN.CSV.
+    assert listing.confidence == "primary" and listing.source.type == "regulation"
+    assert "17018" in listing.citation and "PUBLIC JOINT STOCK COMPANY SBERBANK OF RUSSIA" in listing.citation
+    assert "[UKRAINE-EO13662] [RUSSIA-EO14024]" in listing.citation
+    assert "data/sdn.csv" in listing.source.citation and "SWIFT/BIC SABRRUMM" in listing.source.citation
+    assert listing.source.url.startswith("https://github.com/") and "457e3a2" in listing.source.url
+    # An SDN entry has no designation date: the reader is told where the date comes from, and that the copy is undated.
+    assert "no date of designation" in listing.notes and "undated" in listing.notes
+    assert "Willkie" in listing.source.citation and "Hughes Hubbard" in listing.source.citation
+    # A scan of a Sber AI model fails on its parent's listing and the report shows it as read in the list itself.
+    mirror = tmp_path / "mirror"
+    add_repo(mirror, "ai-forever/probe-kandinsky", {"license": "apache-2.0"})
+    html = tmp_path / "report.html"
+    result, report = scan(project_with(tmp_path, "ai-forever/probe-kandinsky"), tmp_path, "--html", str(html),
+                          mirror=mirror)
+    findings = next(m for m in report["models"] if m["id"] == "ai-forever/probe-kandinsky")["findings"]
+    (finding,) = [item for item in findings if item["rule_id"] == "LS141"]
+    assert finding["fails"] and "SBERBANK OF RUSSIA" in finding["message"] and "2022-04-06" in finding["message"]
+    appendix = html.read_text()[html.read_text().index("Appendix A: publishers"):]
+    at = appendix.index("RUSSIA-EO14024")
+    row = appendix[appendix.rindex("<tr>", 0, at):appendix.index("</tr>", at)]
+    assert "OFAC SDN" in row and '<span class="meta">(primary)</span>' in row.split("OFAC SDN")[1]
+
+
+def test_the_russia_section_says_what_was_looked_for_when_no_listing_was_found():
+    # Yandex: no listing recorded, and the record says where it was looked for rather than calling it clear.
+    yandex = KNOWLEDGE.origins["yandex"]
+    assert yandex.listings == ()
+    assert "not confirmed either way" in yandex.notes and "bis_entity_list.json" in yandex.notes
+    assert "SDN" in yandex.notes and "not read entry by entry" in yandex.notes
+    # Sberbank on the Entity List: not found where it would be filed, said the same way.
+    sber = KNOWLEDGE.origins["ai-forever"]
+    assert "no entry on the Entity" in sber.notes and "not confirmed either way" in sber.notes
+    stats = runner.invoke(app, ["rules", "stats"])
+    line = next(text for text in stats.output.splitlines() if text.startswith("ai-forever ") and "OFAC SDN" in text)
+    assert "2022-04-06" in line and "regulation" in line and line.rstrip().endswith("primary")

@@ -317,3 +317,50 @@ def test_an_organisation_read_in_its_own_licence_or_code_keeps_a_press_country_s
     assert origin.organization == organization and origin.field_confidence("organization") == "primary"
     assert origin.field_confidence("country") == "secondary" and origin.field_confidence("parent") == "unconfirmed"
     assert any(source.type == kind and source.confidence == "primary" and source.url for source in origin.sources)
+
+
+# Eighth pass: parents that were unconfirmed, each read in a primary source. Namespace -> (parent, source type,
+# where the source is published, a phrase of it).
+PARENTS_READ = {
+    "jinaai": ("Elastic", "publisher-page", "elastic.co", "faz parte da Elastic"),
+    "baidu": ("Baidu, Inc.", "registry-filing", "ir.baidu.com", "consolidated affiliated entities"),
+}
+
+
+@pytest.mark.parametrize("namespace", sorted(PARENTS_READ))
+def test_a_model_shows_its_publishers_parent_as_read_in_a_primary_source(tmp_path, namespace):
+    parent, kind, host, phrase = PARENTS_READ[namespace]
+    origin = KNOWLEDGE.origins[namespace]
+    assert origin.parent == parent and origin.field_confidence("parent") == "primary"
+    assert any(source.type == kind and source.confidence == "primary" and host in source.url
+               and phrase in source.citation for source in origin.sources)
+    mirror = tmp_path / "mirror"
+    add_repo(mirror, f"{namespace}/probe-parent", {"license": "apache-2.0"})
+    result, report = scan(project_with(tmp_path, f"{namespace}/probe-parent"), tmp_path, mirror=mirror)
+    shown = node(report, f"{namespace}/probe-parent")["origin"]
+    assert shown["parent"] == parent and shown["field_confidence"]["parent"] == "primary"
+    (row,) = [row for row in publisher_counts(KNOWLEDGE) if row.subject == namespace]
+    assert (row.primary, row.secondary, row.none) == (3, 0, 0)
+
+
+def test_what_the_parents_sources_do_not_say_is_said_in_the_notes():
+    # Elastic's page names no legal entity and the acquisition date rests on a blog; Baidu's control is by
+    # contract, read in a 2017 filing, and its Cayman incorporation is on the 20-F cover.
+    jina = KNOWLEDGE.origins["jinaai"]
+    assert "2025-10-09" in jina.notes and "no legal entity" in jina.notes
+    baidu = KNOWLEDGE.origins["baidu"]
+    assert "contractual arrangements" in baidu.notes and "2017-03-31" in baidu.notes
+    (filing,) = [source for source in baidu.sources if source.type == "registry-filing"]
+    assert "Form 20-F" in filing.citation and "Cayman Islands" in filing.citation
+
+
+def test_explain_openbmb_names_the_institutions_its_own_readme_says_develop_minicpm():
+    # Eighth pass: the ModelBest link was a hint in the licence; the publisher's README names the developers.
+    origin = KNOWLEDGE.origins["openbmb"]
+    (readme,) = [source for source in origin.sources if "000f62d" in source.citation]
+    assert (readme.type, readme.confidence) == ("publisher-page", "primary") and "开发机构" in readme.citation
+    # The licensor's own incorporation is still unknown, so the country stays secondary rather than inferred.
+    assert origin.field_confidence("country") == "secondary" and "OpenBMB Platforms, Inc. is" in origin.notes
+    result = runner.invoke(app, ["explain", "openbmb"])
+    assert result.exit_code == 0 and "Tsinghua University's NLP lab" in result.output
+    assert "ModelBest (面壁智能)" in result.output

@@ -47,9 +47,9 @@ def test_an_ai_forever_model_shows_its_sberbank_parent_as_read_in_the_namespaces
     record = KNOWLEDGE.origins["ai-forever"]
     assert any(source.type == "publisher-page" and source.confidence == "primary" and "ai-forever" in source.citation
                for source in record.sources)
-    # The OFAC listing of the parent is still cited to reports of Treasury's action, and says so.
+    # The OFAC listing of the parent is read in OFAC's own SDN data (the eighth pass; test_knowledge_listings).
     (listing,) = origin["entity_lists"]
-    assert listing["confidence"] == "secondary"
+    assert listing["confidence"] == "primary"
 
 
 def test_a_yandexgpt_fine_tune_shows_the_output_token_threshold_read_in_the_licence_text(tmp_path):
