@@ -172,6 +172,37 @@ def test_a_helper_starts_while_the_walk_goes_on_and_the_two_meet(monkeypatch):
     assert all(theirs[position] == ["helper", position * position] for position in theirs)
 
 
+def test_a_helper_sent_all_its_items_stops_reading_its_pipe_and_leaves_the_parents_objects_to_it(monkeypatch):
+    """Once the parent has sent the last item, the helper works through the rest without looking at the pipe
+    (it read it after every item: three system calls each); its cycle collector never walks what the parent built
+    before the fork (frozen in the child)."""
+    import gc
+    import threading
+
+    monkeypatch.setattr(threading, "active_count", lambda: 1)
+    reads = [0]
+    real_read = os.read
+
+    def counted_read(fd, size):
+        reads[0] += 1
+        return real_read(fd, size)
+
+    monkeypatch.setattr(os, "read", counted_read)
+    # (The first item waits, so that the parent has sent everything before the helper goes on.)
+    helper = forked.Helper.start(lambda item: (item or time.sleep(0.05)) and [reads[0], gc.get_freeze_count()])
+    assert helper is not None
+    helper.send(list(range(300)))
+    helper.end()
+    while helper.take_last() is not None and helper.left() > 250:
+        pass
+    theirs = helper.results()
+    monkeypatch.undo()
+    counts = [value for value in theirs.values() if value]  # (the first item's result is None)
+    assert len(counts) >= 50
+    assert max(reads_so_far for reads_so_far, _ in counts) <= 4
+    assert min(frozen for _, frozen in counts) > 1000
+
+
 def test_a_helper_that_dies_leaves_its_files_to_the_parent(project, monkeypatch):
     import threading
 

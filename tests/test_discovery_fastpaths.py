@@ -264,3 +264,18 @@ def test_quoted_keys_found_from_their_naming_word_are_those_the_whole_pattern_fi
     openings = [commands._key_opening(text, word) for _, word, _ in from_words.find(text)]
     assert [at for at in openings if at is not None] == [start for _, start, _ in whole.find(text)]
 
+
+
+def test_a_file_that_names_nothing_costs_the_scan_no_output_of_its_own(monkeypatch):
+    # Most of a project's files name nothing: their (empty) output is the shared one, not a new record and three
+    # tuples per file, and the file is handed to its sources with its readings without a namedtuple _replace.
+    made = []
+    real_output, real_replace = runner.SourceOutput, ProjectFile._replace
+    monkeypatch.setattr(runner, "SourceOutput", lambda *args: made.append(args) or real_output(*args))
+    monkeypatch.setattr(ProjectFile, "_replace", lambda self, **kwargs: made.append(kwargs) or real_replace(
+        self, **kwargs))
+    settings = DiscoverySettings(api=ApiVocabulary(hosts=(("api.example-empty.test", "example"),)))
+    for name in ("app.py", "train.yaml", "run.sh", "README.md"):
+        output = scan_file(ProjectFile(name, name, b"nothing here\n", pathlib.Path("."), settings))
+        assert output == real_output()
+    assert made == []

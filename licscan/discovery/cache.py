@@ -87,7 +87,7 @@ class ResultCache:
         return None
 
     def put(self, relpath: str, size: int, mtime_ns: int, content_digest: str | None, result: list[Any]) -> None:
-        if mtime_ns < self.trusted_before:
+        if self.path is not None and mtime_ns < self.trusted_before:  # (without a file, nothing is kept)
             self.new[relpath] = [size, mtime_ns, content_digest, result]
             self.changed = True
 
