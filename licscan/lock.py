@@ -496,9 +496,9 @@ def check(config: Any, files: Sequence[str] | None, *, lockfile: Path, today: st
     licscan are those they were evaluated with; otherwise the lineages are rebuilt and evaluated again."""
     from licscan import forked
 
-    # On two cores a child parses the lockfile and hashes what the verdicts depend on (rules, policy, code) while
-    # this process imports discovery and discovers: each takes about as long as the other (forked after discovery's
-    # import, the child was the longer by a few ms). Without a second core, here and first.
+    # With a core to spare, a child parses the lockfile and hashes what the verdicts depend on (rules, policy, code)
+    # while this process imports discovery and discovers: each takes about as long as the other (forked after
+    # discovery's import, the child was the longer by a few ms). Without one, here and first.
     data: Mapping[str, Any] | None = None
     index: Any = None
     if not lockfile.is_file():

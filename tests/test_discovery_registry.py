@@ -81,6 +81,20 @@ def test_sources_do_not_claim_unrelated_files():
             assert not source.wants(relpath), (source.name, relpath)
 
 
+def test_a_weights_reader_imported_on_first_use_wants_what_the_reader_itself_wants():
+    from licscan.discovery.registry import WeightsReader
+
+    deferred = [source for source in SOURCES if isinstance(source, WeightsReader)]
+    assert {source.name for source in deferred} == {"gguf", "safetensors"}
+    names = [relpath for relpath, _ in SAMPLES.values()] + [
+        "a/B.GGUF", "x.gguf.part", "model-00001-of-00002.safetensors", "m.SafeTensors", "safetensors", "gguf",
+        "weights.bin", "model.safetensors.index.json", "dir.gguf/readme.md", ".gguf"]
+    for source in deferred:
+        reader = source.reader()
+        assert reader.name == source.name and reader.header_only
+        assert [source.wants(name) for name in names] == [reader.wants(name) for name in names], source.name
+
+
 def test_project_sources_run_on_settings(tmp_path):
     settings = DiscoverySettings(declared_models=("org/declared",))
     for source in PROJECT_SOURCES:

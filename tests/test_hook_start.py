@@ -1,6 +1,7 @@
 """The pre-commit path starts lean: discovery's regular expressions are compiled when first used (and so a check of a
-few Python files compiles only the few it needs), a forked helper inherits them compiled, and the choice of the
-needle engine is not moved by time the process spent waiting for the processor."""
+few Python files compiles only the few it needs), a forked helper inherits them compiled, the readers of model weights
+are imported when such a file turns up, the choice of the needle engine is not moved by time the process spent
+waiting for the processor, and the lockfile's child forks only when a core is free."""
 
 from __future__ import annotations
 
@@ -38,7 +39,10 @@ _CHECK_OF_PYTHON_FILES = textwrap.dedent("""
                                      DiscoverySettings(workers=1))
     print(json.dumps({"at_import": at_import, "after": compiled(),
                       "stand_ins": sum(isinstance(item, lazy_re.LazyPattern) for item in lazy_re._pending),
-                      "models": sorted(item.ref.key for item in found.occurrences)}))
+                      "models": sorted(item.ref.key for item in found.occurrences),
+                      "weights_readers": sorted(name for name in sys.modules
+                                                if name.startswith(("licscan.gguf", "licscan.discovery.gguf",
+                                                                    "licscan.discovery.safetensors")))}))
 """)
 
 
@@ -51,6 +55,7 @@ def test_a_check_of_python_files_compiles_only_the_patterns_it_uses(tmp_path):
     assert completed.returncode == 0, completed.stderr
     state = json.loads(completed.stdout)
     assert state["models"] == ["org/one", "org/two"]
+    assert state["weights_readers"] == []  # imported by the registry when a GGUF or safetensors file turns up
     # Importing discovery compiled none of its module-level patterns (some 120: a sixth of a small check's time)
     # but the two the command reader compares by identity (lazy_re.py says why) ...
     assert state["at_import"] == ["licscan.discovery.commands._ENV", "licscan.discovery.commands._FLAG"]

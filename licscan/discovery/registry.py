@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import functools
+import importlib
+from typing import Any
 
 from .commands import CommandSource
 from .config_files import ConfigFileSource
@@ -10,12 +12,42 @@ from .declared import DeclaredSource
 from .doc_code import DocCodeSource
 from .hosted_apis import HostedApiSource
 from .hub_links import HubLinkSource
-from .interface import DiscoverySource, ProjectSource
+from .interface import DiscoverySource, ProjectFile, ProjectSource, SourceOutput
 from .model_dirs import ModelDirSource
-from .gguf_files import GgufSource
-from .safetensors_files import SafetensorsSource
 from .notebooks import NotebookSource
 from .python_source import PythonSource
+
+
+class WeightsReader:
+    """A header-only reader of model weights (GGUF, safetensors), imported when a file of its kind first turns up:
+    few projects commit weights, and importing the readers (GGUF's header record, struct) cost every pre-commit
+    check of a few Python files ~1 ms. Its file-name rule, one file ending, is the reader's own, said here too
+    (tests/test_discovery_registry.py holds the two to the same answers)."""
+
+    header_only = True
+
+    def __init__(self, name: str, ending: str, module: str, class_name: str) -> None:
+        self.name = name
+        self.ending = ending
+        self._where = (module, class_name)
+        self._reader: Any = None
+
+    def wants(self, relpath: str) -> bool:
+        if not relpath.lower().endswith(self.ending):
+            return False
+        self.reader()  # (the walk asks first: loaded before any helper process forks, not once in each)
+        return True
+
+    def scan(self, file: ProjectFile) -> SourceOutput:
+        return self.reader().scan(file)
+
+    def reader(self) -> Any:
+        """The reader itself (its module imported now if it is not yet)."""
+        if self._reader is None:
+            module, class_name = self._where
+            self._reader = getattr(importlib.import_module(module), class_name)()
+        return self._reader
+
 
 SOURCES: tuple[DiscoverySource, ...] = (
     PythonSource(),
@@ -25,8 +57,8 @@ SOURCES: tuple[DiscoverySource, ...] = (
     DocCodeSource(),
     HubLinkSource(),
     ModelDirSource(),
-    GgufSource(),
-    SafetensorsSource(),
+    WeightsReader("gguf", ".gguf", "licscan.discovery.gguf_files", "GgufSource"),
+    WeightsReader("safetensors", ".safetensors", "licscan.discovery.safetensors_files", "SafetensorsSource"),
     HostedApiSource(),
 )
 
