@@ -324,6 +324,7 @@ def test_an_organisation_read_in_its_own_licence_or_code_keeps_a_press_country_s
 PARENTS_READ = {
     "jinaai": ("Elastic", "publisher-page", "elastic.co", "faz parte da Elastic"),
     "baidu": ("Baidu, Inc.", "registry-filing", "ir.baidu.com", "consolidated affiliated entities"),
+    "google": ("Alphabet Inc.", "registry-filing", "sec.gov", "new public holding company, Alphabet Inc."),
 }
 
 
@@ -352,6 +353,9 @@ def test_what_the_parents_sources_do_not_say_is_said_in_the_notes():
     assert "contractual arrangements" in baidu.notes and "2017-03-31" in baidu.notes
     (filing,) = [source for source in baidu.sources if source.type == "registry-filing"]
     assert "Form 20-F" in filing.citation and "Cayman Islands" in filing.citation
+    # Google: the 2015 filing makes Alphabet the holding company; the 2017 LLC and XXVI Holdings are from reports.
+    google = KNOWLEDGE.origins["google"]
+    assert "XXVI Holdings" in google.notes and "not read itself" in google.notes
 
 
 def test_explain_openbmb_names_the_institutions_its_own_readme_says_develop_minicpm():
