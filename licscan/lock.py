@@ -43,7 +43,7 @@ class CheckedModel(NamedTuple):
     key: str
     verdict: str  # "pass" | "fail" | "incomplete" | "missing"
     where: str  # the first place a checked file names it
-    failing: tuple[str, ...] = ()  # one line per failing finding (missing: the revisions the lockfile has)
+    details: tuple[str, ...] = ()  # lines shown under it: its failing findings; if missing, the revisions locked
 
 
 class CheckOutcome(NamedTuple):
@@ -632,10 +632,10 @@ def render_check(outcome: CheckOutcome, *, quiet: bool = False) -> str:
         if item.verdict == "missing":
             lines.append(f"MISSING {item.key} ({item.where}) is not in {outcome.lockfile.name}: "
                          "run `licscan lock` to resolve it and record its lineage")
-            lines.extend(f"  {line}" for line in item.failing)
+            lines.extend(f"  {line}" for line in item.details)
         elif item.verdict != "pass":
             lines.append(f"{item.verdict.upper()} {item.key} ({item.where})")
-            lines.extend(f"  {line}" for line in item.failing)
+            lines.extend(f"  {line}" for line in item.details)
     for item in outcome.unread:
         lines.append(f"UNREAD {item.path} ({item.reason}: {item.detail}): the models it names were not checked")
     how = ("evaluated again: rules, policy or a waiver's date changed since the lock" if outcome.evaluated
