@@ -206,6 +206,7 @@ SITES: dict[str, dict[str, Any]] = {
     "licscan.discovery.hosted_apis._YAML_MODEL": {"extra": ["model:", "- model: a/", "  model: 'a"]},
     "licscan.discovery.hosted_apis._SETTING": {"extra": ["a: ${a:-", "- export 'a'=\"", "a=${b:-\"a/", "a:\t'a"]},
     "licscan.discovery.hosted_apis._VERSIONED": {"extra": ["a/b:", "a/b:" + "0" * 63, "a/b:" + "f" * 64 + "-"]},
+    "licscan.discovery.hosted_apis._VERSION_PIN": {"extra": [":" + "0" * 63, ":" + "f" * 64 + "-", "::a"]},
     "licscan.providers._COUNTRY": {"trusted": "rules/ data (providers.yaml)"},
     "licscan.providers._HOST": {"trusted": "rules/ data (providers.yaml)"},
     "licscan.providers._HUB_ID": {"trusted": "rules/ data (providers.yaml)"},
