@@ -98,3 +98,20 @@ _VERSION_PIECES = ["owner/name", "a/b", ":", _PIN, _PIN[:63], "f", "-", ".", "/"
 def test_the_pinned_names_found_where_a_pin_stands_are_those_re_finds_reading_every_character(text):
     expected = [(match.span(), match.groups()) for match in hosted_apis._VERSIONED.finditer(text)]
     assert [(match.span(), match.groups()) for match in hosted_apis._versioned(text)] == expected
+
+
+_OLLAMA_PIECES = ["ollama", "xollama", "ollama_", " ", "\t", "pull", "run", "create", "$", "${", "MODEL", "}", "'", '"',
+                  "qwen2.5:7b", "\n", "-f", "# ", "é"]
+
+
+@settings(max_examples=1500, derandomize=True, deadline=None, database=None)
+@given(st.lists(st.sampled_from(_OLLAMA_PIECES), max_size=20).map("".join))
+@example("ollama pull ollama run llama3")
+@example("xollama pull a ollama create me -f Modelfile")
+def test_the_ollama_commands_found_where_the_word_stands_are_those_re_finds_reading_every_character(text):
+    from licscan.discovery.commands import matches_at
+
+    mentions = hosted_apis._occurrences("ollama", text)
+    for pattern in (hosted_apis._OLLAMA_COMMAND, hosted_apis._OLLAMA_CREATE, hosted_apis._OLLAMA_VARIABLE):
+        expected = [(match.span(), match.groups()) for match in pattern.finditer(text)]
+        assert [(match.span(), match.groups()) for match in matches_at(pattern, text, mentions)] == expected
