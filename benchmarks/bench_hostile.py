@@ -38,6 +38,8 @@ CASES = {
         b"    return AutoModel.from_pretrained(g0)\n"),
     "sh: downloads on one line": ("run.sh", lambda n: b"huggingface-cli download org/m ; " * n + b"\n"),
     "sh: --model flags on one line": ("run.sh", lambda n: b"serve --model org/m " * n + b"\n"),
+    "sh: links to other .co/ hosts on one line": ("run.sh", lambda n: b"curl https://t.co/a https://hf.co/o/m " * n
+                                                  + b"\n"),
     "sh: MODEL_ID= on one line": ("run.sh", lambda n: b"MODEL_ID=org/m " * n + b"\n"),
     "yaml: --model flags in one list": ("ci.yml", lambda n: b"args: [" + b'"--model", "org/m", ' * n + b"]\n"),
     "json: a model key per object": ("c.json", lambda n: b"[" + b",".join(

@@ -115,3 +115,28 @@ def test_the_ollama_commands_found_where_the_word_stands_are_those_re_finds_read
     for pattern in (hosted_apis._OLLAMA_COMMAND, hosted_apis._OLLAMA_CREATE, hosted_apis._OLLAMA_VARIABLE):
         expected = [(match.span(), match.groups()) for match in pattern.finditer(text)]
         assert [(match.span(), match.groups()) for match in matches_at(pattern, text, mentions)] == expected
+
+
+def _hosts_searched_one_by_one(data: bytes) -> list[tuple[int, int]]:
+    from licscan.discovery.common import HUB_HOSTS
+
+    hosts = []
+    for host in HUB_HOSTS:
+        position = data.find(host)
+        while position >= 0:
+            hosts.append((position, position + len(host)))
+            position = data.find(host, position + len(host))
+    return hosts
+
+
+_URL_PIECES = [b"huggingface.co/", b"HuggingFace.co/", b"Huggingface.co/", b"hf.co/", b".co/", b"https://", b"www.",
+               b"h", b"f", b"org/name", b"datasets/", b"spaces/", b"cdn-lfs.", b" ", b"\n", b"/", b".git", b"-"]
+
+
+@settings(max_examples=1500, derandomize=True, deadline=None, database=None)
+@given(st.lists(st.sampled_from(_URL_PIECES), max_size=16).map(b"".join))
+@example(b"hf.co/hf.co/org/name huggingface.co/org/b")
+def test_the_hub_urls_found_from_one_search_are_those_found_host_by_host(data):
+    from licscan.discovery.common import hub_urls
+
+    assert list(hub_urls(data)) == list(hub_urls(data, _hosts_searched_one_by_one(data)))
