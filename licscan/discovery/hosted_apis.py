@@ -874,7 +874,9 @@ def _is_env_file(filename: str) -> bool:
 
 
 def _is_modelfile(filename: str) -> bool:
-    return filename == "modelfile" or filename.startswith("modelfile.") or filename.endswith(".modelfile")
+    # (asked of every file holding no trigger word: the one search first)
+    return "modelfile" in filename and (
+        filename == "modelfile" or filename.startswith("modelfile.") or filename.endswith(".modelfile"))
 
 
 def _line_starts(text: str) -> list[int]:
