@@ -171,3 +171,4 @@ def test_the_providers_model_names_are_matched_without_compiling_their_pattern(m
         assert names.match(name) == (pattern.match(name) is not None), name
     assert compiled == []
     assert names.match("gpt-4o-\u212a") == (pattern.match("gpt-4o-\u212a") is not None) and len(compiled) == 1
+
