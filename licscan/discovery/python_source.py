@@ -748,25 +748,57 @@ def _alias_facts(tree: ast.Module, facts: _FileFacts) -> _FileFacts:
     return facts
 
 
+class _Scopes:
+    """The stack of scopes a walk is in (the module's at the bottom), and the lookup of a name in it."""
+
+    def __init__(self, module: _Scope, cut_from: "Callable[[], _Scope] | None") -> None:
+        self.stack = [module]
+        self.cut_from = cut_from
+
+    def __call__(self, name: str, start: int, purpose: str = ID) -> tuple[list[ast.expr | None], int] | None:
+        """The bindings a name has where it is used (scope `start` of the stack), by Python's scope rules."""
+        innermost = min(start, len(self.stack) - 1)
+        skip_functions = False
+        for depth in range(innermost, 0, -1):
+            scope = self.stack[depth]
+            if scope.is_class and depth != innermost:
+                continue  # class bodies are not visible from the functions inside them
+            if name in scope.globals:
+                skip_functions = True
+            if skip_functions:
+                continue
+            if name in scope.nonlocals:
+                continue
+            if name in scope.bindings:
+                return scope.bindings[name], depth
+        if self.cut_from is None:
+            module, depth = self.stack[0], 0
+        else:
+            module, depth = self.cut_from(), CUT_MODULE
+        return (module.bindings[name], depth) if name in module.bindings else None
+
+
 class _CallFinder(ast.NodeVisitor):
     """Walks a module with a stack of scopes, recording the recognised calls and what they name."""
 
     def __init__(
         self, text: PythonText, module: _Scope, finds: _Finds, facts: _FileFacts, lines: list[int] | None,
-        cut_from: "_ModuleBindings | None" = None, line_offset: int = 0,
+        cut_from: "Callable[[], _Scope] | None" = None, line_offset: int = 0,
     ) -> None:
-        """cut_from: when the tree is one function cut from its module, where names not bound inside it are
-        looked up (the tree's own module scope holds only the function); line_offset: what to add to the
+        """cut_from: when the tree is one function cut from its module, gives the scope where names not bound
+        inside it are looked up (the tree's own module scope holds only the function); line_offset: what to add to the
         tree's line numbers to have the file's (`lines` are the tree's)."""
-        self.cut_from = cut_from
         self.line_offset = line_offset
         self.text = text
         self.lines = lines
         self.walrus = text.has_walrus
-        self.stack: list[_Scope] = [module]
+        scopes = _Scopes(module, cut_from)
+        self.stack = scopes.stack
         self.finds = finds
         self.facts = facts
-        self.evaluator = _Evaluator(self._lookup)
+        # (The lookup is an object of its own, not a bound method of the finder: a finder holding an evaluator
+        # holding the finder is a reference cycle, garbage only the cycle collector frees, with all it holds.)
+        self.evaluator = _Evaluator(scopes)
         self.evaluator.line_offset = line_offset
 
     def visit(self, node: ast.AST) -> None:
@@ -831,28 +863,6 @@ class _CallFinder(ast.NodeVisitor):
     visit_SetComp = _visit_comprehension
     visit_GeneratorExp = _visit_comprehension
     visit_DictComp = _visit_comprehension
-
-    def _lookup(self, name: str, start: int, purpose: str = ID) -> tuple[list[ast.expr | None], int] | None:
-        """The bindings a name has where it is used (scope `start` of the stack), by Python's scope rules."""
-        innermost = min(start, len(self.stack) - 1)
-        skip_functions = False
-        for depth in range(innermost, 0, -1):
-            scope = self.stack[depth]
-            if scope.is_class and depth != innermost:
-                continue  # class bodies are not visible from the functions inside them
-            if name in scope.globals:
-                skip_functions = True
-            if skip_functions:
-                continue
-            if name in scope.nonlocals:
-                continue
-            if name in scope.bindings:
-                return scope.bindings[name], depth
-        if self.cut_from is None:
-            module, depth = self.stack[0], 0
-        else:
-            module, depth = self.cut_from.scope(), CUT_MODULE
-        return (module.bindings[name], depth) if name in module.bindings else None
 
     # -- calls ------------------------------------------------------------------------------
 
@@ -979,7 +989,6 @@ class _FastLookup:
     def __init__(self, data: bytes) -> None:
         self.data = data
         self.decided: dict[tuple[str, str], bool] = {}
-        self.static = _Evaluator(self._static_lookup)
 
     def __call__(self, name: str, depth: int, purpose: str) -> None:
         if self.maybe_bound(name, purpose):
@@ -1008,7 +1017,8 @@ class _FastLookup:
         except (SyntaxError, ValueError, RecursionError, MemoryError):
             return True  # continued on later lines: unknown
         try:
-            value = self.static.value(node, 0, purpose=purpose)
+            # (An evaluator of its own each time: one kept here would hold this lookup's bound method, a cycle.)
+            value = _Evaluator(self._static_lookup).value(node, 0, purpose=purpose)
         except _Maybe:
             return True
         if value is None:
@@ -1814,10 +1824,17 @@ def _decide_in_statements(text: PythonText, finds: _Finds, facts: _FileFacts, li
     if len(groups) > _MAX_STATEMENTS_READ:
         return lines  # (thousands of statements to read: the module parsed once costs less, and grows linearly)
     module = _StatementBindings(text, starts, foreign, finds.relpath)
+    # (The scope holds the reading's bound method; kept by the reading too, it would make a reference cycle.)
+    module_bindings = _Scope()
+    module_bindings.bindings = _NamesRead(module.read)
+
+    def module_scope() -> _Scope:
+        return module_bindings
+
     rest: list[int] = []
     for done, (index, group) in enumerate(groups.items()):
         own = _Finds(finds.relpath, finds.locate)
-        finder = _CallFinder(text, _Scope(), own, facts, group, cut_from=module)  # type: ignore[arg-type]
+        finder = _CallFinder(text, _Scope(), own, facts, group, cut_from=module_scope)
         try:
             for statement in module.tree(index).body:
                 finder.visit(statement)
@@ -1836,9 +1853,9 @@ class _TooCommon(_NeedsFullParse):
 
 
 class _StatementBindings:
-    """The module scope of statements read on their own: a name's bindings come from the top-level statements
-    that hold the name (no other statement can bind it; with the rebinding `global` statements of functions, as
-    _module_scope), each statement parsed once, with the file's line numbers."""
+    """The module bindings of statements read on their own (what a _NamesRead scope asks): a name's bindings come
+    from the top-level statements that hold the name (no other statement can bind it; with the rebinding `global`
+    statements of functions, as _module_scope), each statement parsed once, with the file's line numbers."""
 
     def __init__(self, text: PythonText, starts: list[int], foreign: list[int], relpath: str) -> None:
         self.text = text
@@ -1852,11 +1869,6 @@ class _StatementBindings:
         self._rebound: set[str] | None = None
         self._unreadable: set[str] = set()
         self._words: dict[bytes, list[int]] | None = None
-        self._scope = _Scope()
-        self._scope.bindings = _NamesRead(self._read)
-
-    def scope(self) -> _Scope:
-        return self._scope
 
     def tree(self, index: int) -> ast.Module:
         """Statement `index` parsed alone, its nodes at the file's lines; _NeedsFullParse when it does not parse."""
@@ -1880,7 +1892,8 @@ class _StatementBindings:
             raise _NeedsFullParse("statement")
         return tree
 
-    def _read(self, name: str, found: dict[str, list[ast.expr | None]]) -> None:
+    def read(self, name: str, found: dict[str, list[ast.expr | None]]) -> None:
+        """Put the module bindings of `name` into `found` (a scope's _NamesRead), if it has any."""
         if name in self._unreadable:
             raise _NeedsFullParse(name)
         bindings: list[ast.expr | None] = []
@@ -1984,7 +1997,7 @@ def _decide_in_functions(text: PythonText, finds: _Finds, facts: _FileFacts, lin
             continue
         own = _Finds(finds.relpath, finds.locate)
         local_lines = [line - lines_before for line in group]
-        finder = _CallFinder(text, _Scope(), own, facts, local_lines, cut_from=module, line_offset=lines_before)
+        finder = _CallFinder(text, _Scope(), own, facts, local_lines, cut_from=module.scope, line_offset=lines_before)
         try:
             for statement in tree.body:
                 finder.visit(statement)
