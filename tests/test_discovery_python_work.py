@@ -6,7 +6,7 @@ from __future__ import annotations
 import random
 import textwrap
 
-from licscan.discovery import python_source
+from licscan.discovery import python_source, python_text
 from licscan.discovery.python_source import analyze
 from licscan.discovery.python_text import PythonText
 
@@ -406,3 +406,21 @@ def test_a_config_module_is_not_parsed_whole_for_its_lazy_calls(monkeypatch):
     occurrences, skipped = analyze(data, "config.py")
     assert [(o.ref.repo_id, o.location.line) for o in occurrences] == [("org/base-model", 103)] and not skipped
     assert max(parsed) < len(data) and sum(parsed) < len(data) // 2
+
+
+def test_a_bracket_closed_before_anything_else_opens_ends_where_the_token_reading_ends_it():
+    """call_end takes a bracket holding no other bracket, string or comment in one match (most signatures and many
+    calls); at the brackets of random texts it answers what the token-by-token reading answers, near its reach too."""
+    rng = random.Random(31)
+    pieces = [b"(", b")", b"[", b"]", b"{", b"}", b"a", b", ", b"\n", b"#c\n", b"#)\n", b"#(\n", b'"s)"', b"'t]'",
+              b'"""d)\n"""', b"x" * 300, b"\\", b'"']
+    for _ in range(2000):
+        data = b"".join(rng.choice(pieces) for _ in range(rng.randint(1, 30)))
+        text = PythonText(data)
+        for position in range(len(data)):
+            if data[position] in b"([{" or rng.random() < 0.02:
+                assert text.call_end(position) == text.call_end_by_tokens(position), (data, position)
+    reach = python_text.MAX_CALL_BYTES
+    for size in (reach - 3, reach - 2, reach - 1, reach):
+        text = PythonText(b"f(" + b"a" * size + b")")
+        assert text.call_end(1) == text.call_end_by_tokens(1), size

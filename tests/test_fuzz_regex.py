@@ -119,6 +119,7 @@ SITES: dict[str, dict[str, Any]] = {
     # over the first 256 bytes of a line.
     "licscan.discovery.python_text._LINE_TOKEN": {"op": "first", "extra": ['"a', "'\\", '"\\"', "\"\\'"]},
     "licscan.discovery.python_text._CALL_TOKEN": {"extra": ['"""a', "'''\\", '""\\"', "#a(", '"""\\"']},
+    "licscan.discovery.python_text._PLAIN_BRACKETS": {"op": "match", "extra": [("(", "a", ""), ("[", " ", ")")]},
     "licscan.discovery.python_text._ARGUMENT_TOKEN": {"extra": ['"""a', "'''\\", '""\\"', "#a,", '"""\\"']},
     "licscan.discovery.python_text._NEWLINE": {},
     "licscan.discovery.python_text._STRING_OR_COMMENT": {},

@@ -27,6 +27,9 @@ _CALL_TOKEN = lazy_re.compile(
     rb"""[()\[\]{}]|#[^\n]*|(?s:\"\"\"(?:[^"\\]|\\.|"(?!""))*\"\"\"|'''(?:[^'\\]|\\.|'(?!''))*''')"""
     rb"""|"(?:[^"\\\n]|\\.)*"|'(?:[^'\\\n]|\\.)*'"""
 )
+# A bracket closed before any other bracket, string or comment opens (most signatures, many calls): call_end's reading
+# would close it at the same place, within the same reach.
+_PLAIN_BRACKETS = lazy_re.compile(rb"""[(\[{][^()\[\]{}#"']{0,%d}[)\]}]""" % (MAX_CALL_BYTES - 2))
 # The same, with the separators that end one argument.
 _ARGUMENT_TOKEN = lazy_re.compile(
     rb"""[()\[\]{},\n]|#[^\n]*|(?s:\"\"\"(?:[^"\\]|\\.|"(?!""))*\"\"\"|'''(?:[^'\\]|\\.|'(?!''))*''')"""
@@ -240,6 +243,13 @@ class PythonText:
 
     def call_end(self, open_paren: int) -> int | None:
         """The offset just after the parenthesis that closes the one at `open_paren`, or None."""
+        plain = _PLAIN_BRACKETS.match(self.data, open_paren)
+        if plain is not None:
+            return plain.end()  # (what the token reading finds, without a Python step per token)
+        return self.call_end_by_tokens(open_paren)
+
+    def call_end_by_tokens(self, open_paren: int) -> int | None:
+        """call_end, read token by token: brackets counted, strings and comments passed over."""
         depth = 0
         limit = min(len(self.data), open_paren + MAX_CALL_BYTES)
         for token in _CALL_TOKEN.finditer(self.data, open_paren, limit):
