@@ -424,3 +424,23 @@ def test_a_bracket_closed_before_anything_else_opens_ends_where_the_token_readin
     for size in (reach - 3, reach - 2, reach - 1, reach):
         text = PythonText(b"f(" + b"a" * size + b")")
         assert text.call_end(1) == text.call_end_by_tokens(1), size
+
+
+def test_a_list_name_looked_for_alone_stands_where_the_index_of_every_word_has_it():
+    """Whether a list of ids is read again looks for its name with bytes.find (the index of every word of a 300 KB
+    test file cost more than the rest of its named literals); the places found are the words _IDENTIFIER finds."""
+    rng = random.Random(37)
+    pieces = [b"MODELS", b"MODELS_2", b"_MODELS", b"1", b"9MODELS", b"a", b"_", b" ", b"\n", b".", b"\xc3\xa9", b"x1"]
+    for _ in range(3000):
+        data = b"".join(rng.choice(pieces) for _ in range(rng.randint(0, 20)))
+        expected = [match.start() for match in python_source._IDENTIFIER.finditer(data) if match.group() == b"MODELS"]
+        assert list(python_source._word_places(data, b"MODELS")) == expected, data
+
+
+def test_lists_of_ids_are_told_read_again_the_same_whether_their_names_are_looked_for_or_indexed():
+    """Past a few list names a file's words are indexed once (many lists stay linear); both ways give the same finds."""
+    lists = "".join(f'LLAMA_EVALS_{i} = ["org/a{i}", "org/b{i}"]\n' for i in range(20))
+    reads = "".join(f"use(LLAMA_EVALS_{i})\n" if i % 3 else f"# LLAMA_EVALS_{i}\n" for i in range(20))
+    occurrences, _ = analyze((lists + reads).encode(), "a.py")
+    listed = sorted({o.location.line for o in occurrences})
+    assert listed == [i + 1 for i in range(20) if i % 3]
