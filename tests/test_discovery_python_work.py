@@ -444,3 +444,34 @@ def test_lists_of_ids_are_told_read_again_the_same_whether_their_names_are_looke
     occurrences, _ = analyze((lists + reads).encode(), "a.py")
     listed = sorted({o.location.line for o in occurrences})
     assert listed == [i + 1 for i in range(20) if i % 3]
+
+
+def test_a_def_looked_for_by_its_name_is_the_one_the_index_of_every_def_gives():
+    """A literal passed to a function the file defines takes its kind from the parameter's name; the first few
+    functions are looked for where their names stand, not by reading every def of the file: the same def found."""
+    rng = random.Random(41)
+    names = [b"build", b"build_x", b"rebuild", b"x.build", b"build2"]
+    other = [b"x = build(a, 'org/m')", b"# def build(q)", b"build = 1", b"", b"s = 'def build(z)'", b"f(build)"]
+
+    def line() -> bytes:
+        if rng.random() < 0.5:
+            return rng.choice(other)
+        head = rng.choice([b"", b"    ", b"\t", b"  async "]) + rng.choice([b"def ", b"def\t", b"def  ", b"de "])
+        parameters = b", ".join(rng.choice([b"a", b"embed_model", b"k=1", b"*args", b"m: str"])
+                                for _ in range(rng.randint(0, 3)))
+        return head + rng.choice(names) + rng.choice([b"", b" "]) + b"(" + parameters + rng.choice([b"):", b"", b"(:"])
+
+    for _ in range(3000):
+        data = b"\n".join(line() for _ in range(rng.randint(0, 8)))
+        index: dict[bytes, list[bytes]] = {}
+        for found in python_source.matches_from_line_starts(data, python_source._DEF, b"def"):
+            index.setdefault(found.group(1), python_source._parameter_names(found))
+        assert python_source._first_def_parameters(data, b"build") == index.get(b"build"), data
+
+
+def test_many_functions_given_ids_are_named_by_their_parameters_either_way():
+    """Past a few function names a file's defs are read once (many names stay linear); both ways name the same ids."""
+    defs = "".join(f"def build_{i}(config, embed_model{i}, k):\n    pass\n" for i in range(20))
+    calls = "".join(f'build_{i}(cfg, "org/m{i}", 3)\n' for i in range(20))
+    occurrences, _ = analyze((defs + calls).encode(), "a.py")
+    assert sorted(o.ref.repo_id for o in occurrences) == sorted(f"org/m{i}" for i in range(20))

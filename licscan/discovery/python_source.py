@@ -1451,6 +1451,7 @@ class _ListHeads:
         self.words: dict[bytes, list[int]] | None = None  # every identifier's places, once many lists need them
         self.names_searched = 0  # list names looked for alone (before the index of every word is made)
         self.defs: dict[bytes, list[bytes]] | None = None  # the file's functions' parameter names, once needed
+        self.defs_looked_for: dict[bytes, list[bytes] | None] = {}  # (the same, for the first few names alone)
 
     def in_id_list(self, quote: int, line_start: int, continued: bool) -> bool:
         """Whether the literal at `quote` is an element of a list of Hub ids bound to a name (see _LIST_BINDING):
@@ -1487,19 +1488,26 @@ class _ListHeads:
         called = _CALLED_NAME.search(prefix, max(0, opening - 96), opening)
         if called is None or not _PLAIN_ARGUMENTS.fullmatch(arguments):
             return None
-        name = called.group()
-        if self.defs is None:
-            self.defs = {}
-            for found in matches_from_line_starts(self.text.data, _DEF, b"def"):
-                self.defs.setdefault(found.group(1), [part.split(b"=")[0].split(b":")[0].strip().lstrip(b"*")
-                                                      for part in found.group(2).split(b",")])
-        parameters = self.defs.get(name)
+        parameters = self._parameters(called.group())
         if parameters is None:
             return None
         if parameters and parameters[0] in (b"self", b"cls") and prefix[called.start() - 1 : called.start()] == b".":
             parameters = parameters[1:]  # a method called on an object: its first parameter is the object
         index = arguments.count(b",")
         return _kind_named(parameters[index]) if index < len(parameters) else None
+
+    def _parameters(self, name: bytes) -> list[bytes] | None:
+        """The parameter names of the file's first def of `name`. The first few names are looked for where they
+        stand (a def's line holds its name); past them every def of the file is read once (many names stay linear)."""
+        if self.defs is None and (name in self.defs_looked_for or len(self.defs_looked_for) < _MAX_NAMES_LOOKED_FOR):
+            if name not in self.defs_looked_for:
+                self.defs_looked_for[name] = _first_def_parameters(self.text.data, name)
+            return self.defs_looked_for[name]
+        if self.defs is None:
+            self.defs = {}
+            for found in matches_from_line_starts(self.text.data, _DEF, b"def"):
+                self.defs.setdefault(found.group(1), _parameter_names(found))
+        return self.defs.get(name)
 
     def _read_again(self, name: bytes, bound_at: int) -> bool:
         """Whether `name` stands as a whole word in the file's code anywhere but where it is bound (the first
@@ -1558,7 +1566,30 @@ class _ListHeads:
 _IDENTIFIER = lazy_re.compile(rb"[A-Za-z_][A-Za-z0-9_]*")
 _WORD_BYTES = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_")
 _DIGITS = frozenset(b"0123456789")
-_MAX_NAMES_LOOKED_FOR = 8  # list names looked for one by one in a file; past them, every word's places are indexed
+_MAX_NAMES_LOOKED_FOR = 8  # names looked for one by one in a file; past them, every word or def is read once
+
+
+def _parameter_names(found: re.Match[bytes]) -> list[bytes]:
+    """The parameter names of a _DEF match."""
+    return [part.split(b"=")[0].split(b":")[0].strip().lstrip(b"*") for part in found.group(2).split(b",")]
+
+
+def _first_def_parameters(data: bytes, name: bytes) -> list[bytes] | None:
+    """The parameter names of the first _DEF match of the file that defines `name`, found from the places of the name
+    (the lines _DEF is tried at are those holding "def" before it): what the index of every def gives for it."""
+    line_end = -1
+    at = data.find(name)
+    while at >= 0:
+        if at > line_end:  # (each line looked at once, however many times it holds the name)
+            line_start = data.rfind(b"\n", 0, at) + 1
+            line_end = data.find(b"\n", at)
+            line_end = len(data) if line_end < 0 else line_end
+            if data.rfind(b"def", line_start, at) >= 0:
+                found = _DEF.match(data, line_start)
+                if found is not None and found.group(1) == name:
+                    return _parameter_names(found)
+        at = data.find(name, at + 1)
+    return None
 
 
 def _word_places(data: bytes, word: bytes) -> Iterator[int]:
