@@ -475,3 +475,22 @@ def test_many_functions_given_ids_are_named_by_their_parameters_either_way():
     calls = "".join(f'build_{i}(cfg, "org/m{i}", 3)\n' for i in range(20))
     occurrences, _ = analyze((defs + calls).encode(), "a.py")
     assert sorted(o.ref.repo_id for o in occurrences) == sorted(f"org/m{i}" for i in range(20))
+
+
+def test_the_identifier_around_a_needle_is_the_run_of_ascii_word_characters_holding_it():
+    """_survey widens each needle's match to the identifier holding it with one match forward (no Python step per
+    byte): the run a byte-by-byte reading gives, non-ASCII bytes ending it."""
+    def by_bytes(data: bytes, start: int, end: int) -> tuple[int, int]:
+        while start > 0 and (data[start - 1 : start].isalnum() or data[start - 1] == 0x5F):
+            start -= 1
+        while end < len(data) and (data[end : end + 1].isalnum() or data[end] == 0x5F):
+            end += 1
+        return start, end
+
+    rng = random.Random(43)
+    pieces = [b"from_pretrained", b"a", b"Z", b"9", b"_", b".", b"(", b" ", b"\xc3\xa9", b"\n", b"-"]
+    for _ in range(3000):
+        data = b"".join(rng.choice(pieces) for _ in range(rng.randint(1, 12)))
+        start = rng.randrange(len(data))
+        end = rng.randint(start, len(data))
+        assert python_source._identifier_around(data, start, end) == by_bytes(data, start, end), (data, start, end)

@@ -161,6 +161,7 @@ SITES: dict[str, dict[str, Any]] = {
     "licscan.discovery.python_source._LAZY_BEFORE": {},
     "licscan.discovery.python_source._LAZY_TYPE": {},
     "licscan.discovery.python_source._NOT_A_USE": {},
+    "licscan.discovery.python_source._WORD_RUN": {"op": "match"},
     "licscan.discovery.python_source._PROSE_LINE": {"op": "match"},
     "licscan.discovery.python_source._SPACE_REPO": {},
     "licscan.discovery.python_source._LIST_BINDING": {"op": "match", "extra": ["a = [", "a.b: list = (", "a: =", "a ="]},
