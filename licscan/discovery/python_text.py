@@ -63,7 +63,8 @@ def matches_from_line_starts(data: bytes, pattern: re.Pattern[bytes], *words: by
 class PythonText:
     """Lexical facts about one Python file, each computed on first use."""
 
-    def __init__(self, data: bytes) -> None:
+    def __init__(self, data: bytes, single_triples: bool = True) -> None:
+        """single_triples: False when the data is known to hold no ''' (it is then not looked for)."""
         self.data = data
         self.lines = LineIndex(data)
         # Triple-quoted strings, found in order only as far as a question needs (_spans_through).
@@ -71,7 +72,7 @@ class PythonText:
         self._span_starts: list[int] = []
         self._spans_read_to = 0  # every delimiter before this offset is accounted for
         self._next_double = -2  # the next '"""' / "'''" at or after it, -1 when none (-2: not looked for yet)
-        self._next_single = -2
+        self._next_single = -2 if single_triples else -1
         self._blocks: list[Block] | None = None
         self._outer_defs: list[Block] | None = None
         self._outer_firsts: list[int] = []
@@ -139,7 +140,9 @@ class PythonText:
         # The next of each delimiter, found again only once the reading has passed it (else it is quadratic).
         next_double, next_single = self._next_double, self._next_single
         if next_double == -2:
-            next_double, next_single = data.find(b'"""'), data.find(b"'''")
+            next_double = data.find(b'"""')
+        if next_single == -2:
+            next_single = data.find(b"'''")
         while True:
             if 0 <= next_double < read_to:
                 next_double = data.find(b'"""', read_to)
