@@ -8,7 +8,7 @@ $(VENV)/.installed: pyproject.toml
 	$(VENV)/bin/pip install --quiet -e ".[test,postgres]"
 	touch $@
 
-.PHONY: setup demo test
+.PHONY: setup demo test vocabulary
 setup: $(VENV)/.installed
 
 demo: setup
@@ -16,3 +16,8 @@ demo: setup
 
 test: setup
 	$(VENV)/bin/python -m pytest
+
+# The shipped rules/providers.yaml's discovery vocabulary as JSON (licscan/providers_vocabulary.json), read by
+# `discover` instead of the YAML file while the file is unchanged: run after editing rules/providers.yaml.
+vocabulary: setup
+	$(VENV)/bin/python -c "from licscan.config import VOCABULARY_SNAPSHOT, data_dir, vocabulary_snapshot; VOCABULARY_SNAPSHOT.write_text(vocabulary_snapshot(data_dir('rules')))"

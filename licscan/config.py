@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any, Mapping
 
 from licscan import lazy_re, safeyaml
 from licscan.errors import ConfigError, ParseError
-from licscan.model import DiscoverySettings, EvaluationSettings, IgnoreEntry
+from licscan.model import ApiVocabulary, DiscoverySettings, EvaluationSettings, IgnoreEntry
 
 if TYPE_CHECKING:
     from licscan.model import ResolutionSettings
@@ -73,6 +73,57 @@ def data_dir(name: str) -> Path:
         if candidate.is_dir():
             return candidate
     raise ConfigError(f"licscan's {name}/ directory is missing from this installation")
+
+
+# The discovery vocabulary of the shipped rules/providers.yaml, as providers.load_vocabulary reads it, kept as JSON
+# beside this module. Read from it, `discover` needs neither PyYAML nor the parse of the 80 KB file: ~25 ms of every
+# run, a quarter of an empty folder's. It stands for the file only while the shipped directory is the only one with
+# a providers.yaml and the file's bytes are those it was made from (their length and CRC-32: the file is part of
+# licscan's installation, which a scanned project cannot write, so the check is there to catch an edit made without
+# `make vocabulary`, not a forgery); otherwise the file is read as before. tests/test_discovery_startup.py fails
+# while the snapshot is stale.
+VOCABULARY_SNAPSHOT = _PACKAGE_DIR / "providers_vocabulary.json"
+_PROVIDERS_FILE = "providers.yaml"  # (providers.FILE_NAME: that module is imported only when the file is read)
+
+
+def vocabulary_snapshot(rules_dir: Path) -> str:
+    """The text of VOCABULARY_SNAPSHOT for the providers.yaml in `rules_dir` (the shipped one)."""
+    import dataclasses
+    import json
+
+    from licscan.providers import load_vocabulary
+
+    vocabulary = load_vocabulary([rules_dir])
+    fields = {item.name: getattr(vocabulary, item.name) for item in dataclasses.fields(vocabulary)}
+    made_from = _file_key((Path(rules_dir) / _PROVIDERS_FILE).read_bytes())
+    return json.dumps({"made_from": made_from, "vocabulary": fields}, indent=1, sort_keys=True) + "\n"
+
+
+def _shipped_vocabulary(rules_dirs: tuple[str, ...]) -> ApiVocabulary | None:
+    """The snapshot's vocabulary when it stands for what load_vocabulary(rules_dirs) would read, else None."""
+    import json
+
+    shipped = str(data_dir("rules"))
+    if [item for item in rules_dirs if (Path(item) / _PROVIDERS_FILE).is_file()] != [shipped]:
+        return None
+    try:
+        snapshot = json.loads(VOCABULARY_SNAPSHOT.read_bytes())
+        if snapshot["made_from"] != _file_key((Path(shipped) / _PROVIDERS_FILE).read_bytes()):
+            return None
+        return ApiVocabulary(**{name: _tupled(value) for name, value in snapshot["vocabulary"].items()})
+    except (OSError, ValueError, TypeError, KeyError):
+        return None  # no snapshot, or not one this version made: the file is read
+
+
+def _file_key(data: bytes) -> dict[str, int]:
+    import zlib
+
+    return {"bytes": len(data), "crc32": zlib.crc32(data)}
+
+
+def _tupled(value: Any) -> Any:
+    """JSON's lists as the tuples the vocabulary holds."""
+    return tuple(_tupled(item) for item in value) if isinstance(value, list) else value
 
 
 def default_db_url() -> str:
@@ -150,9 +201,13 @@ class ScanConfig:
 
     def _vocabulary(self):
         """providers().vocabulary, read without the provider records (which `discover` never needs)."""
+        rules_dirs = self.evaluation().rules_dirs
+        shipped = _shipped_vocabulary(rules_dirs)
+        if shipped is not None:
+            return shipped
         from licscan.providers import load_vocabulary
 
-        return load_vocabulary(self.evaluation().rules_dirs)
+        return load_vocabulary(rules_dirs)
 
     def _mirror_in_project(self) -> str | None:
         """The mirror's path relative to the project root (posix), or None when it is elsewhere or unset."""

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
 
 import pytest
 
-from licscan import safeyaml
+from licscan import config, safeyaml
 from licscan.config import data_dir
 from licscan.errors import LicscanError, ParseError
 from licscan.providers import load_providers, load_vocabulary
@@ -100,19 +101,26 @@ def test_discover_still_refuses_a_providers_file_whose_vocabulary_is_wrong(tmp_p
     assert "providers.yaml" in (getattr(raised.value, "file", None) or str(raised.value))
 
 
+def _discover_in_a_process(root, home, modules):
+    """`licscan discover --no-cache --json root` in a fresh interpreter: its listing, and which of `modules` it
+    loaded."""
+    probe = ("import sys\nfrom licscan.entry import main\n"
+             f"sys.argv = ['licscan', 'discover', '--no-cache', '--json', {str(root)!r}]\n"
+             "try:\n    main(fast_exit=False)\nexcept SystemExit:\n    pass\n"
+             f"print(sorted(name for name in {list(modules)!r} if name in sys.modules))\n")
+    completed = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60,
+                               env={**os.environ, "HOME": str(home)})
+    *listing, loaded = completed.stdout.strip().splitlines() or [""]
+    return "\n".join(listing) or completed.stderr, loaded
+
+
 def test_discover_finds_hosted_apis_without_loading_the_provider_records(tmp_path):
     (tmp_path / "app.py").write_text(
         "from openai import OpenAI\nclient = OpenAI(base_url='https://api.deepseek.com')\n"
         "client.chat.completions.create(model='deepseek-chat', messages=[])\n")
     records = ["licscan.model.findings", "licscan.model.lineage", "licscan.model.providers", "licscan.rule_entries"]
-    probe = ("import sys\nfrom licscan.entry import main\n"
-             f"sys.argv = ['licscan', 'discover', '--no-cache', '--json', {str(tmp_path)!r}]\n"
-             "try:\n    main(fast_exit=False)\nexcept SystemExit:\n    pass\n"
-             f"print(sorted(name for name in {records!r} if name in sys.modules))\n")
-    completed = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60,
-                               env={**os.environ, "HOME": str(tmp_path)})
-    *listing, loaded = completed.stdout.strip().splitlines()
-    assert "api:deepseek/deepseek-chat" in "\n".join(listing), completed.stdout + completed.stderr
+    listing, loaded = _discover_in_a_process(tmp_path, tmp_path, records)
+    assert "api:deepseek/deepseek-chat" in listing, listing
     assert loaded == "[]"
 
 
@@ -120,15 +128,9 @@ def test_discover_without_a_cache_never_looks_for_the_user_cache_directory(tmp_p
     # Neither the discovery cache nor the database is opened: platformdirs (and the tempfile and shutil modules it
     # pulls in) would cost every run its import.
     (tmp_path / "app.py").write_text("AutoModel.from_pretrained('org/m')\n")
-    probe = ("import sys\nfrom licscan.entry import main\n"
-             f"sys.argv = ['licscan', 'discover', '--no-cache', '--json', {str(tmp_path)!r}]\n"
-             "try:\n    main(fast_exit=False)\nexcept SystemExit:\n    pass\n"
-             "print('platformdirs' in sys.modules)\n")
-    completed = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60,
-                               env={**os.environ, "HOME": str(tmp_path)})
-    *listing, loaded = completed.stdout.strip().splitlines()
-    assert "org/m" in "\n".join(listing), completed.stdout + completed.stderr
-    assert loaded == "False"
+    listing, loaded = _discover_in_a_process(tmp_path, tmp_path, ["platformdirs"])
+    assert "org/m" in listing, listing
+    assert loaded == "[]"
 
 
 def test_a_star_without_an_anchor_is_no_alias_to_expand(monkeypatch):
@@ -141,3 +143,47 @@ def test_a_star_without_an_anchor_is_no_alias_to_expand(monkeypatch):
     assert walked == []
     assert safeyaml.load("a: &x ['gpt-4*']\nb: *x\n") == {"a": ["gpt-4*"], "b": ["gpt-4*"]}
     assert len(walked) == 1
+
+
+def test_the_shipped_vocabulary_snapshot_is_current():
+    # licscan/providers_vocabulary.json is what load_vocabulary reads from the shipped rules/providers.yaml; after an
+    # edit of that file, `make vocabulary` writes it again (until then discover reads the YAML file, more slowly).
+    shipped = data_dir("rules")
+    assert config._shipped_vocabulary((str(shipped),)) == load_vocabulary([shipped]), "run `make vocabulary`"
+    assert config.VOCABULARY_SNAPSHOT.read_text() == config.vocabulary_snapshot(shipped), "run `make vocabulary`"
+
+
+def test_discover_on_an_empty_folder_loads_no_yaml_parser(tmp_path):
+    (tmp_path / "empty").mkdir()
+    listing, loaded = _discover_in_a_process(tmp_path / "empty", tmp_path, ["yaml", "licscan.providers", "hashlib"])
+    assert '"files_scanned": 0' in listing, listing
+    assert loaded == "[]"
+
+
+def test_a_snapshot_stands_for_the_providers_file_only_while_its_bytes_are_unchanged(tmp_path, monkeypatch):
+    shipped = data_dir("rules")
+    planted = json.loads(config.vocabulary_snapshot(shipped))
+    planted["vocabulary"]["hosts"].append(["api.planted.example", "deepseek"])
+    monkeypatch.setattr(config, "VOCABULARY_SNAPSHOT", tmp_path / "snapshot.json")
+
+    def api(root):
+        return config.load_config(root, check_mirror=False, db_url="sqlite://").discovery(use_cache=False).api
+
+    (tmp_path / "app").mkdir()
+    config.VOCABULARY_SNAPSHOT.write_text(json.dumps(planted))
+    assert ("api.planted.example", "deepseek") in api(tmp_path / "app").hosts  # made from these bytes: read
+    planted["made_from"]["crc32"] ^= 1
+    config.VOCABULARY_SNAPSHOT.write_text(json.dumps(planted))
+    assert api(tmp_path / "app") == load_vocabulary([shipped])  # made from other bytes: the file is read
+    config.VOCABULARY_SNAPSHOT.write_text("{not json")
+    assert api(tmp_path / "app") == load_vocabulary([shipped])
+    # A project's own providers.yaml is merged in, as load_vocabulary merges it.
+    planted["made_from"]["crc32"] ^= 1
+    config.VOCABULARY_SNAPSHOT.write_text(json.dumps(planted))
+    (tmp_path / "app" / "rules").mkdir()
+    (tmp_path / "app" / "rules" / "providers.yaml").write_text(_ACME)
+    (tmp_path / "app" / ".licscan.yaml").write_text("rules_dirs: [rules]\n")
+    merged = api(tmp_path / "app")
+    assert merged == load_vocabulary([shipped, tmp_path / "app" / "rules"])
+    assert ("api.acme-replaced.example", "deepseek") in merged.hosts
+    assert ("api.planted.example", "deepseek") not in merged.hosts

@@ -40,6 +40,8 @@ def test_wheel_carries_rules_and_report_templates(wheel):
         assert f"licscan/_data/rules/{rule_file.relative_to(ROOT / 'rules').as_posix()}" in names
     for template in (ROOT / "reports").rglob("*.j2"):
         assert f"licscan/_data/reports/{template.relative_to(ROOT / 'reports').as_posix()}" in names
+    # discover reads the shipped providers' vocabulary from its snapshot (config.VOCABULARY_SNAPSHOT).
+    assert "licscan/providers_vocabulary.json" in names
     # The store migrates databases from inside the installed package.
     for script in (ROOT / "licscan" / "resolution" / "migrations").rglob("*.py"):
         assert script.relative_to(ROOT).as_posix() in names
