@@ -119,6 +119,7 @@ SITES: dict[str, dict[str, Any]] = {
     # over the first 256 bytes of a line.
     "licscan.discovery.python_text._LINE_TOKEN": {"op": "first", "extra": ['"a', "'\\", '"\\"', "\"\\'"]},
     "licscan.discovery.python_text._CALL_TOKEN": {"extra": ['"""a', "'''\\", '""\\"', "#a(", '"""\\"']},
+    "licscan.discovery.python_text._PLAIN_BRACKETS": {"op": "match", "extra": [("(", "a", ""), ("[", " ", ")")]},
     "licscan.discovery.python_text._ARGUMENT_TOKEN": {"extra": ['"""a', "'''\\", '""\\"', "#a,", '"""\\"']},
     "licscan.discovery.python_text._NEWLINE": {},
     "licscan.discovery.python_text._STRING_OR_COMMENT": {},
@@ -160,6 +161,7 @@ SITES: dict[str, dict[str, Any]] = {
     "licscan.discovery.python_source._LAZY_BEFORE": {},
     "licscan.discovery.python_source._LAZY_TYPE": {},
     "licscan.discovery.python_source._NOT_A_USE": {},
+    "licscan.discovery.python_source._WORD_RUN": {"op": "match"},
     "licscan.discovery.python_source._PROSE_LINE": {"op": "match"},
     "licscan.discovery.python_source._SPACE_REPO": {},
     "licscan.discovery.python_source._LIST_BINDING": {"op": "match", "extra": ["a = [", "a.b: list = (", "a: =", "a ="]},
