@@ -6,7 +6,7 @@ from __future__ import annotations
 import random
 import textwrap
 
-from licscan.discovery import python_source
+from licscan.discovery import python_source, python_text
 from licscan.discovery.python_source import analyze
 from licscan.discovery.python_text import PythonText
 
@@ -406,3 +406,116 @@ def test_a_config_module_is_not_parsed_whole_for_its_lazy_calls(monkeypatch):
     occurrences, skipped = analyze(data, "config.py")
     assert [(o.ref.repo_id, o.location.line) for o in occurrences] == [("org/base-model", 103)] and not skipped
     assert max(parsed) < len(data) and sum(parsed) < len(data) // 2
+
+
+def test_a_bracket_closed_before_anything_else_opens_ends_where_the_token_reading_ends_it():
+    """call_end takes a bracket holding no other bracket, string or comment in one match (most signatures and many
+    calls); at the brackets of random texts it answers what the token-by-token reading answers, near its reach too."""
+    rng = random.Random(31)
+    pieces = [b"(", b")", b"[", b"]", b"{", b"}", b"a", b", ", b"\n", b"#c\n", b"#)\n", b"#(\n", b'"s)"', b"'t]'",
+              b'"""d)\n"""', b"x" * 300, b"\\", b'"']
+    for _ in range(2000):
+        data = b"".join(rng.choice(pieces) for _ in range(rng.randint(1, 30)))
+        text = PythonText(data)
+        for position in range(len(data)):
+            if data[position] in b"([{" or rng.random() < 0.02:
+                assert text.call_end(position) == text.call_end_by_tokens(position), (data, position)
+    reach = python_text.MAX_CALL_BYTES
+    for size in (reach - 3, reach - 2, reach - 1, reach):
+        text = PythonText(b"f(" + b"a" * size + b")")
+        assert text.call_end(1) == text.call_end_by_tokens(1), size
+
+
+def test_a_list_name_looked_for_alone_stands_where_the_index_of_every_word_has_it():
+    """Whether a list of ids is read again looks for its name with bytes.find (the index of every word of a 300 KB
+    test file cost more than the rest of its named literals); the places found are the words _IDENTIFIER finds."""
+    rng = random.Random(37)
+    pieces = [b"MODELS", b"MODELS_2", b"_MODELS", b"1", b"9MODELS", b"a", b"_", b" ", b"\n", b".", b"\xc3\xa9", b"x1"]
+    for _ in range(3000):
+        data = b"".join(rng.choice(pieces) for _ in range(rng.randint(0, 20)))
+        expected = [match.start() for match in python_source._IDENTIFIER.finditer(data) if match.group() == b"MODELS"]
+        assert list(python_source._word_places(data, b"MODELS")) == expected, data
+
+
+def test_lists_of_ids_are_told_read_again_the_same_whether_their_names_are_looked_for_or_indexed():
+    """Past a few list names a file's words are indexed once (many lists stay linear); both ways give the same finds."""
+    lists = "".join(f'LLAMA_EVALS_{i} = ["org/a{i}", "org/b{i}"]\n' for i in range(20))
+    reads = "".join(f"use(LLAMA_EVALS_{i})\n" if i % 3 else f"# LLAMA_EVALS_{i}\n" for i in range(20))
+    occurrences, _ = analyze((lists + reads).encode(), "a.py")
+    listed = sorted({o.location.line for o in occurrences})
+    assert listed == [i + 1 for i in range(20) if i % 3]
+
+
+def test_a_def_looked_for_by_its_name_is_the_one_the_index_of_every_def_gives():
+    """A literal passed to a function the file defines takes its kind from the parameter's name; the first few
+    functions are looked for where their names stand, not by reading every def of the file: the same def found."""
+    rng = random.Random(41)
+    names = [b"build", b"build_x", b"rebuild", b"x.build", b"build2"]
+    other = [b"x = build(a, 'org/m')", b"# def build(q)", b"build = 1", b"", b"s = 'def build(z)'", b"f(build)"]
+
+    def line() -> bytes:
+        if rng.random() < 0.5:
+            return rng.choice(other)
+        head = rng.choice([b"", b"    ", b"\t", b"  async "]) + rng.choice([b"def ", b"def\t", b"def  ", b"de "])
+        parameters = b", ".join(rng.choice([b"a", b"embed_model", b"k=1", b"*args", b"m: str"])
+                                for _ in range(rng.randint(0, 3)))
+        return head + rng.choice(names) + rng.choice([b"", b" "]) + b"(" + parameters + rng.choice([b"):", b"", b"(:"])
+
+    for _ in range(3000):
+        data = b"\n".join(line() for _ in range(rng.randint(0, 8)))
+        index: dict[bytes, list[bytes]] = {}
+        for found in python_source.matches_from_line_starts(data, python_source._DEF, b"def"):
+            index.setdefault(found.group(1), python_source._parameter_names(found))
+        assert python_source._first_def_parameters(data, b"build") == index.get(b"build"), data
+
+
+def test_many_functions_given_ids_are_named_by_their_parameters_either_way():
+    """Past a few function names a file's defs are read once (many names stay linear); both ways name the same ids."""
+    defs = "".join(f"def build_{i}(config, embed_model{i}, k):\n    pass\n" for i in range(20))
+    calls = "".join(f'build_{i}(cfg, "org/m{i}", 3)\n' for i in range(20))
+    occurrences, _ = analyze((defs + calls).encode(), "a.py")
+    assert sorted(o.ref.repo_id for o in occurrences) == sorted(f"org/m{i}" for i in range(20))
+
+
+def test_the_identifier_around_a_needle_is_the_run_of_ascii_word_characters_holding_it():
+    """_survey widens each needle's match to the identifier holding it with one match forward (no Python step per
+    byte): the run a byte-by-byte reading gives, non-ASCII bytes ending it."""
+    def by_bytes(data: bytes, start: int, end: int) -> tuple[int, int]:
+        while start > 0 and (data[start - 1 : start].isalnum() or data[start - 1] == 0x5F):
+            start -= 1
+        while end < len(data) and (data[end : end + 1].isalnum() or data[end] == 0x5F):
+            end += 1
+        return start, end
+
+    rng = random.Random(43)
+    pieces = [b"from_pretrained", b"a", b"Z", b"9", b"_", b".", b"(", b" ", b"\xc3\xa9", b"\n", b"-"]
+    for _ in range(3000):
+        data = b"".join(rng.choice(pieces) for _ in range(rng.randint(1, 12)))
+        start = rng.randrange(len(data))
+        end = rng.randint(start, len(data))
+        assert python_source._identifier_around(data, start, end) == by_bytes(data, start, end), (data, start, end)
+
+
+def test_a_file_without_three_single_quotes_is_not_searched_for_them_and_one_with_them_reads_its_docstrings(monkeypatch):
+    """Most files quote their docstrings with three double quotes: whether a file holds three single quotes comes from
+    its needle pass, and a file without them is not read to its end looking for them (over the sdists' files with
+    id literals that search read 66 MB). A docstring in single quotes still hides the ids in it."""
+    from licscan.discovery.interface import ProjectFile
+    from licscan.discovery.python_source import PythonSource
+
+    single = b"'" * 3
+    searched = []
+
+    class CountedBytes(bytes):
+        def find(self, sub, *args):
+            searched.append(bytes(sub))
+            return bytes.find(self, sub, *args)
+
+    head = b'model_id = "org/top"\n'
+    body = b'"""A docstring."""\n' + b"x = 1\n" * 2000
+    output = PythonSource().scan(ProjectFile("a.py", "a.py", CountedBytes(head + body)))
+    assert [o.ref.repo_id for o in output.occurrences] == ["org/top"]
+    assert single not in searched
+    quoted = head + single + b'\nmodel = "org/in-a-docstring"\n' + single + b'\nembed_model = "org/after"\n'
+    output = PythonSource().scan(ProjectFile("b.py", "b.py", quoted))
+    assert [o.ref.repo_id for o in output.occurrences] == ["org/top", "org/after"]

@@ -78,6 +78,8 @@ def test_python_strings_that_are_not_uses(tmp_path):
         tokenizer_file = "acme/tokenizer.json"
         output_model = "outputs/run-1"
         push_model_repo = "acme/where-we-push"
+        PUSH_MODEL_REPO = "acme/where-we-push-too"
+        Model_Cache = {"Kaggle": "acme/from-kaggle"}
         dataset_dir = kagglehub.dataset_download("kaggler/steam-games")
         limiter_model = "30/second"
         example_model = "your-org/your-model"

@@ -8,7 +8,7 @@ import io
 import re
 import string
 import tokenize
-from typing import Callable, Iterator, NamedTuple
+from typing import Callable, Iterable, Iterator, NamedTuple
 
 from licscan import lazy_re
 from licscan.model import DiscoverySettings, Location, ModelRef, Occurrence, RefKind, Skipped
@@ -46,6 +46,10 @@ _FACT_WORDS = {
     # A triple quote with an f (or fr, or f and a quote) just before it: without one, no literal of the file can be
     # in a triple-quoted f-string, and _command_strings looks for none (19 of the sdists' 2,267 files have one).
     "f_triple": rb"""[fF][rR"']?(?:\"\"\"|''')""",
+    # Whether the file holds a ''' at all: PythonText then looks for none (most files quote their docstrings
+    # with """; the search for the ''' they lack read the whole of each: 45 ms over the sdists' files with id
+    # literals).
+    "single_triple": rb"'''",
 }
 # Hub URLs: every host match, for the URL search to start from.
 _URL_HOSTS = b"|".join(re.escape(host) for host in HUB_HOSTS)
@@ -153,6 +157,7 @@ class _FileFacts:
         self.mlx_functions: frozenset[str] = frozenset()
         self.datasets_alias = False
         self.f_triple = False  # an f-string may open with a triple quote
+        self.single_triple = False  # the file holds a '''
         self.datasets_modules: frozenset[str] = frozenset({"datasets"})
         self.datasets_functions: frozenset[str] = frozenset()
 
@@ -748,25 +753,57 @@ def _alias_facts(tree: ast.Module, facts: _FileFacts) -> _FileFacts:
     return facts
 
 
+class _Scopes:
+    """The stack of scopes a walk is in (the module's at the bottom), and the lookup of a name in it."""
+
+    def __init__(self, module: _Scope, cut_from: "Callable[[], _Scope] | None") -> None:
+        self.stack = [module]
+        self.cut_from = cut_from
+
+    def __call__(self, name: str, start: int, purpose: str = ID) -> tuple[list[ast.expr | None], int] | None:
+        """The bindings a name has where it is used (scope `start` of the stack), by Python's scope rules."""
+        innermost = min(start, len(self.stack) - 1)
+        skip_functions = False
+        for depth in range(innermost, 0, -1):
+            scope = self.stack[depth]
+            if scope.is_class and depth != innermost:
+                continue  # class bodies are not visible from the functions inside them
+            if name in scope.globals:
+                skip_functions = True
+            if skip_functions:
+                continue
+            if name in scope.nonlocals:
+                continue
+            if name in scope.bindings:
+                return scope.bindings[name], depth
+        if self.cut_from is None:
+            module, depth = self.stack[0], 0
+        else:
+            module, depth = self.cut_from(), CUT_MODULE
+        return (module.bindings[name], depth) if name in module.bindings else None
+
+
 class _CallFinder(ast.NodeVisitor):
     """Walks a module with a stack of scopes, recording the recognised calls and what they name."""
 
     def __init__(
         self, text: PythonText, module: _Scope, finds: _Finds, facts: _FileFacts, lines: list[int] | None,
-        cut_from: "_ModuleBindings | None" = None, line_offset: int = 0,
+        cut_from: "Callable[[], _Scope] | None" = None, line_offset: int = 0,
     ) -> None:
-        """cut_from: when the tree is one function cut from its module, where names not bound inside it are
-        looked up (the tree's own module scope holds only the function); line_offset: what to add to the
+        """cut_from: when the tree is one function cut from its module, gives the scope where names not bound
+        inside it are looked up (the tree's own module scope holds only the function); line_offset: what to add to the
         tree's line numbers to have the file's (`lines` are the tree's)."""
-        self.cut_from = cut_from
         self.line_offset = line_offset
         self.text = text
         self.lines = lines
         self.walrus = text.has_walrus
-        self.stack: list[_Scope] = [module]
+        scopes = _Scopes(module, cut_from)
+        self.stack = scopes.stack
         self.finds = finds
         self.facts = facts
-        self.evaluator = _Evaluator(self._lookup)
+        # (The lookup is an object of its own, not a bound method of the finder: a finder holding an evaluator
+        # holding the finder is a reference cycle, garbage only the cycle collector frees, with all it holds.)
+        self.evaluator = _Evaluator(scopes)
         self.evaluator.line_offset = line_offset
 
     def visit(self, node: ast.AST) -> None:
@@ -831,28 +868,6 @@ class _CallFinder(ast.NodeVisitor):
     visit_SetComp = _visit_comprehension
     visit_GeneratorExp = _visit_comprehension
     visit_DictComp = _visit_comprehension
-
-    def _lookup(self, name: str, start: int, purpose: str = ID) -> tuple[list[ast.expr | None], int] | None:
-        """The bindings a name has where it is used (scope `start` of the stack), by Python's scope rules."""
-        innermost = min(start, len(self.stack) - 1)
-        skip_functions = False
-        for depth in range(innermost, 0, -1):
-            scope = self.stack[depth]
-            if scope.is_class and depth != innermost:
-                continue  # class bodies are not visible from the functions inside them
-            if name in scope.globals:
-                skip_functions = True
-            if skip_functions:
-                continue
-            if name in scope.nonlocals:
-                continue
-            if name in scope.bindings:
-                return scope.bindings[name], depth
-        if self.cut_from is None:
-            module, depth = self.stack[0], 0
-        else:
-            module, depth = self.cut_from.scope(), CUT_MODULE
-        return (module.bindings[name], depth) if name in module.bindings else None
 
     # -- calls ------------------------------------------------------------------------------
 
@@ -979,7 +994,6 @@ class _FastLookup:
     def __init__(self, data: bytes) -> None:
         self.data = data
         self.decided: dict[tuple[str, str], bool] = {}
-        self.static = _Evaluator(self._static_lookup)
 
     def __call__(self, name: str, depth: int, purpose: str) -> None:
         if self.maybe_bound(name, purpose):
@@ -1008,7 +1022,8 @@ class _FastLookup:
         except (SyntaxError, ValueError, RecursionError, MemoryError):
             return True  # continued on later lines: unknown
         try:
-            value = self.static.value(node, 0, purpose=purpose)
+            # (An evaluator of its own each time: one kept here would hold this lookup's bound method, a cycle.)
+            value = _Evaluator(self._static_lookup).value(node, 0, purpose=purpose)
         except _Maybe:
             return True
         if value is None:
@@ -1029,20 +1044,25 @@ class _FastLookup:
 # What follows a name an assignment binds: an annotation, "=", and the value's line. The annotation is bounded:
 # unbounded, every "name:" on a long line would re-read the rest of it.
 _BOUND_AFTER_NAME = lazy_re.compile(rb"[ \t]*(?::[^=\n]{0,200})?=(?!=)([^\n]*)")
+_BINDING_NEXT = frozenset(b" \t:=")
 
 
 def _assigned_after(data: bytes, name: bytes) -> Iterator[tuple[int, bytes]]:
     """(offset, value text) of each place `name` stands followed by "=" (and maybe an annotation): what a pattern of
     the name and _BOUND_AFTER_NAME finds with finditer, without compiling a pattern per name in every process that
     meets it (149 names over the sdists, 549 searches: about 9 ms of compiling)."""
+    size = len(data)
     at = data.find(name)
     while at >= 0:
-        match = _BOUND_AFTER_NAME.match(data, at + len(name))
-        if match is None:
-            at = data.find(name, at + 1)
-            continue
-        yield at, match.group(1)
-        at = data.find(name, match.end())
+        end = at + len(name)
+        # (Most places go on with a letter, "(", "." or ","; only a blank, ":" or "=" may start the pattern.)
+        if end < size and data[end] in _BINDING_NEXT:
+            match = _BOUND_AFTER_NAME.match(data, end)
+            if match is not None:
+                yield at, match.group(1)
+                at = data.find(name, match.end())
+                continue
+        at = data.find(name, at + 1)
 
 
 
@@ -1177,12 +1197,15 @@ def _continues_arguments(data: bytes, line_start: int) -> bool:
     return False
 
 
+_WORD_BYTES = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_")
+_WORD_RUN = lazy_re.compile(rb"[A-Za-z0-9_]*")
+
+
 def _identifier_around(data: bytes, start: int, end: int) -> tuple[int, int]:
-    while start > 0 and (data[start - 1 : start].isalnum() or data[start - 1] == 0x5F):
+    """The run of ASCII word characters holding data[start:end] (a needle's match)."""
+    while start > 0 and data[start - 1] in _WORD_BYTES:
         start -= 1
-    while end < len(data) and (data[end : end + 1].isalnum() or data[end] == 0x5F):
-        end += 1
-    return start, end
+    return start, _WORD_RUN.match(data, end).end()  # type: ignore[union-attr]
 
 
 def _fast_call(
@@ -1288,9 +1311,16 @@ _DATASET_WORDS = (b"dataset", b"data_path", b"datapath", b"data_name", b"datanam
 _CONTINUED_PREFIX = lazy_re.compile(rb"[ \t]*(?:[\[({,][ \t]*|(?:default|value)[ \t]*=[ \t]*)?\Z")
 # Names of what a project writes (push_to_hub targets, output folders, caches), and calls into other registries
 # (Kaggle, TensorFlow Datasets, torch.hub, Replicate, ModelScope's own hub): their "org/name" is not a Hub use.
+# Searched for in lower-cased text (_not_a_use): re tries a case-blind alternation at every byte about 4x slower.
 _NOT_A_USE = lazy_re.compile(
-    rb"(?i)push|output|save|upload|export|cache|kagglehub|kaggle|tfds|tensorflow_datasets|torch\.hub|replicate"
+    rb"push|output|save|upload|export|cache|kagglehub|kaggle|tfds|tensorflow_datasets|torch\.hub|replicate"
 )
+
+
+def _not_a_use(text: bytes) -> bool:
+    """Whether the text names what a project writes or another registry (a word of _NOT_A_USE, in any case)."""
+    return _NOT_A_USE.search(text.lower()) is not None
+
 _LINES_BACK = 3
 # An element line of a long list or call (a literal, a comment or nothing first): the name is looked for above
 # such lines, where the bracket opens (`DEFAULT_MODELS = [`, `@pytest.mark.parametrize("base_model", [`).
@@ -1438,8 +1468,10 @@ class _ListHeads:
         self.text = text
         self.heads: dict[int, int] = {}
         self.id_lists: dict[int, tuple[int, int] | None] = {}  # head line start -> a list of ids' (open, close)
-        self.words: dict[bytes, list[int]] | None = None  # every identifier's places, once a list needs them
+        self.words: dict[bytes, list[int]] | None = None  # every identifier's places, once many lists need them
+        self.names_searched = 0  # list names looked for alone (before the index of every word is made)
         self.defs: dict[bytes, list[bytes]] | None = None  # the file's functions' parameter names, once needed
+        self.defs_looked_for: dict[bytes, list[bytes] | None] = {}  # (the same, for the first few names alone)
 
     def in_id_list(self, quote: int, line_start: int, continued: bool) -> bool:
         """Whether the literal at `quote` is an element of a list of Hub ids bound to a name (see _LIST_BINDING):
@@ -1476,13 +1508,7 @@ class _ListHeads:
         called = _CALLED_NAME.search(prefix, max(0, opening - 96), opening)
         if called is None or not _PLAIN_ARGUMENTS.fullmatch(arguments):
             return None
-        name = called.group()
-        if self.defs is None:
-            self.defs = {}
-            for found in matches_from_line_starts(self.text.data, _DEF, b"def"):
-                self.defs.setdefault(found.group(1), [part.split(b"=")[0].split(b":")[0].strip().lstrip(b"*")
-                                                      for part in found.group(2).split(b",")])
-        parameters = self.defs.get(name)
+        parameters = self._parameters(called.group())
         if parameters is None:
             return None
         if parameters and parameters[0] in (b"self", b"cls") and prefix[called.start() - 1 : called.start()] == b".":
@@ -1490,15 +1516,44 @@ class _ListHeads:
         index = arguments.count(b",")
         return _kind_named(parameters[index]) if index < len(parameters) else None
 
+    def _parameters(self, name: bytes) -> list[bytes] | None:
+        """The parameter names of the file's first def of `name`. The first few names are looked for where they
+        stand (a def's line holds its name); past them every def of the file is read once (many names stay linear)."""
+        if self.defs is None and (name in self.defs_looked_for or len(self.defs_looked_for) < _MAX_NAMES_LOOKED_FOR):
+            if name not in self.defs_looked_for:
+                self.defs_looked_for[name] = _first_def_parameters(self.text.data, name)
+            return self.defs_looked_for[name]
+        if self.defs is None:
+            self.defs = {}
+            for found in matches_from_line_starts(self.text.data, _DEF, b"def"):
+                self.defs.setdefault(found.group(1), _parameter_names(found))
+        return self.defs.get(name)
+
     def _read_again(self, name: bytes, bound_at: int) -> bool:
-        """Whether `name` stands as a whole word in the file's code anywhere but where it is bound. The places of
-        every word are found in one pass, on the first list asked about (a file of many lists stays linear)."""
-        if self.words is None:
-            self.words = {}
-            for match in _IDENTIFIER.finditer(self.text.data):
-                self.words.setdefault(match.group(), []).append(match.start())
-        places = [at for at in self.words.get(name, ()) if at != bound_at]
-        return any(self.text.context(at) == CODE for at in places[:_MAX_READS_LOOKED_AT])
+        """Whether `name` stands as a whole word in the file's code anywhere but where it is bound (the first
+        _MAX_READS_LOOKED_AT of its other places looked at, in order). The first few names are looked for with
+        bytes.find, which stops at the first place in code (the index of every word of a 300 KB file took 3 ms);
+        past them the places of every word are found in one pass (a file of many lists stays linear)."""
+        places: Iterable[int]
+        if self.words is None and self.names_searched < _MAX_NAMES_LOOKED_FOR:
+            self.names_searched += 1
+            places = _word_places(self.text.data, name)
+        else:
+            if self.words is None:
+                self.words = {}
+                for match in _IDENTIFIER.finditer(self.text.data):
+                    self.words.setdefault(match.group(), []).append(match.start())
+            places = self.words.get(name, ())
+        looked_at = 0
+        for at in places:
+            if at == bound_at:
+                continue
+            if looked_at == _MAX_READS_LOOKED_AT:
+                break
+            looked_at += 1
+            if self.text.context(at) == CODE:
+                return True
+        return False
 
     def head(self, line_start: int) -> int:
         text, data = self.text, self.text.data
@@ -1529,6 +1584,48 @@ class _ListHeads:
 
 
 _IDENTIFIER = lazy_re.compile(rb"[A-Za-z_][A-Za-z0-9_]*")
+_DIGITS = frozenset(b"0123456789")
+_MAX_NAMES_LOOKED_FOR = 8  # names looked for one by one in a file; past them, every word or def is read once
+
+
+def _parameter_names(found: re.Match[bytes]) -> list[bytes]:
+    """The parameter names of a _DEF match."""
+    return [part.split(b"=")[0].split(b":")[0].strip().lstrip(b"*") for part in found.group(2).split(b",")]
+
+
+def _first_def_parameters(data: bytes, name: bytes) -> list[bytes] | None:
+    """The parameter names of the first _DEF match of the file that defines `name`, found from the places of the name
+    (the lines _DEF is tried at are those holding "def" before it): what the index of every def gives for it."""
+    line_end = -1
+    at = data.find(name)
+    while at >= 0:
+        if at > line_end:  # (each line looked at once, however many times it holds the name)
+            line_start = data.rfind(b"\n", 0, at) + 1
+            line_end = data.find(b"\n", at)
+            line_end = len(data) if line_end < 0 else line_end
+            if data.rfind(b"def", line_start, at) >= 0:
+                found = _DEF.match(data, line_start)
+                if found is not None and found.group(1) == name:
+                    return _parameter_names(found)
+        at = data.find(name, at + 1)
+    return None
+
+
+def _word_places(data: bytes, word: bytes) -> Iterator[int]:
+    """Where `word` (an ASCII identifier) starts a word of `data`, in order: the places of `word` among what
+    _IDENTIFIER.finditer finds (a word starts at the first letter or "_" of a run of word characters, so only
+    digits may stand before it in its run)."""
+    size = len(data)
+    at = data.find(word)
+    while at >= 0:
+        end = at + len(word)
+        if end == size or data[end] not in _WORD_BYTES:
+            before = at
+            while before > 0 and data[before - 1] in _DIGITS:
+                before -= 1
+            if before == 0 or data[before - 1] not in _WORD_BYTES:
+                yield at
+        at = data.find(word, at + 1)
 # A function the file defines, with its parameters (a parameter list without brackets of its own, on one line).
 _DEF = lazy_re.compile(rb"(?m)^[ \t]*(?:async[ \t]+)?def[ \t]+([A-Za-z_][A-Za-z0-9_]*)[ \t]*\(([^()\[\]{}\n]{0,1000})\)")
 # The plain arguments before a literal in a call open on its line (names, attributes, subscripts with a string key,
@@ -1616,11 +1713,12 @@ class _LongLine:
     def read(self, data: bytes, handover: int) -> None:
         if handover <= self.read_to:
             return
-        kind = _kind_named(data[self.read_to : handover])
+        segment = data[self.read_to : handover]
+        kind = _kind_named(segment)
         if kind is not None:
             self.kind = kind
         if not self.not_a_use:
-            self.not_a_use = _NOT_A_USE.search(data, self.read_to, handover) is not None
+            self.not_a_use = _not_a_use(segment)
         self.read_to = handover
 
 
@@ -1684,7 +1782,7 @@ def _naming_kind(
         kind = RefKind.MODEL
     if kind is None:
         kind = heads.parameter_kind(prefix)  # `build_retriever(config, ID)`, `def build_retriever(config, embed)`
-    if kind is not None and _NOT_A_USE.search(searched):
+    if kind is not None and _not_a_use(searched):
         return None
     return kind
 
@@ -1709,7 +1807,7 @@ def _naming_kind_in_window(
         kind = RefKind.MODEL
     if kind is None:
         kind = heads.parameter_kind(window)
-    if kind is not None and (line.not_a_use or _NOT_A_USE.search(searched)):
+    if kind is not None and (line.not_a_use or _not_a_use(searched)):
         return None
     return kind
 
@@ -1739,7 +1837,7 @@ def analyze(
     if not survey.hits and not survey.url_hosts and not survey.id_literals and not survey.facts.read_whole:
         return [], []
     finds = _Finds(relpath, locate or (lambda line: Location(relpath, line)))
-    text = PythonText(data)
+    text = PythonText(data, single_triples=survey.facts.single_triple)
     facts = survey.facts
     source = source_text if source_text is not None else None
     if facts.read_whole:
@@ -1814,10 +1912,17 @@ def _decide_in_statements(text: PythonText, finds: _Finds, facts: _FileFacts, li
     if len(groups) > _MAX_STATEMENTS_READ:
         return lines  # (thousands of statements to read: the module parsed once costs less, and grows linearly)
     module = _StatementBindings(text, starts, foreign, finds.relpath)
+    # (The scope holds the reading's bound method; kept by the reading too, it would make a reference cycle.)
+    module_bindings = _Scope()
+    module_bindings.bindings = _NamesRead(module.read)
+
+    def module_scope() -> _Scope:
+        return module_bindings
+
     rest: list[int] = []
     for done, (index, group) in enumerate(groups.items()):
         own = _Finds(finds.relpath, finds.locate)
-        finder = _CallFinder(text, _Scope(), own, facts, group, cut_from=module)  # type: ignore[arg-type]
+        finder = _CallFinder(text, _Scope(), own, facts, group, cut_from=module_scope)
         try:
             for statement in module.tree(index).body:
                 finder.visit(statement)
@@ -1836,9 +1941,9 @@ class _TooCommon(_NeedsFullParse):
 
 
 class _StatementBindings:
-    """The module scope of statements read on their own: a name's bindings come from the top-level statements
-    that hold the name (no other statement can bind it; with the rebinding `global` statements of functions, as
-    _module_scope), each statement parsed once, with the file's line numbers."""
+    """The module bindings of statements read on their own (what a _NamesRead scope asks): a name's bindings come
+    from the top-level statements that hold the name (no other statement can bind it; with the rebinding `global`
+    statements of functions, as _module_scope), each statement parsed once, with the file's line numbers."""
 
     def __init__(self, text: PythonText, starts: list[int], foreign: list[int], relpath: str) -> None:
         self.text = text
@@ -1852,11 +1957,6 @@ class _StatementBindings:
         self._rebound: set[str] | None = None
         self._unreadable: set[str] = set()
         self._words: dict[bytes, list[int]] | None = None
-        self._scope = _Scope()
-        self._scope.bindings = _NamesRead(self._read)
-
-    def scope(self) -> _Scope:
-        return self._scope
 
     def tree(self, index: int) -> ast.Module:
         """Statement `index` parsed alone, its nodes at the file's lines; _NeedsFullParse when it does not parse."""
@@ -1880,7 +1980,8 @@ class _StatementBindings:
             raise _NeedsFullParse("statement")
         return tree
 
-    def _read(self, name: str, found: dict[str, list[ast.expr | None]]) -> None:
+    def read(self, name: str, found: dict[str, list[ast.expr | None]]) -> None:
+        """Put the module bindings of `name` into `found` (a scope's _NamesRead), if it has any."""
         if name in self._unreadable:
             raise _NeedsFullParse(name)
         bindings: list[ast.expr | None] = []
@@ -1984,7 +2085,7 @@ def _decide_in_functions(text: PythonText, finds: _Finds, facts: _FileFacts, lin
             continue
         own = _Finds(finds.relpath, finds.locate)
         local_lines = [line - lines_before for line in group]
-        finder = _CallFinder(text, _Scope(), own, facts, local_lines, cut_from=module, line_offset=lines_before)
+        finder = _CallFinder(text, _Scope(), own, facts, local_lines, cut_from=module.scope, line_offset=lines_before)
         try:
             for statement in tree.body:
                 finder.visit(statement)

@@ -27,6 +27,9 @@ _CALL_TOKEN = lazy_re.compile(
     rb"""[()\[\]{}]|#[^\n]*|(?s:\"\"\"(?:[^"\\]|\\.|"(?!""))*\"\"\"|'''(?:[^'\\]|\\.|'(?!''))*''')"""
     rb"""|"(?:[^"\\\n]|\\.)*"|'(?:[^'\\\n]|\\.)*'"""
 )
+# A bracket closed before any other bracket, string or comment opens (most signatures, many calls): call_end's reading
+# would close it at the same place, within the same reach.
+_PLAIN_BRACKETS = lazy_re.compile(rb"""[(\[{][^()\[\]{}#"']{0,%d}[)\]}]""" % (MAX_CALL_BYTES - 2))
 # The same, with the separators that end one argument.
 _ARGUMENT_TOKEN = lazy_re.compile(
     rb"""[()\[\]{},\n]|#[^\n]*|(?s:\"\"\"(?:[^"\\]|\\.|"(?!""))*\"\"\"|'''(?:[^'\\]|\\.|'(?!''))*''')"""
@@ -60,7 +63,8 @@ def matches_from_line_starts(data: bytes, pattern: re.Pattern[bytes], *words: by
 class PythonText:
     """Lexical facts about one Python file, each computed on first use."""
 
-    def __init__(self, data: bytes) -> None:
+    def __init__(self, data: bytes, single_triples: bool = True) -> None:
+        """single_triples: False when the data is known to hold no ''' (it is then not looked for)."""
         self.data = data
         self.lines = LineIndex(data)
         # Triple-quoted strings, found in order only as far as a question needs (_spans_through).
@@ -68,7 +72,7 @@ class PythonText:
         self._span_starts: list[int] = []
         self._spans_read_to = 0  # every delimiter before this offset is accounted for
         self._next_double = -2  # the next '"""' / "'''" at or after it, -1 when none (-2: not looked for yet)
-        self._next_single = -2
+        self._next_single = -2 if single_triples else -1
         self._blocks: list[Block] | None = None
         self._outer_defs: list[Block] | None = None
         self._outer_firsts: list[int] = []
@@ -136,7 +140,9 @@ class PythonText:
         # The next of each delimiter, found again only once the reading has passed it (else it is quadratic).
         next_double, next_single = self._next_double, self._next_single
         if next_double == -2:
-            next_double, next_single = data.find(b'"""'), data.find(b"'''")
+            next_double = data.find(b'"""')
+        if next_single == -2:
+            next_single = data.find(b"'''")
         while True:
             if 0 <= next_double < read_to:
                 next_double = data.find(b'"""', read_to)
@@ -240,6 +246,13 @@ class PythonText:
 
     def call_end(self, open_paren: int) -> int | None:
         """The offset just after the parenthesis that closes the one at `open_paren`, or None."""
+        plain = _PLAIN_BRACKETS.match(self.data, open_paren)
+        if plain is not None:
+            return plain.end()  # (what the token reading finds, without a Python step per token)
+        return self.call_end_by_tokens(open_paren)
+
+    def call_end_by_tokens(self, open_paren: int) -> int | None:
+        """call_end, read token by token: brackets counted, strings and comments passed over."""
         depth = 0
         limit = min(len(self.data), open_paren + MAX_CALL_BYTES)
         for token in _CALL_TOKEN.finditer(self.data, open_paren, limit):
