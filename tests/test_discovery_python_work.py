@@ -519,3 +519,25 @@ def test_a_file_without_three_single_quotes_is_not_searched_for_them_and_one_wit
     quoted = head + single + b'\nmodel = "org/in-a-docstring"\n' + single + b'\nembed_model = "org/after"\n'
     output = PythonSource().scan(ProjectFile("b.py", "b.py", quoted))
     assert [o.ref.repo_id for o in output.occurrences] == ["org/top", "org/after"]
+
+
+def test_the_last_naming_word_decides_the_kind_whichever_words_are_looked_for():
+    """_kind_named looks for the repo words only in a text holding "repo" and the dataset words only in one holding
+    "data": the kind is the one the last of all the words gives."""
+    from licscan.model import RefKind
+
+    def every_word(searched: bytes) -> RefKind | None:
+        if b"/" in searched:
+            searched = python_source._ID_STRING.sub(b"''", searched)
+        lowered = searched.lower()
+        model = max(map(lowered.rfind, python_source._MODEL_WORDS))
+        dataset = max(map(lowered.rfind, python_source._DATASET_WORDS))
+        return None if model < 0 and dataset < 0 else RefKind.DATASET if dataset > model else RefKind.MODEL
+
+    assert all(b"data" in word for word in python_source._DATASET_WORDS)
+    rng = random.Random(59)
+    pieces = [*python_source._MODEL_WORDS, *python_source._DATASET_WORDS, b"REPO_ID", b"Data_Path", b"x", b"_", b" = ",
+              b"'org/model'", b"repo", b"data", b"hf_", b"id"]
+    for _ in range(5000):
+        text = b"".join(rng.choice(pieces) for _ in range(rng.randint(0, 6)))
+        assert python_source._kind_named(text) == every_word(text), text

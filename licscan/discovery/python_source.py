@@ -1304,6 +1304,8 @@ _MAX_ID_PART = 96
 # the rest of the reading of a literal).
 _MODEL_WORDS = (b"model", b"tokenizer", b"repo_id", b"repoid", b"hf_repo", b"hfrepo", b"checkpoint", b"embed", b"rerank",
                 b"encoder", b"llm", b"adapter", b"lora")
+_REPO_WORDS = tuple(word for word in _MODEL_WORDS if b"repo" in word)
+_MODEL_WORDS_BUT_REPO = tuple(word for word in _MODEL_WORDS if b"repo" not in word)
 _DATASET_WORDS = (b"dataset", b"data_path", b"datapath", b"data_name", b"dataname", b"data_id", b"dataid",
                   b"data_file", b"datafile", b"data_source", b"datasource")
 # A literal alone on its line after an opening bracket, a "key": or default= (a multi-line call, list or dict):
@@ -1675,8 +1677,11 @@ def _kind_named(searched: bytes) -> RefKind | None:
     if b"/" in searched:
         searched = _ID_STRING.sub(b"''", searched)  # (other ids hold words too)
     lowered = searched.lower()
-    model = max(map(lowered.rfind, _MODEL_WORDS))
-    dataset = max(map(lowered.rfind, _DATASET_WORDS))
+    # (The repo words all hold "repo" and the dataset words "data": a text without it is not searched for them.)
+    model = max(map(lowered.rfind, _MODEL_WORDS_BUT_REPO))
+    if b"repo" in lowered:
+        model = max(model, *map(lowered.rfind, _REPO_WORDS))
+    dataset = max(map(lowered.rfind, _DATASET_WORDS)) if b"data" in lowered else -1
     if model < 0 and dataset < 0:
         return None
     return RefKind.DATASET if dataset > model else RefKind.MODEL
