@@ -541,3 +541,12 @@ def test_the_last_naming_word_decides_the_kind_whichever_words_are_looked_for():
     for _ in range(5000):
         text = b"".join(rng.choice(pieces) for _ in range(rng.randint(0, 6)))
         assert python_source._kind_named(text) == every_word(text), text
+
+
+def test_a_wrapper_class_is_looked_for_only_before_an_opening_bracket_and_found_as_the_pattern_finds_it():
+    """The constructor test (`TransformersEngine(ID)`) is tried only on a text ending with "(" and blanks."""
+    rng = random.Random(61)
+    pieces = [b"Engine", b"ENGINE", b"Client", b"x.", b"(", b" ", b"\t", b"e", b"_", b"9", b",", b"\n"]
+    for _ in range(5000):
+        text = b"".join(rng.choice(pieces) for _ in range(rng.randint(0, 6)))
+        assert python_source._constructed(text) == (python_source._CONSTRUCTED.search(text) is not None), text

@@ -1687,6 +1687,12 @@ def _kind_named(searched: bytes) -> RefKind | None:
     return RefKind.DATASET if dataset > model else RefKind.MODEL
 
 
+def _constructed(opening: bytes) -> bool:
+    """Whether `opening` ends with a class called on what follows (_CONSTRUCTED), looked for only where it ends with
+    "(" and blanks (re tries the pattern's lookbehind at every byte of the text)."""
+    return opening.rstrip(b" \t").endswith(b"(") and _CONSTRUCTED.search(opening) is not None
+
+
 def _opening(text: PythonText, line_start: int, prefix: bytes) -> bytes:
     """What opens the argument list a literal is first in: the text before it, or the line above when the literal
     begins its line."""
@@ -1781,7 +1787,7 @@ def _naming_kind(
     if kind is None:
         kind, after = _kind_compared(text, end)
         searched += after
-    if kind is None and _CONSTRUCTED.search(_opening(text, line_start, prefix)):
+    if kind is None and _constructed(_opening(text, line_start, prefix)):
         kind = RefKind.MODEL  # the first argument of a class: `TransformersEngine(ID)`, the project's own wrapper
     if kind is None and heads.in_id_list(quote, line_start, continued):
         kind = RefKind.MODEL
@@ -1806,7 +1812,7 @@ def _naming_kind_in_window(
     if kind is None:
         kind, after = _kind_compared(text, end)
         searched += after
-    if kind is None and _CONSTRUCTED.search(window):  # (the window is what _opening gives: the prefix is not blank)
+    if kind is None and _constructed(window):  # (the window is what _opening gives: the prefix is not blank)
         kind = RefKind.MODEL
     if kind is None and heads.in_id_list(quote, line_start, False):
         kind = RefKind.MODEL
