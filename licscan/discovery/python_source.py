@@ -1381,7 +1381,10 @@ def _named_literals(text: PythonText, finds: _Finds, literals: list[tuple[int, i
         line_start = text.line_start(quote)
         if _PROSE_LINE.match(data, line_start):
             continue  # a doctest example or a comment: decided without mapping the file's strings
-        repo_id = hub_id(_SUBSET.split(data[start : end - 1].decode("ascii"), maxsplit=1)[0])
+        value = data[start : end - 1].decode("ascii")
+        if ":" in value or "#" in value:
+            value = _SUBSET.split(value, maxsplit=1)[0]
+        repo_id = hub_id(value)
         if repo_id is None:
             continue
         # Whether the id is reported already (where a call read it, or on this line) before what it is named: a
