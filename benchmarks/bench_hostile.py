@@ -40,6 +40,8 @@ CASES = {
         b"    return AutoModel.from_pretrained(g0)\n"),
     "sh: downloads on one line": ("run.sh", lambda n: b"huggingface-cli download org/m ; " * n + b"\n"),
     "sh: --model flags on one line": ("run.sh", lambda n: b"serve --model org/m " * n + b"\n"),
+    "sh: links to other .co/ hosts on one line": ("run.sh", lambda n: b"curl https://t.co/a https://hf.co/o/m " * n
+                                                  + b"\n"),
     "sh: MODEL_ID= on one line": ("run.sh", lambda n: b"MODEL_ID=org/m " * n + b"\n"),
     "yaml: --model flags in one list": ("ci.yml", lambda n: b"args: [" + b'"--model", "org/m", ' * n + b"]\n"),
     "json: a model key per object": ("c.json", lambda n: b"[" + b",".join(
@@ -64,6 +66,9 @@ CASES = {
     "py: helpers named for ollama, one line": ("a.py", lambda n: b"import os\nx = [" + b"to_ollama(1), " * n + b"]\n"),
     "py: ollama names in one bracketed import": ("a.py", lambda n: b"from x import (\n" + b"".join(
         b"    to_ollama%d,\n" % i for i in range(n)) + b")\nto_ollama0(model='mistral')\n"),
+    "py: model literals beyond ASCII, ollama named": ("a.py", lambda n: "# é\nimport os\n".encode() + b"".join(
+        b"m%d = to_ollama(model='qwen:%d')\n" % (i, i) for i in range(n))),
+    "md: ollama commands on one line": ("d.md", lambda n: b"```\n" + b"ollama pull m; ollama create x; " * n + b"\n```\n"),
     "ipynb: cells that write YAML files": ("n.ipynb", lambda n: (b'{"cells": [' + b",".join(
         b'{"cell_type": "code", "source": "%%%%writefile c%d.yaml\\nbase_model: org/m%d\\n"}' % (i, i)
         for i in range(n)) + b"]}")),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 
 from licscan.model import ModelRef, RefKind
 
@@ -162,13 +163,19 @@ def test_a_command_on_a_very_long_line_is_shown_from_where_it_starts(tmp_path):
     assert by_id["org/next-line"].text == "hf download org/next-line"
 
 
-def test_tool_commands_read_where_a_tool_is_named_are_the_patterns_own_matches():
-    """The fast reading of `xtuner chat ID` / `tune download ID` / `litgpt download ID` (found by the tools' names)
-    gives the matches the pattern's own scan gives, over overlapping names, names in words, several tools on one
-    line and random text made of those pieces."""
+@pytest.mark.parametrize("engine", ["re", "hyperscan"])
+def test_tool_commands_read_where_a_tool_is_named_are_the_patterns_own_matches(engine, monkeypatch):
+    """The fast reading of `xtuner chat ID` / `tune download ID` / `litgpt download ID` (found by the tools' names,
+    at the places either needle engine puts them) gives the matches the pattern's own scan gives, over overlapping
+    names, names in words, several tools on one line and random text made of those pieces."""
     import random
 
     from licscan.discovery import commands
+    from licscan.discovery.needles import NeedleSet
+
+    if engine == "hyperscan":
+        pytest.importorskip("hyperscan")
+    monkeypatch.setattr(commands, "_PRESENCE", NeedleSet(commands._PRESENCE.needles, engine=engine))
 
     pieces = [b"xtuner", b"tune", b"litgpt", b" ", b"\t", b"chat", b"download", b"acme/m", b"fine-", b"./", b"x",
               b"\n", b";", b"#", b"|", b"xtune", b"-", b"."]
@@ -177,6 +184,5 @@ def test_tool_commands_read_where_a_tool_is_named_are_the_patterns_own_matches()
                b"xtuner tune litgpt  x", b"./tune a"]
     samples += [b"".join(rng.choice(pieces) for _ in range(rng.randint(1, 60))) for _ in range(3000)]
     for data in samples:
-        present = {word for word in commands._TOOL_WORDS if word in data}
-        fast = [(m.start(), m.end()) for m in commands._tool_commands(data, present)]
+        fast = [(m.start(), m.end()) for m in commands._tool_commands(data)]
         assert fast == [(m.start(), m.end()) for m in commands._TOOL_COMMAND.finditer(data)], data

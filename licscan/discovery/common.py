@@ -15,7 +15,7 @@ from licscan.model import Location, ModelRef, Occurrence, RefKind
 MAX_TEXT = 120
 
 # Host spellings searched with bytes.find (fast), then checked and extended by the patterns below.
-HUB_HOSTS = (b"huggingface.co/", b"hf.co/", b"HuggingFace.co/", b"Huggingface.co/")
+HUB_HOSTS = (b"huggingface.co/", b"hf.co/", b"HuggingFace.co/", b"Huggingface.co/")  # (each ends with ".co/")
 _BEFORE_HOST = lazy_re.compile(rb"(?:https?://)?(?:www\.)?\Z", re.I)
 _URL_PATH = lazy_re.compile(rb"(?:(models|datasets)/)?([A-Za-z0-9][A-Za-z0-9._-]*)/([A-Za-z0-9][A-Za-z0-9._-]*)")
 _HOST_BOUNDARY = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789.-")
@@ -127,12 +127,17 @@ def hub_urls(data: bytes, hosts: "list[tuple[int, int]] | None" = None) -> Itera
     `hosts`: the (start, end) of every HUB_HOSTS match in data, when the caller has already found them.
     """
     if hosts is None:
+        # Every host ends with ".co/": one search for it, the hosts checked where it stands (a search per host
+        # read each script and config four times: 10 ms over the sdists' 9 MB).
         hosts = []
-        for host in HUB_HOSTS:
-            position = data.find(host)
-            while position >= 0:
-                hosts.append((position, position + len(host)))
-                position = data.find(host, position + len(host))
+        position = data.find(b".co/")
+        while position >= 0:
+            end = position + 4
+            for host in HUB_HOSTS:
+                if end >= len(host) and data.startswith(host, end - len(host)):
+                    hosts.append((end - len(host), end))
+                    break
+            position = data.find(b".co/", end)
     found = [hit for hit in (_url_at(data, start, end) for start, end in hosts) if hit is not None]
     found.sort(key=lambda item: item[1])
     return iter(found)

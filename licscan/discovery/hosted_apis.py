@@ -70,6 +70,9 @@ _SETTING = lazy_re.compile(
     r"""(?:\$\{\w{1,80}:?[-=])?(['"]?)([A-Za-z0-9][\w.:/@-]{0,159})\3\}?[ \t]*(?:#.*)?\r?$""")
 # A model name pinned to a version, 'owner/name:<64 hex digits>' (Replicate's form), anywhere in a text.
 _VERSIONED = lazy_re.compile(r"(?<![\w./@:-])([a-z0-9][\w.-]{0,60}/[\w.-]{1,100}):([0-9a-f]{64})(?![\w-])")
+# The pin alone, which every _VERSIONED match ends with. It opens with a literal, which re looks for fast; _VERSIONED
+# opens with a lookbehind and a class, so re tries it at every character (2.7 ms on a 100 KB module, 0.04 ms this).
+_VERSION_PIN = lazy_re.compile(r":[0-9a-f]{64}(?![\w-])")
 # The keys of a config mapping whose value says which client or server runs its model (NeMo Agent toolkit's
 # `_type: nim`, NVIDIA's RAG examples' `model_engine: nvidia-ai-endpoints`).
 _ENGINE_KEYS = frozenset({"_type", "type", "engine", "model_engine", "llm_engine", "provider", "model_provider",
@@ -133,10 +136,58 @@ def _config_word_forms(vocabulary: ApiVocabulary) -> frozenset[str]:
 
 
 @functools.lru_cache(maxsize=4)
-def _model_names(vocabulary: ApiVocabulary) -> re.Pattern[str]:
-    """Every provider's model-name globs as one pattern (letter case aside)."""
-    globs = sorted({glob for _, items in vocabulary.patterns for glob in items})
+def _model_names(vocabulary: ApiVocabulary) -> _Globs:
+    """Every provider's model-name globs, matched letter case aside."""
+    return _Globs(sorted({glob for _, items in vocabulary.patterns for glob in items}))
+
+
+class _Globs:
+    """Globs matched as one pattern of their fnmatch translations with re.IGNORECASE matches them, without compiling
+    it while every glob is ASCII with '*' its only wildcard (rules/providers.yaml's 113: 4 ms to compile, in each
+    process that reads a Python file naming a provider): an ASCII name in lower case is compared with the globs in
+    lower case that may start as it does."""
+
+    def __init__(self, globs: list[str]) -> None:
+        self._globs = globs
+        self._pattern: re.Pattern[str] | None = None
+        self._plain = all(glob.isascii() and "?" not in glob and "[" not in glob for glob in globs)
+        self._exact: set[str] = set()
+        self._by_start: dict[str, list[list[str]]] = defaultdict(list)  # by the first character of a literal start
+        self._open: list[list[str]] = []  # those opening with '*'
+        for glob in globs:
+            parts = glob.lower().split("*")
+            if len(parts) == 1:
+                self._exact.add(parts[0])
+            else:
+                (self._by_start[parts[0][0]] if parts[0] else self._open).append(parts)
+
+    def match(self, name: str) -> bool:
+        if not (self._plain and name.isascii()):
+            if self._pattern is None:
+                self._pattern = _glob_pattern(self._globs)
+            return self._pattern.match(name) is not None
+        lowered = name.lower()
+        return lowered in self._exact or any(_fits(lowered, parts) for parts in self._by_start.get(lowered[:1], ())) \
+            or any(_fits(lowered, parts) for parts in self._open)
+
+
+def _glob_pattern(globs: list[str]) -> re.Pattern[str]:
+    """The globs as one pattern, letter case aside."""
     return re.compile("|".join(fnmatch.translate(glob) for glob in globs) or "(?!)", re.IGNORECASE)
+
+
+def _fits(text: str, parts: list[str]) -> bool:
+    """Whether `text` is the glob whose literal parts, between its '*'s, are `parts` (at least two)."""
+    first, last = parts[0], parts[-1]
+    if len(text) < len(first) + len(last) or not text.startswith(first) or not text.endswith(last):
+        return False
+    at, end = len(first), len(text) - len(last)
+    for part in parts[1:-1]:  # each in turn, as far left as it goes
+        at = text.find(part, at, end)
+        if at < 0:
+            return False
+        at += len(part)
+    return True
 
 
 def _worth_parsing(text: str, vocabulary: ApiVocabulary) -> bool:
@@ -144,7 +195,7 @@ def _worth_parsing(text: str, vocabulary: ApiVocabulary) -> bool:
     lowered = text.lower()
     if "litellm" in lowered or "openrouter" in lowered or ("ollama" in lowered and _may_use_ollama(lowered)):
         return True
-    if vocabulary.versioned and _VERSIONED.search(text):
+    if vocabulary.versioned and _VERSION_PIN.search(text) and _VERSIONED.search(text):
         return True
     if any(form in lowered for form in _config_word_forms(vocabulary)):
         return True  # a config class naming a provider's engine beside its model field's default
@@ -209,21 +260,26 @@ _OLLAMA_USE = lazy_re.compile(r"ollama[\s)\\]*\.|ollama[ \t\\'\"](?s:.{0,64}?)(?
 
 # Every match of _PY_CANDIDATE opens with one of these words (letter case aside).
 _PY_CANDIDATE_WORDS = ("model", "engine", "chat", "generate", "pull", "embed", "show", "create", "push")
+# The characters beyond ASCII that re's IGNORECASE matches to an ASCII letter: 'İ' and 'ı' (i), 'ſ' (s), the Kelvin
+# sign (k). 'İ' is also the only character str.lower() turns into two, and the Kelvin sign the only one it turns
+# into an ASCII letter. (tests/test_discovery_sources_work.py checks both over every character.)
+_FOLDED_TO_ASCII = ("\u0130", "\u0131", "\u017f", "\u212a")
 
 
 def _py_candidates(text: str, lowered: str) -> Iterator[re.Match[str]]:
     """What _PY_CANDIDATE.finditer(text) gives, tried only where its opening words stand (found in `lowered`, the
     text in lower case: for ASCII, letter for letter). re tried the case-blind alternation at every character: 0.17 s
-    over the corpus's 204 Python files holding a trigger word, where the parse it spares costs about as much."""
-    if not text.isascii():
+    over the corpus's 204 Python files holding a trigger word, where the parse it spares costs about as much.
+
+    A text beyond ASCII is read the same way unless it holds a character that re's case folding matches to an
+    ASCII letter (_FOLDED_TO_ASCII); without those, str.lower() keeps every offset and lowers the opening words
+    as re folds them (LLaMA-Factory's 100 KB template.py, with Chinese text: 8 ms by re alone, 0.5 ms so)."""
+    if not text.isascii() and any(char in text for char in _FOLDED_TO_ASCII):
         return _PY_CANDIDATE.finditer(text)  # (case folding beyond ASCII: re's own reading)
-    starts: list[int] = []
-    for word in _PY_CANDIDATE_WORDS:
-        at = lowered.find(word)
-        while at >= 0:
-            starts.append(at)
-            at = lowered.find(word, at + 1)
-    return matches_at(_PY_CANDIDATE, text, starts)
+    return matches_at(_PY_CANDIDATE, text, [at for word in _PY_CANDIDATE_WORDS for at in _occurrences(word, lowered)])
+
+
+_NOTHING = SourceOutput()
 
 
 class HostedApiSource:
@@ -243,9 +299,10 @@ class HostedApiSource:
     def scan(self, file: ProjectFile) -> SourceOutput:
         vocabulary = file.settings.api
         filename = file.relpath.rsplit("/", 1)[-1].lower()
-        # Runtime tags, LiteLLM's Hub prefixes and transformers.js need no provider table; hosted APIs do.
-        if not (_is_modelfile(filename) or needle_matches(file.readings, _triggers(vocabulary), file.data)):
-            return SourceOutput()
+        # Runtime tags, LiteLLM's Hub prefixes and transformers.js need no provider table; hosted APIs do. (Most
+        # files hold no trigger word: asked first, and answered with one shared empty output.)
+        if not (needle_matches(file.readings, _triggers(vocabulary), file.data) or _is_modelfile(filename)):
+            return _NOTHING
         text = file.data.decode("utf-8", errors="replace")
         finds = _Finds(file.relpath, vocabulary)
         try:
@@ -378,7 +435,7 @@ def _python(text: str, finds: _Finds, *, imported_elsewhere: frozenset[str] = fr
             if "ollama" in node.value:
                 candidates.append(node)
             elif len(node.value) > 66 and versioned:  # replicate.run("owner/name:<version>")
-                for match in _VERSIONED.finditer(node.value):
+                for match in _versioned(node.value):
                     finds.hosted(versioned[0], match.group(1), node.lineno, match.group(0))
             elif node.value in engine_words:  # model_engine = "nvidia-ai-endpoints": the file's models go there
                 engines.add(engine_words[node.value])
@@ -690,8 +747,11 @@ def _commands(text: str, filename: str, finds: _Finds) -> None:
     starts = _line_starts(text)
     fences = [match.start() for match in _FENCE.finditer(text)] if filename.endswith(_DOCS) else None
     # `ollama create me -f Modelfile` then `ollama run me`: a model the project builds itself, not a library tag.
-    created = {match.group(1).lower() for match in _OLLAMA_CREATE.finditer(text)}
-    for match in _OLLAMA_COMMAND.finditer(text):
+    # The three ollama patterns open with the word at a word boundary, which keeps re from looking for it fast: they
+    # are tried where str.find puts it (a 60 KB README that mentions ollama: 1 ms per pattern so, 0.05 ms this way).
+    mentions = _occurrences("ollama", text)
+    created = {match.group(1).lower() for match in matches_at(_OLLAMA_CREATE, text, mentions)}
+    for match in matches_at(_OLLAMA_COMMAND, text, mentions):
         if match.group(1).lower() in created or match.group(1).lower().split(":")[0] in created:
             continue
         line_start = text.rfind("\n", 0, match.start()) + 1
@@ -701,7 +761,7 @@ def _commands(text: str, filename: str, finds: _Finds) -> None:
                 and not _INDENTED_CODE.match(text, line_start):
             continue  # prose: only a Markdown code block (fenced or indented) is a command
         finds.runtime(match.group(1), _line(starts, match.start(1)), match.group(0))
-    for match in _OLLAMA_VARIABLE.finditer(text):
+    for match in matches_at(_OLLAMA_VARIABLE, text, mentions):
         line_start = text.rfind("\n", 0, match.start()) + 1
         if not text[line_start:match.start()].lstrip().startswith("#") or fences is not None:
             finds.run_time(_line(starts, match.start(1)), match.group(0))
@@ -789,8 +849,23 @@ def _mapping_blocks(text: str, starts: list[int]) -> list[int]:
 def _versioned_names(text: str, starts: list[int], finds: _Finds) -> None:
     """'owner/name:<64 hex digits>': a model of the one provider whose names carry version pins (Replicate)."""
     provider = finds.vocabulary.versioned[0]
-    for match in _VERSIONED.finditer(text):
+    for match in _versioned(text):
         finds.hosted(provider, match.group(1), _line(starts, match.start(1)), match.group(0))
+
+
+def _occurrences(word: str, text: str) -> list[int]:
+    """Where `word` stands in `text`, in order."""
+    found = []
+    at = text.find(word)
+    while at >= 0:
+        found.append(at)
+        at = text.find(word, at + 1)
+    return found
+
+
+def _versioned(text: str) -> Iterator[re.Match[str]]:
+    """_VERSIONED's matches in a text, looked for only where the text holds a pin (most texts hold none)."""
+    return _VERSIONED.finditer(text) if _VERSION_PIN.search(text) else iter(())
 
 
 def _is_env_file(filename: str) -> bool:
@@ -799,7 +874,9 @@ def _is_env_file(filename: str) -> bool:
 
 
 def _is_modelfile(filename: str) -> bool:
-    return filename == "modelfile" or filename.startswith("modelfile.") or filename.endswith(".modelfile")
+    # (asked of every file holding no trigger word: the one search first)
+    return "modelfile" in filename and (
+        filename == "modelfile" or filename.startswith("modelfile.") or filename.endswith(".modelfile"))
 
 
 def _line_starts(text: str) -> list[int]:
