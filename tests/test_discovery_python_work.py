@@ -565,3 +565,14 @@ def test_a_keyword_inside_the_calls_read_is_told_by_one_bisection_as_trying_ever
         covered = python_source._Covered(ranges)
         for offset in range(-1, at + 40):
             assert covered.holds(offset) == any(low <= offset < high for low, high in ranges), (ranges, offset)
+
+
+def test_the_brackets_of_a_stretch_are_counted_as_each_bracket_counted_apart():
+    rng = random.Random(71)
+    for _ in range(2000):
+        data = b"".join(rng.choice([b"(", b")", b"[", b"]", b"{", b"}", b"a", b" "]) for _ in range(rng.randint(0, 20)))
+        start = rng.randint(0, len(data))
+        end = rng.randint(start, len(data))
+        expected = sum(data.count(c, start, end) for c in (b"(", b"[", b"{")) - sum(
+            data.count(c, start, end) for c in (b")", b"]", b"}"))
+        assert python_text._bracket_change(data, start, end) == expected, (data, start, end)

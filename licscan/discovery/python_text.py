@@ -537,9 +537,11 @@ class PythonText:
 
 
 def _bracket_change(code: bytes, start: int, end: int) -> int:
-    """Brackets opened less brackets closed in code[start:end] (a stretch with no string or comment)."""
-    return (code.count(b"(", start, end) + code.count(b"[", start, end) + code.count(b"{", start, end)
-            - code.count(b")", start, end) - code.count(b"]", start, end) - code.count(b"}", start, end))
+    """Brackets opened less brackets closed in code[start:end] (a stretch with no string or comment): what deleting
+    the closing brackets leaves less what deleting the opening ones leaves (two passes, where counting each of the
+    six took six)."""
+    stretch = code[start:end]
+    return len(stretch.translate(None, b")]}")) - len(stretch.translate(None, b"([{"))
 
 
 # A line at the left margin (after its newline) that may start a statement: not blank, a comment or a closing bracket.
