@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import re
 import sys
-from typing import Any, AnyStr
+from typing import Any, AnyStr, Iterator
 
 # Why: discovery's modules hold some 120 module-level patterns, and compiling them all at import took about a
 # sixth of a pre-commit `licscan check` of a few Python files, which uses a handful.
@@ -71,3 +72,30 @@ def compile_pending() -> int:
             lazy.compiled()
             count += 1
     return count
+
+
+@contextlib.contextmanager
+def compiled_on_use(package: str) -> Iterator[None]:
+    """While it lasts, a re.compile made by the modules of `package` (a third-party library being imported) gives a
+    stand-in that compiles on first use, and is not one compile_pending() compiles: for a library that compiles
+    patterns at import its caller never uses. Other modules' calls compile at once. Only while no other thread runs
+    (re.compile is replaced for the whole process meanwhile); otherwise everything compiles as usual."""
+    threading = sys.modules.get("threading")
+    if threading is not None and threading.active_count() > 1:
+        yield
+        return
+    compile_now = re.compile
+    prefix = package + "."
+
+    def deferred(pattern: Any, flags: int = 0) -> Any:
+        namespace = sys._getframe(1).f_globals
+        name = namespace.get("__name__") or ""
+        if name != package and not name.startswith(prefix):
+            return compile_now(pattern, flags)
+        return LazyPattern(pattern, flags, namespace)
+
+    re.compile = deferred  # type: ignore[assignment]
+    try:
+        yield
+    finally:
+        re.compile = compile_now

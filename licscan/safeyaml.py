@@ -6,6 +6,7 @@ import contextlib
 import functools
 from typing import Any, Iterator
 
+from licscan import lazy_re
 from licscan.errors import ParseError
 
 MAX_YAML_BYTES = 1_000_000
@@ -17,7 +18,10 @@ MAX_EXPANDED_NODES = 200_000
 @functools.lru_cache(maxsize=1)
 def _yaml() -> Any:
     """PyYAML, imported on first use: commands that parse no YAML (pre-commit's check) skip its import."""
-    import yaml
+    # PyYAML compiles ten patterns as it is imported (its pure-Python reader's, its resolver's, ~6 ms), which
+    # libyaml's parser and the untagged composer never use: each compiles when first used, if ever.
+    with lazy_re.compiled_on_use("yaml"):
+        import yaml
 
     return yaml
 

@@ -41,9 +41,9 @@ def counted(monkeypatch):
     seen: list[str] = []
     real = runner.scan_file
 
-    def scan_file(file):
+    def scan_file(file, sources=None):
         seen.append(file.relpath)
-        return real(file)
+        return real(file, sources)
 
     monkeypatch.setattr(runner, "scan_file", scan_file)
     return seen

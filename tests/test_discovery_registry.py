@@ -141,3 +141,28 @@ def test_discovery_imports_only_shared_modules():
                     assert not alias.name.startswith("licscan.") or alias.name in allowed, (module.name, alias.name)
                     assert alias.name != "yaml", f"{module.name}: use licscan.safeyaml"
                     assert alias.name != "pathspec" or module.name == "walk.py", module.name
+
+
+def test_a_helper_is_sent_each_files_sources_and_reads_every_kind_as_one_process_does(tmp_path, monkeypatch):
+    import threading
+
+    from licscan import forked
+    from licscan.discovery import registry
+
+    names = [relpath for relpath, _ in SAMPLES.values()] + [
+        "README.md", "config.json", ".env", "env.py", "Dockerfile", "notes.txt", "logo.png", "a/b/values.yml"]
+    for name in names:  # the sources a helper is sent for a file are those the walk found for it
+        assert registry.sources_of_mask(registry.wanted_mask(name)) == registry.wanted_by(name), name
+    for name, (relpath, _) in SAMPLES.items():
+        path = tmp_path / relpath
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(_sample_bytes(name, path))
+    one = discover(tmp_path, DiscoverySettings(workers=1))
+    monkeypatch.setattr(threading, "active_count", lambda: 1)  # (other tests' threads may still run)
+    helped = []
+    real_results = forked.Helper.results
+    monkeypatch.setattr(forked.Helper, "results", lambda self: helped.append(real_results(self)) or helped[-1])
+    monkeypatch.setattr(forked.Helper, "take_last", lambda self: None)  # the helper does every file it is sent
+    two = discover(tmp_path, DiscoverySettings(workers=2))
+    assert len(helped) == 1 and len(helped[0]) == len(SAMPLES)
+    assert two == one and {o.source for o in one.occurrences} >= {"python", "config-file", "command", "hosted-api"}

@@ -162,3 +162,49 @@ def test_check_knows_whether_rules_changed_since_the_lock_with_or_without_a_seco
     ]
     # With a child, the hashing (a few ms over rules/, model/ and evaluation/) is off this process's path.
     assert state["hashed_here"] == (0 if forks else 2)
+
+
+def _module_named(name: str, source: str) -> types.ModuleType:
+    module = types.ModuleType(name)
+    exec(source, vars(module))  # noqa: S102
+    return module
+
+
+def test_a_library_imported_with_patterns_compiled_on_use_defers_only_its_own_and_only_without_threads(monkeypatch):
+    import threading
+
+    source = "import re\nWORD = re.compile(r'mod(el)', re.I)\nclass Reader:\n    CLASS = re.compile('x+')\n"
+    monkeypatch.setattr(threading, "active_count", lambda: 1)  # (other tests may have left a thread running)
+    with lazy_re.compiled_on_use("somelib"):
+        library = _module_named("somelib.reader", source)
+        other = _module_named("otherlib", source)
+    assert isinstance(library.WORD, lazy_re.LazyPattern) and isinstance(library.Reader.CLASS, lazy_re.LazyPattern)
+    assert isinstance(other.WORD, re.Pattern)  # another package's pattern compiles at once
+    assert isinstance(re.compile("y"), re.Pattern)  # re.compile is itself again
+    assert library.Reader.CLASS.fullmatch("xxx") and library.WORD.search("a MODEL").group(1) == "EL"
+    assert isinstance(library.WORD, re.Pattern)  # compiled on its first use, in place under its name
+    assert not any(item is library.Reader.CLASS for item in lazy_re._pending)  # not compiled before a fork
+    # With another thread running, re.compile is left alone (that thread's patterns would be stand-ins too).
+    monkeypatch.setattr(threading, "active_count", lambda: 2)
+    with lazy_re.compiled_on_use("somelib"):
+        threaded = _module_named("somelib.other", source)
+    assert isinstance(threaded.WORD, re.Pattern)
+
+
+def test_pyyaml_loaded_for_discovery_compiles_none_of_its_patterns_and_reads_yaml_as_before():
+    probe = textwrap.dedent("""
+        import json, re, sys
+        from licscan import safeyaml
+        nodes = safeyaml.compose_all("model: org/name\\n", tags=False)
+        yaml = sys.modules["yaml"]
+        compiled = [name for name, value in vars(yaml.reader.Reader).items() if isinstance(value, re.Pattern)]
+        compiled += [tag for resolvers in yaml.resolver.Resolver.yaml_implicit_resolvers.values()
+                     for tag, pattern in resolvers if isinstance(pattern, re.Pattern)]
+        loaded = safeyaml.load("a: [1, yes, 2024-01-01, ~, 1.5, 0x1f, '1']\\n<<: {b: c}\\n")
+        print(json.dumps({"compiled": compiled, "value": nodes[0].value[0][1].value, "loaded": repr(loaded)}))
+    """)
+    completed = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=120)
+    assert completed.returncode == 0, completed.stderr
+    state = json.loads(completed.stdout)
+    assert state["compiled"] == [] and state["value"] == "org/name"
+    assert state["loaded"] == "{'b': 'c', 'a': [1, True, datetime.date(2024, 1, 1), None, 1.5, 31, '1']}"

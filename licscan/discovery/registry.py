@@ -74,3 +74,27 @@ def wanted_by(relpath: str) -> tuple[DiscoverySource, ...]:
 def _wanted(filename: str) -> tuple[DiscoverySource, ...]:
     # Sources decide by file name (interface.py), so a project's many __init__.py are asked about once.
     return tuple(source for source in SOURCES if source.wants(filename))
+
+
+# The sources of a file as bits of SOURCES' positions: what a helper process is sent with each file. The parent's
+# walk has already asked every source about each file name; a helper forked early in the walk would otherwise ask
+# them again for most names (its copy of the memo above stops at the fork): ~7 us per name, ~20 ms over the sdists.
+_MASKS: dict[tuple[DiscoverySource, ...], int] = {}
+_BY_MASK: dict[int, tuple[DiscoverySource, ...]] = {}
+
+
+def wanted_mask(relpath: str) -> int:
+    """wanted_by(relpath) as bits (source i of SOURCES is bit i)."""
+    sources = wanted_by(relpath)
+    mask = _MASKS.get(sources)
+    if mask is None:
+        mask = _MASKS[sources] = sum(1 << SOURCES.index(source) for source in sources)
+    return mask
+
+
+def sources_of_mask(mask: int) -> tuple[DiscoverySource, ...]:
+    """The sources wanted_mask() gave `mask` for, in registry order."""
+    sources = _BY_MASK.get(mask)
+    if sources is None:
+        sources = _BY_MASK[mask] = tuple(source for number, source in enumerate(SOURCES) if mask >> number & 1)
+    return sources

@@ -14,7 +14,7 @@ from .common import url_fallback
 from .interface import DiscoverySource, ProjectFile, SourceOutput
 from .needles import SearchedTogether
 from .readings import FileReadings, searched_together
-from .registry import SOURCES, wanted_by
+from .registry import SOURCES, sources_of_mask, wanted_by, wanted_mask
 from .walk import HEADER, TEXT, FileEntry, read
 
 # Helper processes start once the walk has found this many unread bytes: below it a second process costs
@@ -35,9 +35,11 @@ def mode(relpath: str) -> str | None:
     return HEADER if all(source.header_only for source in sources) else TEXT
 
 
-def scan_file(file: ProjectFile) -> SourceOutput:
-    """Everything the sources that want the file find in it; a source that fails becomes a Skipped."""
-    sources = wanted_by(file.relpath)
+def scan_file(file: ProjectFile, sources: tuple[DiscoverySource, ...] | None = None) -> SourceOutput:
+    """Everything the sources that want the file find in it (`sources`: wanted_by(file.relpath), when the caller
+    knows it already); a source that fails becomes a Skipped."""
+    if sources is None:
+        sources = wanted_by(file.relpath)
     if file.readings is None:
         passes = _passes_for(sources, file.settings)
         if passes or len(sources) > 1:
@@ -131,10 +133,10 @@ def scan_with(source: DiscoverySource, file: ProjectFile) -> SourceOutput:
 
 
 def _process(entry: FileEntry, root: pathlib.Path, settings: DiscoverySettings, cache: ResultCache,
-             portable: bool = True) -> list[Any]:
+             portable: bool = True, sources: tuple[DiscoverySource, ...] | None = None) -> list[Any]:
     """[relpath, size, mtime_ns, digest, [was read, output]] for one file, as the cache stores it; with
     portable=False the output is the SourceOutput itself (kept by this process, with no cache to write: turned
-    into the cache's lists and back, 3,700 occurrences cost ~15 ms)."""
+    into the cache's lists and back, 3,700 occurrences cost ~15 ms). `sources`: see scan_file."""
     item = read(entry, root, settings)
     keep = dump_output if portable else _as_is
     if isinstance(item, Skipped):
@@ -146,7 +148,7 @@ def _process(entry: FileEntry, root: pathlib.Path, settings: DiscoverySettings, 
         known = cache.by_content(entry.relpath, content_digest)
         if known is not None:
             return [entry.relpath, entry.size, entry.mtime_ns, content_digest, known]
-    output = scan_file(item)
+    output = scan_file(item, sources)
     if not (output.occurrences or output.local_models or output.skipped):
         # Most files name nothing: stored as such, and (unhashed) rescanned as fast as they would hash.
         return [entry.relpath, entry.size, entry.mtime_ns, content_digest, [True, None]]
@@ -224,7 +226,9 @@ def _start_helpers(settings: DiscoverySettings, root: pathlib.Path, cache: Resul
     count = (settings.workers if settings.workers > 0 else min(2, forked.cores())) - 1
     helpers = []
     for _ in range(max(count, 0)):
-        helper = forked.Helper.start(lambda item: _process(FileEntry(*item), root, settings, cache), pipe)
+        # Each file comes with the sources the walk found for it (registry.wanted_mask: see there why).
+        helper = forked.Helper.start(lambda item: _process(FileEntry(*item[:5]), root, settings, cache,
+                                                           sources=sources_of_mask(item[5])), pipe)
         if helper is not None:
             helpers.append(helper)
     return helpers
@@ -236,7 +240,8 @@ def _deal(helpers: list[forked.Helper], shares: list[list[int]], pending: list[i
     for start in range(unsent, len(pending), _BATCH):
         turn = (start // _BATCH) % len(helpers)
         positions = list(range(start, min(start + _BATCH, len(pending))))
-        helpers[turn].send([tuple(listed[pending[position]]) for position in positions])
+        helpers[turn].send([(*listed[pending[position]], wanted_mask(listed[pending[position]].relpath))
+                            for position in positions])
         shares[turn].extend(positions)
     return len(pending)
 
