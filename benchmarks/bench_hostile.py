@@ -24,6 +24,8 @@ CASES = {
     "py: calls on one line": ("a.py", lambda n: IMPORT + b"x = [" + b'AutoModel.from_pretrained("org/m"), ' * n + b"]\n"),
     "py: calls, 100 on each 3.6 KB line": ("a.py", lambda n: IMPORT + (
         b"x = [" + b'AutoModel.from_pretrained("org/m"), ' * 100 + b"]\n") * (n // 100)),
+    "py: calls, each with a model keyword": (
+        "a.py", lambda n: IMPORT + b"m = AutoModel.from_pretrained(x, model_name_or_path=y)\n" * n),
     "py: model keywords on one line": ("a.py", lambda n: b"x = dict(" + b'model_name_or_path="org/m", ' * n + b")\n"),
     "py: calls inside one long string": (
         "a.py", lambda n: b'x = "' + b'AutoModel.from_pretrained(\\"org/m\\") ' * n + b'"\n'),

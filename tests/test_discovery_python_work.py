@@ -519,3 +519,60 @@ def test_a_file_without_three_single_quotes_is_not_searched_for_them_and_one_wit
     quoted = head + single + b'\nmodel = "org/in-a-docstring"\n' + single + b'\nembed_model = "org/after"\n'
     output = PythonSource().scan(ProjectFile("b.py", "b.py", quoted))
     assert [o.ref.repo_id for o in output.occurrences] == ["org/top", "org/after"]
+
+
+def test_the_last_naming_word_decides_the_kind_whichever_words_are_looked_for():
+    """_kind_named looks for the repo words only in a text holding "repo" and the dataset words only in one holding
+    "data": the kind is the one the last of all the words gives."""
+    from licscan.model import RefKind
+
+    def every_word(searched: bytes) -> RefKind | None:
+        if b"/" in searched:
+            searched = python_source._ID_STRING.sub(b"''", searched)
+        lowered = searched.lower()
+        model = max(map(lowered.rfind, python_source._MODEL_WORDS))
+        dataset = max(map(lowered.rfind, python_source._DATASET_WORDS))
+        return None if model < 0 and dataset < 0 else RefKind.DATASET if dataset > model else RefKind.MODEL
+
+    assert all(b"data" in word for word in python_source._DATASET_WORDS)
+    rng = random.Random(59)
+    pieces = [*python_source._MODEL_WORDS, *python_source._DATASET_WORDS, b"REPO_ID", b"Data_Path", b"x", b"_", b" = ",
+              b"'org/model'", b"repo", b"data", b"hf_", b"id"]
+    for _ in range(5000):
+        text = b"".join(rng.choice(pieces) for _ in range(rng.randint(0, 6)))
+        assert python_source._kind_named(text) == every_word(text), text
+
+
+def test_a_wrapper_class_is_looked_for_only_before_an_opening_bracket_and_found_as_the_pattern_finds_it():
+    """The constructor test (`TransformersEngine(ID)`) is tried only on a text ending with "(" and blanks."""
+    rng = random.Random(61)
+    pieces = [b"Engine", b"ENGINE", b"Client", b"x.", b"(", b" ", b"\t", b"e", b"_", b"9", b",", b"\n"]
+    for _ in range(5000):
+        text = b"".join(rng.choice(pieces) for _ in range(rng.randint(0, 6)))
+        assert python_source._constructed(text) == (python_source._CONSTRUCTED.search(text) is not None), text
+
+
+def test_a_keyword_inside_the_calls_read_is_told_by_one_bisection_as_trying_every_call_tells_it():
+    """A model keyword inside a recognised call is read with the call; whether it is inside one is one bisection over
+    the calls' ranges (nested or apart), not a try of every call for every keyword (10,000 of each: 3.6 s, now
+    0.3 s in bench_hostile.py's "calls, each with a model keyword"), with the same answers."""
+    rng = random.Random(67)
+    for _ in range(300):
+        ranges, at = [], 0
+        for _ in range(rng.randint(0, 8)):
+            at += rng.randint(0, 5)
+            ranges.append((at, at + rng.randint(1, 30)))  # (later ranges may start inside earlier ones: nested calls)
+        covered = python_source._Covered(ranges)
+        for offset in range(-1, at + 40):
+            assert covered.holds(offset) == any(low <= offset < high for low, high in ranges), (ranges, offset)
+
+
+def test_the_brackets_of_a_stretch_are_counted_as_each_bracket_counted_apart():
+    rng = random.Random(71)
+    for _ in range(2000):
+        data = b"".join(rng.choice([b"(", b")", b"[", b"]", b"{", b"}", b"a", b" "]) for _ in range(rng.randint(0, 20)))
+        start = rng.randint(0, len(data))
+        end = rng.randint(start, len(data))
+        expected = sum(data.count(c, start, end) for c in (b"(", b"[", b"{")) - sum(
+            data.count(c, start, end) for c in (b")", b"]", b"}"))
+        assert python_text._bracket_change(data, start, end) == expected, (data, start, end)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import ast
 import bisect
 import io
+import itertools
 import re
 import string
 import tokenize
@@ -1150,11 +1151,12 @@ def _fast_parse(text: PythonText, finds: _Finds, facts: _FileFacts, hits: list[_
             undecided.append(text.lines.line(hit.start))
             continue
         finds.absorb(own)
+    in_calls_read = _Covered(calls_read)
     for hit in keyword_hits:
         # A model keyword of a call not recognised (Trainer args, a config dict, ...): only the full parse
         # knows the call, and it is needed only when the value could name a repo. (An assignment to a
         # variable of that name is looked at where the variable is used.)
-        if any(low <= hit.start < high for low, high in calls_read) or text.context(hit.start) != CODE:
+        if in_calls_read.holds(hit.start) or text.context(hit.start) != CODE:
             continue
         line_start = text.line_start(hit.start)
         # (An assignment chain longer than _ASSIGNMENT_REACH is not one: the value is looked at.)
@@ -1168,6 +1170,22 @@ def _fast_parse(text: PythonText, finds: _Finds, facts: _FileFacts, hits: list[_
         if end is None or lookup.value_may_matter(data[hit.after + 1 : end], ID):
             undecided.append(text.lines.line(hit.start))
     return undecided
+
+
+class _Covered:
+    """Whether an offset lies in one of some ranges given in order of their starts (nested or apart): the furthest
+    end among each range and those before it reaches past the offset. One bisection per question, where trying
+    every range for every question grew with the square of a file of both (10,000 calls each with a model
+    keyword: 3.6 s)."""
+
+    def __init__(self, ranges: list[tuple[int, int]]) -> None:
+        self.starts = [low for low, _ in ranges]
+        self.furthest_ends = list(itertools.accumulate((high for _, high in ranges), max))
+
+    def holds(self, offset: int) -> bool:
+        """Whether low <= offset < high for some (low, high) of the ranges."""
+        before = bisect.bisect_right(self.starts, offset) - 1
+        return before >= 0 and self.furthest_ends[before] > offset
 
 
 # `type=load_dataset` / `type=AutoModel.from_pretrained` in a config dict: a call made later (see _lazy_call_spec).
@@ -1304,6 +1322,8 @@ _MAX_ID_PART = 96
 # the rest of the reading of a literal).
 _MODEL_WORDS = (b"model", b"tokenizer", b"repo_id", b"repoid", b"hf_repo", b"hfrepo", b"checkpoint", b"embed", b"rerank",
                 b"encoder", b"llm", b"adapter", b"lora")
+_REPO_WORDS = tuple(word for word in _MODEL_WORDS if b"repo" in word)
+_MODEL_WORDS_BUT_REPO = tuple(word for word in _MODEL_WORDS if b"repo" not in word)
 _DATASET_WORDS = (b"dataset", b"data_path", b"datapath", b"data_name", b"dataname", b"data_id", b"dataid",
                   b"data_file", b"datafile", b"data_source", b"datasource")
 # A literal alone on its line after an opening bracket, a "key": or default= (a multi-line call, list or dict):
@@ -1379,7 +1399,10 @@ def _named_literals(text: PythonText, finds: _Finds, literals: list[tuple[int, i
         line_start = text.line_start(quote)
         if _PROSE_LINE.match(data, line_start):
             continue  # a doctest example or a comment: decided without mapping the file's strings
-        repo_id = hub_id(_SUBSET.split(data[start : end - 1].decode("ascii"), maxsplit=1)[0])
+        value = data[start : end - 1].decode("ascii")
+        if ":" in value or "#" in value:
+            value = _SUBSET.split(value, maxsplit=1)[0]
+        repo_id = hub_id(value)
         if repo_id is None:
             continue
         # Whether the id is reported already (where a call read it, or on this line) before what it is named: a
@@ -1675,11 +1698,20 @@ def _kind_named(searched: bytes) -> RefKind | None:
     if b"/" in searched:
         searched = _ID_STRING.sub(b"''", searched)  # (other ids hold words too)
     lowered = searched.lower()
-    model = max(map(lowered.rfind, _MODEL_WORDS))
-    dataset = max(map(lowered.rfind, _DATASET_WORDS))
+    # (The repo words all hold "repo" and the dataset words "data": a text without it is not searched for them.)
+    model = max(map(lowered.rfind, _MODEL_WORDS_BUT_REPO))
+    if b"repo" in lowered:
+        model = max(model, *map(lowered.rfind, _REPO_WORDS))
+    dataset = max(map(lowered.rfind, _DATASET_WORDS)) if b"data" in lowered else -1
     if model < 0 and dataset < 0:
         return None
     return RefKind.DATASET if dataset > model else RefKind.MODEL
+
+
+def _constructed(opening: bytes) -> bool:
+    """Whether `opening` ends with a class called on what follows (_CONSTRUCTED), looked for only where it ends with
+    "(" and blanks (re tries the pattern's lookbehind at every byte of the text)."""
+    return opening.rstrip(b" \t").endswith(b"(") and _CONSTRUCTED.search(opening) is not None
 
 
 def _opening(text: PythonText, line_start: int, prefix: bytes) -> bytes:
@@ -1776,7 +1808,7 @@ def _naming_kind(
     if kind is None:
         kind, after = _kind_compared(text, end)
         searched += after
-    if kind is None and _CONSTRUCTED.search(_opening(text, line_start, prefix)):
+    if kind is None and _constructed(_opening(text, line_start, prefix)):
         kind = RefKind.MODEL  # the first argument of a class: `TransformersEngine(ID)`, the project's own wrapper
     if kind is None and heads.in_id_list(quote, line_start, continued):
         kind = RefKind.MODEL
@@ -1801,7 +1833,7 @@ def _naming_kind_in_window(
     if kind is None:
         kind, after = _kind_compared(text, end)
         searched += after
-    if kind is None and _CONSTRUCTED.search(window):  # (the window is what _opening gives: the prefix is not blank)
+    if kind is None and _constructed(window):  # (the window is what _opening gives: the prefix is not blank)
         kind = RefKind.MODEL
     if kind is None and heads.in_id_list(quote, line_start, False):
         kind = RefKind.MODEL
