@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 import threading
 
 import pytest
@@ -49,7 +50,10 @@ def test_ignore_files_are_matched_without_compiling_a_hyperscan_database(tmp_pat
 
     class CountingDatabase(hyperscan.Database):
         def compile(self, *args, **kwargs):
-            compiled.append(kwargs.get("expressions"))
+            # Only pathspec's: discovery's own needle engine may compile its database (it leaves re after a few
+            # milliseconds of re's CPU time, which a loaded machine can reach during this test).
+            if sys._getframe(1).f_globals.get("__name__", "").startswith("pathspec"):
+                compiled.append(kwargs.get("expressions"))
             return super().compile(*args, **kwargs)
 
     monkeypatch.setattr(hyperscan, "Database", CountingDatabase)
