@@ -26,6 +26,11 @@ def _yaml() -> Any:
     return yaml
 
 
+def import_parser() -> None:
+    """Import PyYAML now: for a process about to fork helpers, each of which would otherwise import it again."""
+    _yaml()
+
+
 def _loader_class() -> type:
     # libyaml's parser is an order of magnitude faster; the checks below run on its node tree all the same.
     yaml = _yaml()

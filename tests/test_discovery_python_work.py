@@ -6,6 +6,8 @@ from __future__ import annotations
 import random
 import textwrap
 
+from counted_reads import CountedReads
+
 from licscan.discovery import python_source, python_text
 from licscan.discovery.python_source import analyze
 from licscan.discovery.python_text import PythonText
@@ -189,22 +191,6 @@ def test_a_long_script_is_read_for_model_variables_only_around_their_names(monke
     found = list(commands_in(data, "setup.sh"))
     assert {(o.ref.repo_id, o.location.line) for o in found} == {("acme/embedder", 1001)}
     assert counted.read < 200 < len(data)
-
-
-class CountedReads:
-    """A compiled pattern that adds up what it is given to read: the rest of the text for a finditer, a short stretch
-    for a match at a known start (a name, its "=" and its value)."""
-
-    def __init__(self, pattern) -> None:
-        self.pattern, self.read = pattern, 0
-
-    def finditer(self, data, pos=0, endpos=None):
-        self.read += len(data) - pos
-        return self.pattern.finditer(data, pos, len(data) if endpos is None else endpos)
-
-    def match(self, data, pos=0, endpos=None):
-        self.read += 64
-        return self.pattern.match(data, pos, len(data) if endpos is None else endpos)
 
 
 def test_a_provider_client_file_is_read_for_model_literals_only_around_their_words(monkeypatch):

@@ -3,34 +3,15 @@ held to the plain reading it stands for (work counted, never timed)."""
 
 from __future__ import annotations
 
-import fnmatch
 import re
 import sys
 
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
+from counted_reads import CountedReads
+
 from licscan.discovery import hosted_apis
-
-
-class CountedReads:
-    """A compiled pattern that adds up the characters it is given to read: the rest of the text for a search or a
-    finditer, a short stretch for a match at a known start."""
-
-    def __init__(self, pattern) -> None:
-        self.pattern, self.read = pattern, 0
-
-    def finditer(self, text, pos=0, endpos=None):
-        self.read += len(text) - pos
-        return self.pattern.finditer(text, pos, len(text) if endpos is None else endpos)
-
-    def search(self, text, pos=0, endpos=None):
-        self.read += len(text) - pos
-        return self.pattern.search(text, pos, len(text) if endpos is None else endpos)
-
-    def match(self, text, pos=0, endpos=None):
-        self.read += 64
-        return self.pattern.match(text, pos, len(text) if endpos is None else endpos)
 
 
 def _vocabulary():
@@ -141,34 +122,3 @@ def test_the_hub_urls_found_from_one_search_are_those_found_host_by_host(data):
     from licscan.discovery.common import hub_urls
 
     assert list(hub_urls(data)) == list(hub_urls(data, _hosts_searched_one_by_one(data)))
-
-
-_GLOB_PIECES = ["*", "a", "b", "-", "/", ".", "gpt", "4o", "?", "[ab]", "é", "K"]
-_NAME_PIECES = ["a", "b", "A", "B", "-", "/", ".", "gpt", "GPT", "4o", "é", "É", "\u212a", "k", "\n", "*"]
-
-
-@settings(max_examples=1500, derandomize=True, deadline=None, database=None)
-@given(globs=st.lists(st.lists(st.sampled_from(_GLOB_PIECES), max_size=6).map("".join), max_size=4),
-       name=st.lists(st.sampled_from(_NAME_PIECES), max_size=8).map("".join))
-@example(globs=["a*b*b"], name="abb")
-@example(globs=["*-maas", "gpt-*"], name="GPT-4o")
-def test_the_model_name_globs_match_the_names_their_one_pattern_matches(globs, name):
-    pattern = re.compile("|".join(fnmatch.translate(glob) for glob in globs) or "(?!)", re.IGNORECASE)
-    assert hosted_apis._Globs(globs).match(name) == (pattern.match(name) is not None)
-
-
-def test_the_providers_model_names_are_matched_without_compiling_their_pattern(monkeypatch):
-    """rules/providers.yaml's globs are plain: an ASCII name is matched with no pattern compiled, and what it
-    matches is what the one pattern of every glob matches."""
-    vocabulary = _vocabulary()
-    globs = sorted({glob for _, items in vocabulary.patterns for glob in items})
-    pattern = re.compile("|".join(fnmatch.translate(glob) for glob in globs), re.IGNORECASE)
-    compiled = []
-    monkeypatch.setattr(hosted_apis, "_glob_pattern", lambda globs: compiled.append(globs) or pattern)
-    names = hosted_apis._Globs(globs)
-    for name in ["gpt-4o", "GPT-4o-mini", "claude-3-opus", "llama3", "Qwen/Qwen2-7B", "deepseek-chat", "x", "",
-                 "meta/llama3-70b-instruct", "mistral-large-latest", "a/b/c", "command-r-plus", *globs]:
-        assert names.match(name) == (pattern.match(name) is not None), name
-    assert compiled == []
-    assert names.match("gpt-4o-\u212a") == (pattern.match("gpt-4o-\u212a") is not None) and len(compiled) == 1
-

@@ -198,7 +198,7 @@ SITES: dict[str, dict[str, Any]] = {
     "licscan.discovery.hosted_apis._NAME": {"op": "match"},
     "licscan.discovery.hosted_apis._NEWLINE": {},
     "licscan.discovery.hosted_apis._PY_CANDIDATE": {"extra": ["model = '", "MODEL_NAME: str = \"a", "chat('", "engine:\t'"]},
-    "licscan.discovery.hosted_apis._glob_pattern()": {"trusted": "globs of rules/providers.yaml, matched against one short literal"},
+    "licscan.discovery.hosted_apis._model_names()": {"trusted": "globs of rules/providers.yaml, matched against one short literal"},
     "licscan.discovery.hosted_apis._OLLAMA_VARIABLE": {"extra": ["ollama pull $", "ollama run ${a", "ollama \t"]},
     "licscan.discovery.hosted_apis._INDENTED_CODE": {"op": "match"},
     "licscan.discovery.hosted_apis._OLLAMA_CREATE": {"extra": ["ollama create ", "ollama create a", "ollama \t"]},

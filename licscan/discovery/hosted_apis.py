@@ -136,58 +136,10 @@ def _config_word_forms(vocabulary: ApiVocabulary) -> frozenset[str]:
 
 
 @functools.lru_cache(maxsize=4)
-def _model_names(vocabulary: ApiVocabulary) -> _Globs:
-    """Every provider's model-name globs, matched letter case aside."""
-    return _Globs(sorted({glob for _, items in vocabulary.patterns for glob in items}))
-
-
-class _Globs:
-    """Globs matched as one pattern of their fnmatch translations with re.IGNORECASE matches them, without compiling
-    it while every glob is ASCII with '*' its only wildcard (rules/providers.yaml's 113: 4 ms to compile, in each
-    process that reads a Python file naming a provider): an ASCII name in lower case is compared with the globs in
-    lower case that may start as it does."""
-
-    def __init__(self, globs: list[str]) -> None:
-        self._globs = globs
-        self._pattern: re.Pattern[str] | None = None
-        self._plain = all(glob.isascii() and "?" not in glob and "[" not in glob for glob in globs)
-        self._exact: set[str] = set()
-        self._by_start: dict[str, list[list[str]]] = defaultdict(list)  # by the first character of a literal start
-        self._open: list[list[str]] = []  # those opening with '*'
-        for glob in globs:
-            parts = glob.lower().split("*")
-            if len(parts) == 1:
-                self._exact.add(parts[0])
-            else:
-                (self._by_start[parts[0][0]] if parts[0] else self._open).append(parts)
-
-    def match(self, name: str) -> bool:
-        if not (self._plain and name.isascii()):
-            if self._pattern is None:
-                self._pattern = _glob_pattern(self._globs)
-            return self._pattern.match(name) is not None
-        lowered = name.lower()
-        return lowered in self._exact or any(_fits(lowered, parts) for parts in self._by_start.get(lowered[:1], ())) \
-            or any(_fits(lowered, parts) for parts in self._open)
-
-
-def _glob_pattern(globs: list[str]) -> re.Pattern[str]:
-    """The globs as one pattern, letter case aside."""
+def _model_names(vocabulary: ApiVocabulary) -> re.Pattern[str]:
+    """Every provider's model-name globs as one pattern (letter case aside)."""
+    globs = sorted({glob for _, items in vocabulary.patterns for glob in items})
     return re.compile("|".join(fnmatch.translate(glob) for glob in globs) or "(?!)", re.IGNORECASE)
-
-
-def _fits(text: str, parts: list[str]) -> bool:
-    """Whether `text` is the glob whose literal parts, between its '*'s, are `parts` (at least two)."""
-    first, last = parts[0], parts[-1]
-    if len(text) < len(first) + len(last) or not text.startswith(first) or not text.endswith(last):
-        return False
-    at, end = len(first), len(text) - len(last)
-    for part in parts[1:-1]:  # each in turn, as far left as it goes
-        at = text.find(part, at, end)
-        if at < 0:
-            return False
-        at += len(part)
-    return True
 
 
 def _worth_parsing(text: str, vocabulary: ApiVocabulary) -> bool:

@@ -117,7 +117,7 @@ def _use_one_pass(entries: list[FileEntry], settings: DiscoverySettings) -> None
     lazy_re.compile_pending()  # the same for the sources' regular expressions, else compiled in each process
     # And PyYAML, which config files need: a job this large holds some more often than not, found anywhere in the
     # walk, and each process would import it after the fork (~12 ms each; start-up no longer loads it).
-    safeyaml.compose_all("", tags=False)
+    safeyaml.import_parser()
     for sources in {wanted_by(entry.relpath) for entry in entries}:
         for together in _passes_for(sources, settings):
             together.use_one_pass()
